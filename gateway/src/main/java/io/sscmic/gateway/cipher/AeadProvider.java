@@ -1,0 +1,19 @@
+package io.sscmic.gateway.cipher;
+
+/**
+ * Where the AEAD implementation comes from. JDK (SunJCE) uses AES-NI/CLMUL intrinsics; Bouncy
+ * Castle's lightweight API is pure Java. The default is chosen from bench/ figures
+ * (docs/BENCHMARKS.md).
+ */
+public enum AeadProvider {
+  JDK,
+  BOUNCY_CASTLE;
+
+  /** Creates a fresh AEAD instance for one key. The key array is copied. */
+  public FrameAead create(CipherSuite suite, byte[] key) {
+    if (key.length != FrameAead.KEY_LENGTH) {
+      throw new IllegalArgumentException("AEAD key must be 32 bytes");
+    }
+    throw new UnsupportedOperationException("pending: AEAD backends");
+  }
+}
