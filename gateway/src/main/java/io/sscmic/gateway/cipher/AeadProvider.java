@@ -9,6 +9,11 @@ public enum AeadProvider {
   JDK,
   BOUNCY_CASTLE;
 
+  /** The provider used when the config names none (see docs/BENCHMARKS.md for the figures). */
+  public static AeadProvider defaultProvider() {
+    return JDK;
+  }
+
   /** Creates a fresh AEAD instance for one key. The key array is copied. */
   public FrameAead create(CipherSuite suite, byte[] key) {
     if (key.length != FrameAead.KEY_LENGTH) {

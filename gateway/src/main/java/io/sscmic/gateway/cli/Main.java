@@ -1,0 +1,124 @@
+package io.sscmic.gateway.cli;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sscmic.gateway.config.ConfigException;
+import io.sscmic.gateway.config.ConfigLoader;
+import io.sscmic.gateway.demo.Demo;
+import io.sscmic.gateway.node.Node;
+import io.sscmic.keysyn.Seed;
+import io.vertx.core.Vertx;
+import java.io.PrintStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+
+/** The command line: {@code node}, {@code demo}, {@code seed}. */
+public final class Main {
+  static final String USAGE = String.join(System.lineSeparator(),
+      "sscmic " + Version.get() + " - encrypted sidecar gateway with a self-rotating shared key stream",
+      "",
+      "Usage:",
+      "  sscmic demo [--interval 5s]        two sidecars and two backends on 127.0.0.1, until Ctrl-C",
+      "  sscmic node --config FILE [--debug] run a sidecar from a YAML config (env SSCMIC_* overrides keys)",
+      "  sscmic seed --out FILE              write a new random mesh seed, mode 0600 (copy it to every node)",
+      "  sscmic --version | --help",
+      "",
+      "Docs: README.md, docs/PROTOCOL.md, docs/SECURITY.md");
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    List<String> a = Arrays.asList(args);
+    if (a.isEmpty() || a.contains("--help") || a.contains("-h") || a.get(0).equals("help")) {
+      out.println(USAGE);
+      return a.isEmpty() ? 2 : 0;
+    }
+    if (a.contains("--version")) {
+      out.println("sscmic " + Version.get());
+      return 0;
+    }
+    LogFormat.install(a.contains("--debug") ? Level.FINE : Level.INFO);
+    try {
+      switch (a.get(0)) {
+        case "demo":
+          return Demo.run(option(a, "--interval", "5s"), out);
+        case "node":
+          return node(Path.of(required(a, "--config")), err);
+        case "seed":
+          return seed(Path.of(required(a, "--out")), out, err);
+        default:
+          err.println("unknown command '" + a.get(0) + "'");
+          err.println(USAGE);
+          return 2;
+      }
+    } catch (UsageException e) {
+      err.println(e.getMessage());
+      return 2;
+    }
+  }
+
+  private static int node(Path config, PrintStream err) {
+    Vertx vertx = Vertx.vertx();
+    try {
+      Node node = ConfigLoader.load(vertx, config)
+          .compose(cfg -> Node.start(vertx, cfg, new SimpleMeterRegistry()))
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      Shutdown.await(() -> node.stop().eventually(vertx::close));
+      return 0;
+    } catch (Exception e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      err.println("sscmic: " + (cause instanceof ConfigException ? "" : "cannot start: ") + cause.getMessage());
+      vertx.close();
+      return 1;
+    }
+  }
+
+  private static int seed(Path out, PrintStream stdout, PrintStream err) {
+    try {
+      Seed.writeNew(out, new SecureRandom());
+      stdout.println("wrote a new mesh seed to " + out.toAbsolutePath() + " (mode 0600);"
+          + " copy it to every node of the mesh over a secure channel");
+      return 0;
+    } catch (FileAlreadyExistsException e) {
+      err.println("sscmic: " + out + " exists; refusing to overwrite a mesh seed");
+      return 1;
+    } catch (Exception e) {
+      err.println("sscmic: cannot write " + out + ": " + e.getMessage());
+      return 1;
+    }
+  }
+
+  static String required(List<String> a, String flag) {
+    String v = option(a, flag, null);
+    if (v == null) {
+      throw new UsageException(a.get(0) + " needs " + flag + " (see --help)");
+    }
+    return v;
+  }
+
+  static String option(List<String> a, String flag, String dflt) {
+    int i = a.indexOf(flag);
+    if (i < 0) {
+      return dflt;
+    }
+    if (i + 1 >= a.size()) {
+      throw new UsageException(flag + " needs a value");
+    }
+    return a.get(i + 1);
+  }
+
+  static final class UsageException extends RuntimeException {
+    UsageException(String message) {
+      super(message);
+    }
+  }
+}

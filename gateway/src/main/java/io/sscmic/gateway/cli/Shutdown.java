@@ -1,0 +1,25 @@
+package io.sscmic.gateway.cli;
+
+import io.vertx.core.Future;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/** Graceful stop on SIGINT/SIGTERM: the main thread waits here until the stop has run. */
+public final class Shutdown {
+  private Shutdown() {
+  }
+
+  public static void await(Supplier<Future<?>> stop) throws InterruptedException {
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        stop.get().toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("sscmic: unclean shutdown: " + e);
+      }
+      stopped.countDown();
+    }, "sscmic-shutdown"));
+    stopped.await();
+  }
+}

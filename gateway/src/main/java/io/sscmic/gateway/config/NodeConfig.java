@@ -1,0 +1,43 @@
+package io.sscmic.gateway.config;
+
+import io.sscmic.gateway.cipher.AeadProvider;
+import io.sscmic.gateway.cipher.CipherSuite;
+import io.vertx.core.net.SocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A sidecar's validated configuration, parsed once (see {@link NodeConfigParser}) and passed down.
+ *
+ * @param tunnelListen the inbound tunnel listener, or null for a node that only sends
+ * @param services inbound: service name to local address
+ * @param outbound outbound: local listeners, each bound to one service on one peer
+ */
+public record NodeConfig(
+    String nodeId,
+    Instant genesis,
+    Duration interval,
+    SeedSource seed,
+    CipherSuite cipher,
+    AeadProvider provider,
+    SocketAddress tunnelListen,
+    Map<String, SocketAddress> services,
+    List<OutboundRoute> outbound,
+    Duration connectTimeout,
+    Duration handshakeTimeout) {
+
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+
+  public NodeConfig {
+    services = Map.copyOf(services);
+    outbound = List.copyOf(outbound);
+  }
+
+  public NodeConfig withSeed(SeedSource s) {
+    return new NodeConfig(nodeId, genesis, interval, s, cipher, provider, tunnelListen, services, outbound,
+        connectTimeout, handshakeTimeout);
+  }
+}

@@ -1,0 +1,243 @@
+package io.sscmic.gateway.config;
+
+import io.sscmic.gateway.cipher.AeadProvider;
+import io.sscmic.gateway.cipher.CipherSuite;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Turns the merged config tree (YAML file plus environment overrides) into a {@link NodeConfig},
+ * refusing unknown keys and bad values with a message that names the key.
+ */
+public final class NodeConfigParser {
+  private static final Set<String> TOP = Set.of("node", "keysyn", "tunnel", "services", "outbound");
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
+  private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+  /** Below this interval claim 2 (network delay much smaller than the interval) gets fragile. */
+  public static final Duration MIN_INTERVAL = Duration.ofMillis(10);
+
+  private NodeConfigParser() {
+  }
+
+  public static NodeConfig parse(JsonObject root) {
+    for (String key : root.fieldNames()) {
+      if (!TOP.contains(key)) {
+        throw new ConfigException(key, "unknown key; expected one of " + TOP);
+      }
+    }
+    JsonObject node = section(root, "node", Set.of("id"));
+    JsonObject keysyn = section(root, "keysyn", Set.of("genesis", "interval", "seed-file", "seed-env"));
+    JsonObject tunnel = section(root, "tunnel", Set.of("listen", "cipher", "provider", "connect-timeout",
+        "handshake-timeout"));
+
+    String nodeId = string(node, "node.id", "id", null);
+    if (nodeId == null || !SERVICE_NAME.matcher(nodeId).matches()) {
+      throw new ConfigException("node.id", "required: letters, digits, '.', '_' or '-', at most 63 characters");
+    }
+    Instant genesis = instant(keysyn.getValue("genesis"), "keysyn.genesis");
+    Duration interval = duration(keysyn.getValue("interval"), "keysyn.interval", null);
+    if (interval.compareTo(MIN_INTERVAL) < 0) {
+      throw new ConfigException("keysyn.interval", "must be at least " + MIN_INTERVAL.toMillis() + "ms");
+    }
+    String seedFile = string(keysyn, "keysyn.seed-file", "seed-file", null);
+    String seedEnv = string(keysyn, "keysyn.seed-env", "seed-env", null);
+    if ((seedFile == null) == (seedEnv == null)) {
+      throw new ConfigException("keysyn.seed-file", "set exactly one of keysyn.seed-file or keysyn.seed-env "
+          + "(the seed itself never goes in the config file)");
+    }
+    SeedSource seed = seedFile != null ? SeedSource.file(Path.of(seedFile)) : SeedSource.env(seedEnv);
+
+    CipherSuite cipher;
+    try {
+      cipher = CipherSuite.parse(string(tunnel, "tunnel.cipher", "cipher", "aes-256-gcm"));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("tunnel.cipher", e.getMessage());
+    }
+    AeadProvider provider;
+    String providerText = string(tunnel, "tunnel.provider", "provider", AeadProvider.defaultProvider().name());
+    try {
+      provider = AeadProvider.valueOf(providerText.trim().toUpperCase().replace('-', '_'));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("tunnel.provider", "expected jdk or bouncy-castle, got '" + providerText + "'");
+    }
+    String listen = string(tunnel, "tunnel.listen", "listen", null);
+    SocketAddress tunnelListen = listen == null ? null : address(listen, "tunnel.listen");
+    Duration connectTimeout = duration(tunnel.getValue("connect-timeout"), "tunnel.connect-timeout",
+        NodeConfig.DEFAULT_CONNECT_TIMEOUT);
+    Duration handshakeTimeout = duration(tunnel.getValue("handshake-timeout"), "tunnel.handshake-timeout",
+        NodeConfig.DEFAULT_HANDSHAKE_TIMEOUT);
+
+    Map<String, SocketAddress> services = new LinkedHashMap<>();
+    Object svc = root.getValue("services");
+    if (svc != null && !(svc instanceof JsonObject)) {
+      throw new ConfigException("services", "expected a map of service name to host:port");
+    }
+    if (svc != null) {
+      JsonObject s = (JsonObject) svc;
+      for (String name : s.fieldNames()) {
+        String key = "services." + name;
+        if (!SERVICE_NAME.matcher(name).matches()) {
+          throw new ConfigException(key, "service names use letters, digits, '.', '_' or '-'");
+        }
+        services.put(name, address(String.valueOf(s.getValue(name)), key));
+      }
+    }
+    if (!services.isEmpty() && tunnelListen == null) {
+      throw new ConfigException("tunnel.listen", "required when services are configured");
+    }
+
+    List<OutboundRoute> outbound = new ArrayList<>();
+    Object out = root.getValue("outbound");
+    if (out != null && !(out instanceof JsonArray)) {
+      throw new ConfigException("outbound", "expected a list of {listen, service, peer}");
+    }
+    if (out != null) {
+      JsonArray list = (JsonArray) out;
+      for (int i = 0; i < list.size(); i++) {
+        String base = "outbound[" + i + "]";
+        if (!(list.getValue(i) instanceof JsonObject)) {
+          throw new ConfigException(base, "expected {listen, service, peer}");
+        }
+        JsonObject o = list.getJsonObject(i);
+        for (String k : o.fieldNames()) {
+          if (!Set.of("listen", "service", "peer").contains(k)) {
+            throw new ConfigException(base + "." + k, "unknown key; expected listen, service or peer");
+          }
+        }
+        String service = string(o, base + ".service", "service", null);
+        if (service == null || !SERVICE_NAME.matcher(service).matches()) {
+          throw new ConfigException(base + ".service", "required: the service name known to the peer");
+        }
+        outbound.add(new OutboundRoute(
+            address(required(o, base + ".listen", "listen"), base + ".listen"),
+            service,
+            address(required(o, base + ".peer", "peer"), base + ".peer")));
+      }
+    }
+    if (services.isEmpty() && outbound.isEmpty()) {
+      throw new ConfigException("services", "nothing to do: configure services (inbound) or outbound listeners");
+    }
+    return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
+        connectTimeout, handshakeTimeout);
+  }
+
+  private static JsonObject section(JsonObject root, String name, Set<String> allowed) {
+    Object v = root.getValue(name);
+    if (v == null) {
+      return new JsonObject();
+    }
+    if (!(v instanceof JsonObject)) {
+      throw new ConfigException(name, "expected a map");
+    }
+    JsonObject o = (JsonObject) v;
+    for (String k : o.fieldNames()) {
+      if (!allowed.contains(k)) {
+        throw new ConfigException(name + "." + k, "unknown key; expected one of " + allowed);
+      }
+    }
+    return o;
+  }
+
+  private static String string(JsonObject o, String key, String field, String dflt) {
+    Object v = o.getValue(field);
+    if (v == null) {
+      return dflt;
+    }
+    if (v instanceof JsonObject || v instanceof JsonArray) {
+      throw new ConfigException(key, "expected a single value");
+    }
+    String s = String.valueOf(v).trim();
+    return s.isEmpty() ? dflt : s;
+  }
+
+  private static String required(JsonObject o, String key, String field) {
+    String s = string(o, key, field, null);
+    if (s == null) {
+      throw new ConfigException(key, "required");
+    }
+    return s;
+  }
+
+  static Instant instant(Object v, String key) {
+    if (v == null) {
+      throw new ConfigException(key, "required: the mesh's start time, e.g. 2026-01-01T00:00:00Z (same on every node)");
+    }
+    if (v instanceof Instant) {
+      return (Instant) v;
+    }
+    if (v instanceof Date) {
+      return ((Date) v).toInstant();
+    }
+    try {
+      return Instant.parse(String.valueOf(v).trim());
+    } catch (DateTimeParseException e) {
+      throw new ConfigException(key, "expected an ISO-8601 UTC time such as 2026-01-01T00:00:00Z, got '" + v + "'");
+    }
+  }
+
+  /** Parses {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 1d} or ISO-8601 {@code PT30S}. */
+  public static Duration duration(Object v, String key, Duration dflt) {
+    if (v == null) {
+      if (dflt == null) {
+        throw new ConfigException(key, "required: a duration such as 30s, 500ms or 5m");
+      }
+      return dflt;
+    }
+    String s = String.valueOf(v).trim();
+    Matcher m = DURATION.matcher(s);
+    if (m.matches()) {
+      long n = Long.parseLong(m.group(1));
+      switch (m.group(2)) {
+        case "ms":
+          return Duration.ofMillis(n);
+        case "s":
+          return Duration.ofSeconds(n);
+        case "m":
+          return Duration.ofMinutes(n);
+        case "h":
+          return Duration.ofHours(n);
+        default:
+          return Duration.ofDays(n);
+      }
+    }
+    try {
+      return Duration.parse(s);
+    } catch (DateTimeParseException e) {
+      throw new ConfigException(key, "expected a duration such as 30s, 500ms or 5m, got '" + s + "'");
+    }
+  }
+
+  static SocketAddress address(String text, String key) {
+    int colon = text.lastIndexOf(':');
+    if (colon <= 0 || colon == text.length() - 1) {
+      throw new ConfigException(key, "expected host:port, got '" + text + "'");
+    }
+    String host = text.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port;
+    try {
+      port = Integer.parseInt(text.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new ConfigException(key, "port is not a number in '" + text + "'");
+    }
+    if (port < 0 || port > 65535) {
+      throw new ConfigException(key, "port " + port + " out of range");
+    }
+    return SocketAddress.inetSocketAddress(port, host);
+  }
+}

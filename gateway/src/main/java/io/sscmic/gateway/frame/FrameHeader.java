@@ -1,0 +1,19 @@
+package io.sscmic.gateway.frame;
+
+/** Reads and writes the 5-byte header: D (u16), type (u8), body length (u16), big-endian. */
+final class FrameHeader {
+  private FrameHeader() {
+  }
+
+  static void write(byte[] out, int d, FrameType type, int bodyLength) {
+    out[0] = (byte) (d >>> 8);
+    out[1] = (byte) d;
+    out[2] = (byte) type.code();
+    out[3] = (byte) (bodyLength >>> 8);
+    out[4] = (byte) bodyLength;
+  }
+
+  static int d(byte[] frame) {
+    return ((frame[0] & 0xFF) << 8) | (frame[1] & 0xFF);
+  }
+}

@@ -1,0 +1,93 @@
+package io.sscmic.gateway.frame;
+
+import io.sscmic.gateway.cipher.AeadAuthenticationException;
+import io.sscmic.gateway.cipher.FrameAead;
+import io.sscmic.keysyn.KeyRole;
+import io.sscmic.keysyn.KeySchedule;
+import io.sscmic.keysyn.KeyState;
+
+/**
+ * Opens the frames of one direction of one connection. Picks the chain key by the frame's D
+ * (Tc: Kn, Tc-1: Kp, Tc+1: R(Kn); anything else is refused), and expects the next implicit
+ * sequence number, so a dropped, reordered or replayed frame fails authentication. Keeps the
+ * traffic keys of the last two epochs seen. Not thread-safe.
+ */
+public final class FrameOpener {
+  /** What the last opened frame's D selected; for metrics. */
+  private KeyRole lastRole;
+  private final KeySchedule schedule;
+  private final TrafficKeys keys;
+  private final Direction direction;
+  private final byte[] nonce = new byte[FrameAead.NONCE_LENGTH];
+  private long seq;
+  private long epochA = Long.MIN_VALUE;
+  private FrameAead aeadA;
+  private long epochB = Long.MIN_VALUE;
+  private FrameAead aeadB;
+
+  public FrameOpener(KeySchedule schedule, TrafficKeys keys, Direction direction) {
+    this.schedule = schedule;
+    this.keys = keys;
+    this.direction = direction;
+  }
+
+  /**
+   * Authenticates and decrypts a sealed frame (header and body, as the decoder delivers it).
+   *
+   * @return the plaintext (empty for END; reason code and text for ERROR)
+   */
+  public byte[] open(int d, FrameType type, byte[] frame) throws ProtocolException {
+    if (!type.isSealed()) {
+      throw new ProtocolException(FailureReason.MALFORMED, type + " frame inside an established stream");
+    }
+    KeyState state = schedule.current();
+    KeyRole role = state.roleFor(d);
+    if (role == null) {
+      int distance = state.distanceTo(d);
+      throw new ProtocolException(distance > 0 ? FailureReason.FUTURE_EPOCH : FailureReason.STALE_EPOCH,
+          "frame epoch header " + d + ", local tc " + state.tc());
+    }
+    FrameAead aead = aeadFor(state.epochFor(d), state, role);
+    int plainLength = frame.length - Protocol.HEADER_LENGTH - Protocol.TAG_LENGTH;
+    byte[] plain = new byte[plainLength];
+    TrafficKeys.nonce(seq, nonce);
+    try {
+      aead.open(nonce, frame, 0, Protocol.HEADER_LENGTH, frame, Protocol.HEADER_LENGTH,
+          frame.length - Protocol.HEADER_LENGTH, plain, 0);
+    } catch (AeadAuthenticationException e) {
+      throw new ProtocolException(FailureReason.AUTH, type + " frame #" + seq + " at epoch header " + d);
+    }
+    seq++;
+    lastRole = role;
+    return plain;
+  }
+
+  /** The key role that the last successfully opened frame used. */
+  public KeyRole lastRole() {
+    return lastRole;
+  }
+
+  /** Frames opened so far in this direction. */
+  public long sequence() {
+    return seq;
+  }
+
+  private FrameAead aeadFor(long epoch, KeyState state, KeyRole role) {
+    if (epoch == epochA) {
+      return aeadA;
+    }
+    if (epoch == epochB) {
+      return aeadB;
+    }
+    // Replace the older slot: streams move forward one epoch at a time.
+    FrameAead fresh = keys.aead(state.chainKey(role), direction);
+    if (epochA < epochB) {
+      epochA = epoch;
+      aeadA = fresh;
+    } else {
+      epochB = epoch;
+      aeadB = fresh;
+    }
+    return fresh;
+  }
+}

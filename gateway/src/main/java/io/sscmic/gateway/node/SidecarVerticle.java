@@ -1,0 +1,100 @@
+package io.sscmic.gateway.node;
+
+import io.sscmic.gateway.config.NodeConfig;
+import io.sscmic.gateway.config.OutboundRoute;
+import io.sscmic.gateway.tunnel.InboundTunnel;
+import io.sscmic.gateway.tunnel.OutboundListener;
+import io.sscmic.gateway.tunnel.TunnelMetrics;
+import io.sscmic.gateway.tunnel.TunnelOptions;
+import io.sscmic.keysyn.KeySchedule;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+
+/** The data plane of one node: its inbound tunnel listener and its outbound TCP listeners. */
+public final class SidecarVerticle extends VerticleBase {
+  private static final Logger LOG = Logger.getLogger(SidecarVerticle.class.getName());
+
+  private final NodeConfig config;
+  private final KeySchedule schedule;
+  private final TunnelMetrics metrics;
+  private final SecureRandom random;
+  private InboundTunnel inbound;
+  private final List<OutboundListener> outbound = new ArrayList<>();
+  private int tunnelPort = -1;
+  private final Map<String, Integer> outboundPorts = new LinkedHashMap<>();
+
+  public SidecarVerticle(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, SecureRandom random) {
+    this.config = config;
+    this.schedule = schedule;
+    this.metrics = metrics;
+    this.random = random;
+  }
+
+  @Override
+  public Future<?> start() {
+    TunnelOptions options = new TunnelOptions(config.nodeId(), config.cipher(), config.provider(),
+        config.connectTimeout(), config.handshakeTimeout());
+    List<Future<?>> binds = new ArrayList<>();
+    if (config.tunnelListen() != null) {
+      inbound = new InboundTunnel(vertx, options, schedule, config.services(), metrics, random);
+      binds.add(inbound.listen(config.tunnelListen())
+          .andThen(ar -> {
+            if (ar.succeeded()) {
+              tunnelPort = ar.result();
+            }
+          })
+          .recover(e -> Future.failedFuture(new IllegalStateException(
+              "cannot bind tunnel.listen " + config.tunnelListen() + ": " + e.getMessage(), e))));
+    }
+    for (int i = 0; i < config.outbound().size(); i++) {
+      OutboundRoute route = config.outbound().get(i);
+      OutboundListener l = new OutboundListener(vertx, options, schedule, route.service(), route.peer(), metrics,
+          random);
+      outbound.add(l);
+      String key = "outbound[" + i + "]";
+      binds.add(l.listen(route.listen())
+          .andThen(ar -> {
+            if (ar.succeeded()) {
+              outboundPorts.put(route.service(), ar.result());
+            }
+          })
+          .recover(e -> Future.failedFuture(new IllegalStateException(
+              "cannot bind " + key + ".listen " + route.listen() + ": " + e.getMessage(), e))));
+    }
+    return Future.all(binds).onSuccess(v -> LOG.info(() -> "node " + config.nodeId() + ": "
+        + (tunnelPort > 0 ? "tunnel listening on " + config.tunnelListen().host() + ":" + tunnelPort
+        + " for " + config.services().keySet() + "; " : "")
+        + "outbound " + outboundPorts + ", cipher " + config.cipher()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    List<Future<?>> closing = new ArrayList<>();
+    if (inbound != null) {
+      closing.add(inbound.close());
+    }
+    for (OutboundListener l : outbound) {
+      closing.add(l.close());
+    }
+    return Future.join(closing);
+  }
+
+  public int tunnelPort() {
+    return tunnelPort;
+  }
+
+  /** Bound port of the outbound listener for a service. */
+  public int outboundPort(String service) {
+    Integer p = outboundPorts.get(service);
+    if (p == null) {
+      throw new IllegalArgumentException("no outbound listener for service " + service);
+    }
+    return p;
+  }
+}

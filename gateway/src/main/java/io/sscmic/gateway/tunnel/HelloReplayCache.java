@@ -1,0 +1,52 @@
+package io.sscmic.gateway.tunnel;
+
+import java.nio.ByteBuffer;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Client randoms of hellos accepted in the last few epochs. A hello is valid for at most three
+ * epochs (D = Tc-1, Tc, Tc+1), so a recorded hello replayed inside that window is caught here and
+ * refused before any backend connection opens; older ones fail the epoch check. Bounded: when
+ * full, the oldest entries go first. Thread-safe.
+ */
+final class HelloReplayCache {
+  private static final long WINDOW_EPOCHS = 3;
+  private final int capacity;
+  private final LinkedHashMap<ByteBuffer, Long> seen = new LinkedHashMap<>();
+
+  HelloReplayCache(int capacity) {
+    this.capacity = capacity;
+  }
+
+  /** Records the random; false if it was already seen (a replay). */
+  synchronized boolean firstSeen(byte[] clientRandom, long epoch) {
+    expire(epoch);
+    ByteBuffer key = ByteBuffer.wrap(clientRandom.clone());
+    if (seen.containsKey(key)) {
+      return false;
+    }
+    if (seen.size() >= capacity) {
+      Iterator<Map.Entry<ByteBuffer, Long>> it = seen.entrySet().iterator();
+      it.next();
+      it.remove();
+    }
+    seen.put(key, epoch);
+    return true;
+  }
+
+  synchronized int size() {
+    return seen.size();
+  }
+
+  private void expire(long epoch) {
+    Iterator<Map.Entry<ByteBuffer, Long>> it = seen.entrySet().iterator();
+    while (it.hasNext()) {
+      if (it.next().getValue() >= epoch - WINDOW_EPOCHS) {
+        return;
+      }
+      it.remove();
+    }
+  }
+}

@@ -1,0 +1,202 @@
+package io.sscmic.gateway.tunnel;
+
+import io.sscmic.gateway.frame.AcceptFrame;
+import io.sscmic.gateway.frame.Direction;
+import io.sscmic.gateway.frame.FailureReason;
+import io.sscmic.gateway.frame.FrameDecoder;
+import io.sscmic.gateway.frame.FrameOpener;
+import io.sscmic.gateway.frame.FrameSealer;
+import io.sscmic.gateway.frame.FrameType;
+import io.sscmic.gateway.frame.HelloFrame;
+import io.sscmic.gateway.frame.Protocol;
+import io.sscmic.gateway.frame.ProtocolException;
+import io.sscmic.gateway.frame.RefuseFrame;
+import io.sscmic.gateway.frame.TrafficKeys;
+import io.sscmic.keysyn.KeyRole;
+import io.sscmic.keysyn.KeySchedule;
+import io.sscmic.keysyn.KeyState;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.SocketAddress;
+import java.security.SecureRandom;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
+
+/**
+ * The inbound tunnel listener: verifies each hello (epoch window, membership MAC, replay, known
+ * service), connects to the named local service, answers with ACCEPT and relays. A refused hello
+ * gets a REFUSE frame with its reason, a log line and a counter, and no backend connection.
+ */
+public final class InboundTunnel {
+  private static final Logger LOG = Logger.getLogger(InboundTunnel.class.getName());
+  private static final int REPLAY_CACHE_ENTRIES = 1 << 18;
+
+  private final Vertx vertx;
+  private final TunnelOptions options;
+  private final KeySchedule schedule;
+  private final Map<String, SocketAddress> services;
+  private final TunnelMetrics metrics;
+  private final SecureRandom random;
+  private final HelloReplayCache replays = new HelloReplayCache(REPLAY_CACHE_ENTRIES);
+  private final AtomicLong ids = new AtomicLong();
+  private NetServer server;
+  private NetClient backends;
+
+  public InboundTunnel(Vertx vertx, TunnelOptions options, KeySchedule schedule, Map<String, SocketAddress> services,
+                       TunnelMetrics metrics, SecureRandom random) {
+    this.vertx = vertx;
+    this.options = options;
+    this.schedule = schedule;
+    this.services = Map.copyOf(services);
+    this.metrics = metrics;
+    this.random = random;
+  }
+
+  /** Binds the listener; the future holds the bound port. */
+  public Future<Integer> listen(SocketAddress address) {
+    backends = vertx.createNetClient(new NetClientOptions()
+        .setTcpNoDelay(true)
+        .setConnectTimeout((int) options.connectTimeout().toMillis()));
+    server = vertx.createNetServer(new NetServerOptions().setTcpNoDelay(true));
+    server.connectHandler(this::accept);
+    return server.listen(address).map(NetServer::actualPort);
+  }
+
+  public Future<Void> close() {
+    Future<Void> s = server == null ? Future.succeededFuture() : server.close();
+    Future<Void> c = backends == null ? Future.succeededFuture() : backends.close();
+    return Future.join(s, c).mapEmpty();
+  }
+
+  private void accept(NetSocket tunnel) {
+    new Handshake(options.nodeId() + "/in#" + ids.incrementAndGet(), tunnel).begin();
+  }
+
+  /** One inbound connection until it is accepted or refused. */
+  private final class Handshake {
+    private final String id;
+    private final NetSocket tunnel;
+    private final FrameDecoder decoder = new FrameDecoder(this::onFrame);
+    private TunnelRelay relay;
+    private boolean helloSeen;
+    private boolean done;
+    private long timer;
+
+    Handshake(String id, NetSocket tunnel) {
+      this.id = id;
+      this.tunnel = tunnel;
+    }
+
+    void begin() {
+      timer = vertx.setTimer(options.handshakeTimeout().toMillis(), t -> refuse(new ProtocolException(
+          FailureReason.TIMEOUT, "no complete hello within " + options.handshakeTimeout().toMillis() + " ms")));
+      tunnel.handler(this::onBytes);
+      tunnel.exceptionHandler(e -> LOG.fine(() -> id + ": " + e));
+      tunnel.closeHandler(v -> {
+        if (!done) {
+          done = true;
+          vertx.cancelTimer(timer);
+          LOG.fine(() -> id + ": closed during the handshake");
+        }
+      });
+    }
+
+    private void onBytes(Buffer chunk) {
+      if (relay != null) {
+        relay.onTunnelBytes(chunk);
+        return;
+      }
+      try {
+        decoder.feed(chunk);
+      } catch (ProtocolException e) {
+        if (relay != null) {
+          relay.refuse(e);
+        } else {
+          refuse(e);
+        }
+      }
+    }
+
+    private void onFrame(int d, FrameType type, byte[] frame) throws ProtocolException {
+      if (helloSeen || type != FrameType.HELLO) {
+        throw new ProtocolException(FailureReason.MALFORMED, "expected a single HELLO, got " + type);
+      }
+      helloSeen = true;
+      KeyState state = schedule.current();
+      if (state == null) {
+        throw new ProtocolException(FailureReason.NOT_READY, "this sidecar has no key state yet");
+      }
+      HelloFrame hello = HelloFrame.parse(frame);
+      KeyRole role = state.roleFor(d);
+      if (role == null) {
+        throw new ProtocolException(state.distanceTo(d) > 0 ? FailureReason.FUTURE_EPOCH : FailureReason.STALE_EPOCH,
+            "hello epoch header " + d + ", local tc " + state.tc());
+      }
+      if (!hello.macValid(state.chainKey(role))) {
+        throw new ProtocolException(FailureReason.AUTH, "hello MAC does not verify (different mesh seed?)");
+      }
+      if (!replays.firstSeen(hello.clientRandom(), state.epochFor(d))) {
+        throw new ProtocolException(FailureReason.REPLAY, "client random already used");
+      }
+      SocketAddress backend = services.get(hello.service());
+      if (backend == null) {
+        throw new ProtocolException(FailureReason.UNKNOWN_SERVICE, "no service named '" + hello.service() + "'");
+      }
+      tunnel.pause();
+      backends.connect(backend).onComplete(ar -> {
+        if (done) {
+          if (ar.succeeded()) {
+            ar.result().close();
+          }
+          return;
+        }
+        if (ar.failed()) {
+          refuse(new ProtocolException(FailureReason.BACKEND_UNAVAILABLE,
+              "service '" + hello.service() + "' at " + backend + ": " + ar.cause().getMessage()));
+          return;
+        }
+        established(hello, ar.result());
+      });
+    }
+
+    private void established(HelloFrame hello, NetSocket local) {
+      done = true;
+      vertx.cancelTimer(timer);
+      local.pause();
+      TcpHalfClose.enable(local);
+      byte[] serverRandom = new byte[Protocol.RANDOM_LENGTH];
+      random.nextBytes(serverRandom);
+      KeyState state = schedule.current();
+      tunnel.write(Buffer.buffer(AcceptFrame.encode(state.tc(), serverRandom, hello.bytes(),
+          state.chainKey(KeyRole.CURRENT))));
+      TrafficKeys keys = new TrafficKeys(hello.clientRandom(), serverRandom, hello.suite(), options.provider());
+      relay = new TunnelRelay(id, TunnelMetrics.Side.INBOUND, local, tunnel, decoder,
+          new FrameSealer(schedule, keys, Direction.SERVER_TO_CLIENT),
+          new FrameOpener(schedule, keys, Direction.CLIENT_TO_SERVER), metrics);
+      LOG.fine(() -> id + ": accepted " + hello.suite() + " stream to service '" + hello.service() + "'");
+      relay.start();
+    }
+
+    private void refuse(ProtocolException e) {
+      if (done) {
+        return;
+      }
+      done = true;
+      vertx.cancelTimer(timer);
+      decoder.stop();
+      metrics.failure(e.reason());
+      LOG.warning(() -> id + ": refused hello from " + tunnel.remoteAddress() + ": " + e.getMessage());
+      KeyState state = schedule.current();
+      int d = state == null ? 0 : state.tc();
+      tunnel.write(Buffer.buffer(RefuseFrame.encode(d, e.reason(), e.reason().label())))
+          .onComplete(ar -> tunnel.close());
+    }
+  }
+}

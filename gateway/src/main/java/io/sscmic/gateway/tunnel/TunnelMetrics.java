@@ -1,0 +1,114 @@
+package io.sscmic.gateway.tunnel;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sscmic.gateway.frame.FailureReason;
+import io.sscmic.keysyn.KeyRole;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The tunnel's meters. Labels are bounded (direction, reason, key role, node): never an address,
+ * an epoch or a key id. Prometheus names: {@code sscmic_tunnel_*}.
+ */
+public final class TunnelMetrics {
+  /** Which side of the tunnel a connection is on. */
+  public enum Side {
+    OUTBOUND, INBOUND;
+
+    String tag() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  private final Map<FailureReason, Counter> failures = new EnumMap<>(FailureReason.class);
+  private final Map<KeyRole, Counter> keyUse = new EnumMap<>(KeyRole.class);
+  private final Map<Side, Counter> opened = new EnumMap<>(Side.class);
+  private final Map<Side, Counter> closed = new EnumMap<>(Side.class);
+  private final Map<Side, AtomicLong> active = new EnumMap<>(Side.class);
+  private final Map<Side, Counter> bytesToTunnel = new EnumMap<>(Side.class);
+  private final Map<Side, Counter> bytesFromTunnel = new EnumMap<>(Side.class);
+  private final AtomicLong queuedBytes = new AtomicLong();
+
+  public TunnelMetrics(MeterRegistry registry, String node) {
+    for (FailureReason r : FailureReason.values()) {
+      failures.put(r, Counter.builder("sscmic.tunnel.failures")
+          .description("Refused hellos and torn-down streams, by reason")
+          .tag("node", node).tag("reason", r.label()).register(registry));
+    }
+    for (KeyRole role : KeyRole.values()) {
+      keyUse.put(role, Counter.builder("sscmic.tunnel.frames.opened")
+          .description("Frames authenticated and decrypted, by the key their epoch header selected")
+          .tag("node", node).tag("key", role.name().toLowerCase(Locale.ROOT)).register(registry));
+    }
+    for (Side s : Side.values()) {
+      opened.put(s, Counter.builder("sscmic.tunnel.connections.opened").tag("node", node)
+          .tag("direction", s.tag()).register(registry));
+      closed.put(s, Counter.builder("sscmic.tunnel.connections.closed").tag("node", node)
+          .tag("direction", s.tag()).register(registry));
+      AtomicLong a = new AtomicLong();
+      active.put(s, a);
+      Gauge.builder("sscmic.tunnel.connections.active", a, AtomicLong::get).tag("node", node)
+          .tag("direction", s.tag()).register(registry);
+      bytesToTunnel.put(s, Counter.builder("sscmic.tunnel.plaintext.sent").baseUnit("bytes")
+          .description("Plaintext bytes sealed into the tunnel").tag("node", node).tag("direction", s.tag())
+          .register(registry));
+      bytesFromTunnel.put(s, Counter.builder("sscmic.tunnel.plaintext.received").baseUnit("bytes")
+          .description("Plaintext bytes opened from the tunnel").tag("node", node).tag("direction", s.tag())
+          .register(registry));
+    }
+    Gauge.builder("sscmic.tunnel.write.queue", queuedBytes, AtomicLong::get).baseUnit("bytes")
+        .description("Bytes written to sockets and not yet handed to the kernel")
+        .tag("node", node).register(registry);
+  }
+
+  public void failure(FailureReason reason) {
+    failures.get(reason).increment();
+  }
+
+  public double failures(FailureReason reason) {
+    return failures.get(reason).count();
+  }
+
+  void opened(Side side) {
+    opened.get(side).increment();
+    active.get(side).incrementAndGet();
+  }
+
+  void closed(Side side) {
+    closed.get(side).increment();
+    active.get(side).decrementAndGet();
+  }
+
+  public long active(Side side) {
+    return active.get(side).get();
+  }
+
+  void frameOpened(KeyRole role) {
+    keyUse.get(role).increment();
+  }
+
+  public double framesOpened(KeyRole role) {
+    return keyUse.get(role).count();
+  }
+
+  void sent(Side side, int bytes) {
+    bytesToTunnel.get(side).increment(bytes);
+  }
+
+  void received(Side side, int bytes) {
+    bytesFromTunnel.get(side).increment(bytes);
+  }
+
+  /** Bytes queued in user space for all sockets of this sidecar (bounded by back-pressure). */
+  public long queuedBytes() {
+    return queuedBytes.get();
+  }
+
+  void queued(long delta) {
+    queuedBytes.addAndGet(delta);
+  }
+}

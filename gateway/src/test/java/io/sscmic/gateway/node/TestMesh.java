@@ -1,0 +1,56 @@
+package io.sscmic.gateway.node;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sscmic.gateway.cipher.AeadProvider;
+import io.sscmic.gateway.cipher.CipherSuite;
+import io.sscmic.gateway.config.NodeConfig;
+import io.sscmic.gateway.config.OutboundRoute;
+import io.sscmic.gateway.config.SeedSource;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/** Starts sidecar nodes on loopback ephemeral ports for tests. */
+final class TestMesh {
+  static final byte[] SEED = "test mesh seed: 32 bytes or more, not secret".getBytes();
+
+  static NodeConfig server(String id, Instant genesis, Duration interval, byte[] seed, Map<String, SocketAddress> services) {
+    return new NodeConfig(id, genesis, interval, SeedSource.memory(seed), CipherSuite.AES_256_GCM,
+        AeadProvider.defaultProvider(), SocketAddress.inetSocketAddress(0, "127.0.0.1"), services, List.of(),
+        Duration.ofSeconds(2), Duration.ofSeconds(2));
+  }
+
+  static NodeConfig client(String id, Instant genesis, Duration interval, byte[] seed, String service, int peerPort) {
+    return client(id, genesis, interval, seed, service, peerPort, CipherSuite.AES_256_GCM);
+  }
+
+  static NodeConfig client(String id, Instant genesis, Duration interval, byte[] seed, String service, int peerPort,
+                           CipherSuite cipher) {
+    return new NodeConfig(id, genesis, interval, SeedSource.memory(seed), cipher,
+        AeadProvider.defaultProvider(), null, Map.of(),
+        List.of(new OutboundRoute(SocketAddress.inetSocketAddress(0, "127.0.0.1"), service,
+            SocketAddress.inetSocketAddress(peerPort, "127.0.0.1"))),
+        Duration.ofSeconds(2), Duration.ofSeconds(2));
+  }
+
+  static Node start(Vertx vertx, NodeConfig config) throws Exception {
+    return start(vertx, config, System::currentTimeMillis);
+  }
+
+  static Node start(Vertx vertx, NodeConfig config, LongSupplier now) throws Exception {
+    return Node.start(vertx, config, new SimpleMeterRegistry(), now).toCompletionStage().toCompletableFuture()
+        .get(20, TimeUnit.SECONDS);
+  }
+
+  static <T> T await(io.vertx.core.Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  private TestMesh() {
+  }
+}

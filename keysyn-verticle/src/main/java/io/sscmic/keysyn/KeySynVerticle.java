@@ -1,0 +1,103 @@
+package io.sscmic.keysyn;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * KeySyn: installs the key state for the current epoch, then advances it exactly at each epoch
+ * boundary of the {@link EpochClock} (a timer re-armed from the clock each time, so it never
+ * drifts), and announces every tick on the local event bus. Announcements carry epoch numbers and
+ * timing only, never keys.
+ */
+public final class KeySynVerticle extends VerticleBase {
+  /** Local-only address of tick announcements: {@code {epoch, tc, nextRotationMillis}}. */
+  public static final String TICK_ADDRESS = "sscmic.keysyn.tick";
+  private static final Logger LOG = Logger.getLogger(KeySynVerticle.class.getName());
+  /** Beyond this many steps (a long suspend) the catch-up runs on a worker. */
+  private static final long INLINE_STEPS = 64;
+
+  private final EpochClock clock;
+  private final KeySchedule schedule;
+  private final ChainAnchor anchor;
+  private long timerId = -1;
+  private boolean stopped;
+
+  public KeySynVerticle(EpochClock clock, KeySchedule schedule, ChainAnchor anchor) {
+    this.clock = clock;
+    this.schedule = schedule;
+    this.anchor = anchor;
+  }
+
+  @Override
+  public Future<?> start() {
+    long epoch = clock.currentEpoch();
+    if (epoch < anchor.epoch()) {
+      return Future.failedFuture(new IllegalStateException("the key chain starts at epoch " + anchor.epoch()
+          + " but the clock says epoch " + epoch + " (genesis " + clock.genesis() + " is in the future?)"));
+    }
+    return vertx.executeBlocking(() -> anchor.stateAt(epoch)).map(state -> {
+      if (!schedule.isReady() || schedule.current().epoch() < state.epoch()) {
+        schedule.install(state);
+      }
+      LOG.info(() -> "keysyn: key state ready at epoch " + state.epoch() + " (tc " + state.tc()
+          + "), interval " + clock.interval().toMillis() + " ms");
+      tick();
+      return null;
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopped = true;
+    vertx.cancelTimer(timerId);
+    return Future.succeededFuture();
+  }
+
+  private void tick() {
+    if (stopped) {
+      return;
+    }
+    long target = clock.currentEpoch();
+    KeyState now = schedule.current();
+    long steps = target - now.epoch();
+    if (steps <= 0) {
+      arm();
+    } else if (steps <= INLINE_STEPS) {
+      announce(schedule.advanceTo(target), steps);
+      arm();
+    } else {
+      LOG.warning(() -> "keysyn: " + steps + " epochs behind (process suspended?), catching up on a worker");
+      vertx.executeBlocking(() -> schedule.advanceTo(target))
+          .onComplete(ar -> {
+            if (ar.succeeded()) {
+              announce(ar.result(), steps);
+            } else {
+              LOG.log(Level.SEVERE, "keysyn: catch-up failed", ar.cause());
+            }
+            arm();
+          });
+    }
+  }
+
+  private void arm() {
+    if (!stopped) {
+      timerId = vertx.setTimer(clock.millisUntilNextEpoch(), id -> tick());
+    }
+  }
+
+  private void announce(KeyState state, long steps) {
+    if (steps > 1) {
+      LOG.warning("keysyn: skipped " + (steps - 1) + " epoch(s), now at epoch " + state.epoch());
+    }
+    LOG.fine(() -> "keysyn: rotated to epoch " + state.epoch() + " (tc " + state.tc() + ")");
+    JsonObject tick = new JsonObject()
+        .put("epoch", state.epoch())
+        .put("tc", state.tc())
+        .put("nextRotationMillis", clock.millisUntilNextEpoch());
+    vertx.eventBus().publish(TICK_ADDRESS, tick, new DeliveryOptions().setLocalOnly(true));
+  }
+}
