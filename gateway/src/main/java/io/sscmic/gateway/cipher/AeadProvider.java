@@ -19,6 +19,9 @@ public enum AeadProvider {
     if (key.length != FrameAead.KEY_LENGTH) {
       throw new IllegalArgumentException("AEAD key must be 32 bytes");
     }
-    throw new UnsupportedOperationException("pending: AEAD backends");
+    if (this == BOUNCY_CASTLE) {
+      return new BcAead(suite, key);
+    }
+    return suite == CipherSuite.AES_256_GCM ? new JdkAesGcmAead(key) : new JdkChaCha20Poly1305Aead(key);
   }
 }

@@ -1,0 +1,48 @@
+package io.sscmic.gateway.cipher;
+
+import java.security.GeneralSecurityException;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/** ChaCha20-Poly1305 (RFC 8439) from the JDK; fast only on JDK 25+ intrinsics. */
+final class JdkChaCha20Poly1305Aead implements FrameAead {
+  private final SecretKeySpec key;
+  private final Cipher cipher;
+
+  JdkChaCha20Poly1305Aead(byte[] key) {
+    this.key = new SecretKeySpec(key.clone(), "ChaCha20");
+    try {
+      this.cipher = Cipher.getInstance("ChaCha20-Poly1305");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("ChaCha20-Poly1305 unavailable", e);
+    }
+  }
+
+  @Override
+  public int seal(byte[] nonce, byte[] aad, int aadOff, int aadLen, byte[] in, int inOff, int inLen, byte[] out,
+                  int outOff) {
+    try {
+      cipher.init(Cipher.ENCRYPT_MODE, key, new IvParameterSpec(nonce));
+      cipher.updateAAD(aad, aadOff, aadLen);
+      return cipher.doFinal(in, inOff, inLen, out, outOff);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("ChaCha20-Poly1305 seal failed", e);
+    }
+  }
+
+  @Override
+  public int open(byte[] nonce, byte[] aad, int aadOff, int aadLen, byte[] in, int inOff, int inLen, byte[] out,
+                  int outOff) throws AeadAuthenticationException {
+    try {
+      cipher.init(Cipher.DECRYPT_MODE, key, new IvParameterSpec(nonce));
+      cipher.updateAAD(aad, aadOff, aadLen);
+      return cipher.doFinal(in, inOff, inLen, out, outOff);
+    } catch (AEADBadTagException e) {
+      throw new AeadAuthenticationException("authentication tag mismatch");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("ChaCha20-Poly1305 open failed", e);
+    }
+  }
+}
