@@ -43,6 +43,23 @@ final class Clients {
     }
   }
 
+  /**
+   * Like {@link #exchange} for connections the sidecar is expected to refuse: a reset while
+   * writing or reading ends the exchange; returns what the application received.
+   */
+  static byte[] refusedExchange(int port, byte[] payload) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(30_000);
+      try {
+        s.getOutputStream().write(payload);
+        s.shutdownOutput();
+      } catch (IOException e) {
+        // Already reset by the sidecar: that is the refusal.
+      }
+      return readUntilClosed(s.getInputStream()).toByteArray();
+    }
+  }
+
   /** Reads until EOF; returns what arrived before the end or the reset. */
   static ByteArrayOutputStream readUntilClosed(InputStream in) {
     ByteArrayOutputStream got = new ByteArrayOutputStream();
