@@ -14,19 +14,22 @@ import java.util.logging.Logger;
  * timing only, never keys.
  */
 public final class KeySynVerticle extends VerticleBase {
-  /** Local-only address of tick announcements: {@code {epoch, tc, nextRotationMillis}}. */
+  /** Local-only address of tick announcements: {@code {node, epoch, tc, nextRotationMillis}}. */
   public static final String TICK_ADDRESS = "sscmic.keysyn.tick";
   private static final Logger LOG = Logger.getLogger(KeySynVerticle.class.getName());
   /** Beyond this many steps (a long suspend) the catch-up runs on a worker. */
   private static final long INLINE_STEPS = 64;
 
+  private final String node;
   private final EpochClock clock;
   private final KeySchedule schedule;
   private final ChainAnchor anchor;
   private long timerId = -1;
   private boolean stopped;
 
-  public KeySynVerticle(EpochClock clock, KeySchedule schedule, ChainAnchor anchor) {
+  /** @param node the node's id, named in log lines and tick announcements */
+  public KeySynVerticle(String node, EpochClock clock, KeySchedule schedule, ChainAnchor anchor) {
+    this.node = node;
     this.clock = clock;
     this.schedule = schedule;
     this.anchor = anchor;
@@ -43,7 +46,7 @@ public final class KeySynVerticle extends VerticleBase {
       if (!schedule.isReady() || schedule.current().epoch() < state.epoch()) {
         schedule.install(state);
       }
-      LOG.info(() -> "keysyn: key state ready at epoch " + state.epoch() + " (tc " + state.tc()
+      LOG.info(() -> node + ": key state ready at epoch " + state.epoch() + " (tc " + state.tc()
           + "), interval " + clock.interval().toMillis() + " ms");
       tick();
       return null;
@@ -70,13 +73,13 @@ public final class KeySynVerticle extends VerticleBase {
       announce(schedule.advanceTo(target), steps);
       arm();
     } else {
-      LOG.warning(() -> "keysyn: " + steps + " epochs behind (process suspended?), catching up on a worker");
+      LOG.warning(() -> node + ": " + steps + " epochs behind (process suspended?), catching up on a worker");
       vertx.executeBlocking(() -> schedule.advanceTo(target))
           .onComplete(ar -> {
             if (ar.succeeded()) {
               announce(ar.result(), steps);
             } else {
-              LOG.log(Level.SEVERE, "keysyn: catch-up failed", ar.cause());
+              LOG.log(Level.SEVERE, node + ": key schedule catch-up failed", ar.cause());
             }
             arm();
           });
@@ -91,10 +94,11 @@ public final class KeySynVerticle extends VerticleBase {
 
   private void announce(KeyState state, long steps) {
     if (steps > 1) {
-      LOG.warning("keysyn: skipped " + (steps - 1) + " epoch(s), now at epoch " + state.epoch());
+      LOG.warning(node + ": skipped " + (steps - 1) + " epoch(s), now at epoch " + state.epoch());
     }
-    LOG.fine(() -> "keysyn: rotated to epoch " + state.epoch() + " (tc " + state.tc() + ")");
+    LOG.fine(() -> node + ": rotated to epoch " + state.epoch() + " (tc " + state.tc() + ")");
     JsonObject tick = new JsonObject()
+        .put("node", node)
         .put("epoch", state.epoch())
         .put("tc", state.tc())
         .put("nextRotationMillis", clock.millisUntilNextEpoch());

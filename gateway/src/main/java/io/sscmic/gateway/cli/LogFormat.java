@@ -26,7 +26,7 @@ final class LogFormat extends Formatter {
     String name = r.getLoggerName() == null ? "" : r.getLoggerName();
     int dot = name.lastIndexOf('.');
     StringBuilder sb = new StringBuilder(160)
-        .append(r.getInstant()).append(' ')
+        .append(r.getInstant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS)).append(' ')
         .append(r.getLevel().getName()).append(' ')
         .append(dot >= 0 ? name.substring(dot + 1) : name).append(": ")
         .append(formatMessage(r));

@@ -13,11 +13,14 @@ public final class Shutdown {
   public static void await(Supplier<Future<?>> stop) throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // JUL's own shutdown hook may already have closed the log handlers: write to stderr.
+      System.err.println("sscmic: stopping (closing listeners, draining connections)");
       try {
         stop.get().toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
       } catch (Exception e) {
         System.err.println("sscmic: unclean shutdown: " + e);
       }
+      System.err.println("sscmic: stopped");
       stopped.countDown();
     }, "sscmic-shutdown"));
     stopped.await();

@@ -58,8 +58,8 @@ public final class Demo {
           + WEB_BACKEND);
       out.println("Press Ctrl-C to stop.");
       out.println();
-      vertx.eventBus().<JsonObject>localConsumer(KeySynVerticle.TICK_ADDRESS, m -> LOG.info("rotation: epoch "
-          + m.body().getLong("epoch") + " (tc " + m.body().getInteger("tc") + ")"));
+      vertx.eventBus().<JsonObject>localConsumer(KeySynVerticle.TICK_ADDRESS, m -> LOG.info(m.body().getString("node")
+          + " rotated to epoch " + m.body().getLong("epoch") + " (tc " + m.body().getInteger("tc") + ")"));
       io.sscmic.gateway.cli.Shutdown.await(() -> Future.join(nodes.stream().map(Node::stop).toList())
           .eventually(vertx::close));
       return 0;
@@ -79,7 +79,8 @@ public final class Demo {
       new SecureRandom().nextBytes(seed);
       return seed;
     }).compose(seed -> {
-      Instant genesis = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+      // A start an hour ago: the chain has history, so a peer one epoch behind works from the first second.
+      Instant genesis = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(1, ChronoUnit.HOURS);
       SeedSource mem = SeedSource.memory(seed);
       NodeConfig alpha = new NodeConfig("alpha", genesis, interval, mem, CipherSuite.AES_256_GCM,
           AeadProvider.defaultProvider(), loopback(ALPHA_TUNNEL), Map.of("web", loopback(WEB_BACKEND)),

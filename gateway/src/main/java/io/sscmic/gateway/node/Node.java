@@ -58,7 +58,7 @@ public final class Node {
         .compose(prep -> {
           ChainAnchor anchor = (ChainAnchor) prep[0];
           SecureRandom random = (SecureRandom) prep[1];
-          return vertx.deployVerticle(new KeySynVerticle(clock, schedule, anchor)).compose(keysynId -> {
+          return vertx.deployVerticle(new KeySynVerticle(config.nodeId(), clock, schedule, anchor)).compose(keysynId -> {
             SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, random);
             return vertx.deployVerticle(sidecar)
                 .recover(e -> vertx.undeploy(keysynId).transform(x -> Future.failedFuture(e)))

@@ -19,6 +19,8 @@ import java.util.logging.Logger;
 /** The data plane of one node: its inbound tunnel listener and its outbound TCP listeners. */
 public final class SidecarVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(SidecarVerticle.class.getName());
+  /** How long open connections may run on after a stop before they are closed. */
+  static final java.time.Duration DRAIN = java.time.Duration.ofSeconds(10);
 
   private final NodeConfig config;
   private final KeySchedule schedule;
@@ -77,10 +79,10 @@ public final class SidecarVerticle extends VerticleBase {
   public Future<?> stop() {
     List<Future<?>> closing = new ArrayList<>();
     if (inbound != null) {
-      closing.add(inbound.close());
+      closing.add(inbound.close(DRAIN));
     }
     for (OutboundListener l : outbound) {
-      closing.add(l.close());
+      closing.add(l.close(DRAIN));
     }
     return Future.join(closing);
   }

@@ -67,9 +67,15 @@ public final class OutboundListener {
     return server.listen(address).map(NetServer::actualPort);
   }
 
-  public Future<Void> close() {
-    Future<Void> s = server == null ? Future.succeededFuture() : server.close();
-    Future<Void> c = client == null ? Future.succeededFuture() : client.close();
+  /**
+   * Stops accepting at once; open connections get up to {@code drain} to finish before they are
+   * closed.
+   */
+  public Future<Void> close(java.time.Duration drain) {
+    Future<Void> s = server == null ? Future.succeededFuture()
+        : server.shutdown(drain.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    Future<Void> c = client == null ? Future.succeededFuture()
+        : client.shutdown(drain.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     return Future.join(s, c).mapEmpty();
   }
 

@@ -1,0 +1,82 @@
+package io.sscmic.gateway.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    return Main.run(args, new PrintStream(out, true), new PrintStream(err, true));
+  }
+
+  @Test
+  void helpListsEveryCommand() {
+    assertEquals(0, run("--help"));
+    String help = out.toString();
+    for (String cmd : new String[] {"demo", "node --config FILE", "seed --out FILE", "--version"}) {
+      assertTrue(help.contains(cmd), "help mentions " + cmd);
+    }
+  }
+
+  @Test
+  void noArgumentsPrintsUsageAndFails() {
+    assertEquals(2, run());
+    assertTrue(out.toString().contains("Usage:"));
+  }
+
+  @Test
+  void versionPrints() {
+    assertEquals(0, run("--version"));
+    assertTrue(out.toString().startsWith("sscmic "));
+  }
+
+  @Test
+  void anUnknownCommandIsRefused() {
+    assertEquals(2, run("frobnicate"));
+    assertTrue(err.toString().contains("unknown command 'frobnicate'"));
+  }
+
+  @Test
+  void nodeWithoutConfigSaysWhatIsMissing() {
+    assertEquals(2, run("node"));
+    assertTrue(err.toString().contains("node needs --config"), err.toString());
+  }
+
+  @Test
+  void nodeWithABadConfigNamesTheKeyAndExits(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("node.yaml");
+    Files.writeString(file, "node: {id: a}\nkeysyn: {genesis: 2026-01-01T00:00:00Z, interval: soon, seed-env: S}\n"
+        + "outbound: [{listen: '127.0.0.1:0', service: x, peer: '127.0.0.1:1'}]\n");
+    assertEquals(1, run("node", "--config", file.toString()));
+    assertTrue(err.toString().contains("config key 'keysyn.interval'"), err.toString());
+  }
+
+  @Test
+  void nodeWithAMissingSeedSaysWhere(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("node.yaml");
+    Files.writeString(file, "node: {id: a}\nkeysyn: {genesis: 2026-01-01T00:00:00Z, interval: 5s, seed-file: "
+        + dir.resolve("missing-seed") + "}\noutbound: [{listen: '127.0.0.1:0', service: x, peer: '127.0.0.1:1'}]\n");
+    assertEquals(1, run("node", "--config", file.toString()));
+    assertTrue(err.toString().contains("missing-seed"), err.toString());
+  }
+
+  @Test
+  void seedWritesAPrivateFileAndRefusesToOverwrite(@TempDir Path dir) throws Exception {
+    Path seed = dir.resolve("seed");
+    assertEquals(0, run("seed", "--out", seed.toString()));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(seed)));
+    assertTrue(Files.readString(seed).strip().length() >= 43, "32 bytes of base64");
+    assertEquals(1, run("seed", "--out", seed.toString()));
+    assertTrue(err.toString().contains("refusing to overwrite"));
+  }
+}

@@ -1,0 +1,80 @@
+package io.sscmic.gateway.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The YAML file through the real Vert.x Config stores. */
+class ConfigLoaderTest {
+  private final Vertx vertx = Vertx.vertx();
+
+  @AfterEach
+  void close() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private NodeConfig load(Path file) throws Exception {
+    return ConfigLoader.load(vertx, file).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void readsTheReadmeExample(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("node.yaml");
+    Files.writeString(file, String.join("\n",
+        "node:",
+        "  id: orders-1",
+        "keysyn:",
+        "  genesis: \"2026-01-01T00:00:00Z\"",
+        "  interval: 30s",
+        "  seed-file: /etc/sscmic/seed",
+        "tunnel:",
+        "  listen: 0.0.0.0:7443",
+        "  cipher: chacha20-poly1305",
+        "services:",
+        "  orders: 127.0.0.1:8080",
+        "outbound:",
+        "  - listen: 127.0.0.1:9001",
+        "    service: billing",
+        "    peer: 10.0.0.7:7443",
+        ""));
+    NodeConfig c = load(file);
+    assertEquals("orders-1", c.nodeId());
+    assertEquals(Duration.ofSeconds(30), c.interval());
+    assertEquals("CHACHA20_POLY1305", c.cipher().name());
+    assertEquals(1, c.outbound().size());
+  }
+
+  @Test
+  void anUnquotedYamlTimestampIsAcceptedToo(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("node.yaml");
+    Files.writeString(file, "node: {id: a}\nkeysyn: {genesis: 2026-01-01T00:00:00Z, interval: 5s, seed-env: S}\n"
+        + "outbound: [{listen: '127.0.0.1:1', service: x, peer: '127.0.0.1:2'}]\n");
+    assertEquals(java.time.Instant.parse("2026-01-01T00:00:00Z"), load(file).genesis());
+  }
+
+  @Test
+  void aMissingFileSaysWhich(@TempDir Path dir) {
+    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> load(dir.resolve("nope.yaml")));
+    assertInstanceOf(ConfigException.class, e.getCause());
+    assertTrue(e.getCause().getMessage().contains("nope.yaml"), e.getCause().getMessage());
+  }
+
+  @Test
+  void brokenYamlSaysSo(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("bad.yaml");
+    Files.writeString(file, "node: [unclosed\n");
+    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, () -> load(file));
+    assertTrue(e.getCause().getMessage().contains("bad.yaml"), e.getCause().getMessage());
+  }
+}

@@ -1,0 +1,139 @@
+package io.sscmic.gateway.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sscmic.gateway.cipher.AeadProvider;
+import io.sscmic.gateway.cipher.CipherSuite;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class NodeConfigParserTest {
+  static JsonObject valid() {
+    return new JsonObject()
+        .put("node", new JsonObject().put("id", "orders-1"))
+        .put("keysyn", new JsonObject().put("genesis", "2026-01-01T00:00:00Z").put("interval", "30s")
+            .put("seed-file", "/etc/sscmic/seed"))
+        .put("tunnel", new JsonObject().put("listen", "0.0.0.0:7443"))
+        .put("services", new JsonObject().put("orders", "127.0.0.1:8080"))
+        .put("outbound", new JsonArray().add(new JsonObject().put("listen", "127.0.0.1:9001")
+            .put("service", "billing").put("peer", "10.0.0.7:7443")));
+  }
+
+  private static String error(JsonObject config) {
+    return assertThrows(ConfigException.class, () -> NodeConfigParser.parse(config)).getMessage();
+  }
+
+  @Test
+  void aValidConfigParsesWithDefaults() {
+    NodeConfig c = NodeConfigParser.parse(valid());
+    assertEquals("orders-1", c.nodeId());
+    assertEquals(Instant.parse("2026-01-01T00:00:00Z"), c.genesis());
+    assertEquals(Duration.ofSeconds(30), c.interval());
+    assertEquals(CipherSuite.AES_256_GCM, c.cipher());
+    assertEquals(AeadProvider.defaultProvider(), c.provider());
+    assertEquals(7443, c.tunnelListen().port());
+    assertEquals(8080, c.services().get("orders").port());
+    assertEquals("billing", c.outbound().get(0).service());
+    assertEquals("10.0.0.7", c.outbound().get(0).peer().host());
+    assertEquals(NodeConfig.DEFAULT_CONNECT_TIMEOUT, c.connectTimeout());
+    assertTrue(c.seed().describe().contains("/etc/sscmic/seed"));
+  }
+
+  @Test
+  void durationsInEveryFormat() {
+    assertEquals(Duration.ofMillis(250), NodeConfigParser.duration("250ms", "k", null));
+    assertEquals(Duration.ofMinutes(5), NodeConfigParser.duration("5m", "k", null));
+    assertEquals(Duration.ofHours(1), NodeConfigParser.duration("1h", "k", null));
+    assertEquals(Duration.ofSeconds(30), NodeConfigParser.duration("PT30S", "k", null));
+  }
+
+  @Test
+  void eachBadValueNamesItsKey() {
+    JsonObject c = valid();
+    c.getJsonObject("keysyn").put("interval", "soon");
+    assertEquals("config key 'keysyn.interval': expected a duration such as 30s, 500ms or 5m, got 'soon'", error(c));
+
+    c = valid();
+    c.getJsonObject("keysyn").put("interval", "1ms");
+    assertTrue(error(c).startsWith("config key 'keysyn.interval': must be at least"));
+
+    c = valid();
+    c.getJsonObject("keysyn").put("genesis", "yesterday");
+    assertTrue(error(c).startsWith("config key 'keysyn.genesis'"));
+
+    c = valid();
+    c.getJsonObject("tunnel").put("cipher", "rot13");
+    assertTrue(error(c).startsWith("config key 'tunnel.cipher': unknown cipher 'rot13'"));
+
+    c = valid();
+    c.getJsonObject("tunnel").put("listen", "7443");
+    assertEquals("config key 'tunnel.listen': expected host:port, got '7443'", error(c));
+
+    c = valid();
+    c.getJsonArray("outbound").getJsonObject(0).put("peer", "10.0.0.7:99999");
+    assertEquals("config key 'outbound[0].peer': port 99999 out of range", error(c));
+
+    c = valid();
+    c.getJsonArray("outbound").getJsonObject(0).remove("listen");
+    assertEquals("config key 'outbound[0].listen': required", error(c));
+
+    c = valid();
+    c.getJsonObject("node").remove("id");
+    assertTrue(error(c).startsWith("config key 'node.id': required"));
+  }
+
+  @Test
+  void typosAreCaughtNotIgnored() {
+    JsonObject c = valid();
+    c.getJsonObject("keysyn").put("intreval", "30s");
+    assertTrue(error(c).startsWith("config key 'keysyn.intreval': unknown key"));
+    c = valid();
+    c.put("servics", new JsonObject());
+    assertTrue(error(c).startsWith("config key 'servics': unknown key"));
+  }
+
+  @Test
+  void theSeedMustComeFromExactlyOneSource() {
+    JsonObject c = valid();
+    c.getJsonObject("keysyn").put("seed-env", "SSCMIC_SEED");
+    assertTrue(error(c).contains("exactly one of keysyn.seed-file or keysyn.seed-env"));
+    c.getJsonObject("keysyn").remove("seed-env");
+    c.getJsonObject("keysyn").remove("seed-file");
+    assertTrue(error(c).contains("exactly one of"));
+  }
+
+  @Test
+  void aSendOnlyNodeNeedsNoTunnelListener() {
+    JsonObject c = valid();
+    c.remove("services");
+    c.remove("tunnel");
+    NodeConfig parsed = NodeConfigParser.parse(c);
+    assertNull(parsed.tunnelListen());
+  }
+
+  @Test
+  void servicesWithoutATunnelListenerAreRefused() {
+    JsonObject c = valid();
+    c.remove("tunnel");
+    assertEquals("config key 'tunnel.listen': required when services are configured", error(c));
+  }
+
+  @Test
+  void environmentVariablesOverrideScalarKeys() {
+    JsonObject merged = valid()
+        .put(ConfigLoader.envName("keysyn.interval"), "10s")
+        .put(ConfigLoader.envName("tunnel.listen"), "127.0.0.1:8443")
+        .put("PATH", "/usr/bin");
+    assertEquals("SSCMIC_KEYSYN_INTERVAL", ConfigLoader.envName("keysyn.interval"));
+    assertEquals("SSCMIC_TUNNEL_CONNECT_TIMEOUT", ConfigLoader.envName("tunnel.connect-timeout"));
+    NodeConfig c = NodeConfigParser.parse(ConfigLoader.applyEnvironment(merged));
+    assertEquals(Duration.ofSeconds(10), c.interval());
+    assertEquals(8443, c.tunnelListen().port());
+  }
+}
