@@ -11,6 +11,7 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -128,8 +129,9 @@ final class TunnelRelay {
       case ERROR:
         FailureReason reason = FailureReason.fromCode(payload[0] & 0xFF);
         String text = new String(payload, 1, payload.length - 1, StandardCharsets.UTF_8);
-        LOG.warning(() -> id + ": the other sidecar aborted the stream: " + reason.label() + " ("
-            + printable(text) + ")");
+        // An application resetting its own connection is routine; anything else is worth a warning.
+        LOG.log(reason == FailureReason.PEER_ABORTED ? Level.INFO : Level.WARNING, () -> id
+            + ": the other sidecar aborted the stream: " + reason.label() + " (" + printable(text) + ")");
         metrics.failure(FailureReason.PEER_ABORTED);
         abortLocal();
         closeTunnel();
