@@ -179,6 +179,19 @@ class SidecarTamperingTest {
     assertEquals(0, backend.connections.get());
   }
 
+  @Test
+  void aSilentConnectionIsClosedAfterTheHandshakeTimeout() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", b.tunnelPort())) {
+      s.setSoTimeout(20_000);
+      s.getOutputStream().write(new byte[] {0, 1, 0x10}); // a hello that never completes
+      byte[] answer = Clients.readUntilClosed(s.getInputStream()).toByteArray();
+      assertEquals(0x12, answer[2], "a REFUSE frame");
+      assertEquals(FailureReason.TIMEOUT.code(), answer[5]);
+    }
+    assertEquals(1.0, b.metrics().failures(FailureReason.TIMEOUT));
+    assertEquals(0, backend.connections.get());
+  }
+
   private void replay(byte[] recording) throws Exception {
     try (Socket s = new Socket("127.0.0.1", b.tunnelPort())) {
       s.setSoTimeout(10_000);

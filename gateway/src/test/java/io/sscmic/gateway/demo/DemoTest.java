@@ -1,0 +1,43 @@
+package io.sscmic.gateway.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sscmic.gateway.node.Node;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The README's first command: the demo mesh answers the requests it tells the user to try. */
+class DemoTest {
+  private static <T> T await(io.vertx.core.Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void theTwoSuggestedCurlRequestsWorkThroughTheTunnel() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      List<Node> nodes = await(Demo.start(vertx, Duration.ofSeconds(1)));
+      HttpClient http = vertx.createHttpClient();
+      String echoed = await(http.request(HttpMethod.POST, Demo.TO_ECHO, "127.0.0.1", "/")
+          .compose(req -> req.send(Buffer.buffer("hello through the tunnel")))
+          .compose(resp -> resp.body())).toString();
+      assertEquals("hello through the tunnel\n", echoed);
+      String web = await(http.request(HttpMethod.GET, Demo.TO_WEB, "127.0.0.1", "/")
+          .compose(req -> req.send())
+          .compose(resp -> resp.body())).toString();
+      assertTrue(web.startsWith("hello from the web service behind sidecar alpha"), web);
+      assertTrue(nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.CURRENT)
+          + nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.PREVIOUS)
+          + nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.NEXT) > 0, "frames went through alpha");
+    } finally {
+      await(vertx.close());
+    }
+  }
+}
