@@ -1,0 +1,67 @@
+package io.sscmic.keysyn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class KeyScheduleTest {
+  private final ChainAnchor anchor = ChainAnchor.genesis(new byte[32]);
+
+  @Test
+  void notReadyUntilAStateIsInstalled() {
+    KeySchedule s = new KeySchedule();
+    assertFalse(s.isReady());
+    assertNull(s.current());
+    assertNull(s.advanceTo(5));
+    s.install(anchor.stateAt(3));
+    assertTrue(s.isReady());
+  }
+
+  @Test
+  void movesForwardOnlyNeverBack() {
+    KeySchedule s = new KeySchedule();
+    s.install(anchor.stateAt(3));
+    assertEquals(9, s.advanceTo(9).epoch());
+    assertEquals(9, s.advanceTo(4).epoch());
+    assertEquals(9, s.current().epoch());
+  }
+
+  @Test
+  void concurrentReadersSeeMonotonicEpochs() throws Exception {
+    KeySchedule s = new KeySchedule();
+    s.install(anchor.stateAt(0));
+    AtomicBoolean done = new AtomicBoolean();
+    AtomicReference<String> problem = new AtomicReference<>();
+    List<Thread> readers = new ArrayList<>();
+    for (int t = 0; t < 3; t++) {
+      Thread r = new Thread(() -> {
+        long last = -1;
+        while (!done.get()) {
+          long e = s.current().epoch();
+          if (e < last) {
+            problem.set("epoch went back from " + last + " to " + e);
+          }
+          last = e;
+        }
+      });
+      r.start();
+      readers.add(r);
+    }
+    for (int e = 1; e <= 2000; e++) {
+      s.advanceTo(e);
+    }
+    done.set(true);
+    for (Thread r : readers) {
+      r.join();
+    }
+    assertNull(problem.get());
+    assertEquals(2000, s.current().epoch());
+  }
+}

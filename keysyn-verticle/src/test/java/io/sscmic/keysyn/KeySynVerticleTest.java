@@ -1,0 +1,93 @@
+package io.sscmic.keysyn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(VertxExtension.class)
+class KeySynVerticleTest {
+  private static final Duration INTERVAL = Duration.ofMillis(50);
+  private final ChainAnchor anchor = ChainAnchor.genesis("keysyn verticle test seed, 32 bytes+".getBytes());
+
+  @Test
+  void ticksOnEveryBoundaryAcrossTheWrapAndAnnouncesEpochsOnly(Vertx vertx, VertxTestContext test) throws Throwable {
+    // Epoch 65530 now: Tc wraps after about six ticks.
+    EpochClock clock = new EpochClock(Instant.now().minusMillis(65530 * INTERVAL.toMillis()), INTERVAL);
+    KeySchedule schedule = new KeySchedule();
+    List<JsonObject> ticks = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>localConsumer(KeySynVerticle.TICK_ADDRESS, m -> {
+      JsonObject t = m.body();
+      // At the moment of each announcement, the installed state is the announced epoch.
+      if (schedule.current().epoch() != t.getLong("epoch")) {
+        test.failNow("state " + schedule.current().epoch() + " at tick " + t.getLong("epoch"));
+      }
+      ticks.add(t);
+      if (ticks.size() == 14) {
+        test.completeNow();
+      }
+    });
+    vertx.deployVerticle(new KeySynVerticle("n1", clock, schedule, anchor));
+    assertTrue(test.awaitCompletion(20, TimeUnit.SECONDS), "14 ticks");
+    if (test.failed()) {
+      throw test.causeOfFailure();
+    }
+    boolean wrapped = false;
+    for (int i = 0; i < ticks.size(); i++) {
+      JsonObject t = ticks.get(i);
+      assertEquals(Set.of("node", "epoch", "tc", "nextRotationMillis"), t.fieldNames(), "epoch numbers only");
+      assertEquals("n1", t.getString("node"));
+      assertEquals(t.getLong("epoch") % 65536, (long) t.getInteger("tc"));
+      if (i > 0) {
+        assertTrue(t.getLong("epoch") > ticks.get(i - 1).getLong("epoch"), "strictly increasing");
+        if (ticks.get(i - 1).getInteger("tc") == 65535 && t.getInteger("tc") == 0) {
+          wrapped = true;
+        }
+      }
+    }
+    long steps = ticks.get(ticks.size() - 1).getLong("epoch") - ticks.get(0).getLong("epoch");
+    assertTrue(steps <= ticks.size() + 2, "ticks follow the boundaries, few skipped: " + steps);
+    assertTrue(wrapped, "Tc went 65535 -> 0");
+  }
+
+  @Test
+  void aGenesisInTheFutureIsRefusedAtStart(Vertx vertx, VertxTestContext test) {
+    EpochClock clock = new EpochClock(Instant.now().plusSeconds(3600), Duration.ofSeconds(1));
+    vertx.deployVerticle(new KeySynVerticle("n2", clock, new KeySchedule(), anchor))
+        .onComplete(test.failing(e -> test.verify(() -> {
+          assertTrue(e.getMessage().contains("in the future"), e.getMessage());
+          test.completeNow();
+        })));
+  }
+
+  @Test
+  void undeployStopsTheTicks(Vertx vertx, VertxTestContext test) throws Throwable {
+    EpochClock clock = new EpochClock(Instant.now().minusSeconds(10), INTERVAL);
+    KeySchedule schedule = new KeySchedule();
+    List<JsonObject> ticks = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>localConsumer(KeySynVerticle.TICK_ADDRESS, m -> ticks.add(m.body()));
+    vertx.deployVerticle(new KeySynVerticle("n3", clock, schedule, anchor))
+        .compose(id -> vertx.timer(200).compose(v -> vertx.undeploy(id)))
+        .onComplete(test.succeeding(v -> {
+          int atUndeploy = ticks.size();
+          long epochAtUndeploy = schedule.current().epoch();
+          vertx.setTimer(300, t -> test.verify(() -> {
+            assertTrue(atUndeploy >= 1, "ticked while deployed");
+            assertEquals(atUndeploy, ticks.size(), "no tick after undeploy");
+            assertEquals(epochAtUndeploy, schedule.current().epoch());
+            test.completeNow();
+          }));
+        }));
+  }
+}
