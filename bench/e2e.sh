@@ -19,7 +19,7 @@ done
 
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; if [ -n "${KEEP_LOGS:-}" ]; then echo "logs kept in $work"; else rm -rf "$work"; fi; }
 trap cleanup EXIT
 
 # Ports: service 15201 (iperf3) and 15300 (echo); socat 15401/15402 and 15411/15412; sidecars 15101 (A out), 15111 (A out echo), 15102 (B tunnel)
@@ -46,8 +46,8 @@ outbound:
   - {listen: "127.0.0.1:15101", service: iperf, peer: "127.0.0.1:15102"}
   - {listen: "127.0.0.1:15111", service: echo, peer: "127.0.0.1:15102"}
 YAML
-"$JAVA" -Xmx512m -jar gateway/target/sscmic.jar node --config "$work/b.yaml" > "$work/b.log" 2>&1 & pids+=($!)
-"$JAVA" -Xmx512m -jar gateway/target/sscmic.jar node --config "$work/a.yaml" > "$work/a.log" 2>&1 & pids+=($!)
+"$JAVA" -Xmx512m -jar gateway/target/sscmic.jar node --config "$work/b.yaml" ${NODE_FLAGS:-} > "$work/b.log" 2>&1 & pids+=($!)
+"$JAVA" -Xmx512m -jar gateway/target/sscmic.jar node --config "$work/a.yaml" ${NODE_FLAGS:-} > "$work/a.log" 2>&1 & pids+=($!)
 for port in 15102 15101 15111 15401 15411 15201 15300; do
   for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 done
