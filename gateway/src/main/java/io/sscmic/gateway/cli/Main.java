@@ -1,6 +1,6 @@
 package io.sscmic.gateway.cli;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.gateway.config.ConfigException;
 import io.sscmic.gateway.config.ConfigLoader;
 import io.sscmic.gateway.demo.Demo;
@@ -67,10 +67,11 @@ public final class Main {
   }
 
   private static int node(Path config, PrintStream err) {
-    Vertx vertx = Vertx.vertx();
+    PrometheusMeterRegistry registry = Runtimes.registry();
+    Vertx vertx = Runtimes.vertx(registry);
     try {
       Node node = ConfigLoader.load(vertx, config)
-          .compose(cfg -> Node.start(vertx, cfg, new SimpleMeterRegistry()))
+          .compose(cfg -> Node.start(vertx, cfg, registry))
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       Shutdown.await(() -> node.stop().eventually(vertx::close));
       return 0;

@@ -20,7 +20,8 @@ public final class ConfigLoader {
   /** Keys that an environment variable may override. */
   public static final List<String> OVERRIDABLE = List.of(
       "node.id", "keysyn.genesis", "keysyn.interval", "keysyn.seed-file", "keysyn.seed-env",
-      "tunnel.listen", "tunnel.cipher", "tunnel.provider", "tunnel.connect-timeout", "tunnel.handshake-timeout");
+      "tunnel.listen", "tunnel.cipher", "tunnel.provider", "tunnel.connect-timeout", "tunnel.handshake-timeout",
+      "admin.listen");
 
   private ConfigLoader() {
   }
@@ -50,7 +51,7 @@ public final class ConfigLoader {
   /** Moves SSCMIC_* variables from the flat env store onto their keys; drops every other variable. */
   static JsonObject applyEnvironment(JsonObject merged) {
     JsonObject tree = new JsonObject();
-    for (String top : List.of("node", "keysyn", "tunnel", "services", "outbound")) {
+    for (String top : List.of("node", "keysyn", "tunnel", "services", "outbound", "admin")) {
       if (merged.containsKey(top)) {
         tree.put(top, merged.getValue(top));
       }

@@ -14,6 +14,7 @@ import java.util.Map;
  * @param tunnelListen the inbound tunnel listener, or null for a node that only sends
  * @param services inbound: service name to local address
  * @param outbound outbound: local listeners, each bound to one service on one peer
+ * @param adminListen the admin port (metrics, health, status), or null for none
  */
 public record NodeConfig(
     String nodeId,
@@ -26,18 +27,25 @@ public record NodeConfig(
     Map<String, SocketAddress> services,
     List<OutboundRoute> outbound,
     Duration connectTimeout,
-    Duration handshakeTimeout) {
+    Duration handshakeTimeout,
+    SocketAddress adminListen) {
 
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+  public static final SocketAddress DEFAULT_ADMIN_LISTEN = SocketAddress.inetSocketAddress(15000, "127.0.0.1");
 
   public NodeConfig {
     services = Map.copyOf(services);
     outbound = List.copyOf(outbound);
   }
 
+  public NodeConfig withAdmin(SocketAddress admin) {
+    return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
+        connectTimeout, handshakeTimeout, admin);
+  }
+
   public NodeConfig withSeed(SeedSource s) {
     return new NodeConfig(nodeId, genesis, interval, s, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout);
+        connectTimeout, handshakeTimeout, adminListen);
   }
 }

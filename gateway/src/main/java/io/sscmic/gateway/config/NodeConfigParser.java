@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * refusing unknown keys and bad values with a message that names the key.
  */
 public final class NodeConfigParser {
-  private static final Set<String> TOP = Set.of("node", "keysyn", "tunnel", "services", "outbound");
+  private static final Set<String> TOP = Set.of("node", "keysyn", "tunnel", "services", "outbound", "admin");
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
   private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   /** Below this interval claim 2 (network delay much smaller than the interval) gets fragile. */
@@ -42,6 +42,7 @@ public final class NodeConfigParser {
     JsonObject keysyn = section(root, "keysyn", Set.of("genesis", "interval", "seed-file", "seed-env"));
     JsonObject tunnel = section(root, "tunnel", Set.of("listen", "cipher", "provider", "connect-timeout",
         "handshake-timeout"));
+    JsonObject admin = section(root, "admin", Set.of("listen"));
 
     String nodeId = string(node, "node.id", "id", null);
     if (nodeId == null || !SERVICE_NAME.matcher(nodeId).matches()) {
@@ -130,8 +131,11 @@ public final class NodeConfigParser {
     if (services.isEmpty() && outbound.isEmpty()) {
       throw new ConfigException("services", "nothing to do: configure services (inbound) or outbound listeners");
     }
+    String adminText = string(admin, "admin.listen", "listen", null);
+    SocketAddress adminListen = adminText == null ? NodeConfig.DEFAULT_ADMIN_LISTEN
+        : adminText.equalsIgnoreCase("none") ? null : address(adminText, "admin.listen");
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout);
+        connectTimeout, handshakeTimeout, adminListen);
   }
 
   private static JsonObject section(JsonObject root, String name, Set<String> allowed) {

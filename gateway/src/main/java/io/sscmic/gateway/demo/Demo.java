@@ -1,6 +1,7 @@
 package io.sscmic.gateway.demo;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sscmic.gateway.cli.Runtimes;
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
 import io.sscmic.gateway.config.NodeConfig;
@@ -37,15 +38,18 @@ public final class Demo {
   static final int ECHO_BACKEND = 7202;
   static final int TO_ECHO = 7001;
   static final int TO_WEB = 7002;
+  static final int ALPHA_ADMIN = 15000;
+  static final int BETA_ADMIN = 15001;
 
   private Demo() {
   }
 
   public static int run(String intervalText, PrintStream out) {
     Duration interval = NodeConfigParser.duration(intervalText, "--interval", null);
-    Vertx vertx = Vertx.vertx();
+    PrometheusMeterRegistry registry = Runtimes.registry();
+    Vertx vertx = Runtimes.vertx(registry);
     try {
-      List<Node> nodes = start(vertx, interval).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      List<Node> nodes = start(vertx, interval, registry).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       out.println();
       out.println("SSCMIC demo mesh is up on 127.0.0.1: sidecars alpha and beta, key rotates every "
           + interval.toMillis() + " ms.");
@@ -56,6 +60,9 @@ public final class Demo {
       out.println("  curl -s http://127.0.0.1:" + TO_WEB + "/");
       out.println("      you -> beta :" + TO_WEB + " -> [encrypted] -> alpha :" + ALPHA_TUNNEL + " -> web service :"
           + WEB_BACKEND);
+      out.println("  curl -s http://127.0.0.1:" + ALPHA_ADMIN + "/status       # alpha's epoch, routes, failures (beta: "
+          + BETA_ADMIN + ")");
+      out.println("  curl -s http://127.0.0.1:" + ALPHA_ADMIN + "/metrics | grep '^sscmic_'");
       out.println("Press Ctrl-C to stop.");
       out.println();
       vertx.eventBus().<JsonObject>localConsumer(KeySynVerticle.TICK_ADDRESS, m -> LOG.info(m.body().getString("node")
@@ -67,13 +74,13 @@ public final class Demo {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       System.err.println("sscmic demo: cannot start: " + cause.getMessage()
           + " (ports " + TO_ECHO + "-" + TO_WEB + ", " + ALPHA_TUNNEL + "-" + BETA_TUNNEL + ", " + WEB_BACKEND
-          + "-" + ECHO_BACKEND + " must be free)");
+          + "-" + ECHO_BACKEND + ", " + ALPHA_ADMIN + "-" + BETA_ADMIN + " must be free)");
       vertx.close();
       return 1;
     }
   }
 
-  static Future<List<Node>> start(Vertx vertx, Duration interval) {
+  static Future<List<Node>> start(Vertx vertx, Duration interval, PrometheusMeterRegistry registry) {
     return vertx.executeBlocking(() -> {
       byte[] seed = new byte[32];
       new SecureRandom().nextBytes(seed);
@@ -85,15 +92,15 @@ public final class Demo {
       NodeConfig alpha = new NodeConfig("alpha", genesis, interval, mem, CipherSuite.AES_256_GCM,
           AeadProvider.defaultProvider(), loopback(ALPHA_TUNNEL), Map.of("web", loopback(WEB_BACKEND)),
           List.of(new OutboundRoute(loopback(TO_ECHO), "echo", loopback(BETA_TUNNEL))),
-          NodeConfig.DEFAULT_CONNECT_TIMEOUT, NodeConfig.DEFAULT_HANDSHAKE_TIMEOUT);
+          NodeConfig.DEFAULT_CONNECT_TIMEOUT, NodeConfig.DEFAULT_HANDSHAKE_TIMEOUT, loopback(ALPHA_ADMIN));
       NodeConfig beta = new NodeConfig("beta", genesis, interval, mem, CipherSuite.AES_256_GCM,
           AeadProvider.defaultProvider(), loopback(BETA_TUNNEL), Map.of("echo", loopback(ECHO_BACKEND)),
           List.of(new OutboundRoute(loopback(TO_WEB), "web", loopback(ALPHA_TUNNEL))),
-          NodeConfig.DEFAULT_CONNECT_TIMEOUT, NodeConfig.DEFAULT_HANDSHAKE_TIMEOUT);
+          NodeConfig.DEFAULT_CONNECT_TIMEOUT, NodeConfig.DEFAULT_HANDSHAKE_TIMEOUT, loopback(BETA_ADMIN));
       return webBackend(vertx)
           .compose(w -> echoBackend(vertx))
-          .compose(e -> Node.start(vertx, alpha, new SimpleMeterRegistry()))
-          .compose(a -> Node.start(vertx, beta, new SimpleMeterRegistry()).map(b -> List.of(a, b)));
+          .compose(e -> Node.start(vertx, alpha, registry))
+          .compose(a -> Node.start(vertx, beta, registry).map(b -> List.of(a, b)));
     });
   }
 

@@ -1,6 +1,8 @@
 package io.sscmic.gateway.node;
 
-import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sscmic.admin.AdminAddresses;
+import io.sscmic.admin.AdminServerVerticle;
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.keysyn.ChainAnchor;
@@ -9,12 +11,16 @@ import io.sscmic.keysyn.KeySchedule;
 import io.sscmic.keysyn.KeySynVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
- * One running sidecar: its KeySyn verticle (key schedule) and its data-plane verticle. Listeners
- * open only after the key state for the current epoch is installed.
+ * One running sidecar: its KeySyn verticle (key schedule), its data-plane verticle and its admin
+ * port. Listeners open only after the key state for the current epoch is installed.
  */
 public final class Node {
   private final Vertx vertx;
@@ -22,54 +28,88 @@ public final class Node {
   private final KeySchedule schedule;
   private final TunnelMetrics metrics;
   private final EpochClock clock;
-  private final String keysynDeployment;
+  private final NodeStatus status;
+  private final List<String> deployments;
+  private final List<MessageConsumer<?>> consumers;
   private final SidecarVerticle sidecar;
-  private final String sidecarDeployment;
+  private final AdminServerVerticle admin;
 
   private Node(Vertx vertx, NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, EpochClock clock,
-               String keysynDeployment, SidecarVerticle sidecar, String sidecarDeployment) {
+               NodeStatus status, List<String> deployments, List<MessageConsumer<?>> consumers,
+               SidecarVerticle sidecar, AdminServerVerticle admin) {
     this.vertx = vertx;
     this.config = config;
     this.schedule = schedule;
     this.metrics = metrics;
     this.clock = clock;
-    this.keysynDeployment = keysynDeployment;
+    this.status = status;
+    this.deployments = deployments;
+    this.consumers = consumers;
     this.sidecar = sidecar;
-    this.sidecarDeployment = sidecarDeployment;
+    this.admin = admin;
   }
 
-  public static Future<Node> start(Vertx vertx, NodeConfig config, MeterRegistry registry) {
+  public static Future<Node> start(Vertx vertx, NodeConfig config, PrometheusMeterRegistry registry) {
     return start(vertx, config, registry, System::currentTimeMillis);
   }
 
   /** @param now the wall clock; tests shift it to put nodes in different epochs */
-  public static Future<Node> start(Vertx vertx, NodeConfig config, MeterRegistry registry, LongSupplier now) {
+  public static Future<Node> start(Vertx vertx, NodeConfig config, PrometheusMeterRegistry registry, LongSupplier now) {
     EpochClock clock = new EpochClock(config.genesis(), config.interval(), now);
     KeySchedule schedule = new KeySchedule();
     TunnelMetrics metrics = new TunnelMetrics(registry, config.nodeId());
-    return vertx.executeBlocking(() -> {
+    NodeStatus status = new NodeStatus(config, clock, schedule, metrics, registry);
+    List<String> deployments = new ArrayList<>();
+    List<MessageConsumer<?>> consumers = new ArrayList<>();
+    String id = config.nodeId();
+    consumers.add(vertx.eventBus().<JsonObject>localConsumer(KeySynVerticle.TICK_ADDRESS, m -> {
+      if (id.equals(m.body().getString("node"))) {
+        status.rotated();
+      }
+    }));
+    consumers.add(vertx.eventBus().localConsumer(AdminAddresses.status(id), m -> m.reply(status.status())));
+    consumers.add(vertx.eventBus().localConsumer(AdminAddresses.ready(id), m -> m.reply(status.readiness())));
+    AdminServerVerticle admin = config.adminListen() == null ? null
+        : new AdminServerVerticle(id, config.adminListen(), registry);
+    Future<Void> adminUp = admin == null ? Future.succeededFuture()
+        : vertx.deployVerticle(admin).map(d -> {
+          deployments.add(d);
+          return null;
+        });
+    return adminUp.compose(v -> vertx.executeBlocking(() -> {
       // Seed file reading and SecureRandom seeding may block: keep them off the event loop.
       byte[] seed = config.seed().read();
       SecureRandom random = new SecureRandom();
       random.nextBytes(new byte[16]);
       return new Object[] {ChainAnchor.genesis(seed), random};
     }).recover(e -> Future.failedFuture(new IllegalStateException(
-        "cannot read the mesh seed from " + config.seed().describe() + ": " + e.getMessage(), e)))
-        .compose(prep -> {
-          ChainAnchor anchor = (ChainAnchor) prep[0];
-          SecureRandom random = (SecureRandom) prep[1];
-          return vertx.deployVerticle(new KeySynVerticle(config.nodeId(), clock, schedule, anchor)).compose(keysynId -> {
-            SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, random);
-            return vertx.deployVerticle(sidecar)
-                .recover(e -> vertx.undeploy(keysynId).transform(x -> Future.failedFuture(e)))
-                .map(sidecarId -> new Node(vertx, config, schedule, metrics, clock, keysynId, sidecar, sidecarId));
-          });
-        });
+        "cannot read the mesh seed from " + config.seed().describe() + ": " + e.getMessage(), e))))
+        .compose(prep -> vertx.deployVerticle(new KeySynVerticle(id, clock, schedule, (ChainAnchor) prep[0]))
+            .compose(keysynId -> {
+              deployments.add(keysynId);
+              SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, (SecureRandom) prep[1]);
+              return vertx.deployVerticle(sidecar).map(sidecarId -> {
+                deployments.add(sidecarId);
+                status.sidecarUp(sidecar);
+                return new Node(vertx, config, schedule, metrics, clock, status, deployments, consumers, sidecar, admin);
+              });
+            }))
+        .recover(e -> stop(vertx, deployments, consumers).transform(x -> Future.failedFuture(e)));
   }
 
-  /** Stops accepting, closes listeners, then stops the key schedule. */
+  /** Stops accepting, drains and closes listeners, stops the key schedule and the admin port. */
   public Future<Void> stop() {
-    return vertx.undeploy(sidecarDeployment).eventually(() -> vertx.undeploy(keysynDeployment));
+    return stop(vertx, deployments, consumers);
+  }
+
+  private static Future<Void> stop(Vertx vertx, List<String> deployments, List<MessageConsumer<?>> consumers) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = deployments.size() - 1; i >= 0; i--) {
+      String d = deployments.get(i);
+      chain = chain.eventually(() -> vertx.undeploy(d));
+    }
+    return chain.eventually(() -> Future.join(consumers.stream().map(MessageConsumer::unregister).toList()))
+        .mapEmpty();
   }
 
   public NodeConfig config() {
@@ -88,11 +128,20 @@ public final class Node {
     return metrics;
   }
 
+  public double rotations() {
+    return status.rotations();
+  }
+
   public int tunnelPort() {
     return sidecar.tunnelPort();
   }
 
   public int outboundPort(String service) {
     return sidecar.outboundPort(service);
+  }
+
+  /** The bound admin port, or -1 without one. */
+  public int adminPort() {
+    return admin == null ? -1 : admin.port();
   }
 }

@@ -94,6 +94,7 @@ public final class InboundTunnel {
     private boolean helloSeen;
     private boolean done;
     private long timer;
+    private final long started = System.nanoTime();
 
     Handshake(String id, NetSocket tunnel) {
       this.id = id;
@@ -186,6 +187,7 @@ public final class InboundTunnel {
       relay = new TunnelRelay(id, TunnelMetrics.Side.INBOUND, local, tunnel, decoder,
           new FrameSealer(schedule, keys, Direction.SERVER_TO_CLIENT),
           new FrameOpener(schedule, keys, Direction.CLIENT_TO_SERVER), metrics);
+      metrics.handshake(TunnelMetrics.Side.INBOUND, started);
       LOG.fine(() -> id + ": accepted " + hello.suite() + " stream to service '" + hello.service() + "'");
       relay.start();
     }

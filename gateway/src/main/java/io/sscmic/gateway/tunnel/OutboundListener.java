@@ -84,6 +84,7 @@ public final class OutboundListener {
   }
 
   private void accept(NetSocket local) {
+    long started = System.nanoTime();
     local.pause();
     TcpHalfClose.enable(local);
     String id = options.nodeId() + "/out#" + ids.incrementAndGet() + "(" + service + ")";
@@ -100,7 +101,7 @@ public final class OutboundListener {
         TcpHalfClose.abort(local);
         return;
       }
-      new Handshake(id, local, ar.result()).begin();
+      new Handshake(id, local, ar.result(), started).begin();
     });
   }
 
@@ -115,8 +116,10 @@ public final class OutboundListener {
     private TunnelRelay relay;
     private boolean done;
     private long timer;
+    private final long started;
 
-    Handshake(String id, NetSocket local, NetSocket tunnel) {
+    Handshake(String id, NetSocket local, NetSocket tunnel, long started) {
+      this.started = started;
       this.id = id;
       this.local = local;
       this.tunnel = tunnel;
@@ -186,6 +189,7 @@ public final class OutboundListener {
       relay = new TunnelRelay(id, TunnelMetrics.Side.OUTBOUND, local, tunnel, decoder,
           new FrameSealer(schedule, keys, Direction.CLIENT_TO_SERVER),
           new FrameOpener(schedule, keys, Direction.SERVER_TO_CLIENT), metrics);
+      metrics.handshake(TunnelMetrics.Side.OUTBOUND, started);
       relay.start();
     }
 

@@ -3,6 +3,9 @@ package io.sscmic.gateway.tunnel;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import io.sscmic.gateway.frame.FailureReason;
 import io.sscmic.keysyn.KeyRole;
 import java.util.EnumMap;
@@ -31,6 +34,8 @@ public final class TunnelMetrics {
   private final Map<Side, AtomicLong> active = new EnumMap<>(Side.class);
   private final Map<Side, Counter> bytesToTunnel = new EnumMap<>(Side.class);
   private final Map<Side, Counter> bytesFromTunnel = new EnumMap<>(Side.class);
+  private final Map<Side, Counter> sealed = new EnumMap<>(Side.class);
+  private final Map<Side, Timer> handshakes = new EnumMap<>(Side.class);
   private final AtomicLong queuedBytes = new AtomicLong();
 
   public TunnelMetrics(MeterRegistry registry, String node) {
@@ -55,6 +60,15 @@ public final class TunnelMetrics {
           .tag("direction", s.tag()).register(registry);
       bytesToTunnel.put(s, Counter.builder("sscmic.tunnel.plaintext.sent").baseUnit("bytes")
           .description("Plaintext bytes sealed into the tunnel").tag("node", node).tag("direction", s.tag())
+          .register(registry));
+      sealed.put(s, Counter.builder("sscmic.tunnel.frames.sealed")
+          .description("Frames sealed into the tunnel (DATA, END, ERROR)").tag("node", node).tag("direction", s.tag())
+          .register(registry));
+      handshakes.put(s, Timer.builder("sscmic.tunnel.handshake")
+          .description("From the local accept (outbound) or tunnel accept (inbound) to an established stream")
+          .tag("node", node).tag("direction", s.tag())
+          .publishPercentileHistogram()
+          .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
           .register(registry));
       bytesFromTunnel.put(s, Counter.builder("sscmic.tunnel.plaintext.received").baseUnit("bytes")
           .description("Plaintext bytes opened from the tunnel").tag("node", node).tag("direction", s.tag())
@@ -85,6 +99,22 @@ public final class TunnelMetrics {
 
   public long active(Side side) {
     return active.get(side).get();
+  }
+
+  void frameSealed(Side side) {
+    sealed.get(side).increment();
+  }
+
+  public double framesSealed(Side side) {
+    return sealed.get(side).count();
+  }
+
+  void handshake(Side side, long startNanos) {
+    handshakes.get(side).record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+  }
+
+  public long handshakes(Side side) {
+    return handshakes.get(side).count();
   }
 
   void frameOpened(KeyRole role) {

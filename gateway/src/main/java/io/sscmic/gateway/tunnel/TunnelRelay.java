@@ -204,6 +204,7 @@ final class TunnelRelay {
   }
 
   private void writeTunnel(Buffer frame) {
+    metrics.frameSealed(side);
     lastTunnelWrite = track(tunnel.write(frame), frame.length());
   }
 

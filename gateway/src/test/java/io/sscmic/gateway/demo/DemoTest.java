@@ -23,7 +23,7 @@ class DemoTest {
   void theTwoSuggestedCurlRequestsWorkThroughTheTunnel() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      List<Node> nodes = await(Demo.start(vertx, Duration.ofSeconds(1)));
+      List<Node> nodes = await(Demo.start(vertx, Duration.ofSeconds(1), io.sscmic.gateway.cli.Runtimes.registry()));
       HttpClient http = vertx.createHttpClient();
       String echoed = await(http.request(HttpMethod.POST, Demo.TO_ECHO, "127.0.0.1", "/")
           .compose(req -> req.send(Buffer.buffer("hello through the tunnel")))

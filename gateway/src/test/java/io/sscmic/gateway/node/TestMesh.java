@@ -1,6 +1,7 @@
 package io.sscmic.gateway.node;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
 import io.sscmic.gateway.config.NodeConfig;
@@ -22,7 +23,7 @@ final class TestMesh {
   static NodeConfig server(String id, Instant genesis, Duration interval, byte[] seed, Map<String, SocketAddress> services) {
     return new NodeConfig(id, genesis, interval, SeedSource.memory(seed), CipherSuite.AES_256_GCM,
         AeadProvider.defaultProvider(), SocketAddress.inetSocketAddress(0, "127.0.0.1"), services, List.of(),
-        Duration.ofSeconds(2), Duration.ofSeconds(2));
+        Duration.ofSeconds(2), Duration.ofSeconds(2), null);
   }
 
   static NodeConfig client(String id, Instant genesis, Duration interval, byte[] seed, String service, int peerPort) {
@@ -35,7 +36,7 @@ final class TestMesh {
         AeadProvider.defaultProvider(), null, Map.of(),
         List.of(new OutboundRoute(SocketAddress.inetSocketAddress(0, "127.0.0.1"), service,
             SocketAddress.inetSocketAddress(peerPort, "127.0.0.1"))),
-        Duration.ofSeconds(2), Duration.ofSeconds(2));
+        Duration.ofSeconds(2), Duration.ofSeconds(2), null);
   }
 
   static Node start(Vertx vertx, NodeConfig config) throws Exception {
@@ -43,7 +44,7 @@ final class TestMesh {
   }
 
   static Node start(Vertx vertx, NodeConfig config, LongSupplier now) throws Exception {
-    return Node.start(vertx, config, new SimpleMeterRegistry(), now).toCompletionStage().toCompletableFuture()
+    return Node.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), now).toCompletionStage().toCompletableFuture()
         .get(20, TimeUnit.SECONDS);
   }
 

@@ -1,0 +1,80 @@
+package io.sscmic.admin;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.util.logging.Logger;
+
+/**
+ * A node's admin port: {@code /metrics} (Prometheus text), {@code /healthz} (the process
+ * answers), {@code /readyz} (the node says it can carry traffic) and {@code /status} (JSON). Binds
+ * to loopback unless told otherwise: these pages describe the mesh.
+ */
+public final class AdminServerVerticle extends VerticleBase {
+  private static final Logger LOG = Logger.getLogger(AdminServerVerticle.class.getName());
+  private static final DeliveryOptions ASK = new DeliveryOptions().setLocalOnly(true).setSendTimeout(2000);
+
+  private final String node;
+  private final SocketAddress listen;
+  private final PrometheusMeterRegistry registry;
+  private HttpServer server;
+
+  public AdminServerVerticle(String node, SocketAddress listen, PrometheusMeterRegistry registry) {
+    this.node = node;
+    this.listen = listen;
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    router.get("/healthz").handler(rc -> rc.response().putHeader("content-type", "text/plain").end("ok\n"));
+    router.get("/readyz").handler(this::ready);
+    router.get("/status").handler(this::status);
+    router.route().handler(rc -> rc.response().setStatusCode(404).putHeader("content-type", "text/plain")
+        .end("not found: the admin port serves /metrics, /healthz, /readyz and /status\n"));
+    server = vertx.createHttpServer().requestHandler(router);
+    return server.listen(listen)
+        .onSuccess(s -> LOG.info(() -> node + ": admin port on " + listen.host() + ":" + s.actualPort()
+            + " (/metrics /healthz /readyz /status)"))
+        .recover(e -> Future.failedFuture(new IllegalStateException(
+            "cannot bind admin.listen " + listen + ": " + e.getMessage(), e)));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  private void ready(RoutingContext rc) {
+    vertx.eventBus().<JsonObject>request(AdminAddresses.ready(node), null, ASK).onComplete(ar -> {
+      JsonObject body = ar.succeeded() ? ar.result().body()
+          : new JsonObject().put("ready", false).put("reason", "node not answering: " + ar.cause().getMessage());
+      rc.response().setStatusCode(body.getBoolean("ready", false) ? 200 : 503)
+          .putHeader("content-type", "application/json").end(body.encodePrettily() + "\n");
+    });
+  }
+
+  private void status(RoutingContext rc) {
+    vertx.eventBus().<JsonObject>request(AdminAddresses.status(node), null, ASK).onComplete(ar -> {
+      if (ar.succeeded()) {
+        rc.response().putHeader("content-type", "application/json").end(ar.result().body().encodePrettily() + "\n");
+      } else {
+        rc.response().setStatusCode(503).putHeader("content-type", "text/plain")
+            .end("status unavailable: " + ar.cause().getMessage() + "\n");
+      }
+    });
+  }
+}

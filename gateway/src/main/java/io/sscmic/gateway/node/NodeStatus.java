@@ -1,0 +1,102 @@
+package io.sscmic.gateway.node;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sscmic.gateway.config.NodeConfig;
+import io.sscmic.gateway.config.OutboundRoute;
+import io.sscmic.gateway.frame.FailureReason;
+import io.sscmic.gateway.tunnel.TunnelMetrics;
+import io.sscmic.keysyn.EpochClock;
+import io.sscmic.keysyn.KeySchedule;
+import io.sscmic.keysyn.KeyState;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * What a node tells its admin port: status and readiness as JSON, and the key-schedule gauges.
+ * Epoch numbers and timing only: never a key, a key id or a fingerprint.
+ */
+final class NodeStatus {
+  private final NodeConfig config;
+  private final EpochClock clock;
+  private final KeySchedule schedule;
+  private final TunnelMetrics metrics;
+  private final Counter rotations;
+  private final long startedMillis = System.currentTimeMillis();
+  private volatile SidecarVerticle sidecar;
+
+  NodeStatus(NodeConfig config, EpochClock clock, KeySchedule schedule, TunnelMetrics metrics, MeterRegistry registry) {
+    this.config = config;
+    this.clock = clock;
+    this.schedule = schedule;
+    this.metrics = metrics;
+    String node = config.nodeId();
+    Gauge.builder("sscmic.keysyn.epoch", schedule, s -> s.isReady() ? s.current().epoch() : Double.NaN)
+        .description("The epoch N of the key in force (Tc = N mod 65536)").tag("node", node).register(registry);
+    Gauge.builder("sscmic.keysyn.next.rotation", clock, c -> c.millisUntilNextEpoch() / 1000.0).baseUnit("seconds")
+        .description("Seconds until the next key rotation").tag("node", node).register(registry);
+    Gauge.builder("sscmic.keysyn.ready", schedule, s -> s.isReady() ? 1 : 0)
+        .description("1 when the node holds a key state").tag("node", node).register(registry);
+    rotations = Counter.builder("sscmic.keysyn.rotations").description("Key rotations performed by this node")
+        .tag("node", node).register(registry);
+  }
+
+  void rotated() {
+    rotations.increment();
+  }
+
+  double rotations() {
+    return rotations.count();
+  }
+
+  void sidecarUp(SidecarVerticle s) {
+    this.sidecar = s;
+  }
+
+  JsonObject readiness() {
+    boolean keys = schedule.isReady();
+    boolean listeners = sidecar != null;
+    return new JsonObject()
+        .put("ready", keys && listeners)
+        .put("checks", new JsonObject().put("keyState", keys).put("listeners", listeners));
+  }
+
+  JsonObject status() {
+    KeyState state = schedule.current();
+    JsonObject tunnel = new JsonObject()
+        .put("cipher", config.cipher().name())
+        .put("services", new JsonArray(config.services().keySet().stream().sorted().toList()));
+    if (config.tunnelListen() != null && sidecar != null) {
+      tunnel.put("listen", config.tunnelListen().host() + ":" + sidecar.tunnelPort());
+    }
+    JsonArray routes = new JsonArray();
+    for (OutboundRoute r : config.outbound()) {
+      JsonObject route = new JsonObject().put("service", r.service()).put("peer", r.peer().host() + ":" + r.peer().port());
+      if (sidecar != null) {
+        route.put("listen", r.listen().host() + ":" + sidecar.outboundPort(r.service()));
+      }
+      routes.add(route);
+    }
+    JsonObject failures = new JsonObject();
+    for (FailureReason reason : FailureReason.values()) {
+      failures.put(reason.label(), (long) metrics.failures(reason));
+    }
+    return new JsonObject()
+        .put("node", config.nodeId())
+        .put("role", "node")
+        .put("ready", readiness().getBoolean("ready"))
+        .put("uptimeSeconds", (System.currentTimeMillis() - startedMillis) / 1000)
+        .put("epoch", state == null ? null : state.epoch())
+        .put("tc", state == null ? null : state.tc())
+        .put("intervalSeconds", clock.interval().toMillis() / 1000.0)
+        .put("secondsToNextRotation", clock.millisUntilNextEpoch() / 1000.0)
+        .put("genesis", clock.genesis().toString())
+        .put("tunnel", tunnel)
+        .put("routes", routes)
+        .put("connections", new JsonObject()
+            .put("inbound", metrics.active(TunnelMetrics.Side.INBOUND))
+            .put("outbound", metrics.active(TunnelMetrics.Side.OUTBOUND)))
+        .put("failures", failures);
+  }
+}
