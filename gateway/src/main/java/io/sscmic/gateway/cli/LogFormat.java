@@ -1,5 +1,7 @@
 package io.sscmic.gateway.cli;
 
+import io.vertx.core.json.JsonObject;
+import java.time.temporal.ChronoUnit;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Level;
@@ -7,13 +9,23 @@ import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-/** One line per event: time, level, logger, message. Never prints key material (nothing logs it). */
-final class LogFormat extends Formatter {
-  static void install(Level level) {
+/**
+ * One line per event: {@code time level logger: message}, or one JSON object per line for log
+ * shippers ({@code --log-json}). Nothing in the gateway logs key material; a test checks a full
+ * run's output for key bytes.
+ */
+public final class LogFormat extends Formatter {
+  private final boolean json;
+
+  public LogFormat(boolean json) {
+    this.json = json;
+  }
+
+  static void install(Level level, boolean json) {
     LogManager.getLogManager().reset();
     Logger root = Logger.getLogger("");
     ConsoleHandler handler = new ConsoleHandler();
-    handler.setFormatter(new LogFormat());
+    handler.setFormatter(new LogFormat(json));
     handler.setLevel(level);
     root.addHandler(handler);
     root.setLevel(level);
@@ -24,12 +36,19 @@ final class LogFormat extends Formatter {
   @Override
   public String format(LogRecord r) {
     String name = r.getLoggerName() == null ? "" : r.getLoggerName();
-    int dot = name.lastIndexOf('.');
-    StringBuilder sb = new StringBuilder(160)
-        .append(r.getInstant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS)).append(' ')
-        .append(r.getLevel().getName()).append(' ')
-        .append(dot >= 0 ? name.substring(dot + 1) : name).append(": ")
-        .append(formatMessage(r));
+    String logger = name.substring(name.lastIndexOf('.') + 1);
+    String time = r.getInstant().truncatedTo(ChronoUnit.MILLIS).toString();
+    String message = formatMessage(r);
+    if (json) {
+      JsonObject line = new JsonObject().put("ts", time).put("level", r.getLevel().getName())
+          .put("logger", logger).put("msg", message);
+      if (r.getThrown() != null) {
+        line.put("error", r.getThrown().toString());
+      }
+      return line.encode() + System.lineSeparator();
+    }
+    StringBuilder sb = new StringBuilder(160).append(time).append(' ').append(r.getLevel().getName()).append(' ')
+        .append(logger).append(": ").append(message);
     if (r.getThrown() != null) {
       sb.append(" (").append(r.getThrown()).append(')');
     }

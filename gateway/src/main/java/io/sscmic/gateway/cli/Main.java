@@ -23,9 +23,11 @@ public final class Main {
       "",
       "Usage:",
       "  sscmic demo [--interval 5s]        two sidecars and two backends on 127.0.0.1, until Ctrl-C",
-      "  sscmic node --config FILE [--debug] run a sidecar from a YAML config (env SSCMIC_* overrides keys)",
+      "  sscmic node --config FILE          run a sidecar from a YAML config (env SSCMIC_* overrides keys)",
       "  sscmic seed --out FILE              write a new random mesh seed, mode 0600 (copy it to every node)",
       "  sscmic --version | --help",
+      "",
+      "Options for demo and node: --debug (log every connection), --log-json (one JSON object per line)",
       "",
       "Docs: README.md, docs/PROTOCOL.md, docs/SECURITY.md");
 
@@ -46,7 +48,7 @@ public final class Main {
       out.println("sscmic " + Version.get());
       return 0;
     }
-    LogFormat.install(a.contains("--debug") ? Level.FINE : Level.INFO);
+    LogFormat.install(a.contains("--debug") ? Level.FINE : Level.INFO, a.contains("--log-json"));
     try {
       switch (a.get(0)) {
         case "demo":

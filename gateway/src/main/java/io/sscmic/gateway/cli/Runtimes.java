@@ -1,25 +1,39 @@
 package io.sscmic.gateway.cli;
 
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.util.Set;
 
 /** One Vert.x instance per process, reporting its own metrics (vertx_*) into the node's registry. */
 public final class Runtimes {
   private Runtimes() {
   }
 
+  /**
+   * Meters that break Prometheus naming rules ({@code promtool check metrics}): abbreviated units
+   * in the name, or a {@code _count} suffix on a gauge. Dropped rather than exported wrong.
+   */
+  private static final Set<String> NON_CONFORMING = Set.of("jvm.compilation.time", "process.cpu.time",
+      "system.cpu.count");
+
   public static PrometheusMeterRegistry registry() {
-    return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().meterFilter(MeterFilter.deny(id -> NON_CONFORMING.contains(id.getName())));
+    return registry;
   }
 
   public static Vertx vertx(PrometheusMeterRegistry registry) {
+    // vertx-micrometer-metrics keeps registries by name: a unique name keeps two Vert.x instances
+    // in one JVM (tests) from sharing one.
+    String name = "sscmic-" + Integer.toHexString(System.identityHashCode(registry));
     return Vertx.builder()
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-            .setJvmMetricsEnabled(true)))
+            .setRegistryName(name).setJvmMetricsEnabled(true)))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
   }

@@ -50,13 +50,17 @@ public final class TunnelMetrics {
           .tag("node", node).tag("key", role.name().toLowerCase(Locale.ROOT)).register(registry));
     }
     for (Side s : Side.values()) {
-      opened.put(s, Counter.builder("sscmic.tunnel.connections.opened").tag("node", node)
+      opened.put(s, Counter.builder("sscmic.tunnel.connections.opened")
+          .description("Tunnel streams established (outbound: from a local application; inbound: to a local service)")
+          .tag("node", node)
           .tag("direction", s.tag()).register(registry));
-      closed.put(s, Counter.builder("sscmic.tunnel.connections.closed").tag("node", node)
+      closed.put(s, Counter.builder("sscmic.tunnel.connections.closed")
+          .description("Tunnel streams ended, cleanly or not").tag("node", node)
           .tag("direction", s.tag()).register(registry));
       AtomicLong a = new AtomicLong();
       active.put(s, a);
-      Gauge.builder("sscmic.tunnel.connections.active", a, AtomicLong::get).tag("node", node)
+      Gauge.builder("sscmic.tunnel.connections.active", a, AtomicLong::get)
+          .description("Tunnel streams open now").tag("node", node)
           .tag("direction", s.tag()).register(registry);
       bytesToTunnel.put(s, Counter.builder("sscmic.tunnel.plaintext.sent").baseUnit("bytes")
           .description("Plaintext bytes sealed into the tunnel").tag("node", node).tag("direction", s.tag())

@@ -1,0 +1,112 @@
+package io.sscmic.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The admin port over real HTTP, with a stand-in node answering on the event bus. */
+class AdminServerVerticleTest {
+  private Vertx vertx;
+  private PrometheusMeterRegistry registry;
+  private AdminServerVerticle admin;
+  private HttpClient http;
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @BeforeEach
+  void setUp() throws Exception {
+    vertx = Vertx.vertx();
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    admin = new AdminServerVerticle("n1", SocketAddress.inetSocketAddress(0, "127.0.0.1"), registry);
+    await(vertx.deployVerticle(admin));
+    http = vertx.createHttpClient();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    await(vertx.close());
+  }
+
+  private record Reply(int status, String type, String body) {
+  }
+
+  private Reply get(String path) throws Exception {
+    return await(http.request(HttpMethod.GET, admin.port(), "127.0.0.1", path)
+        .compose(req -> req.send())
+        .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.getHeader("content-type"), b.toString()))));
+  }
+
+  @Test
+  void healthzAnswersWhileTheProcessRuns() throws Exception {
+    Reply r = get("/healthz");
+    assertEquals(200, r.status());
+    assertEquals("ok\n", r.body());
+  }
+
+  @Test
+  void readyzIs503WhenTheNodeDoesNotAnswer() throws Exception {
+    Reply r = get("/readyz");
+    assertEquals(503, r.status());
+    JsonObject body = new JsonObject(r.body());
+    assertEquals(false, body.getBoolean("ready"));
+    assertTrue(body.getString("reason").startsWith("node not answering"), body.encode());
+  }
+
+  @Test
+  void readyzFollowsTheNodesAnswer() throws Exception {
+    boolean[] ready = {false};
+    vertx.eventBus().localConsumer(AdminAddresses.ready("n1"), m -> m.reply(new JsonObject().put("ready", ready[0])
+        .put("checks", new JsonObject().put("keyState", ready[0]))));
+    assertEquals(503, get("/readyz").status());
+    ready[0] = true;
+    Reply r = get("/readyz");
+    assertEquals(200, r.status());
+    assertEquals("application/json", r.type());
+    assertEquals(true, new JsonObject(r.body()).getJsonObject("checks").getBoolean("keyState"));
+  }
+
+  @Test
+  void statusPassesTheNodesJsonThrough() throws Exception {
+    assertEquals(503, get("/status").status());
+    vertx.eventBus().localConsumer(AdminAddresses.status("n1"), m -> m.reply(new JsonObject().put("node", "n1")
+        .put("epoch", 42)));
+    Reply r = get("/status");
+    assertEquals(200, r.status());
+    assertEquals(42, new JsonObject(r.body()).getInteger("epoch"));
+  }
+
+  @Test
+  void metricsServesThePrometheusTextOfTheRegistry() throws Exception {
+    Counter.builder("sscmic.test.events").description("test").register(registry).increment(3);
+    Reply r = get("/metrics");
+    assertEquals(200, r.status());
+    assertTrue(r.type().startsWith("text/plain"), r.type());
+    assertTrue(r.body().contains("sscmic_test_events_total 3.0"), r.body());
+  }
+
+  @Test
+  void otherPathsAndMethodsAreRefusedWithAHint() throws Exception {
+    Reply r = get("/keys");
+    assertEquals(404, r.status());
+    assertTrue(r.body().contains("/metrics, /healthz, /readyz and /status"));
+    int status = await(http.request(HttpMethod.POST, admin.port(), "127.0.0.1", "/status")
+        .compose(req -> req.send(Buffer.buffer("x"))).map(resp -> resp.statusCode()));
+    assertTrue(status == 404 || status == 405, "POST refused, got " + status);
+  }
+}

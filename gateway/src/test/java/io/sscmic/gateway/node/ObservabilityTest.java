@@ -1,0 +1,151 @@
+package io.sscmic.gateway.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sscmic.gateway.cli.Runtimes;
+import io.sscmic.gateway.config.NodeConfig;
+import io.sscmic.gateway.frame.FailureReason;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.SocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two nodes, each its own Vert.x and registry and admin port as in production, real traffic and
+ * every refusal reason provoked once; then promtool lints the scrapes and a real Prometheus
+ * server scrapes both nodes and answers with the counts the test caused.
+ */
+class ObservabilityTest {
+  private static final Duration INTERVAL = Duration.ofSeconds(20);
+  private static final SocketAddress ANY_ADMIN_PORT = SocketAddress.inetSocketAddress(0, "127.0.0.1");
+  private final HttpClient http = HttpClient.newHttpClient();
+  private Vertx vertxA;
+  private Vertx vertxB;
+  private Node a;
+  private Node b;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    PrometheusMeterRegistry regA = Runtimes.registry();
+    PrometheusMeterRegistry regB = Runtimes.registry();
+    vertxA = Runtimes.vertx(regA);
+    vertxB = Runtimes.vertx(regB);
+    NetServer echo = Backends.echo(vertxB);
+    Instant genesis = Instant.now().minusSeconds(3600);
+    NodeConfig cb = TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED, Map.of("echo", Backends.address(echo)))
+        .withAdmin(ANY_ADMIN_PORT);
+    b = TestMesh.await(Node.start(vertxB, cb, regB));
+    NodeConfig ca = TestMesh.client("a", genesis, INTERVAL, TestMesh.SEED, "echo", b.tunnelPort())
+        .withAdmin(ANY_ADMIN_PORT);
+    a = TestMesh.await(Node.start(vertxA, ca, regA));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    TestMesh.await(vertxA.close());
+    TestMesh.await(vertxB.close());
+  }
+
+  private String get(int port, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  private void provokeEveryRefusal() throws Exception {
+    FailureProvoker bad = new FailureProvoker(b.tunnelPort(), TestMesh.SEED, b.schedule().current());
+    bad.auth("echo");
+    bad.staleEpoch("echo");
+    bad.futureEpoch("echo");
+    bad.malformed();
+    bad.oversize();
+    bad.replay("echo");
+    TestWait.until(() -> b.metrics().failures(FailureReason.REPLAY) == 1
+        && b.metrics().failures(FailureReason.TRUNCATED) == 1, "refusals counted");
+  }
+
+  @Test
+  void promtoolAcceptsTheScrapesAfterTrafficAndFailures() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      Clients.exchange(a.outboundPort("echo"), Clients.random(10_000, i));
+    }
+    provokeEveryRefusal();
+    for (Node n : List.of(a, b)) {
+      String scrape = get(n.adminPort(), "/metrics");
+      assertTrue(scrape.contains("sscmic_tunnel_failures_total"), "sscmic metrics present");
+      assertTrue(scrape.contains("vertx_"), "Vert.x metrics present");
+      assertEquals("", PrometheusServer.promtoolCheck(scrape), "promtool check metrics on node " + n.config().nodeId());
+    }
+  }
+
+  @Test
+  void aRealPrometheusSeesTheCountsTheTestCaused(@TempDir Path dir) throws Exception {
+    try (PrometheusServer prometheus = new PrometheusServer(dir, List.of(a.adminPort(), b.adminPort()))) {
+      prometheus.awaitValue("count(up{job=\"sscmic\"} == 1)", 2);
+      int connections = 5;
+      long bytes = 0;
+      for (int i = 0; i < connections; i++) {
+        byte[] payload = Clients.random(20_000 + i, i);
+        bytes += payload.length;
+        Clients.exchange(a.outboundPort("echo"), payload);
+      }
+      provokeEveryRefusal();
+
+      prometheus.awaitValue("sscmic_tunnel_connections_opened_total{node=\"a\",direction=\"outbound\"}", connections);
+      // The replay check opened one genuine stream before refusing its copy.
+      prometheus.awaitValue("sscmic_tunnel_connections_opened_total{node=\"b\",direction=\"inbound\"}", connections + 1);
+      prometheus.awaitValue("sscmic_tunnel_plaintext_sent_bytes_total{node=\"a\",direction=\"outbound\"}", bytes);
+      prometheus.awaitValue("sscmic_tunnel_plaintext_received_bytes_total{node=\"a\",direction=\"outbound\"}", bytes);
+      prometheus.awaitValue("sscmic_tunnel_connections_active{node=\"a\",direction=\"outbound\"}", 0);
+      for (FailureReason r : List.of(FailureReason.AUTH, FailureReason.STALE_EPOCH, FailureReason.FUTURE_EPOCH,
+          FailureReason.MALFORMED, FailureReason.OVERSIZE, FailureReason.REPLAY)) {
+        prometheus.awaitValue("sscmic_tunnel_failures_total{node=\"b\",reason=\"" + r.label() + "\"}", 1);
+      }
+      prometheus.awaitValue("sscmic_tunnel_failures_total{node=\"a\",reason=\"auth\"}", 0);
+      prometheus.awaitValue("sscmic_tunnel_handshake_seconds_count{node=\"a\",direction=\"outbound\"}", connections);
+      assertTrue(prometheus.value("sscmic_tunnel_frames_opened_total{node=\"b\",key=\"current\"}") > 0);
+      assertEquals(b.schedule().current().epoch(), prometheus.value("sscmic_keysyn_epoch{node=\"b\"}"), 1.0);
+      double toRotation = prometheus.value("sscmic_keysyn_next_rotation_seconds{node=\"a\"}");
+      assertTrue(toRotation >= 0 && toRotation <= INTERVAL.toSeconds(), "seconds to rotation " + toRotation);
+      // Labels stay bounded: no address, epoch or key id ever becomes a label.
+      for (Object s : prometheus.query("{__name__=~\"sscmic_.*\"}")) {
+        JsonObject metric = ((JsonObject) s).getJsonObject("metric");
+        for (String label : metric.fieldNames()) {
+          assertTrue(List.of("__name__", "job", "instance", "node", "direction", "reason", "key", "le").contains(label),
+              "unexpected label " + label + " on " + metric.getString("__name__"));
+        }
+      }
+    }
+  }
+
+  @Test
+  void readyzStatusAndHealthzDescribeTheNode() throws Exception {
+    assertEquals("ok\n", get(a.adminPort(), "/healthz"));
+    JsonObject ready = new JsonObject(get(b.adminPort(), "/readyz"));
+    assertEquals(true, ready.getBoolean("ready"));
+    JsonObject status = new JsonObject(get(b.adminPort(), "/status"));
+    assertEquals("b", status.getString("node"));
+    assertEquals(b.schedule().current().epoch(), status.getLong("epoch"));
+    assertEquals(b.schedule().current().tc(), status.getInteger("tc"));
+    assertTrue(status.getDouble("secondsToNextRotation") <= INTERVAL.toSeconds());
+    assertEquals("echo", status.getJsonObject("tunnel").getJsonArray("services").getString(0));
+    JsonObject statusA = new JsonObject(get(a.adminPort(), "/status"));
+    assertEquals("echo", statusA.getJsonArray("routes").getJsonObject(0).getString("service"));
+    assertFalse(status.encode().contains("key\""), "no key field in status");
+  }
+}
