@@ -1,6 +1,5 @@
 package io.sscmic.gateway.cli;
 
-import io.vertx.core.json.JsonObject;
 import java.time.temporal.ChronoUnit;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
@@ -40,12 +39,16 @@ public final class LogFormat extends Formatter {
     String time = r.getInstant().truncatedTo(ChronoUnit.MILLIS).toString();
     String message = formatMessage(r);
     if (json) {
-      JsonObject line = new JsonObject().put("ts", time).put("level", r.getLevel().getName())
-          .put("logger", logger).put("msg", message);
+      // Hand-written: a JSON library that logs while it initialises would recurse into this handler.
+      StringBuilder line = new StringBuilder(200).append("{\"ts\":");
+      quote(line, time).append(",\"level\":");
+      quote(line, r.getLevel().getName()).append(",\"logger\":");
+      quote(line, logger).append(",\"msg\":");
+      quote(line, message);
       if (r.getThrown() != null) {
-        line.put("error", r.getThrown().toString());
+        quote(line.append(",\"error\":"), r.getThrown().toString());
       }
-      return line.encode() + System.lineSeparator();
+      return line.append('}').append(System.lineSeparator()).toString();
     }
     StringBuilder sb = new StringBuilder(160).append(time).append(' ').append(r.getLevel().getName()).append(' ')
         .append(logger).append(": ").append(message);
@@ -53,5 +56,27 @@ public final class LogFormat extends Formatter {
       sb.append(" (").append(r.getThrown()).append(')');
     }
     return sb.append(System.lineSeparator()).toString();
+  }
+
+  static StringBuilder quote(StringBuilder sb, String s) {
+    sb.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            sb.append(String.format("\\u%04x", (int) c));
+          } else {
+            sb.append(c);
+          }
+        }
+      }
+    }
+    return sb.append('"');
   }
 }
