@@ -133,6 +133,59 @@ class ObservabilityTest {
     }
   }
 
+  /**
+   * deploy/: the Grafana dashboard and the alert rules use only series that a node exports, in
+   * PromQL that Prometheus accepts, and the scrape config is valid.
+   */
+  @Test
+  void theDeployFilesMatchTheExportedMetrics(@TempDir Path dir) throws Exception {
+    Clients.exchange(a.outboundPort("echo"), Clients.random(1000, 1));
+    String scrape = get(a.adminPort(), "/metrics") + get(b.adminPort(), "/metrics");
+    JsonObject dashboard = new JsonObject(java.nio.file.Files.readString(Path.of("..", "deploy", "grafana",
+        "sscmic-dashboard.json")));
+    List<String> exprs = new java.util.ArrayList<>();
+    for (Object p : dashboard.getJsonArray("panels")) {
+      for (Object t : ((JsonObject) p).getJsonArray("targets")) {
+        exprs.add(((JsonObject) t).getString("expr").replace("$node", ".*"));
+      }
+    }
+    String alerts = java.nio.file.Files.readString(Path.of("..", "deploy", "prometheus", "sscmic-alerts.yml"));
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("expr: (.+)").matcher(alerts);
+    while (m.find()) {
+      exprs.add(m.group(1).trim());
+    }
+    assertTrue(exprs.size() >= 14, "panels and alerts found: " + exprs.size());
+    java.util.regex.Pattern metricName = java.util.regex.Pattern.compile("sscmic_[a-z_]+");
+    StringBuilder rules = new StringBuilder("groups:\n  - name: dashboard\n    rules:\n");
+    int i = 0;
+    for (String expr : exprs) {
+      java.util.regex.Matcher names = metricName.matcher(expr);
+      while (names.find()) {
+        assertTrue(scrape.contains("\n" + names.group()), "the node exports " + names.group() + " (used in " + expr + ")");
+      }
+      rules.append("      - record: sscmic:check_").append(i++).append("\n        expr: '")
+          .append(expr.replace("'", "''")).append("'\n");
+    }
+    Path rulesFile = dir.resolve("rules.yml");
+    java.nio.file.Files.writeString(rulesFile, rules);
+    assertEquals(0, promtool(dir, "check", "rules", rulesFile.toString()), "PromQL of every panel and alert parses");
+    assertEquals(0, promtool(dir, "check", "config", Path.of("..", "deploy", "prometheus", "prometheus.yml")
+        .toAbsolutePath().toString()), "deploy/prometheus/prometheus.yml");
+  }
+
+  private static int promtool(Path dir, String... args) throws Exception {
+    PrometheusServer.requireInstalled(PrometheusServer.PROMTOOL);
+    List<String> cmd = new java.util.ArrayList<>(List.of(PrometheusServer.PROMTOOL));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("promtool.log").toFile())
+        .start();
+    int rc = p.waitFor();
+    if (rc != 0) {
+      System.err.println(java.nio.file.Files.readString(dir.resolve("promtool.log")));
+    }
+    return rc;
+  }
+
   @Test
   void readyzStatusAndHealthzDescribeTheNode() throws Exception {
     assertEquals("ok\n", get(a.adminPort(), "/healthz"));
