@@ -32,6 +32,15 @@ public final class KeyState {
     return new KeyState(epoch, prev, cur, Ratchet.next(cur));
   }
 
+  /**
+   * A state received from elsewhere (recovery from the authority): Kp may be null when the epoch
+   * is the first of its chain.
+   */
+  public static KeyState of(long epoch, byte[] previous, byte[] current) {
+    byte[] cur = current.clone();
+    return new KeyState(epoch, previous == null ? null : previous.clone(), cur, Ratchet.next(cur));
+  }
+
   /** The state one epoch later: Kp = Kn, Kn = R(Kn), Tc + 1. */
   public KeyState advance() {
     return new KeyState(epoch + 1, current, next, Ratchet.next(next));

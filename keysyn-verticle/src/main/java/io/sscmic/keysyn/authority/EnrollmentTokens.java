@@ -1,0 +1,91 @@
+package io.sscmic.keysyn.authority;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * One-time, expiring enrollment tokens. A token is self-contained and MAC'd with the authority's
+ * token key: {@code base64url(node id | expiry | nonce | HMAC)}; the authority only has to remember
+ * the nonces it has consumed (until their expiry), so a token works once.
+ */
+public final class EnrollmentTokens {
+  private static final Base64.Encoder ENC = Base64.getUrlEncoder().withoutPadding();
+  private final byte[] key;
+  private final Set<String> consumed = ConcurrentHashMap.newKeySet();
+
+  public EnrollmentTokens(byte[] key) {
+    if (key.length < 32) {
+      throw new IllegalArgumentException("token key must be at least 32 bytes");
+    }
+    this.key = key.clone();
+  }
+
+  public String issue(String nodeId, Duration ttl, Instant now, SecureRandom random) {
+    byte[] id = nodeId.getBytes(StandardCharsets.UTF_8);
+    byte[] nonce = new byte[16];
+    random.nextBytes(nonce);
+    ByteBuffer b = ByteBuffer.allocate(1 + id.length + 8 + 16 + 32);
+    b.put((byte) id.length).put(id).putLong(now.plus(ttl).getEpochSecond()).put(nonce);
+    b.put(mac(b.array(), b.position()));
+    return ENC.encodeToString(b.array());
+  }
+
+  /**
+   * Checks a token and consumes it.
+   *
+   * @return the node id the token was issued for
+   * @throws IllegalArgumentException with the reason: malformed, not issued here, expired, used
+   */
+  public String redeem(String token, Instant now) {
+    byte[] raw;
+    try {
+      raw = Base64.getUrlDecoder().decode(token.trim());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("malformed token");
+    }
+    if (raw.length < 1 + 1 + 8 + 16 + 32 || raw.length != 1 + (raw[0] & 0xFF) + 8 + 16 + 32) {
+      throw new IllegalArgumentException("malformed token");
+    }
+    int body = raw.length - 32;
+    byte[] expected = mac(raw, body);
+    byte[] actual = java.util.Arrays.copyOfRange(raw, body, raw.length);
+    if (!MessageDigest.isEqual(expected, actual)) {
+      throw new IllegalArgumentException("token not issued by this authority");
+    }
+    ByteBuffer b = ByteBuffer.wrap(raw);
+    byte[] id = new byte[b.get() & 0xFF];
+    b.get(id);
+    long expiry = b.getLong();
+    if (now.getEpochSecond() > expiry) {
+      throw new IllegalArgumentException("token expired at " + Instant.ofEpochSecond(expiry));
+    }
+    byte[] nonce = new byte[16];
+    b.get(nonce);
+    if (!consumed.add(ENC.encodeToString(nonce))) {
+      throw new IllegalArgumentException("token already used");
+    }
+    return new String(id, StandardCharsets.UTF_8);
+  }
+
+  private byte[] mac(byte[] data, int length) {
+    try {
+      Mac m = Mac.getInstance("HmacSHA256");
+      m.init(new SecretKeySpec(key, "HmacSHA256"));
+      m.update("sscmic/v1 enrollment token".getBytes(StandardCharsets.US_ASCII));
+      m.update(data, 0, length);
+      return m.doFinal();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

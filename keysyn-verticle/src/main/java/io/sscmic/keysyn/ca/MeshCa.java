@@ -1,0 +1,192 @@
+package io.sscmic.keysyn.ca;
+
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x500.style.IETFUtils;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+
+/**
+ * The mesh's small certificate authority (ECDSA P-256, which Vert.x TLS loads from PEM). Issues
+ * node certificates from CSRs (the node's key never leaves the node) and the authority's own
+ * server certificate. Key generation and signing are CPU work: call from a worker.
+ */
+public final class MeshCa {
+  /** Node identity inside certificates: URI SAN {@code sscmic://node/<id>} and CN = id. */
+  public static final String NODE_URI_PREFIX = "sscmic://node/";
+  public static final String AUTHORITY_ID = "authority";
+  private static final String SIG = "SHA256withECDSA";
+
+  private final X509Certificate certificate;
+  private final PrivateKey key;
+  private final SecureRandom random;
+
+  public MeshCa(X509Certificate certificate, PrivateKey key, SecureRandom random) {
+    this.certificate = certificate;
+    this.key = key;
+    this.random = random;
+  }
+
+  public static KeyPair newKeyPair(SecureRandom random) {
+    try {
+      KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+      g.initialize(new ECGenParameterSpec("secp256r1"), random);
+      return g.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("EC P-256 unavailable", e);
+    }
+  }
+
+  /** A new self-signed root for a mesh. */
+  public static MeshCa create(String mesh, Duration validity, SecureRandom random) {
+    KeyPair kp = newKeyPair(random);
+    X500Name name = new X500Name("CN=sscmic mesh CA " + mesh);
+    Instant now = Instant.now();
+    try {
+      JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(name, serial(random),
+          Date.from(now.minusSeconds(300)), Date.from(now.plus(validity)), name, kp.getPublic())
+          .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
+          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
+          .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(kp.getPublic()));
+      X509Certificate cert = new JcaX509CertificateConverter().getCertificate(b.build(signer(kp.getPrivate())));
+      return new MeshCa(cert, kp.getPrivate(), random);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot create the mesh CA", e);
+    }
+  }
+
+  public X509Certificate certificate() {
+    return certificate;
+  }
+
+  public PrivateKey key() {
+    return key;
+  }
+
+  /** A CSR for {@code nodeId}, signed by the node's own key (built on the node). */
+  public static PKCS10CertificationRequest csr(String nodeId, KeyPair keyPair) {
+    try {
+      return new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + nodeId), keyPair.getPublic())
+          .build(signer(keyPair.getPrivate()));
+    } catch (OperatorCreationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Issues a node certificate from a CSR after checking the CSR's signature and that it names
+   * {@code expectedNodeId}.
+   */
+  public X509Certificate issueNode(PKCS10CertificationRequest csr, String expectedNodeId, Duration validity) {
+    JcaPKCS10CertificationRequest req = new JcaPKCS10CertificationRequest(csr);
+    PublicKey pub;
+    try {
+      pub = req.getPublicKey();
+      if (!req.isSignatureValid(new JcaContentVerifierProviderBuilder().build(pub))) {
+        throw new IllegalArgumentException("the CSR signature does not verify");
+      }
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalArgumentException("unreadable CSR: " + e.getMessage());
+    }
+    String cn = commonName(req.getSubject());
+    if (!expectedNodeId.equals(cn)) {
+      throw new IllegalArgumentException("the CSR is for '" + cn + "', the token for '" + expectedNodeId + "'");
+    }
+    return issue(pub, expectedNodeId, validity, List.of(new GeneralName(GeneralName.uniformResourceIdentifier,
+        NODE_URI_PREFIX + expectedNodeId)), KeyPurposeId.id_kp_clientAuth, KeyPurposeId.id_kp_serverAuth);
+  }
+
+  /** The authority's TLS server certificate, for the given host names and IP addresses. */
+  public X509Certificate issueAuthority(PublicKey pub, List<String> hosts, Duration validity) {
+    List<GeneralName> names = new ArrayList<>();
+    names.add(new GeneralName(GeneralName.uniformResourceIdentifier, NODE_URI_PREFIX + AUTHORITY_ID));
+    for (String h : hosts) {
+      names.add(new GeneralName(h.matches("[0-9.]+|.*:.*") ? GeneralName.iPAddress : GeneralName.dNSName, h));
+    }
+    return issue(pub, AUTHORITY_ID, validity, names, KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth);
+  }
+
+  private X509Certificate issue(PublicKey pub, String cn, Duration validity, List<GeneralName> sans,
+                                KeyPurposeId... purposes) {
+    Instant now = Instant.now();
+    try {
+      JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(certificate, serial(random),
+          Date.from(now.minusSeconds(60)), Date.from(now.plus(validity)), new X500Name("CN=" + cn), pub)
+          .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement))
+          .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purposes))
+          .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(new GeneralName[0])))
+          .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(certificate));
+      return new JcaX509CertificateConverter().getCertificate(b.build(signer(key)));
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot issue a certificate for " + cn, e);
+    }
+  }
+
+  /** The node id a certificate was issued to (its CN), if this CA issued it and it is valid now. */
+  public String verifyNode(X509Certificate cert, Instant now) {
+    try {
+      cert.verify(certificate.getPublicKey());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("certificate not issued by this mesh's CA");
+    }
+    if (now.isAfter(cert.getNotAfter().toInstant())) {
+      throw new IllegalArgumentException("certificate expired at " + cert.getNotAfter().toInstant());
+    }
+    if (now.isBefore(cert.getNotBefore().toInstant())) {
+      throw new IllegalArgumentException("certificate not valid before " + cert.getNotBefore().toInstant());
+    }
+    return nodeId(cert);
+  }
+
+  public static String nodeId(X509Certificate cert) {
+    return commonName(X500Name.getInstance(cert.getSubjectX500Principal().getEncoded()));
+  }
+
+  private static String commonName(X500Name name) {
+    var rdns = name.getRDNs(BCStyle.CN);
+    return rdns.length == 0 ? "" : IETFUtils.valueToString(rdns[0].getFirst().getValue());
+  }
+
+  private static ContentSigner signer(PrivateKey key) throws OperatorCreationException {
+    return new JcaContentSignerBuilder(SIG).build(key);
+  }
+
+  private static BigInteger serial(SecureRandom random) {
+    return new BigInteger(127, random);
+  }
+}

@@ -1,0 +1,199 @@
+package io.sscmic.keysyn.recovery;
+
+import io.sscmic.keysyn.EpochClock;
+import io.sscmic.keysyn.KeyState;
+import io.sscmic.keysyn.authority.RecoveryCrypto;
+import io.sscmic.keysyn.ca.MeshCa;
+import io.sscmic.keysyn.ca.Pem;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import java.security.KeyPair;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.Base64;
+import org.bouncycastle.crypto.AsymmetricCipherKeyPair;
+import org.bouncycastle.crypto.hpke.HPKE;
+
+/**
+ * A node's side of the authority: enrollment (CSR with a key made here), and recovery of the key
+ * state (method 2: r sealed to a fresh key of this request and signed by the authority; method 1:
+ * N only, for a node that holds the seed). Checks everything it receives: the authority's
+ * signature and certificate against the mesh CA, the node id, the request nonce, and the epoch
+ * against the local clock.
+ */
+public final class AuthorityClient {
+  private final Vertx vertx;
+  private final String host;
+  private final int port;
+  private final X509Certificate ca;
+  private final String nodeId;
+  private final SecureRandom random;
+  private HttpClient anonymous;
+  private HttpClient authenticated;
+  private NodeIdentity identity;
+
+  public AuthorityClient(Vertx vertx, String host, int port, X509Certificate ca, String nodeId, SecureRandom random) {
+    this.vertx = vertx;
+    this.host = host;
+    this.port = port;
+    this.ca = ca;
+    this.nodeId = nodeId;
+    this.random = random;
+  }
+
+  private HttpClientOptions tls() {
+    return new HttpClientOptions().setSsl(true).setVerifyHost(true).setConnectTimeout(5000)
+        .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(Pem.encode(ca))));
+  }
+
+  /** Uses an identity from an earlier enrollment. */
+  public AuthorityClient identity(NodeIdentity id) {
+    this.identity = id;
+    if (authenticated != null) {
+      authenticated.close();
+    }
+    authenticated = vertx.createHttpClient(tls().setKeyCertOptions(new PemKeyCertOptions()
+        .setCertValue(Buffer.buffer(Pem.encode(id.certificate())))
+        .setKeyValue(Buffer.buffer(Pem.encode(id.key())))));
+    return this;
+  }
+
+  public NodeIdentity identity() {
+    return identity;
+  }
+
+  /** Enrolls with a one-time token; the new key pair is made here, on a worker. */
+  public Future<NodeIdentity> enroll(String token) {
+    if (anonymous == null) {
+      anonymous = vertx.createHttpClient(tls());
+    }
+    return vertx.executeBlocking(() -> {
+      KeyPair kp = MeshCa.newKeyPair(random);
+      return new Object[] {kp, Pem.encode(MeshCa.csr(nodeId, kp))};
+    }).compose(prep -> post(anonymous, "/v1/enroll", new JsonObject().put("node", nodeId).put("token", token)
+        .put("csr", prep[1])).map(answer -> {
+          X509Certificate cert = Pem.certificate(answer.getString("certificate"));
+          if (!nodeId.equals(MeshCa.nodeId(cert))) {
+            throw new IllegalStateException("the authority issued a certificate for another node");
+          }
+          NodeIdentity id = new NodeIdentity(cert, ((KeyPair) prep[0]).getPrivate());
+          identity(id);
+          return id;
+        }));
+  }
+
+  /** Method 2: asks for r and checks the answer. */
+  public Future<KeyState> recover(EpochClock clock) {
+    if (authenticated == null) {
+      return Future.failedFuture(new IllegalStateException("not enrolled: no node certificate"));
+    }
+    HPKE hpke = RecoveryCrypto.hpke();
+    AsymmetricCipherKeyPair ephemeral = hpke.generatePrivateKey();
+    byte[] pub = hpke.serializePublicKey(ephemeral.getPublic());
+    byte[] nonce = new byte[32];
+    random.nextBytes(nonce);
+    JsonObject request = new JsonObject().put("nonce", Base64.getEncoder().encodeToString(nonce))
+        .put("key", Base64.getEncoder().encodeToString(pub));
+    return post(authenticated, "/v1/recover", request)
+        .compose(answer -> vertx.executeBlocking(() -> check(answer, clock, ephemeral, pub, nonce)));
+  }
+
+  /** Verifies a recovery answer against this request; package-visible for the forgery tests. */
+  KeyState check(JsonObject answer, EpochClock clock, AsymmetricCipherKeyPair ephemeral, byte[] pub, byte[] nonce) {
+    X509Certificate authority = Pem.certificate(answer.getString("authority", ""));
+    try {
+      authority.verify(ca.getPublicKey());
+      authority.checkValidity();
+    } catch (Exception e) {
+      throw new RecoveryException("the answer's signer is not this mesh's authority: " + e.getMessage());
+    }
+    if (!MeshCa.AUTHORITY_ID.equals(MeshCa.nodeId(authority))) {
+      throw new RecoveryException("the answer is signed by '" + MeshCa.nodeId(authority) + "', not the authority");
+    }
+    String node = answer.getString("node");
+    long epoch = answer.getLong("epoch");
+    byte[] enc = Base64.getDecoder().decode(answer.getString("enc"));
+    byte[] ct = Base64.getDecoder().decode(answer.getString("ct"));
+    byte[] sig = Base64.getDecoder().decode(answer.getString("signature"));
+    if (!nodeId.equals(node)) {
+      throw new RecoveryException("the answer is for node '" + node + "'");
+    }
+    if (!RecoveryCrypto.verify(authority.getPublicKey(), RecoveryCrypto.signedBytes(node, epoch, nonce, pub, enc, ct),
+        sig)) {
+      throw new RecoveryException("the answer's signature does not verify (forged, or a replay of another request)");
+    }
+    if (!clock.genesis().equals(Instant.parse(answer.getString("genesis")))
+        || clock.interval().toMillis() != answer.getLong("intervalMillis")) {
+      throw new RecoveryException("the authority's mesh has genesis " + answer.getString("genesis") + " and interval "
+          + answer.getLong("intervalMillis") + " ms; this node is configured with " + clock.genesis() + " and "
+          + clock.interval().toMillis() + " ms");
+    }
+    long local = clock.currentEpoch();
+    if (Math.abs(epoch - local) > 1) {
+      throw new RecoveryException("clock skew: the authority is at epoch " + epoch + ", this node's clock says " + local);
+    }
+    return RecoveryCrypto.open(ephemeral, node, epoch, nonce, enc, ct);
+  }
+
+  /** Method 1: only the epoch number; the node recomputes r from its seed. */
+  public Future<Long> epoch(EpochClock clock) {
+    if (authenticated == null) {
+      return Future.failedFuture(new IllegalStateException("not enrolled: no node certificate"));
+    }
+    return authenticated.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(host).setPort(port)
+            .setURI("/v1/epoch"))
+        .compose(req -> req.send())
+        .compose(resp -> resp.body().map(b -> answer(resp.statusCode(), b)))
+        .map(answer -> {
+          long epoch = answer.getLong("epoch");
+          long local = clock.currentEpoch();
+          if (Math.abs(epoch - local) > 1) {
+            throw new RecoveryException("clock skew: the authority is at epoch " + epoch + ", this node's clock says "
+                + local);
+          }
+          return epoch;
+        });
+  }
+
+  private Future<JsonObject> post(HttpClient client, String path, JsonObject body) {
+    return client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port).setURI(path)
+            .putHeader("content-type", "application/json"))
+        .compose(req -> req.send(body.toBuffer()))
+        .compose(resp -> resp.body().map(b -> answer(resp.statusCode(), b)));
+  }
+
+  private static JsonObject answer(int status, Buffer body) {
+    JsonObject json;
+    try {
+      json = body.toJsonObject();
+    } catch (Exception e) {
+      throw new RecoveryException("the authority answered " + status + " without JSON");
+    }
+    if (status != 200) {
+      throw new RecoveryException("the authority refused (" + status + "): " + json.getString("error"));
+    }
+    return json;
+  }
+
+  public Future<Void> close() {
+    Future<Void> a = anonymous == null ? Future.succeededFuture() : anonymous.close();
+    Future<Void> b = authenticated == null ? Future.succeededFuture() : authenticated.close();
+    return Future.join(a, b).mapEmpty();
+  }
+
+  /** A refused or invalid recovery step; the message says why. */
+  public static final class RecoveryException extends RuntimeException {
+    public RecoveryException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,265 @@
+package io.sscmic.keysyn.recovery;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sscmic.keysyn.ChainAnchor;
+import io.sscmic.keysyn.EpochClock;
+import io.sscmic.keysyn.KeyRole;
+import io.sscmic.keysyn.KeySchedule;
+import io.sscmic.keysyn.KeyState;
+import io.sscmic.keysyn.KeySynVerticle;
+import io.sscmic.keysyn.authority.AuthorityVerticle;
+import io.sscmic.keysyn.authority.EnrollmentTokens;
+import io.sscmic.keysyn.authority.RecoveryCrypto;
+import io.sscmic.keysyn.ca.MeshCa;
+import io.sscmic.keysyn.ca.Pem;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.SocketAddress;
+import java.security.KeyPair;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.bouncycastle.crypto.AsymmetricCipherKeyPair;
+import org.bouncycastle.crypto.hpke.HPKE;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Enrollment and key recovery against a real authority over HTTPS on loopback. */
+class AuthorityClientTest {
+  private static final byte[] SEED = "authority test mesh seed, 32 bytes or more".getBytes();
+  private static final Duration INTERVAL = Duration.ofSeconds(10);
+  private final SecureRandom random = new SecureRandom();
+  private Vertx vertx;
+  private MeshCa ca;
+  private EnrollmentTokens tokens;
+  private EpochClock clock;
+  private AuthorityVerticle authority;
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+  private static Throwable failure(Future<?> f) {
+    ExecutionException e = assertThrows(ExecutionException.class, () -> await(f));
+    return e.getCause();
+  }
+
+  static AuthorityVerticle startAuthority(Vertx vertx, MeshCa ca, EnrollmentTokens tokens, EpochClock clock,
+                                          boolean method1, SecureRandom random) throws Exception {
+    KeyPair serverKeys = MeshCa.newKeyPair(random);
+    X509Certificate serverCert = ca.issueAuthority(serverKeys.getPublic(), List.of("127.0.0.1", "localhost"),
+        Duration.ofDays(30));
+    KeySchedule schedule = new KeySchedule();
+    await(vertx.deployVerticle(new KeySynVerticle("authority", clock, schedule, ChainAnchor.genesis(SEED))));
+    AuthorityVerticle a = new AuthorityVerticle(new AuthorityVerticle.Options(
+        SocketAddress.inetSocketAddress(0, "127.0.0.1"), Duration.ofHours(24), method1),
+        ca, serverCert, serverKeys.getPrivate(), tokens, schedule, clock);
+    await(vertx.deployVerticle(a));
+    return a;
+  }
+
+  @BeforeEach
+  void setUp() throws Exception {
+    vertx = Vertx.vertx();
+    ca = MeshCa.create("test", Duration.ofDays(365), random);
+    byte[] tokenKey = new byte[32];
+    random.nextBytes(tokenKey);
+    tokens = new EnrollmentTokens(tokenKey);
+    clock = new EpochClock(Instant.now().minusSeconds(3600), INTERVAL);
+    authority = startAuthority(vertx, ca, tokens, clock, true, random);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    await(vertx.close());
+  }
+
+  private AuthorityClient client(String node) {
+    return new AuthorityClient(vertx, "127.0.0.1", authority.port(), ca.certificate(), node, random);
+  }
+
+  private String token(String node) {
+    return tokens.issue(node, Duration.ofMinutes(10), Instant.now(), random);
+  }
+
+  @Test
+  void anEnrolledNodeRecoversTheSameStateAsANodeThatNeverStopped() throws Exception {
+    AuthorityClient c = client("n1");
+    NodeIdentity id = await(c.enroll(token("n1")));
+    assertEquals("n1", MeshCa.nodeId(id.certificate()));
+    assertTrue(id.expiry().isAfter(Instant.now().plus(Duration.ofHours(23))));
+    KeyState recovered = await(c.recover(clock));
+    KeyState neverStopped = ChainAnchor.genesis(SEED).stateAt(recovered.epoch());
+    assertEquals(clock.currentEpoch(), recovered.epoch(), 1.0);
+    for (KeyRole r : KeyRole.values()) {
+      assertArrayEquals(neverStopped.chainKey(r), recovered.chainKey(r), r.name());
+    }
+    assertEquals(1L, authority.outcomes().get("recover.ok"));
+    assertTrue(authority.lastRecovery().containsKey("n1"));
+  }
+
+  @Test
+  void methodOneGivesTheEpochAndTheSeedGivesTheSameState() throws Exception {
+    AuthorityClient c = client("n1");
+    await(c.enroll(token("n1")));
+    long epoch = await(c.epoch(clock));
+    KeyState byMethod1 = ChainAnchor.genesis(SEED).stateAt(epoch);
+    KeyState byMethod2 = await(c.recover(clock));
+    KeyState later = byMethod2.epoch() == epoch ? byMethod2 : ChainAnchor.genesis(SEED).stateAt(byMethod2.epoch());
+    assertArrayEquals(ChainAnchor.genesis(SEED).stateAt(later.epoch()).chainKey(KeyRole.CURRENT),
+        later.chainKey(KeyRole.CURRENT));
+    assertEquals(clock.currentEpoch(), byMethod1.epoch(), 1.0);
+  }
+
+  @Test
+  void aTokenWorksOnce() throws Exception {
+    String t = token("n1");
+    await(client("n1").enroll(t));
+    Throwable e = failure(client("n1").enroll(t));
+    assertTrue(e.getMessage().contains("token already used"), e.getMessage());
+    assertEquals(1L, authority.outcomes().get("enroll.token_used"));
+  }
+
+  @Test
+  void anExpiredTokenIsRefused() throws Exception {
+    String t = tokens.issue("n1", Duration.ofMinutes(10), Instant.now().minus(Duration.ofHours(1)), random);
+    Throwable e = failure(client("n1").enroll(t));
+    assertTrue(e.getMessage().contains("token expired"), e.getMessage());
+  }
+
+  @Test
+  void aTokenFromElsewhereIsRefused() throws Exception {
+    byte[] otherKey = new byte[32];
+    String t = new EnrollmentTokens(otherKey).issue("n1", Duration.ofMinutes(5), Instant.now(), random);
+    Throwable e = failure(client("n1").enroll(t));
+    assertTrue(e.getMessage().contains("not issued by this authority"), e.getMessage());
+  }
+
+  @Test
+  void aCsrForAnotherNodeIsRefused() throws Exception {
+    Throwable e = failure(client("mallory").enroll(token("n1")));
+    assertTrue(e.getMessage().contains("the token is for 'n1', not 'mallory'"), e.getMessage());
+    // And a CSR that names another node than the token, sent by hand without a claimed id:
+    KeyPair kp = MeshCa.newKeyPair(random);
+    String csr = Pem.encode(MeshCa.csr("mallory", kp));
+    JsonObject answer = rawPost("/v1/enroll", new JsonObject().put("token", token("n1")).put("csr", csr));
+    assertEquals(403, answer.getInteger("status"));
+    assertTrue(answer.getString("error").contains("the CSR is for 'mallory'"), answer.encode());
+  }
+
+  @Test
+  void recoveryWithoutAClientCertificateIsRefused() throws Exception {
+    JsonObject answer = rawPost("/v1/recover", new JsonObject().put("nonce", "x").put("key", "y"));
+    assertEquals(403, answer.getInteger("status"));
+    assertTrue(answer.getString("error").contains("a node certificate is required"), answer.encode());
+    assertEquals(1L, authority.outcomes().get("recover.no_certificate"));
+  }
+
+  @Test
+  void aCertificateFromAnotherCaIsRefused() throws Exception {
+    MeshCa other = MeshCa.create("other", Duration.ofDays(1), random);
+    KeyPair kp = MeshCa.newKeyPair(random);
+    X509Certificate foreign = other.issueNode(MeshCa.csr("n1", kp), "n1", Duration.ofHours(1));
+    AuthorityClient c = client("n1").identity(new NodeIdentity(foreign, kp.getPrivate()));
+    Throwable e = failure(c.recover(clock));
+    assertTrue(e.getMessage().contains("not issued by this mesh's CA"), e.getMessage());
+    assertEquals(1L, authority.outcomes().get("recover.foreign_certificate"));
+  }
+
+  @Test
+  void anExpiredCertificateIsRefused() throws Exception {
+    KeyPair kp = MeshCa.newKeyPair(random);
+    X509Certificate expired = ca.issueNode(MeshCa.csr("n1", kp), "n1", Duration.ofSeconds(-10));
+    AuthorityClient c = client("n1").identity(new NodeIdentity(expired, kp.getPrivate()));
+    Throwable e = failure(c.recover(clock));
+    assertTrue(e.getMessage().contains("certificate expired"), e.getMessage());
+    assertEquals(1L, authority.outcomes().get("recover.certificate_expired"));
+  }
+
+  @Test
+  void aForgedOrReplayedAnswerIsRefused() throws Exception {
+    AuthorityClient c = client("n1");
+    await(c.enroll(token("n1")));
+    HPKE hpke = RecoveryCrypto.hpke();
+    AsymmetricCipherKeyPair eph = hpke.generatePrivateKey();
+    byte[] pub = hpke.serializePublicKey(eph.getPublic());
+    byte[] nonce = new byte[32];
+    random.nextBytes(nonce);
+    JsonObject genuine = rawRecover(c, nonce, pub);
+    // The genuine answer passes for its own request.
+    assertEquals(genuine.getLong("epoch"), c.check(genuine, clock, eph, pub, nonce).epoch());
+
+    // Replayed: the same answer presented to a later request (new nonce, new key).
+    AsymmetricCipherKeyPair eph2 = hpke.generatePrivateKey();
+    byte[] pub2 = hpke.serializePublicKey(eph2.getPublic());
+    byte[] nonce2 = new byte[32];
+    random.nextBytes(nonce2);
+    AuthorityClient.RecoveryException replay = assertThrows(AuthorityClient.RecoveryException.class,
+        () -> c.check(genuine, clock, eph2, pub2, nonce2));
+    assertTrue(replay.getMessage().contains("signature does not verify"), replay.getMessage());
+
+    // Forged: an attacker changes the epoch (or any byte of the ciphertext).
+    JsonObject shifted = genuine.copy().put("epoch", genuine.getLong("epoch") + 1);
+    assertThrows(AuthorityClient.RecoveryException.class, () -> c.check(shifted, clock, eph, pub, nonce));
+    byte[] ct = Base64.getDecoder().decode(genuine.getString("ct"));
+    ct[0] ^= 1;
+    JsonObject tampered = genuine.copy().put("ct", Base64.getEncoder().encodeToString(ct));
+    assertThrows(AuthorityClient.RecoveryException.class, () -> c.check(tampered, clock, eph, pub, nonce));
+
+    // Forged: signed by an "authority" of another CA.
+    MeshCa other = MeshCa.create("other", Duration.ofDays(1), random);
+    KeyPair fake = MeshCa.newKeyPair(random);
+    JsonObject impostor = genuine.copy().put("authority", Pem.encode(other.issueAuthority(fake.getPublic(),
+        List.of("127.0.0.1"), Duration.ofDays(1))));
+    AuthorityClient.RecoveryException wrongCa = assertThrows(AuthorityClient.RecoveryException.class,
+        () -> c.check(impostor, clock, eph, pub, nonce));
+    assertTrue(wrongCa.getMessage().contains("not this mesh's authority"), wrongCa.getMessage());
+  }
+
+  @Test
+  void anAnswerFromAnotherEpochThanTheLocalClockIsRefusedAsClockSkew() throws Exception {
+    AuthorityClient c = client("n1");
+    await(c.enroll(token("n1")));
+    EpochClock skewed = new EpochClock(clock.genesis(), INTERVAL,
+        () -> System.currentTimeMillis() + 3 * INTERVAL.toMillis());
+    Throwable e = failure(c.recover(skewed));
+    assertTrue(e.getMessage().contains("clock skew"), e.getMessage());
+  }
+
+  /** A recovery request made by hand, returning the authority's JSON answer. */
+  private JsonObject rawRecover(AuthorityClient c, byte[] nonce, byte[] pub) throws Exception {
+    var http = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setVerifyHost(true)
+        .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(Pem.encode(ca.certificate()))))
+        .setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions()
+            .setCertValue(Buffer.buffer(Pem.encode(c.identity().certificate())))
+            .setKeyValue(Buffer.buffer(Pem.encode(c.identity().key())))));
+    JsonObject body = new JsonObject().put("nonce", Base64.getEncoder().encodeToString(nonce))
+        .put("key", Base64.getEncoder().encodeToString(pub));
+    return await(http.request(HttpMethod.POST, authority.port(), "127.0.0.1", "/v1/recover")
+        .compose(req -> req.send(body.toBuffer())).compose(resp -> resp.body()).map(Buffer::toJsonObject));
+  }
+
+  /** A POST without a client certificate; returns the JSON answer plus its status. */
+  private JsonObject rawPost(String path, JsonObject body) throws Exception {
+    var http = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setVerifyHost(true)
+        .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(Pem.encode(ca.certificate())))));
+    return await(http.request(HttpMethod.POST, authority.port(), "127.0.0.1", path)
+        .compose(req -> req.send(body.toBuffer()))
+        .compose(resp -> resp.body().map(b -> b.toJsonObject().put("status", resp.statusCode()))));
+  }
+}
