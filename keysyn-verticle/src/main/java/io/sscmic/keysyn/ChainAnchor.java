@@ -1,10 +1,13 @@
 package io.sscmic.keysyn;
 
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
 /**
  * The start of a key chain: its chain key at a known epoch. The genesis chain starts at epoch 0
  * with K0 derived from the mesh seed; a re-seeded chain starts at a later epoch.
  */
-public final class ChainAnchor {
+public final class ChainAnchor implements KeyStateSource {
   private final long epoch;
   private final byte[] key;
 
@@ -28,6 +31,20 @@ public final class ChainAnchor {
   /** The key state at {@code target}; linear in the distance from the anchor, so call it on a worker. */
   public KeyState stateAt(long target) {
     return KeyState.at(epoch, key, target);
+  }
+
+  @Override
+  public Future<KeyState> initialState(Vertx vertx, long localEpoch) {
+    if (localEpoch < epoch) {
+      return Future.failedFuture(new IllegalStateException("the key chain starts at epoch " + epoch
+          + " but the clock says epoch " + localEpoch + " (is the genesis in the future?)"));
+    }
+    return vertx.executeBlocking(() -> stateAt(localEpoch));
+  }
+
+  @Override
+  public String describe() {
+    return "the mesh seed";
   }
 
   @Override

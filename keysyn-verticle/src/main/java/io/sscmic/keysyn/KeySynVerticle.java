@@ -1,6 +1,7 @@
 package io.sscmic.keysyn;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
@@ -23,33 +24,57 @@ public final class KeySynVerticle extends VerticleBase {
   private final String node;
   private final EpochClock clock;
   private final KeySchedule schedule;
-  private final ChainAnchor anchor;
+  private final KeyStateSource source;
   private long timerId = -1;
   private boolean stopped;
 
   /** @param node the node's id, named in log lines and tick announcements */
-  public KeySynVerticle(String node, EpochClock clock, KeySchedule schedule, ChainAnchor anchor) {
+  public KeySynVerticle(String node, EpochClock clock, KeySchedule schedule, KeyStateSource source) {
     this.node = node;
     this.clock = clock;
     this.schedule = schedule;
-    this.anchor = anchor;
+    this.source = source;
   }
 
+  /** Completes once the key state is installed; a failing source is retried with backoff. */
   @Override
   public Future<?> start() {
-    long epoch = clock.currentEpoch();
-    if (epoch < anchor.epoch()) {
-      return Future.failedFuture(new IllegalStateException("the key chain starts at epoch " + anchor.epoch()
-          + " but the clock says epoch " + epoch + " (genesis " + clock.genesis() + " is in the future?)"));
+    Promise<Void> installed = Promise.promise();
+    attempt(installed, 500);
+    return installed.future();
+  }
+
+  private void attempt(Promise<Void> installed, long backoffMillis) {
+    if (stopped) {
+      installed.tryFail("stopped before a key state was installed");
+      return;
     }
-    return vertx.executeBlocking(() -> anchor.stateAt(epoch)).map(state -> {
-      if (!schedule.isReady() || schedule.current().epoch() < state.epoch()) {
-        schedule.install(state);
+    long epoch = clock.currentEpoch();
+    if (epoch < 0) {
+      installed.fail(new IllegalStateException("the clock says epoch " + epoch + ": genesis " + clock.genesis()
+          + " is in the future"));
+      return;
+    }
+    source.initialState(vertx, epoch).onComplete(ar -> {
+      if (ar.succeeded()) {
+        KeyState state = ar.result();
+        if (!schedule.isReady() || schedule.current().epoch() < state.epoch()) {
+          schedule.install(state);
+        }
+        schedule.advanceTo(clock.currentEpoch());
+        LOG.info(() -> node + ": key state ready at epoch " + schedule.current().epoch() + " (tc "
+            + schedule.current().tc() + ") from " + source.describe() + ", interval " + clock.interval().toMillis()
+            + " ms");
+        tick();
+        installed.tryComplete();
+      } else if (ar.cause() instanceof IllegalStateException) {
+        installed.tryFail(ar.cause());
+      } else {
+        long next = Math.min(backoffMillis * 2, 30_000);
+        LOG.warning(() -> node + ": no key state yet: " + ar.cause().getMessage() + "; retrying in "
+            + backoffMillis + " ms (not ready until then)");
+        timerId = vertx.setTimer(backoffMillis, t -> attempt(installed, next));
       }
-      LOG.info(() -> node + ": key state ready at epoch " + state.epoch() + " (tc " + state.tc()
-          + "), interval " + clock.interval().toMillis() + " ms");
-      tick();
-      return null;
     });
   }
 
