@@ -8,9 +8,18 @@ import io.vertx.core.Vertx;
  * the authority after a restart (claim 3).
  */
 public interface KeyStateSource {
-  /** The key state at or near {@code localEpoch}; may fail with a reason worth logging. */
+  /**
+   * The key state at or near {@code localEpoch}. A failure is retried with backoff and its message
+   * logged, except an {@link IllegalStateException}, which means retrying cannot help (a
+   * configuration error) and fails the start.
+   */
   Future<KeyState> initialState(Vertx vertx, long localEpoch);
 
   /** For log lines: where the state comes from. */
   String describe();
+
+  /** Releases clients and timers; the node calls it when it stops. */
+  default Future<Void> close() {
+    return Future.succeededFuture();
+  }
 }

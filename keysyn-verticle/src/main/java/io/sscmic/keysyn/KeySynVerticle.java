@@ -27,6 +27,7 @@ public final class KeySynVerticle extends VerticleBase {
   private final KeyStateSource source;
   private long timerId = -1;
   private boolean stopped;
+  private Promise<Void> installing;
 
   /** @param node the node's id, named in log lines and tick announcements */
   public KeySynVerticle(String node, EpochClock clock, KeySchedule schedule, KeyStateSource source) {
@@ -39,9 +40,9 @@ public final class KeySynVerticle extends VerticleBase {
   /** Completes once the key state is installed; a failing source is retried with backoff. */
   @Override
   public Future<?> start() {
-    Promise<Void> installed = Promise.promise();
-    attempt(installed, 500);
-    return installed.future();
+    installing = Promise.promise();
+    attempt(installing, 500);
+    return installing.future();
   }
 
   private void attempt(Promise<Void> installed, long backoffMillis) {
@@ -82,7 +83,10 @@ public final class KeySynVerticle extends VerticleBase {
   public Future<?> stop() {
     stopped = true;
     vertx.cancelTimer(timerId);
-    return Future.succeededFuture();
+    if (installing != null) {
+      installing.tryFail("stopped before a key state was installed");
+    }
+    return source.close();
   }
 
   private void tick() {

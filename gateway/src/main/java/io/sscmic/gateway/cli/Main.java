@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 
 /** The command line: {@code node}, {@code demo}, {@code seed}. */
@@ -24,7 +23,13 @@ public final class Main {
       "Usage:",
       "  sscmic demo [--interval 5s]        two sidecars and two backends on 127.0.0.1, until Ctrl-C",
       "  sscmic node --config FILE          run a sidecar from a YAML config (env SSCMIC_* overrides keys)",
-      "  sscmic seed --out FILE              write a new random mesh seed, mode 0600 (copy it to every node)",
+      "  sscmic init --dir DIR [--interval 30s] [--listen 127.0.0.1:8443] [--host NAME]...",
+      "                                     a new mesh: seed, CA, authority key and authority.yaml (secrets 0600)",
+      "  sscmic authority --config DIR/authority.yaml",
+      "                                     run the authority: enrollment, key recovery, certificate renewal",
+      "  sscmic token --config DIR/authority.yaml --node ID [--ttl 1h]",
+      "                                     print a one-time enrollment token for node ID",
+      "  sscmic seed --out FILE              write a new random mesh seed, mode 0600 (for meshes without authority)",
       "  sscmic --version | --help",
       "",
       "Options for demo and node: --debug (log every connection), --log-json (one JSON object per line)",
@@ -57,6 +62,12 @@ public final class Main {
           return node(Path.of(required(a, "--config")), err);
         case "seed":
           return seed(Path.of(required(a, "--out")), out, err);
+        case "init":
+          return AuthorityCommands.init(a, out, err);
+        case "authority":
+          return AuthorityCommands.authority(Path.of(required(a, "--config")), err);
+        case "token":
+          return AuthorityCommands.token(a, out, err);
         default:
           err.println("unknown command '" + a.get(0) + "'");
           err.println(USAGE);
@@ -65,6 +76,9 @@ public final class Main {
     } catch (UsageException e) {
       err.println(e.getMessage());
       return 2;
+    } catch (ConfigException e) {
+      err.println("sscmic: " + e.getMessage());
+      return 2;
     }
   }
 
@@ -72,9 +86,10 @@ public final class Main {
     PrometheusMeterRegistry registry = Runtimes.registry();
     Vertx vertx = Runtimes.vertx(registry);
     try {
+      // No time limit: a node recovering from an unreachable authority waits (and says so) until it answers.
       Node node = ConfigLoader.load(vertx, config)
           .compose(cfg -> Node.start(vertx, cfg, registry))
-          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+          .toCompletionStage().toCompletableFuture().get();
       Shutdown.await(() -> node.stop().eventually(vertx::close));
       return 0;
     } catch (Exception e) {

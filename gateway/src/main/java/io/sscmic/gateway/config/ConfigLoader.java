@@ -21,7 +21,8 @@ public final class ConfigLoader {
   public static final List<String> OVERRIDABLE = List.of(
       "node.id", "keysyn.genesis", "keysyn.interval", "keysyn.seed-file", "keysyn.seed-env",
       "tunnel.listen", "tunnel.cipher", "tunnel.provider", "tunnel.connect-timeout", "tunnel.handshake-timeout",
-      "admin.listen");
+      "admin.listen", "authority.url", "authority.ca-file", "authority.state-dir", "authority.token-file",
+      "authority.token-env", "authority.recovery");
 
   private ConfigLoader() {
   }
@@ -32,26 +33,32 @@ public final class ConfigLoader {
 
   /** Reads, merges and validates; fails with a {@link ConfigException} naming the bad key. */
   public static Future<NodeConfig> load(Vertx vertx, Path file) {
+    return read(vertx, file, true).map(ConfigLoader::applyEnvironment).map(NodeConfigParser::parse);
+  }
+
+  /** The YAML file as a JSON tree, with the process environment merged in when {@code withEnv}. */
+  public static Future<JsonObject> read(Vertx vertx, Path file, boolean withEnv) {
     if (!Files.isReadable(file)) {
       return Future.failedFuture(new ConfigException("--config", "cannot read " + file.toAbsolutePath()));
     }
-    ConfigRetriever retriever = ConfigRetriever.create(vertx, new ConfigRetrieverOptions()
+    ConfigRetrieverOptions options = new ConfigRetrieverOptions()
         .setScanPeriod(0)
         .setIncludeDefaultStores(false)
         .addStore(new ConfigStoreOptions().setType("file").setFormat("yaml")
-            .setConfig(new JsonObject().put("path", file.toString())))
-        .addStore(new ConfigStoreOptions().setType("env").setConfig(new JsonObject().put("raw-data", true))));
+            .setConfig(new JsonObject().put("path", file.toString())));
+    if (withEnv) {
+      options.addStore(new ConfigStoreOptions().setType("env").setConfig(new JsonObject().put("raw-data", true)));
+    }
+    ConfigRetriever retriever = ConfigRetriever.create(vertx, options);
     return retriever.getConfig()
         .eventually(retriever::close)
-        .recover(e -> Future.failedFuture(new ConfigException("--config", file + ": " + e.getMessage())))
-        .map(ConfigLoader::applyEnvironment)
-        .map(NodeConfigParser::parse);
+        .recover(e -> Future.failedFuture(new ConfigException("--config", file + ": " + e.getMessage())));
   }
 
   /** Moves SSCMIC_* variables from the flat env store onto their keys; drops every other variable. */
   static JsonObject applyEnvironment(JsonObject merged) {
     JsonObject tree = new JsonObject();
-    for (String top : List.of("node", "keysyn", "tunnel", "services", "outbound", "admin")) {
+    for (String top : List.of("node", "keysyn", "tunnel", "services", "outbound", "admin", "authority")) {
       if (merged.containsKey(top)) {
         tree.put(top, merged.getValue(top));
       }

@@ -2,6 +2,7 @@ package io.sscmic.gateway.config;
 
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
+import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.vertx.core.net.SocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,6 +16,8 @@ import java.util.Map;
  * @param services inbound: service name to local address
  * @param outbound outbound: local listeners, each bound to one service on one peer
  * @param adminListen the admin port (metrics, health, status), or null for none
+ * @param seed the mesh seed, or null for a node that recovers its key state from the authority
+ * @param authority where the node enrolls and recovers its key state, or null for a seed-only node
  */
 public record NodeConfig(
     String nodeId,
@@ -28,11 +31,21 @@ public record NodeConfig(
     List<OutboundRoute> outbound,
     Duration connectTimeout,
     Duration handshakeTimeout,
-    SocketAddress adminListen) {
+    SocketAddress adminListen,
+    AuthorityRecovery.Settings authority) {
 
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
   public static final SocketAddress DEFAULT_ADMIN_LISTEN = SocketAddress.inetSocketAddress(15000, "127.0.0.1");
+
+  /** A node that computes its key state from the seed it holds and has no authority. */
+  public NodeConfig(String nodeId, Instant genesis, Duration interval, SeedSource seed, CipherSuite cipher,
+                    AeadProvider provider, SocketAddress tunnelListen, Map<String, SocketAddress> services,
+                    List<OutboundRoute> outbound, Duration connectTimeout, Duration handshakeTimeout,
+                    SocketAddress adminListen) {
+    this(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound, connectTimeout,
+        handshakeTimeout, adminListen, null);
+  }
 
   public NodeConfig {
     services = Map.copyOf(services);
@@ -41,11 +54,16 @@ public record NodeConfig(
 
   public NodeConfig withAdmin(SocketAddress admin) {
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, admin);
+        connectTimeout, handshakeTimeout, admin, authority);
   }
 
   public NodeConfig withSeed(SeedSource s) {
     return new NodeConfig(nodeId, genesis, interval, s, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen);
+        connectTimeout, handshakeTimeout, adminListen, authority);
+  }
+
+  public NodeConfig withAuthority(SeedSource s, AuthorityRecovery.Settings a) {
+    return new NodeConfig(nodeId, genesis, interval, s, cipher, provider, tunnelListen, services, outbound,
+        connectTimeout, handshakeTimeout, adminListen, a);
   }
 }

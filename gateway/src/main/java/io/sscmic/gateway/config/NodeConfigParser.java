@@ -2,9 +2,13 @@ package io.sscmic.gateway.config;
 
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
+import io.sscmic.keysyn.recovery.AuthorityRecovery;
+import io.sscmic.keysyn.recovery.TokenSource;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,7 +27,8 @@ import java.util.regex.Pattern;
  * refusing unknown keys and bad values with a message that names the key.
  */
 public final class NodeConfigParser {
-  private static final Set<String> TOP = Set.of("node", "keysyn", "tunnel", "services", "outbound", "admin");
+  private static final Set<String> TOP = Set.of("node", "keysyn", "tunnel", "services", "outbound", "admin",
+      "authority");
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
   private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   /** Below this interval claim 2 (network delay much smaller than the interval) gets fragile. */
@@ -43,6 +48,8 @@ public final class NodeConfigParser {
     JsonObject tunnel = section(root, "tunnel", Set.of("listen", "cipher", "provider", "connect-timeout",
         "handshake-timeout"));
     JsonObject admin = section(root, "admin", Set.of("listen"));
+    JsonObject authoritySection = section(root, "authority", Set.of("url", "ca-file", "state-dir", "token-file",
+        "token-env", "recovery"));
 
     String nodeId = string(node, "node.id", "id", null);
     if (nodeId == null || !SERVICE_NAME.matcher(nodeId).matches()) {
@@ -55,11 +62,24 @@ public final class NodeConfigParser {
     }
     String seedFile = string(keysyn, "keysyn.seed-file", "seed-file", null);
     String seedEnv = string(keysyn, "keysyn.seed-env", "seed-env", null);
-    if ((seedFile == null) == (seedEnv == null)) {
-      throw new ConfigException("keysyn.seed-file", "set exactly one of keysyn.seed-file or keysyn.seed-env "
-          + "(the seed itself never goes in the config file)");
+    if (seedFile != null && seedEnv != null) {
+      throw new ConfigException("keysyn.seed-file", "set only one of keysyn.seed-file or keysyn.seed-env");
     }
-    SeedSource seed = seedFile != null ? SeedSource.file(Path.of(seedFile)) : SeedSource.env(seedEnv);
+    SeedSource seed = seedFile != null ? SeedSource.file(Path.of(seedFile))
+        : seedEnv != null ? SeedSource.env(seedEnv) : null;
+    AuthorityRecovery.Settings authority = root.containsKey("authority") ? authority(authoritySection) : null;
+    if (authority == null && seed == null) {
+      throw new ConfigException("keysyn.seed-file", "set keysyn.seed-file or keysyn.seed-env (the seed itself "
+          + "never goes in the config file), or configure an authority section to recover keys from");
+    }
+    if (authority != null && authority.method() == AuthorityRecovery.Method.SEALED_STATE && seed != null) {
+      throw new ConfigException(seedFile != null ? "keysyn.seed-file" : "keysyn.seed-env", "with recovery method 2 "
+          + "(the default) the seed stays off this node: remove it, or set authority.recovery: method1");
+    }
+    if (authority != null && authority.method() == AuthorityRecovery.Method.EPOCH_ONLY && seed == null) {
+      throw new ConfigException("keysyn.seed-file", "authority.recovery: method1 recomputes keys from the seed: "
+          + "set keysyn.seed-file or keysyn.seed-env");
+    }
 
     CipherSuite cipher;
     try {
@@ -135,10 +155,60 @@ public final class NodeConfigParser {
     SocketAddress adminListen = adminText == null ? NodeConfig.DEFAULT_ADMIN_LISTEN
         : adminText.equalsIgnoreCase("none") ? null : address(adminText, "admin.listen");
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen);
+        connectTimeout, handshakeTimeout, adminListen, authority);
   }
 
-  private static JsonObject section(JsonObject root, String name, Set<String> allowed) {
+  private static AuthorityRecovery.Settings authority(JsonObject a) {
+    String url = string(a, "authority.url", "url", null);
+    if (url == null) {
+      throw new ConfigException("authority.url", "required: the authority's address, e.g. https://10.0.0.5:8443");
+    }
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
+      throw new ConfigException("authority.url", "not a URL: '" + url + "'");
+    }
+    if (!"https".equals(uri.getScheme()) || uri.getHost() == null) {
+      throw new ConfigException("authority.url", "expected https://host:port, got '" + url + "'");
+    }
+    String ca = string(a, "authority.ca-file", "ca-file", null);
+    if (ca == null) {
+      throw new ConfigException("authority.ca-file", "required: the mesh CA certificate (ca.crt from sscmic init)");
+    }
+    String state = string(a, "authority.state-dir", "state-dir", null);
+    if (state == null) {
+      throw new ConfigException("authority.state-dir", "required: where the node keeps its certificate and key, "
+          + "e.g. /var/lib/sscmic");
+    }
+    String tokenFile = string(a, "authority.token-file", "token-file", null);
+    String tokenEnv = string(a, "authority.token-env", "token-env", null);
+    if (tokenFile != null && tokenEnv != null) {
+      throw new ConfigException("authority.token-file", "set only one of authority.token-file or authority.token-env");
+    }
+    TokenSource token = tokenFile != null ? TokenSource.file(Path.of(tokenFile))
+        : tokenEnv != null ? TokenSource.env(tokenEnv) : TokenSource.none();
+    String method = string(a, "authority.recovery", "recovery", "method2");
+    AuthorityRecovery.Method m;
+    switch (method) {
+      case "method2":
+        m = AuthorityRecovery.Method.SEALED_STATE;
+        break;
+      case "method1":
+        m = AuthorityRecovery.Method.EPOCH_ONLY;
+        break;
+      default:
+        throw new ConfigException("authority.recovery", "expected method2 (default: the authority sends the key "
+            + "state) or method1 (the node holds the seed), got '" + method + "'");
+    }
+    String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1)
+        : uri.getHost();
+    return new AuthorityRecovery.Settings(host, uri.getPort() < 0 ? 443 : uri.getPort(), Path.of(ca), Path.of(state),
+        token, m);
+  }
+
+  /** A map under {@code name} (empty when absent), refusing keys outside {@code allowed}. */
+  public static JsonObject section(JsonObject root, String name, Set<String> allowed) {
     Object v = root.getValue(name);
     if (v == null) {
       return new JsonObject();
@@ -175,7 +245,7 @@ public final class NodeConfigParser {
     return s;
   }
 
-  static Instant instant(Object v, String key) {
+  public static Instant instant(Object v, String key) {
     if (v == null) {
       throw new ConfigException(key, "required: the mesh's start time, e.g. 2026-01-01T00:00:00Z (same on every node)");
     }
@@ -224,7 +294,7 @@ public final class NodeConfigParser {
     }
   }
 
-  static SocketAddress address(String text, String key) {
+  public static SocketAddress address(String text, String key) {
     int colon = text.lastIndexOf(':');
     if (colon <= 0 || colon == text.length() - 1) {
       throw new ConfigException(key, "expected host:port, got '" + text + "'");

@@ -7,7 +7,13 @@ import io.sscmic.gateway.cipher.CipherSuite;
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.config.NodeConfigParser;
 import io.sscmic.gateway.config.OutboundRoute;
-import io.sscmic.gateway.config.SeedSource;
+import io.sscmic.gateway.authority.AuthorityConfig;
+import io.sscmic.gateway.authority.AuthorityRole;
+import io.sscmic.gateway.authority.MeshInit;
+import io.sscmic.keysyn.recovery.AuthorityRecovery;
+import io.sscmic.keysyn.recovery.TokenSource;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import io.sscmic.gateway.node.Node;
 import io.sscmic.keysyn.KeySynVerticle;
 import io.vertx.core.Future;
@@ -40,6 +46,8 @@ public final class Demo {
   static final int TO_WEB = 7002;
   static final int ALPHA_ADMIN = 15000;
   static final int BETA_ADMIN = 15001;
+  static final int AUTHORITY = 7443;
+  static final int AUTHORITY_ADMIN = 15002;
 
   private Demo() {
   }
@@ -49,10 +57,12 @@ public final class Demo {
     PrometheusMeterRegistry registry = Runtimes.registry();
     Vertx vertx = Runtimes.vertx(registry);
     try {
-      List<Node> nodes = start(vertx, interval, registry).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      Mesh mesh = start(vertx, interval, registry).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       out.println();
       out.println("SSCMIC demo mesh is up on 127.0.0.1: sidecars alpha and beta, key rotates every "
           + interval.toMillis() + " ms.");
+      out.println("Both enrolled with the authority on https://127.0.0.1:" + AUTHORITY + " and recovered their keys from it"
+          + " (mesh files in " + mesh.dir() + ", deleted on exit).");
       out.println("Try, in another terminal:");
       out.println("  curl -s --data-binary 'hello through the tunnel' http://127.0.0.1:" + TO_ECHO + "/");
       out.println("      you -> alpha :" + TO_ECHO + " -> [" + CipherSuite.AES_256_GCM + " frames] -> beta :"
@@ -63,45 +73,79 @@ public final class Demo {
       out.println("  curl -s http://127.0.0.1:" + ALPHA_ADMIN + "/status       # alpha's epoch, routes, failures (beta: "
           + BETA_ADMIN + ")");
       out.println("  curl -s http://127.0.0.1:" + ALPHA_ADMIN + "/metrics | grep '^sscmic_'");
+      out.println("  curl -s http://127.0.0.1:" + AUTHORITY_ADMIN + "/status       # the authority: enrollments, recoveries");
       out.println("Press Ctrl-C to stop.");
       out.println();
       vertx.eventBus().<JsonObject>localConsumer(KeySynVerticle.TICK_ADDRESS, m -> LOG.info(m.body().getString("node")
           + " rotated to epoch " + m.body().getLong("epoch") + " (tc " + m.body().getInteger("tc") + ")"));
-      io.sscmic.gateway.cli.Shutdown.await(() -> Future.join(nodes.stream().map(Node::stop).toList())
-          .eventually(vertx::close));
+      io.sscmic.gateway.cli.Shutdown.await(() -> mesh.stop().eventually(vertx::close));
       return 0;
     } catch (Exception e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       System.err.println("sscmic demo: cannot start: " + cause.getMessage()
           + " (ports " + TO_ECHO + "-" + TO_WEB + ", " + ALPHA_TUNNEL + "-" + BETA_TUNNEL + ", " + WEB_BACKEND
-          + "-" + ECHO_BACKEND + ", " + ALPHA_ADMIN + "-" + BETA_ADMIN + " must be free)");
+          + "-" + ECHO_BACKEND + ", " + AUTHORITY + ", " + ALPHA_ADMIN + "-" + AUTHORITY_ADMIN + " must be free)");
       vertx.close();
       return 1;
     }
   }
 
-  static Future<List<Node>> start(Vertx vertx, Duration interval, PrometheusMeterRegistry registry) {
+  /** The running demo: its authority, its two nodes and the directory that holds the mesh's files. */
+  record Mesh(AuthorityRole authority, List<Node> nodes, Path dir) {
+    Future<Void> stop() {
+      return Future.join(nodes.stream().map(Node::stop).toList())
+          .eventually(authority::stop)
+          .eventually(() -> deleteQuietly(dir))
+          .mapEmpty();
+    }
+  }
+
+  /**
+   * Runs {@code sscmic init} into a temporary directory, starts the authority from it, and starts
+   * alpha and beta with no seed: each enrolls with a one-time token and recovers its key state
+   * from the authority (method 2), exactly as a production node does.
+   */
+  static Future<Mesh> start(Vertx vertx, Duration interval, PrometheusMeterRegistry registry) {
     return vertx.executeBlocking(() -> {
-      byte[] seed = new byte[32];
-      new SecureRandom().nextBytes(seed);
-      return seed;
-    }).compose(seed -> {
+      Path dir = Files.createTempDirectory("sscmic-demo-");
       // A start an hour ago: the chain has history, so a peer one epoch behind works from the first second.
       Instant genesis = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(1, ChronoUnit.HOURS);
-      SeedSource mem = SeedSource.memory(seed);
-      NodeConfig alpha = new NodeConfig("alpha", genesis, interval, mem, CipherSuite.AES_256_GCM,
-          AeadProvider.defaultProvider(), loopback(ALPHA_TUNNEL), Map.of("web", loopback(WEB_BACKEND)),
-          List.of(new OutboundRoute(loopback(TO_ECHO), "echo", loopback(BETA_TUNNEL))),
-          NodeConfig.DEFAULT_CONNECT_TIMEOUT, NodeConfig.DEFAULT_HANDSHAKE_TIMEOUT, loopback(ALPHA_ADMIN));
-      NodeConfig beta = new NodeConfig("beta", genesis, interval, mem, CipherSuite.AES_256_GCM,
-          AeadProvider.defaultProvider(), loopback(BETA_TUNNEL), Map.of("echo", loopback(ECHO_BACKEND)),
-          List.of(new OutboundRoute(loopback(TO_WEB), "web", loopback(ALPHA_TUNNEL))),
-          NodeConfig.DEFAULT_CONNECT_TIMEOUT, NodeConfig.DEFAULT_HANDSHAKE_TIMEOUT, loopback(BETA_ADMIN));
-      return webBackend(vertx)
-          .compose(w -> echoBackend(vertx))
-          .compose(e -> Node.start(vertx, alpha, registry))
-          .compose(a -> Node.start(vertx, beta, registry).map(b -> List.of(a, b)));
-    });
+      MeshInit.create(dir, genesis, interval, loopback(AUTHORITY), List.of(), loopback(AUTHORITY_ADMIN),
+          new SecureRandom());
+      return dir;
+    }).compose(dir -> AuthorityConfig.load(vertx, dir.resolve(AuthorityConfig.FILE))
+        .compose(cfg -> AuthorityRole.start(vertx, cfg, registry))
+        .compose(authority -> {
+          AuthorityConfig cfg = authority.config();
+          NodeConfig alpha = node(cfg, "alpha", ALPHA_TUNNEL, Map.of("web", loopback(WEB_BACKEND)),
+              new OutboundRoute(loopback(TO_ECHO), "echo", loopback(BETA_TUNNEL)), ALPHA_ADMIN, authority);
+          NodeConfig beta = node(cfg, "beta", BETA_TUNNEL, Map.of("echo", loopback(ECHO_BACKEND)),
+              new OutboundRoute(loopback(TO_WEB), "web", loopback(ALPHA_TUNNEL)), BETA_ADMIN, authority);
+          return webBackend(vertx)
+              .compose(w -> echoBackend(vertx))
+              .compose(e -> Node.start(vertx, alpha, registry))
+              .compose(a -> Node.start(vertx, beta, registry).map(b -> new Mesh(authority, List.of(a, b), dir)));
+        }));
+  }
+
+  private static NodeConfig node(AuthorityConfig cfg, String id, int tunnel, Map<String, SocketAddress> services,
+                                 OutboundRoute route, int admin, AuthorityRole authority) {
+    String token = authority.tokens().issue(id, Duration.ofMinutes(10), Instant.now(), new SecureRandom());
+    AuthorityRecovery.Settings settings = new AuthorityRecovery.Settings("127.0.0.1", authority.port(),
+        cfg.file(AuthorityConfig.CA_CERT), cfg.dir().resolve(id), TokenSource.memory(token),
+        AuthorityRecovery.Method.SEALED_STATE);
+    return new NodeConfig(id, cfg.genesis(), cfg.interval(), null, CipherSuite.AES_256_GCM,
+        AeadProvider.defaultProvider(), loopback(tunnel), services, List.of(route), NodeConfig.DEFAULT_CONNECT_TIMEOUT,
+        NodeConfig.DEFAULT_HANDSHAKE_TIMEOUT, loopback(admin), settings);
+  }
+
+  private static Future<Void> deleteQuietly(Path dir) {
+    try (var files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      LOG.warning("could not delete " + dir + ": " + e.getMessage());
+    }
+    return Future.succeededFuture();
   }
 
   private static Future<HttpServer> webBackend(Vertx vertx) {

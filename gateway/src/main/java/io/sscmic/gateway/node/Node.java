@@ -8,7 +8,9 @@ import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeySchedule;
+import io.sscmic.keysyn.KeyStateSource;
 import io.sscmic.keysyn.KeySynVerticle;
+import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -78,13 +80,20 @@ public final class Node {
         });
     return adminUp.compose(v -> vertx.executeBlocking(() -> {
       // Seed file reading and SecureRandom seeding may block: keep them off the event loop.
-      byte[] seed = config.seed().read();
       SecureRandom random = new SecureRandom();
       random.nextBytes(new byte[16]);
-      return new Object[] {ChainAnchor.genesis(seed), random};
-    }).recover(e -> Future.failedFuture(new IllegalStateException(
-        "cannot read the mesh seed from " + config.seed().describe() + ": " + e.getMessage(), e))))
-        .compose(prep -> vertx.deployVerticle(new KeySynVerticle(id, clock, schedule, (ChainAnchor) prep[0]))
+      ChainAnchor seedChain;
+      try {
+        seedChain = config.seed() == null ? null : ChainAnchor.genesis(config.seed().read());
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot read the mesh seed from " + config.seed().describe() + ": "
+            + e.getMessage(), e);
+      }
+      KeyStateSource source = config.authority() == null ? seedChain
+          : new AuthorityRecovery(id, config.authority(), clock, seedChain, random, registry);
+      return new Object[] {source, random};
+    }))
+        .compose(prep -> vertx.deployVerticle(new KeySynVerticle(id, clock, schedule, (KeyStateSource) prep[0]))
             .compose(keysynId -> {
               deployments.add(keysynId);
               SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, (SecureRandom) prep[1]);

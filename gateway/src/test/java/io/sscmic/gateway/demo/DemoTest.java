@@ -23,7 +23,12 @@ class DemoTest {
   void theTwoSuggestedCurlRequestsWorkThroughTheTunnel() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      List<Node> nodes = await(Demo.start(vertx, Duration.ofSeconds(1), io.sscmic.gateway.cli.Runtimes.registry()));
+      Demo.Mesh mesh = await(Demo.start(vertx, Duration.ofSeconds(1), io.sscmic.gateway.cli.Runtimes.registry()));
+      List<Node> nodes = mesh.nodes();
+      // The nodes hold no seed: they enrolled and recovered their key state from the demo's authority.
+      assertEquals(null, nodes.get(0).config().seed());
+      assertEquals(2L, mesh.authority().server().outcomes().get("enroll.ok"));
+      assertEquals(2L, mesh.authority().server().outcomes().get("recover.ok"));
       HttpClient http = vertx.createHttpClient();
       String echoed = await(http.request(HttpMethod.POST, Demo.TO_ECHO, "127.0.0.1", "/")
           .compose(req -> req.send(Buffer.buffer("hello through the tunnel")))
@@ -36,6 +41,9 @@ class DemoTest {
       assertTrue(nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.CURRENT)
           + nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.PREVIOUS)
           + nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.NEXT) > 0, "frames went through alpha");
+      await(http.close());
+      await(mesh.stop());
+      assertTrue(!java.nio.file.Files.exists(mesh.dir()), "the demo deletes its mesh files on exit");
     } finally {
       await(vertx.close());
     }

@@ -1,5 +1,7 @@
 package io.sscmic.keysyn.authority;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeySchedule;
 import io.sscmic.keysyn.KeyState;
@@ -27,7 +29,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.X509TrustManager;
@@ -40,6 +41,8 @@ import javax.net.ssl.X509TrustManager;
  *       CSR's key (generated on the node; the key never travels).</li>
  *   <li>{@code POST /v1/recover {nonce, key}}: the key state r, sealed to the request's fresh key
  *       and signed by the authority (recovery method 2).</li>
+ *   <li>{@code POST /v1/renew {csr}}: a node with a valid certificate gets a new one for a new key
+ *       before the old one expires.</li>
  *   <li>{@code GET /v1/epoch}: N and Tc only, for nodes that hold the seed (method 1, off unless
  *       enabled).</li>
  * </ul>
@@ -62,12 +65,15 @@ public final class AuthorityVerticle extends VerticleBase {
   private final EnrollmentTokens tokens;
   private final KeySchedule schedule;
   private final EpochClock clock;
-  private final Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
+  private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
   private final Map<String, Instant> lastRecovery = new ConcurrentHashMap<>();
+  private final MeterRegistry registry;
   private HttpServer server;
 
+  /** @param registry receives {@code sscmic_authority_requests_total{op,outcome}} */
   public AuthorityVerticle(Options options, MeshCa ca, X509Certificate serverCert, PrivateKey serverKey,
-                           EnrollmentTokens tokens, KeySchedule schedule, EpochClock clock) {
+                           EnrollmentTokens tokens, KeySchedule schedule, EpochClock clock, MeterRegistry registry) {
+    this.registry = registry;
     this.options = options;
     this.ca = ca;
     this.serverCert = serverCert;
@@ -83,6 +89,7 @@ public final class AuthorityVerticle extends VerticleBase {
     router.route().handler(BodyHandler.create().setBodyLimit(64 * 1024));
     router.post("/v1/enroll").handler(this::enroll);
     router.post("/v1/recover").handler(this::recover);
+    router.post("/v1/renew").handler(this::renew);
     router.get("/v1/epoch").handler(this::epoch);
     server = vertx.createHttpServer(new HttpServerOptions()
         .setSsl(true)
@@ -109,7 +116,7 @@ public final class AuthorityVerticle extends VerticleBase {
   /** Counts by outcome, e.g. {@code enroll.ok}, {@code enroll.token_used}, {@code recover.ok}. */
   public Map<String, Long> outcomes() {
     Map<String, Long> copy = new java.util.TreeMap<>();
-    outcomes.forEach((k, v) -> copy.put(k, v.get()));
+    outcomes.forEach((k, v) -> copy.put(k, (long) v.count()));
     return copy;
   }
 
@@ -119,7 +126,12 @@ public final class AuthorityVerticle extends VerticleBase {
   }
 
   private void count(String outcome) {
-    outcomes.computeIfAbsent(outcome, k -> new AtomicLong()).incrementAndGet();
+    outcomes.computeIfAbsent(outcome, k -> {
+      int dot = k.indexOf('.');
+      return Counter.builder("sscmic.authority.requests")
+          .description("Requests to the authority by operation and outcome (ok or the refusal reason)")
+          .tag("op", k.substring(0, dot)).tag("outcome", k.substring(dot + 1)).register(registry);
+    }).increment();
   }
 
   private void refuse(RoutingContext rc, int status, String outcome, String reason) {
@@ -250,6 +262,37 @@ public final class AuthorityVerticle extends VerticleBase {
       LOG.info(() -> "authority: node '" + node + "' recovered its key state at epoch " + state.epoch());
       rc.response().putHeader("content-type", "application/json").end(ar.result().encode());
     });
+  }
+
+  /** A node renews its certificate while the current one is valid: same node id, new key. */
+  private void renew(RoutingContext rc) {
+    String node = callerNode(rc, "renew");
+    if (node == null) {
+      return;
+    }
+    String csrPem;
+    try {
+      csrPem = rc.body().asJsonObject().getString("csr");
+    } catch (Exception e) {
+      csrPem = null;
+    }
+    if (csrPem == null) {
+      refuse(rc, 400, "renew.malformed", "expected JSON {csr}");
+      return;
+    }
+    String csr = csrPem;
+    vertx.executeBlocking(() -> ca.issueNode(Pem.csr(csr), node, options.certificateValidity()))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            refuse(rc, 403, "renew.wrong_node", ar.cause().getMessage());
+            return;
+          }
+          count("renew.ok");
+          LOG.info(() -> "authority: renewed the certificate of node '" + node + "' until "
+              + ar.result().getNotAfter().toInstant());
+          rc.response().putHeader("content-type", "application/json").end(new JsonObject()
+              .put("certificate", Pem.encode(ar.result())).put("ca", Pem.encode(ca.certificate())).encode());
+        });
   }
 
   private void epoch(RoutingContext rc) {

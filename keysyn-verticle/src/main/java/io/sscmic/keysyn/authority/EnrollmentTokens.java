@@ -1,7 +1,12 @@
 package io.sscmic.keysyn.authority;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -22,12 +27,37 @@ public final class EnrollmentTokens {
   private static final Base64.Encoder ENC = Base64.getUrlEncoder().withoutPadding();
   private final byte[] key;
   private final Set<String> consumed = ConcurrentHashMap.newKeySet();
+  private final Path usedFile;
 
+  /** Tokens remembered in memory only: a restarted authority would accept an unexpired token again. */
   public EnrollmentTokens(byte[] key) {
+    this(key, null);
+  }
+
+  /**
+   * @param usedFile where consumed tokens are recorded ({@code expiry nonce} lines), so that a
+   *     restarted authority still refuses them; expired entries are dropped on load. File access:
+   *     construct and redeem on a worker.
+   */
+  public EnrollmentTokens(byte[] key, Path usedFile) {
     if (key.length < 32) {
       throw new IllegalArgumentException("token key must be at least 32 bytes");
     }
     this.key = key.clone();
+    this.usedFile = usedFile;
+    if (usedFile != null && Files.exists(usedFile)) {
+      long now = Instant.now().getEpochSecond();
+      try {
+        for (String line : Files.readAllLines(usedFile, StandardCharsets.US_ASCII)) {
+          String[] f = line.trim().split(" ");
+          if (f.length == 2 && Long.parseLong(f[0]) >= now) {
+            consumed.add(f[1]);
+          }
+        }
+      } catch (IOException | NumberFormatException e) {
+        throw new IllegalStateException("cannot read the used-token list " + usedFile + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   public String issue(String nodeId, Duration ttl, Instant now, SecureRandom random) {
@@ -63,18 +93,28 @@ public final class EnrollmentTokens {
       throw new IllegalArgumentException("token not issued by this authority");
     }
     ByteBuffer b = ByteBuffer.wrap(raw);
-    byte[] id = new byte[b.get() & 0xFF];
-    b.get(id);
+    byte[] nodeId = new byte[b.get() & 0xFF];
+    b.get(nodeId);
     long expiry = b.getLong();
     if (now.getEpochSecond() > expiry) {
       throw new IllegalArgumentException("token expired at " + Instant.ofEpochSecond(expiry));
     }
     byte[] nonce = new byte[16];
     b.get(nonce);
-    if (!consumed.add(ENC.encodeToString(nonce))) {
+    String id64 = ENC.encodeToString(nonce);
+    if (!consumed.add(id64)) {
       throw new IllegalArgumentException("token already used");
     }
-    return new String(id, StandardCharsets.UTF_8);
+    if (usedFile != null) {
+      try {
+        Files.writeString(usedFile, expiry + " " + id64 + "\n", StandardCharsets.US_ASCII, StandardOpenOption.CREATE,
+            StandardOpenOption.APPEND, StandardOpenOption.WRITE, StandardOpenOption.SYNC);
+      } catch (IOException e) {
+        consumed.remove(id64);
+        throw new UncheckedIOException("cannot record the used token in " + usedFile, e);
+      }
+    }
+    return new String(nodeId, StandardCharsets.UTF_8);
   }
 
   private byte[] mac(byte[] data, int length) {

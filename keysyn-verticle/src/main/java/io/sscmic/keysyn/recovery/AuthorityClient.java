@@ -76,19 +76,36 @@ public final class AuthorityClient {
     if (anonymous == null) {
       anonymous = vertx.createHttpClient(tls());
     }
+    return certify(anonymous, "/v1/enroll", new JsonObject().put("node", nodeId).put("token", token));
+  }
+
+  /** Renews the certificate with a new key made here; needs the current, still valid identity. */
+  public Future<NodeIdentity> renew() {
+    if (authenticated == null) {
+      return Future.failedFuture(new IllegalStateException("not enrolled: no node certificate"));
+    }
+    return certify(authenticated, "/v1/renew", new JsonObject());
+  }
+
+  /** Sends a CSR for a key pair made here (on a worker) and adopts the certificate that comes back. */
+  private Future<NodeIdentity> certify(HttpClient client, String path, JsonObject request) {
     return vertx.executeBlocking(() -> {
       KeyPair kp = MeshCa.newKeyPair(random);
       return new Object[] {kp, Pem.encode(MeshCa.csr(nodeId, kp))};
-    }).compose(prep -> post(anonymous, "/v1/enroll", new JsonObject().put("node", nodeId).put("token", token)
-        .put("csr", prep[1])).map(answer -> {
-          X509Certificate cert = Pem.certificate(answer.getString("certificate"));
-          if (!nodeId.equals(MeshCa.nodeId(cert))) {
-            throw new IllegalStateException("the authority issued a certificate for another node");
-          }
-          NodeIdentity id = new NodeIdentity(cert, ((KeyPair) prep[0]).getPrivate());
-          identity(id);
-          return id;
-        }));
+    }).compose(prep -> post(client, path, request.copy().put("csr", prep[1])).map(answer -> {
+      X509Certificate cert = Pem.certificate(answer.getString("certificate"));
+      if (!nodeId.equals(MeshCa.nodeId(cert))) {
+        throw new RecoveryException("the authority issued a certificate for another node");
+      }
+      NodeIdentity id = new NodeIdentity(cert, ((KeyPair) prep[0]).getPrivate());
+      identity(id);
+      return id;
+    }));
+  }
+
+  /** For log lines: where the authority is. */
+  public String address() {
+    return "https://" + host + ":" + port;
   }
 
   /** Method 2: asks for r and checks the answer. */

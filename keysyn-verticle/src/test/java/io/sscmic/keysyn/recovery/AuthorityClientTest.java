@@ -68,7 +68,8 @@ class AuthorityClientTest {
     await(vertx.deployVerticle(new KeySynVerticle("authority", clock, schedule, ChainAnchor.genesis(SEED))));
     AuthorityVerticle a = new AuthorityVerticle(new AuthorityVerticle.Options(
         SocketAddress.inetSocketAddress(0, "127.0.0.1"), Duration.ofHours(24), method1),
-        ca, serverCert, serverKeys.getPrivate(), tokens, schedule, clock);
+        ca, serverCert, serverKeys.getPrivate(), tokens, schedule, clock,
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
     await(vertx.deployVerticle(a));
     return a;
   }

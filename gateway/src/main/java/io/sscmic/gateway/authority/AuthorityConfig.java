@@ -1,0 +1,80 @@
+package io.sscmic.gateway.authority;
+
+import io.sscmic.gateway.config.ConfigException;
+import io.sscmic.gateway.config.ConfigLoader;
+import io.sscmic.gateway.config.NodeConfigParser;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+
+/**
+ * The authority's settings ({@code authority.yaml}, written by {@code sscmic init}). Its secrets
+ * sit beside the file under fixed names: {@code seed}, {@code ca.key}, {@code authority.key},
+ * {@code token.key} (all 0600), with {@code ca.crt} and {@code authority.crt}.
+ *
+ * @param dir the directory that holds the config file and the secrets
+ */
+public record AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
+                              Duration certificateValidity, boolean method1, SocketAddress adminListen) {
+  public static final String FILE = "authority.yaml";
+  public static final String SEED = "seed";
+  public static final String CA_CERT = "ca.crt";
+  public static final String CA_KEY = "ca.key";
+  public static final String CERT = "authority.crt";
+  public static final String KEY = "authority.key";
+  public static final String TOKEN_KEY = "token.key";
+  public static final String USED_TOKENS = "used-tokens";
+  public static final Duration DEFAULT_VALIDITY = Duration.ofHours(24);
+  public static final Duration MIN_VALIDITY = Duration.ofMinutes(5);
+  public static final Duration MAX_VALIDITY = Duration.ofDays(30);
+
+  public Path file(String name) {
+    return dir.resolve(name);
+  }
+
+  public static Future<AuthorityConfig> load(Vertx vertx, Path file) {
+    Path dir = file.toAbsolutePath().getParent();
+    return ConfigLoader.read(vertx, file, false).map(root -> parse(root, dir));
+  }
+
+  static AuthorityConfig parse(JsonObject root, Path dir) {
+    for (String key : root.fieldNames()) {
+      if (!Set.of("mesh", "authority", "admin").contains(key)) {
+        throw new ConfigException(key, "unknown key; expected mesh, authority or admin");
+      }
+    }
+    JsonObject mesh = NodeConfigParser.section(root, "mesh", Set.of("genesis", "interval"));
+    JsonObject a = NodeConfigParser.section(root, "authority", Set.of("listen", "certificate-validity", "recovery-method1"));
+    JsonObject admin = NodeConfigParser.section(root, "admin", Set.of("listen"));
+    Instant genesis = NodeConfigParser.instant(mesh.getValue("genesis"), "mesh.genesis");
+    Duration interval = NodeConfigParser.duration(mesh.getValue("interval"), "mesh.interval", null);
+    if (interval.compareTo(NodeConfigParser.MIN_INTERVAL) < 0) {
+      throw new ConfigException("mesh.interval", "must be at least " + NodeConfigParser.MIN_INTERVAL.toMillis() + "ms");
+    }
+    Object listen = a.getValue("listen");
+    if (listen == null) {
+      throw new ConfigException("authority.listen", "required: host:port for the nodes to reach, e.g. 0.0.0.0:8443");
+    }
+    Duration validity = NodeConfigParser.duration(a.getValue("certificate-validity"),
+        "authority.certificate-validity", DEFAULT_VALIDITY);
+    if (validity.compareTo(MIN_VALIDITY) < 0 || validity.compareTo(MAX_VALIDITY) > 0) {
+      throw new ConfigException("authority.certificate-validity", "must be between 5m and 30d (nodes renew at "
+          + "two thirds of it), got " + validity);
+    }
+    Object method1 = a.getValue("recovery-method1", false);
+    if (!(method1 instanceof Boolean)) {
+      throw new ConfigException("authority.recovery-method1", "expected true or false");
+    }
+    Object adminListen = admin.getValue("listen");
+    SocketAddress adminAddress = adminListen == null ? SocketAddress.inetSocketAddress(15100, "127.0.0.1")
+        : "none".equalsIgnoreCase(String.valueOf(adminListen)) ? null
+        : NodeConfigParser.address(String.valueOf(adminListen), "admin.listen");
+    return new AuthorityConfig(dir, genesis, interval, NodeConfigParser.address(String.valueOf(listen),
+        "authority.listen"), validity, (Boolean) method1, adminAddress);
+  }
+}

@@ -1,0 +1,104 @@
+package io.sscmic.gateway.authority;
+
+import io.sscmic.keysyn.Seed;
+import io.sscmic.keysyn.ca.MeshCa;
+import io.sscmic.keysyn.ca.Pem;
+import io.vertx.core.net.SocketAddress;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code sscmic init}: a new mesh in one directory: the seed K0, the CA, the authority's TLS key
+ * and certificate, the enrollment-token key and {@code authority.yaml}. Secrets are written 0600.
+ * Blocking file and key work: call from the command line thread or a worker.
+ */
+public final class MeshInit {
+  /** The CA outlives many node certificates; the authority's own certificate is renewed by re-running init's step. */
+  static final Duration CA_VALIDITY = Duration.ofDays(3650);
+  static final Duration AUTHORITY_VALIDITY = Duration.ofDays(365);
+
+  private MeshInit() {
+  }
+
+  /**
+   * @param hosts extra names or addresses the nodes use to reach the authority (its certificate
+   *     names them); the listen host, 127.0.0.1 and localhost are always included
+   * @return the files written, for the user
+   */
+  public static List<Path> create(Path dir, Instant genesis, Duration interval, SocketAddress listen,
+                                  List<String> hosts, SocketAddress adminListen, SecureRandom random)
+      throws IOException {
+    Path config = dir.resolve(AuthorityConfig.FILE);
+    if (Files.exists(config) || Files.exists(dir.resolve(AuthorityConfig.SEED))) {
+      throw new FileAlreadyExistsException(dir + " already holds a mesh (" + AuthorityConfig.FILE
+          + " or seed); refusing to overwrite it");
+    }
+    Files.createDirectories(dir);
+    List<Path> written = new ArrayList<>();
+    Path seed = dir.resolve(AuthorityConfig.SEED);
+    Seed.writeNew(seed, random);
+    written.add(seed);
+
+    MeshCa ca = MeshCa.create("sscmic mesh " + genesis, CA_VALIDITY, random);
+    written.add(write(dir, AuthorityConfig.CA_KEY, Pem.encode(ca.key()), true));
+    written.add(write(dir, AuthorityConfig.CA_CERT, Pem.encode(ca.certificate()), false));
+
+    Set<String> names = new LinkedHashSet<>();
+    if (!listen.host().equals("0.0.0.0") && !listen.host().equals("::")) {
+      names.add(listen.host());
+    }
+    names.addAll(hosts);
+    names.add("127.0.0.1");
+    names.add("localhost");
+    KeyPair keys = MeshCa.newKeyPair(random);
+    X509Certificate cert = ca.issueAuthority(keys.getPublic(), List.copyOf(names), AUTHORITY_VALIDITY);
+    written.add(write(dir, AuthorityConfig.KEY, Pem.encode(keys.getPrivate()), true));
+    written.add(write(dir, AuthorityConfig.CERT, Pem.encode(cert), false));
+
+    byte[] tokenKey = new byte[32];
+    random.nextBytes(tokenKey);
+    written.add(write(dir, AuthorityConfig.TOKEN_KEY, HexFormat.of().formatHex(tokenKey) + "\n", true));
+
+    String yaml = String.join("\n",
+        "# Written by sscmic init. The files beside this one are the mesh's secrets: keep them 0600.",
+        "mesh:",
+        "  genesis: " + genesis + "      # the same on every node (keysyn.genesis)",
+        "  interval: " + interval.toMillis() + "ms      # the key rotation interval (keysyn.interval)",
+        "authority:",
+        "  listen: " + hostPort(listen),
+        "  certificate-validity: 24h      # nodes renew at two thirds of it",
+        "  recovery-method1: false        # true lets nodes that hold the seed ask for the epoch only",
+        "admin:",
+        "  listen: " + (adminListen == null ? "none" : hostPort(adminListen)) + "      # /metrics, /healthz, /readyz, /status",
+        "");
+    written.add(write(dir, AuthorityConfig.FILE, yaml, false));
+    return written;
+  }
+
+  static String hostPort(SocketAddress a) {
+    return (a.host().contains(":") ? "[" + a.host() + "]" : a.host()) + ":" + a.port();
+  }
+
+  private static Path write(Path dir, String name, String text, boolean secret) throws IOException {
+    Path p = dir.resolve(name);
+    Pem.write(p, text, secret);
+    return p;
+  }
+
+  /** The token key from {@code token.key}. */
+  public static byte[] tokenKey(AuthorityConfig config) throws IOException {
+    return HexFormat.of().parseHex(Files.readString(config.file(AuthorityConfig.TOKEN_KEY)).trim());
+  }
+}

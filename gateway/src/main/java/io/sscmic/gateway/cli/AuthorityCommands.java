@@ -1,0 +1,110 @@
+package io.sscmic.gateway.cli;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sscmic.gateway.authority.AuthorityConfig;
+import io.sscmic.gateway.authority.AuthorityRole;
+import io.sscmic.gateway.authority.MeshInit;
+import io.sscmic.gateway.config.ConfigException;
+import io.sscmic.gateway.config.NodeConfigParser;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
+import java.io.PrintStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/** {@code init}, {@code authority} and {@code token}: setting up and running a mesh's authority. */
+final class AuthorityCommands {
+  private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
+  private AuthorityCommands() {
+  }
+
+  static int init(List<String> a, PrintStream out, PrintStream err) {
+    Path dir = Path.of(Main.required(a, "--dir"));
+    Duration interval = NodeConfigParser.duration(Main.option(a, "--interval", "30s"), "--interval", null);
+    SocketAddress listen = NodeConfigParser.address(Main.option(a, "--listen", "127.0.0.1:8443"), "--listen");
+    SocketAddress admin = NodeConfigParser.address(Main.option(a, "--admin", "127.0.0.1:15100"), "--admin");
+    List<String> hosts = new ArrayList<>();
+    for (int i = 0; i < a.size() - 1; i++) {
+      if (a.get(i).equals("--host")) {
+        hosts.add(a.get(i + 1));
+      }
+    }
+    // A genesis in the recent past: the chain then has a previous key from the first second.
+    Instant genesis = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(1, ChronoUnit.MINUTES);
+    try {
+      List<Path> files = MeshInit.create(dir, genesis, interval, listen, hosts, admin, new SecureRandom());
+      out.println("created a new mesh in " + dir.toAbsolutePath() + ":");
+      for (Path f : files) {
+        out.println("  " + f.getFileName() + (f.getFileName().toString().matches("seed|.*\\.key") ? "   (secret, 0600)" : ""));
+      }
+      out.println();
+      out.println("Next:");
+      out.println("  sscmic authority --config " + dir.resolve(AuthorityConfig.FILE));
+      out.println("  sscmic token --config " + dir.resolve(AuthorityConfig.FILE) + " --node NODE_ID   # one per node");
+      out.println("Each node's config then needs:");
+      out.println("  keysyn:    { genesis: " + genesis + ", interval: " + interval.toMillis() + "ms }");
+      out.println("  authority: { url: https://" + (hosts.isEmpty() ? listen.host() : hosts.get(0)) + ":" + listen.port()
+          + ", ca-file: /etc/sscmic/ca.crt, state-dir: /var/lib/sscmic, token-file: /etc/sscmic/token }");
+      out.println("with ca.crt copied from here (it is public) and the node's token in its token-file.");
+      return 0;
+    } catch (FileAlreadyExistsException e) {
+      err.println("sscmic: " + e.getMessage());
+      return 1;
+    } catch (Exception e) {
+      err.println("sscmic: cannot create the mesh in " + dir + ": " + e.getMessage());
+      return 1;
+    }
+  }
+
+  static int authority(Path config, PrintStream err) {
+    PrometheusMeterRegistry registry = Runtimes.registry();
+    Vertx vertx = Runtimes.vertx(registry);
+    try {
+      AuthorityRole role = AuthorityConfig.load(vertx, config)
+          .compose(cfg -> AuthorityRole.start(vertx, cfg, registry))
+          .toCompletionStage().toCompletableFuture().get();
+      Shutdown.await(() -> role.stop().eventually(vertx::close));
+      return 0;
+    } catch (Exception e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      err.println("sscmic: " + (cause instanceof ConfigException ? "" : "cannot start the authority: ")
+          + cause.getMessage());
+      vertx.close();
+      return 1;
+    }
+  }
+
+  static int token(List<String> a, PrintStream out, PrintStream err) {
+    Path config = Path.of(Main.required(a, "--config"));
+    String node = Main.required(a, "--node");
+    if (!NODE_ID.matcher(node).matches()) {
+      err.println("sscmic: --node '" + node + "': letters, digits, '.', '_' or '-', at most 63 characters");
+      return 2;
+    }
+    Duration ttl = NodeConfigParser.duration(Main.option(a, "--ttl", "1h"), "--ttl", null);
+    Vertx vertx = Vertx.vertx();
+    try {
+      AuthorityConfig cfg = AuthorityConfig.load(vertx, config).toCompletionStage().toCompletableFuture().get();
+      String token = AuthorityRole.issueToken(cfg, node, ttl);
+      // The token alone on stdout, so that $(sscmic token ...) works; the explanation on stderr.
+      out.println(token);
+      err.println("sscmic: one-time enrollment token for node '" + node + "', valid until "
+          + Instant.now().plus(ttl).truncatedTo(ChronoUnit.SECONDS) + "; put it in the node's authority.token-file");
+      return 0;
+    } catch (Exception e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      err.println("sscmic: cannot issue a token: " + cause.getMessage());
+      return 1;
+    } finally {
+      vertx.close();
+    }
+  }
+}

@@ -1,0 +1,232 @@
+package io.sscmic.keysyn.recovery;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sscmic.keysyn.ChainAnchor;
+import io.sscmic.keysyn.EpochClock;
+import io.sscmic.keysyn.KeyState;
+import io.sscmic.keysyn.KeyStateSource;
+import io.sscmic.keysyn.ca.Pem;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.logging.Logger;
+
+/**
+ * A node's key state from the authority (claims 3 and 4): enrolls once with a one-time token,
+ * keeps its certificate in its state directory and renews it before it expires, and recovers r
+ * at every start, either sealed by the authority (method 2) or as the epoch number only, with r
+ * recomputed from the seed the node holds (method 1).
+ */
+public final class AuthorityRecovery implements KeyStateSource {
+  private static final Logger LOG = Logger.getLogger(AuthorityRecovery.class.getName());
+  /** Renew when this fraction of the certificate's lifetime has passed. */
+  private static final double RENEW_AT = 2.0 / 3.0;
+
+  /** How a node recovers r. */
+  public enum Method {
+    /** Method 2: the authority sends r, sealed to this request and signed. The node holds no seed. */
+    SEALED_STATE,
+    /** Method 1: the authority sends N only; the node recomputes r from the seed it holds. */
+    EPOCH_ONLY
+  }
+
+  /** Where the authority is and what this node keeps. */
+  public record Settings(String host, int port, Path caFile, Path stateDir, TokenSource token, Method method) {
+  }
+
+  private final String nodeId;
+  private final Settings settings;
+  private final EpochClock clock;
+  private final ChainAnchor seedChain;
+  private final SecureRandom random;
+  private final Counter ok;
+  private final Counter unreachable;
+  private final Counter refused;
+  private final Counter renewals;
+  private final Counter renewalFailures;
+  private volatile AuthorityClient client;
+  private volatile Instant certificateExpiry;
+  private Vertx vertx;
+  private long renewTimer = -1;
+  private boolean closed;
+
+  /** @param seedChain the chain from the seed this node holds, for method 1; null for method 2 */
+  public AuthorityRecovery(String nodeId, Settings settings, EpochClock clock, ChainAnchor seedChain,
+                           SecureRandom random, MeterRegistry registry) {
+    if (settings.method() == Method.EPOCH_ONLY && seedChain == null) {
+      throw new IllegalArgumentException("recovery method 1 needs the mesh seed on the node");
+    }
+    this.nodeId = nodeId;
+    this.settings = settings;
+    this.clock = clock;
+    this.seedChain = seedChain;
+    this.random = random;
+    String name = "sscmic.authority.client.requests";
+    String help = "This node's requests to the authority (recover, enroll, renew) by result";
+    ok = Counter.builder(name).description(help).tag("node", nodeId).tag("result", "ok").register(registry);
+    unreachable = Counter.builder(name).description(help).tag("node", nodeId).tag("result", "unreachable")
+        .register(registry);
+    refused = Counter.builder(name).description(help).tag("node", nodeId).tag("result", "refused").register(registry);
+    renewals = Counter.builder("sscmic.authority.certificate.renewals").description("Certificate renewals")
+        .tag("node", nodeId).tag("result", "ok").register(registry);
+    renewalFailures = Counter.builder("sscmic.authority.certificate.renewals").description("Certificate renewals")
+        .tag("node", nodeId).tag("result", "failed").register(registry);
+    Gauge.builder("sscmic.authority.certificate.expiry", this,
+            r -> r.certificateExpiry == null ? Double.NaN : r.certificateExpiry.getEpochSecond())
+        .description("When this node's certificate expires (Unix time)").baseUnit("seconds")
+        .tag("node", nodeId).register(registry);
+  }
+
+  @Override
+  public String describe() {
+    return "the authority at https://" + settings.host() + ":" + settings.port()
+        + (settings.method() == Method.SEALED_STATE ? " (method 2)" : " (method 1, seed on this node)");
+  }
+
+  @Override
+  public Future<KeyState> initialState(Vertx vertx, long localEpoch) {
+    this.vertx = vertx;
+    return enrolled()
+        .compose(c -> settings.method() == Method.SEALED_STATE ? c.recover(clock)
+            : c.epoch(clock).compose(n -> vertx.executeBlocking(() -> seedChain.stateAt(n))))
+        .onSuccess(s -> {
+          ok.increment();
+          scheduleRenewal();
+        })
+        .recover(this::explain);
+  }
+
+  /** The client with a valid identity: loaded from the state directory, or enrolled now. */
+  private Future<AuthorityClient> enrolled() {
+    AuthorityClient c = client;
+    if (c != null && c.identity() != null && !expiresSoon(c.identity())) {
+      return Future.succeededFuture(c);
+    }
+    return vertx.executeBlocking(() -> {
+      if (!Files.isReadable(settings.caFile())) {
+        throw new IllegalStateException("cannot read the mesh CA certificate " + settings.caFile()
+            + " (authority.ca-file: copy ca.crt from the authority's directory)");
+      }
+      X509Certificate ca = Pem.certificate(Files.readString(settings.caFile()));
+      Files.createDirectories(settings.stateDir());
+      NodeIdentity stored = NodeIdentity.load(settings.stateDir());
+      String token = stored == null || expiresSoon(stored) ? settings.token().read() : null;
+      return new Object[] {ca, stored, token};
+    }).compose(prep -> {
+      AuthorityClient fresh = client != null ? client
+          : new AuthorityClient(vertx, settings.host(), settings.port(), (X509Certificate) prep[0], nodeId, random);
+      client = fresh;
+      NodeIdentity stored = (NodeIdentity) prep[1];
+      if (stored != null && !expiresSoon(stored)) {
+        fresh.identity(stored);
+        certificateExpiry = stored.expiry();
+        return Future.succeededFuture(fresh);
+      }
+      String token = (String) prep[2];
+      if (token == null) {
+        return Future.failedFuture(new AuthorityClient.RecoveryException((stored == null ? "not enrolled"
+            : "the node certificate expired at " + stored.expiry()) + " and no enrollment token in "
+            + settings.token().describe() + "; issue one on the authority with: sscmic token --node " + nodeId));
+      }
+      return fresh.enroll(token)
+          .compose(id -> vertx.executeBlocking(() -> {
+            id.store(settings.stateDir());
+            return id;
+          }))
+          .map(id -> {
+            certificateExpiry = id.expiry();
+            LOG.info(() -> nodeId + ": enrolled with the authority; certificate valid until " + id.expiry()
+                + ", kept in " + settings.stateDir());
+            return fresh;
+          });
+    });
+  }
+
+  private static boolean expiresSoon(NodeIdentity id) {
+    return id.expiry().isBefore(Instant.now().plusSeconds(30));
+  }
+
+  private Future<KeyState> explain(Throwable e) {
+    if (e instanceof IllegalStateException) {
+      return Future.failedFuture(e);
+    }
+    if (e instanceof AuthorityClient.RecoveryException) {
+      refused.increment();
+      return Future.failedFuture(e);
+    }
+    unreachable.increment();
+    return Future.failedFuture(new AuthorityClient.RecoveryException("authority unreachable at https://"
+        + settings.host() + ":" + settings.port() + ": " + e.getMessage()));
+  }
+
+  private synchronized void scheduleRenewal() {
+    if (closed || renewTimer >= 0 || client == null || client.identity() == null) {
+      return;
+    }
+    X509Certificate cert = client.identity().certificate();
+    long from = cert.getNotBefore().getTime();
+    long to = cert.getNotAfter().getTime();
+    long at = from + (long) ((to - from) * RENEW_AT);
+    schedule(Math.max(1000, at - System.currentTimeMillis()));
+  }
+
+  private synchronized void schedule(long delayMillis) {
+    if (closed) {
+      return;
+    }
+    renewTimer = vertx.setTimer(delayMillis, t -> {
+      synchronized (this) {
+        renewTimer = -1;
+      }
+      renew();
+    });
+  }
+
+  /** Renews the certificate now; on failure retries every minute (sooner near expiry) until it works. */
+  public Future<NodeIdentity> renew() {
+    AuthorityClient c = client;
+    if (c == null) {
+      return Future.failedFuture(new IllegalStateException("not started"));
+    }
+    return c.renew()
+        .compose(id -> vertx.executeBlocking(() -> {
+          id.store(settings.stateDir());
+          return id;
+        }))
+        .onSuccess(id -> {
+          renewals.increment();
+          certificateExpiry = id.expiry();
+          LOG.info(() -> nodeId + ": renewed the node certificate; valid until " + id.expiry());
+          scheduleRenewal();
+        })
+        .onFailure(e -> {
+          renewalFailures.increment();
+          long left = certificateExpiry == null ? 0 : certificateExpiry.toEpochMilli() - System.currentTimeMillis();
+          long retry = Math.max(1000, Math.min(Duration.ofMinutes(1).toMillis(), left / 4));
+          LOG.warning(() -> nodeId + ": certificate renewal failed: " + e.getMessage() + "; retrying in " + retry
+              + " ms (the certificate expires at " + certificateExpiry + ")");
+          schedule(retry);
+        });
+  }
+
+  /** When the node certificate in use expires, or null before enrollment. */
+  public Instant certificateExpiry() {
+    return certificateExpiry;
+  }
+
+  @Override
+  public synchronized Future<Void> close() {
+    closed = true;
+    if (renewTimer >= 0 && vertx != null) {
+      vertx.cancelTimer(renewTimer);
+    }
+    return client == null ? Future.succeededFuture() : client.close();
+  }
+}
