@@ -91,6 +91,11 @@ public final class TunnelMetrics {
     return failures.get(reason).count();
   }
 
+  /** Failures of every reason. */
+  public double failures() {
+    return failures.values().stream().mapToDouble(c -> c.count()).sum();
+  }
+
   void opened(Side side) {
     opened.get(side).increment();
     active.get(side).incrementAndGet();

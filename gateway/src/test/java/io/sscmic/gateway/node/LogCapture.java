@@ -1,0 +1,36 @@
+package io.sscmic.gateway.node;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/** Collects the messages logged under a logger name while open: what an operator would read. */
+final class LogCapture extends Handler implements AutoCloseable {
+  private final Logger logger;
+  private final List<String> messages = new ArrayList<>();
+
+  LogCapture(String loggerName) {
+    this.logger = Logger.getLogger(loggerName);
+    logger.addHandler(this);
+  }
+
+  @Override
+  public synchronized void publish(LogRecord r) {
+    messages.add(r.getMessage());
+  }
+
+  synchronized boolean anyContains(String... parts) {
+    return messages.stream().anyMatch(m -> java.util.Arrays.stream(parts).allMatch(m::contains));
+  }
+
+  @Override
+  public void flush() {
+  }
+
+  @Override
+  public void close() {
+    logger.removeHandler(this);
+  }
+}

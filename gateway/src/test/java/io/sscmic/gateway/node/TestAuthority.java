@@ -1,0 +1,74 @@
+package io.sscmic.gateway.node;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sscmic.gateway.authority.AuthorityConfig;
+import io.sscmic.gateway.authority.AuthorityRole;
+import io.sscmic.gateway.authority.MeshInit;
+import io.sscmic.gateway.config.NodeConfig;
+import io.sscmic.gateway.config.SeedSource;
+import io.sscmic.keysyn.recovery.AuthorityRecovery;
+import io.sscmic.keysyn.recovery.TokenSource;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+
+/** A mesh made by {@code sscmic init} in a test directory, and its authority running on loopback. */
+final class TestAuthority {
+  final Path dir;
+  AuthorityConfig config;
+  AuthorityRole role;
+
+  private TestAuthority(Path dir, AuthorityConfig config) {
+    this.dir = dir;
+    this.config = config;
+  }
+
+  /** Runs init into {@code dir} (genesis an hour ago, so the chain has history) and loads the config. */
+  static TestAuthority init(Vertx vertx, Path dir, Duration interval, boolean method1) throws Exception {
+    Instant genesis = Instant.now().truncatedTo(ChronoUnit.SECONDS).minus(1, ChronoUnit.HOURS);
+    MeshInit.create(dir, genesis, interval, SocketAddress.inetSocketAddress(0, "127.0.0.1"), List.of(), null,
+        new SecureRandom());
+    AuthorityConfig c = TestMesh.await(AuthorityConfig.load(vertx, dir.resolve(AuthorityConfig.FILE)));
+    return new TestAuthority(dir, new AuthorityConfig(c.dir(), c.genesis(), c.interval(), c.listen(),
+        c.certificateValidity(), method1, null));
+  }
+
+  /** Starts (or restarts, on the port it had before) the authority. */
+  TestAuthority start(Vertx vertx) throws Exception {
+    role = TestMesh.await(AuthorityRole.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
+    config = new AuthorityConfig(config.dir(), config.genesis(), config.interval(),
+        SocketAddress.inetSocketAddress(role.port(), "127.0.0.1"), config.certificateValidity(), config.method1(),
+        null);
+    return this;
+  }
+
+  void stop() throws Exception {
+    TestMesh.await(role.stop());
+  }
+
+  String token(String node) {
+    return role.tokens().issue(node, Duration.ofMinutes(10), Instant.now(), new SecureRandom());
+  }
+
+  /** Settings for a node that keeps its identity in {@code dir/state-<node>}. */
+  AuthorityRecovery.Settings settings(String node, TokenSource token, AuthorityRecovery.Method method) {
+    return new AuthorityRecovery.Settings("127.0.0.1", config.listen().port(), dir.resolve(AuthorityConfig.CA_CERT),
+        dir.resolve("state-" + node), token, method);
+  }
+
+  /** A seedless node (method 2) enrolling with a fresh token, or using its stored identity without one. */
+  NodeConfig seedless(NodeConfig base, boolean withToken) {
+    TokenSource t = withToken ? TokenSource.memory(token(base.nodeId())) : TokenSource.none();
+    return base.withAuthority(null, settings(base.nodeId(), t, AuthorityRecovery.Method.SEALED_STATE));
+  }
+
+  SeedSource seed() {
+    return SeedSource.file(dir.resolve(AuthorityConfig.SEED));
+  }
+}
