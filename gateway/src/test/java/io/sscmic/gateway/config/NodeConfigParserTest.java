@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
+import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -102,10 +103,58 @@ class NodeConfigParserTest {
   void theSeedMustComeFromExactlyOneSource() {
     JsonObject c = valid();
     c.getJsonObject("keysyn").put("seed-env", "SSCMIC_SEED");
-    assertTrue(error(c).contains("exactly one of keysyn.seed-file or keysyn.seed-env"));
+    assertTrue(error(c).contains("set only one of keysyn.seed-file or keysyn.seed-env"), error(c));
     c.getJsonObject("keysyn").remove("seed-env");
     c.getJsonObject("keysyn").remove("seed-file");
-    assertTrue(error(c).contains("exactly one of"));
+    assertTrue(error(c).contains("or configure an authority section"), error(c));
+  }
+
+  private static JsonObject withAuthority() {
+    JsonObject c = valid();
+    c.getJsonObject("keysyn").remove("seed-file");
+    c.put("authority", new JsonObject().put("url", "https://10.0.0.5:8443").put("ca-file", "/etc/sscmic/ca.crt")
+        .put("state-dir", "/var/lib/sscmic").put("token-file", "/etc/sscmic/token"));
+    return c;
+  }
+
+  @Test
+  void aNodeWithAnAuthorityNeedsNoSeed() {
+    NodeConfig c = NodeConfigParser.parse(withAuthority());
+    assertNull(c.seed());
+    assertEquals("10.0.0.5", c.authority().host());
+    assertEquals(8443, c.authority().port());
+    assertEquals(AuthorityRecovery.Method.SEALED_STATE, c.authority().method());
+    assertEquals("file /etc/sscmic/token", c.authority().token().describe());
+  }
+
+  @Test
+  void theSeedStaysOffANodeThatRecoversByMethodTwo() {
+    JsonObject c = withAuthority();
+    c.getJsonObject("keysyn").put("seed-file", "/etc/sscmic/seed");
+    assertTrue(error(c).startsWith("config key 'keysyn.seed-file': with recovery method 2"), error(c));
+    c.getJsonObject("authority").put("recovery", "method1");
+    assertEquals(AuthorityRecovery.Method.EPOCH_ONLY, NodeConfigParser.parse(c).authority().method());
+    c.getJsonObject("keysyn").remove("seed-file");
+    assertTrue(error(c).contains("method1 recomputes keys from the seed"), error(c));
+  }
+
+  @Test
+  void badAuthoritySettingsNameTheirKey() {
+    JsonObject c = withAuthority();
+    c.getJsonObject("authority").put("url", "http://10.0.0.5:8443");
+    assertTrue(error(c).startsWith("config key 'authority.url': expected https://host:port"), error(c));
+    c = withAuthority();
+    c.getJsonObject("authority").remove("ca-file");
+    assertTrue(error(c).startsWith("config key 'authority.ca-file': required"), error(c));
+    c = withAuthority();
+    c.getJsonObject("authority").put("recovery", "method3");
+    assertTrue(error(c).startsWith("config key 'authority.recovery'"), error(c));
+    c = withAuthority();
+    c.getJsonObject("authority").put("token-env", "T");
+    assertTrue(error(c).contains("only one of authority.token-file or authority.token-env"), error(c));
+    c = withAuthority();
+    c.getJsonObject("authority").put("tokn-file", "x");
+    assertTrue(error(c).startsWith("config key 'authority.tokn-file': unknown key"), error(c));
   }
 
   @Test

@@ -61,13 +61,18 @@ class AuthorityClientTest {
 
   static AuthorityVerticle startAuthority(Vertx vertx, MeshCa ca, EnrollmentTokens tokens, EpochClock clock,
                                           boolean method1, SecureRandom random) throws Exception {
+    return startAuthority(vertx, ca, tokens, clock, method1, random, Duration.ofHours(24));
+  }
+
+  static AuthorityVerticle startAuthority(Vertx vertx, MeshCa ca, EnrollmentTokens tokens, EpochClock clock,
+                                          boolean method1, SecureRandom random, Duration validity) throws Exception {
     KeyPair serverKeys = MeshCa.newKeyPair(random);
     X509Certificate serverCert = ca.issueAuthority(serverKeys.getPublic(), List.of("127.0.0.1", "localhost"),
         Duration.ofDays(30));
     KeySchedule schedule = new KeySchedule();
     await(vertx.deployVerticle(new KeySynVerticle("authority", clock, schedule, ChainAnchor.genesis(SEED))));
     AuthorityVerticle a = new AuthorityVerticle(new AuthorityVerticle.Options(
-        SocketAddress.inetSocketAddress(0, "127.0.0.1"), Duration.ofHours(24), method1),
+        SocketAddress.inetSocketAddress(0, "127.0.0.1"), validity, method1),
         ca, serverCert, serverKeys.getPrivate(), tokens, schedule, clock,
         new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
     await(vertx.deployVerticle(a));
@@ -240,6 +245,52 @@ class AuthorityClientTest {
         () -> System.currentTimeMillis() + 3 * INTERVAL.toMillis());
     Throwable e = failure(c.recover(skewed));
     assertTrue(e.getMessage().contains("clock skew"), e.getMessage());
+  }
+
+  @Test
+  void aNodeRenewsItsCertificateForANewKeyAndOnlyWithAValidOne() throws Exception {
+    AuthorityClient c = client("n1");
+    NodeIdentity first = await(c.enroll(token("n1")));
+    NodeIdentity renewed = await(c.renew());
+    assertEquals("n1", MeshCa.nodeId(renewed.certificate()));
+    assertTrue(!java.util.Arrays.equals(first.certificate().getPublicKey().getEncoded(),
+        renewed.certificate().getPublicKey().getEncoded()), "a new key pair");
+    assertEquals(clock.currentEpoch(), await(c.recover(clock)).epoch(), 1.0);
+    assertEquals(1L, authority.outcomes().get("renew.ok"));
+
+    JsonObject anonymous = rawPost("/v1/renew", new JsonObject().put("csr", "x"));
+    assertEquals(403, anonymous.getInteger("status"));
+    KeyPair kp = MeshCa.newKeyPair(random);
+    X509Certificate expired = ca.issueNode(MeshCa.csr("n1", kp), "n1", Duration.ofSeconds(-10));
+    Throwable e = failure(client("n1").identity(new NodeIdentity(expired, kp.getPrivate())).renew());
+    assertTrue(e.getMessage().contains("certificate expired"), e.getMessage());
+  }
+
+  @Test
+  void aRecoveringNodeEnrollsKeepsItsIdentityAndRenewsItOnItsOwn(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    // An authority that issues 3-second certificates: the node renews at two thirds, about 2 s in.
+    AuthorityVerticle shortLived = startAuthority(vertx, ca, tokens, clock, false, random, Duration.ofSeconds(3));
+    java.nio.file.Path caFile = dir.resolve("ca.crt");
+    Pem.write(caFile, Pem.encode(ca.certificate()), false);
+    var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    AuthorityRecovery recovery = new AuthorityRecovery("n1", new AuthorityRecovery.Settings("127.0.0.1",
+        shortLived.port(), caFile, dir.resolve("state"), TokenSource.memory(token("n1")),
+        AuthorityRecovery.Method.SEALED_STATE), clock, null, random, registry);
+    KeyState state = await(recovery.initialState(vertx, clock.currentEpoch()));
+    assertArrayEquals(ChainAnchor.genesis(SEED).stateAt(state.epoch()).chainKey(KeyRole.CURRENT),
+        state.chainKey(KeyRole.CURRENT));
+    java.time.Instant firstExpiry = recovery.certificateExpiry();
+    String firstCert = java.nio.file.Files.readString(dir.resolve("state").resolve(NodeIdentity.CERT_FILE));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (registry.counter("sscmic.authority.certificate.renewals", "node", "n1", "result", "ok").count() < 1) {
+      assertTrue(System.nanoTime() < deadline, "renewed within 20 s");
+      Thread.sleep(50);
+    }
+    assertTrue(recovery.certificateExpiry().isAfter(firstExpiry), "a later expiry after renewal");
+    assertTrue(!firstCert.equals(java.nio.file.Files.readString(dir.resolve("state").resolve(NodeIdentity.CERT_FILE))),
+        "the renewed certificate replaced the stored one");
+    await(recovery.close());
   }
 
   /** A recovery request made by hand, returning the authority's JSON answer. */

@@ -1,0 +1,106 @@
+package io.sscmic.gateway.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sscmic.gateway.authority.AuthorityConfig;
+import io.sscmic.gateway.authority.MeshInit;
+import io.sscmic.keysyn.authority.EnrollmentTokens;
+import io.sscmic.keysyn.ca.Pem;
+import io.vertx.core.Vertx;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code sscmic init} and {@code sscmic token} as an operator runs them. */
+class AuthorityCommandsTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+  @TempDir
+  Path dir;
+
+  private int run(String... args) {
+    out.reset();
+    err.reset();
+    return Main.run(args, new PrintStream(out, true), new PrintStream(err, true));
+  }
+
+  private static AuthorityConfig load(Path file) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      return AuthorityConfig.load(vertx, file).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } finally {
+      vertx.close();
+    }
+  }
+
+  @Test
+  void initWritesANewMeshWithItsSecretsReadableOnlyByTheOwner() throws Exception {
+    Path mesh = dir.resolve("mesh");
+    assertEquals(0, run("init", "--dir", mesh.toString(), "--interval", "10s", "--listen", "0.0.0.0:8443",
+        "--host", "authority.internal"), err.toString());
+    for (String secret : new String[] {"seed", "ca.key", "authority.key", "token.key"}) {
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(mesh.resolve(secret))),
+          secret);
+      assertTrue(out.toString().contains(secret + "   (secret, 0600)"), out.toString());
+    }
+    assertTrue(out.toString().contains("sscmic authority --config " + mesh.resolve("authority.yaml")), out.toString());
+    assertTrue(out.toString().contains("url: https://authority.internal:8443"), out.toString());
+
+    AuthorityConfig cfg = load(mesh.resolve(AuthorityConfig.FILE));
+    assertEquals(Duration.ofSeconds(10), cfg.interval());
+    assertEquals(8443, cfg.listen().port());
+    assertTrue(cfg.genesis().isBefore(Instant.now()), "genesis in the past: the chain has a previous key");
+    // The authority's certificate names the host the nodes use, signed by the new CA.
+    var cert = Pem.certificate(Files.readString(mesh.resolve(AuthorityConfig.CERT)));
+    cert.verify(Pem.certificate(Files.readString(mesh.resolve(AuthorityConfig.CA_CERT))).getPublicKey());
+    assertTrue(cert.getSubjectAlternativeNames().stream().anyMatch(n -> n.get(1).equals("authority.internal")));
+
+    // A second init into the same directory would replace the seed of a live mesh: refused.
+    String seedBefore = Files.readString(mesh.resolve("seed"));
+    assertEquals(1, run("init", "--dir", mesh.toString()));
+    assertTrue(err.toString().contains("already holds a mesh"), err.toString());
+    assertEquals(seedBefore, Files.readString(mesh.resolve("seed")));
+  }
+
+  @Test
+  void tokenPrintsOnlyTheTokenAndTheAuthorityAcceptsItOnceForThatNode() throws Exception {
+    Path mesh = dir.resolve("mesh");
+    assertEquals(0, run("init", "--dir", mesh.toString()));
+    Path config = mesh.resolve(AuthorityConfig.FILE);
+    assertEquals(0, run("token", "--config", config.toString(), "--node", "orders-1", "--ttl", "10m"), err.toString());
+    String token = out.toString().trim();
+    assertTrue(token.matches("[A-Za-z0-9_-]+"), "one base64url word on stdout: " + token);
+    assertTrue(err.toString().contains("one-time enrollment token for node 'orders-1'"), err.toString());
+
+    EnrollmentTokens tokens = new EnrollmentTokens(MeshInit.tokenKey(load(config)), mesh.resolve("used-tokens"));
+    assertEquals("orders-1", tokens.redeem(token, Instant.now()));
+    // The used-token list survives an authority restart.
+    EnrollmentTokens afterRestart = new EnrollmentTokens(MeshInit.tokenKey(load(config)), mesh.resolve("used-tokens"));
+    IllegalArgumentException reuse = assertThrows(IllegalArgumentException.class,
+        () -> afterRestart.redeem(token, Instant.now()));
+    assertEquals("token already used", reuse.getMessage());
+  }
+
+  @Test
+  void badArgumentsAreNamed() throws Exception {
+    assertEquals(2, run("init", "--dir", dir.toString(), "--interval", "soon"));
+    assertTrue(err.toString().contains("'--interval'"), err.toString());
+    assertEquals(2, run("token", "--config", dir.resolve("authority.yaml").toString(), "--node", "no spaces"));
+    assertTrue(err.toString().contains("--node 'no spaces'"), err.toString());
+    assertEquals(1, run("token", "--config", dir.resolve("missing.yaml").toString(), "--node", "a"));
+    assertTrue(err.toString().contains("cannot read"), err.toString());
+    assertEquals(1, run("authority", "--config", dir.resolve("missing.yaml").toString()));
+    assertTrue(err.toString().contains("cannot read"), err.toString());
+    assertEquals(2, run("token", "--node", "a"));
+    assertTrue(err.toString().contains("token needs --config"), err.toString());
+  }
+}
