@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.admin.AdminAddresses;
 import io.sscmic.admin.AdminServerVerticle;
+import io.sscmic.gateway.node.Deployments;
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeySchedule;
@@ -16,7 +17,6 @@ import io.sscmic.keysyn.ca.MeshCa;
 import io.sscmic.keysyn.ca.Pem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.security.PrivateKey;
@@ -24,8 +24,6 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
@@ -35,22 +33,17 @@ import java.util.function.LongSupplier;
  */
 public final class AuthorityRole {
   public static final String ID = MeshCa.AUTHORITY_ID;
-  private final Vertx vertx;
   private final AuthorityConfig config;
-  private final List<String> deployments;
-  private final List<MessageConsumer<?>> consumers;
+  private final Deployments deployments;
   private final AuthorityVerticle server;
   private final AdminServerVerticle admin;
   private final EnrollmentTokens tokens;
   private final KeySchedule schedule;
 
-  private AuthorityRole(Vertx vertx, AuthorityConfig config, List<String> deployments,
-                        List<MessageConsumer<?>> consumers, AuthorityVerticle server, AdminServerVerticle admin,
-                        EnrollmentTokens tokens, KeySchedule schedule) {
-    this.vertx = vertx;
+  private AuthorityRole(AuthorityConfig config, Deployments deployments, AuthorityVerticle server,
+                        AdminServerVerticle admin, EnrollmentTokens tokens, KeySchedule schedule) {
     this.config = config;
     this.deployments = deployments;
-    this.consumers = consumers;
     this.server = server;
     this.admin = admin;
     this.tokens = tokens;
@@ -65,8 +58,7 @@ public final class AuthorityRole {
                                             LongSupplier now) {
     EpochClock clock = new EpochClock(config.genesis(), config.interval(), now);
     KeySchedule schedule = new KeySchedule();
-    List<String> deployments = new ArrayList<>();
-    List<MessageConsumer<?>> consumers = new ArrayList<>();
+    Deployments deployments = new Deployments(vertx);
     return vertx.executeBlocking(() -> {
       SecureRandom random = new SecureRandom();
       random.nextBytes(new byte[16]);
@@ -92,19 +84,17 @@ public final class AuthorityRole {
               .tag("node", ID).register(registry);
           Gauge.builder("sscmic.keysyn.epoch", schedule, s -> s.isReady() ? s.current().epoch() : Double.NaN)
               .description("The epoch N of the key in force (Tc = N mod 65536)").tag("node", ID).register(registry);
-          consumers.add(vertx.eventBus().localConsumer(AdminAddresses.ready(ID), m -> m.reply(new JsonObject()
+          deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.ready(ID), m -> m.reply(new JsonObject()
               .put("ready", schedule.isReady()).put("checks", new JsonObject().put("keyState", schedule.isReady())))));
-          consumers.add(vertx.eventBus().localConsumer(AdminAddresses.status(ID), m -> m.reply(status(schedule,
+          deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.status(ID), m -> m.reply(status(schedule,
               server, clock))));
-          Future<?> adminUp = admin == null ? Future.succeededFuture() : vertx.deployVerticle(admin).map(deployments::add);
+          Future<?> adminUp = admin == null ? Future.succeededFuture() : deployments.deploy(admin);
           return adminUp
-              .compose(x -> vertx.deployVerticle(new KeySynVerticle(ID, clock, schedule, (ChainAnchor) files[0])))
-              .map(deployments::add)
-              .compose(x -> vertx.deployVerticle(server))
-              .map(deployments::add)
-              .map(x -> new AuthorityRole(vertx, config, deployments, consumers, server, admin, tokens, schedule));
+              .compose(x -> deployments.deploy(new KeySynVerticle(ID, clock, schedule, (ChainAnchor) files[0])))
+              .compose(x -> deployments.deploy(server))
+              .map(x -> new AuthorityRole(config, deployments, server, admin, tokens, schedule));
         })
-        .recover(e -> stop(vertx, deployments, consumers).transform(x -> Future.failedFuture(e)));
+        .recover(e -> deployments.stop().transform(x -> Future.failedFuture(e)));
   }
 
   private static JsonObject status(KeySchedule schedule, AuthorityVerticle server, EpochClock clock) {
@@ -125,17 +115,7 @@ public final class AuthorityRole {
   }
 
   public Future<Void> stop() {
-    return stop(vertx, deployments, consumers);
-  }
-
-  private static Future<Void> stop(Vertx vertx, List<String> deployments, List<MessageConsumer<?>> consumers) {
-    Future<Void> chain = Future.succeededFuture();
-    for (int i = deployments.size() - 1; i >= 0; i--) {
-      String d = deployments.get(i);
-      chain = chain.eventually(() -> vertx.undeploy(d));
-    }
-    return chain.eventually(() -> Future.join(consumers.stream().map(MessageConsumer::unregister).toList()))
-        .mapEmpty();
+    return deployments.stop();
   }
 
   public int port() {

@@ -13,11 +13,8 @@ import io.sscmic.keysyn.KeySynVerticle;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.security.SecureRandom;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
@@ -25,28 +22,23 @@ import java.util.function.LongSupplier;
  * port. Listeners open only after the key state for the current epoch is installed.
  */
 public final class Node {
-  private final Vertx vertx;
   private final NodeConfig config;
   private final KeySchedule schedule;
   private final TunnelMetrics metrics;
   private final EpochClock clock;
   private final NodeStatus status;
-  private final List<String> deployments;
-  private final List<MessageConsumer<?>> consumers;
+  private final Deployments deployments;
   private final SidecarVerticle sidecar;
   private final AdminServerVerticle admin;
 
-  private Node(Vertx vertx, NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, EpochClock clock,
-               NodeStatus status, List<String> deployments, List<MessageConsumer<?>> consumers,
-               SidecarVerticle sidecar, AdminServerVerticle admin) {
-    this.vertx = vertx;
+  private Node(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, EpochClock clock,
+               NodeStatus status, Deployments deployments, SidecarVerticle sidecar, AdminServerVerticle admin) {
     this.config = config;
     this.schedule = schedule;
     this.metrics = metrics;
     this.clock = clock;
     this.status = status;
     this.deployments = deployments;
-    this.consumers = consumers;
     this.sidecar = sidecar;
     this.admin = admin;
   }
@@ -61,23 +53,19 @@ public final class Node {
     KeySchedule schedule = new KeySchedule();
     TunnelMetrics metrics = new TunnelMetrics(registry, config.nodeId());
     NodeStatus status = new NodeStatus(config, clock, schedule, metrics, registry);
-    List<String> deployments = new ArrayList<>();
-    List<MessageConsumer<?>> consumers = new ArrayList<>();
+    Deployments deployments = new Deployments(vertx);
     String id = config.nodeId();
-    consumers.add(vertx.eventBus().<JsonObject>localConsumer(KeySynVerticle.TICK_ADDRESS, m -> {
+    deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(KeySynVerticle.TICK_ADDRESS, m -> {
       if (id.equals(m.body().getString("node"))) {
         status.rotated();
       }
     }));
-    consumers.add(vertx.eventBus().localConsumer(AdminAddresses.status(id), m -> m.reply(status.status())));
-    consumers.add(vertx.eventBus().localConsumer(AdminAddresses.ready(id), m -> m.reply(status.readiness())));
+    deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.status(id), m -> m.reply(status.status())));
+    deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.ready(id), m -> m.reply(status.readiness())));
     AdminServerVerticle admin = config.adminListen() == null ? null
         : new AdminServerVerticle(id, config.adminListen(), registry);
     Future<Void> adminUp = admin == null ? Future.succeededFuture()
-        : vertx.deployVerticle(admin).map(d -> {
-          deployments.add(d);
-          return null;
-        });
+        : deployments.deploy(admin).mapEmpty();
     return adminUp.compose(v -> vertx.executeBlocking(() -> {
       // Seed file reading and SecureRandom seeding may block: keep them off the event loop.
       SecureRandom random = new SecureRandom();
@@ -93,32 +81,20 @@ public final class Node {
           : new AuthorityRecovery(id, config.authority(), clock, seedChain, random, registry);
       return new Object[] {source, random};
     }))
-        .compose(prep -> vertx.deployVerticle(new KeySynVerticle(id, clock, schedule, (KeyStateSource) prep[0]))
+        .compose(prep -> deployments.deploy(new KeySynVerticle(id, clock, schedule, (KeyStateSource) prep[0]))
             .compose(keysynId -> {
-              deployments.add(keysynId);
               SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, (SecureRandom) prep[1]);
-              return vertx.deployVerticle(sidecar).map(sidecarId -> {
-                deployments.add(sidecarId);
+              return deployments.deploy(sidecar).map(sidecarId -> {
                 status.sidecarUp(sidecar);
-                return new Node(vertx, config, schedule, metrics, clock, status, deployments, consumers, sidecar, admin);
+                return new Node(config, schedule, metrics, clock, status, deployments, sidecar, admin);
               });
             }))
-        .recover(e -> stop(vertx, deployments, consumers).transform(x -> Future.failedFuture(e)));
+        .recover(e -> deployments.stop().transform(x -> Future.failedFuture(e)));
   }
 
   /** Stops accepting, drains and closes listeners, stops the key schedule and the admin port. */
   public Future<Void> stop() {
-    return stop(vertx, deployments, consumers);
-  }
-
-  private static Future<Void> stop(Vertx vertx, List<String> deployments, List<MessageConsumer<?>> consumers) {
-    Future<Void> chain = Future.succeededFuture();
-    for (int i = deployments.size() - 1; i >= 0; i--) {
-      String d = deployments.get(i);
-      chain = chain.eventually(() -> vertx.undeploy(d));
-    }
-    return chain.eventually(() -> Future.join(consumers.stream().map(MessageConsumer::unregister).toList()))
-        .mapEmpty();
+    return deployments.stop();
   }
 
   public NodeConfig config() {

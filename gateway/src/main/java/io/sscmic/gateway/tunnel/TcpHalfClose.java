@@ -21,12 +21,12 @@ import io.vertx.core.internal.net.NetSocketInternal;
  * band, ahead of paused data, so the event itself cannot be used). TCP never delivers an empty
  * read otherwise.
  */
-final class TcpHalfClose {
+public final class TcpHalfClose {
   private TcpHalfClose() {
   }
 
   /** Lets the socket stay writable after its peer's FIN and reports that FIN as an empty buffer. */
-  static void enable(NetSocket socket) {
+  public static void enable(NetSocket socket) {
     ChannelHandlerContext ctx = ((NetSocketInternal) socket).channelHandlerContext();
     Channel ch = ctx.channel();
     ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
@@ -34,7 +34,7 @@ final class TcpHalfClose {
   }
 
   /** Sends FIN on the socket's write side; reading continues. */
-  static void shutdownOutput(NetSocket socket) {
+  public static void shutdownOutput(NetSocket socket) {
     Channel ch = ((NetSocketInternal) socket).channelHandlerContext().channel();
     if (ch instanceof DuplexChannel && ch.isActive()) {
       ((DuplexChannel) ch).shutdownOutput();
@@ -42,7 +42,7 @@ final class TcpHalfClose {
   }
 
   /** Closes with RST, so the local application sees a failed stream rather than a clean end. */
-  static void abort(NetSocket socket) {
+  public static void abort(NetSocket socket) {
     Channel ch = ((NetSocketInternal) socket).channelHandlerContext().channel();
     if (ch.isOpen()) {
       ch.config().setOption(ChannelOption.SO_LINGER, 0);

@@ -1,5 +1,7 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.gateway.tunnel.TcpHalfClose;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetServer;
@@ -14,10 +16,29 @@ final class Backends {
   private Backends() {
   }
 
-  /** Echoes every byte back; honours half-close by echoing until EOF, then closing. */
+  /**
+   * Echoes every byte back; honours half-close by echoing until EOF, then closing once the last
+   * echoed byte is written. (A plain Vert.x {@code pipeTo} echo is not enough: without half-closure
+   * Netty closes the socket on the client's FIN and drops the echo still queued in its outbound
+   * buffer, which a 50 MiB round trip under back-pressure hit now and then.)
+   */
   static NetServer echo(Vertx vertx) throws Exception {
     NetServer server = vertx.createNetServer();
-    server.connectHandler(s -> s.pipeTo(s));
+    server.connectHandler(s -> {
+      TcpHalfClose.enable(s);
+      Future<?>[] last = {Future.succeededFuture()};
+      s.handler(b -> {
+        if (b.length() == 0) {
+          last[0].onComplete(ar -> s.close());
+          return;
+        }
+        last[0] = s.write(b);
+        if (s.writeQueueFull()) {
+          s.pause();
+          s.drainHandler(v -> s.resume());
+        }
+      });
+    });
     TestMesh.await(server.listen(0, "127.0.0.1"));
     return server;
   }
