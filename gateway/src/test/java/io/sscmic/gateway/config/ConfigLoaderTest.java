@@ -27,31 +27,23 @@ class ConfigLoaderTest {
     return ConfigLoader.load(vertx, file).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
+  /** The node.yaml shown in README.md, read from README.md itself so the two cannot drift. */
   @Test
   void readsTheReadmeExample(@TempDir Path dir) throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    int start = readme.indexOf("```yaml\n# node.yaml");
+    assertTrue(start >= 0, "README.md has the node.yaml example");
+    String yaml = readme.substring(readme.indexOf('\n', start) + 1, readme.indexOf("```", start + 7));
     Path file = dir.resolve("node.yaml");
-    Files.writeString(file, String.join("\n",
-        "node:",
-        "  id: orders-1",
-        "keysyn:",
-        "  genesis: \"2026-01-01T00:00:00Z\"",
-        "  interval: 30s",
-        "  seed-file: /etc/sscmic/seed",
-        "tunnel:",
-        "  listen: 0.0.0.0:7443",
-        "  cipher: chacha20-poly1305",
-        "services:",
-        "  orders: 127.0.0.1:8080",
-        "outbound:",
-        "  - listen: 127.0.0.1:9001",
-        "    service: billing",
-        "    peer: 10.0.0.7:7443",
-        ""));
+    Files.writeString(file, yaml);
     NodeConfig c = load(file);
     assertEquals("orders-1", c.nodeId());
     assertEquals(Duration.ofSeconds(30), c.interval());
-    assertEquals("CHACHA20_POLY1305", c.cipher().name());
+    assertEquals("authority.internal", c.authority().host());
+    assertEquals(8443, c.authority().port());
+    assertEquals(null, c.seed(), "the README's node recovers its keys from the authority");
     assertEquals(1, c.outbound().size());
+    assertEquals(8080, c.services().get("orders").port());
   }
 
   @Test
