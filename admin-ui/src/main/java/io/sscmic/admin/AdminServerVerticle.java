@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
@@ -41,7 +42,9 @@ public final class AdminServerVerticle extends VerticleBase {
     router.get("/status").handler(this::status);
     router.route().handler(rc -> rc.response().setStatusCode(404).putHeader("content-type", "text/plain")
         .end("not found: the admin port serves /metrics, /healthz, /readyz and /status\n"));
-    server = vertx.createHttpServer().requestHandler(router);
+    // HTTP/1.1 only: Prometheus, browsers and curl speak it on plain http, and the h2c upgrade path
+    // answered `curl --http2` with an empty 101 and once stalled a JDK client's scrape for minutes.
+    server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false)).requestHandler(router);
     return server.listen(listen)
         .onSuccess(s -> LOG.info(() -> node + ": admin port on " + listen.host() + ":" + s.actualPort()
             + " (/metrics /healthz /readyz /status)"))

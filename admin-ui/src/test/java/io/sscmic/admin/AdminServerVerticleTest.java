@@ -52,6 +52,21 @@ class AdminServerVerticleTest {
         .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.getHeader("content-type"), b.toString()))));
   }
 
+  /** curl --http2 and the JDK's default client ask to upgrade to h2c: they get HTTP/1.1 and the whole page. */
+  @Test
+  void anH2cUpgradeRequestGetsAPlainHttp11Answer() throws Exception {
+    for (int i = 0; i < 50; i++) {
+      Counter.builder("sscmic.test.filler").tag("i", Integer.toString(i)).register(registry).increment();
+    }
+    java.net.http.HttpClient jdk = java.net.http.HttpClient.newHttpClient();
+    java.net.http.HttpResponse<String> r = jdk.send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + admin.port() + "/metrics"))
+        .timeout(java.time.Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode());
+    assertEquals(java.net.http.HttpClient.Version.HTTP_1_1, r.version());
+    assertTrue(r.body().contains("sscmic_test_filler_total{i=\"49\"}"), "the whole scrape arrived");
+  }
+
   @Test
   void healthzAnswersWhileTheProcessRuns() throws Exception {
     Reply r = get("/healthz");

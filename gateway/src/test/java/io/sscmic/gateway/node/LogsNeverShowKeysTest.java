@@ -103,7 +103,8 @@ class LogsNeverShowKeysTest {
       bad.malformed();
       bad.replay("echo");
       TestWait.until(() -> b.metrics().failures(FailureReason.AUTH) >= 2, "refusals logged");
-      HttpClient http = HttpClient.newHttpClient();
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(java.time.Duration.ofSeconds(10)).build();
       for (String page : List.of("/metrics", "/status", "/readyz")) {
         adminPages.append(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + b.adminPort() + page))
             .build(), HttpResponse.BodyHandlers.ofString()).body());

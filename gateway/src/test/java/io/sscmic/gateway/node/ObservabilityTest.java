@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ObservabilityTest {
   private static final Duration INTERVAL = Duration.ofSeconds(20);
   private static final SocketAddress ANY_ADMIN_PORT = SocketAddress.inetSocketAddress(0, "127.0.0.1");
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(java.time.Duration.ofSeconds(10)).build();
   private Vertx vertxA;
   private Vertx vertxB;
   private Node a;
@@ -63,7 +64,8 @@ class ObservabilityTest {
   }
 
   private String get(int port, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(java.time.Duration.ofSeconds(30)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
   }
 

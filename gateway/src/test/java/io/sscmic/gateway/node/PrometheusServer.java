@@ -23,7 +23,8 @@ final class PrometheusServer implements AutoCloseable {
   static final String PROMTOOL = "/usr/bin/promtool";
   private final Process process;
   private final int port;
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(java.time.Duration.ofSeconds(10)).build();
 
   PrometheusServer(Path dir, List<Integer> targets) throws Exception {
     requireInstalled(BINARY);

@@ -130,7 +130,8 @@ public final class AuthorityVerticle extends VerticleBase {
       int dot = k.indexOf('.');
       return Counter.builder("sscmic.authority.requests")
           .description("Requests to the authority by operation and outcome (ok or the refusal reason)")
-          .tag("op", k.substring(0, dot)).tag("outcome", k.substring(dot + 1)).register(registry);
+          .tag("node", MeshCa.AUTHORITY_ID).tag("op", k.substring(0, dot)).tag("outcome", k.substring(dot + 1))
+          .register(registry);
     }).increment();
   }
 
