@@ -24,8 +24,20 @@ public final class ChainAnchor implements KeyStateSource {
     return new ChainAnchor(0, Kdf.derive(seed, "genesis", Ratchet.KEY_LENGTH));
   }
 
+  /** A new chain from {@code epoch} on with a fresh random key (re-seeding). */
+  public static ChainAnchor random(long epoch, java.security.SecureRandom random) {
+    byte[] key = new byte[Ratchet.KEY_LENGTH];
+    random.nextBytes(key);
+    return new ChainAnchor(epoch, key);
+  }
+
   public long epoch() {
     return epoch;
+  }
+
+  /** The chain key at the anchor's epoch; for sealing it to a node or storing it, nothing else. */
+  public byte[] key() {
+    return key.clone();
   }
 
   /** The key state at {@code target}; linear in the distance from the anchor, so call it on a worker. */

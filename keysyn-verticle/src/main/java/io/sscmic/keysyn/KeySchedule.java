@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class KeySchedule {
   private final AtomicReference<KeyState> state = new AtomicReference<>();
+  private volatile ChainAnchor pending;
 
   /** The current state, or null before the first state is installed (node not ready). */
   public KeyState current() {
@@ -19,18 +20,59 @@ public final class KeySchedule {
     return state.get() != null;
   }
 
-  public void install(KeyState newState) {
+  public synchronized void install(KeyState newState) {
     Objects.requireNonNull(newState);
-    state.set(newState);
+    state.set(splice(newState, pending));
   }
 
   /**
-   * Moves the state forward to {@code epoch}; a no-op when already there or beyond (the ratchet
-   * never moves back).
+   * Announces a new chain (re-seeding) that replaces the ratchet from {@code next.epoch()} on:
+   * K(E) is the new chain's key instead of R(K(E-1)). It must lie in the future of the state in
+   * force, so every node switches at the same epoch boundary.
+   */
+  public synchronized void schedule(ChainAnchor next) {
+    KeyState s = state.get();
+    if (s != null && next.epoch() <= s.epoch()) {
+      throw new IllegalArgumentException("a new chain from epoch " + next.epoch() + " comes too late: already at epoch "
+          + s.epoch());
+    }
+    pending = next;
+    if (s != null) {
+      state.set(splice(s, next));
+    }
+  }
+
+  /** The announced next chain, or null; stays set after the switch (then in the past). */
+  public ChainAnchor pending() {
+    return pending;
+  }
+
+  /**
+   * Moves the state forward to {@code epoch}, switching chains at an announced re-seed; a no-op
+   * when already there or beyond (the ratchet never moves back).
    *
    * @return the state in force afterwards
    */
-  public KeyState advanceTo(long epoch) {
-    return state.updateAndGet(s -> s == null || epoch <= s.epoch() ? s : s.advance(epoch - s.epoch()));
+  public synchronized KeyState advanceTo(long epoch) {
+    KeyState s = state.get();
+    if (s == null || epoch <= s.epoch()) {
+      return s;
+    }
+    KeyState next = advance(s, epoch, pending);
+    state.set(next);
+    return next;
+  }
+
+  /** {@code s} moved to {@code target}, switching to {@code nextChain} at its epoch if it is crossed. */
+  public static KeyState advance(KeyState s, long target, ChainAnchor nextChain) {
+    if (nextChain != null && s.epoch() < nextChain.epoch() && target >= nextChain.epoch()) {
+      KeyState before = s.advance(nextChain.epoch() - 1 - s.epoch()).withNext(nextChain.key());
+      return before.advance().advance(target - nextChain.epoch());
+    }
+    return splice(s.advance(target - s.epoch()), nextChain);
+  }
+
+  private static KeyState splice(KeyState s, ChainAnchor nextChain) {
+    return nextChain != null && s.epoch() == nextChain.epoch() - 1 ? s.withNext(nextChain.key()) : s;
   }
 }

@@ -41,7 +41,20 @@ public final class KeyState {
     return new KeyState(epoch, previous == null ? null : previous.clone(), cur, Ratchet.next(cur));
   }
 
-  /** The state one epoch later: Kp = Kn, Kn = R(Kn), Tc + 1. */
+  /** A state whose next key is given rather than R(Kn): the last epoch before a re-seeded chain. */
+  public static KeyState of(long epoch, byte[] previous, byte[] current, byte[] next) {
+    return new KeyState(epoch, previous == null ? null : previous.clone(), current.clone(), next.clone());
+  }
+
+  /**
+   * This state with K(N+1) replaced by the first key of a new chain that starts at N+1
+   * (re-seeding): advancing then switches chains, and a sender already at N+1 is understood.
+   */
+  public KeyState withNext(byte[] nextChainKey) {
+    return new KeyState(epoch, previous, current, nextChainKey.clone());
+  }
+
+  /** The state one epoch later: Kp = Kn, Kn = K(N+1) (R(Kn) unless a new chain starts), Tc + 1. */
   public KeyState advance() {
     return new KeyState(epoch + 1, current, next, Ratchet.next(next));
   }
@@ -52,7 +65,8 @@ public final class KeyState {
       throw new IllegalArgumentException("key state only moves forward");
     }
     if (steps > 2) {
-      byte[] prev = Ratchet.advance(current, steps - 1);
+      // From K(N+1), which is R(Kn) or the first key of a new chain.
+      byte[] prev = Ratchet.advance(next, steps - 2);
       byte[] cur = Ratchet.next(prev);
       return new KeyState(epoch + steps, prev, cur, Ratchet.next(cur));
     }

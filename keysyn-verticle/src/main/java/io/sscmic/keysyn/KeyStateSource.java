@@ -18,6 +18,13 @@ public interface KeyStateSource {
   /** For log lines: where the state comes from. */
   String describe();
 
+  /**
+   * Called once the first state is installed: a source that learns of re-seeds (the authority)
+   * keeps the schedule informed from here on.
+   */
+  default void follow(Vertx vertx, KeySchedule schedule, EpochClock clock) {
+  }
+
   /** Releases clients and timers; the node calls it when it stops. */
   default Future<Void> close() {
     return Future.succeededFuture();

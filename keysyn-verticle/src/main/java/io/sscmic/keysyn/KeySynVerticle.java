@@ -63,6 +63,7 @@ public final class KeySynVerticle extends VerticleBase {
           schedule.install(state);
         }
         schedule.advanceTo(clock.currentEpoch());
+        source.follow(vertx, schedule, clock);
         LOG.info(() -> node + ": key state ready at epoch " + schedule.current().epoch() + " (tc "
             + schedule.current().tc() + ") from " + source.describe() + ", interval " + clock.interval().toMillis()
             + " ms");

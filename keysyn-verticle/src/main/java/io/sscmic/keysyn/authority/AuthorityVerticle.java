@@ -2,6 +2,7 @@ package io.sscmic.keysyn.authority;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeySchedule;
 import io.sscmic.keysyn.KeyState;
@@ -246,7 +247,9 @@ public final class AuthorityVerticle extends VerticleBase {
       return;
     }
     vertx.executeBlocking(() -> {
-      byte[][] encCt = RecoveryCrypto.seal(key, node, state.epoch(), nonce, state);
+      ChainAnchor next = schedule.pending();
+      byte[][] encCt = RecoveryCrypto.seal(key, node, state.epoch(), nonce, state,
+          next != null && next.epoch() > state.epoch() ? next : null);
       byte[] sig = RecoveryCrypto.sign(serverKey,
           RecoveryCrypto.signedBytes(node, state.epoch(), nonce, key, encCt[0], encCt[1]));
       return new JsonObject().put("node", node).put("epoch", state.epoch())

@@ -1,5 +1,7 @@
 package io.sscmic.keysyn.authority;
 
+import io.sscmic.keysyn.ChainAnchor;
+import io.sscmic.keysyn.KeyRole;
 import io.sscmic.keysyn.KeyState;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -34,37 +36,59 @@ public final class RecoveryCrypto {
     return ByteBuffer.allocate(id.length + 8 + nonce.length).put(id).putLong(epoch).put(nonce).array();
   }
 
-  static byte[] plaintext(KeyState state) {
-    ByteBuffer b = ByteBuffer.allocate(1 + 32 + 32);
+  /** What a recovering node learns: the state r and, when a re-seed is announced, the next chain. */
+  public record Recovered(KeyState state, ChainAnchor nextChain) {
+  }
+
+  static final int PLAINTEXT_LENGTH = 1 + 32 + 32 + 1 + 8 + 32;
+
+  static byte[] plaintext(KeyState state, ChainAnchor nextChain) {
+    ByteBuffer b = ByteBuffer.allocate(PLAINTEXT_LENGTH);
     boolean hasPrevious = state.roleFor(state.tc() - 1 & 0xFFFF) != null;
     b.put((byte) (hasPrevious ? 1 : 0));
-    b.put(hasPrevious ? state.chainKey(io.sscmic.keysyn.KeyRole.PREVIOUS) : new byte[32]);
-    b.put(state.chainKey(io.sscmic.keysyn.KeyRole.CURRENT));
+    b.put(hasPrevious ? state.chainKey(KeyRole.PREVIOUS) : new byte[32]);
+    b.put(state.chainKey(KeyRole.CURRENT));
+    b.put((byte) (nextChain != null ? 1 : 0));
+    b.putLong(nextChain != null ? nextChain.epoch() : 0);
+    b.put(nextChain != null ? nextChain.key() : new byte[32]);
     return b.array();
   }
 
-  static KeyState state(long epoch, byte[] plaintext) {
-    if (plaintext.length != 65) {
+  static Recovered state(long epoch, byte[] plaintext) {
+    if (plaintext.length != PLAINTEXT_LENGTH) {
       throw new IllegalArgumentException("recovered state has the wrong length");
     }
-    byte[] prev = java.util.Arrays.copyOfRange(plaintext, 1, 33);
-    byte[] cur = java.util.Arrays.copyOfRange(plaintext, 33, 65);
-    return KeyState.of(epoch, plaintext[0] == 1 ? prev : null, cur);
+    ByteBuffer b = ByteBuffer.wrap(plaintext);
+    boolean hasPrevious = b.get() == 1;
+    byte[] prev = new byte[32];
+    byte[] cur = new byte[32];
+    b.get(prev).get(cur);
+    boolean hasNext = b.get() == 1;
+    long nextEpoch = b.getLong();
+    byte[] nextKey = new byte[32];
+    b.get(nextKey);
+    KeyState state = KeyState.of(epoch, hasPrevious ? prev : null, cur);
+    ChainAnchor next = hasNext && nextEpoch > epoch ? new ChainAnchor(nextEpoch, nextKey) : null;
+    if (next != null && next.epoch() == epoch + 1) {
+      state = state.withNext(nextKey);
+    }
+    return new Recovered(state, next);
   }
 
   /** Seals r for the requester; returns {enc, ct}. */
-  public static byte[][] seal(byte[] requesterPublicKey, String node, long epoch, byte[] nonce, KeyState state) {
+  public static byte[][] seal(byte[] requesterPublicKey, String node, long epoch, byte[] nonce, KeyState state,
+                              ChainAnchor nextChain) {
     HPKE hpke = hpke();
     try {
       byte[][] ctEnc = hpke.seal(hpke.deserializePublicKey(requesterPublicKey), INFO, aad(node, epoch, nonce),
-          plaintext(state), null, null, null);
+          plaintext(state, nextChain), null, null, null);
       return new byte[][] {ctEnc[1], ctEnc[0]};
     } catch (InvalidCipherTextException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  public static KeyState open(AsymmetricCipherKeyPair requester, String node, long epoch, byte[] nonce, byte[] enc,
+  public static Recovered open(AsymmetricCipherKeyPair requester, String node, long epoch, byte[] nonce, byte[] enc,
                               byte[] ct) {
     try {
       return state(epoch, hpke().open(enc, requester, INFO, aad(node, epoch, nonce), ct, null, null, null));

@@ -109,7 +109,7 @@ public final class AuthorityClient {
   }
 
   /** Method 2: asks for r and checks the answer. */
-  public Future<KeyState> recover(EpochClock clock) {
+  public Future<RecoveryCrypto.Recovered> recover(EpochClock clock) {
     if (authenticated == null) {
       return Future.failedFuture(new IllegalStateException("not enrolled: no node certificate"));
     }
@@ -125,7 +125,7 @@ public final class AuthorityClient {
   }
 
   /** Verifies a recovery answer against this request; package-visible for the forgery tests. */
-  KeyState check(JsonObject answer, EpochClock clock, AsymmetricCipherKeyPair ephemeral, byte[] pub, byte[] nonce) {
+  RecoveryCrypto.Recovered check(JsonObject answer, EpochClock clock, AsymmetricCipherKeyPair ephemeral, byte[] pub, byte[] nonce) {
     X509Certificate authority = Pem.certificate(answer.getString("authority", ""));
     try {
       authority.verify(ca.getPublicKey());

@@ -5,8 +5,11 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
+import io.sscmic.keysyn.KeyRole;
+import io.sscmic.keysyn.KeySchedule;
 import io.sscmic.keysyn.KeyState;
 import io.sscmic.keysyn.KeyStateSource;
+import io.sscmic.keysyn.authority.RecoveryCrypto;
 import io.sscmic.keysyn.ca.Pem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -37,8 +40,19 @@ public final class AuthorityRecovery implements KeyStateSource {
     EPOCH_ONLY
   }
 
-  /** Where the authority is and what this node keeps. */
-  public record Settings(String host, int port, Path caFile, Path stateDir, TokenSource token, Method method) {
+  /**
+   * Where the authority is and what this node keeps.
+   *
+   * @param refresh how often a running node asks the authority for its state, to learn of re-seeds
+   *     (method 2 only)
+   */
+  public record Settings(String host, int port, Path caFile, Path stateDir, TokenSource token, Method method,
+                         Duration refresh) {
+    public static final Duration DEFAULT_REFRESH = Duration.ofSeconds(30);
+
+    public Settings(String host, int port, Path caFile, Path stateDir, TokenSource token, Method method) {
+      this(host, port, caFile, stateDir, token, method, DEFAULT_REFRESH);
+    }
   }
 
   private final String nodeId;
@@ -53,8 +67,14 @@ public final class AuthorityRecovery implements KeyStateSource {
   private final Counter renewalFailures;
   private volatile AuthorityClient client;
   private volatile Instant certificateExpiry;
+  private final Counter adopted;
   private Vertx vertx;
+  private KeySchedule schedule;
+  private ChainAnchor announced;
   private long renewTimer = -1;
+  private long refreshTimer = -1;
+  private boolean refreshing;
+  private boolean authorityLost;
   private boolean closed;
 
   /** @param seedChain the chain from the seed this node holds, for method 1; null for method 2 */
@@ -78,6 +98,9 @@ public final class AuthorityRecovery implements KeyStateSource {
         .tag("node", nodeId).tag("result", "ok").register(registry);
     renewalFailures = Counter.builder("sscmic.authority.certificate.renewals").description("Certificate renewals")
         .tag("node", nodeId).tag("result", "failed").register(registry);
+    adopted = Counter.builder("sscmic.keysyn.chain.adopted")
+        .description("Times this node found its key chain differed from the authority's (a missed re-seed) and "
+            + "adopted the authority's").tag("node", nodeId).register(registry);
     Gauge.builder("sscmic.authority.certificate.expiry", this,
             r -> r.certificateExpiry == null ? Double.NaN : r.certificateExpiry.getEpochSecond())
         .description("When this node's certificate expires (Unix time)").baseUnit("seconds")
@@ -95,12 +118,84 @@ public final class AuthorityRecovery implements KeyStateSource {
     this.vertx = vertx;
     return enrolled()
         .compose(c -> settings.method() == Method.SEALED_STATE ? c.recover(clock)
-            : c.epoch(clock).compose(n -> vertx.executeBlocking(() -> seedChain.stateAt(n))))
-        .onSuccess(s -> {
+            : c.epoch(clock).compose(n -> vertx.executeBlocking(() -> new RecoveryCrypto.Recovered(seedChain.stateAt(n),
+                null))))
+        .onSuccess(r -> {
           ok.increment();
+          announced = r.nextChain();
           scheduleRenewal();
         })
+        .map(RecoveryCrypto.Recovered::state)
         .recover(this::explain);
+  }
+
+  /** Takes the announced re-seed into the schedule and, with method 2, keeps asking for news. */
+  @Override
+  public synchronized void follow(Vertx vertx, KeySchedule schedule, EpochClock clock) {
+    this.schedule = schedule;
+    adoptAnnouncement(announced);
+    if (settings.method() == Method.SEALED_STATE && !closed) {
+      refreshTimer = vertx.setPeriodic(settings.refresh().toMillis(), t -> refresh());
+    }
+  }
+
+  private void refresh() {
+    AuthorityClient c = client;
+    if (refreshing || c == null || closed) {
+      return;
+    }
+    refreshing = true;
+    c.recover(clock).onComplete(ar -> {
+      refreshing = false;
+      if (ar.failed()) {
+        if (!authorityLost) {
+          authorityLost = true;
+          LOG.warning(() -> nodeId + ": cannot reach the authority (" + ar.cause().getMessage() + "); carrying on "
+              + "with the key chain it holds, and asking again every " + settings.refresh().toMillis() + " ms");
+        }
+        (ar.cause() instanceof AuthorityClient.RecoveryException ? refused : unreachable).increment();
+        return;
+      }
+      ok.increment();
+      if (authorityLost) {
+        authorityLost = false;
+        LOG.info(() -> nodeId + ": the authority answers again");
+      }
+      reconcile(ar.result());
+    });
+  }
+
+  /**
+   * A node that missed a re-seed (down or cut off when it was announced) holds another chain than
+   * the authority: it adopts the authority's, as at a restart.
+   */
+  private synchronized void reconcile(RecoveryCrypto.Recovered remote) {
+    KeyState local = schedule.current();
+    long at = Math.max(local.epoch(), remote.state().epoch());
+    KeyState mine = KeySchedule.advance(local, at, schedule.pending());
+    KeyState theirs = KeySchedule.advance(remote.state(), at, remote.nextChain());
+    if (!java.security.MessageDigest.isEqual(mine.chainKey(KeyRole.CURRENT), theirs.chainKey(KeyRole.CURRENT))) {
+      adopted.increment();
+      LOG.warning(() -> nodeId + ": this node's key chain differs from the authority's at epoch " + at
+          + " (a re-seed it missed); adopting the authority's");
+      schedule.install(theirs);
+      schedule.advanceTo(clock.currentEpoch());
+    }
+    adoptAnnouncement(remote.nextChain());
+  }
+
+  private void adoptAnnouncement(ChainAnchor next) {
+    if (next == null || schedule == null) {
+      return;
+    }
+    ChainAnchor known = schedule.pending();
+    boolean same = known != null && known.epoch() == next.epoch()
+        && java.security.MessageDigest.isEqual(known.key(), next.key());
+    if (!same && next.epoch() > schedule.current().epoch()) {
+      schedule.schedule(next);
+      LOG.info(() -> nodeId + ": re-seed announced by the authority: a new key chain from epoch " + next.epoch()
+          + " (tc " + EpochClock.tcOf(next.epoch()) + ")");
+    }
   }
 
   /** The client with a valid identity: loaded from the state directory, or enrolled now. */
@@ -226,6 +321,9 @@ public final class AuthorityRecovery implements KeyStateSource {
     closed = true;
     if (renewTimer >= 0 && vertx != null) {
       vertx.cancelTimer(renewTimer);
+    }
+    if (refreshTimer >= 0 && vertx != null) {
+      vertx.cancelTimer(refreshTimer);
     }
     return client == null ? Future.succeededFuture() : client.close();
   }

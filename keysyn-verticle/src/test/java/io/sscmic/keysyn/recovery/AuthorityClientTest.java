@@ -109,7 +109,7 @@ class AuthorityClientTest {
     NodeIdentity id = await(c.enroll(token("n1")));
     assertEquals("n1", MeshCa.nodeId(id.certificate()));
     assertTrue(id.expiry().isAfter(Instant.now().plus(Duration.ofHours(23))));
-    KeyState recovered = await(c.recover(clock));
+    KeyState recovered = await(c.recover(clock)).state();
     KeyState neverStopped = ChainAnchor.genesis(SEED).stateAt(recovered.epoch());
     assertEquals(clock.currentEpoch(), recovered.epoch(), 1.0);
     for (KeyRole r : KeyRole.values()) {
@@ -125,7 +125,7 @@ class AuthorityClientTest {
     await(c.enroll(token("n1")));
     long epoch = await(c.epoch(clock));
     KeyState byMethod1 = ChainAnchor.genesis(SEED).stateAt(epoch);
-    KeyState byMethod2 = await(c.recover(clock));
+    KeyState byMethod2 = await(c.recover(clock)).state();
     KeyState later = byMethod2.epoch() == epoch ? byMethod2 : ChainAnchor.genesis(SEED).stateAt(byMethod2.epoch());
     assertArrayEquals(ChainAnchor.genesis(SEED).stateAt(later.epoch()).chainKey(KeyRole.CURRENT),
         later.chainKey(KeyRole.CURRENT));
@@ -208,7 +208,7 @@ class AuthorityClientTest {
     random.nextBytes(nonce);
     JsonObject genuine = rawRecover(c, nonce, pub);
     // The genuine answer passes for its own request.
-    assertEquals(genuine.getLong("epoch"), c.check(genuine, clock, eph, pub, nonce).epoch());
+    assertEquals(genuine.getLong("epoch"), c.check(genuine, clock, eph, pub, nonce).state().epoch());
 
     // Replayed: the same answer presented to a later request (new nonce, new key).
     AsymmetricCipherKeyPair eph2 = hpke.generatePrivateKey();
@@ -255,7 +255,7 @@ class AuthorityClientTest {
     assertEquals("n1", MeshCa.nodeId(renewed.certificate()));
     assertTrue(!java.util.Arrays.equals(first.certificate().getPublicKey().getEncoded(),
         renewed.certificate().getPublicKey().getEncoded()), "a new key pair");
-    assertEquals(clock.currentEpoch(), await(c.recover(clock)).epoch(), 1.0);
+    assertEquals(clock.currentEpoch(), await(c.recover(clock)).state().epoch(), 1.0);
     assertEquals(1L, authority.outcomes().get("renew.ok"));
 
     JsonObject anonymous = rawPost("/v1/renew", new JsonObject().put("csr", "x"));
