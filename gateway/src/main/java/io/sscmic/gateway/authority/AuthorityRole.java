@@ -9,6 +9,7 @@ import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeySchedule;
 import io.sscmic.keysyn.KeyState;
+import io.sscmic.keysyn.KeyChain;
 import io.sscmic.keysyn.KeySynVerticle;
 import io.sscmic.keysyn.Seed;
 import io.sscmic.keysyn.authority.AuthorityVerticle;
@@ -19,6 +20,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -33,7 +38,10 @@ import java.util.function.LongSupplier;
  */
 public final class AuthorityRole {
   public static final String ID = MeshCa.AUTHORITY_ID;
+  private static final Logger LOG = Logger.getLogger(AuthorityRole.class.getName());
   private final AuthorityConfig config;
+  private Vertx vertx;
+  private long watchTimer = -1;
   private final Deployments deployments;
   private final AuthorityVerticle server;
   private final AdminServerVerticle admin;
@@ -63,12 +71,15 @@ public final class AuthorityRole {
       SecureRandom random = new SecureRandom();
       random.nextBytes(new byte[16]);
       byte[] seed = Seed.readFile(config.file(AuthorityConfig.SEED));
+      List<ChainAnchor> anchors = new ArrayList<>();
+      anchors.add(ChainAnchor.genesis(seed));
+      anchors.addAll(ChainFile.read(config.file(ChainFile.NAME)));
       MeshCa ca = new MeshCa(Pem.certificate(Files.readString(config.file(AuthorityConfig.CA_CERT))),
           Pem.privateKey(Files.readString(config.file(AuthorityConfig.CA_KEY))), random);
       X509Certificate cert = Pem.certificate(Files.readString(config.file(AuthorityConfig.CERT)));
       PrivateKey key = Pem.privateKey(Files.readString(config.file(AuthorityConfig.KEY)));
       EnrollmentTokens tokens = new EnrollmentTokens(MeshInit.tokenKey(config), config.file(AuthorityConfig.USED_TOKENS));
-      return new Object[] {ChainAnchor.genesis(seed), ca, cert, key, tokens};
+      return new Object[] {new KeyChain(anchors), ca, cert, key, tokens};
     }).recover(e -> Future.failedFuture(new IllegalStateException("cannot read the mesh files in " + config.dir()
         + " (made by sscmic init): " + e.getMessage(), e))).compose(files -> {
           MeshCa ca = (MeshCa) files[1];
@@ -82,6 +93,10 @@ public final class AuthorityRole {
           Gauge.builder("sscmic.authority.certificate.expiry", cert, c -> c.getNotAfter().getTime() / 1000.0)
               .description("When this node's certificate expires (Unix time)").baseUnit("seconds")
               .tag("node", ID).register(registry);
+          Gauge.builder("sscmic.keysyn.reseed.epoch", schedule, s -> s.pending() == null ? Double.NaN
+                  : s.pending().epoch())
+              .description("The epoch at which the announced re-seed switches chains (NaN: none announced yet)")
+              .tag("node", ID).register(registry);
           Gauge.builder("sscmic.keysyn.epoch", schedule, s -> s.isReady() ? s.current().epoch() : Double.NaN)
               .description("The epoch N of the key in force (Tc = N mod 65536)").tag("node", ID).register(registry);
           deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.ready(ID), m -> m.reply(new JsonObject()
@@ -90,11 +105,57 @@ public final class AuthorityRole {
               server, clock))));
           Future<?> adminUp = admin == null ? Future.succeededFuture() : deployments.deploy(admin);
           return adminUp
-              .compose(x -> deployments.deploy(new KeySynVerticle(ID, clock, schedule, (ChainAnchor) files[0])))
+              .compose(x -> deployments.deploy(new KeySynVerticle(ID, clock, schedule, (KeyChain) files[0])))
               .compose(x -> deployments.deploy(server))
-              .map(x -> new AuthorityRole(config, deployments, server, admin, tokens, schedule));
+              .map(x -> {
+                AuthorityRole role = new AuthorityRole(config, deployments, server, admin, tokens, schedule);
+                role.vertx = vertx;
+                role.watchReseeds(vertx, (KeyChain) files[0]);
+                return role;
+              });
         })
         .recover(e -> deployments.stop().transform(x -> Future.failedFuture(e)));
+  }
+
+  /**
+   * Picks up re-seeds that {@code sscmic reseed} appends to the chain file while the authority
+   * runs (file permissions are the authorization), and announces them to recovering nodes.
+   */
+  private void watchReseeds(Vertx vertx, KeyChain loaded) {
+    Path file = config.file(ChainFile.NAME);
+    long[] seen = {-1};
+    java.util.Set<Long> known = new java.util.HashSet<>();
+    loaded.anchors().forEach(a -> known.add(a.epoch()));
+    watchTimer = vertx.setPeriodic(1000, t -> vertx.executeBlocking(() -> {
+      long stamp = Files.exists(file) ? Files.getLastModifiedTime(file).toMillis() ^ Files.size(file) : 0;
+      if (stamp == seen[0]) {
+        return null;
+      }
+      seen[0] = stamp;
+      return ChainFile.read(file);
+    }).onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.warning(() -> "authority: cannot read " + file + ": " + ar.cause().getMessage());
+        return;
+      }
+      if (ar.result() == null || schedule.current() == null) {
+        return;
+      }
+      long now = schedule.current().epoch();
+      for (ChainAnchor a : ar.result()) {
+        if (!known.add(a.epoch())) {
+          continue;
+        }
+        if (a.epoch() > now) {
+          schedule.schedule(a);
+          LOG.info(() -> "authority: re-seed scheduled: a new key chain from epoch " + a.epoch() + " (in "
+              + (a.epoch() - now) + " epochs); nodes learn it when they next ask");
+          return;
+        }
+        LOG.warning(() -> "authority: ignoring a re-seed at epoch " + a.epoch() + ", which is not in the future"
+            + " (it takes effect at the next authority start; nodes then adopt it when they next ask)");
+      }
+    }));
   }
 
   private static JsonObject status(KeySchedule schedule, AuthorityVerticle server, EpochClock clock) {
@@ -115,6 +176,7 @@ public final class AuthorityRole {
   }
 
   public Future<Void> stop() {
+    vertx.cancelTimer(watchTimer);
     return deployments.stop();
   }
 

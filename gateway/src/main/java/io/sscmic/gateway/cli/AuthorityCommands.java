@@ -3,9 +3,12 @@ package io.sscmic.gateway.cli;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.gateway.authority.AuthorityConfig;
 import io.sscmic.gateway.authority.AuthorityRole;
+import io.sscmic.gateway.authority.ChainFile;
 import io.sscmic.gateway.authority.MeshInit;
 import io.sscmic.gateway.config.ConfigException;
 import io.sscmic.gateway.config.NodeConfigParser;
+import io.sscmic.keysyn.ChainAnchor;
+import io.sscmic.keysyn.EpochClock;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
 import java.io.PrintStream;
@@ -79,6 +82,54 @@ final class AuthorityCommands {
           + cause.getMessage());
       vertx.close();
       return 1;
+    }
+  }
+
+  /**
+   * Schedules a new key chain from a future epoch (post-compromise security): appends it to the
+   * authority's chain file, which the running authority watches and announces to the nodes.
+   */
+  static int reseed(List<String> a, PrintStream out, PrintStream err) {
+    Path config = Path.of(Main.required(a, "--config"));
+    Duration lead = NodeConfigParser.duration(Main.option(a, "--in", "2m"), "--in", null);
+    Vertx vertx = Vertx.vertx();
+    try {
+      AuthorityConfig cfg = AuthorityConfig.load(vertx, config).toCompletionStage().toCompletableFuture().get();
+      if (cfg.method1()) {
+        err.println("sscmic: this authority serves recovery method 1 (nodes that hold the seed compute keys from it"
+            + " and would not follow a re-seed); create a new mesh with sscmic init instead");
+        return 1;
+      }
+      EpochClock clock = new EpochClock(cfg.genesis(), cfg.interval());
+      long now = clock.currentEpoch();
+      // At least three intervals ahead: nodes need time to ask (authority.refresh) before the switch.
+      Duration minimum = cfg.interval().multipliedBy(3);
+      long epoch = clock.epochAt(clock.nowMillis() + Math.max(lead.toMillis(), minimum.toMillis())) + 1;
+      Path file = cfg.file(ChainFile.NAME);
+      for (ChainAnchor pending : ChainFile.read(file)) {
+        if (pending.epoch() > now) {
+          err.println("sscmic: a re-seed is already scheduled at epoch " + pending.epoch() + "; wait until it has "
+              + "taken effect");
+          return 1;
+        }
+      }
+      if (lead.compareTo(Duration.ofMinutes(1)) < 0) {
+        err.println("sscmic: note: nodes ask the authority every authority.refresh (default 30s); with less lead than"
+            + " twice that, some may learn of the re-seed after it and adopt it only then");
+      }
+      ChainFile.append(file, ChainAnchor.random(epoch, new SecureRandom()));
+      out.println("re-seed scheduled: a new key chain from epoch " + epoch + " (tc " + EpochClock.tcOf(epoch)
+          + "), at " + Instant.ofEpochMilli(clock.startOf(epoch)) + ", written to " + file);
+      out.println("The running authority announces it within a second; nodes learn it when they next ask"
+          + " (authority.refresh, default 30s) and switch at that epoch. A node that misses it adopts the new"
+          + " chain at its next contact.");
+      return 0;
+    } catch (Exception e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      err.println("sscmic: cannot schedule a re-seed: " + cause.getMessage());
+      return 1;
+    } finally {
+      vertx.close();
     }
   }
 

@@ -29,6 +29,8 @@ public final class Main {
       "                                     run the authority: enrollment, key recovery, certificate renewal",
       "  sscmic token --config DIR/authority.yaml --node ID [--ttl 1h]",
       "                                     print a one-time enrollment token for node ID",
+      "  sscmic reseed --config DIR/authority.yaml [--in 2m]",
+      "                                     schedule a new key chain from a future epoch (post-compromise)",
       "  sscmic seed --out FILE              write a new random mesh seed, mode 0600 (for meshes without authority)",
       "  sscmic --version | --help",
       "",
@@ -68,6 +70,8 @@ public final class Main {
           return AuthorityCommands.authority(Path.of(required(a, "--config")), err);
         case "token":
           return AuthorityCommands.token(a, out, err);
+        case "reseed":
+          return AuthorityCommands.reseed(a, out, err);
         default:
           err.println("unknown command '" + a.get(0) + "'");
           err.println(USAGE);

@@ -22,7 +22,7 @@ public final class ConfigLoader {
       "node.id", "keysyn.genesis", "keysyn.interval", "keysyn.seed-file", "keysyn.seed-env",
       "tunnel.listen", "tunnel.cipher", "tunnel.provider", "tunnel.connect-timeout", "tunnel.handshake-timeout",
       "admin.listen", "authority.url", "authority.ca-file", "authority.state-dir", "authority.token-file",
-      "authority.token-env", "authority.recovery");
+      "authority.token-env", "authority.recovery", "authority.refresh");
 
   private ConfigLoader() {
   }

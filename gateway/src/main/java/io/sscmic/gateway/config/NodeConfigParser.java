@@ -49,7 +49,7 @@ public final class NodeConfigParser {
         "handshake-timeout"));
     JsonObject admin = section(root, "admin", Set.of("listen"));
     JsonObject authoritySection = section(root, "authority", Set.of("url", "ca-file", "state-dir", "token-file",
-        "token-env", "recovery"));
+        "token-env", "recovery", "refresh"));
 
     String nodeId = string(node, "node.id", "id", null);
     if (nodeId == null || !SERVICE_NAME.matcher(nodeId).matches()) {
@@ -203,8 +203,12 @@ public final class NodeConfigParser {
     }
     String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1)
         : uri.getHost();
+    Duration refresh = duration(a.getValue("refresh"), "authority.refresh", AuthorityRecovery.Settings.DEFAULT_REFRESH);
+    if (refresh.compareTo(Duration.ofMillis(100)) < 0) {
+      throw new ConfigException("authority.refresh", "must be at least 100ms");
+    }
     return new AuthorityRecovery.Settings(host, uri.getPort() < 0 ? 443 : uri.getPort(), Path.of(ca), Path.of(state),
-        token, m);
+        token, m, refresh);
   }
 
   /** A map under {@code name} (empty when absent), refusing keys outside {@code allowed}. */

@@ -74,6 +74,9 @@ public final class Demo {
           + BETA_ADMIN + ")");
       out.println("  curl -s http://127.0.0.1:" + ALPHA_ADMIN + "/metrics | grep '^sscmic_'");
       out.println("  curl -s http://127.0.0.1:" + AUTHORITY_ADMIN + "/status       # the authority: enrollments, recoveries");
+      out.println("  java -jar gateway/target/sscmic.jar reseed --config " + mesh.dir().resolve(AuthorityConfig.FILE)
+          + " --in 15s");
+      out.println("      a new key chain: watch both nodes learn it and switch at the same epoch, traffic unaffected");
       out.println("Press Ctrl-C to stop.");
       out.println();
       vertx.eventBus().<JsonObject>localConsumer(KeySynVerticle.TICK_ADDRESS, m -> LOG.info(m.body().getString("node")
@@ -133,7 +136,7 @@ public final class Demo {
     String token = authority.tokens().issue(id, Duration.ofMinutes(10), Instant.now(), new SecureRandom());
     AuthorityRecovery.Settings settings = new AuthorityRecovery.Settings("127.0.0.1", authority.port(),
         cfg.file(AuthorityConfig.CA_CERT), cfg.dir().resolve(id), TokenSource.memory(token),
-        AuthorityRecovery.Method.SEALED_STATE);
+        AuthorityRecovery.Method.SEALED_STATE, Duration.ofSeconds(2));
     return new NodeConfig(id, cfg.genesis(), cfg.interval(), null, CipherSuite.AES_256_GCM,
         AeadProvider.defaultProvider(), loopback(tunnel), services, List.of(route), NodeConfig.DEFAULT_CONNECT_TIMEOUT,
         NodeConfig.DEFAULT_HANDSHAKE_TIMEOUT, loopback(admin), settings);

@@ -36,6 +36,9 @@ final class NodeStatus {
         .description("The epoch N of the key in force (Tc = N mod 65536)").tag("node", node).register(registry);
     Gauge.builder("sscmic.keysyn.next.rotation", clock, c -> c.millisUntilNextEpoch() / 1000.0).baseUnit("seconds")
         .description("Seconds until the next key rotation").tag("node", node).register(registry);
+    Gauge.builder("sscmic.keysyn.reseed.epoch", schedule, s -> s.pending() == null ? Double.NaN : s.pending().epoch())
+        .description("The epoch at which the announced re-seed switches chains (NaN: none announced yet)")
+        .tag("node", node).register(registry);
     Gauge.builder("sscmic.keysyn.ready", schedule, s -> s.isReady() ? 1 : 0)
         .description("1 when the node holds a key state").tag("node", node).register(registry);
     rotations = Counter.builder("sscmic.keysyn.rotations").description("Key rotations performed by this node")

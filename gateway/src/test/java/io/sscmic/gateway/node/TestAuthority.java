@@ -23,6 +23,8 @@ final class TestAuthority {
   final Path dir;
   AuthorityConfig config;
   AuthorityRole role;
+  /** How often the nodes made here ask the authority for news (re-seeds). */
+  Duration refresh = AuthorityRecovery.Settings.DEFAULT_REFRESH;
 
   private TestAuthority(Path dir, AuthorityConfig config) {
     this.dir = dir;
@@ -59,7 +61,7 @@ final class TestAuthority {
   /** Settings for a node that keeps its identity in {@code dir/state-<node>}. */
   AuthorityRecovery.Settings settings(String node, TokenSource token, AuthorityRecovery.Method method) {
     return new AuthorityRecovery.Settings("127.0.0.1", config.listen().port(), dir.resolve(AuthorityConfig.CA_CERT),
-        dir.resolve("state-" + node), token, method);
+        dir.resolve("state-" + node), token, method, refresh);
   }
 
   /** A seedless node (method 2) enrolling with a fresh token, or using its stored identity without one. */
