@@ -123,6 +123,10 @@ public final class KeySynVerticle extends VerticleBase {
   }
 
   private void announce(KeyState state, long steps) {
+    ChainAnchor switched = schedule.pending();
+    if (switched != null && state.epoch() >= switched.epoch() && state.epoch() - steps < switched.epoch()) {
+      LOG.info(() -> node + ": switched to the re-seeded key chain at epoch " + switched.epoch());
+    }
     if (steps > 1) {
       LOG.warning(node + ": skipped " + (steps - 1) + " epoch(s), now at epoch " + state.epoch());
     }
