@@ -257,8 +257,14 @@ public final class AuthorityRecovery implements KeyStateSource {
       return Future.failedFuture(e);
     }
     unreachable.increment();
-    return Future.failedFuture(new AuthorityClient.RecoveryException("authority unreachable at https://"
-        + settings.host() + ":" + settings.port() + ": " + e.getMessage()));
+    String where = "https://" + settings.host() + ":" + settings.port();
+    if (e instanceof javax.net.ssl.SSLException) {
+      return Future.failedFuture(new AuthorityClient.RecoveryException("TLS handshake with the authority at " + where
+          + " failed: " + e.getMessage() + " (is authority.ca-file this mesh's ca.crt, and the host in authority.url"
+          + " one that sscmic init --host put in the authority's certificate?)"));
+    }
+    return Future.failedFuture(new AuthorityClient.RecoveryException("authority unreachable at " + where + ": "
+        + e.getMessage()));
   }
 
   private synchronized void scheduleRenewal() {

@@ -248,6 +248,16 @@ class AuthorityClientTest {
   }
 
   @Test
+  void anImpostorAuthorityWithACertificateFromAnotherCaGetsNothing() throws Exception {
+    MeshCa other = MeshCa.create("impostor", Duration.ofDays(1), random);
+    AuthorityVerticle impostor = startAuthority(vertx, other, tokens, clock, false, random);
+    AuthorityClient c = new AuthorityClient(vertx, "127.0.0.1", impostor.port(), ca.certificate(), "n1", random);
+    Throwable e = failure(c.enroll(token("n1")));
+    assertTrue(e instanceof javax.net.ssl.SSLHandshakeException, e.toString());
+    assertTrue(impostor.outcomes().isEmpty(), "the TLS handshake failed before any request: " + impostor.outcomes());
+  }
+
+  @Test
   void aNodeRenewsItsCertificateForANewKeyAndOnlyWithAValidOne() throws Exception {
     AuthorityClient c = client("n1");
     NodeIdentity first = await(c.enroll(token("n1")));
