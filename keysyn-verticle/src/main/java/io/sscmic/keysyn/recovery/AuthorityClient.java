@@ -113,15 +113,22 @@ public final class AuthorityClient {
     if (authenticated == null) {
       return Future.failedFuture(new IllegalStateException("not enrolled: no node certificate"));
     }
-    HPKE hpke = RecoveryCrypto.hpke();
-    AsymmetricCipherKeyPair ephemeral = hpke.generatePrivateKey();
-    byte[] pub = hpke.serializePublicKey(ephemeral.getPublic());
-    byte[] nonce = new byte[32];
-    random.nextBytes(nonce);
-    JsonObject request = new JsonObject().put("nonce", Base64.getEncoder().encodeToString(nonce))
-        .put("key", Base64.getEncoder().encodeToString(pub));
-    return post(authenticated, "/v1/recover", request)
-        .compose(answer -> vertx.executeBlocking(() -> check(answer, clock, ephemeral, pub, nonce)));
+    // Key generation and the CSPRNG stay off the event loop.
+    return vertx.executeBlocking(() -> {
+      HPKE hpke = RecoveryCrypto.hpke();
+      AsymmetricCipherKeyPair ephemeral = hpke.generatePrivateKey();
+      byte[] nonce = new byte[32];
+      random.nextBytes(nonce);
+      return new Object[] {ephemeral, hpke.serializePublicKey(ephemeral.getPublic()), nonce};
+    }).compose(req -> {
+      AsymmetricCipherKeyPair ephemeral = (AsymmetricCipherKeyPair) req[0];
+      byte[] pub = (byte[]) req[1];
+      byte[] nonce = (byte[]) req[2];
+      JsonObject request = new JsonObject().put("nonce", Base64.getEncoder().encodeToString(nonce))
+          .put("key", Base64.getEncoder().encodeToString(pub));
+      return post(authenticated, "/v1/recover", request)
+          .compose(answer -> vertx.executeBlocking(() -> check(answer, clock, ephemeral, pub, nonce)));
+    });
   }
 
   /** Verifies a recovery answer against this request; package-visible for the forgery tests. */
