@@ -40,8 +40,22 @@ final class AuthorityCommands {
         hosts.add(a.get(i + 1));
       }
     }
-    // A genesis in the recent past: the chain then has a previous key from the first second.
+    // A genesis in the recent past: the chain then has a previous key from the first second. An
+    // operator may fix it (--genesis) to write node configs (a ConfigMap, a compose file) up front.
     Instant genesis = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(1, ChronoUnit.MINUTES);
+    String fixed = Main.option(a, "--genesis", null);
+    if (fixed != null) {
+      try {
+        genesis = Instant.parse(fixed);
+      } catch (java.time.format.DateTimeParseException e) {
+        err.println("sscmic: --genesis '" + fixed + "': expected an ISO-8601 UTC instant such as 2026-01-01T00:00:00Z");
+        return 2;
+      }
+      if (genesis.isAfter(Instant.now().minus(interval))) {
+        err.println("sscmic: --genesis " + genesis + " must lie at least one interval in the past");
+        return 2;
+      }
+    }
     try {
       List<Path> files = MeshInit.create(dir, genesis, interval, listen, hosts, admin, new SecureRandom());
       out.println("created a new mesh in " + dir.toAbsolutePath() + ":");

@@ -23,7 +23,8 @@ public final class Main {
       "Usage:",
       "  sscmic demo [--interval 5s]        two sidecars and two backends on 127.0.0.1, until Ctrl-C",
       "  sscmic node --config FILE          run a sidecar from a YAML config (env SSCMIC_* overrides keys)",
-      "  sscmic init --dir DIR [--interval 30s] [--listen 127.0.0.1:8443] [--host NAME]...",
+      "  sscmic init --dir DIR [--interval 30s] [--listen 127.0.0.1:8443] [--host NAME]... [--admin HOST:PORT]",
+      "              [--genesis 2026-01-01T00:00:00Z]",
       "                                     a new mesh: seed, CA, authority key and authority.yaml (secrets 0600)",
       "  sscmic authority --config DIR/authority.yaml",
       "                                     run the authority: enrollment, key recovery, certificate renewal",
@@ -36,7 +37,61 @@ public final class Main {
       "",
       "Options for demo and node: --debug (log every connection), --log-json (one JSON object per line)",
       "",
-      "Docs: README.md, docs/PROTOCOL.md, docs/SECURITY.md");
+      "`sscmic COMMAND --help` explains one command.",
+      "Docs: README.md, docs/OPERATIONS.md, docs/PROTOCOL.md, docs/SECURITY.md");
+
+  /** {@code sscmic COMMAND --help}: what one command does, its options and their defaults. */
+  static final java.util.Map<String, String> COMMAND_HELP = java.util.Map.of(
+      "demo", String.join(System.lineSeparator(),
+          "Usage: sscmic demo [--interval 5s] [--debug] [--log-json]",
+          "",
+          "A live mesh on 127.0.0.1 until Ctrl-C: an authority (https://127.0.0.1:7443, admin 15002), two",
+          "sidecars that enroll and recover their keys through it (admin 15000 and 15001) and two services.",
+          "  --interval D   key rotation interval (default 5s)"),
+      "node", String.join(System.lineSeparator(),
+          "Usage: sscmic node --config FILE [--debug] [--log-json]",
+          "",
+          "Runs a sidecar from a YAML config; SSCMIC_* environment variables override its scalar keys",
+          "(docs/OPERATIONS.md, configuration reference). Waits, not ready, while the authority is",
+          "unreachable. SIGTERM/SIGINT drain: stop accepting, give open streams up to 10 s.",
+          "  --config FILE  the node's YAML config (required)",
+          "  --debug        log one line per connection",
+          "  --log-json     one JSON object per log line"),
+      "init", String.join(System.lineSeparator(),
+          "Usage: sscmic init --dir DIR [--interval 30s] [--listen 127.0.0.1:8443] [--host NAME]...",
+          "                   [--admin 127.0.0.1:15100] [--genesis ISO-8601]",
+          "",
+          "Creates a new mesh in DIR: seed, ca.key, authority.key, token.key (0600), ca.crt, authority.crt",
+          "and authority.yaml. Refuses a directory that already holds a mesh.",
+          "  --dir DIR        where the mesh's files go (required)",
+          "  --interval D     key rotation interval, the same on every node (default 30s)",
+          "  --listen H:P     where the authority listens for nodes (default 127.0.0.1:8443)",
+          "  --host NAME      a name or address nodes use to reach the authority; repeatable",
+          "  --admin H:P      the authority's admin port, or none (default 127.0.0.1:15100)",
+          "  --genesis T      start of the epoch count, UTC, in the past (default: the last whole minute",
+          "                   minus one); set it to write node configs before the mesh exists"),
+      "authority", String.join(System.lineSeparator(),
+          "Usage: sscmic authority --config DIR/authority.yaml [--debug] [--log-json]",
+          "",
+          "Runs the authority: enrollment, key-state recovery, certificate renewal, re-seed announcements.",
+          "Its secrets are read from beside authority.yaml. SIGTERM/SIGINT stop it."),
+      "token", String.join(System.lineSeparator(),
+          "Usage: sscmic token --config DIR/authority.yaml --node ID [--ttl 1h]",
+          "",
+          "Prints a one-time enrollment token for node ID on stdout (only the token), a note on stderr.",
+          "  --node ID   the node.id it is for (required)",
+          "  --ttl D     how long it is valid (default 1h)"),
+      "reseed", String.join(System.lineSeparator(),
+          "Usage: sscmic reseed --config DIR/authority.yaml [--in 2m]",
+          "",
+          "Schedules a new key chain from an epoch at least --in (and three intervals) ahead; the running",
+          "authority announces it and every node switches at that epoch (docs/PROTOCOL.md 6.1).",
+          "  --in D      lead time (default 2m)"),
+      "seed", String.join(System.lineSeparator(),
+          "Usage: sscmic seed --out FILE",
+          "",
+          "Writes a new random 32-byte mesh seed, mode 0600, for a mesh without an authority",
+          "(keysyn.seed-file on every node). Refuses to overwrite."));
 
   private Main() {
   }
@@ -47,7 +102,16 @@ public final class Main {
 
   static int run(String[] args, PrintStream out, PrintStream err) {
     List<String> a = Arrays.asList(args);
-    if (a.isEmpty() || a.contains("--help") || a.contains("-h") || a.get(0).equals("help")) {
+    boolean help = a.contains("--help") || a.contains("-h");
+    if (help && !a.isEmpty() && COMMAND_HELP.containsKey(a.get(0))) {
+      out.println(COMMAND_HELP.get(a.get(0)));
+      return 0;
+    }
+    if (a.size() == 2 && a.get(0).equals("help") && COMMAND_HELP.containsKey(a.get(1))) {
+      out.println(COMMAND_HELP.get(a.get(1)));
+      return 0;
+    }
+    if (a.isEmpty() || help || a.get(0).equals("help")) {
       out.println(USAGE);
       return a.isEmpty() ? 2 : 0;
     }

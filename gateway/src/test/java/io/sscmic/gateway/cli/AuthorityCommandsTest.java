@@ -72,6 +72,21 @@ class AuthorityCommandsTest {
   }
 
   @Test
+  void initTakesAFixedGenesisInThePastAndRefusesOneInTheFuture() throws Exception {
+    Path mesh = dir.resolve("fixed");
+    assertEquals(0, run("init", "--dir", mesh.toString(), "--genesis", "2026-01-01T00:00:00Z"), err.toString());
+    assertEquals(Instant.parse("2026-01-01T00:00:00Z"), load(mesh.resolve(AuthorityConfig.FILE)).genesis());
+    assertTrue(out.toString().contains("genesis: 2026-01-01T00:00:00Z"), out.toString());
+
+    assertEquals(2, run("init", "--dir", dir.resolve("future").toString(),
+        "--genesis", Instant.now().plus(Duration.ofHours(1)).toString()));
+    assertTrue(err.toString().contains("must lie at least one interval in the past"), err.toString());
+    assertEquals(2, run("init", "--dir", dir.resolve("bad").toString(), "--genesis", "yesterday"));
+    assertTrue(err.toString().contains("--genesis 'yesterday'"), err.toString());
+    assertTrue(Files.notExists(dir.resolve("future")) && Files.notExists(dir.resolve("bad")), "nothing written");
+  }
+
+  @Test
   void tokenPrintsOnlyTheTokenAndTheAuthorityAcceptsItOnceForThatNode() throws Exception {
     Path mesh = dir.resolve("mesh");
     assertEquals(0, run("init", "--dir", mesh.toString()));

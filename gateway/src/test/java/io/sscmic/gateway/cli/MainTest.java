@@ -29,6 +29,26 @@ class MainTest {
   }
 
   @Test
+  void everyCommandHasItsOwnHelpNamingItsOptions() {
+    String[][] expected = {
+        {"demo", "--interval"}, {"node", "--config", "--log-json"}, {"init", "--dir", "--genesis", "--admin"},
+        {"authority", "--config"}, {"token", "--node", "--ttl"}, {"reseed", "--in"}, {"seed", "--out"}};
+    for (String[] e : expected) {
+      out.reset();
+      assertEquals(0, run(e[0], "--help"), e[0]);
+      String help = out.toString();
+      assertTrue(help.startsWith("Usage: sscmic " + e[0]), e[0] + ": " + help);
+      for (int i = 1; i < e.length; i++) {
+        assertTrue(help.contains(e[i]), e[0] + " --help names " + e[i]);
+      }
+      out.reset();
+      assertEquals(0, run("help", e[0]), "help " + e[0]);
+      assertTrue(out.toString().startsWith("Usage: sscmic " + e[0]));
+    }
+    assertEquals(Main.COMMAND_HELP.keySet().size(), expected.length, "a test line for every command");
+  }
+
+  @Test
   void noArgumentsPrintsUsageAndFails() {
     assertEquals(2, run());
     assertTrue(out.toString().contains("Usage:"));
