@@ -138,7 +138,7 @@ for a in h1 h2 h3; do
     wait_for 5 "ping $a -> $b" in_ns "$a" ping -c 1 -W 1 "${IP[$b]}" || ok=0
   done
 done
-[ "$ok" = 1 ] && pass "every host reaches every other over the bridge (ping)" || fail "hosts cannot ping each other"
+if [ "$ok" = 1 ]; then pass "every host reaches every other over the bridge (ping)"; else fail "hosts cannot ping each other"; fi
 
 # The sample services: a tiny HTTP server per host on its own loopback, answering with its name.
 cat > "$WORK/service.py" <<'EOF'
@@ -235,7 +235,7 @@ ready() { in_ns "h$1" curl -sf -m 2 "http://127.0.0.1:$NODE_ADMIN/readyz"; }
 for i in 1 2 3; do start_node "$i"; done
 for i in 1 2 3; do
   if wait_for 90 "node-$i ready" ready "$i"; then
-    pass "node-$i on ${IP[h$i]} enrolled and ready (state dir: $(ls "$WORK/node$i/state" | tr '\n' ' '))"
+    pass "node-$i on ${IP[h$i]} enrolled and ready (state dir: $(cd "$WORK/node$i/state" && echo *))"
   else
     fail "node-$i not ready"; exit 1
   fi
@@ -259,16 +259,14 @@ for i in 1 2 3; do
     fi
   done
 done
-[ "$paths_ok" = 6 ] && pass "6/6 cross-host paths answered through the tunnel (h1->svc2, h1->svc3, h2->svc1, ...)" \
-  || fail "$paths_ok/6 cross-host paths answered"
+if [ "$paths_ok" = 6 ]; then pass "6/6 cross-host paths answered through the tunnel (h1->svc2, h1->svc3, h2->svc1, ...)"; else fail "$paths_ok/6 cross-host paths answered"; fi
 rx_ok=1
 for h in h1 h2 h3; do
   d=$(( $(rx_bytes "$h") - RX0[$h] ))
   say "  $h eth0 received $d bytes during those calls"
   [ "$d" -gt 0 ] || rx_ok=0
 done
-[ "$rx_ok" = 1 ] && pass "the calls crossed the veth cables (every host's eth0 received bytes)" \
-  || fail "no bytes on some host's eth0"
+if [ "$rx_ok" = 1 ]; then pass "the calls crossed the veth cables (every host's eth0 received bytes)"; else fail "no bytes on some host's eth0"; fi
 inbound="$(in_ns h2 curl -sf -m 2 "http://127.0.0.1:$NODE_ADMIN/metrics" \
   | sed -n 's/^sscmic_tunnel_connections_opened_total{.*direction="inbound".*} \([0-9.]*\)$/\1/p' | head -n 1)"
 if awk "BEGIN{exit !(${inbound:-0} >= 2)}"; then
@@ -328,11 +326,10 @@ for i in 1 2 3; do
     [ "$(call "$i" "$j" || true)" = "svc$j got hello from h$i to svc$j" ] && outage_ok=$((outage_ok + 1))
   done
 done
-[ "$outage_ok" = 6 ] && pass "authority down: 6/6 cross-host paths still answer (running nodes do not need it)" \
-  || fail "authority down: only $outage_ok/6 paths answer"
+if [ "$outage_ok" = 6 ]; then pass "authority down: 6/6 cross-host paths still answer (running nodes do not need it)"; else fail "authority down: only $outage_ok/6 paths answer"; fi
 all_ready=1
 for i in 1 2 3; do ready "$i" >/dev/null 2>&1 || all_ready=0; done
-[ "$all_ready" = 1 ] && pass "authority down: all three nodes still report ready" || fail "a node became unready without the authority"
+if [ "$all_ready" = 1 ]; then pass "authority down: all three nodes still report ready"; else fail "a node became unready without the authority"; fi
 
 # A node that starts while the authority is down waits, not ready, and comes up once it is back.
 say "authority down: kill -9 node-3 and start it again"

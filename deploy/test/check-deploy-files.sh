@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Checks of the files an operator runs (deploy/), run by .ci/run after `mvn -B verify`:
+#   - the fat jar: --version, and --help for every command; the start script deploy/bin/sscmic
+#   - shellcheck on every shell script in deploy/
+#   - systemd units: `systemd-analyze verify` with no warning at all, `systemd-analyze security
+#     --offline=yes` exposure at most 2.0, and the hardening settings the issue asks for
+#   - compose: `docker-compose config -q` (schema validation, no daemon needed)
+#   - Prometheus config of the compose mesh: `promtool check config` (with the alert rules)
+#   - Kubernetes: `kubectl kustomize` (offline; `kubectl apply --dry-run=client` needs an API
+#     server for discovery, which these machines do not have) and check-static.js (schema
+#     validation with kubernetes-models, Dockerfile lint with dockerfile-utils, properties)
+#   - mutations: each check above is run on a deliberately broken copy and must fail, so that a
+#     check which cannot fail is caught.
+# Needs: java, node/npm, systemd-analyze, shellcheck, docker-compose, promtool, kubectl (optional).
+# Usage: deploy/test/check-deploy-files.sh [path/to/sscmic.jar]
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+JAR="${1:-$ROOT/gateway/target/sscmic.jar}"
+TEST_DIR="$ROOT/deploy/test"
+PASSED=0
+FAILED=0
+TMP="$(mktemp -d /tmp/sscmic-deploy-check.XXXXXX)"
+trap 'rm -rf "$TMP"' EXIT
+
+pass() { PASSED=$((PASSED + 1)); echo "PASS $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL $*"; }
+# expect_ok WHAT CMD...: passes when CMD exits 0 (its output is shown only on failure)
+expect_ok() {
+  local what="$1"; shift
+  if "$@" > "$TMP/out" 2>&1; then pass "$what"; else fail "$what"; sed 's/^/    /' "$TMP/out" | tail -n 30; fi
+}
+# expect_fail WHAT CMD...: passes when CMD exits non-zero (a mutation was caught)
+expect_fail() {
+  local what="$1"; shift
+  if "$@" > "$TMP/out" 2>&1; then fail "$what (the check did not notice)"; else pass "$what"; fi
+}
+
+# ---------------------------------------------------------------- the artifact
+[ -f "$JAR" ] || { echo "check-deploy-files: $JAR missing: run mvn -B -DskipTests package first" >&2; exit 2; }
+version_ok() { java -jar "$JAR" --version | grep -Eq '^sscmic [0-9]+\.[0-9]+\.[0-9]+'; }
+expect_ok "sscmic.jar --version prints a version" version_ok
+for cmd in demo node init authority token reseed seed; do
+  help_ok() { java -jar "$JAR" "$1" --help | grep -q "^Usage: sscmic $1"; }
+  expect_ok "sscmic $cmd --help explains $cmd" help_ok "$cmd"
+done
+start_script_ok() { SSCMIC_JAR="$JAR" "$ROOT/deploy/bin/sscmic" --version | grep -q '^sscmic '; }
+expect_ok "deploy/bin/sscmic (start script) runs the jar" start_script_ok
+
+# ---------------------------------------------------------------- shell scripts
+scripts=("$ROOT"/deploy/local/*.sh "$ROOT"/deploy/test/*.sh "$ROOT"/deploy/bin/sscmic)
+expect_ok "shellcheck (every severity) on ${#scripts[@]} scripts in deploy/" shellcheck -x "${scripts[@]}"
+
+# ---------------------------------------------------------------- systemd
+systemd_verify() { # DIR UNIT: no output at all (verify exits 0 on unknown keys and bad values, but prints them)
+  local out
+  out="$(cd "$1" && systemd-analyze verify "./$2" 2>&1)" || { echo "$out"; return 1; }
+  [ -z "$out" ] || { echo "$out"; return 1; }
+}
+# (the threshold is in tenths: 20 is an overall exposure of 2.0 on the 0-10 scale)
+systemd_security() { (cd "$1" && systemd-analyze security --offline=yes --threshold=20 "./$2" >/dev/null); }
+systemd_hardening() { # FILE: the settings the issue asks for
+  local f="$1"
+  grep -Eq '^(User=sscmic|DynamicUser=yes)$' "$f" && grep -q '^ProtectSystem=strict$' "$f" \
+    && grep -q '^NoNewPrivileges=yes$' "$f" && grep -q '^StateDirectory=' "$f" \
+    && grep -q '^StateDirectoryMode=0700$' "$f" && grep -q '^CapabilityBoundingSet=$' "$f"
+}
+mkdir -p "$TMP/systemd"
+cp "$ROOT"/deploy/systemd/*.service "$TMP/systemd/"
+for unit in sscmic-authority.service sscmic-node@orders.service; do
+  expect_ok "systemd-analyze verify $unit: no warning" systemd_verify "$TMP/systemd" "$unit"
+  expect_ok "systemd-analyze security $unit: exposure <= 2.0" systemd_security "$TMP/systemd" "$unit"
+done
+for f in "$ROOT"/deploy/systemd/*.service; do
+  expect_ok "$(basename "$f"): dedicated user, ProtectSystem=strict, NoNewPrivileges, StateDirectory 0700, no capabilities" \
+    systemd_hardening "$f"
+done
+expect_ok "sscmic.sysusers.conf creates the user sscmic" grep -q '^u sscmic ' "$ROOT/deploy/systemd/sscmic.sysusers.conf"
+
+# ---------------------------------------------------------------- compose and Prometheus
+expect_ok "docker-compose config: deploy/docker/compose.yaml valid" \
+  docker-compose --project-directory "$ROOT/deploy/docker" -f "$ROOT/deploy/docker/compose.yaml" config -q
+mkdir -p "$TMP/prom"
+cp "$ROOT/deploy/docker/prometheus.yml" "$ROOT/deploy/prometheus/sscmic-alerts.yml" "$TMP/prom/"
+expect_ok "promtool check config: deploy/docker/prometheus.yml with the alert rules" \
+  promtool check config "$TMP/prom/prometheus.yml"
+
+# ---------------------------------------------------------------- Kubernetes and the static checks
+if command -v kubectl >/dev/null 2>&1; then
+  kustomize_ok() { kubectl kustomize "$1" > "$TMP/kustomized.yaml" && [ "$(grep -c '^kind:' "$TMP/kustomized.yaml")" -ge 6 ]; }
+  expect_ok "kubectl kustomize deploy/kubernetes (offline build of every manifest)" kustomize_ok "$ROOT/deploy/kubernetes"
+else
+  echo "SKIP kubectl kustomize: kubectl not installed"
+fi
+if [ ! -d "$TEST_DIR/node_modules/kubernetes-models" ]; then
+  (cd "$TEST_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+if node "$TEST_DIR/check-static.js" "$ROOT" > "$TMP/static.out" 2>&1; then
+  pass "check-static.js: $(tail -n 1 "$TMP/static.out")"
+else
+  fail "check-static.js: $(tail -n 1 "$TMP/static.out")"; grep '^FAIL' "$TMP/static.out" | sed 's/^/    /'
+fi
+
+# ---------------------------------------------------------------- mutations: every check can fail
+M="$TMP/mutant"
+fresh_copy() { # a copy of the repository's deploy/ (and what its COPY lines read) to break
+  rm -rf "$M"; mkdir -p "$M"
+  (cd "$ROOT" && tar --exclude=node_modules -cf - deploy) | tar -xf - -C "$M"
+  for p in pom.xml keysyn-verticle admin-ui gateway; do ln -s "$ROOT/$p" "$M/$p"; done
+}
+static_on_mutant() { NODE_PATH="$TEST_DIR/node_modules" node "$TEST_DIR/check-static.js" "$M"; }
+mutate() { # FILE SED-EXPRESSION: applies it and insists that it changed something
+  local before; before="$(md5sum "$M/$1")"
+  sed -i "$2" "$M/$1"
+  [ "$before" != "$(md5sum "$M/$1")" ] || { echo "mutation '$2' did not change $1" >&2; exit 3; }
+}
+fresh_copy; mutate deploy/docker/Dockerfile '/^USER /d'
+expect_fail "mutant: Dockerfile without USER is refused" static_on_mutant
+fresh_copy; mutate deploy/docker/Dockerfile 's#/healthz#/health#'
+expect_fail "mutant: HEALTHCHECK on /health instead of /healthz is refused" static_on_mutant
+fresh_copy; mutate deploy/docker/Dockerfile 's#^FROM eclipse-temurin:[^ ]*#FROM eclipse-temurin:latest#'
+expect_fail "mutant: an unpinned base image is refused" static_on_mutant
+fresh_copy; mutate deploy/docker/Dockerfile 's#^HEALTHCHECK --interval#HEALTHCHECK --intervall#'
+expect_fail "mutant: a Dockerfile syntax error (unknown flag) is refused by the lint" static_on_mutant
+fresh_copy; mutate deploy/docker/compose.yaml 's#network_mode: "service:sidecar-b"#network_mode: "host"#'
+expect_fail "mutant: a sample service outside its sidecar's namespace is refused" static_on_mutant
+fresh_copy; mutate deploy/docker/compose.yaml 's#^    network_mode:#    network_mod:#'
+expect_fail "mutant: an unknown compose key is refused by docker-compose config" \
+  docker-compose --project-directory "$M/deploy/docker" -f "$M/deploy/docker/compose.yaml" config -q
+fresh_copy; mutate deploy/kubernetes/sidecar-example.yaml 's#path: /readyz#path: /ready#'
+expect_fail "mutant: sidecar readiness not on /readyz is refused" static_on_mutant
+fresh_copy; mutate deploy/kubernetes/sidecar-example.yaml 's#containerPort: 8080#containerPort: "http-8080"#'
+expect_fail "mutant: a string containerPort is refused by the Kubernetes schema" static_on_mutant
+fresh_copy; mutate deploy/kubernetes/authority.yaml '/^  volumeClaimTemplates:/,/storage: 1Gi/d'
+expect_fail "mutant: an authority without a PersistentVolume is refused" static_on_mutant
+fresh_copy; mutate deploy/kubernetes/sidecar-example.yaml '/preStop:/,/command: \["sleep", "5"\]/d'
+expect_fail "mutant: a sidecar without preStop is refused" static_on_mutant
+fresh_copy; mutate deploy/systemd/sscmic-authority.service 's#^ProtectSystem=strict#ProtectSystem=stric#'
+cp "$M"/deploy/systemd/*.service "$M/"
+expect_fail "mutant: a bad systemd value is refused by systemd_verify" systemd_verify "$M" sscmic-authority.service
+fresh_copy; mutate deploy/systemd/sscmic-node@.service '/^NoNewPrivileges=yes/d'
+expect_fail "mutant: a node unit without NoNewPrivileges is refused" systemd_hardening "$M/deploy/systemd/sscmic-node@.service"
+
+echo "deploy-files: $PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
