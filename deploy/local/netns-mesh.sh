@@ -72,8 +72,16 @@ host_ns() { echo "$P-$1"; }
 # $! is the process itself: ip execs CMD in place, and kill -9 $! hits the JVM.
 in_ns() { local ns; ns="$(host_ns "$1")"; shift; ip netns exec "$ns" "$@"; }
 
+# The script's own stdout and stderr, kept: a signal's trap can run while a redirection of the
+# command it interrupted is still in force, and the teardown report must not land in that file.
+exec 3>&1 4>&2
+CLEANED=0
 cleanup() {
-  local rc=$?
+  local rc="$1"
+  if [ "$CLEANED" = 1 ]; then return; fi
+  CLEANED=1
+  trap - EXIT INT TERM
+  exec 1>&3 2>&4
   set +e
   for name in "${!PID[@]}"; do
     kill -TERM "${PID[$name]}" 2>/dev/null
@@ -101,8 +109,8 @@ cleanup() {
   echo "netns-mesh: torn down (namespaces left with prefix $P-: $left)"
   exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'cleanup $?' EXIT
+trap 'echo "netns-mesh: interrupted" >&4; cleanup 130' INT TERM
 
 # wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.2 s; returns 1 on timeout.
 wait_for() {
