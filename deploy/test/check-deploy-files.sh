@@ -190,6 +190,36 @@ else
   fail "check-static.js: $(tail -n 1 "$TMP/static.out")"; grep '^FAIL' "$TMP/static.out" | sed 's/^/    /'
 fi
 
+# The authority's init container script (deploy/kubernetes/authority.yaml), run as written with
+# the volume's path moved to a temporary directory: it creates the mesh once, keeps it on the next
+# start, and the authority's certificate names the Service's DNS names that the nodes use.
+k8s_init_script() {
+  local d="$TMP/k8s-init" script cert
+  mkdir -p "$d"
+  script="$(cd "$TEST_DIR" && node -e '
+    const YAML = require("yaml"); const fs = require("fs");
+    for (const o of YAML.parseAllDocuments(fs.readFileSync(process.argv[1], "utf8")).map((x) => x.toJS())) {
+      if (o && o.kind === "StatefulSet") for (const c of o.spec.template.spec.initContainers || []) {
+        if (c.command.join(" ") === "/bin/sh -c") console.log(c.args[0]);
+      }
+    }' "$ROOT/deploy/kubernetes/authority.yaml")"
+  [ -n "$script" ] || { echo "no init container script found"; return 1; }
+  script="${script//\/var\/lib\/sscmic-authority/$d}"
+  PATH="$ROOT/deploy/bin:$PATH" SSCMIC_JAR="$JAR" sh -c "$script" > "$d/first.log" 2>&1 || { cat "$d/first.log"; return 1; }
+  [ -f "$d/mesh/authority.yaml" ] || { echo "no mesh created"; return 1; }
+  cp "$d/mesh/seed" "$d/seed.before"
+  PATH="$ROOT/deploy/bin:$PATH" SSCMIC_JAR="$JAR" sh -c "$script" > "$d/second.log" 2>&1 || { cat "$d/second.log"; return 1; }
+  if ! grep -q "mesh exists" "$d/second.log" || ! cmp -s "$d/seed.before" "$d/mesh/seed"; then
+    echo "second start changed the mesh"; return 1
+  fi
+  cert="$(openssl x509 -in "$d/mesh/authority.crt" -noout -ext subjectAltName)"
+  if ! grep -Eq 'DNS:sscmic-authority\.sscmic\.svc(,|$)' <<< "$cert" || ! grep -Eq 'DNS:sscmic-authority(,|$)' <<< "$cert"; then
+    echo "authority certificate SANs: $cert"; return 1
+  fi
+  grep -q "genesis: 2026-01-01T00:00:00Z" "$d/mesh/authority.yaml" && grep -q "listen: 0.0.0.0:8443" "$d/mesh/authority.yaml"
+}
+expect_ok "Kubernetes: the authority's init container script creates the mesh once, keeps it on restart, certificate names the Service" k8s_init_script
+
 # ---------------------------------------------------------------- mutations: every check can fail
 M="$TMP/mutant"
 fresh_copy() { # a copy of the repository's deploy/ (and what its COPY lines read) to break

@@ -222,7 +222,8 @@ function checkKubernetes() {
     check(main && main.readinessProbe && main.readinessProbe.httpGet.path === "/readyz", "authority: readiness on /readyz");
     const svc = find("Service", "sscmic-authority");
     check(svc && svc.spec.ports.some((p) => p.port === 8443), "authority: a Service on 8443");
-    check(init && ["sscmic-authority.sscmic.svc"].every((h) => init.args.join(" ").includes("--host " + h)),
+    check(init && ["sscmic-authority.sscmic.svc"].every((h) => new RegExp("--host " + h.replace(/\./g, "\\.") + "(\\s|$)")
+      .test(init.args.join(" "))),
       "authority: its certificate names the Service's DNS name");
   }
 

@@ -121,7 +121,8 @@ class DeployConfigsTest {
     String authority = Files.readString(DEPLOY.resolve("kubernetes/authority.yaml"));
     assertEquals(Instant.parse(group(INIT_GENESIS, authority, "the init container passes --genesis")), c.genesis());
     assertEquals(NodeConfigParser.duration(group(INIT_INTERVAL, authority, "--interval"), "x", null), c.interval());
-    assertTrue(authority.contains("--host " + c.authority().host()), "the authority's certificate names "
+    assertTrue(Pattern.compile("--host " + Pattern.quote(c.authority().host()) + "\\s").matcher(authority).find(),
+        "the authority's certificate names "
         + c.authority().host());
     assertTrue(authority.contains("/var/lib/sscmic-authority/mesh/" + AuthorityConfig.FILE));
   }
