@@ -59,68 +59,32 @@ NODE_ADMIN=15500
 INTERVAL=2s
 WORK="$(mktemp -d /tmp/sscmic-netns.XXXXXX)"
 declare -A PID=()
-PASSED=0
-FAILED=0
-START_EPOCH_MS=$(date +%s%3N)
-
-now_ms() { date +%s%3N; }
-say() { printf '[%6.1fs] %s\n' "$(awk "BEGIN{print ($(now_ms) - $START_EPOCH_MS)/1000}")" "$*"; }
-pass() { PASSED=$((PASSED + 1)); say "PASS $*"; }
-fail() { FAILED=$((FAILED + 1)); say "FAIL $*"; }
+NAME=netns-mesh
 host_ns() { echo "$P-$1"; }
 # Background processes are started as `ip netns exec NS CMD &` (never through a function), so that
 # $! is the process itself: ip execs CMD in place, and kill -9 $! hits the JVM.
 in_ns() { local ns; ns="$(host_ns "$1")"; shift; ip netns exec "$ns" "$@"; }
 
-# The script's own stdout and stderr, kept: a signal's trap can run while a redirection of the
-# command it interrupted is still in force, and the teardown report must not land in that file.
-exec 3>&1 4>&2
-CLEANED=0
-cleanup() {
-  local rc="$1"
-  if [ "$CLEANED" = 1 ]; then return; fi
-  CLEANED=1
-  trap - EXIT INT TERM
-  exec 1>&3 2>&4
-  set +e
-  for name in "${!PID[@]}"; do
-    kill -TERM "${PID[$name]}" 2>/dev/null
-  done
+teardown() {
+  local rc="$1" name h f
+  for name in "${!PID[@]}"; do kill -TERM "${PID[$name]}" 2>/dev/null; done
   sleep 0.5
   for name in "${!PID[@]}"; do
     kill -KILL "${PID[$name]}" 2>/dev/null
     wait "${PID[$name]}" 2>/dev/null
   done
-  # Anything still running inside our namespaces (and only there).
-  for h in auth h1 h2 h3; do
-    for p in $(ip netns pids "$(host_ns "$h")" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-  done
-  sleep 0.2
-  for h in auth h1 h2 h3; do ip netns del "$(host_ns "$h")" 2>/dev/null; done
-  ip netns del "$NS_SW" 2>/dev/null
+  for h in auth h1 h2 h3; do kill_namespace "$(host_ns "$h")"; done
+  kill_namespace "$NS_SW"
   if [ -n "$KEEP_LOGS" ]; then mkdir -p "$KEEP_LOGS" && cp "$WORK"/*.log "$KEEP_LOGS"/ 2>/dev/null; fi
   if [ "$rc" != 0 ] || [ "$FAILED" != 0 ]; then
     echo "---- last log lines (in $WORK) ----"
     for f in "$WORK"/*.log; do echo "== $(basename "$f")"; tail -n 15 "$f"; done
   fi
   rm -rf "$WORK"
-  local left
-  left="$(ip netns list | grep -c "^$P-" || true)"
-  echo "netns-mesh: torn down (namespaces left with prefix $P-: $left)"
-  exit "$rc"
+  echo "netns-mesh: torn down (namespaces left with prefix $P-: $(ip netns list | grep -c "^$P-" || true))"
 }
-trap 'cleanup $?' EXIT
-trap 'echo "netns-mesh: interrupted" >&4; cleanup 130' INT TERM
-
-# wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.2 s; returns 1 on timeout.
-wait_for() {
-  local secs="$1" what="$2"; shift 2
-  local deadline=$(( $(now_ms) + secs * 1000 ))
-  until "$@" >/dev/null 2>&1; do
-    if [ "$(now_ms)" -ge "$deadline" ]; then say "timed out after ${secs}s waiting for $what"; return 1; fi
-    sleep 0.2
-  done
-}
+# shellcheck source=deploy/local/lib.sh
+source "$ROOT/deploy/local/lib.sh"
 
 # ---------------------------------------------------------------- 1. the hosts and their cables
 say "building hosts: switch $NS_SW, hosts $P-{auth,h1,h2,h3} on $SUBNET.0/24"

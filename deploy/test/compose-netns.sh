@@ -30,48 +30,28 @@ ID="$(printf '%04d' $(( $$ % 10000 )))"
 P="sscmic-c-$ID"
 WORK="$(mktemp -d /tmp/sscmic-compose.XXXXXX)"
 chmod 755 "$WORK"
-PASSED=0
-FAILED=0
 declare -A PIDS=() IP=()
-T0=$(date +%s%3N)
-now_ms() { date +%s%3N; }
-say() { printf '[%6.1fs] %s\n' "$(awk "BEGIN{print ($(now_ms) - $T0)/1000}")" "$*"; }
-pass() { PASSED=$((PASSED + 1)); say "PASS $*"; }
-fail() { FAILED=$((FAILED + 1)); say "FAIL $*"; }
-wait_for() {
-  local secs="$1" what="$2"; shift 2
-  local deadline=$(( $(now_ms) + secs * 1000 ))
-  until "$@" >/dev/null 2>&1; do
-    if [ "$(now_ms)" -ge "$deadline" ]; then say "timed out after ${secs}s waiting for $what"; return 1; fi
-    sleep 0.3
-  done
-}
-
-exec 3>&1 4>&2
-CLEANED=0
-cleanup() {
-  local rc="$1"
-  if [ "$CLEANED" = 1 ]; then return; fi
-  CLEANED=1
-  trap - EXIT INT TERM
-  exec 1>&3 2>&4
-  set +e
-  for ns in "${NAMESPACES[@]}"; do
-    for p in $(ip netns pids "$P-$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-  done
-  for k in "${!PIDS[@]}"; do wait "${PIDS[$k]}" 2>/dev/null; done
-  for ns in "${NAMESPACES[@]}"; do ip netns del "$P-$ns" 2>/dev/null; rm -rf "/etc/netns/$P-$ns"; done
-  ip netns del "$P-sw" 2>/dev/null
+NAMESPACES=()
+NAME=compose-netns
+teardown() {
+  local rc="$1" ns k f
+  {  # (stderr off: no "Killed" job notices)
+    for ns in "${NAMESPACES[@]}"; do
+      for p in $(ip netns pids "$P-$ns"); do kill -KILL "$p"; done
+    done
+    for k in "${!PIDS[@]}"; do wait "${PIDS[$k]}"; done
+    sleep 0.2
+  } 2>/dev/null
+  for ns in "${NAMESPACES[@]}"; do kill_namespace "$P-$ns"; rm -rf "/etc/netns/$P-$ns"; done
+  kill_namespace "$P-sw"
   if [ "$rc" != 0 ] || [ "$FAILED" != 0 ]; then
     for f in "$WORK"/logs/*.log; do echo "== $(basename "$f")"; tail -n 12 "$f"; done
   fi
   rm -rf "$WORK"
   echo "compose-netns: torn down (namespaces left with prefix $P-: $(ip netns list | grep -c "^$P-" || true))"
-  exit "$rc"
 }
-NAMESPACES=()
-trap 'cleanup $?' EXIT
-trap 'echo "compose-netns: interrupted" >&4; cleanup 130' INT TERM
+# shellcheck source=deploy/local/lib.sh
+source "$ROOT/deploy/local/lib.sh"
 
 # ---------------------------------------------------------------- the plan, from the files
 node "$ROOT/deploy/test/compose-plan.js" "$ROOT/deploy/docker" > "$WORK/plan.sh"

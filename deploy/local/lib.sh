@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# Shared by deploy/local/netns-mesh.sh and deploy/test/compose-netns.sh (sourced, not run):
+# timestamps, PASS/FAIL counting, bounded waits, and a teardown that runs once on any exit.
+# The sourcing script defines teardown() (stop its processes, delete its namespaces) and NAME.
+
+T0_MS=$(date +%s%3N)
+PASSED=0
+FAILED=0
+now_ms() { date +%s%3N; }
+say() { printf '[%6.1fs] %s\n' "$(awk "BEGIN{print ($(now_ms) - $T0_MS)/1000}")" "$*"; }
+pass() { PASSED=$((PASSED + 1)); say "PASS $*"; }
+fail() { FAILED=$((FAILED + 1)); say "FAIL $*"; }
+
+# wait_for SECONDS DESCRIPTION COMMAND...: polls every 0.2 s; returns 1 on timeout.
+wait_for() {
+  local secs="$1" what="$2"; shift 2
+  local deadline=$(( $(now_ms) + secs * 1000 ))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(now_ms)" -ge "$deadline" ]; then say "timed out after ${secs}s waiting for $what"; return 1; fi
+    sleep 0.2
+  done
+}
+
+# kill_namespace NS: kills every process inside network namespace NS (and only there), deletes it.
+kill_namespace() {
+  local p
+  for p in $(ip netns pids "$1" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+  ip netns del "$1" 2>/dev/null
+}
+
+# The script's own stdout and stderr, kept: a signal's trap can run while a redirection of the
+# command it interrupted is still in force, and the teardown report must not land in that file.
+exec 3>&1 4>&2
+LIB_CLEANED=0
+on_exit() {
+  local rc="$1"
+  if [ "$LIB_CLEANED" = 1 ]; then return; fi
+  LIB_CLEANED=1
+  trap - EXIT INT TERM
+  exec 1>&3 2>&4
+  set +e
+  teardown "$rc"
+  exit "$rc"
+}
+trap 'on_exit $?' EXIT
+trap 'echo "$NAME: interrupted" >&4; on_exit 130' INT TERM
