@@ -21,6 +21,25 @@ wait_for() {
   done
 }
 
+# make_switch NS: a namespace holding one bridge, br0, that hosts are plugged into.
+make_switch() {
+  ip netns add "$1"
+  ip -n "$1" link add br0 type bridge
+  ip -n "$1" link set br0 up
+  ip -n "$1" link set lo up
+}
+
+# plug_host NS SWITCH PORT ADDRESS/PREFIX: a new host namespace NS with its own loopback and one
+# veth cable: eth0 (with ADDRESS) inside the host, PORT plugged into SWITCH's bridge.
+plug_host() {
+  ip netns add "$1"
+  ip link add eth0 netns "$1" type veth peer name "$3" netns "$2"
+  ip -n "$2" link set "$3" master br0 up
+  ip -n "$1" addr add "$4" dev eth0
+  ip -n "$1" link set eth0 up
+  ip -n "$1" link set lo up
+}
+
 # kill_namespace NS: kills every process inside network namespace NS (and only there), deletes it.
 kill_namespace() {
   local p

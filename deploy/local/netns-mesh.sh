@@ -88,20 +88,10 @@ source "$ROOT/deploy/local/lib.sh"
 
 # ---------------------------------------------------------------- 1. the hosts and their cables
 say "building hosts: switch $NS_SW, hosts $P-{auth,h1,h2,h3} on $SUBNET.0/24"
-ip netns add "$NS_SW"
-ip -n "$NS_SW" link add br0 type bridge
-ip -n "$NS_SW" link set br0 up
-ip -n "$NS_SW" link set lo up
+make_switch "$NS_SW"
 declare -A IP=([auth]=$AUTH_IP [h1]=$SUBNET.11 [h2]=$SUBNET.12 [h3]=$SUBNET.13)
 for h in auth h1 h2 h3; do
-  ns="$(host_ns "$h")"
-  ip netns add "$ns"
-  # One veth cable per host: eth0 inside the host, port-<h> plugged into the switch's bridge.
-  ip link add eth0 netns "$ns" type veth peer name "port-$h" netns "$NS_SW"
-  ip -n "$NS_SW" link set "port-$h" master br0 up
-  ip -n "$ns" addr add "${IP[$h]}/24" dev eth0
-  ip -n "$ns" link set eth0 up
-  ip -n "$ns" link set lo up
+  plug_host "$(host_ns "$h")" "$NS_SW" "port-$h" "${IP[$h]}/24"
 done
 ok=1
 for a in h1 h2 h3; do

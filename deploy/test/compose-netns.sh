@@ -70,20 +70,13 @@ mkdir -p "$WORK/logs" "$WORK/bin" "$WORK/volumes"
 ln -s "$ROOT/deploy/bin/sscmic" "$WORK/bin/sscmic"
 
 # ---------------------------------------------------------------- the network: one bridge, a namespace per service
-ip netns add "$P-sw"
-ip -n "$P-sw" link add br0 type bridge
-ip -n "$P-sw" link set br0 up
+make_switch "$P-sw"
 i=20
 for ns in "${NAMESPACES[@]}"; do
   IP[$ns]="10.78.0.$i"; i=$((i + 1))
 done
 for ns in "${NAMESPACES[@]}"; do
-  ip netns add "$P-$ns"
-  ip link add eth0 netns "$P-$ns" type veth peer name "p$((${IP[$ns]##*.}))" netns "$P-sw"
-  ip -n "$P-sw" link set "p$((${IP[$ns]##*.}))" master br0 up
-  ip -n "$P-$ns" addr add "${IP[$ns]}/24" dev eth0
-  ip -n "$P-$ns" link set eth0 up
-  ip -n "$P-$ns" link set lo up
+  plug_host "$P-$ns" "$P-sw" "p${IP[$ns]##*.}" "${IP[$ns]}/24"
   mkdir -p "/etc/netns/$P-$ns"
   { echo "127.0.0.1 localhost"; for other in "${NAMESPACES[@]}"; do echo "${IP[$other]} $other"; done; } \
     > "/etc/netns/$P-$ns/hosts"
