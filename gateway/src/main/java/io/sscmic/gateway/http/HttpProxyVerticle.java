@@ -7,6 +7,9 @@ import io.sscmic.gateway.tunnel.TunnelOptions;
 import io.sscmic.keysyn.KeySchedule;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+import java.nio.charset.StandardCharsets;
 
 import io.vertx.core.VerticleBase;
 
@@ -151,6 +154,10 @@ public final class HttpProxyVerticle extends VerticleBase {
           started);
       return;
     }
+    if (req.method() == HttpMethod.GET && req.getHeader("upgrade") != null) {
+      upgrade(req, target, balancer, started);
+      return;
+    }
     boolean body = hasBody(req);
     if (body) {
       // Held until the upstream request exists, then piped with back-pressure.
@@ -253,6 +260,75 @@ public final class HttpProxyVerticle extends VerticleBase {
         LOG.fine(() -> tunnel.nodeId() + ": response from " + peer + " cut short: " + ar.cause().getMessage());
         req.connection().close();
       }
+    });
+  }
+
+  /**
+   * An upgrade (WebSocket): the request goes to the peer over a fresh tunnel stream with its
+   * Upgrade and Connection headers; when the service answers 101 the two sockets are joined.
+   */
+  private void upgrade(HttpServerRequest req, Target target, PeerBalancer balancer, long started) {
+    UpstreamPeer peer = balancer.pick(null);
+    if (peer == null) {
+      error(req, 503, "no_peer", target.service(), "no healthy peer for service '" + target.service() + "'", started);
+      return;
+    }
+    req.pause();
+    peer.raw().connect(peer.port(), "127.0.0.1").onComplete(ar -> {
+      if (ar.failed()) {
+        error(req, 502, "upstream", target.service(), "upgrade to service '" + target.service() + "' failed: "
+            + ar.cause().getMessage(), started);
+        return;
+      }
+      NetSocket up = ar.result();
+      StringBuilder head = new StringBuilder(req.method().name()).append(' ').append(target.path())
+          .append(" HTTP/1.1\r\n");
+      req.headers().forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
+      head.append("via: ").append(via).append("\r\n\r\n");
+      Buffer received = Buffer.buffer();
+      up.handler(b -> {
+        received.appendBuffer(b);
+        int end = received.toString(StandardCharsets.ISO_8859_1).indexOf("\r\n\r\n");
+        if (end < 0) {
+          if (received.length() > 64 * 1024) {
+            up.close();
+            error(req, 502, "upstream", target.service(), "service '" + target.service() + "' sent no response head",
+                started);
+          }
+          return;
+        }
+        up.pause();
+        up.handler(null);
+        String[] lines = received.getString(0, end, "ISO-8859-1").split("\r\n");
+        String[] status = lines[0].split(" ", 3);
+        if (status.length < 2 || !status[1].equals("101")) {
+          up.close();
+          error(req, 502, "upstream", target.service(), "service '" + target.service() + "' refused the upgrade: "
+              + lines[0], started);
+          return;
+        }
+        for (int i = 1; i < lines.length; i++) {
+          int colon = lines[i].indexOf(':');
+          if (colon > 0) {
+            req.response().headers().add(lines[i].substring(0, colon).trim(), lines[i].substring(colon + 1).trim());
+          }
+        }
+        Buffer rest = received.getBuffer(end + 4, received.length());
+        req.toNetSocket().onComplete(local -> {
+          if (local.failed()) {
+            up.close();
+            return;
+          }
+          metrics.request(target.service(), "1xx", Duration.ofNanos(System.nanoTime() - started));
+          access(req, 101, target.service(), peer.toString(), started);
+          if (rest.length() > 0) {
+            local.result().write(rest);
+          }
+          local.result().pipeTo(up);
+          up.pipeTo(local.result());
+        });
+      });
+      up.write(Buffer.buffer(head.toString(), "ISO-8859-1"));
     });
   }
 

@@ -112,6 +112,10 @@ final class HttpMesh {
           req.response().end("hello from " + name + " " + req.uri() + "\n");
       }
     });
+    server.webSocketHandler(ws -> {
+      ws.textMessageHandler(ws::writeTextMessage);
+      ws.binaryMessageHandler(ws::writeBinaryMessage);
+    });
     return await(server.listen(0, "127.0.0.1"));
   }
 }

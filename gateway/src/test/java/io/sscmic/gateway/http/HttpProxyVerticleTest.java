@@ -274,6 +274,23 @@ class HttpProxyVerticleTest {
   }
 
   @Test
+  void aWebSocketEchoPassesThrough() throws Exception {
+    var ws = vertx.createWebSocketClient();
+    var socket = await(ws.connect(client.httpPort(), "127.0.0.1", "/ws"));
+    io.vertx.core.Promise<String> echoed = io.vertx.core.Promise.promise();
+    socket.textMessageHandler(echoed::tryComplete);
+    await(socket.writeTextMessage("hello over a websocket through the tunnel"));
+    assertEquals("hello over a websocket through the tunnel", await(echoed.future()));
+    io.vertx.core.Promise<io.vertx.core.buffer.Buffer> binary = io.vertx.core.Promise.promise();
+    socket.binaryMessageHandler(binary::tryComplete);
+    byte[] big = new byte[200_000];
+    new Random(5).nextBytes(big);
+    await(socket.writeBinaryMessage(io.vertx.core.buffer.Buffer.buffer(big)));
+    assertEquals(HttpMesh.sha256(big), HttpMesh.sha256(await(binary.future()).getBytes()));
+    await(socket.close());
+  }
+
+  @Test
   void curlUsesItAsHttpProxyAndThroughConnect() throws Exception {
     String proxy = "http://127.0.0.1:" + client.httpPort();
     Process p = new ProcessBuilder("curl", "-s", "-S", "-m", "20", "-x", proxy, "http://web/via-proxy")
