@@ -7,6 +7,7 @@ import io.sscmic.gateway.tunnel.TunnelOptions;
 import io.sscmic.keysyn.KeySchedule;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import java.nio.charset.StandardCharsets;
@@ -244,6 +245,14 @@ public final class HttpProxyVerticle extends VerticleBase {
 
   private void relay(HttpServerRequest req, HttpClientResponse up, Target target, UpstreamPeer peer, long started) {
     HttpServerResponse resp = req.response();
+    if (resp.closed() || resp.ended()) {
+      // The client went away while the peer was answering: nothing to relay, free the upstream stream.
+      peer.end();
+      up.exceptionHandler(e -> { });
+      up.request().reset();
+      metrics.request(target.service(), "client_gone", Duration.ofNanos(System.nanoTime() - started));
+      return;
+    }
     resp.setStatusCode(up.statusCode()).setStatusMessage(up.statusMessage());
     HopByHop.copy(up.headers(), resp.headers());
     resp.headers().add("via", via);
@@ -251,7 +260,7 @@ public final class HttpProxyVerticle extends VerticleBase {
         && up.statusCode() != 304) {
       resp.setChunked(true);
     }
-    resp.send(up).onComplete(ar -> {
+    responseBody(up, resp).onComplete(ar -> {
       peer.end();
       String outcome = (up.statusCode() / 100) + "xx";
       metrics.request(target.service(), outcome, Duration.ofNanos(System.nanoTime() - started));
@@ -261,6 +270,42 @@ public final class HttpProxyVerticle extends VerticleBase {
         req.connection().close();
       }
     });
+  }
+
+  /**
+   * Streams the upstream body to the client with back-pressure. Unlike Vert.x's pipe it copes with
+   * a client that leaves mid-body: the upstream stream is reset (freeing its pooled tunnel
+   * connection) and nothing more is written.
+   */
+  private static Future<Void> responseBody(HttpClientResponse up, HttpServerResponse resp) {
+    Promise<Void> done = Promise.promise();
+    resp.closeHandler(v -> {
+      if (done.tryFail("the client closed the connection")) {
+        up.exceptionHandler(e -> { });
+        up.request().reset();
+      }
+    });
+    up.exceptionHandler(e -> {
+      if (done.tryFail(e)) {
+        resp.reset();
+      }
+    });
+    up.handler(chunk -> {
+      if (done.future().isComplete()) {
+        return;
+      }
+      resp.write(chunk);
+      if (resp.writeQueueFull()) {
+        up.pause();
+        resp.drainHandler(v -> up.resume());
+      }
+    });
+    up.endHandler(v -> {
+      if (!done.future().isComplete()) {
+        resp.end().onComplete(done);
+      }
+    });
+    return done.future();
   }
 
   /**
@@ -369,6 +414,9 @@ public final class HttpProxyVerticle extends VerticleBase {
     metrics.request(service, outcome, Duration.ofNanos(System.nanoTime() - started));
     access(req, status, service, "-", started);
     HttpServerResponse resp = req.response();
+    if (resp.closed() || resp.ended()) {
+      return;
+    }
     if (resp.headWritten()) {
       req.connection().close();
       return;
