@@ -164,7 +164,7 @@ public final class NodeConfigParser {
 
   private static HttpModeConfig http(JsonObject root) {
     JsonObject h = section(root, "http", Set.of("listen", "timeout", "max-connections-per-peer", "access-log",
-        "services", "routes"));
+        "services", "routes", "health-path", "health-interval"));
     SocketAddress listen = address(required(h, "http.listen", "listen"), "http.listen");
     Duration timeout = duration(h.getValue("timeout"), "http.timeout", HttpModeConfig.DEFAULT_TIMEOUT);
     Object maxValue = h.getValue("max-connections-per-peer", HttpModeConfig.DEFAULT_MAX_CONNECTIONS);
@@ -237,7 +237,14 @@ public final class NodeConfigParser {
             o.containsKey("timeout") ? duration(o.getValue("timeout"), base + ".timeout", null) : null));
       }
     }
-    return new HttpModeConfig(listen, routes, peers, timeout, max, Boolean.parseBoolean(String.valueOf(log)));
+    String healthPath = string(h, "http.health-path", "health-path", null);
+    if (healthPath != null && !healthPath.startsWith("/")) {
+      throw new ConfigException("http.health-path", "must start with '/', got '" + healthPath + "'");
+    }
+    Duration healthInterval = duration(h.getValue("health-interval"), "http.health-interval",
+        HttpModeConfig.DEFAULT_HEALTH_INTERVAL);
+    return new HttpModeConfig(listen, routes, peers, timeout, max, Boolean.parseBoolean(String.valueOf(log)),
+        healthPath, healthInterval);
   }
 
   private static AuthorityRecovery.Settings authority(JsonObject a) {

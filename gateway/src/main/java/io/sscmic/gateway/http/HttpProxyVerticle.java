@@ -56,6 +56,7 @@ public final class HttpProxyVerticle extends VerticleBase {
   private final String via;
   private final Map<String, PeerBalancer> services = new LinkedHashMap<>();
   private HttpServer server;
+  private long healthTimer = -1;
 
   public HttpProxyVerticle(HttpModeConfig config, TunnelOptions tunnel, KeySchedule schedule,
                            TunnelMetrics tunnelMetrics, SecureRandom random, MeterRegistry registry) {
@@ -83,13 +84,42 @@ public final class HttpProxyVerticle extends VerticleBase {
     });
     server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false).setTcpNoDelay(true))
         .requestHandler(this::handle);
+    if (config.healthPath() != null) {
+      healthTimer = vertx.setPeriodic(config.healthInterval().toMillis(), t -> probeAll());
+    }
     return Future.all(entries).compose(v -> server.listen(config.listen()))
         .onSuccess(s -> LOG.info(() -> tunnel.nodeId() + ": HTTP listener on " + config.listen().host() + ":"
             + s.actualPort() + " for " + config.services().keySet() + " (" + config.routes().size() + " routes)"));
   }
 
+  /**
+   * Active health: asks each peer's service for {@code health-path} through the tunnel. Any answer
+   * below 500 proves the tunnel, the peer sidecar and the service; a 5xx or no answer takes the
+   * peer out of rotation until a probe succeeds.
+   */
+  private void probeAll() {
+    services.values().forEach(b -> b.peers().forEach(peer -> peer.http()
+        .request(new RequestOptions().setMethod(HttpMethod.GET).setURI(config.healthPath())
+            .setTimeout(config.healthInterval().toMillis()).putHeader("user-agent", "sscmic-health/" + tunnel.nodeId()))
+        .compose(req -> req.send())
+        .compose(resp -> resp.body().map(x -> resp.statusCode()))
+        .onComplete(ar -> {
+          if (ar.succeeded() && ar.result() < 500) {
+            if (!peer.healthy(System.nanoTime())) {
+              LOG.info(() -> tunnel.nodeId() + ": peer " + peer + " passes its health probe again");
+            }
+            peer.probedHealthy();
+          } else if (peer.probedUnhealthy(System.nanoTime(), config.healthInterval())) {
+            metrics.ejected(peer.service);
+            LOG.warning(() -> tunnel.nodeId() + ": peer " + peer + " failed its health probe ("
+                + (ar.succeeded() ? "status " + ar.result() : ar.cause().getMessage()) + "); out of rotation");
+          }
+        })));
+  }
+
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(healthTimer);
     Duration drain = Duration.ofSeconds(10);
     List<Future<?>> closing = new ArrayList<>();
     closing.add(server == null ? Future.succeededFuture() : server.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS));

@@ -83,6 +83,19 @@ final class UpstreamPeer {
     return nowNanos >= ejectedUntilNanos;
   }
 
+  /** An active probe found the peer well: it takes traffic again at once. */
+  synchronized void probedHealthy() {
+    consecutiveFailures = 0;
+    ejectedUntilNanos = 0;
+  }
+
+  /** An active probe failed: out of rotation until a probe succeeds or the backoff passes. */
+  synchronized boolean probedUnhealthy(long nowNanos, Duration interval) {
+    boolean wasHealthy = nowNanos >= ejectedUntilNanos;
+    ejectedUntilNanos = Math.max(ejectedUntilNanos, nowNanos + interval.toNanos() * 2);
+    return wasHealthy;
+  }
+
   synchronized void succeeded() {
     consecutiveFailures = 0;
     ejections = 0;

@@ -64,10 +64,15 @@ final class HttpMesh {
 
   /**
    * A backend: {@code /echo} streams the body back, {@code /bytes?n=N} streams N deterministic
-   * bytes (chunked), {@code /slow?ms=N} answers after N ms, {@code /headers} returns the request
+   * bytes (chunked), {@code /slow?ms=N} answers after N ms, {@code /healthz} 200 or 503, {@code /headers} returns the request
    * headers it saw, anything else says hello. Every answer names the backend in x-backend.
    */
   static HttpServer backend(Vertx vertx, String name) throws Exception {
+    return backend(vertx, name, new java.util.concurrent.atomic.AtomicBoolean());
+  }
+
+  /** @param sick while true, {@code /healthz} answers 503 */
+  static HttpServer backend(Vertx vertx, String name, java.util.concurrent.atomic.AtomicBoolean sick) throws Exception {
     HttpServer server = vertx.createHttpServer().requestHandler(req -> {
       req.response().putHeader("x-backend", name);
       switch (req.path()) {
@@ -99,6 +104,10 @@ final class HttpMesh {
           pump[0].run();
           break;
         }
+        case "/healthz":
+          req.response().setStatusCode(sick.get() ? 503 : 200)
+              .end("health of " + name + "\n");
+          break;
         case "/slow":
           vertx.setTimer(Long.parseLong(req.getParam("ms")), t -> req.response().end("slow\n"));
           break;

@@ -274,6 +274,37 @@ class HttpProxyVerticleTest {
   }
 
   @Test
+  void theAccessLogHasOneLinePerRequestWithoutQueryOrBody() throws Exception {
+    java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler h = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        lines.add(r.getMessage());
+      }
+
+      @Override
+      public void flush() {
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    java.util.logging.Logger access = java.util.logging.Logger.getLogger("io.sscmic.gateway.http.access");
+    access.addHandler(h);
+    try {
+      assertEquals(200, get("/hello/logged?token=secret-value").statusCode());
+    } finally {
+      access.removeHandler(h);
+    }
+    assertEquals(1, lines.size(), lines.toString());
+    String line = lines.get(0);
+    assertTrue(line.matches("client 127\\.0\\.0\\.1 GET 127\\.0\\.0\\.1:\\d+ /hello/logged 200 service=web peer=web@127\\.0\\.0\\.1:\\d+ ms=\\d+"),
+        line);
+    assertFalse(line.contains("secret-value"), "no query string in the access log");
+  }
+
+  @Test
   void aWebSocketEchoPassesThrough() throws Exception {
     var ws = vertx.createWebSocketClient();
     var socket = await(ws.connect(client.httpPort(), "127.0.0.1", "/ws"));
