@@ -55,7 +55,7 @@ public final class Node {
   /** @param now the wall clock; tests shift it to put nodes in different epochs */
   public static Future<Node> start(Vertx vertx, NodeConfig config, PrometheusMeterRegistry registry, LongSupplier now) {
     EpochClock clock = new EpochClock(config.genesis(), config.interval(), now);
-    KeySchedule schedule = new KeySchedule();
+    KeySchedule schedule = new KeySchedule(clock);
     TunnelMetrics metrics = new TunnelMetrics(registry, config.nodeId());
     NodeStatus status = new NodeStatus(config, clock, schedule, metrics, registry);
     Deployments deployments = new Deployments(vertx);
