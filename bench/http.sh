@@ -11,16 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-32}
-JAVA=${JAVA:-java}
-for tool in wrk /usr/sbin/nginx python3; do
-  command -v "$tool" >/dev/null || { echo "bench/http.sh: needs $tool (apt-get install wrk nginx-light)"; exit 1; }
-done
-[ -f gateway/target/sscmic.jar ] || mvn -q -B -DskipTests package
-
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; if [ -n "${KEEP_LOGS:-}" ]; then echo "logs kept in $work"; else rm -rf "$work"; fi; }
-trap cleanup EXIT
+source bench/lib.sh
+needs bench/http.sh "wrk nginx-light" wrk /usr/sbin/nginx python3
 
 # Ports: nginx 16200; sidecar B tunnel 16102; sidecar A TCP 16101, HTTP 16110.
 mkdir -p "$work/www" "$work/logs"
@@ -55,9 +47,7 @@ admin: {listen: none}
 YAML
 "$JAVA" -Xmx512m -jar gateway/target/sscmic.jar node --config "$work/b.yaml" > "$work/b.log" 2>&1 & pids+=($!)
 "$JAVA" -Xmx512m -jar gateway/target/sscmic.jar node --config "$work/a.yaml" > "$work/a.log" 2>&1 & pids+=($!)
-for port in 16200 16102 16101 16110; do
-  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-done
+wait_ports 16200 16102 16101 16110
 
 # wrk's summary -> "req_per_s p50_ms p99_ms mb_per_s"
 measure() { # port path [connections]
