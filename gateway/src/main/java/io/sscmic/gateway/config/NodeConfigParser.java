@@ -4,6 +4,7 @@ import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
 import io.sscmic.gateway.http.HttpModeConfig;
 import io.sscmic.gateway.http.HttpRoute;
+import io.sscmic.gateway.tunnel.TunnelLimits;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.sscmic.keysyn.recovery.TokenSource;
 import io.vertx.core.json.JsonArray;
@@ -48,7 +49,7 @@ public final class NodeConfigParser {
     JsonObject node = section(root, "node", Set.of("id"));
     JsonObject keysyn = section(root, "keysyn", Set.of("genesis", "interval", "seed-file", "seed-env"));
     JsonObject tunnel = section(root, "tunnel", Set.of("listen", "cipher", "provider", "connect-timeout",
-        "handshake-timeout"));
+        "handshake-timeout", "max-connections", "handshake-rate"));
     JsonObject admin = section(root, "admin", Set.of("listen"));
     JsonObject authoritySection = section(root, "authority", Set.of("url", "ca-file", "state-dir", "token-file",
         "token-env", "recovery", "refresh"));
@@ -159,7 +160,26 @@ public final class NodeConfigParser {
     SocketAddress adminListen = adminText == null ? NodeConfig.DEFAULT_ADMIN_LISTEN
         : adminText.equalsIgnoreCase("none") ? null : address(adminText, "admin.listen");
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, authority, http);
+        connectTimeout, handshakeTimeout, adminListen, authority, http, new TunnelLimits(
+            positive(tunnel, "tunnel.max-connections", "max-connections", TunnelLimits.DEFAULTS.maxConnections()),
+            positive(tunnel, "tunnel.handshake-rate", "handshake-rate",
+                TunnelLimits.DEFAULTS.handshakesPerSecondPerSource())));
+  }
+
+  private static int positive(JsonObject o, String key, String field, int dflt) {
+    String v = string(o, key, field, null);
+    if (v == null) {
+      return dflt;
+    }
+    try {
+      int n = Integer.parseInt(v);
+      if (n >= 1) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the error below
+    }
+    throw new ConfigException(key, "expected a whole number of at least 1, got '" + v + "'");
   }
 
   private static HttpModeConfig http(JsonObject root) {
