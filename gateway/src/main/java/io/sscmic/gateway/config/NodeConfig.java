@@ -2,6 +2,8 @@ package io.sscmic.gateway.config;
 
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
+import io.sscmic.gateway.http.HttpModeConfig;
+import io.sscmic.gateway.tunnel.TunnelLimits;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.vertx.core.net.SocketAddress;
 import java.time.Duration;
@@ -18,6 +20,8 @@ import java.util.Map;
  * @param adminListen the admin port (metrics, health, status), or null for none
  * @param seed the mesh seed, or null for a node that recovers its key state from the authority
  * @param authority where the node enrolls and recovers its key state, or null for a seed-only node
+ * @param http the HTTP listener (reverse and forward proxy), or null for none
+ * @param limits abuse limits of the inbound tunnel listener
  */
 public record NodeConfig(
     String nodeId,
@@ -32,7 +36,9 @@ public record NodeConfig(
     Duration connectTimeout,
     Duration handshakeTimeout,
     SocketAddress adminListen,
-    AuthorityRecovery.Settings authority) {
+    AuthorityRecovery.Settings authority,
+    HttpModeConfig http,
+    TunnelLimits limits) {
 
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
@@ -44,7 +50,25 @@ public record NodeConfig(
                     List<OutboundRoute> outbound, Duration connectTimeout, Duration handshakeTimeout,
                     SocketAddress adminListen) {
     this(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound, connectTimeout,
-        handshakeTimeout, adminListen, null);
+        handshakeTimeout, adminListen, null, null);
+  }
+
+  /** A node without an HTTP listener. */
+  public NodeConfig(String nodeId, Instant genesis, Duration interval, SeedSource seed, CipherSuite cipher,
+                    AeadProvider provider, SocketAddress tunnelListen, Map<String, SocketAddress> services,
+                    List<OutboundRoute> outbound, Duration connectTimeout, Duration handshakeTimeout,
+                    SocketAddress adminListen, AuthorityRecovery.Settings authority) {
+    this(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound, connectTimeout,
+        handshakeTimeout, adminListen, authority, null, TunnelLimits.DEFAULTS);
+  }
+
+  /** A node with default tunnel limits. */
+  public NodeConfig(String nodeId, Instant genesis, Duration interval, SeedSource seed, CipherSuite cipher,
+                    AeadProvider provider, SocketAddress tunnelListen, Map<String, SocketAddress> services,
+                    List<OutboundRoute> outbound, Duration connectTimeout, Duration handshakeTimeout,
+                    SocketAddress adminListen, AuthorityRecovery.Settings authority, HttpModeConfig http) {
+    this(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound, connectTimeout,
+        handshakeTimeout, adminListen, authority, http, TunnelLimits.DEFAULTS);
   }
 
   public NodeConfig {
@@ -54,16 +78,26 @@ public record NodeConfig(
 
   public NodeConfig withAdmin(SocketAddress admin) {
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, admin, authority);
+        connectTimeout, handshakeTimeout, admin, authority, http, limits);
   }
 
   public NodeConfig withSeed(SeedSource s) {
     return new NodeConfig(nodeId, genesis, interval, s, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, authority);
+        connectTimeout, handshakeTimeout, adminListen, authority, http, limits);
+  }
+
+  public NodeConfig withLimits(TunnelLimits l) {
+    return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
+        connectTimeout, handshakeTimeout, adminListen, authority, http, l);
+  }
+
+  public NodeConfig withHttp(HttpModeConfig h) {
+    return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
+        connectTimeout, handshakeTimeout, adminListen, authority, h, limits);
   }
 
   public NodeConfig withAuthority(SeedSource s, AuthorityRecovery.Settings a) {
     return new NodeConfig(nodeId, genesis, interval, s, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, a);
+        connectTimeout, handshakeTimeout, adminListen, a, http, limits);
   }
 }

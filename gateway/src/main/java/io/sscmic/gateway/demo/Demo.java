@@ -10,6 +10,8 @@ import io.sscmic.gateway.config.OutboundRoute;
 import io.sscmic.gateway.authority.AuthorityConfig;
 import io.sscmic.gateway.authority.AuthorityRole;
 import io.sscmic.gateway.authority.MeshInit;
+import io.sscmic.gateway.http.HttpModeConfig;
+import io.sscmic.gateway.http.HttpRoute;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.sscmic.keysyn.recovery.TokenSource;
 import java.nio.file.Files;
@@ -47,6 +49,7 @@ public final class Demo {
   static final int ALPHA_ADMIN = 15000;
   static final int BETA_ADMIN = 15001;
   static final int AUTHORITY = 7443;
+  static final int HTTP_LISTENER = 7080;
   static final int AUTHORITY_ADMIN = 15002;
 
   private Demo() {
@@ -70,6 +73,9 @@ public final class Demo {
       out.println("  curl -s http://127.0.0.1:" + TO_WEB + "/");
       out.println("      you -> beta :" + TO_WEB + " -> [encrypted] -> alpha :" + ALPHA_TUNNEL + " -> web service :"
           + WEB_BACKEND);
+      out.println("  curl -s --data-binary 'hello over HTTP mode' http://127.0.0.1:" + HTTP_LISTENER + "/echo");
+      out.println("  curl -s -x http://127.0.0.1:" + HTTP_LISTENER + " --data-binary 'as a forward proxy' http://echo/");
+      out.println("      alpha's HTTP listener :" + HTTP_LISTENER + " -> pooled encrypted streams -> beta -> echo service");
       out.println("  curl -s http://127.0.0.1:" + ALPHA_ADMIN + "/status       # alpha's epoch, routes, failures (beta: "
           + BETA_ADMIN + ")");
       out.println("  curl -s http://127.0.0.1:" + ALPHA_ADMIN + "/metrics | grep '^sscmic_'");
@@ -87,7 +93,7 @@ public final class Demo {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       System.err.println("sscmic demo: cannot start: " + cause.getMessage()
           + " (ports " + TO_ECHO + "-" + TO_WEB + ", " + ALPHA_TUNNEL + "-" + BETA_TUNNEL + ", " + WEB_BACKEND
-          + "-" + ECHO_BACKEND + ", " + AUTHORITY + ", " + ALPHA_ADMIN + "-" + AUTHORITY_ADMIN + " must be free)");
+          + "-" + ECHO_BACKEND + ", " + HTTP_LISTENER + ", " + AUTHORITY + ", " + ALPHA_ADMIN + "-" + AUTHORITY_ADMIN + " must be free)");
       vertx.close();
       return 1;
     }
@@ -120,8 +126,13 @@ public final class Demo {
         .compose(cfg -> AuthorityRole.start(vertx, cfg, registry))
         .compose(authority -> {
           AuthorityConfig cfg = authority.config();
+          // Alpha also has an HTTP listener: a reverse proxy for /echo and a forward proxy for http://echo/.
           NodeConfig alpha = node(cfg, "alpha", ALPHA_TUNNEL, Map.of("web", loopback(WEB_BACKEND)),
-              new OutboundRoute(loopback(TO_ECHO), "echo", loopback(BETA_TUNNEL)), ALPHA_ADMIN, authority);
+              new OutboundRoute(loopback(TO_ECHO), "echo", loopback(BETA_TUNNEL)), ALPHA_ADMIN, authority)
+              .withHttp(new HttpModeConfig(loopback(HTTP_LISTENER),
+                  List.of(new HttpRoute(null, "/echo", "echo", null)),
+                  Map.of("echo", List.of(loopback(BETA_TUNNEL))), HttpModeConfig.DEFAULT_TIMEOUT,
+                  HttpModeConfig.DEFAULT_MAX_CONNECTIONS, false));
           NodeConfig beta = node(cfg, "beta", BETA_TUNNEL, Map.of("echo", loopback(ECHO_BACKEND)),
               new OutboundRoute(loopback(TO_WEB), "web", loopback(ALPHA_TUNNEL)), BETA_ADMIN, authority);
           return webBackend(vertx)

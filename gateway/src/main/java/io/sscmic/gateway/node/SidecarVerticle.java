@@ -44,7 +44,7 @@ public final class SidecarVerticle extends VerticleBase {
         config.connectTimeout(), config.handshakeTimeout());
     List<Future<?>> binds = new ArrayList<>();
     if (config.tunnelListen() != null) {
-      inbound = new InboundTunnel(vertx, options, schedule, config.services(), metrics, random);
+      inbound = new InboundTunnel(vertx, options, schedule, config.services(), metrics, random, config.limits());
       binds.add(inbound.listen(config.tunnelListen())
           .andThen(ar -> {
             if (ar.succeeded()) {

@@ -46,11 +46,22 @@ public final class InboundTunnel {
   private final SecureRandom random;
   private final HelloReplayCache replays = new HelloReplayCache(REPLAY_CACHE_ENTRIES);
   private final AtomicLong ids = new AtomicLong();
+  private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
+  private final TunnelLimits limits;
+  private final HandshakeRateLimit rate;
+  private long lastOverloadLog;
   private NetServer server;
   private NetClient backends;
 
   public InboundTunnel(Vertx vertx, TunnelOptions options, KeySchedule schedule, Map<String, SocketAddress> services,
                        TunnelMetrics metrics, SecureRandom random) {
+    this(vertx, options, schedule, services, metrics, random, TunnelLimits.DEFAULTS);
+  }
+
+  public InboundTunnel(Vertx vertx, TunnelOptions options, KeySchedule schedule, Map<String, SocketAddress> services,
+                       TunnelMetrics metrics, SecureRandom random, TunnelLimits limits) {
+    this.limits = limits;
+    this.rate = new HandshakeRateLimit(limits.handshakesPerSecondPerSource());
     this.vertx = vertx;
     this.options = options;
     this.schedule = schedule;
@@ -82,7 +93,39 @@ public final class InboundTunnel {
   }
 
   private void accept(NetSocket tunnel) {
-    new Handshake(options.nodeId() + "/in#" + ids.incrementAndGet(), tunnel).begin();
+    String id = options.nodeId() + "/in#" + ids.incrementAndGet();
+    String source = tunnel.remoteAddress() == null ? "?" : tunnel.remoteAddress().hostAddress();
+    if (open.get() >= limits.maxConnections()) {
+      overloaded(id, tunnel, "connection limit of " + limits.maxConnections() + " reached");
+      return;
+    }
+    if (!rate.tryAcquire(source, System.nanoTime())) {
+      overloaded(id, tunnel, "more than " + limits.handshakesPerSecondPerSource() + " handshakes/s from " + source);
+      return;
+    }
+    open.incrementAndGet();
+    ((io.vertx.core.internal.net.NetSocketInternal) tunnel).channelHandlerContext().channel().closeFuture()
+        .addListener(f -> open.decrementAndGet());
+    // The peer's FIN must arrive in order, after frames still queued while we apply back-pressure.
+    TcpHalfClose.enable(tunnel);
+    new Handshake(id, tunnel).begin();
+  }
+
+  /**
+   * Refuses before reading anything: no MAC or key derivation is spent. The log says so at most
+   * once a second (a flood must not flood the log too); the counter counts every one.
+   */
+  private void overloaded(String id, NetSocket tunnel, String why) {
+    metrics.failure(FailureReason.OVERLOADED);
+    long now = System.nanoTime();
+    if (now - lastOverloadLog > 1_000_000_000L) {
+      lastOverloadLog = now;
+      LOG.warning(() -> id + ": refused a connection from " + tunnel.remoteAddress() + ": " + why
+          + " (further refusals this second are counted, not logged)");
+    }
+    KeyState state = schedule.current();
+    tunnel.write(Buffer.buffer(RefuseFrame.encode(state == null ? 0 : state.tc(), FailureReason.OVERLOADED, why)))
+        .onComplete(ar -> tunnel.close());
   }
 
   /** One inbound connection until it is accepted or refused. */
@@ -118,6 +161,15 @@ public final class InboundTunnel {
     private void onBytes(Buffer chunk) {
       if (relay != null) {
         relay.onTunnelBytes(chunk);
+        return;
+      }
+      if (chunk.length() == 0) {
+        if (!done) {
+          done = true;
+          vertx.cancelTimer(timer);
+          LOG.fine(() -> id + ": closed during the handshake");
+        }
+        tunnel.close();
         return;
       }
       try {

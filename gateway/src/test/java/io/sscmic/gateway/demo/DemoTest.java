@@ -38,6 +38,14 @@ class DemoTest {
           .compose(req -> req.send())
           .compose(resp -> resp.body())).toString();
       assertTrue(web.startsWith("hello from the web service behind sidecar alpha"), web);
+      String viaHttpMode = await(http.request(HttpMethod.POST, Demo.HTTP_LISTENER, "127.0.0.1", "/echo")
+          .compose(req -> req.send(Buffer.buffer("hello over HTTP mode")))
+          .compose(resp -> resp.body())).toString();
+      assertEquals("hello over HTTP mode\n", viaHttpMode);
+      Process curl = new ProcessBuilder("curl", "-s", "-S", "-m", "20", "-x", "http://127.0.0.1:" + Demo.HTTP_LISTENER,
+          "--data-binary", "as a forward proxy", "http://echo/").redirectErrorStream(true).start();
+      assertEquals("as a forward proxy\n", new String(curl.getInputStream().readAllBytes()));
+      assertEquals(0, curl.waitFor());
       assertTrue(nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.CURRENT)
           + nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.PREVIOUS)
           + nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.NEXT) > 0, "frames went through alpha");

@@ -1,0 +1,117 @@
+package io.sscmic.gateway.node;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sscmic.gateway.frame.FailureReason;
+import io.sscmic.gateway.frame.FrameDecoder;
+import io.sscmic.gateway.frame.FrameType;
+import io.sscmic.gateway.frame.RefuseFrame;
+import io.sscmic.gateway.tunnel.TunnelLimits;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetServer;
+import java.io.InputStream;
+import java.net.Socket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Abuse limits of the tunnel listener: refused as "overloaded" before any cryptography, counted, logged once. */
+class SidecarLimitsTest {
+  private Vertx vertx;
+  private NetServer echo;
+  private final Instant genesis = Instant.now().minusSeconds(60);
+  private final Duration interval = Duration.ofSeconds(5);
+
+  @BeforeEach
+  void setUp() throws Exception {
+    vertx = Vertx.vertx();
+    echo = Backends.echo(vertx);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    TestMesh.await(vertx.close());
+  }
+
+  private Node server(TunnelLimits limits) throws Exception {
+    return TestMesh.start(vertx, TestMesh.server("b", genesis, interval, TestMesh.SEED,
+        Map.of("echo", Backends.address(echo))).withLimits(limits));
+  }
+
+  /** What a stranger connecting to the tunnel port reads: the REFUSE frame's reason, or null if none comes. */
+  private static FailureReason refusal(Socket s) throws Exception {
+    s.setSoTimeout(1500);
+    InputStream in = s.getInputStream();
+    byte[] buf = new byte[512];
+    List<FailureReason> reasons = new ArrayList<>();
+    FrameDecoder decoder = new FrameDecoder((d, type, frame) -> {
+      if (type == FrameType.REFUSE) {
+        reasons.add(RefuseFrame.reason(frame));
+      }
+    });
+    try {
+      for (int n; reasons.isEmpty() && (n = in.read(buf)) > 0; ) {
+        decoder.feed(Buffer.buffer(java.util.Arrays.copyOf(buf, n)));
+      }
+    } catch (java.net.SocketTimeoutException e) {
+      return null;
+    }
+    return reasons.isEmpty() ? null : reasons.get(0);
+  }
+
+  @Test
+  void overTheConnectionLimitAConnectionIsRefusedAsOverloaded() throws Exception {
+    Node b = server(new TunnelLimits(2, 1000));
+    try (Socket one = new Socket("127.0.0.1", b.tunnelPort()); Socket two = new Socket("127.0.0.1", b.tunnelPort())) {
+      Thread.sleep(200);
+      try (Socket third = new Socket("127.0.0.1", b.tunnelPort())) {
+        assertEquals(FailureReason.OVERLOADED, refusal(third));
+      }
+      assertEquals(1.0, b.metrics().failures(FailureReason.OVERLOADED));
+    }
+    // The two silent ones are gone (closed by us): a real client gets through again.
+    Node a = TestMesh.start(vertx, TestMesh.client("a", genesis, interval, TestMesh.SEED, "echo", b.tunnelPort()));
+    TestWait.until(() -> {
+      try {
+        byte[] p = Clients.random(1000, 3);
+        return java.util.Arrays.equals(p, Clients.exchange(a.outboundPort("echo"), p));
+      } catch (Exception e) {
+        return false;
+      }
+    }, "a connection under the limit works");
+  }
+
+  @Test
+  void aSourceOpeningHandshakesTooFastIsRefusedAsOverloaded() throws Exception {
+    Node b = server(new TunnelLimits(10_000, 5));
+    int refused = 0;
+    List<Socket> sockets = new ArrayList<>();
+    try (LogCapture logs = new LogCapture("io.sscmic.gateway.tunnel")) {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < 30; i++) {
+        sockets.add(new Socket("127.0.0.1", b.tunnelPort()));
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      for (Socket s : sockets) {
+        refused += refusal(s) == FailureReason.OVERLOADED ? 1 : 0;
+      }
+      // A burst of twice the rate passes (10), plus what the rate refills while the sockets open.
+      int mayPass = 10 + (int) Math.ceil(5 * seconds) + 1;
+      assertTrue(refused >= 30 - mayPass && refused <= 20, "refused " + refused + " of 30 in " + seconds + " s");
+      assertEquals(refused, (int) b.metrics().failures(FailureReason.OVERLOADED));
+      assertTrue(logs.anyContains("more than 5 handshakes/s from 127.0.0.1"), "the refusal is logged");
+    } finally {
+      for (Socket s : sockets) {
+        s.close();
+      }
+    }
+  }
+}
