@@ -1,6 +1,8 @@
 package io.sscmic.admin;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sscmic.admin.ui.Dashboard;
+import io.sscmic.admin.ui.PasswordHash;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -11,12 +13,14 @@ import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.security.SecureRandom;
 import java.util.logging.Logger;
 
 /**
  * A node's admin port: {@code /metrics} (Prometheus text), {@code /healthz} (the process
- * answers), {@code /readyz} (the node says it can carry traffic) and {@code /status} (JSON). Binds
- * to loopback unless told otherwise: these pages describe the mesh.
+ * answers), {@code /readyz} (the node says it can carry traffic), {@code /status} (JSON) and the
+ * password-protected dashboard under {@code /ui/}. Binds to loopback unless told otherwise: these
+ * pages describe the mesh.
  */
 public final class AdminServerVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(AdminServerVerticle.class.getName());
@@ -25,29 +29,58 @@ public final class AdminServerVerticle extends VerticleBase {
   private final String node;
   private final SocketAddress listen;
   private final PrometheusMeterRegistry registry;
+  private final String passwordHash;
   private HttpServer server;
 
+  /** An admin port whose dashboard password is generated at start and logged once. */
   public AdminServerVerticle(String node, SocketAddress listen, PrometheusMeterRegistry registry) {
+    this(node, listen, registry, null);
+  }
+
+  /** @param passwordHash the dashboard password's {@link PasswordHash} form, or null to generate one */
+  public AdminServerVerticle(String node, SocketAddress listen, PrometheusMeterRegistry registry,
+                             String passwordHash) {
     this.node = node;
     this.listen = listen;
     this.registry = registry;
+    this.passwordHash = passwordHash;
   }
 
   @Override
   public Future<?> start() {
+    // Hashing a generated password is slow on purpose: a worker does it.
+    return vertx.executeBlocking(this::password).compose(this::serve);
+  }
+
+  private PasswordHash password() {
+    if (passwordHash != null) {
+      return PasswordHash.parse(passwordHash);
+    }
+    char[] generated = GeneratedPassword.create(new SecureRandom());
+    PasswordHash hash = PasswordHash.parse(PasswordHash.hash(generated, new SecureRandom()));
+    // Printed once, here, and kept nowhere else: set admin.password-hash to choose a lasting one.
+    LOG.warning(node + ": admin.password-hash is not set; the dashboard password for this run is "
+        + new String(generated) + " (log in at /ui/ as shown once here; `sscmic admin-password` makes a hash)");
+    return hash;
+  }
+
+  private Future<?> serve(PasswordHash password) {
     Router router = Router.router(vertx);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     router.get("/healthz").handler(rc -> rc.response().putHeader("content-type", "text/plain").end("ok\n"));
     router.get("/readyz").handler(this::ready);
     router.get("/status").handler(this::status);
+    router.route("/ui/*").subRouter(Dashboard.router(vertx, node, password, registry, false));
+    router.get("/").handler(rc -> rc.redirect("/ui/"));
     router.route().handler(rc -> rc.response().setStatusCode(404).putHeader("content-type", "text/plain")
-        .end("not found: the admin port serves /metrics, /healthz, /readyz and /status\n"));
+        .end("not found: the admin port serves /metrics, /healthz, /readyz, /status and the dashboard /ui/\n"));
     // HTTP/1.1 only: Prometheus, browsers and curl speak it on plain http, and the h2c upgrade path
     // answered `curl --http2` with an empty 101 and once stalled a JDK client's scrape for minutes.
     server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false)).requestHandler(router);
     return server.listen(listen)
         .onSuccess(s -> LOG.info(() -> node + ": admin port on " + listen.host() + ":" + s.actualPort()
-            + " (/metrics /healthz /readyz /status)"))
+            + " (/metrics /healthz /readyz /status, dashboard http://" + listen.host() + ":" + s.actualPort()
+            + "/ui/)"))
         .recover(e -> Future.failedFuture(new IllegalStateException(
             "cannot bind admin.listen " + listen + ": " + e.getMessage(), e)));
   }
