@@ -39,6 +39,9 @@ public final class Dashboard {
   private static final Set<String> PUBLIC = Set.of("/login.html", "/login.js", "/app.css");
   /** The uPlot webjar's files, served from the jar (the CSP allows no other origin). */
   private static final String UPLOT = "META-INF/resources/webjars/uplot/1.6.30/dist";
+  /** The build's version from the jar manifest ("dev" when run from classes). */
+  private static final String VERSION = java.util.Objects.requireNonNullElse(
+      Dashboard.class.getPackage().getImplementationVersion(), "dev");
   static final long SESSION_MILLIS = 30 * 60_000L;
   static final int MAX_LOGIN_FAILURES = 5;
   static final long LOGIN_WINDOW_MILLIS = 60_000L;
@@ -174,7 +177,10 @@ public final class Dashboard {
         .map(m -> new JsonObject().put("status", m.body()))
         .otherwise(e -> new JsonObject().put("status", new JsonObject().put("node", node)
             .put("error", "node not answering: " + e.getMessage())))
-        .map(j -> j.put("meters", meters.take()));
+        .map(j -> {
+          j.getJsonObject("status").put("version", VERSION);
+          return j.put("meters", meters.take());
+        });
   }
 
   private void status(RoutingContext rc) {

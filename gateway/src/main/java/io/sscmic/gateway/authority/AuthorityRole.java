@@ -89,7 +89,7 @@ public final class AuthorityRole {
               config.certificateValidity(), config.method1()), ca, cert, (PrivateKey) files[3], tokens, schedule,
               clock, registry);
           AdminServerVerticle admin = config.adminListen() == null ? null
-              : new AdminServerVerticle(ID, config.adminListen(), registry);
+              : new AdminServerVerticle(ID, config.adminListen(), registry, config.adminPasswordHash());
           Gauge.builder("sscmic.authority.certificate.expiry", cert, c -> c.getNotAfter().getTime() / 1000.0)
               .description("When this node's certificate expires (Unix time)").baseUnit("seconds")
               .tag("node", ID).register(registry);
@@ -102,7 +102,9 @@ public final class AuthorityRole {
           deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.ready(ID), m -> m.reply(new JsonObject()
               .put("ready", schedule.isReady()).put("checks", new JsonObject().put("keyState", schedule.isReady())))));
           deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.status(ID), m -> m.reply(status(schedule,
-              server, clock))));
+              server, clock, cert))));
+          deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(AdminAddresses.action(ID, "reseed"),
+              m -> reseed(vertx, config).onComplete(ar -> m.reply(ar.result()))));
           Future<?> adminUp = admin == null ? Future.succeededFuture() : deployments.deploy(admin);
           return adminUp
               .compose(x -> deployments.deploy(new KeySynVerticle(ID, clock, schedule, (KeyChain) files[0])))
@@ -158,7 +160,22 @@ public final class AuthorityRole {
     }));
   }
 
-  private static JsonObject status(KeySchedule schedule, AuthorityVerticle server, EpochClock clock) {
+  /** The dashboard's re-seed action: as {@code sscmic reseed --in 2m}, answering {ok, message}. */
+  private static Future<JsonObject> reseed(Vertx vertx, AuthorityConfig config) {
+    return vertx.executeBlocking(() -> {
+      try {
+        String done = Reseed.schedule(config, Duration.ofMinutes(2), new SecureRandom());
+        LOG.info(() -> "authority: dashboard: " + done);
+        return new JsonObject().put("ok", true).put("message", done);
+      } catch (Reseed.Refused e) {
+        return new JsonObject().put("ok", false).put("message", e.getMessage());
+      }
+    }).otherwise(e -> new JsonObject().put("ok", false).put("message", "cannot schedule a re-seed: "
+        + e.getMessage()));
+  }
+
+  private static JsonObject status(KeySchedule schedule, AuthorityVerticle server, EpochClock clock,
+                                   X509Certificate cert) {
     KeyState s = schedule.current();
     JsonObject recoveries = new JsonObject();
     server.lastRecovery().forEach((node, at) -> recoveries.put(node, at.toString()));
@@ -167,6 +184,9 @@ public final class AuthorityRole {
     return new JsonObject().put("node", ID).put("role", "authority").put("ready", s != null)
         .put("epoch", s == null ? null : s.epoch()).put("tc", s == null ? null : s.tc())
         .put("intervalSeconds", clock.interval().toMillis() / 1000.0)
+        .put("secondsToNextRotation", clock.millisUntilNextEpoch() / 1000.0)
+        .put("reseedEpoch", schedule.pending() == null ? null : schedule.pending().epoch())
+        .put("certificateExpiry", cert.getNotAfter().toInstant().toString())
         .put("requests", requests).put("lastRecovery", recoveries);
   }
 

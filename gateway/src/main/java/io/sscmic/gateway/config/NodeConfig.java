@@ -18,6 +18,8 @@ import java.util.Map;
  * @param adminListen the admin port (metrics, health, status), or null for none
  * @param seed the mesh seed, or null for a node that recovers its key state from the authority
  * @param authority where the node enrolls and recovers its key state, or null for a seed-only node
+ * @param adminPasswordHash the dashboard password ({@code admin.password-hash}), or null to generate
+ *     one at start and print it once
  */
 public record NodeConfig(
     String nodeId,
@@ -32,7 +34,8 @@ public record NodeConfig(
     Duration connectTimeout,
     Duration handshakeTimeout,
     SocketAddress adminListen,
-    AuthorityRecovery.Settings authority) {
+    AuthorityRecovery.Settings authority,
+    String adminPasswordHash) {
 
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
@@ -44,7 +47,16 @@ public record NodeConfig(
                     List<OutboundRoute> outbound, Duration connectTimeout, Duration handshakeTimeout,
                     SocketAddress adminListen) {
     this(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound, connectTimeout,
-        handshakeTimeout, adminListen, null);
+        handshakeTimeout, adminListen, null, null);
+  }
+
+  /** A node without a fixed dashboard password (one is generated at start). */
+  public NodeConfig(String nodeId, Instant genesis, Duration interval, SeedSource seed, CipherSuite cipher,
+                    AeadProvider provider, SocketAddress tunnelListen, Map<String, SocketAddress> services,
+                    List<OutboundRoute> outbound, Duration connectTimeout, Duration handshakeTimeout,
+                    SocketAddress adminListen, AuthorityRecovery.Settings authority) {
+    this(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound, connectTimeout,
+        handshakeTimeout, adminListen, authority, null);
   }
 
   public NodeConfig {
@@ -54,16 +66,21 @@ public record NodeConfig(
 
   public NodeConfig withAdmin(SocketAddress admin) {
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, admin, authority);
+        connectTimeout, handshakeTimeout, admin, authority, adminPasswordHash);
   }
 
   public NodeConfig withSeed(SeedSource s) {
     return new NodeConfig(nodeId, genesis, interval, s, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, authority);
+        connectTimeout, handshakeTimeout, adminListen, authority, adminPasswordHash);
   }
 
   public NodeConfig withAuthority(SeedSource s, AuthorityRecovery.Settings a) {
     return new NodeConfig(nodeId, genesis, interval, s, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, a);
+        connectTimeout, handshakeTimeout, adminListen, a, adminPasswordHash);
+  }
+
+  public NodeConfig withAdminPassword(String hash) {
+    return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
+        connectTimeout, handshakeTimeout, adminListen, authority, hash);
   }
 }

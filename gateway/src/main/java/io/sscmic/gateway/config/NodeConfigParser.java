@@ -1,5 +1,6 @@
 package io.sscmic.gateway.config;
 
+import io.sscmic.admin.ui.PasswordHash;
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
@@ -47,7 +48,7 @@ public final class NodeConfigParser {
     JsonObject keysyn = section(root, "keysyn", Set.of("genesis", "interval", "seed-file", "seed-env"));
     JsonObject tunnel = section(root, "tunnel", Set.of("listen", "cipher", "provider", "connect-timeout",
         "handshake-timeout"));
-    JsonObject admin = section(root, "admin", Set.of("listen"));
+    JsonObject admin = section(root, "admin", Set.of("listen", "password-hash"));
     JsonObject authoritySection = section(root, "authority", Set.of("url", "ca-file", "state-dir", "token-file",
         "token-env", "recovery", "refresh"));
 
@@ -155,7 +156,7 @@ public final class NodeConfigParser {
     SocketAddress adminListen = adminText == null ? NodeConfig.DEFAULT_ADMIN_LISTEN
         : adminText.equalsIgnoreCase("none") ? null : address(adminText, "admin.listen");
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, authority);
+        connectTimeout, handshakeTimeout, adminListen, authority, adminPasswordHash(admin));
   }
 
   private static AuthorityRecovery.Settings authority(JsonObject a) {
@@ -317,5 +318,18 @@ public final class NodeConfigParser {
       throw new ConfigException(key, "port " + port + " out of range");
     }
     return SocketAddress.inetSocketAddress(port, host);
+  }
+
+  /** {@code admin.password-hash}: checked here so a typo fails at start, naming the key. */
+  public static String adminPasswordHash(JsonObject admin) {
+    String hash = string(admin, "admin.password-hash", "password-hash", null);
+    if (hash != null) {
+      try {
+        PasswordHash.parse(hash);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("admin.password-hash", e.getMessage());
+      }
+    }
+    return hash;
   }
 }
