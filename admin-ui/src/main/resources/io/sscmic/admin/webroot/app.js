@@ -47,12 +47,12 @@
     }));
   }
 
-  function chart(id, series) {
+  function chart(id, series, format) {
     const el = $(id);
     const opts = {
       width: Math.max(200, el.clientWidth), height: 160,
       series: [{}].concat(series.map((s, i) => ({label: s, stroke: COLORS[i % COLORS.length], width: 2}))),
-      axes: [{}, {size: 60}],
+      axes: [{}, {size: 80, values: (u, vals) => vals.map(format || ((v) => String(v)))}],
       legend: {show: true}
     };
     const data = [[]].concat(series.map(() => []));
@@ -61,7 +61,7 @@
 
   function makeCharts(reasons) {
     return {
-      throughput: chart('chart-throughput', ['bytes/s sent', 'bytes/s received']),
+      throughput: chart('chart-throughput', ['bytes/s sent', 'bytes/s received'], (v) => bytes(v) + '/s'),
       connections: chart('chart-connections', ['open', 'new/s']),
       latency: chart('chart-latency', ['handshake ms']),
       failures: chart('chart-failures', reasons),
