@@ -67,6 +67,7 @@ public final class AuthorityRole {
     EpochClock clock = new EpochClock(config.genesis(), config.interval(), now);
     KeySchedule schedule = new KeySchedule();
     Deployments deployments = new Deployments(vertx);
+    long started = System.currentTimeMillis();
     return vertx.executeBlocking(() -> {
       SecureRandom random = new SecureRandom();
       random.nextBytes(new byte[16]);
@@ -102,7 +103,7 @@ public final class AuthorityRole {
           deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.ready(ID), m -> m.reply(new JsonObject()
               .put("ready", schedule.isReady()).put("checks", new JsonObject().put("keyState", schedule.isReady())))));
           deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.status(ID), m -> m.reply(status(schedule,
-              server, clock, cert))));
+              server, clock, cert, started))));
           deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(AdminAddresses.action(ID, "reseed"),
               m -> reseed(vertx, config).onComplete(ar -> m.reply(ar.result()))));
           Future<?> adminUp = admin == null ? Future.succeededFuture() : deployments.deploy(admin);
@@ -175,7 +176,7 @@ public final class AuthorityRole {
   }
 
   private static JsonObject status(KeySchedule schedule, AuthorityVerticle server, EpochClock clock,
-                                   X509Certificate cert) {
+                                   X509Certificate cert, long started) {
     KeyState s = schedule.current();
     JsonObject recoveries = new JsonObject();
     server.lastRecovery().forEach((node, at) -> recoveries.put(node, at.toString()));
@@ -185,6 +186,7 @@ public final class AuthorityRole {
         .put("epoch", s == null ? null : s.epoch()).put("tc", s == null ? null : s.tc())
         .put("intervalSeconds", clock.interval().toMillis() / 1000.0)
         .put("secondsToNextRotation", clock.millisUntilNextEpoch() / 1000.0)
+        .put("uptimeSeconds", (System.currentTimeMillis() - started) / 1000)
         .put("reseedEpoch", schedule.pending() == null ? null : schedule.pending().epoch())
         .put("certificateExpiry", cert.getNotAfter().toInstant().toString())
         .put("requests", requests).put("lastRecovery", recoveries);

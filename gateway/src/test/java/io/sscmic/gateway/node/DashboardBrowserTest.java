@@ -27,6 +27,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
@@ -93,7 +94,11 @@ class DashboardBrowserTest {
   }
 
   private String url(String path) {
-    return "http://127.0.0.1:" + client.adminPort() + path;
+    return url(client.adminPort(), path);
+  }
+
+  private static String url(int port, String path) {
+    return "http://127.0.0.1:" + port + path;
   }
 
   private String text(String id) {
@@ -186,5 +191,39 @@ class DashboardBrowserTest {
     until("the phone layout", d -> (Boolean) ((JavascriptExecutor) d).executeScript(
         "return document.documentElement.scrollWidth <= window.innerWidth;"));
     screenshot("dashboard-phone.png");
+  }
+
+  /** The authority's dashboard: recoveries per node, certificate expiry, and a confirmed re-seed. */
+  @Test
+  void anOperatorSeesTheAuthorityAndSchedulesAReseed(@TempDir Path dir) throws Exception {
+    String hash = PasswordHash.hash(PASSWORD.toCharArray(), new SecureRandom());
+    TestAuthority authority = TestAuthority.init(vertx, dir, INTERVAL, false).withAdmin(hash).start(vertx);
+    // A seedless node recovers its key state from the authority: the authority lists it.
+    TestMesh.start(vertx, authority.seedless(TestMesh.server("gamma", authority.config.genesis(), INTERVAL, new byte[32],
+        Map.of()), true));
+    browser.get(url(authority.role.adminPort(), "/ui/"));
+    until("the login page", ExpectedConditions.urlContains("/ui/login.html"));
+    logIn(PASSWORD);
+    until("the authority's dashboard", ExpectedConditions.textToBe(By.id("role"), "authority"));
+    until("gamma's recovery", ExpectedConditions.textToBePresentInElementLocated(By.id("recoveries"), "gamma"));
+    until("the certificate expiry", d -> text("cert-expiry").matches("\\d{4}-.*Z"));
+    assertEquals("none scheduled", text("reseed"));
+    assertTrue(browser.findElements(By.id("action-drain")).stream().noneMatch(e -> e.isDisplayed()),
+        "no node actions on the authority");
+
+    browser.findElement(By.id("action-reseed")).click();
+    until("the confirmation dialog", ExpectedConditions.alertIsPresent()).accept();
+    until("the re-seed's answer", ExpectedConditions.textToBePresentInElementLocated(By.id("action-result"),
+        "re-seed scheduled"));
+    long epoch = until("the scheduled re-seed in the overview", d -> text("reseed").matches("at epoch \\d+")
+        ? Long.parseLong(text("reseed").substring("at epoch ".length())) : null);
+    assertTrue(epoch > number("epoch"), "the re-seed is in the future");
+    screenshot("dashboard-authority.png");
+
+    // A second one is refused while the first is pending, and the page says why.
+    browser.findElement(By.id("action-reseed")).click();
+    until("the confirmation dialog", ExpectedConditions.alertIsPresent()).accept();
+    until("the refusal", ExpectedConditions.textToBePresentInElementLocated(By.id("action-result"),
+        "already scheduled"));
   }
 }
