@@ -65,6 +65,10 @@ public final class AdminServerVerticle extends VerticleBase {
   }
 
   private Future<?> serve(PasswordHash password) {
+    if (!isLoopback(listen.host())) {
+      LOG.warning(() -> node + ": admin.listen " + listen.host() + " is not loopback, and the admin port has no TLS:"
+          + " the dashboard password and session cookie cross the network in clear; prefer 127.0.0.1 and an SSH tunnel");
+    }
     Router router = Router.router(vertx);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     router.get("/healthz").handler(rc -> rc.response().putHeader("content-type", "text/plain").end("ok\n"));
@@ -88,6 +92,10 @@ public final class AdminServerVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  private static boolean isLoopback(String host) {
+    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]");
   }
 
   public int port() {
