@@ -93,7 +93,8 @@
     if (s.role === 'authority') {
       text('reseed', s.reseedEpoch == null ? 'none scheduled' : 'at epoch ' + s.reseedEpoch);
       text('cert-expiry', s.certificateExpiry || '–');
-      rows('recoveries', Object.entries(s.lastRecovery || {}).sort());
+      rows('recoveries', Object.entries(s.nodes || {}).sort()
+        .map(([node, n]) => [node, n.certificateExpiry || '–', n.lastRecovery || 'not since start']));
       rows('requests', Object.entries(s.requests || {}).sort());
     } else {
       const t = s.tunnel || {};

@@ -180,6 +180,9 @@ public final class AuthorityRole {
     KeyState s = schedule.current();
     JsonObject recoveries = new JsonObject();
     server.lastRecovery().forEach((node, at) -> recoveries.put(node, at.toString()));
+    JsonObject nodes = new JsonObject();
+    server.certificateExpiry().forEach((node, until) -> nodes.put(node, new JsonObject()
+        .put("certificateExpiry", until.toString()).put("lastRecovery", recoveries.getString(node))));
     JsonObject requests = new JsonObject();
     server.outcomes().forEach(requests::put);
     return new JsonObject().put("node", ID).put("role", "authority").put("ready", s != null)
@@ -189,7 +192,7 @@ public final class AuthorityRole {
         .put("uptimeSeconds", (System.currentTimeMillis() - started) / 1000)
         .put("reseedEpoch", schedule.pending() == null ? null : schedule.pending().epoch())
         .put("certificateExpiry", cert.getNotAfter().toInstant().toString())
-        .put("requests", requests).put("lastRecovery", recoveries);
+        .put("requests", requests).put("lastRecovery", recoveries).put("nodes", nodes);
   }
 
   /** A one-time enrollment token for {@code node}, valid for {@code ttl}. */

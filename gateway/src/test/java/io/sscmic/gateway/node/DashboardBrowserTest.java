@@ -205,7 +205,11 @@ class DashboardBrowserTest {
     until("the login page", ExpectedConditions.urlContains("/ui/login.html"));
     logIn(PASSWORD);
     until("the authority's dashboard", ExpectedConditions.textToBe(By.id("role"), "authority"));
-    until("gamma's recovery", ExpectedConditions.textToBePresentInElementLocated(By.id("recoveries"), "gamma"));
+    until("gamma, enrolled and recovered", ExpectedConditions.textToBePresentInElementLocated(By.id("recoveries"),
+        "gamma"));
+    java.util.List<org.openqa.selenium.WebElement> cells = browser.findElements(By.cssSelector("#recoveries td"));
+    assertTrue(cells.get(1).getText().matches("\\d{4}-.*Z"), "gamma's certificate expiry: " + cells.get(1).getText());
+    assertTrue(cells.get(2).getText().matches("\\d{4}-.*Z"), "gamma's last recovery: " + cells.get(2).getText());
     until("the certificate expiry", d -> text("cert-expiry").matches("\\d{4}-.*Z"));
     assertEquals("none scheduled", text("reseed"));
     assertTrue(browser.findElements(By.id("action-drain")).stream().noneMatch(e -> e.isDisplayed()),
