@@ -31,6 +31,7 @@ public final class AdminServerVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final String passwordHash;
   private HttpServer server;
+  private Dashboard dashboard;
 
   /** An admin port whose dashboard password is generated at start and logged once. */
   public AdminServerVerticle(String node, SocketAddress listen, PrometheusMeterRegistry registry) {
@@ -74,7 +75,8 @@ public final class AdminServerVerticle extends VerticleBase {
     router.get("/healthz").handler(rc -> rc.response().putHeader("content-type", "text/plain").end("ok\n"));
     router.get("/readyz").handler(this::ready);
     router.get("/status").handler(this::status);
-    router.route("/ui/*").subRouter(Dashboard.router(vertx, node, password, registry, false));
+    dashboard = new Dashboard(vertx, node, password, registry);
+    router.route("/ui/*").subRouter(dashboard.router(false));
     router.get("/").handler(rc -> rc.redirect("/ui/"));
     router.route().handler(rc -> rc.response().setStatusCode(404).putHeader("content-type", "text/plain")
         .end("not found: the admin port serves /metrics, /healthz, /readyz, /status and the dashboard /ui/\n"));
@@ -91,6 +93,9 @@ public final class AdminServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (dashboard != null) {
+      dashboard.close();
+    }
     return server == null ? Future.succeededFuture() : server.close();
   }
 

@@ -20,6 +20,7 @@ import io.vertx.ext.web.handler.SessionHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.handler.XFrameHandler;
 import io.vertx.ext.web.sstore.LocalSessionStore;
+import io.vertx.ext.web.sstore.SessionStore;
 import java.util.Base64;
 import java.util.Set;
 import java.util.logging.Logger;
@@ -52,24 +53,28 @@ public final class Dashboard {
   private final MeterSnapshot meters;
   private final DashboardMeters counts;
   private final LoginThrottle throttle = new LoginThrottle(MAX_LOGIN_FAILURES, LOGIN_WINDOW_MILLIS);
+  private final SessionStore sessions;
 
-  private Dashboard(Vertx vertx, String node, PasswordHash password, MeterRegistry registry) {
+  public Dashboard(Vertx vertx, String node, PasswordHash password, MeterRegistry registry) {
     this.vertx = vertx;
     this.node = node;
     this.password = password;
     this.meters = new MeterSnapshot(registry, node);
     this.counts = new DashboardMeters(registry, node);
+    this.sessions = LocalSessionStore.create(vertx, "sscmic.admin.sessions." + node);
+  }
+
+  /** Ends the sessions (their store's cleanup timer stops): every operator logs in again. */
+  public void close() {
+    sessions.close();
   }
 
   /**
+   * The routes to mount under {@code /ui/}.
+   *
    * @param secureCookies true when the admin port serves TLS: cookies then carry {@code Secure}
    */
-  public static Router router(Vertx vertx, String node, PasswordHash password, MeterRegistry registry,
-                              boolean secureCookies) {
-    return new Dashboard(vertx, node, password, registry).routes(secureCookies);
-  }
-
-  private Router routes(boolean secureCookies) {
+  public Router router(boolean secureCookies) {
     Router r = Router.router(vertx);
     // Scripts, styles and data from this origin only: no inline script, no eval, no framing.
     r.route().handler(CSPHandler.create()
@@ -88,7 +93,7 @@ public final class Dashboard {
       rc.next();
     });
     // Cookies are per node: several admin ports on one host share the browser's cookie jar.
-    r.route().handler(SessionHandler.create(LocalSessionStore.create(vertx, "sscmic.admin.sessions." + node))
+    r.route().handler(SessionHandler.create(sessions)
         .setSessionCookieName("sscmic-admin-" + node).setSessionCookiePath("/ui")
         .setCookieHttpOnlyFlag(true).setCookieSameSite(CookieSameSite.STRICT).setCookieSecureFlag(secureCookies)
         .setSessionTimeout(SESSION_MILLIS).setNagHttps(false));
@@ -144,7 +149,7 @@ public final class Dashboard {
           new JsonObject().put("error", "too many failed logins; try again in " + ((wait + 999) / 1000) + " s"));
       return;
     }
-    JsonObject body = rc.body().asJsonObject();
+    JsonObject body = jsonBody(rc);
     String candidate = body == null ? null : body.getString("password");
     if (candidate == null || candidate.isEmpty()) {
       json(rc.response().setStatusCode(400), new JsonObject().put("error", "password required"));
@@ -198,7 +203,8 @@ public final class Dashboard {
         return;
       }
       snapshot().onSuccess(j -> {
-        if (!res.ended() && !res.closed()) {
+        // A browser that does not read (a stalled tab) loses snapshots rather than growing the queue.
+        if (!res.ended() && !res.closed() && !res.writeQueueFull()) {
           res.write("data: " + j.encode() + "\n\n");
         }
       });
@@ -212,7 +218,7 @@ public final class Dashboard {
       json(rc.response().setStatusCode(404), new JsonObject().put("error", "no such action"));
       return;
     }
-    JsonObject args = rc.body().asJsonObject();
+    JsonObject args = jsonBody(rc);
     vertx.eventBus().<JsonObject>request(AdminAddresses.action(node, name), args == null ? new JsonObject() : args,
         ASK).onComplete(ar -> {
           if (ar.succeeded()) {
@@ -226,6 +232,15 @@ public final class Dashboard {
                 + ar.cause().getMessage()));
           }
         });
+  }
+
+  /** The request's JSON object, or null when it has none or it is not JSON. */
+  private static JsonObject jsonBody(RoutingContext rc) {
+    try {
+      return rc.body().asJsonObject();
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   private static void json(HttpServerResponse res, JsonObject body) {

@@ -134,6 +134,15 @@ class DashboardTest {
   }
 
   @Test
+  void aLoginThatIsNotJsonIsABadRequestNotAServerError() throws Exception {
+    HttpResponse<String> r = browser.send(HttpRequest.newBuilder(uri("/ui/login"))
+        .header("Content-Type", "application/json").header("X-XSRF-TOKEN", csrfToken())
+        .POST(HttpRequest.BodyPublishers.ofString("password=guess")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, r.statusCode());
+    assertEquals("password required", new JsonObject(r.body()).getString("error"));
+  }
+
+  @Test
   void theRightPasswordOpensASessionWithAStrictHttpOnlyCookieAndANewId() throws Exception {
     csrfToken();
     HttpCookie before = sessionCookie();
