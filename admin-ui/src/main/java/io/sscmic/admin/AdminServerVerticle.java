@@ -2,7 +2,7 @@ package io.sscmic.admin;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.admin.ui.Dashboard;
-import io.sscmic.admin.ui.PasswordHash;
+import io.sscmic.admin.ui.DashboardSecrets;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -13,7 +13,6 @@ import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.PrometheusScrapingHandler;
-import java.security.SecureRandom;
 import java.util.logging.Logger;
 
 /**
@@ -38,7 +37,7 @@ public final class AdminServerVerticle extends VerticleBase {
     this(node, listen, registry, null);
   }
 
-  /** @param passwordHash the dashboard password's {@link PasswordHash} form, or null to generate one */
+  /** @param passwordHash the dashboard password's stored form (admin.password-hash), or null to generate one */
   public AdminServerVerticle(String node, SocketAddress listen, PrometheusMeterRegistry registry,
                              String passwordHash) {
     this.node = node;
@@ -49,23 +48,10 @@ public final class AdminServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    // Hashing a generated password is slow on purpose: a worker does it.
-    return vertx.executeBlocking(this::password).compose(this::serve);
+    return vertx.executeBlocking(() -> DashboardSecrets.prepare(node, passwordHash)).compose(this::serve);
   }
 
-  private PasswordHash password() {
-    if (passwordHash != null) {
-      return PasswordHash.parse(passwordHash);
-    }
-    char[] generated = GeneratedPassword.create(new SecureRandom());
-    PasswordHash hash = PasswordHash.parse(PasswordHash.hash(generated, new SecureRandom()));
-    // Printed once, here, and kept nowhere else: set admin.password-hash to choose a lasting one.
-    LOG.warning(node + ": admin.password-hash is not set; the dashboard password for this run is "
-        + new String(generated) + " (log in at /ui/ as shown once here; `sscmic admin-password` makes a hash)");
-    return hash;
-  }
-
-  private Future<?> serve(PasswordHash password) {
+  private Future<?> serve(DashboardSecrets secrets) {
     if (!isLoopback(listen.host())) {
       LOG.warning(() -> node + ": admin.listen " + listen.host() + " is not loopback, and the admin port has no TLS:"
           + " the dashboard password and session cookie cross the network in clear; prefer 127.0.0.1 and an SSH tunnel");
@@ -75,7 +61,7 @@ public final class AdminServerVerticle extends VerticleBase {
     router.get("/healthz").handler(rc -> rc.response().putHeader("content-type", "text/plain").end("ok\n"));
     router.get("/readyz").handler(this::ready);
     router.get("/status").handler(this::status);
-    dashboard = new Dashboard(vertx, node, password, registry);
+    dashboard = new Dashboard(vertx, node, secrets, registry);
     router.route("/ui/*").subRouter(dashboard.router(false));
     router.get("/").handler(rc -> rc.redirect("/ui/"));
     router.route().handler(rc -> rc.response().setStatusCode(404).putHeader("content-type", "text/plain")

@@ -21,7 +21,6 @@ import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.handler.XFrameHandler;
 import io.vertx.ext.web.sstore.LocalSessionStore;
 import io.vertx.ext.web.sstore.SessionStore;
-import java.util.Base64;
 import java.util.Set;
 import java.util.logging.Logger;
 
@@ -50,15 +49,17 @@ public final class Dashboard {
   private final Vertx vertx;
   private final String node;
   private final PasswordHash password;
+  private final String csrfSecret;
   private final MeterSnapshot meters;
   private final DashboardMeters counts;
   private final LoginThrottle throttle = new LoginThrottle(MAX_LOGIN_FAILURES, LOGIN_WINDOW_MILLIS);
   private final SessionStore sessions;
 
-  public Dashboard(Vertx vertx, String node, PasswordHash password, MeterRegistry registry) {
+  public Dashboard(Vertx vertx, String node, DashboardSecrets secrets, MeterRegistry registry) {
     this.vertx = vertx;
     this.node = node;
-    this.password = password;
+    this.password = secrets.password();
+    this.csrfSecret = secrets.csrfSecret();
     this.meters = new MeterSnapshot(registry, node);
     this.counts = new DashboardMeters(registry, node);
     this.sessions = LocalSessionStore.create(vertx, "sscmic.admin.sessions." + node);
@@ -98,7 +99,7 @@ public final class Dashboard {
         .setCookieHttpOnlyFlag(true).setCookieSameSite(CookieSameSite.STRICT).setCookieSecureFlag(secureCookies)
         .setSessionTimeout(SESSION_MILLIS).setNagHttps(false));
     r.post().handler(BodyHandler.create().setBodyLimit(4096));
-    CSRFHandler csrf = CSRFHandler.create(vertx, randomSecret()).setCookieName("sscmic-xsrf-" + node)
+    CSRFHandler csrf = CSRFHandler.create(vertx, csrfSecret).setCookieName("sscmic-xsrf-" + node)
         .setCookiePath("/ui").setCookieSecure(secureCookies).setCookieHttpOnly(true).setNagHttps(false);
     // Only the token endpoint and the state-changing requests pass the CSRF handler: a GET through
     // it may rotate the token, which would race with the page's own polling.
@@ -111,15 +112,8 @@ public final class Dashboard {
     r.get("/api/status").handler(this::status);
     r.get("/api/stream").handler(this::stream);
     r.post("/api/actions/:name").handler(this::action);
-    r.get("/").handler(rc -> rc.reroute("/ui/index.html"));
     r.route().handler(StaticHandler.create("io/sscmic/admin/webroot").setIndexPage("index.html"));
     return r;
-  }
-
-  private static String randomSecret() {
-    byte[] b = new byte[32];
-    new java.security.SecureRandom().nextBytes(b);
-    return Base64.getEncoder().encodeToString(b);
   }
 
   /** Lets the login page and its assets through; everything else needs a logged-in session. */

@@ -1,4 +1,4 @@
-package io.sscmic.admin;
+package io.sscmic.admin.ui;
 
 import java.security.SecureRandom;
 
