@@ -61,9 +61,17 @@ public final class AdminServerVerticle extends VerticleBase {
     router.get("/healthz").handler(rc -> rc.response().putHeader("content-type", "text/plain").end("ok\n"));
     router.get("/readyz").handler(this::ready);
     router.get("/status").handler(this::status);
+    router.get("/").handler(rc -> rc.redirect("/ui/"));
+    // Vert.x matches "/ui" and "/ui/" alike: only the bare one is redirected (relative links need the slash).
+    router.get("/ui").handler(rc -> {
+      if (rc.request().path().equals("/ui")) {
+        rc.redirect("/ui/");
+      } else {
+        rc.next();
+      }
+    });
     dashboard = new Dashboard(vertx, node, secrets, registry);
     router.route("/ui/*").subRouter(dashboard.router(false));
-    router.get("/").handler(rc -> rc.redirect("/ui/"));
     router.route().handler(rc -> rc.response().setStatusCode(404).putHeader("content-type", "text/plain")
         .end("not found: the admin port serves /metrics, /healthz, /readyz, /status and the dashboard /ui/\n"));
     // HTTP/1.1 only: Prometheus, browsers and curl speak it on plain http, and the h2c upgrade path

@@ -121,6 +121,11 @@ class DashboardTest {
     assertEquals(401, get("/ui/api/status").statusCode());
     assertEquals(401, get("/ui/api/stream").statusCode());
     assertEquals(302, get("/ui/app.js").statusCode(), "the dashboard's script too");
+    for (String entry : new String[] {"/", "/ui"}) {
+      HttpResponse<String> r = get(entry);
+      assertEquals(302, r.statusCode(), entry);
+      assertEquals("/ui/", r.headers().firstValue("location").orElse(""), entry);
+    }
     assertEquals(200, get("/ui/login.html").statusCode());
   }
 
