@@ -9,6 +9,7 @@
   let previous = null;
   let nextRotationAt = null;
   let charts = null;
+  const recent = []; // {at, reason, count}: the failure counters' increases, newest first
 
   function text(id, value) {
     const el = $(id);
@@ -52,7 +53,10 @@
     const opts = {
       width: Math.max(200, el.clientWidth), height: 160,
       series: [{}].concat(series.map((s, i) => ({label: s, stroke: COLORS[i % COLORS.length], width: 2}))),
-      axes: [{}, {size: 80, values: (u, vals) => vals.map(format || ((v) => String(v)))}],
+      // Always the last two minutes, so a lone first point does not stretch the time axis to years.
+      scales: {x: {time: true, range: (u, min, max) => (max == null ? [Date.now() / 1000 - POINTS, Date.now() / 1000]
+        : [max - POINTS, max])}},
+      axes: [{}, {size: 95, values: (u, vals) => vals.map(format || ((v) => String(v)))}],
       legend: {show: true}
     };
     const data = [[]].concat(series.map(() => []));
@@ -125,6 +129,7 @@
       const hs = m.handshakes - previous.handshakes;
       const latency = hs > 0 ? (m.handshakeMillis - previous.handshakeMillis) / hs : null;
       const failures = charts.reasons.map((r) => ((m.failures[r] || 0) - (previous.failures[r] || 0)) / dt);
+      noteFailures(m, previous);
       const t = m.at / 1000;
       text('rate-bytes', bytes(sent + received) + '/s');
       text('rate-conn', opened.toFixed(1) + '/s');
@@ -136,6 +141,24 @@
       push(charts.failures, t, failures);
     }
     previous = m;
+  }
+
+  function noteFailures(m, before) {
+    Object.keys(m.failures).forEach((reason) => {
+      const more = m.failures[reason] - (before.failures[reason] || 0);
+      if (more > 0) {
+        recent.unshift({at: new Date(m.at).toLocaleTimeString(), reason, count: more});
+      }
+    });
+    recent.splice(20);
+    const list = $('recent-failures');
+    if (recent.length) {
+      list.replaceChildren(...recent.map((f) => {
+        const li = document.createElement('li');
+        li.textContent = f.at + ': ' + f.reason + (f.count > 1 ? ' ×' + f.count : '');
+        return li;
+      }));
+    }
   }
 
   function render(snapshot) {

@@ -186,10 +186,27 @@ class DashboardBrowserTest {
         .build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(503, ready.statusCode(), ready.body());
 
+    // The server side, beta: a garbage hello shows up in its recent failures, by reason.
+    browser.get(url(server.adminPort(), "/ui/"));
+    until("beta's login page", ExpectedConditions.urlContains("/ui/login.html"));
+    logIn(PASSWORD);
+    until("beta's dashboard", ExpectedConditions.textToBe(By.id("node"), "beta"));
+    until("a first rate", d -> !text("rate-bytes").equals("–"));
+    new FailureProvoker(server.tunnelPort(), TestMesh.SEED, server.schedule().current()).malformed();
+    until("the refused hello in beta's recent failures", ExpectedConditions.textToBePresentInElementLocated(
+        By.id("recent-failures"), "malformed"));
+    browser.get(url("/ui/"));
+    until("alpha's dashboard again, same session", ExpectedConditions.textToBe(By.id("node"), "alpha"));
+    until("alpha's rates again", d -> !text("rate-bytes").equals("–"));
+
     // Phone width: one column, nothing wider than the screen, numbers still there.
     browser.manage().window().setSize(new Dimension(390, 844));
     until("the phone layout", d -> (Boolean) ((JavascriptExecutor) d).executeScript(
         "return document.documentElement.scrollWidth <= window.innerWidth;"));
+    // A phone-width page, full length, for review.
+    browser.manage().window().setSize(new Dimension(390, 3000));
+    until("the charts re-laid out", d -> browser.findElement(By.cssSelector("#chart-throughput canvas"))
+        .getSize().getWidth() < 390);
     screenshot("dashboard-phone.png");
   }
 
