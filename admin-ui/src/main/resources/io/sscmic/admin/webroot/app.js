@@ -97,6 +97,7 @@
     if (s.role === 'authority') {
       text('reseed', s.reseedEpoch == null ? 'none scheduled' : 'at epoch ' + s.reseedEpoch);
       text('cert-expiry', s.certificateExpiry || '–');
+      text('revoked', s.revoked && s.revoked.length ? s.revoked.join(', ') : 'none');
       rows('recoveries', Object.entries(s.nodes || {}).sort()
         .map(([node, n]) => [node, n.certificateExpiry || '–', n.lastRecovery || 'not since start']));
       rows('requests', Object.entries(s.requests || {}).sort());
@@ -204,6 +205,10 @@
       const args = {};
       if (action === 'revoke') {
         args.node = window.prompt('Node id to revoke:');
+        if (args.node) {
+          button.dataset.confirm = 'Revoke node "' + args.node + '"? It can no longer enroll, recover or renew;'
+            + ' schedule a re-seed afterwards to shut it out of the tunnel.';
+        }
         if (!args.node) {
           return;
         }

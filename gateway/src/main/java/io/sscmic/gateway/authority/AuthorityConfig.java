@@ -31,6 +31,8 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
   public static final String KEY = "authority.key";
   public static final String TOKEN_KEY = "token.key";
   public static final String USED_TOKENS = "used-tokens";
+  /** Node ids revoked from the dashboard, one per line (0600). */
+  public static final String REVOKED = "revoked";
   public static final Duration DEFAULT_VALIDITY = Duration.ofHours(24);
   public static final Duration MIN_VALIDITY = Duration.ofMinutes(5);
   public static final Duration MAX_VALIDITY = Duration.ofDays(30);

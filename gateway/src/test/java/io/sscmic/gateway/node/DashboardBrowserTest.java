@@ -215,6 +215,7 @@ class DashboardBrowserTest {
   void anOperatorSeesTheAuthorityAndSchedulesAReseed(@TempDir Path dir) throws Exception {
     String hash = PasswordHash.hash(PASSWORD.toCharArray(), new SecureRandom());
     TestAuthority authority = TestAuthority.init(vertx, dir, INTERVAL, false).withAdmin(hash).start(vertx);
+    authority.refresh = Duration.ofMillis(300); // gamma asks often, so its refusal after the revocation shows soon
     // A seedless node recovers its key state from the authority: the authority lists it.
     TestMesh.start(vertx, authority.seedless(TestMesh.server("gamma", authority.config.genesis(), INTERVAL, new byte[32],
         Map.of()), true));
@@ -239,12 +240,26 @@ class DashboardBrowserTest {
     long epoch = until("the scheduled re-seed in the overview", d -> text("reseed").matches("at epoch \\d+")
         ? Long.parseLong(text("reseed").substring("at epoch ".length())) : null);
     assertTrue(epoch > number("epoch"), "the re-seed is in the future");
-    screenshot("dashboard-authority.png");
 
     // A second one is refused while the first is pending, and the page says why.
     browser.findElement(By.id("action-reseed")).click();
     until("the confirmation dialog", ExpectedConditions.alertIsPresent()).accept();
     until("the refusal", ExpectedConditions.textToBePresentInElementLocated(By.id("action-result"),
         "already scheduled"));
+
+    // Revoke gamma (the page asks which node, then for confirmation): its next recovery is refused.
+    assertEquals("none", text("revoked"));
+    browser.findElement(By.id("action-revoke")).click();
+    org.openqa.selenium.Alert which = until("the node prompt", ExpectedConditions.alertIsPresent());
+    which.sendKeys("gamma");
+    which.accept();
+    until("the confirmation dialog", ExpectedConditions.alertIsPresent()).accept();
+    until("the revocation's answer", ExpectedConditions.textToBePresentInElementLocated(By.id("action-result"),
+        "revoked node 'gamma'"));
+    until("gamma listed as revoked", ExpectedConditions.textToBe(By.id("revoked"), "gamma"));
+    until("gamma's next recovery refused", ExpectedConditions.textToBePresentInElementLocated(By.id("requests"),
+        "recover.revoked"));
+    assertTrue(java.nio.file.Files.readString(dir.resolve("revoked")).contains("gamma"), "kept across restarts");
+    screenshot("dashboard-authority.png");
   }
 }

@@ -60,6 +60,7 @@ public final class AuthorityVerticle extends VerticleBase {
   }
 
   private final Options options;
+  private final Revocations revocations;
   private final MeshCa ca;
   private final X509Certificate serverCert;
   private final PrivateKey serverKey;
@@ -76,6 +77,14 @@ public final class AuthorityVerticle extends VerticleBase {
   /** @param registry receives {@code sscmic_authority_requests_total{op,outcome}} */
   public AuthorityVerticle(Options options, MeshCa ca, X509Certificate serverCert, PrivateKey serverKey,
                            EnrollmentTokens tokens, KeySchedule schedule, EpochClock clock, MeterRegistry registry) {
+    this(options, ca, serverCert, serverKey, tokens, schedule, clock, registry, Revocations.none());
+  }
+
+  /** @param revocations nodes refused at enrollment, recovery and renewal */
+  public AuthorityVerticle(Options options, MeshCa ca, X509Certificate serverCert, PrivateKey serverKey,
+                           EnrollmentTokens tokens, KeySchedule schedule, EpochClock clock, MeterRegistry registry,
+                           Revocations revocations) {
+    this.revocations = revocations;
     this.registry = registry;
     this.options = options;
     this.ca = ca;
@@ -185,6 +194,9 @@ public final class AuthorityVerticle extends VerticleBase {
       if (!claimed.isEmpty() && !claimed.equals(node)) {
         return new Object[] {"enroll.wrong_node", "the token is for '" + node + "', not '" + claimed + "'"};
       }
+      if (revocations.isRevoked(node)) {
+        return new Object[] {"enroll.revoked", "node '" + node + "' is revoked"};
+      }
       try {
         X509Certificate cert = ca.issueNode(Pem.csr(csrPem), node, options.certificateValidity());
         return new Object[] {"enroll.ok", cert, node};
@@ -226,6 +238,10 @@ public final class AuthorityVerticle extends VerticleBase {
       String node = ca.verifyNode((X509Certificate) chain.get(0), Instant.now());
       if (MeshCa.AUTHORITY_ID.equals(node)) {
         refuse(rc, 403, op + ".wrong_certificate", "not a node certificate");
+        return null;
+      }
+      if (revocations.isRevoked(node)) {
+        refuse(rc, 403, op + ".revoked", "node '" + node + "' is revoked");
         return null;
       }
       sawCertificate(node, (X509Certificate) chain.get(0));
