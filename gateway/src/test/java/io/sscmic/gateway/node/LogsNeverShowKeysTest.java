@@ -51,17 +51,10 @@ class LogsNeverShowKeysTest {
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("dashboard password for this run is (\\S+)")
         .matcher(logs);
     assertTrue(m.find(), "the generated dashboard password was printed");
-    HttpClient browser = HttpClient.newBuilder().cookieHandler(new java.net.CookieManager()).build();
-    String base = "http://127.0.0.1:" + port + "/ui";
-    String token = new io.vertx.core.json.JsonObject(browser.send(HttpRequest.newBuilder(URI.create(base + "/csrf"))
-        .build(), HttpResponse.BodyHandlers.ofString()).body()).getString("token");
-    HttpResponse<String> login = browser.send(HttpRequest.newBuilder(URI.create(base + "/login"))
-        .header("Content-Type", "application/json").header("X-XSRF-TOKEN", token)
-        .POST(HttpRequest.BodyPublishers.ofString(new io.vertx.core.json.JsonObject().put("password", m.group(1))
-            .encode())).build(), HttpResponse.BodyHandlers.ofString());
+    DashboardClient dashboard = new DashboardClient(port);
+    HttpResponse<String> login = dashboard.login(m.group(1));
     assertEquals(200, login.statusCode(), login.body());
-    HttpResponse<String> status = browser.send(HttpRequest.newBuilder(URI.create(base + "/api/status")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> status = dashboard.get("/api/status");
     assertEquals(200, status.statusCode());
     return status.body();
   }
