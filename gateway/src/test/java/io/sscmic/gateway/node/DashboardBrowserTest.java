@@ -76,11 +76,27 @@ class DashboardBrowserTest {
     options.setBinary("/usr/bin/chromium");
     // --no-sandbox: CI runs as root, where chromium's sandbox cannot start.
     options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,2000");
+    // The console log, to check that the page runs under its CSP without a single violation.
+    org.openqa.selenium.logging.LoggingPreferences logs = new org.openqa.selenium.logging.LoggingPreferences();
+    logs.enable(org.openqa.selenium.logging.LogType.BROWSER, java.util.logging.Level.ALL);
+    options.setCapability("goog:loggingPrefs", logs);
     ChromeDriverService service = new ChromeDriverService.Builder()
         .usingDriverExecutable(new File("/usr/bin/chromedriver")).usingAnyFreePort().build();
     browser = new ChromeDriver(service, options);
     wait = new WebDriverWait(browser, Duration.ofSeconds(20));
     Files.createDirectories(SHOTS);
+  }
+
+  /** What the browser's console said about the page: no CSP violation, no script error. Returns the lines. */
+  private String assertCleanConsole() {
+    StringBuilder all = new StringBuilder();
+    for (org.openqa.selenium.logging.LogEntry e : browser.manage().logs().get(
+        org.openqa.selenium.logging.LogType.BROWSER)) {
+      String m = e.getMessage();
+      assertTrue(!m.contains("Content Security Policy") && !m.contains("Uncaught"), "browser console: " + m);
+      all.append(m).append('\n');
+    }
+    return all.toString();
   }
 
   @AfterEach
@@ -208,6 +224,7 @@ class DashboardBrowserTest {
     until("the charts re-laid out", d -> browser.findElement(By.cssSelector("#chart-throughput canvas"))
         .getSize().getWidth() < 390);
     screenshot("dashboard-phone.png");
+    assertTrue(assertCleanConsole().contains("401"), "the console log is read (it shows the refused login)");
   }
 
   /** The authority's dashboard: recoveries per node, certificate expiry, and a confirmed re-seed. */
@@ -261,5 +278,6 @@ class DashboardBrowserTest {
         "recover.revoked"));
     assertTrue(java.nio.file.Files.readString(dir.resolve("revoked")).contains("gamma"), "kept across restarts");
     screenshot("dashboard-authority.png");
+    assertCleanConsole();
   }
 }
