@@ -11,16 +11,8 @@ cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 CONNECTIONS=${CONNECTIONS:-2000}
 CIPHER=${CIPHER:-aes-256-gcm}
-JAVA=${JAVA:-java}
-for tool in iperf3 socat python3; do
-  command -v "$tool" >/dev/null || { echo "bench/e2e.sh: needs $tool (apt-get install iperf3 socat)"; exit 1; }
-done
-[ -f gateway/target/sscmic.jar ] || mvn -q -B -DskipTests package
-
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; if [ -n "${KEEP_LOGS:-}" ]; then echo "logs kept in $work"; else rm -rf "$work"; fi; }
-trap cleanup EXIT
+source bench/lib.sh
+needs bench/e2e.sh "iperf3 socat" iperf3 socat python3
 
 # Ports: service 15201 (iperf3) and 15300 (echo); socat 15401/15402 and 15411/15412; sidecars 15101 (A out), 15111 (A out echo), 15102 (B tunnel)
 iperf3 -s -p 15201 >/dev/null 2>&1 & pids+=($!)
@@ -48,9 +40,7 @@ outbound:
 YAML
 "$JAVA" -Xmx512m -jar gateway/target/sscmic.jar node --config "$work/b.yaml" ${NODE_FLAGS:-} > "$work/b.log" 2>&1 & pids+=($!)
 "$JAVA" -Xmx512m -jar gateway/target/sscmic.jar node --config "$work/a.yaml" ${NODE_FLAGS:-} > "$work/a.log" 2>&1 & pids+=($!)
-for port in 15102 15101 15111 15401 15411 15201 15300; do
-  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-done
+wait_ports 15102 15101 15111 15401 15411 15201 15300
 
 gbps() { # port [extra iperf3 args]
   local port=$1; shift

@@ -8,12 +8,35 @@ import java.util.concurrent.atomic.AtomicReference;
  * at each epoch boundary; any thread reads it without locking.
  */
 public final class KeySchedule {
+  /** Steps a reader may ratchet inline; a longer catch-up is the KeySyn verticle's, on a worker. */
+  private static final long INLINE_STEPS = 16;
   private final AtomicReference<KeyState> state = new AtomicReference<>();
+  private final EpochClock clock;
   private volatile ChainAnchor pending;
+
+  /** A schedule that moves only when told ({@link #advanceTo}). */
+  public KeySchedule() {
+    this(null);
+  }
+
+  /**
+   * A schedule that also follows {@code clock} when read: a tick that comes late (a stalled event
+   * loop, a GC pause) cannot make a node seal or judge frames with last epoch's key.
+   */
+  public KeySchedule(EpochClock clock) {
+    this.clock = clock;
+  }
 
   /** The current state, or null before the first state is installed (node not ready). */
   public KeyState current() {
-    return state.get();
+    KeyState s = state.get();
+    if (s != null && clock != null) {
+      long now = clock.currentEpoch();
+      if (now > s.epoch() && now - s.epoch() <= INLINE_STEPS) {
+        return advanceTo(now);
+      }
+    }
+    return s;
   }
 
   public boolean isReady() {

@@ -28,6 +28,7 @@ public final class KeySynVerticle extends VerticleBase {
   private long timerId = -1;
   private boolean stopped;
   private Promise<Void> installing;
+  private long announced;
 
   /** @param node the node's id, named in log lines and tick announcements */
   public KeySynVerticle(String node, EpochClock clock, KeySchedule schedule, KeyStateSource source) {
@@ -64,6 +65,7 @@ public final class KeySynVerticle extends VerticleBase {
         }
         schedule.advanceTo(clock.currentEpoch());
         source.follow(vertx, schedule, clock);
+        announced = schedule.current().epoch();
         LOG.info(() -> node + ": key state ready at epoch " + schedule.current().epoch() + " (tc "
             + schedule.current().tc() + ") from " + source.describe() + ", interval " + clock.interval().toMillis()
             + " ms");
@@ -95,14 +97,16 @@ public final class KeySynVerticle extends VerticleBase {
       return;
     }
     long target = clock.currentEpoch();
-    KeyState now = schedule.current();
-    long steps = target - now.epoch();
+    // Against what was announced, not the schedule: readers may already have moved it (it follows the clock).
+    long steps = target - announced;
     if (steps <= 0) {
       arm();
     } else if (steps <= INLINE_STEPS) {
+      announced = target;
       announce(schedule.advanceTo(target), steps);
       arm();
     } else {
+      announced = target;
       LOG.warning(() -> node + ": " + steps + " epochs behind (process suspended?), catching up on a worker");
       vertx.executeBlocking(() -> schedule.advanceTo(target))
           .onComplete(ar -> {

@@ -24,6 +24,21 @@ class KeyScheduleTest {
     assertTrue(s.isReady());
   }
 
+  /** A late tick (stalled event loop, GC pause) must not leave readers on last epoch's key. */
+  @Test
+  void aScheduleWithAClockFollowsItWhenReadButLeavesLongCatchUpsToTheVerticle() {
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(10_000);
+    EpochClock clock = new EpochClock(java.time.Instant.ofEpochMilli(0), java.time.Duration.ofSeconds(1), now::get);
+    KeySchedule s = new KeySchedule(clock);
+    s.install(anchor.stateAt(10));
+    now.set(12_500);
+    assertEquals(12, s.current().epoch(), "two epochs later on the clock, no tick yet");
+    org.junit.jupiter.api.Assertions.assertArrayEquals(anchor.stateAt(12).chainKey(KeyRole.CURRENT),
+        s.current().chainKey(KeyRole.CURRENT));
+    now.set(1_000_000);
+    assertEquals(12, s.current().epoch(), "a long catch-up is not done inline by a reader");
+  }
+
   @Test
   void movesForwardOnlyNeverBack() {
     KeySchedule s = new KeySchedule();

@@ -67,7 +67,7 @@ public final class AuthorityRole {
   public static Future<AuthorityRole> start(Vertx vertx, AuthorityConfig config, PrometheusMeterRegistry registry,
                                             LongSupplier now) {
     EpochClock clock = new EpochClock(config.genesis(), config.interval(), now);
-    KeySchedule schedule = new KeySchedule();
+    KeySchedule schedule = new KeySchedule(clock);
     Deployments deployments = new Deployments(vertx);
     long started = System.currentTimeMillis();
     return vertx.executeBlocking(() -> {

@@ -22,7 +22,8 @@ public final class ConfigLoader {
       "node.id", "keysyn.genesis", "keysyn.interval", "keysyn.seed-file", "keysyn.seed-env",
       "tunnel.listen", "tunnel.cipher", "tunnel.provider", "tunnel.connect-timeout", "tunnel.handshake-timeout",
       "admin.listen", "authority.url", "authority.ca-file", "authority.state-dir", "authority.token-file",
-      "authority.token-env", "authority.recovery", "authority.refresh");
+      "authority.token-env", "authority.recovery", "authority.refresh", "http.listen", "http.timeout",
+      "http.access-log");
 
   private ConfigLoader() {
   }
@@ -58,7 +59,7 @@ public final class ConfigLoader {
   /** Moves SSCMIC_* variables from the flat env store onto their keys; drops every other variable. */
   static JsonObject applyEnvironment(JsonObject merged) {
     JsonObject tree = new JsonObject();
-    for (String top : List.of("node", "keysyn", "tunnel", "services", "outbound", "admin", "authority")) {
+    for (String top : List.of("node", "keysyn", "tunnel", "services", "outbound", "admin", "authority", "http")) {
       if (merged.containsKey(top)) {
         tree.put(top, merged.getValue(top));
       }

@@ -2,6 +2,7 @@ package io.sscmic.gateway.config;
 
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
+import io.sscmic.gateway.http.HttpModeConfig;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.vertx.core.net.SocketAddress;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import java.util.Map;
  * @param adminListen the admin port (metrics, health, status), or null for none
  * @param seed the mesh seed, or null for a node that recovers its key state from the authority
  * @param authority where the node enrolls and recovers its key state, or null for a seed-only node
+ * @param http the HTTP listener (reverse and forward proxy), or null for none
  * @param adminPasswordHash the dashboard password ({@code admin.password-hash}), or null to generate
  *     one at start and print it once
  */
@@ -35,6 +37,7 @@ public record NodeConfig(
     Duration handshakeTimeout,
     SocketAddress adminListen,
     AuthorityRecovery.Settings authority,
+    HttpModeConfig http,
     String adminPasswordHash) {
 
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -50,13 +53,22 @@ public record NodeConfig(
         handshakeTimeout, adminListen, null, null);
   }
 
-  /** A node without a fixed dashboard password (one is generated at start). */
+  /** A node without an HTTP listener. */
   public NodeConfig(String nodeId, Instant genesis, Duration interval, SeedSource seed, CipherSuite cipher,
                     AeadProvider provider, SocketAddress tunnelListen, Map<String, SocketAddress> services,
                     List<OutboundRoute> outbound, Duration connectTimeout, Duration handshakeTimeout,
                     SocketAddress adminListen, AuthorityRecovery.Settings authority) {
     this(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound, connectTimeout,
         handshakeTimeout, adminListen, authority, null);
+  }
+
+  /** A node without a fixed dashboard password (one is generated at start). */
+  public NodeConfig(String nodeId, Instant genesis, Duration interval, SeedSource seed, CipherSuite cipher,
+                    AeadProvider provider, SocketAddress tunnelListen, Map<String, SocketAddress> services,
+                    List<OutboundRoute> outbound, Duration connectTimeout, Duration handshakeTimeout,
+                    SocketAddress adminListen, AuthorityRecovery.Settings authority, HttpModeConfig http) {
+    this(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound, connectTimeout,
+        handshakeTimeout, adminListen, authority, http, null);
   }
 
   public NodeConfig {
@@ -66,21 +78,26 @@ public record NodeConfig(
 
   public NodeConfig withAdmin(SocketAddress admin) {
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, admin, authority, adminPasswordHash);
+        connectTimeout, handshakeTimeout, admin, authority, http, adminPasswordHash);
   }
 
   public NodeConfig withSeed(SeedSource s) {
     return new NodeConfig(nodeId, genesis, interval, s, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, authority, adminPasswordHash);
+        connectTimeout, handshakeTimeout, adminListen, authority, http, adminPasswordHash);
+  }
+
+  public NodeConfig withHttp(HttpModeConfig h) {
+    return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
+        connectTimeout, handshakeTimeout, adminListen, authority, h, adminPasswordHash);
   }
 
   public NodeConfig withAuthority(SeedSource s, AuthorityRecovery.Settings a) {
     return new NodeConfig(nodeId, genesis, interval, s, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, a, adminPasswordHash);
+        connectTimeout, handshakeTimeout, adminListen, a, http, adminPasswordHash);
   }
 
   public NodeConfig withAdminPassword(String hash) {
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, authority, hash);
+        connectTimeout, handshakeTimeout, adminListen, authority, http, hash);
   }
 }

@@ -3,6 +3,8 @@ package io.sscmic.gateway.config;
 import io.sscmic.admin.ui.PasswordHash;
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
+import io.sscmic.gateway.http.HttpModeConfig;
+import io.sscmic.gateway.http.HttpRoute;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.sscmic.keysyn.recovery.TokenSource;
 import io.vertx.core.json.JsonArray;
@@ -29,7 +31,7 @@ import java.util.regex.Pattern;
  */
 public final class NodeConfigParser {
   private static final Set<String> TOP = Set.of("node", "keysyn", "tunnel", "services", "outbound", "admin",
-      "authority");
+      "authority", "http");
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
   private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   /** Below this interval claim 2 (network delay much smaller than the interval) gets fragile. */
@@ -149,14 +151,101 @@ public final class NodeConfigParser {
             address(required(o, base + ".peer", "peer"), base + ".peer")));
       }
     }
-    if (services.isEmpty() && outbound.isEmpty()) {
-      throw new ConfigException("services", "nothing to do: configure services (inbound) or outbound listeners");
+    HttpModeConfig http = root.containsKey("http") ? http(root) : null;
+    if (services.isEmpty() && outbound.isEmpty() && http == null) {
+      throw new ConfigException("services", "nothing to do: configure services (inbound), outbound listeners or an "
+          + "http listener");
     }
     String adminText = string(admin, "admin.listen", "listen", null);
     SocketAddress adminListen = adminText == null ? NodeConfig.DEFAULT_ADMIN_LISTEN
         : adminText.equalsIgnoreCase("none") ? null : address(adminText, "admin.listen");
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, authority, adminPasswordHash(admin));
+        connectTimeout, handshakeTimeout, adminListen, authority, http, adminPasswordHash(admin));
+  }
+
+  private static HttpModeConfig http(JsonObject root) {
+    JsonObject h = section(root, "http", Set.of("listen", "timeout", "max-connections-per-peer", "access-log",
+        "services", "routes", "health-path", "health-interval"));
+    SocketAddress listen = address(required(h, "http.listen", "listen"), "http.listen");
+    Duration timeout = duration(h.getValue("timeout"), "http.timeout", HttpModeConfig.DEFAULT_TIMEOUT);
+    Object maxValue = h.getValue("max-connections-per-peer", HttpModeConfig.DEFAULT_MAX_CONNECTIONS);
+    int max;
+    try {
+      max = Integer.parseInt(String.valueOf(maxValue).trim());
+    } catch (NumberFormatException e) {
+      max = 0;
+    }
+    if (max < 1 || max > 10_000) {
+      throw new ConfigException("http.max-connections-per-peer", "expected a number from 1 to 10000, got '" + maxValue
+          + "'");
+    }
+    Object log = h.getValue("access-log", false);
+    if (!(log instanceof Boolean) && !"true".equals(log) && !"false".equals(log)) {
+      throw new ConfigException("http.access-log", "expected true or false");
+    }
+    Object svc = h.getValue("services");
+    if (!(svc instanceof JsonObject) || ((JsonObject) svc).isEmpty()) {
+      throw new ConfigException("http.services", "required: a map of service name to its peer sidecars, e.g. "
+          + "orders: [10.0.0.7:7443, 10.0.0.8:7443]");
+    }
+    Map<String, List<SocketAddress>> peers = new LinkedHashMap<>();
+    for (String name : ((JsonObject) svc).fieldNames()) {
+      String key = "http.services." + name;
+      if (!SERVICE_NAME.matcher(name).matches()) {
+        throw new ConfigException(key, "service names use letters, digits, '.', '_' or '-'");
+      }
+      Object v = ((JsonObject) svc).getValue(name);
+      List<SocketAddress> list = new ArrayList<>();
+      if (v instanceof JsonArray) {
+        for (Object p : (JsonArray) v) {
+          list.add(address(String.valueOf(p), key));
+        }
+      } else if (v != null) {
+        list.add(address(String.valueOf(v), key));
+      }
+      if (list.isEmpty()) {
+        throw new ConfigException(key, "required: one or more peer sidecars host:port");
+      }
+      peers.put(name.toLowerCase(java.util.Locale.ROOT), list);
+    }
+    List<HttpRoute> routes = new ArrayList<>();
+    Object r = h.getValue("routes");
+    if (r != null && !(r instanceof JsonArray)) {
+      throw new ConfigException("http.routes", "expected a list of {host, path-prefix, service, timeout}");
+    }
+    if (r != null) {
+      JsonArray list = (JsonArray) r;
+      for (int i = 0; i < list.size(); i++) {
+        String base = "http.routes[" + i + "]";
+        if (!(list.getValue(i) instanceof JsonObject)) {
+          throw new ConfigException(base, "expected {host, path-prefix, service, timeout}");
+        }
+        JsonObject o = list.getJsonObject(i);
+        for (String k : o.fieldNames()) {
+          if (!Set.of("host", "path-prefix", "service", "timeout").contains(k)) {
+            throw new ConfigException(base + "." + k, "unknown key; expected host, path-prefix, service or timeout");
+          }
+        }
+        String service = required(o, base + ".service", "service").toLowerCase(java.util.Locale.ROOT);
+        if (!peers.containsKey(service)) {
+          throw new ConfigException(base + ".service", "'" + service + "' is not in http.services " + peers.keySet());
+        }
+        String prefix = string(o, base + ".path-prefix", "path-prefix", "/");
+        if (!prefix.startsWith("/")) {
+          throw new ConfigException(base + ".path-prefix", "must start with '/', got '" + prefix + "'");
+        }
+        routes.add(new HttpRoute(string(o, base + ".host", "host", null), prefix, service,
+            o.containsKey("timeout") ? duration(o.getValue("timeout"), base + ".timeout", null) : null));
+      }
+    }
+    String healthPath = string(h, "http.health-path", "health-path", null);
+    if (healthPath != null && !healthPath.startsWith("/")) {
+      throw new ConfigException("http.health-path", "must start with '/', got '" + healthPath + "'");
+    }
+    Duration healthInterval = duration(h.getValue("health-interval"), "http.health-interval",
+        HttpModeConfig.DEFAULT_HEALTH_INTERVAL);
+    return new HttpModeConfig(listen, routes, peers, timeout, max, Boolean.parseBoolean(String.valueOf(log)),
+        healthPath, healthInterval);
   }
 
   private static AuthorityRecovery.Settings authority(JsonObject a) {

@@ -51,6 +51,12 @@ public final class HelloFrame {
 
   /** Parses the structure (the MAC is checked separately, once the key for D is known). */
   public static HelloFrame parse(byte[] frame) throws ProtocolException {
+    // The decoder already bounds the body; checked again so that no caller can index past the end.
+    int bodyLength = frame.length - Protocol.HEADER_LENGTH;
+    if (bodyLength < MIN_BODY || bodyLength > MAX_BODY) {
+      throw new ProtocolException(FailureReason.MALFORMED, "hello body of " + Math.max(0, bodyLength)
+          + " bytes, expected " + MIN_BODY + ".." + MAX_BODY);
+    }
     int p = Protocol.HEADER_LENGTH;
     int version = frame[p++] & 0xFF;
     if (version != Protocol.VERSION) {

@@ -4,6 +4,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.admin.AdminAddresses;
 import io.sscmic.admin.AdminServerVerticle;
 import io.sscmic.gateway.config.NodeConfig;
+import io.sscmic.gateway.http.HttpProxyVerticle;
+import io.sscmic.gateway.tunnel.TunnelOptions;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
@@ -30,9 +32,12 @@ public final class Node {
   private final Deployments deployments;
   private final SidecarVerticle sidecar;
   private final AdminServerVerticle admin;
+  private final HttpProxyVerticle http;
 
   private Node(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, EpochClock clock,
-               NodeStatus status, Deployments deployments, SidecarVerticle sidecar, AdminServerVerticle admin) {
+               NodeStatus status, Deployments deployments, SidecarVerticle sidecar, AdminServerVerticle admin,
+               HttpProxyVerticle http) {
+    this.http = http;
     this.config = config;
     this.schedule = schedule;
     this.metrics = metrics;
@@ -50,7 +55,7 @@ public final class Node {
   /** @param now the wall clock; tests shift it to put nodes in different epochs */
   public static Future<Node> start(Vertx vertx, NodeConfig config, PrometheusMeterRegistry registry, LongSupplier now) {
     EpochClock clock = new EpochClock(config.genesis(), config.interval(), now);
-    KeySchedule schedule = new KeySchedule();
+    KeySchedule schedule = new KeySchedule(clock);
     TunnelMetrics metrics = new TunnelMetrics(registry, config.nodeId());
     NodeStatus status = new NodeStatus(config, clock, schedule, metrics, registry);
     Deployments deployments = new Deployments(vertx);
@@ -86,10 +91,15 @@ public final class Node {
         .compose(prep -> deployments.deploy(new KeySynVerticle(id, clock, schedule, (KeyStateSource) prep[0]))
             .compose(keysynId -> {
               SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, (SecureRandom) prep[1]);
-              return deployments.deploy(sidecar).map(sidecarId -> {
-                status.sidecarUp(sidecar);
-                return new Node(config, schedule, metrics, clock, status, deployments, sidecar, admin);
-              });
+              HttpProxyVerticle http = config.http() == null ? null : new HttpProxyVerticle(config.http(),
+                  new TunnelOptions(id, config.cipher(), config.provider(), config.connectTimeout(),
+                      config.handshakeTimeout()), schedule, metrics, (SecureRandom) prep[1], registry);
+              return deployments.deploy(sidecar)
+                  .compose(x -> http == null ? Future.succeededFuture() : deployments.deploy(http))
+                  .map(x -> {
+                    status.sidecarUp(sidecar);
+                    return new Node(config, schedule, metrics, clock, status, deployments, sidecar, admin, http);
+                  });
             }))
         .recover(e -> deployments.stop().transform(x -> Future.failedFuture(e)));
   }
@@ -125,6 +135,14 @@ public final class Node {
 
   public int outboundPort(String service) {
     return sidecar.outboundPort(service);
+  }
+
+  /** The bound port of the HTTP listener. */
+  public int httpPort() {
+    if (http == null) {
+      throw new IllegalStateException("no http listener configured");
+    }
+    return http.port();
   }
 
   /** The bound admin port, or -1 without one. */

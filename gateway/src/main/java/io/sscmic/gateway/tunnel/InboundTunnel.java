@@ -82,6 +82,8 @@ public final class InboundTunnel {
   }
 
   private void accept(NetSocket tunnel) {
+    // The peer's FIN must arrive in order, after frames still queued while we apply back-pressure.
+    TcpHalfClose.enable(tunnel);
     new Handshake(options.nodeId() + "/in#" + ids.incrementAndGet(), tunnel).begin();
   }
 
@@ -118,6 +120,15 @@ public final class InboundTunnel {
     private void onBytes(Buffer chunk) {
       if (relay != null) {
         relay.onTunnelBytes(chunk);
+        return;
+      }
+      if (chunk.length() == 0) {
+        if (!done) {
+          done = true;
+          vertx.cancelTimer(timer);
+          LOG.fine(() -> id + ": closed during the handshake");
+        }
+        tunnel.close();
         return;
       }
       try {

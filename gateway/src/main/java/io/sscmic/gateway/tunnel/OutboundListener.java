@@ -101,6 +101,8 @@ public final class OutboundListener {
         TcpHalfClose.abort(local);
         return;
       }
+      // The peer's FIN must arrive in order, after frames still queued while we apply back-pressure.
+      TcpHalfClose.enable(ar.result());
       new Handshake(id, local, ar.result(), started).begin();
     });
   }
@@ -149,6 +151,11 @@ public final class OutboundListener {
     private void onBytes(Buffer chunk) {
       if (relay != null) {
         relay.onTunnelBytes(chunk);
+        return;
+      }
+      if (chunk.length() == 0) {
+        fail(new ProtocolException(FailureReason.TRUNCATED, "peer " + peer + " closed the connection during the "
+            + "handshake"));
         return;
       }
       try {

@@ -96,6 +96,11 @@ public final class TunnelMetrics {
     return failures.values().stream().mapToDouble(c -> c.count()).sum();
   }
 
+  /** Streams established on this side so far. */
+  public double streamsOpened(Side side) {
+    return opened.get(side).count();
+  }
+
   void opened(Side side) {
     opened.get(side).increment();
     active.get(side).incrementAndGet();

@@ -65,8 +65,15 @@ final class TunnelRelay {
     tunnel.resume();
   }
 
-  /** Feeds tunnel bytes that arrived during the handshake or afterwards. */
+  /**
+   * Feeds tunnel bytes that arrived during the handshake or afterwards; an empty buffer is the
+   * peer's FIN, in order after every frame before it (see {@link TcpHalfClose}).
+   */
   void onTunnelBytes(Buffer chunk) {
+    if (chunk.length() == 0) {
+      onTunnelEnd();
+      return;
+    }
     try {
       decoder.feed(chunk);
     } catch (ProtocolException e) {
@@ -162,6 +169,16 @@ final class TunnelRelay {
     LOG.info(() -> id + ": " + why);
     writeTunnel(sealer.error(FailureReason.PEER_ABORTED, why));
     closeTunnel();
+  }
+
+  /** The peer closed its side after everything it sent: normal once its END has been read. */
+  private void onTunnelEnd() {
+    if (closed || (peerEnded && localEnded)) {
+      return;
+    }
+    onTunnelClosed();
+    // Half-closure keeps our side open after the peer's FIN: close it, the stream is over.
+    tunnel.close();
   }
 
   private void onTunnelClosed() {

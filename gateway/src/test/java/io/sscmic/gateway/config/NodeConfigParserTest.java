@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
+import io.sscmic.gateway.http.HttpModeConfig;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -147,6 +148,49 @@ class NodeConfigParserTest {
     assertEquals(AuthorityRecovery.Method.EPOCH_ONLY, NodeConfigParser.parse(c).authority().method());
     c.getJsonObject("keysyn").remove("seed-file");
     assertTrue(error(c).contains("method1 recomputes keys from the seed"), error(c));
+  }
+
+  private static JsonObject withHttp() {
+    JsonObject c = valid();
+    c.put("http", new JsonObject().put("listen", "127.0.0.1:8080")
+        .put("services", new JsonObject().put("orders", new JsonArray().add("10.0.0.7:7443").add("10.0.0.8:7443"))
+            .put("billing", "10.0.0.9:7443"))
+        .put("routes", new JsonArray()
+            .add(new JsonObject().put("host", "Orders.Internal").put("service", "orders").put("timeout", "5s"))
+            .add(new JsonObject().put("path-prefix", "/bill").put("service", "billing"))));
+    return c;
+  }
+
+  @Test
+  void anHttpListenerWithRoutesAndSeveralPeersPerService() {
+    HttpModeConfig h = NodeConfigParser.parse(withHttp()).http();
+    assertEquals(8080, h.listen().port());
+    assertEquals(2, h.services().get("orders").size());
+    assertEquals(1, h.services().get("billing").size());
+    assertEquals("orders.internal", h.routes().get(0).host());
+    assertEquals(Duration.ofSeconds(5), h.routes().get(0).timeout());
+    assertEquals("/bill", h.routes().get(1).pathPrefix());
+    assertEquals(HttpModeConfig.DEFAULT_TIMEOUT, h.timeout());
+    assertEquals(HttpModeConfig.DEFAULT_MAX_CONNECTIONS, h.maxConnectionsPerPeer());
+  }
+
+  @Test
+  void badHttpSettingsNameTheirKey() {
+    JsonObject c = withHttp();
+    c.getJsonObject("http").getJsonArray("routes").getJsonObject(1).put("service", "nowhere");
+    assertTrue(error(c).startsWith("config key 'http.routes[1].service': 'nowhere' is not in http.services"), error(c));
+    c = withHttp();
+    c.getJsonObject("http").remove("listen");
+    assertTrue(error(c).startsWith("config key 'http.listen': required"), error(c));
+    c = withHttp();
+    c.getJsonObject("http").put("max-connections-per-peer", 0);
+    assertTrue(error(c).startsWith("config key 'http.max-connections-per-peer'"), error(c));
+    c = withHttp();
+    c.getJsonObject("http").getJsonArray("routes").getJsonObject(0).put("path-prefix", "api");
+    assertTrue(error(c).startsWith("config key 'http.routes[0].path-prefix': must start with '/'"), error(c));
+    c = withHttp();
+    c.getJsonObject("http").getJsonObject("services").put("empty", new JsonArray());
+    assertTrue(error(c).startsWith("config key 'http.services.empty': required"), error(c));
   }
 
   @Test

@@ -1,0 +1,35 @@
+package io.sscmic.gateway.http;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+
+/** Metrics of the HTTP listener: requests by service and outcome, latency, ejections, retries. */
+final class HttpMetrics {
+  private final MeterRegistry registry;
+  private final String node;
+
+  HttpMetrics(MeterRegistry registry, String node) {
+    this.registry = registry;
+    this.node = node;
+  }
+
+  /** @param outcome the status class (2xx..5xx) or the sidecar's own error (no_route, no_peer, timeout, upstream) */
+  void request(String service, String outcome, Duration took) {
+    Counter.builder("sscmic.http.requests").description("HTTP requests through the sidecar by service and outcome")
+        .tag("node", node).tag("service", service).tag("outcome", outcome).register(registry).increment();
+    Timer.builder("sscmic.http.request.duration").description("From request arrival to the response's end")
+        .tag("node", node).tag("service", service).publishPercentileHistogram().register(registry).record(took);
+  }
+
+  void ejected(String service) {
+    Counter.builder("sscmic.http.peer.ejections").description("Peers ejected after consecutive failures")
+        .tag("node", node).tag("service", service).register(registry).increment();
+  }
+
+  void retried(String service) {
+    Counter.builder("sscmic.http.retries").description("Idempotent requests retried on another peer")
+        .tag("node", node).tag("service", service).register(registry).increment();
+  }
+}

@@ -1,0 +1,79 @@
+package io.sscmic.gateway.http;
+
+import static io.sscmic.gateway.http.HttpMesh.await;
+import static io.sscmic.gateway.http.HttpMesh.loopback;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sscmic.gateway.node.Node;
+import io.vertx.core.Vertx;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/** Active health: a peer whose service fails its probe leaves the rotation, and returns when it passes. */
+class HttpHealthProbeTest {
+  private final HttpClient jdk = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  private String backendOf(int port, int i) throws Exception {
+    HttpResponse<String> r = jdk.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/hello/" + i))
+        .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    return r.headers().firstValue("x-backend").orElseThrow();
+  }
+
+  /** True once {@code rounds} requests in a row avoid (or, with {@code seen}, include) backend {@code name}. */
+  private boolean settles(int port, String name, boolean seen) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (System.nanoTime() < deadline) {
+      boolean hit = false;
+      for (int i = 0; i < 10; i++) {
+        hit |= backendOf(port, i).equals(name);
+      }
+      if (hit == seen) {
+        return true;
+      }
+      Thread.sleep(100);
+    }
+    return false;
+  }
+
+  @Test
+  void aPeerFailingItsProbeLeavesTheRotationAndComesBack() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      Instant genesis = Instant.now().minusSeconds(600);
+      Duration interval = Duration.ofSeconds(5);
+      AtomicBoolean b1Sick = new AtomicBoolean();
+      var b1 = HttpMesh.backend(vertx, "b1", b1Sick);
+      var b2 = HttpMesh.backend(vertx, "b2");
+      Node s1 = HttpMesh.server(vertx, "s1", genesis, interval, "web", b1.actualPort());
+      Node s2 = HttpMesh.server(vertx, "s2", genesis, interval, "web", b2.actualPort());
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      Node client = HttpMesh.client(vertx, "client", genesis, interval, new HttpModeConfig(loopback(0),
+          List.of(new HttpRoute(null, "/", "web", null)),
+          Map.of("web", List.of(loopback(s1.tunnelPort()), loopback(s2.tunnelPort()))), Duration.ofSeconds(10), 8,
+          false, "/healthz", Duration.ofMillis(200)), registry);
+      int port = client.httpPort();
+      assertTrue(settles(port, "b1", true), "both peers serve at first");
+
+      b1Sick.set(true);
+      assertTrue(settles(port, "b1", false), "b1 leaves the rotation once its probe fails");
+      assertTrue(registry.scrape().contains("sscmic_http_peer_ejections_total{node=\"client\",service=\"web\"}"));
+
+      b1Sick.set(false);
+      assertTrue(settles(port, "b1", true), "b1 serves again once its probe passes");
+    } finally {
+      await(vertx.close());
+    }
+  }
+}
