@@ -32,6 +32,7 @@ public final class Main {
       "  sscmic reseed --config DIR/authority.yaml [--in 2m]",
       "                                     schedule a new key chain from a future epoch (post-compromise)",
       "  sscmic seed --out FILE              write a new random mesh seed, mode 0600 (for meshes without authority)",
+      "  sscmic admin-password              read a dashboard password (stdin or prompt), print admin.password-hash",
       "  sscmic --version | --help",
       "",
       "Options for demo and node: --debug (log every connection), --log-json (one JSON object per line)",
@@ -72,6 +73,9 @@ public final class Main {
           return AuthorityCommands.token(a, out, err);
         case "reseed":
           return AuthorityCommands.reseed(a, out, err);
+        case "admin-password":
+          return adminPassword(System.console(), new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+              java.nio.charset.StandardCharsets.UTF_8)), out, err);
         default:
           err.println("unknown command '" + a.get(0) + "'");
           err.println(USAGE);
@@ -102,6 +106,30 @@ public final class Main {
       vertx.close();
       return 1;
     }
+  }
+
+  /**
+   * Hashes a dashboard password for {@code admin.password-hash}: read without echo from the
+   * terminal, or as the first line of stdin (scripts), never from the command line (shell history).
+   */
+  static int adminPassword(java.io.Console console, java.io.BufferedReader stdin, PrintStream out, PrintStream err) {
+    char[] password;
+    try {
+      password = console != null ? console.readPassword("dashboard password: ")
+          : java.util.Optional.ofNullable(stdin.readLine()).map(String::toCharArray).orElse(null);
+    } catch (java.io.IOException e) {
+      err.println("sscmic: cannot read the password: " + e.getMessage());
+      return 1;
+    }
+    if (password == null || password.length < 12) {
+      err.println("sscmic: the dashboard password must have at least 12 characters");
+      return 1;
+    }
+    String hash = io.sscmic.admin.ui.PasswordHash.hash(password, new SecureRandom());
+    Arrays.fill(password, ' ');
+    out.println("admin:");
+    out.println("  password-hash: \"" + hash + "\"");
+    return 0;
   }
 
   private static int seed(Path out, PrintStream stdout, PrintStream err) {

@@ -29,6 +29,25 @@ class MainTest {
   }
 
   @Test
+  void adminPasswordPrintsAHashThatMatchesThePasswordReadFromStdin() throws Exception {
+    String pw = "a dashboard password";
+    assertEquals(0, Main.adminPassword(null, new java.io.BufferedReader(new java.io.StringReader(pw + "\n")),
+        new PrintStream(out, true), new PrintStream(err, true)));
+    String printed = out.toString();
+    assertTrue(!printed.contains(pw), "the password itself is not echoed");
+    String hash = printed.substring(printed.indexOf('"') + 1, printed.lastIndexOf('"'));
+    assertTrue(io.sscmic.admin.ui.PasswordHash.parse(hash).matches(pw.toCharArray()));
+    assertTrue(printed.startsWith("admin:"), "a YAML snippet to paste: " + printed);
+  }
+
+  @Test
+  void adminPasswordRefusesAShortPassword() {
+    assertEquals(1, Main.adminPassword(null, new java.io.BufferedReader(new java.io.StringReader("short\n")),
+        new PrintStream(out, true), new PrintStream(err, true)));
+    assertTrue(err.toString().contains("at least 12 characters"), err.toString());
+  }
+
+  @Test
   void noArgumentsPrintsUsageAndFails() {
     assertEquals(2, run());
     assertTrue(out.toString().contains("Usage:"));
