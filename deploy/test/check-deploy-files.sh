@@ -40,7 +40,7 @@ expect_fail() {
 [ -f "$JAR" ] || { echo "check-deploy-files: $JAR missing: run mvn -B -DskipTests package first" >&2; exit 2; }
 version_ok() { java -jar "$JAR" --version | grep -Eq '^sscmic [0-9]+\.[0-9]+\.[0-9]+'; }
 expect_ok "sscmic.jar --version prints a version" version_ok
-for cmd in demo node init authority token reseed seed; do
+for cmd in demo node init authority token reseed seed admin-password; do
   help_ok() { java -jar "$JAR" "$1" --help | grep -q "^Usage: sscmic $1"; }
   expect_ok "sscmic $cmd --help explains $cmd" help_ok "$cmd"
 done

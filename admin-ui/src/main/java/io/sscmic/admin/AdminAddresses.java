@@ -17,4 +17,13 @@ public final class AdminAddresses {
   public static String ready(String node) {
     return "sscmic.admin." + node + ".ready";
   }
+
+  /**
+   * A dashboard action ({@code drain}, {@code reseed}, ...): the request carries a JSON argument
+   * object and the answer is {@code {ok, message}}. A node that has no consumer for an action
+   * does not support it (the dashboard answers 501).
+   */
+  public static String action(String node, String name) {
+    return "sscmic.admin." + node + ".action." + name;
+  }
 }

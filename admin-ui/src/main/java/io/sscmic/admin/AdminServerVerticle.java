@@ -1,6 +1,8 @@
 package io.sscmic.admin;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sscmic.admin.ui.Dashboard;
+import io.sscmic.admin.ui.DashboardSecrets;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -15,8 +17,9 @@ import java.util.logging.Logger;
 
 /**
  * A node's admin port: {@code /metrics} (Prometheus text), {@code /healthz} (the process
- * answers), {@code /readyz} (the node says it can carry traffic) and {@code /status} (JSON). Binds
- * to loopback unless told otherwise: these pages describe the mesh.
+ * answers), {@code /readyz} (the node says it can carry traffic), {@code /status} (JSON) and the
+ * password-protected dashboard under {@code /ui/}. Binds to loopback unless told otherwise: these
+ * pages describe the mesh.
  */
 public final class AdminServerVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(AdminServerVerticle.class.getName());
@@ -25,36 +28,73 @@ public final class AdminServerVerticle extends VerticleBase {
   private final String node;
   private final SocketAddress listen;
   private final PrometheusMeterRegistry registry;
+  private final String passwordHash;
   private HttpServer server;
+  private Dashboard dashboard;
 
+  /** An admin port whose dashboard password is generated at start and logged once. */
   public AdminServerVerticle(String node, SocketAddress listen, PrometheusMeterRegistry registry) {
+    this(node, listen, registry, null);
+  }
+
+  /** @param passwordHash the dashboard password's stored form (admin.password-hash), or null to generate one */
+  public AdminServerVerticle(String node, SocketAddress listen, PrometheusMeterRegistry registry,
+                             String passwordHash) {
     this.node = node;
     this.listen = listen;
     this.registry = registry;
+    this.passwordHash = passwordHash;
   }
 
   @Override
   public Future<?> start() {
+    return vertx.executeBlocking(() -> DashboardSecrets.prepare(node, passwordHash)).compose(this::serve);
+  }
+
+  private Future<?> serve(DashboardSecrets secrets) {
+    if (!isLoopback(listen.host())) {
+      LOG.warning(() -> node + ": admin.listen " + listen.host() + " is not loopback, and the admin port has no TLS:"
+          + " the dashboard password and session cookie cross the network in clear; prefer 127.0.0.1 and an SSH tunnel");
+    }
     Router router = Router.router(vertx);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     router.get("/healthz").handler(rc -> rc.response().putHeader("content-type", "text/plain").end("ok\n"));
     router.get("/readyz").handler(this::ready);
     router.get("/status").handler(this::status);
+    router.get("/").handler(rc -> rc.redirect("/ui/"));
+    // Vert.x matches "/ui" and "/ui/" alike: only the bare one is redirected (relative links need the slash).
+    router.get("/ui").handler(rc -> {
+      if (rc.request().path().equals("/ui")) {
+        rc.redirect("/ui/");
+      } else {
+        rc.next();
+      }
+    });
+    dashboard = new Dashboard(vertx, node, secrets, registry);
+    router.route("/ui/*").subRouter(dashboard.router(false));
     router.route().handler(rc -> rc.response().setStatusCode(404).putHeader("content-type", "text/plain")
-        .end("not found: the admin port serves /metrics, /healthz, /readyz and /status\n"));
+        .end("not found: the admin port serves /metrics, /healthz, /readyz, /status and the dashboard /ui/\n"));
     // HTTP/1.1 only: Prometheus, browsers and curl speak it on plain http, and the h2c upgrade path
     // answered `curl --http2` with an empty 101 and once stalled a JDK client's scrape for minutes.
     server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false)).requestHandler(router);
     return server.listen(listen)
         .onSuccess(s -> LOG.info(() -> node + ": admin port on " + listen.host() + ":" + s.actualPort()
-            + " (/metrics /healthz /readyz /status)"))
+            + " (/metrics /healthz /readyz /status, dashboard http://" + listen.host() + ":" + s.actualPort()
+            + "/ui/)"))
         .recover(e -> Future.failedFuture(new IllegalStateException(
             "cannot bind admin.listen " + listen + ": " + e.getMessage(), e)));
   }
 
   @Override
   public Future<?> stop() {
+    if (dashboard != null) {
+      dashboard.close();
+    }
     return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  private static boolean isLoopback(String host) {
+    return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]");
   }
 
   public int port() {

@@ -119,7 +119,7 @@ class AdminServerVerticleTest {
   void otherPathsAndMethodsAreRefusedWithAHint() throws Exception {
     Reply r = get("/keys");
     assertEquals(404, r.status());
-    assertTrue(r.body().contains("/metrics, /healthz, /readyz and /status"));
+    assertTrue(r.body().contains("/metrics, /healthz, /readyz, /status and the dashboard /ui/"), r.body());
     int status = await(http.request(HttpMethod.POST, admin.port(), "127.0.0.1", "/status")
         .compose(req -> req.send(Buffer.buffer("x"))).map(resp -> resp.statusCode()));
     assertTrue(status == 404 || status == 405, "POST refused, got " + status);

@@ -18,9 +18,11 @@ import java.util.Set;
  * {@code token.key} (all 0600), with {@code ca.crt} and {@code authority.crt}.
  *
  * @param dir the directory that holds the config file and the secrets
+ * @param adminPasswordHash the dashboard password ({@code admin.password-hash}), or null to generate one
  */
 public record AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
-                              Duration certificateValidity, boolean method1, SocketAddress adminListen) {
+                              Duration certificateValidity, boolean method1, SocketAddress adminListen,
+                              String adminPasswordHash) {
   public static final String FILE = "authority.yaml";
   public static final String SEED = "seed";
   public static final String CA_CERT = "ca.crt";
@@ -29,9 +31,15 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
   public static final String KEY = "authority.key";
   public static final String TOKEN_KEY = "token.key";
   public static final String USED_TOKENS = "used-tokens";
+  /** Node ids revoked from the dashboard, one per line (0600). */
+  public static final String REVOKED = "revoked";
   public static final Duration DEFAULT_VALIDITY = Duration.ofHours(24);
   public static final Duration MIN_VALIDITY = Duration.ofMinutes(5);
   public static final Duration MAX_VALIDITY = Duration.ofDays(30);
+
+  public AuthorityConfig withAdminPassword(String hash) {
+    return new AuthorityConfig(dir, genesis, interval, listen, certificateValidity, method1, adminListen, hash);
+  }
 
   public Path file(String name) {
     return dir.resolve(name);
@@ -50,7 +58,7 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
     }
     JsonObject mesh = NodeConfigParser.section(root, "mesh", Set.of("genesis", "interval"));
     JsonObject a = NodeConfigParser.section(root, "authority", Set.of("listen", "certificate-validity", "recovery-method1"));
-    JsonObject admin = NodeConfigParser.section(root, "admin", Set.of("listen"));
+    JsonObject admin = NodeConfigParser.section(root, "admin", Set.of("listen", "password-hash"));
     Instant genesis = NodeConfigParser.instant(mesh.getValue("genesis"), "mesh.genesis");
     Duration interval = NodeConfigParser.duration(mesh.getValue("interval"), "mesh.interval", null);
     if (interval.compareTo(NodeConfigParser.MIN_INTERVAL) < 0) {
@@ -75,6 +83,6 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
         : "none".equalsIgnoreCase(String.valueOf(adminListen)) ? null
         : NodeConfigParser.address(String.valueOf(adminListen), "admin.listen");
     return new AuthorityConfig(dir, genesis, interval, NodeConfigParser.address(String.valueOf(listen),
-        "authority.listen"), validity, (Boolean) method1, adminAddress);
+        "authority.listen"), validity, (Boolean) method1, adminAddress, NodeConfigParser.adminPasswordHash(admin));
   }
 }

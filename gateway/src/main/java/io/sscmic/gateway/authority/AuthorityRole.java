@@ -14,10 +14,12 @@ import io.sscmic.keysyn.KeySynVerticle;
 import io.sscmic.keysyn.Seed;
 import io.sscmic.keysyn.authority.AuthorityVerticle;
 import io.sscmic.keysyn.authority.EnrollmentTokens;
+import io.sscmic.keysyn.authority.Revocations;
 import io.sscmic.keysyn.ca.MeshCa;
 import io.sscmic.keysyn.ca.Pem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,6 +69,7 @@ public final class AuthorityRole {
     EpochClock clock = new EpochClock(config.genesis(), config.interval(), now);
     KeySchedule schedule = new KeySchedule(clock);
     Deployments deployments = new Deployments(vertx);
+    long started = System.currentTimeMillis();
     return vertx.executeBlocking(() -> {
       SecureRandom random = new SecureRandom();
       random.nextBytes(new byte[16]);
@@ -79,17 +82,19 @@ public final class AuthorityRole {
       X509Certificate cert = Pem.certificate(Files.readString(config.file(AuthorityConfig.CERT)));
       PrivateKey key = Pem.privateKey(Files.readString(config.file(AuthorityConfig.KEY)));
       EnrollmentTokens tokens = new EnrollmentTokens(MeshInit.tokenKey(config), config.file(AuthorityConfig.USED_TOKENS));
-      return new Object[] {new KeyChain(anchors), ca, cert, key, tokens};
+      Revocations revocations = Revocations.load(config.file(AuthorityConfig.REVOKED));
+      return new Object[] {new KeyChain(anchors), ca, cert, key, tokens, revocations};
     }).recover(e -> Future.failedFuture(new IllegalStateException("cannot read the mesh files in " + config.dir()
         + " (made by sscmic init): " + e.getMessage(), e))).compose(files -> {
           MeshCa ca = (MeshCa) files[1];
           X509Certificate cert = (X509Certificate) files[2];
           EnrollmentTokens tokens = (EnrollmentTokens) files[4];
+          Revocations revocations = (Revocations) files[5];
           AuthorityVerticle server = new AuthorityVerticle(new AuthorityVerticle.Options(config.listen(),
               config.certificateValidity(), config.method1()), ca, cert, (PrivateKey) files[3], tokens, schedule,
-              clock, registry);
+              clock, registry, revocations);
           AdminServerVerticle admin = config.adminListen() == null ? null
-              : new AdminServerVerticle(ID, config.adminListen(), registry);
+              : new AdminServerVerticle(ID, config.adminListen(), registry, config.adminPasswordHash());
           Gauge.builder("sscmic.authority.certificate.expiry", cert, c -> c.getNotAfter().getTime() / 1000.0)
               .description("When this node's certificate expires (Unix time)").baseUnit("seconds")
               .tag("node", ID).register(registry);
@@ -102,7 +107,12 @@ public final class AuthorityRole {
           deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.ready(ID), m -> m.reply(new JsonObject()
               .put("ready", schedule.isReady()).put("checks", new JsonObject().put("keyState", schedule.isReady())))));
           deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.status(ID), m -> m.reply(status(schedule,
-              server, clock))));
+              server, clock, cert, started).put("revoked", new JsonArray(List.copyOf(revocations.all()))))));
+          deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(AdminAddresses.action(ID, "reseed"),
+              m -> reseed(vertx, config).onComplete(ar -> m.reply(ar.result()))));
+          deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(AdminAddresses.action(ID, "revoke"),
+              m -> revoke(vertx, revocations, m.body() == null ? null : m.body().getString("node"))
+                  .onComplete(ar -> m.reply(ar.result()))));
           Future<?> adminUp = admin == null ? Future.succeededFuture() : deployments.deploy(admin);
           return adminUp
               .compose(x -> deployments.deploy(new KeySynVerticle(ID, clock, schedule, (KeyChain) files[0])))
@@ -158,16 +168,57 @@ public final class AuthorityRole {
     }));
   }
 
-  private static JsonObject status(KeySchedule schedule, AuthorityVerticle server, EpochClock clock) {
+  /** The dashboard's revoke action: the node is refused from now on; a re-seed then shuts it out. */
+  private static Future<JsonObject> revoke(Vertx vertx, Revocations revocations, String node) {
+    if (node == null || node.isBlank()) {
+      return Future.succeededFuture(new JsonObject().put("ok", false).put("message", "which node? (a node id)"));
+    }
+    return vertx.executeBlocking(() -> {
+      try {
+        if (!revocations.revoke(node.trim())) {
+          return new JsonObject().put("ok", true).put("message", "node '" + node.trim() + "' was already revoked");
+        }
+      } catch (IllegalArgumentException e) {
+        return new JsonObject().put("ok", false).put("message", e.getMessage());
+      }
+      LOG.warning(() -> "authority: dashboard: revoked node '" + node.trim() + "'");
+      return new JsonObject().put("ok", true).put("message", "revoked node '" + node.trim() + "': it can no longer"
+          + " enroll, recover or renew; it still holds the current key chain, so schedule a re-seed to shut it out");
+    }).otherwise(e -> new JsonObject().put("ok", false).put("message", "cannot revoke: " + e.getMessage()));
+  }
+
+  /** The dashboard's re-seed action: as {@code sscmic reseed --in 2m}, answering {ok, message}. */
+  private static Future<JsonObject> reseed(Vertx vertx, AuthorityConfig config) {
+    return vertx.executeBlocking(() -> {
+      try {
+        String done = Reseed.schedule(config, Duration.ofMinutes(2), new SecureRandom());
+        LOG.info(() -> "authority: dashboard: " + done);
+        return new JsonObject().put("ok", true).put("message", done);
+      } catch (Reseed.Refused e) {
+        return new JsonObject().put("ok", false).put("message", e.getMessage());
+      }
+    }).otherwise(e -> new JsonObject().put("ok", false).put("message", "cannot schedule a re-seed: "
+        + e.getMessage()));
+  }
+
+  private static JsonObject status(KeySchedule schedule, AuthorityVerticle server, EpochClock clock,
+                                   X509Certificate cert, long started) {
     KeyState s = schedule.current();
     JsonObject recoveries = new JsonObject();
     server.lastRecovery().forEach((node, at) -> recoveries.put(node, at.toString()));
+    JsonObject nodes = new JsonObject();
+    server.certificateExpiry().forEach((node, until) -> nodes.put(node, new JsonObject()
+        .put("certificateExpiry", until.toString()).put("lastRecovery", recoveries.getString(node))));
     JsonObject requests = new JsonObject();
     server.outcomes().forEach(requests::put);
     return new JsonObject().put("node", ID).put("role", "authority").put("ready", s != null)
         .put("epoch", s == null ? null : s.epoch()).put("tc", s == null ? null : s.tc())
         .put("intervalSeconds", clock.interval().toMillis() / 1000.0)
-        .put("requests", requests).put("lastRecovery", recoveries);
+        .put("secondsToNextRotation", clock.millisUntilNextEpoch() / 1000.0)
+        .put("uptimeSeconds", (System.currentTimeMillis() - started) / 1000)
+        .put("reseedEpoch", schedule.pending() == null ? null : schedule.pending().epoch())
+        .put("certificateExpiry", cert.getNotAfter().toInstant().toString())
+        .put("requests", requests).put("lastRecovery", recoveries).put("nodes", nodes);
   }
 
   /** A one-time enrollment token for {@code node}, valid for {@code ttl}. */

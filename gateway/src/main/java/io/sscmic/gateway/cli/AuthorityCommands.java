@@ -5,6 +5,7 @@ import io.sscmic.gateway.authority.AuthorityConfig;
 import io.sscmic.gateway.authority.AuthorityRole;
 import io.sscmic.gateway.authority.ChainFile;
 import io.sscmic.gateway.authority.MeshInit;
+import io.sscmic.gateway.authority.Reseed;
 import io.sscmic.gateway.config.ConfigException;
 import io.sscmic.gateway.config.NodeConfigParser;
 import io.sscmic.keysyn.ChainAnchor;
@@ -109,35 +110,18 @@ final class AuthorityCommands {
     Vertx vertx = Vertx.vertx();
     try {
       AuthorityConfig cfg = AuthorityConfig.load(vertx, config).toCompletionStage().toCompletableFuture().get();
-      if (cfg.method1()) {
-        err.println("sscmic: this authority serves recovery method 1 (nodes that hold the seed compute keys from it"
-            + " and would not follow a re-seed); create a new mesh with sscmic init instead");
-        return 1;
-      }
-      EpochClock clock = new EpochClock(cfg.genesis(), cfg.interval());
-      long now = clock.currentEpoch();
-      // At least three intervals ahead: nodes need time to ask (authority.refresh) before the switch.
-      Duration minimum = cfg.interval().multipliedBy(3);
-      long epoch = clock.epochAt(clock.nowMillis() + Math.max(lead.toMillis(), minimum.toMillis())) + 1;
-      Path file = cfg.file(ChainFile.NAME);
-      for (ChainAnchor pending : ChainFile.read(file)) {
-        if (pending.epoch() > now) {
-          err.println("sscmic: a re-seed is already scheduled at epoch " + pending.epoch() + "; wait until it has "
-              + "taken effect");
-          return 1;
-        }
-      }
       if (lead.compareTo(Duration.ofMinutes(1)) < 0) {
         err.println("sscmic: note: nodes ask the authority every authority.refresh (default 30s); with less lead than"
             + " twice that, some may learn of the re-seed after it and adopt it only then");
       }
-      ChainFile.append(file, ChainAnchor.random(epoch, new SecureRandom()));
-      out.println("re-seed scheduled: a new key chain from epoch " + epoch + " (tc " + EpochClock.tcOf(epoch)
-          + "), at " + Instant.ofEpochMilli(clock.startOf(epoch)) + ", written to " + file);
+      out.println(Reseed.schedule(cfg, lead, new SecureRandom()));
       out.println("The running authority announces it within a second; nodes learn it when they next ask"
           + " (authority.refresh, default 30s) and switch at that epoch. A node that misses it adopts the new"
           + " chain at its next contact.");
       return 0;
+    } catch (Reseed.Refused e) {
+      err.println("sscmic: " + e.getMessage());
+      return 1;
     } catch (Exception e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       err.println("sscmic: cannot schedule a re-seed: " + cause.getMessage());

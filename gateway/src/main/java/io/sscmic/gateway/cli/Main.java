@@ -33,6 +33,7 @@ public final class Main {
       "  sscmic reseed --config DIR/authority.yaml [--in 2m]",
       "                                     schedule a new key chain from a future epoch (post-compromise)",
       "  sscmic seed --out FILE              write a new random mesh seed, mode 0600 (for meshes without authority)",
+      "  sscmic admin-password              read a dashboard password (stdin or prompt), print admin.password-hash",
       "  sscmic --version | --help",
       "",
       "Options for demo and node: --debug (log every connection), --log-json (one JSON object per line)",
@@ -88,6 +89,12 @@ public final class Main {
           "Schedules a new key chain from an epoch at least --in (and three intervals) ahead; the running",
           "authority announces it and every node switches at that epoch (docs/PROTOCOL.md 6.1).",
           "  --in D      lead time (default 2m)"),
+      "admin-password", String.join(System.lineSeparator(),
+          "Usage: sscmic admin-password",
+          "",
+          "Reads a dashboard password (at least 12 characters) at a terminal prompt, or as the first line of",
+          "stdin, never from the command line, and prints an admin.password-hash line to paste into the",
+          "node's config. The password itself is not printed."),
       "seed", String.join(System.lineSeparator(),
           "Usage: sscmic seed --out FILE",
           "",
@@ -137,6 +144,9 @@ public final class Main {
           return AuthorityCommands.token(a, out, err);
         case "reseed":
           return AuthorityCommands.reseed(a, out, err);
+        case "admin-password":
+          return adminPassword(System.console(), new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+              java.nio.charset.StandardCharsets.UTF_8)), out, err);
         default:
           err.println("unknown command '" + a.get(0) + "'");
           err.println(USAGE);
@@ -167,6 +177,30 @@ public final class Main {
       vertx.close();
       return 1;
     }
+  }
+
+  /**
+   * Hashes a dashboard password for {@code admin.password-hash}: read without echo from the
+   * terminal, or as the first line of stdin (scripts), never from the command line (shell history).
+   */
+  static int adminPassword(java.io.Console console, java.io.BufferedReader stdin, PrintStream out, PrintStream err) {
+    char[] password;
+    try {
+      password = console != null ? console.readPassword("dashboard password: ")
+          : java.util.Optional.ofNullable(stdin.readLine()).map(String::toCharArray).orElse(null);
+    } catch (java.io.IOException e) {
+      err.println("sscmic: cannot read the password: " + e.getMessage());
+      return 1;
+    }
+    if (password == null || password.length < 12) {
+      err.println("sscmic: the dashboard password must have at least 12 characters");
+      return 1;
+    }
+    String hash = io.sscmic.admin.ui.PasswordHash.hash(password, new SecureRandom());
+    Arrays.fill(password, ' ');
+    out.println("admin:");
+    out.println("  password-hash: \"" + hash + "\"");
+    return 0;
   }
 
   private static int seed(Path out, PrintStream stdout, PrintStream err) {

@@ -22,6 +22,8 @@ import java.util.Map;
  * @param authority where the node enrolls and recovers its key state, or null for a seed-only node
  * @param http the HTTP listener (reverse and forward proxy), or null for none
  * @param limits abuse limits of the inbound tunnel listener
+ * @param adminPasswordHash the dashboard password ({@code admin.password-hash}), or null to generate
+ *     one at start and print it once
  */
 public record NodeConfig(
     String nodeId,
@@ -38,7 +40,8 @@ public record NodeConfig(
     SocketAddress adminListen,
     AuthorityRecovery.Settings authority,
     HttpModeConfig http,
-    TunnelLimits limits) {
+    TunnelLimits limits,
+    String adminPasswordHash) {
 
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
@@ -59,16 +62,16 @@ public record NodeConfig(
                     List<OutboundRoute> outbound, Duration connectTimeout, Duration handshakeTimeout,
                     SocketAddress adminListen, AuthorityRecovery.Settings authority) {
     this(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound, connectTimeout,
-        handshakeTimeout, adminListen, authority, null, TunnelLimits.DEFAULTS);
+        handshakeTimeout, adminListen, authority, null);
   }
 
-  /** A node with default tunnel limits. */
+  /** A node with default tunnel limits and a dashboard password generated at start. */
   public NodeConfig(String nodeId, Instant genesis, Duration interval, SeedSource seed, CipherSuite cipher,
                     AeadProvider provider, SocketAddress tunnelListen, Map<String, SocketAddress> services,
                     List<OutboundRoute> outbound, Duration connectTimeout, Duration handshakeTimeout,
                     SocketAddress adminListen, AuthorityRecovery.Settings authority, HttpModeConfig http) {
     this(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound, connectTimeout,
-        handshakeTimeout, adminListen, authority, http, TunnelLimits.DEFAULTS);
+        handshakeTimeout, adminListen, authority, http, TunnelLimits.DEFAULTS, null);
   }
 
   public NodeConfig {
@@ -78,26 +81,31 @@ public record NodeConfig(
 
   public NodeConfig withAdmin(SocketAddress admin) {
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, admin, authority, http, limits);
+        connectTimeout, handshakeTimeout, admin, authority, http, limits, adminPasswordHash);
   }
 
   public NodeConfig withSeed(SeedSource s) {
     return new NodeConfig(nodeId, genesis, interval, s, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, authority, http, limits);
+        connectTimeout, handshakeTimeout, adminListen, authority, http, limits, adminPasswordHash);
   }
 
   public NodeConfig withLimits(TunnelLimits l) {
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, authority, http, l);
+        connectTimeout, handshakeTimeout, adminListen, authority, http, l, adminPasswordHash);
   }
 
   public NodeConfig withHttp(HttpModeConfig h) {
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, authority, h, limits);
+        connectTimeout, handshakeTimeout, adminListen, authority, h, limits, adminPasswordHash);
   }
 
   public NodeConfig withAuthority(SeedSource s, AuthorityRecovery.Settings a) {
     return new NodeConfig(nodeId, genesis, interval, s, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, a, http, limits);
+        connectTimeout, handshakeTimeout, adminListen, a, http, limits, adminPasswordHash);
+  }
+
+  public NodeConfig withAdminPassword(String hash) {
+    return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
+        connectTimeout, handshakeTimeout, adminListen, authority, http, limits, hash);
   }
 }

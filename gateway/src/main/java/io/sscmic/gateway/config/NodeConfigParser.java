@@ -1,5 +1,6 @@
 package io.sscmic.gateway.config;
 
+import io.sscmic.admin.ui.PasswordHash;
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
 import io.sscmic.gateway.http.HttpModeConfig;
@@ -50,7 +51,7 @@ public final class NodeConfigParser {
     JsonObject keysyn = section(root, "keysyn", Set.of("genesis", "interval", "seed-file", "seed-env"));
     JsonObject tunnel = section(root, "tunnel", Set.of("listen", "cipher", "provider", "connect-timeout",
         "handshake-timeout", "max-connections", "handshake-rate"));
-    JsonObject admin = section(root, "admin", Set.of("listen"));
+    JsonObject admin = section(root, "admin", Set.of("listen", "password-hash"));
     JsonObject authoritySection = section(root, "authority", Set.of("url", "ca-file", "state-dir", "token-file",
         "token-env", "recovery", "refresh"));
 
@@ -163,7 +164,7 @@ public final class NodeConfigParser {
         connectTimeout, handshakeTimeout, adminListen, authority, http, new TunnelLimits(
             positive(tunnel, "tunnel.max-connections", "max-connections", TunnelLimits.DEFAULTS.maxConnections()),
             positive(tunnel, "tunnel.handshake-rate", "handshake-rate",
-                TunnelLimits.DEFAULTS.handshakesPerSecondPerSource())));
+                TunnelLimits.DEFAULTS.handshakesPerSecondPerSource())), adminPasswordHash(admin));
   }
 
   private static int positive(JsonObject o, String key, String field, int dflt) {
@@ -426,5 +427,18 @@ public final class NodeConfigParser {
       throw new ConfigException(key, "port " + port + " out of range");
     }
     return SocketAddress.inetSocketAddress(port, host);
+  }
+
+  /** {@code admin.password-hash}: checked here so a typo fails at start, naming the key. */
+  public static String adminPasswordHash(JsonObject admin) {
+    String hash = string(admin, "admin.password-hash", "password-hash", null);
+    if (hash != null) {
+      try {
+        PasswordHash.parse(hash);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("admin.password-hash", e.getMessage());
+      }
+    }
+    return hash;
   }
 }

@@ -1,6 +1,7 @@
 package io.sscmic.gateway.demo;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sscmic.admin.ui.PasswordHash;
 import io.sscmic.gateway.cli.Runtimes;
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
@@ -80,6 +81,9 @@ public final class Demo {
           + BETA_ADMIN + ")");
       out.println("  curl -s http://127.0.0.1:" + ALPHA_ADMIN + "/metrics | grep '^sscmic_'");
       out.println("  curl -s http://127.0.0.1:" + AUTHORITY_ADMIN + "/status       # the authority: enrollments, recoveries");
+      out.println("Dashboards (log in with password " + mesh.dashboardPassword() + ", made for this run only):");
+      out.println("  http://127.0.0.1:" + ALPHA_ADMIN + "/ui/  (alpha)   http://127.0.0.1:" + BETA_ADMIN
+          + "/ui/  (beta)   http://127.0.0.1:" + AUTHORITY_ADMIN + "/ui/  (authority)");
       out.println("  java -jar gateway/target/sscmic.jar reseed --config " + mesh.dir().resolve(AuthorityConfig.FILE)
           + " --in 15s");
       out.println("      a new key chain: watch both nodes learn it and switch at the same epoch, traffic unaffected");
@@ -100,7 +104,7 @@ public final class Demo {
   }
 
   /** The running demo: its authority, its two nodes and the directory that holds the mesh's files. */
-  record Mesh(AuthorityRole authority, List<Node> nodes, Path dir) {
+  record Mesh(AuthorityRole authority, List<Node> nodes, Path dir, String dashboardPassword) {
     Future<Void> stop() {
       return Future.join(nodes.stream().map(Node::stop).toList())
           .eventually(authority::stop)
@@ -115,15 +119,22 @@ public final class Demo {
    * from the authority (method 2), exactly as a production node does.
    */
   static Future<Mesh> start(Vertx vertx, Duration interval, PrometheusMeterRegistry registry) {
+    // One random dashboard password for the three admin ports, shown once in the banner.
+    String[] password = new String[1];
     return vertx.executeBlocking(() -> {
+      SecureRandom random = new SecureRandom();
+      byte[] pw = new byte[12];
+      random.nextBytes(pw);
+      password[0] = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(pw);
+      String hash = PasswordHash.hash(password[0].toCharArray(), random);
       Path dir = Files.createTempDirectory("sscmic-demo-");
       // A start an hour ago: the chain has history, so a peer one epoch behind works from the first second.
       Instant genesis = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(1, ChronoUnit.HOURS);
       MeshInit.create(dir, genesis, interval, loopback(AUTHORITY), List.of(), loopback(AUTHORITY_ADMIN),
           new SecureRandom());
-      return dir;
-    }).compose(dir -> AuthorityConfig.load(vertx, dir.resolve(AuthorityConfig.FILE))
-        .compose(cfg -> AuthorityRole.start(vertx, cfg, registry))
+      return new Object[] {dir, hash};
+    }).compose(made -> AuthorityConfig.load(vertx, ((Path) made[0]).resolve(AuthorityConfig.FILE))
+        .compose(cfg -> AuthorityRole.start(vertx, cfg.withAdminPassword((String) made[1]), registry))
         .compose(authority -> {
           AuthorityConfig cfg = authority.config();
           // Alpha also has an HTTP listener: a reverse proxy for /echo and a forward proxy for http://echo/.
@@ -132,13 +143,16 @@ public final class Demo {
               .withHttp(new HttpModeConfig(loopback(HTTP_LISTENER),
                   List.of(new HttpRoute(null, "/echo", "echo", null)),
                   Map.of("echo", List.of(loopback(BETA_TUNNEL))), HttpModeConfig.DEFAULT_TIMEOUT,
-                  HttpModeConfig.DEFAULT_MAX_CONNECTIONS, false));
+                  HttpModeConfig.DEFAULT_MAX_CONNECTIONS, false))
+              .withAdminPassword(cfg.adminPasswordHash());
           NodeConfig beta = node(cfg, "beta", BETA_TUNNEL, Map.of("echo", loopback(ECHO_BACKEND)),
-              new OutboundRoute(loopback(TO_WEB), "web", loopback(ALPHA_TUNNEL)), BETA_ADMIN, authority);
+              new OutboundRoute(loopback(TO_WEB), "web", loopback(ALPHA_TUNNEL)), BETA_ADMIN, authority)
+              .withAdminPassword(cfg.adminPasswordHash());
           return webBackend(vertx)
               .compose(w -> echoBackend(vertx))
               .compose(e -> Node.start(vertx, alpha, registry))
-              .compose(a -> Node.start(vertx, beta, registry).map(b -> new Mesh(authority, List.of(a, b), dir)));
+              .compose(a -> Node.start(vertx, beta, registry).map(b -> new Mesh(authority, List.of(a, b),
+                  (Path) made[0], password[0])));
         }));
   }
 

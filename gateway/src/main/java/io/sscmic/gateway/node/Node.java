@@ -67,8 +67,10 @@ public final class Node {
     }));
     deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.status(id), m -> m.reply(status.status())));
     deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.ready(id), m -> m.reply(status.readiness())));
+    deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.action(id, "drain"),
+        m -> m.reply(status.drain())));
     AdminServerVerticle admin = config.adminListen() == null ? null
-        : new AdminServerVerticle(id, config.adminListen(), registry);
+        : new AdminServerVerticle(id, config.adminListen(), registry, config.adminPasswordHash());
     Future<Void> adminUp = admin == null ? Future.succeededFuture()
         : deployments.deploy(admin).mapEmpty();
     return adminUp.compose(v -> vertx.executeBlocking(() -> {

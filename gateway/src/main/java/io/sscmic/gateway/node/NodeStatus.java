@@ -57,9 +57,23 @@ final class NodeStatus {
     this.sidecar = s;
   }
 
+  /** The dashboard's drain action: answers {ok, message} for the operator. */
+  JsonObject drain() {
+    SidecarVerticle s = sidecar;
+    if (s == null) {
+      return new JsonObject().put("ok", false).put("message", "the node is still starting; nothing to drain");
+    }
+    if (s.draining()) {
+      return new JsonObject().put("ok", true).put("message", "already draining");
+    }
+    s.drain();
+    return new JsonObject().put("ok", true).put("message", "draining: new connections are refused and /readyz "
+        + "answers 503; open connections may run on for up to " + SidecarVerticle.DRAIN.toSeconds() + "s");
+  }
+
   JsonObject readiness() {
     boolean keys = schedule.isReady();
-    boolean listeners = sidecar != null;
+    boolean listeners = sidecar != null && !sidecar.draining();
     return new JsonObject()
         .put("ready", keys && listeners)
         .put("checks", new JsonObject().put("keyState", keys).put("listeners", listeners));
@@ -89,6 +103,7 @@ final class NodeStatus {
         .put("node", config.nodeId())
         .put("role", "node")
         .put("ready", readiness().getBoolean("ready"))
+        .put("draining", sidecar != null && sidecar.draining())
         .put("uptimeSeconds", (System.currentTimeMillis() - startedMillis) / 1000)
         .put("epoch", state == null ? null : state.epoch())
         .put("tc", state == null ? null : state.tc())

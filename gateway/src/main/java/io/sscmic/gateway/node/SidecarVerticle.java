@@ -30,6 +30,7 @@ public final class SidecarVerticle extends VerticleBase {
   private final List<OutboundListener> outbound = new ArrayList<>();
   private int tunnelPort = -1;
   private final Map<String, Integer> outboundPorts = new LinkedHashMap<>();
+  private volatile Future<?> closing;
 
   public SidecarVerticle(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, SecureRandom random) {
     this.config = config;
@@ -77,14 +78,31 @@ public final class SidecarVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    List<Future<?>> closing = new ArrayList<>();
-    if (inbound != null) {
-      closing.add(inbound.close(DRAIN));
+    return drain();
+  }
+
+  /**
+   * Stops accepting new connections at once (listeners close) and lets open ones run on for up to
+   * {@link #DRAIN}. Idempotent: a later stop waits for the same drain. Event-loop confined.
+   */
+  synchronized Future<?> drain() {
+    if (closing == null) {
+      List<Future<?>> all = new ArrayList<>();
+      if (inbound != null) {
+        all.add(inbound.close(DRAIN));
+      }
+      for (OutboundListener l : outbound) {
+        all.add(l.close(DRAIN));
+      }
+      closing = Future.join(all);
+      LOG.info(() -> "node " + config.nodeId() + ": draining: listeners closed, open connections may run on for up to "
+          + DRAIN.toSeconds() + "s");
     }
-    for (OutboundListener l : outbound) {
-      closing.add(l.close(DRAIN));
-    }
-    return Future.join(closing);
+    return closing;
+  }
+
+  boolean draining() {
+    return closing != null;
   }
 
   public int tunnelPort() {

@@ -6,7 +6,8 @@ package io.sscmic.gateway.tunnel;
  * over either limit is refused as {@code overloaded} before any cryptography is spent on it.
  */
 public record TunnelLimits(int maxConnections, int handshakesPerSecondPerSource) {
-  public static final TunnelLimits DEFAULTS = new TunnelLimits(10_000, 200);
+  /** A peer sidecar opening short connections legitimately reaches over a thousand handshakes a second. */
+  public static final TunnelLimits DEFAULTS = new TunnelLimits(10_000, 5_000);
 
   public TunnelLimits {
     if (maxConnections < 1 || handshakesPerSecondPerSource < 1) {

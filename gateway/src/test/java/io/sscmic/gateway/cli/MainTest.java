@@ -32,7 +32,8 @@ class MainTest {
   void everyCommandHasItsOwnHelpNamingItsOptions() {
     String[][] expected = {
         {"demo", "--interval"}, {"node", "--config", "--log-json"}, {"init", "--dir", "--genesis", "--admin"},
-        {"authority", "--config"}, {"token", "--node", "--ttl"}, {"reseed", "--in"}, {"seed", "--out"}};
+        {"authority", "--config"}, {"token", "--node", "--ttl"}, {"reseed", "--in"}, {"seed", "--out"},
+        {"admin-password", "admin.password-hash", "stdin"}};
     for (String[] e : expected) {
       out.reset();
       assertEquals(0, run(e[0], "--help"), e[0]);
@@ -46,6 +47,25 @@ class MainTest {
       assertTrue(out.toString().startsWith("Usage: sscmic " + e[0]));
     }
     assertEquals(Main.COMMAND_HELP.keySet().size(), expected.length, "a test line for every command");
+  }
+
+  @Test
+  void adminPasswordPrintsAHashThatMatchesThePasswordReadFromStdin() throws Exception {
+    String pw = "a dashboard password";
+    assertEquals(0, Main.adminPassword(null, new java.io.BufferedReader(new java.io.StringReader(pw + "\n")),
+        new PrintStream(out, true), new PrintStream(err, true)));
+    String printed = out.toString();
+    assertTrue(!printed.contains(pw), "the password itself is not echoed");
+    String hash = printed.substring(printed.indexOf('"') + 1, printed.lastIndexOf('"'));
+    assertTrue(io.sscmic.admin.ui.PasswordHash.parse(hash).matches(pw.toCharArray()));
+    assertTrue(printed.startsWith("admin:"), "a YAML snippet to paste: " + printed);
+  }
+
+  @Test
+  void adminPasswordRefusesAShortPassword() {
+    assertEquals(1, Main.adminPassword(null, new java.io.BufferedReader(new java.io.StringReader("short\n")),
+        new PrintStream(out, true), new PrintStream(err, true)));
+    assertTrue(err.toString().contains("at least 12 characters"), err.toString());
   }
 
   @Test

@@ -48,6 +48,17 @@ class NodeConfigParserTest {
   }
 
   @Test
+  void theDashboardPasswordHashIsCheckedAtStartAndNamedWhenWrong() {
+    assertEquals(null, NodeConfigParser.parse(valid()).adminPasswordHash(), "none: one is generated at start");
+    String hash = io.sscmic.admin.ui.PasswordHash.hash("a good long password".toCharArray(),
+        new java.security.SecureRandom());
+    JsonObject c = valid().put("admin", new JsonObject().put("password-hash", hash));
+    assertEquals(hash, NodeConfigParser.parse(c).adminPasswordHash());
+    String e = error(valid().put("admin", new JsonObject().put("password-hash", "hunter2")));
+    assertTrue(e.contains("admin.password-hash") && e.contains("pbkdf2-sha256$"), e);
+  }
+
+  @Test
   void durationsInEveryFormat() {
     assertEquals(Duration.ofMillis(250), NodeConfigParser.duration("250ms", "k", null));
     assertEquals(Duration.ofMinutes(5), NodeConfigParser.duration("5m", "k", null));

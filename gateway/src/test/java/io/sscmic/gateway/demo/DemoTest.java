@@ -3,6 +3,7 @@ package io.sscmic.gateway.demo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sscmic.gateway.node.DashboardClient;
 import io.sscmic.gateway.node.Node;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -49,6 +50,11 @@ class DemoTest {
       assertTrue(nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.CURRENT)
           + nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.PREVIOUS)
           + nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.NEXT) > 0, "frames went through alpha");
+      // The printed dashboard password opens the three dashboards.
+      for (int port : new int[] {Demo.ALPHA_ADMIN, Demo.BETA_ADMIN, Demo.AUTHORITY_ADMIN}) {
+        assertEquals(200, new DashboardClient(port).login(mesh.dashboardPassword()).statusCode(),
+            "dashboard login on " + port);
+      }
       await(http.close());
       await(mesh.stop());
       assertTrue(!java.nio.file.Files.exists(mesh.dir()), "the demo deletes its mesh files on exit");

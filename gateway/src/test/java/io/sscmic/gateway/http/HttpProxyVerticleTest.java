@@ -294,6 +294,12 @@ class HttpProxyVerticleTest {
     access.addHandler(h);
     try {
       assertEquals(200, get("/hello/logged?token=secret-value").statusCode());
+      // The line is written once the response has gone out, which may be just after the client has it.
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (lines.isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      Thread.sleep(100);
     } finally {
       access.removeHandler(h);
     }

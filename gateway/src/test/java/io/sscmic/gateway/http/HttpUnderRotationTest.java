@@ -47,7 +47,7 @@ class HttpUnderRotationTest {
       List<String> failures = new ArrayList<>();
       long end = System.currentTimeMillis() + LOAD_MILLIS;
       List<Future<Void>> workers = new ArrayList<>();
-      for (int w = 0; w < 16; w++) {
+      for (int w = 0; w < 8; w++) {
         Promise<Void> done = Promise.promise();
         loop(http, client.httpPort(), w, end, ok, failures, done);
         workers.add(done.future());

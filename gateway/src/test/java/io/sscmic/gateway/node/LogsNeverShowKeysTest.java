@@ -43,6 +43,22 @@ import org.junit.jupiter.api.Test;
 class LogsNeverShowKeysTest {
   private static final Duration INTERVAL = Duration.ofMillis(200);
 
+  /**
+   * Logs in to the dashboard with the password the node generated and printed once (no
+   * admin.password-hash here), and returns what its status API shows.
+   */
+  private static String dashboardStatus(int port, String logs) throws Exception {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("dashboard password for this run is (\\S+)")
+        .matcher(logs);
+    assertTrue(m.find(), "the generated dashboard password was printed");
+    DashboardClient dashboard = new DashboardClient(port);
+    HttpResponse<String> login = dashboard.login(m.group(1));
+    assertEquals(200, login.statusCode(), login.body());
+    HttpResponse<String> status = dashboard.get("/api/status");
+    assertEquals(200, status.statusCode());
+    return status.body();
+  }
+
   @Test
   void aVerboseRunLeaksNoKeyMaterial() throws Exception {
     ByteArrayOutputStream text = new ByteArrayOutputStream();
@@ -109,6 +125,7 @@ class LogsNeverShowKeysTest {
         adminPages.append(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + b.adminPort() + page))
             .build(), HttpResponse.BodyHandlers.ofString()).body());
       }
+      adminPages.append(dashboardStatus(b.adminPort(), text.toString()));
       lastEpoch = b.schedule().current().epoch();
     } finally {
       TestMesh.await(vertx.close());

@@ -83,6 +83,27 @@ class SidecarRotationTest {
   }
 
   @Test
+  void clocksFourTenthsOfAnIntervalApartLoseNothingAcrossRotations() throws Exception {
+    Duration interval = Duration.ofMillis(500);
+    Instant genesis = Instant.now().minusSeconds(600);
+    // B's clock runs 0.4 interval ahead of A's: for 40% of every interval they are one epoch apart.
+    Node b = TestMesh.start(vertx, TestMesh.server("b", genesis, interval, TestMesh.SEED,
+        Map.of("echo", Backends.address(echo))), () -> System.currentTimeMillis() + interval.toMillis() * 4 / 10);
+    Node a = TestMesh.start(vertx, TestMesh.client("a", genesis, interval, TestMesh.SEED, "echo", b.tunnelPort()));
+    double before = a.rotations();
+    int exchanges = 0;
+    while (a.rotations() < before + 8) {
+      byte[] payload = Clients.random(8192, exchanges);
+      assertEquals(Clients.sha256(payload), Clients.sha256(Clients.exchange(a.outboundPort("echo"), payload)));
+      exchanges++;
+      Thread.sleep(20);
+    }
+    assertEquals(0.0, a.metrics().failures() + b.metrics().failures(), "no refusal with a 0.4 interval skew");
+    assertTrue(a.metrics().framesOpened(KeyRole.PREVIOUS) + a.metrics().framesOpened(KeyRole.NEXT) > 0,
+        "the skew was real: some frames were opened with a neighbouring epoch's key");
+  }
+
+  @Test
   void aReceiverOneEpochBehindUsesTheNextKey() throws Exception {
     Duration interval = Duration.ofSeconds(3);
     Instant genesis = Instant.now().minusSeconds(3000);

@@ -38,7 +38,7 @@ final class TestAuthority {
         new SecureRandom());
     AuthorityConfig c = TestMesh.await(AuthorityConfig.load(vertx, dir.resolve(AuthorityConfig.FILE)));
     return new TestAuthority(dir, new AuthorityConfig(c.dir(), c.genesis(), c.interval(), c.listen(),
-        c.certificateValidity(), method1, null));
+        c.certificateValidity(), method1, null, null));
   }
 
   /** Starts (or restarts, on the port it had before) the authority. */
@@ -46,7 +46,14 @@ final class TestAuthority {
     role = TestMesh.await(AuthorityRole.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
     config = new AuthorityConfig(config.dir(), config.genesis(), config.interval(),
         SocketAddress.inetSocketAddress(role.port(), "127.0.0.1"), config.certificateValidity(), config.method1(),
-        null);
+        config.adminListen(), config.adminPasswordHash());
+    return this;
+  }
+
+  /** Gives the authority an admin port (dashboard) on a free loopback port, with this password hash. */
+  TestAuthority withAdmin(String passwordHash) {
+    config = new AuthorityConfig(config.dir(), config.genesis(), config.interval(), config.listen(),
+        config.certificateValidity(), config.method1(), SocketAddress.inetSocketAddress(0, "127.0.0.1"), passwordHash);
     return this;
   }
 

@@ -60,6 +60,7 @@ public final class AuthorityVerticle extends VerticleBase {
   }
 
   private final Options options;
+  private final Revocations revocations;
   private final MeshCa ca;
   private final X509Certificate serverCert;
   private final PrivateKey serverKey;
@@ -68,12 +69,22 @@ public final class AuthorityVerticle extends VerticleBase {
   private final EpochClock clock;
   private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
   private final Map<String, Instant> lastRecovery = new ConcurrentHashMap<>();
+  /** The latest certificate expiry seen per node (issued, renewed or presented) since this process started. */
+  private final Map<String, Instant> certificateExpiry = new ConcurrentHashMap<>();
   private final MeterRegistry registry;
   private HttpServer server;
 
   /** @param registry receives {@code sscmic_authority_requests_total{op,outcome}} */
   public AuthorityVerticle(Options options, MeshCa ca, X509Certificate serverCert, PrivateKey serverKey,
                            EnrollmentTokens tokens, KeySchedule schedule, EpochClock clock, MeterRegistry registry) {
+    this(options, ca, serverCert, serverKey, tokens, schedule, clock, registry, Revocations.none());
+  }
+
+  /** @param revocations nodes refused at enrollment, recovery and renewal */
+  public AuthorityVerticle(Options options, MeshCa ca, X509Certificate serverCert, PrivateKey serverKey,
+                           EnrollmentTokens tokens, KeySchedule schedule, EpochClock clock, MeterRegistry registry,
+                           Revocations revocations) {
+    this.revocations = revocations;
     this.registry = registry;
     this.options = options;
     this.ca = ca;
@@ -119,6 +130,18 @@ public final class AuthorityVerticle extends VerticleBase {
     Map<String, Long> copy = new java.util.TreeMap<>();
     outcomes.forEach((k, v) -> copy.put(k, (long) v.count()));
     return copy;
+  }
+
+  /**
+   * Each node this authority has enrolled, renewed or been called by since it started, with the
+   * expiry of the newest certificate seen for it (the dashboard's list of enrolled nodes).
+   */
+  public Map<String, Instant> certificateExpiry() {
+    return Map.copyOf(certificateExpiry);
+  }
+
+  private void sawCertificate(String node, X509Certificate cert) {
+    certificateExpiry.merge(node, cert.getNotAfter().toInstant(), (a, b) -> a.isAfter(b) ? a : b);
   }
 
   /** When each node last recovered its key state. */
@@ -171,6 +194,9 @@ public final class AuthorityVerticle extends VerticleBase {
       if (!claimed.isEmpty() && !claimed.equals(node)) {
         return new Object[] {"enroll.wrong_node", "the token is for '" + node + "', not '" + claimed + "'"};
       }
+      if (revocations.isRevoked(node)) {
+        return new Object[] {"enroll.revoked", "node '" + node + "' is revoked"};
+      }
       try {
         X509Certificate cert = ca.issueNode(Pem.csr(csrPem), node, options.certificateValidity());
         return new Object[] {"enroll.ok", cert, node};
@@ -189,6 +215,7 @@ public final class AuthorityVerticle extends VerticleBase {
       }
       X509Certificate cert = (X509Certificate) r[1];
       count("enroll.ok");
+      sawCertificate((String) r[2], cert);
       LOG.info(() -> "authority: enrolled node '" + r[2] + "', certificate valid until " + cert.getNotAfter().toInstant());
       rc.response().putHeader("content-type", "application/json").end(new JsonObject()
           .put("certificate", Pem.encode(cert)).put("ca", Pem.encode(ca.certificate())).encode());
@@ -213,6 +240,11 @@ public final class AuthorityVerticle extends VerticleBase {
         refuse(rc, 403, op + ".wrong_certificate", "not a node certificate");
         return null;
       }
+      if (revocations.isRevoked(node)) {
+        refuse(rc, 403, op + ".revoked", "node '" + node + "' is revoked");
+        return null;
+      }
+      sawCertificate(node, (X509Certificate) chain.get(0));
       return node;
     } catch (IllegalArgumentException e) {
       refuse(rc, 403, op + (e.getMessage().contains("expired") ? ".certificate_expired" : ".foreign_certificate"),
@@ -292,6 +324,7 @@ public final class AuthorityVerticle extends VerticleBase {
             return;
           }
           count("renew.ok");
+          sawCertificate(node, ar.result());
           LOG.info(() -> "authority: renewed the certificate of node '" + node + "' until "
               + ar.result().getNotAfter().toInstant());
           rc.response().putHeader("content-type", "application/json").end(new JsonObject()

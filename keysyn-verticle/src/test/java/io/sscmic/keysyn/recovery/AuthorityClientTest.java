@@ -66,6 +66,13 @@ class AuthorityClientTest {
 
   static AuthorityVerticle startAuthority(Vertx vertx, MeshCa ca, EnrollmentTokens tokens, EpochClock clock,
                                           boolean method1, SecureRandom random, Duration validity) throws Exception {
+    return startAuthority(vertx, ca, tokens, clock, method1, random, validity,
+        io.sscmic.keysyn.authority.Revocations.none());
+  }
+
+  static AuthorityVerticle startAuthority(Vertx vertx, MeshCa ca, EnrollmentTokens tokens, EpochClock clock,
+                                          boolean method1, SecureRandom random, Duration validity,
+                                          io.sscmic.keysyn.authority.Revocations revocations) throws Exception {
     KeyPair serverKeys = MeshCa.newKeyPair(random);
     X509Certificate serverCert = ca.issueAuthority(serverKeys.getPublic(), List.of("127.0.0.1", "localhost"),
         Duration.ofDays(30));
@@ -74,7 +81,7 @@ class AuthorityClientTest {
     AuthorityVerticle a = new AuthorityVerticle(new AuthorityVerticle.Options(
         SocketAddress.inetSocketAddress(0, "127.0.0.1"), validity, method1),
         ca, serverCert, serverKeys.getPrivate(), tokens, schedule, clock,
-        new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), revocations);
     await(vertx.deployVerticle(a));
     return a;
   }
@@ -130,6 +137,24 @@ class AuthorityClientTest {
     assertArrayEquals(ChainAnchor.genesis(SEED).stateAt(later.epoch()).chainKey(KeyRole.CURRENT),
         later.chainKey(KeyRole.CURRENT));
     assertEquals(clock.currentEpoch(), byMethod1.epoch(), 1.0);
+  }
+
+  @Test
+  void aRevokedNodeIsRefusedAtEnrollmentRecoveryAndRenewal() throws Exception {
+    io.sscmic.keysyn.authority.Revocations revoked = io.sscmic.keysyn.authority.Revocations.none();
+    AuthorityVerticle a = startAuthority(vertx, ca, tokens, clock, true, random, Duration.ofHours(24), revoked);
+    AuthorityClient n1 = new AuthorityClient(vertx, "127.0.0.1", a.port(), ca.certificate(), "n1", random);
+    await(n1.enroll(token("n1")));
+    await(n1.recover(clock));
+    revoked.revoke("n1");
+    assertTrue(failure(n1.recover(clock)).getMessage().contains("node 'n1' is revoked"));
+    assertTrue(failure(n1.renew()).getMessage().contains("node 'n1' is revoked"));
+    revoked.revoke("n2");
+    AuthorityClient n2 = new AuthorityClient(vertx, "127.0.0.1", a.port(), ca.certificate(), "n2", random);
+    assertTrue(failure(n2.enroll(token("n2"))).getMessage().contains("node 'n2' is revoked"));
+    assertEquals(1L, a.outcomes().get("recover.revoked"));
+    assertEquals(1L, a.outcomes().get("renew.revoked"));
+    assertEquals(1L, a.outcomes().get("enroll.revoked"));
   }
 
   @Test

@@ -1,0 +1,61 @@
+package io.sscmic.admin.ui;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.search.Search;
+import io.vertx.core.json.JsonObject;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The dashboard's view of one node's meters, read from the shared meter registry by name and the
+ * {@code node} tag (the admin UI's only other link to the node besides the event bus). Totals
+ * only: the browser turns consecutive snapshots into per-second rates.
+ */
+final class MeterSnapshot {
+  private final MeterRegistry registry;
+  private final String node;
+
+  MeterSnapshot(MeterRegistry registry, String node) {
+    this.registry = registry;
+    this.node = node;
+  }
+
+  JsonObject take() {
+    JsonObject failures = new JsonObject();
+    for (Counter c : find("sscmic.tunnel.failures").counters()) {
+      failures.put(c.getId().getTag("reason"), (long) c.count());
+    }
+    long handshakes = 0;
+    double handshakeMillis = 0;
+    for (Timer t : find("sscmic.tunnel.handshake").timers()) {
+      handshakes += t.count();
+      handshakeMillis += t.totalTime(TimeUnit.MILLISECONDS);
+    }
+    JsonObject bytes = new JsonObject()
+        .put("sent", (long) sum("sscmic.tunnel.plaintext.sent"))
+        .put("received", (long) sum("sscmic.tunnel.plaintext.received"));
+    double active = 0;
+    for (Gauge g : find("sscmic.tunnel.connections.active").gauges()) {
+      active += g.value();
+    }
+    return new JsonObject()
+        .put("at", System.currentTimeMillis())
+        .put("bytes", bytes)
+        .put("connectionsActive", (long) active)
+        .put("connectionsOpened", (long) sum("sscmic.tunnel.connections.opened"))
+        .put("handshakes", handshakes)
+        .put("handshakeMillis", handshakeMillis)
+        .put("failures", failures)
+        .put("loginFailures", (long) sum(DashboardMeters.LOGIN_FAILURES));
+  }
+
+  private double sum(String name) {
+    return find(name).counters().stream().mapToDouble(Counter::count).sum();
+  }
+
+  private Search find(String name) {
+    return registry.find(name).tag("node", node);
+  }
+}

@@ -1,0 +1,247 @@
+package io.sscmic.admin.ui;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sscmic.admin.AdminAddresses;
+import io.sscmic.admin.AdminServerVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.CookieManager;
+import java.net.HttpCookie;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dashboard's security over real HTTP on loopback, as a browser would meet it: login, the
+ * session cookie's flags, CSRF on actions, the login rate limit and the page's CSP. A stand-in node
+ * answers on the event bus (the dashboard's only link to a node).
+ */
+class DashboardTest {
+  private static final String PASSWORD = "correct horse battery staple";
+  private static final String NODE = "n1";
+  private static final String HASH = PasswordHash.hash(PASSWORD.toCharArray(), new SecureRandom());
+
+  private Vertx vertx;
+  private PrometheusMeterRegistry registry;
+  private AdminServerVerticle admin;
+  private final AtomicInteger drains = new AtomicInteger();
+  private CookieManager cookies;
+  private HttpClient browser;
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @BeforeEach
+  void setUp() throws Exception {
+    vertx = Vertx.vertx();
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    vertx.eventBus().<JsonObject>localConsumer(AdminAddresses.status(NODE), m -> m.reply(new JsonObject()
+        .put("node", NODE).put("role", "node").put("epoch", 42L).put("tc", 42).put("secondsToNextRotation", 3.0)));
+    vertx.eventBus().<JsonObject>localConsumer(AdminAddresses.action(NODE, "drain"), m -> {
+      drains.incrementAndGet();
+      m.reply(new JsonObject().put("ok", true).put("message", "draining"));
+    });
+    admin = new AdminServerVerticle(NODE, SocketAddress.inetSocketAddress(0, "127.0.0.1"), registry, HASH);
+    await(vertx.deployVerticle(admin));
+    cookies = new CookieManager();
+    browser = HttpClient.newBuilder().cookieHandler(cookies).followRedirects(HttpClient.Redirect.NEVER)
+        .connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    await(vertx.close());
+  }
+
+  private URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + admin.port() + path);
+  }
+
+  private HttpResponse<String> get(String path) throws Exception {
+    return browser.send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private String csrfToken() throws Exception {
+    HttpResponse<String> r = get("/ui/csrf");
+    assertEquals(200, r.statusCode(), r.body());
+    return new JsonObject(r.body()).getString("token");
+  }
+
+  /** A POST as the page sends it; {@code token} null leaves the CSRF header out. */
+  private HttpResponse<String> post(String path, String token, JsonObject body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body.encode()));
+    if (token != null) {
+      b.header("X-XSRF-TOKEN", token);
+    }
+    return browser.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> login(String password) throws Exception {
+    return post("/ui/login", csrfToken(), new JsonObject().put("password", password));
+  }
+
+  private double loginFailures(String reason) {
+    var c = registry.find(DashboardMeters.LOGIN_FAILURES).tag("node", NODE).tag("reason", reason).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  private HttpCookie sessionCookie() {
+    return cookies.getCookieStore().getCookies().stream().filter(c -> c.getName().equals("sscmic-admin-" + NODE))
+        .findFirst().orElse(null);
+  }
+
+  @Test
+  void withoutLoginThePageRedirectsToTheLoginPageAndTheApiAnswers401() throws Exception {
+    HttpResponse<String> page = get("/ui/");
+    assertEquals(302, page.statusCode());
+    assertEquals("/ui/login.html", page.headers().firstValue("location").orElse(""));
+    assertEquals(401, get("/ui/api/status").statusCode());
+    assertEquals(401, get("/ui/api/stream").statusCode());
+    assertEquals(302, get("/ui/app.js").statusCode(), "the dashboard's script too");
+    for (String entry : new String[] {"/", "/ui"}) {
+      HttpResponse<String> r = get(entry);
+      assertEquals(302, r.statusCode(), entry);
+      assertEquals("/ui/", r.headers().firstValue("location").orElse(""), entry);
+    }
+    assertEquals(200, get("/ui/login.html").statusCode());
+  }
+
+  @Test
+  void aWrongPasswordIsRefusedAndCounted() throws Exception {
+    HttpResponse<String> r = login("not the password");
+    assertEquals(401, r.statusCode());
+    assertEquals("wrong password", new JsonObject(r.body()).getString("error"), "what the login page shows");
+    assertEquals(1.0, loginFailures("wrong_password"));
+    assertEquals(401, get("/ui/api/status").statusCode(), "still not logged in");
+  }
+
+  @Test
+  void aLoginThatIsNotJsonIsABadRequestNotAServerError() throws Exception {
+    HttpResponse<String> r = browser.send(HttpRequest.newBuilder(uri("/ui/login"))
+        .header("Content-Type", "application/json").header("X-XSRF-TOKEN", csrfToken())
+        .POST(HttpRequest.BodyPublishers.ofString("password=guess")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, r.statusCode());
+    assertEquals("password required", new JsonObject(r.body()).getString("error"));
+  }
+
+  @Test
+  void theRightPasswordOpensASessionWithAStrictHttpOnlyCookieAndANewId() throws Exception {
+    csrfToken();
+    HttpCookie before = sessionCookie();
+    assertNotNull(before, "a session exists before login (it holds the CSRF token)");
+    HttpResponse<String> r = login(PASSWORD);
+    assertEquals(200, r.statusCode(), r.body());
+    String setCookie = r.headers().allValues("set-cookie").stream()
+        .filter(h -> h.startsWith("sscmic-admin-" + NODE + "=")).findFirst().orElseThrow();
+    assertTrue(setCookie.toLowerCase(java.util.Locale.ROOT).contains("; httponly"), setCookie);
+    assertTrue(setCookie.contains("SameSite=Strict"), setCookie);
+    assertFalse(setCookie.contains("Secure"), "plain http: a Secure cookie would never be sent back: " + setCookie);
+    assertNotEquals(before.getValue(), sessionCookie().getValue(), "login regenerates the session id (no fixation)");
+    HttpResponse<String> status = get("/ui/api/status");
+    assertEquals(200, status.statusCode());
+    JsonObject body = new JsonObject(status.body());
+    assertEquals(42L, body.getJsonObject("status").getLong("epoch"));
+    assertTrue(body.getJsonObject("meters").containsKey("bytes"));
+    assertEquals(200, get("/ui/").statusCode());
+  }
+
+  @Test
+  void anActionWithoutTheCsrfTokenIsRefusedWith403AndDoesNothing() throws Exception {
+    assertEquals(200, login(PASSWORD).statusCode());
+    assertEquals(403, post("/ui/api/actions/drain", null, new JsonObject()).statusCode());
+    assertEquals(403, post("/ui/api/actions/drain", "forged-token", new JsonObject()).statusCode());
+    assertEquals(0, drains.get(), "the node never saw the forged requests");
+    HttpResponse<String> ok = post("/ui/api/actions/drain", csrfToken(), new JsonObject());
+    assertEquals(200, ok.statusCode(), ok.body());
+    assertEquals(1, drains.get());
+  }
+
+  @Test
+  void aLoginWithoutTheCsrfTokenIsRefusedWith403() throws Exception {
+    get("/ui/login.html");
+    assertEquals(403, post("/ui/login", null, new JsonObject().put("password", PASSWORD)).statusCode());
+    assertEquals(401, get("/ui/api/status").statusCode());
+  }
+
+  @Test
+  void anActionTheNodeDoesNotOfferAnswers501() throws Exception {
+    assertEquals(200, login(PASSWORD).statusCode());
+    HttpResponse<String> r = post("/ui/api/actions/revoke", csrfToken(), new JsonObject());
+    assertEquals(501, r.statusCode());
+    assertTrue(new JsonObject(r.body()).getString("error").contains("not supported"), r.body());
+  }
+
+  @Test
+  void afterFiveWrongPasswordsEvenTheRightOneIsRefusedWith429() throws Exception {
+    for (int i = 0; i < Dashboard.MAX_LOGIN_FAILURES; i++) {
+      assertEquals(401, login("guess " + i).statusCode());
+    }
+    HttpResponse<String> r = login(PASSWORD);
+    assertEquals(429, r.statusCode(), "rate limited: the password is not even checked");
+    assertTrue(Long.parseLong(r.headers().firstValue("retry-after").orElseThrow()) > 0);
+    assertTrue(new JsonObject(r.body()).getString("error").startsWith("too many failed logins"));
+    assertEquals(5.0, loginFailures("wrong_password"));
+    assertEquals(1.0, loginFailures("rate_limited"));
+    assertTrue(await(vertx.executeBlocking(registry::scrape))
+        .contains("sscmic_admin_login_failures_total{node=\"n1\",reason=\"rate_limited\"} 1.0"));
+  }
+
+  @Test
+  void pagesCarryAStrictContentSecurityPolicy() throws Exception {
+    HttpResponse<String> r = get("/ui/login.html");
+    String csp = r.headers().firstValue("content-security-policy").orElseThrow();
+    assertTrue(csp.contains("default-src 'none'"), csp);
+    assertTrue(csp.contains("script-src 'self'"), csp);
+    assertTrue(csp.contains("frame-ancestors 'none'"), csp);
+    assertFalse(csp.contains("unsafe"), "no unsafe-inline or unsafe-eval: " + csp);
+    assertEquals("DENY", r.headers().firstValue("x-frame-options").orElse(""));
+    assertEquals("nosniff", r.headers().firstValue("x-content-type-options").orElse(""));
+    assertFalse(r.body().contains("<script>"), "no inline script");
+    assertFalse(r.body().contains("style="), "no inline style");
+  }
+
+  @Test
+  void theStreamPushesASnapshotEverySecond() throws Exception {
+    assertEquals(200, login(PASSWORD).statusCode());
+    HttpResponse<java.io.InputStream> r = browser.send(HttpRequest.newBuilder(uri("/ui/api/stream")).GET().build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+    assertEquals("text/event-stream", r.headers().firstValue("content-type").orElse(""));
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+      long start = System.nanoTime();
+      List<JsonObject> events = new java.util.ArrayList<>();
+      while (events.size() < 3) {
+        String line = in.readLine();
+        if (line != null && line.startsWith("data: ")) {
+          events.add(new JsonObject(line.substring(6)));
+        }
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      assertTrue(seconds > 1.5 && seconds < 6, "three events about a second apart, took " + seconds + "s");
+      assertEquals(42L, events.get(2).getJsonObject("status").getLong("epoch"));
+      assertTrue(events.get(2).getJsonObject("meters").getLong("at") > events.get(0).getJsonObject("meters").getLong("at"));
+    }
+  }
+}

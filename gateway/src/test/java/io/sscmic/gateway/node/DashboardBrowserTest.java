@@ -1,0 +1,283 @@
+package io.sscmic.gateway.node;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sscmic.admin.ui.PasswordHash;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.SocketAddress;
+import java.io.File;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard in a real browser (Debian's chromium, headless, through chromium-driver) against
+ * a real node pair on loopback: what an operator sees after logging in, while traffic flows, and
+ * after a drain. Screenshots are kept in {@code target/dashboard-screenshots/} for review.
+ */
+class DashboardBrowserTest {
+  private static final String PASSWORD = "dashboard test password";
+  private static final Duration INTERVAL = Duration.ofSeconds(2);
+  private static final Path SHOTS = Path.of("target", "dashboard-screenshots");
+
+  private Vertx vertx;
+  private Node server;
+  private Node client;
+  private WebDriver browser;
+  private WebDriverWait wait;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    for (String binary : new String[] {"/usr/bin/chromium", "/usr/bin/chromedriver"}) {
+      assertTrue(new File(binary).canExecute(), binary + " is missing: apt-get install -y chromium chromium-driver"
+          + " (.ci/run does it)");
+    }
+    vertx = Vertx.vertx();
+    NetServer echo = Backends.echo(vertx);
+    Instant genesis = Instant.now().minusSeconds(3600);
+    String hash = PasswordHash.hash(PASSWORD.toCharArray(), new SecureRandom());
+    SocketAddress anyLoopbackPort = SocketAddress.inetSocketAddress(0, "127.0.0.1");
+    server = TestMesh.start(vertx, TestMesh.server("beta", genesis, INTERVAL, TestMesh.SEED,
+        Map.of("echo", Backends.address(echo))).withAdmin(anyLoopbackPort).withAdminPassword(hash));
+    client = TestMesh.start(vertx, TestMesh.client("alpha", genesis, INTERVAL, TestMesh.SEED, "echo",
+        server.tunnelPort()).withAdmin(anyLoopbackPort).withAdminPassword(hash));
+
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary("/usr/bin/chromium");
+    // --no-sandbox: CI runs as root, where chromium's sandbox cannot start.
+    options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,2000");
+    // The console log, to check that the page runs under its CSP without a single violation.
+    org.openqa.selenium.logging.LoggingPreferences logs = new org.openqa.selenium.logging.LoggingPreferences();
+    logs.enable(org.openqa.selenium.logging.LogType.BROWSER, java.util.logging.Level.ALL);
+    options.setCapability("goog:loggingPrefs", logs);
+    ChromeDriverService service = new ChromeDriverService.Builder()
+        .usingDriverExecutable(new File("/usr/bin/chromedriver")).usingAnyFreePort().build();
+    browser = new ChromeDriver(service, options);
+    wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+    Files.createDirectories(SHOTS);
+  }
+
+  /** What the browser's console said about the page: no CSP violation, no script error. Returns the lines. */
+  private String assertCleanConsole() {
+    StringBuilder all = new StringBuilder();
+    for (org.openqa.selenium.logging.LogEntry e : browser.manage().logs().get(
+        org.openqa.selenium.logging.LogType.BROWSER)) {
+      String m = e.getMessage();
+      assertTrue(!m.contains("Content Security Policy") && !m.contains("Uncaught"), "browser console: " + m);
+      all.append(m).append('\n');
+    }
+    return all.toString();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (browser != null) {
+      browser.quit();
+    }
+    if (vertx != null) {
+      TestMesh.await(vertx.close());
+    }
+  }
+
+  private String url(String path) {
+    return url(client.adminPort(), path);
+  }
+
+  private static String url(int port, String path) {
+    return "http://127.0.0.1:" + port + path;
+  }
+
+  private String text(String id) {
+    return browser.findElement(By.id(id)).getText();
+  }
+
+  private long number(String id) {
+    String t = text(id);
+    return t.matches("\\d+") ? Long.parseLong(t) : -1;
+  }
+
+  private <T> T until(String what, Function<WebDriver, T> condition) {
+    return wait.withMessage(what).until(condition);
+  }
+
+  private void screenshot(String name) throws IOException {
+    byte[] png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
+    Files.write(SHOTS.resolve(name), png);
+  }
+
+  private void logIn(String password) {
+    browser.findElement(By.id("password")).clear();
+    browser.findElement(By.id("password")).sendKeys(password);
+    browser.findElement(By.id("login")).click();
+  }
+
+  private String canvas(String chart) {
+    return (String) ((JavascriptExecutor) browser).executeScript(
+        "return document.querySelector('#" + chart + " canvas').toDataURL();");
+  }
+
+  @Test
+  void anOperatorLogsInWatchesEpochsAndTrafficAndDrainsTheNode() throws Exception {
+    browser.get(url("/ui/"));
+    until("the login page", ExpectedConditions.urlContains("/ui/login.html"));
+
+    // A wrong password: the page says so and stays on the login page.
+    logIn("not the password");
+    until("the refusal", ExpectedConditions.textToBe(By.id("login-error"), "wrong password"));
+    assertTrue(browser.getCurrentUrl().endsWith("/ui/login.html"));
+
+    logIn(PASSWORD);
+    until("the dashboard", ExpectedConditions.textToBe(By.id("node"), "alpha"));
+    long first = until("an epoch number", d -> number("epoch") > 0 ? number("epoch") : null);
+    // Nobody does anything: the key schedule rotates every 2 s and the page follows on its own.
+    long later = until("the epoch to advance by itself", d -> number("epoch") > first ? number("epoch") : null);
+    assertTrue(later > first);
+    assertEquals(String.valueOf(later % 65536), text("tc"));
+    assertTrue(text("countdown").matches("\\d+s"), "a live countdown: " + text("countdown"));
+    assertTrue(text("keystate").startsWith("healthy"), text("keystate"));
+    assertEquals("echo", browser.findElement(By.cssSelector("#routes td")).getText(), "the routes table");
+
+    // Traffic through the sidecar pair: the counters and the throughput chart move.
+    String sentBefore = text("bytes-sent");
+    long openedBefore = number("conn-opened");
+    String chartBefore = canvas("chart-throughput");
+    for (int i = 0; i < 5; i++) {
+      byte[] payload = Clients.random(300_000, i);
+      assertArrayEquals(payload, Clients.exchange(client.outboundPort("echo"), payload));
+    }
+    until("the connection counter to count 5 more", d -> number("conn-opened") >= openedBefore + 5);
+    until("the sent-bytes total to change", d -> !text("bytes-sent").equals(sentBefore));
+    until("a non-zero throughput", d -> !text("rate-bytes").startsWith("0 B/s") && !text("rate-bytes").equals("–"));
+    assertNotEquals(chartBefore, canvas("chart-throughput"), "the throughput chart redrew with the traffic");
+    assertTrue(text("bytes-sent").contains("KiB") || text("bytes-sent").contains("MiB"), text("bytes-sent"));
+    screenshot("dashboard-wide.png");
+
+    // An action without the CSRF token, from the logged-in page itself: refused.
+    Object status = ((JavascriptExecutor) browser).executeAsyncScript(
+        "const done = arguments[arguments.length - 1];"
+            + "fetch('/ui/api/actions/drain', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+            + " body: '{}'}).then(r => done(r.status));");
+    assertEquals(403L, status, "an action without the CSRF token");
+    assertEquals("yes", text("ready"), "the forged request did not drain the node");
+
+    // Drain, confirmed in the browser's dialog: new connections are refused, readiness goes down.
+    browser.findElement(By.id("action-drain")).click();
+    until("the confirmation dialog", ExpectedConditions.alertIsPresent()).accept();
+    until("the drain's answer", ExpectedConditions.textToBePresentInElementLocated(By.id("action-result"),
+        "draining"));
+    until("the overview to show the drain", ExpectedConditions.textToBe(By.id("ready"), "no: draining"));
+    assertThrows(IOException.class, () -> new Socket("127.0.0.1", client.outboundPort("echo")).close(),
+        "the outbound listener is closed");
+    HttpResponse<String> ready = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url("/readyz")))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(503, ready.statusCode(), ready.body());
+
+    // The server side, beta: a garbage hello shows up in its recent failures, by reason.
+    browser.get(url(server.adminPort(), "/ui/"));
+    until("beta's login page", ExpectedConditions.urlContains("/ui/login.html"));
+    logIn(PASSWORD);
+    until("beta's dashboard", ExpectedConditions.textToBe(By.id("node"), "beta"));
+    until("a first rate", d -> !text("rate-bytes").equals("–"));
+    new FailureProvoker(server.tunnelPort(), TestMesh.SEED, server.schedule().current()).malformed();
+    until("the refused hello in beta's recent failures", ExpectedConditions.textToBePresentInElementLocated(
+        By.id("recent-failures"), "malformed"));
+    browser.get(url("/ui/"));
+    until("alpha's dashboard again, same session", ExpectedConditions.textToBe(By.id("node"), "alpha"));
+    until("alpha's rates again", d -> !text("rate-bytes").equals("–"));
+
+    // Phone width: one column, nothing wider than the screen, numbers still there.
+    browser.manage().window().setSize(new Dimension(390, 844));
+    until("the phone layout", d -> (Boolean) ((JavascriptExecutor) d).executeScript(
+        "return document.documentElement.scrollWidth <= window.innerWidth;"));
+    // A phone-width page, full length, for review.
+    browser.manage().window().setSize(new Dimension(390, 3000));
+    until("the charts re-laid out", d -> browser.findElement(By.cssSelector("#chart-throughput canvas"))
+        .getSize().getWidth() < 390);
+    screenshot("dashboard-phone.png");
+    assertTrue(assertCleanConsole().contains("401"), "the console log is read (it shows the refused login)");
+  }
+
+  /** The authority's dashboard: recoveries per node, certificate expiry, and a confirmed re-seed. */
+  @Test
+  void anOperatorSeesTheAuthorityAndSchedulesAReseed(@TempDir Path dir) throws Exception {
+    String hash = PasswordHash.hash(PASSWORD.toCharArray(), new SecureRandom());
+    TestAuthority authority = TestAuthority.init(vertx, dir, INTERVAL, false).withAdmin(hash).start(vertx);
+    authority.refresh = Duration.ofMillis(300); // gamma asks often, so its refusal after the revocation shows soon
+    // A seedless node recovers its key state from the authority: the authority lists it.
+    TestMesh.start(vertx, authority.seedless(TestMesh.server("gamma", authority.config.genesis(), INTERVAL, new byte[32],
+        Map.of()), true));
+    browser.get(url(authority.role.adminPort(), "/ui/"));
+    until("the login page", ExpectedConditions.urlContains("/ui/login.html"));
+    logIn(PASSWORD);
+    until("the authority's dashboard", ExpectedConditions.textToBe(By.id("role"), "authority"));
+    until("gamma, enrolled and recovered", ExpectedConditions.textToBePresentInElementLocated(By.id("recoveries"),
+        "gamma"));
+    java.util.List<org.openqa.selenium.WebElement> cells = browser.findElements(By.cssSelector("#recoveries td"));
+    assertTrue(cells.get(1).getText().matches("\\d{4}-.*Z"), "gamma's certificate expiry: " + cells.get(1).getText());
+    assertTrue(cells.get(2).getText().matches("\\d{4}-.*Z"), "gamma's last recovery: " + cells.get(2).getText());
+    until("the certificate expiry", d -> text("cert-expiry").matches("\\d{4}-.*Z"));
+    assertEquals("none scheduled", text("reseed"));
+    assertTrue(browser.findElements(By.id("action-drain")).stream().noneMatch(e -> e.isDisplayed()),
+        "no node actions on the authority");
+
+    browser.findElement(By.id("action-reseed")).click();
+    until("the confirmation dialog", ExpectedConditions.alertIsPresent()).accept();
+    until("the re-seed's answer", ExpectedConditions.textToBePresentInElementLocated(By.id("action-result"),
+        "re-seed scheduled"));
+    long epoch = until("the scheduled re-seed in the overview", d -> text("reseed").matches("at epoch \\d+")
+        ? Long.parseLong(text("reseed").substring("at epoch ".length())) : null);
+    assertTrue(epoch > number("epoch"), "the re-seed is in the future");
+
+    // A second one is refused while the first is pending, and the page says why.
+    browser.findElement(By.id("action-reseed")).click();
+    until("the confirmation dialog", ExpectedConditions.alertIsPresent()).accept();
+    until("the refusal", ExpectedConditions.textToBePresentInElementLocated(By.id("action-result"),
+        "already scheduled"));
+
+    // Revoke gamma (the page asks which node, then for confirmation): its next recovery is refused.
+    assertEquals("none", text("revoked"));
+    browser.findElement(By.id("action-revoke")).click();
+    org.openqa.selenium.Alert which = until("the node prompt", ExpectedConditions.alertIsPresent());
+    which.sendKeys("gamma");
+    which.accept();
+    until("the confirmation dialog", ExpectedConditions.alertIsPresent()).accept();
+    until("the revocation's answer", ExpectedConditions.textToBePresentInElementLocated(By.id("action-result"),
+        "revoked node 'gamma'"));
+    until("gamma listed as revoked", ExpectedConditions.textToBe(By.id("revoked"), "gamma"));
+    until("gamma's next recovery refused", ExpectedConditions.textToBePresentInElementLocated(By.id("requests"),
+        "recover.revoked"));
+    assertTrue(java.nio.file.Files.readString(dir.resolve("revoked")).contains("gamma"), "kept across restarts");
+    screenshot("dashboard-authority.png");
+    assertCleanConsole();
+  }
+}
