@@ -88,6 +88,8 @@ public final class OutboundListener {
     local.pause();
     TcpHalfClose.enable(local);
     String id = options.nodeId() + "/out#" + ids.incrementAndGet() + "(" + service + ")";
+    // An application resetting its connection is routine: said at FINE, not by Vert.x as SEVERE.
+    local.exceptionHandler(e -> LOG.fine(() -> id + ": local socket: " + e));
     if (!schedule.isReady()) {
       metrics.failure(FailureReason.NOT_READY);
       LOG.warning(() -> id + ": no key state yet, refusing the local connection");
