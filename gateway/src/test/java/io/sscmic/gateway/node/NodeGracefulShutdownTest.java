@@ -11,7 +11,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,12 +42,6 @@ class NodeGracefulShutdownTest {
     TestMesh.await(vertx.close());
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   @Test
   void sigtermDrainsTheStreamInFlightAndRefusesNewOnes() throws Exception {
     NetServer echo = Backends.echo(vertx);
@@ -58,7 +51,7 @@ class NodeGracefulShutdownTest {
     Path seed = dir.resolve("seed");
     Files.writeString(seed, java.util.HexFormat.of().formatHex(TestMesh.SEED) + "\n");
     Files.setPosixFilePermissions(seed, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-    int outbound = freePort();
+    int outbound = NodeProcesses.freePort();
     Path config = dir.resolve("client.yaml");
     Files.writeString(config, String.join("\n",
         "node: {id: client}",
@@ -67,10 +60,7 @@ class NodeGracefulShutdownTest {
             + "\"}]",
         "admin: {listen: none}", ""));
     Path log = dir.resolve("client.log");
-    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classpath,
-        "io.sscmic.gateway.cli.Main", "node", "--config", config.toString())
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    process = NodeProcesses.start(config, log);
     TestWait.until(() -> {
       try (Socket s = new Socket("127.0.0.1", outbound)) {
         return true;

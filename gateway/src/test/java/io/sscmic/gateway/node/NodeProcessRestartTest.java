@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
@@ -55,21 +54,6 @@ class NodeProcessRestartTest {
     TestMesh.await(vertx.close());
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private Process startNode(Path config, Path log) throws IOException {
-    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classpath,
-        "io.sscmic.gateway.cli.Main", "node", "--config", config.toString())
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .start();
-  }
-
   private static boolean exchangeWorks(int port) {
     try {
       byte[] payload = Clients.random(4096, System.nanoTime());
@@ -96,8 +80,8 @@ class NodeProcessRestartTest {
     NetServer echo = Backends.echo(vertx);
     Node server = TestMesh.start(vertx, authority.seedless(TestMesh.server("server", authority.config.genesis(),
         INTERVAL, new byte[32], Map.of("echo", Backends.address(echo))), true));
-    int outbound = freePort();
-    int admin = freePort();
+    int outbound = NodeProcesses.freePort();
+    int admin = NodeProcesses.freePort();
     Path token = dir.resolve("client.token");
     Pem.write(token, authority.token("client") + "\n", true);
     Path config = dir.resolve("client.yaml");
@@ -115,7 +99,7 @@ class NodeProcessRestartTest {
         ""));
     Path log = dir.resolve("client.log");
 
-    process = startNode(config, log);
+    process = NodeProcesses.start(config, log);
     TestWait.until(() -> exchangeWorks(outbound), "the node process to carry traffic (log: " + log + ")");
 
     // A stream flows through the node when it is killed.
@@ -155,7 +139,7 @@ class NodeProcessRestartTest {
     stream.close();
 
     long t0 = System.nanoTime();
-    process = startNode(config, log);
+    process = NodeProcesses.start(config, log);
     TestWait.until(() -> readyz(admin) == 200, "the restarted node to be ready");
     long ready = System.nanoTime();
     TestWait.until(() -> exchangeWorks(outbound), "new connections through the restarted node");
