@@ -57,6 +57,7 @@ public final class HttpProxyVerticle extends VerticleBase {
   private final Map<String, PeerBalancer> services = new LinkedHashMap<>();
   private HttpServer server;
   private long healthTimer = -1;
+  private Future<?> closing;
 
   public HttpProxyVerticle(HttpModeConfig config, TunnelOptions tunnel, KeySchedule schedule,
                            TunnelMetrics tunnelMetrics, SecureRandom random, MeterRegistry registry) {
@@ -119,12 +120,23 @@ public final class HttpProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(healthTimer);
-    Duration drain = Duration.ofSeconds(10);
-    List<Future<?>> closing = new ArrayList<>();
-    closing.add(server == null ? Future.succeededFuture() : server.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS));
-    services.values().forEach(b -> b.peers().forEach(p -> closing.add(p.close(drain))));
-    return Future.join(closing);
+    return drain();
+  }
+
+  /**
+   * Stops accepting at once; requests in flight get up to 10 s. Idempotent: a later stop waits
+   * for the same drain.
+   */
+  public synchronized Future<?> drain() {
+    if (closing == null) {
+      vertx.cancelTimer(healthTimer);
+      Duration drain = Duration.ofSeconds(10);
+      List<Future<?>> all = new ArrayList<>();
+      all.add(server == null ? Future.succeededFuture() : server.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS));
+      services.values().forEach(b -> b.peers().forEach(p -> all.add(p.close(drain))));
+      closing = Future.join(all);
+    }
+    return closing;
   }
 
   public int port() {

@@ -97,6 +97,9 @@ public final class Node {
               return deployments.deploy(sidecar)
                   .compose(x -> http == null ? Future.succeededFuture() : deployments.deploy(http))
                   .map(x -> {
+                    if (http != null) {
+                      status.httpUp(http);
+                    }
                     status.sidecarUp(sidecar);
                     return new Node(config, schedule, metrics, clock, status, deployments, sidecar, admin, http);
                   });

@@ -25,6 +25,7 @@ final class NodeStatus {
   private final Counter rotations;
   private final long startedMillis = System.currentTimeMillis();
   private volatile SidecarVerticle sidecar;
+  private volatile io.sscmic.gateway.http.HttpProxyVerticle http;
 
   NodeStatus(NodeConfig config, EpochClock clock, KeySchedule schedule, TunnelMetrics metrics, MeterRegistry registry) {
     this.config = config;
@@ -53,6 +54,10 @@ final class NodeStatus {
     return rotations.count();
   }
 
+  void httpUp(io.sscmic.gateway.http.HttpProxyVerticle h) {
+    this.http = h;
+  }
+
   void sidecarUp(SidecarVerticle s) {
     this.sidecar = s;
   }
@@ -67,6 +72,9 @@ final class NodeStatus {
       return new JsonObject().put("ok", true).put("message", "already draining");
     }
     s.drain();
+    if (http != null) {
+      http.drain();
+    }
     return new JsonObject().put("ok", true).put("message", "draining: new connections are refused and /readyz "
         + "answers 503; open connections may run on for up to " + SidecarVerticle.DRAIN.toSeconds() + "s");
   }

@@ -328,6 +328,25 @@ class HttpProxyVerticleTest {
   }
 
   @Test
+  void drainingTheNodeClosesItsHttpListenerToo() throws Exception {
+    assertEquals(200, get("/hello/before").statusCode());
+    io.vertx.core.json.JsonObject answer = await(vertx.eventBus().<io.vertx.core.json.JsonObject>request(
+        io.sscmic.admin.AdminAddresses.action("client", "drain"), new io.vertx.core.json.JsonObject())).body();
+    assertTrue(answer.getBoolean("ok"), answer.encode());
+    int port = client.httpPort();
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    boolean refused = false;
+    while (!refused && System.nanoTime() < deadline) {
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+        Thread.sleep(50);
+      } catch (java.net.ConnectException e) {
+        refused = true;
+      }
+    }
+    assertTrue(refused, "new connections to the HTTP listener are refused once the node drains");
+  }
+
+  @Test
   void curlUsesItAsHttpProxyAndThroughConnect() throws Exception {
     String proxy = "http://127.0.0.1:" + client.httpPort();
     Process p = new ProcessBuilder("curl", "-s", "-S", "-m", "20", "-x", proxy, "http://web/via-proxy")
