@@ -33,6 +33,13 @@ final class MeterSnapshot {
       handshakes += t.count();
       handshakeMillis += t.totalTime(TimeUnit.MILLISECONDS);
     }
+    // HTTP mode (absent on nodes without an HTTP listener: zeros).
+    long httpRequests = 0;
+    double httpMillis = 0;
+    for (Timer t : find("sscmic.http.request.duration").timers()) {
+      httpRequests += t.count();
+      httpMillis += t.totalTime(TimeUnit.MILLISECONDS);
+    }
     JsonObject bytes = new JsonObject()
         .put("sent", (long) sum("sscmic.tunnel.plaintext.sent"))
         .put("received", (long) sum("sscmic.tunnel.plaintext.received"));
@@ -48,6 +55,8 @@ final class MeterSnapshot {
         .put("handshakes", handshakes)
         .put("handshakeMillis", handshakeMillis)
         .put("failures", failures)
+        .put("httpRequests", httpRequests)
+        .put("httpMillis", httpMillis)
         .put("loginFailures", (long) sum(DashboardMeters.LOGIN_FAILURES));
   }
 

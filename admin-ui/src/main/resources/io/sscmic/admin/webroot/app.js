@@ -68,6 +68,7 @@
       throughput: chart('chart-throughput', ['bytes/s sent', 'bytes/s received'], (v) => bytes(v) + '/s'),
       connections: chart('chart-connections', ['open', 'new/s']),
       latency: chart('chart-latency', ['handshake ms']),
+      http: chart('chart-http', ['requests/s', 'mean ms']),
       failures: chart('chart-failures', reasons),
       reasons
     };
@@ -116,6 +117,7 @@
     text('conn-active', m.connectionsActive);
     text('conn-opened', m.connectionsOpened);
     text('handshakes', m.handshakes);
+    text('http-total', m.httpRequests);
     const reasons = Object.keys(m.failures).sort();
     const failuresTotal = reasons.reduce((a, r) => a + m.failures[r], 0);
     text('failures-total', failuresTotal);
@@ -129,16 +131,22 @@
       const opened = (m.connectionsOpened - previous.connectionsOpened) / dt;
       const hs = m.handshakes - previous.handshakes;
       const latency = hs > 0 ? (m.handshakeMillis - previous.handshakeMillis) / hs : null;
+      const requests = m.httpRequests - previous.httpRequests;
+      const httpRate = requests / dt;
+      const httpMean = requests > 0 ? (m.httpMillis - previous.httpMillis) / requests : null;
       const failures = charts.reasons.map((r) => ((m.failures[r] || 0) - (previous.failures[r] || 0)) / dt);
       noteFailures(m, previous);
       const t = m.at / 1000;
       text('rate-bytes', bytes(sent + received) + '/s');
       text('rate-conn', opened.toFixed(1) + '/s');
       text('latency', latency == null ? 'no handshakes' : latency.toFixed(1) + ' ms');
+      text('rate-http', httpRate.toFixed(1) + '/s');
+      text('http-latency', httpMean == null ? 'no requests' : httpMean.toFixed(1) + ' ms');
       text('rate-failures', failures.reduce((a, b) => a + b, 0).toFixed(1) + '/s');
       push(charts.throughput, t, [sent, received]);
       push(charts.connections, t, [m.connectionsActive, opened]);
       push(charts.latency, t, [latency]);
+      push(charts.http, t, [httpRate, httpMean]);
       push(charts.failures, t, failures);
     }
     previous = m;
@@ -229,7 +237,7 @@
 
   window.addEventListener('resize', () => {
     if (charts) {
-      [charts.throughput, charts.connections, charts.latency, charts.failures]
+      [charts.throughput, charts.connections, charts.latency, charts.http, charts.failures]
         .forEach((c) => c.plot.setSize({width: Math.max(200, c.el.clientWidth), height: 160}));
     }
   });

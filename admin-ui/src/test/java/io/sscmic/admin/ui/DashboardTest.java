@@ -225,6 +225,11 @@ class DashboardTest {
 
   @Test
   void theStreamPushesASnapshotEverySecond() throws Exception {
+    // Two HTTP-mode requests of 10 and 30 ms, as the node's HTTP listener records them.
+    io.micrometer.core.instrument.Timer http = io.micrometer.core.instrument.Timer.builder("sscmic.http.request.duration")
+        .tag("node", NODE).tag("service", "web").register(registry);
+    http.record(java.time.Duration.ofMillis(10));
+    http.record(java.time.Duration.ofMillis(30));
     assertEquals(200, login(PASSWORD).statusCode());
     HttpResponse<java.io.InputStream> r = browser.send(HttpRequest.newBuilder(uri("/ui/api/stream")).GET().build(),
         HttpResponse.BodyHandlers.ofInputStream());
@@ -242,6 +247,8 @@ class DashboardTest {
       assertTrue(seconds > 1.5 && seconds < 6, "three events about a second apart, took " + seconds + "s");
       assertEquals(42L, events.get(2).getJsonObject("status").getLong("epoch"));
       assertTrue(events.get(2).getJsonObject("meters").getLong("at") > events.get(0).getJsonObject("meters").getLong("at"));
+      assertEquals(2L, events.get(2).getJsonObject("meters").getLong("httpRequests"), "HTTP requests counted");
+      assertEquals(40.0, events.get(2).getJsonObject("meters").getDouble("httpMillis"), 0.5);
     }
   }
 }
