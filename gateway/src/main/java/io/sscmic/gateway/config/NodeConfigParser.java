@@ -50,7 +50,7 @@ public final class NodeConfigParser {
     JsonObject node = section(root, "node", Set.of("id"));
     JsonObject keysyn = section(root, "keysyn", Set.of("genesis", "interval", "seed-file", "seed-env"));
     JsonObject tunnel = section(root, "tunnel", Set.of("listen", "cipher", "provider", "connect-timeout",
-        "handshake-timeout", "max-connections", "handshake-rate"));
+        "handshake-timeout", "max-connections", "handshake-rate", "idle-timeout"));
     JsonObject admin = section(root, "admin", Set.of("listen", "password-hash"));
     JsonObject authoritySection = section(root, "authority", Set.of("url", "ca-file", "state-dir", "token-file",
         "token-env", "recovery", "refresh"));
@@ -164,7 +164,9 @@ public final class NodeConfigParser {
         connectTimeout, handshakeTimeout, adminListen, authority, http, new TunnelLimits(
             positive(tunnel, "tunnel.max-connections", "max-connections", TunnelLimits.DEFAULTS.maxConnections()),
             positive(tunnel, "tunnel.handshake-rate", "handshake-rate",
-                TunnelLimits.DEFAULTS.handshakesPerSecondPerSource())), adminPasswordHash(admin));
+                TunnelLimits.DEFAULTS.handshakesPerSecondPerSource()),
+            duration(tunnel.getValue("idle-timeout"), "tunnel.idle-timeout", TunnelLimits.DEFAULT_IDLE_TIMEOUT)),
+        adminPasswordHash(admin));
   }
 
   private static int positive(JsonObject o, String key, String field, int dflt) {

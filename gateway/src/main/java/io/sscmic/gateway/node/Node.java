@@ -93,7 +93,7 @@ public final class Node {
               SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, (SecureRandom) prep[1]);
               HttpProxyVerticle http = config.http() == null ? null : new HttpProxyVerticle(config.http(),
                   new TunnelOptions(id, config.cipher(), config.provider(), config.connectTimeout(),
-                      config.handshakeTimeout()), schedule, metrics, (SecureRandom) prep[1], registry);
+                      config.handshakeTimeout(), config.limits().idleTimeout()), schedule, metrics, (SecureRandom) prep[1], registry);
               return deployments.deploy(sidecar)
                   .compose(x -> http == null ? Future.succeededFuture() : deployments.deploy(http))
                   .map(x -> {

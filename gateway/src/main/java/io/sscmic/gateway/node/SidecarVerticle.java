@@ -42,7 +42,7 @@ public final class SidecarVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     TunnelOptions options = new TunnelOptions(config.nodeId(), config.cipher(), config.provider(),
-        config.connectTimeout(), config.handshakeTimeout());
+        config.connectTimeout(), config.handshakeTimeout(), config.limits().idleTimeout());
     List<Future<?>> binds = new ArrayList<>();
     if (config.tunnelListen() != null) {
       inbound = new InboundTunnel(vertx, options, schedule, config.services(), metrics, random, config.limits());

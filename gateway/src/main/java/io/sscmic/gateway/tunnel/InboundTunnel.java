@@ -51,6 +51,7 @@ public final class InboundTunnel {
   private final HandshakeRateLimit rate;
   private long lastOverloadLog;
   private NetServer server;
+  private IdleSweeper idle;
   private NetClient backends;
 
   public InboundTunnel(Vertx vertx, TunnelOptions options, KeySchedule schedule, Map<String, SocketAddress> services,
@@ -75,6 +76,7 @@ public final class InboundTunnel {
     backends = vertx.createNetClient(new NetClientOptions()
         .setTcpNoDelay(true)
         .setConnectTimeout((int) options.connectTimeout().toMillis()));
+    idle = new IdleSweeper(vertx, options.idleTimeout());
     server = vertx.createNetServer(new NetServerOptions().setTcpNoDelay(true));
     server.connectHandler(this::accept);
     return server.listen(address).map(NetServer::actualPort);
@@ -89,7 +91,11 @@ public final class InboundTunnel {
         : server.shutdown(drain.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     Future<Void> c = backends == null ? Future.succeededFuture()
         : backends.shutdown(drain.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-    return Future.join(s, c).mapEmpty();
+    return Future.join(s, c).onComplete(x -> {
+      if (idle != null) {
+        idle.close();
+      }
+    }).mapEmpty();
   }
 
   private void accept(NetSocket tunnel) {
@@ -238,7 +244,7 @@ public final class InboundTunnel {
       TrafficKeys keys = new TrafficKeys(hello.clientRandom(), serverRandom, hello.suite(), options.provider());
       relay = new TunnelRelay(id, TunnelMetrics.Side.INBOUND, local, tunnel, decoder,
           new FrameSealer(schedule, keys, Direction.SERVER_TO_CLIENT),
-          new FrameOpener(schedule, keys, Direction.CLIENT_TO_SERVER), metrics);
+          new FrameOpener(schedule, keys, Direction.CLIENT_TO_SERVER), metrics, idle);
       metrics.handshake(TunnelMetrics.Side.INBOUND, started);
       LOG.fine(() -> id + ": accepted " + hello.suite() + " stream to service '" + hello.service() + "'");
       relay.start();

@@ -45,6 +45,7 @@ public final class OutboundListener {
   private final SecureRandom random;
   private final AtomicLong ids = new AtomicLong();
   private NetServer server;
+  private IdleSweeper idle;
   private NetClient client;
 
   public OutboundListener(Vertx vertx, TunnelOptions options, KeySchedule schedule, String service,
@@ -62,6 +63,7 @@ public final class OutboundListener {
     client = vertx.createNetClient(new NetClientOptions()
         .setTcpNoDelay(true)
         .setConnectTimeout((int) options.connectTimeout().toMillis()));
+    idle = new IdleSweeper(vertx, options.idleTimeout());
     server = vertx.createNetServer(new NetServerOptions().setTcpNoDelay(true));
     server.connectHandler(this::accept);
     return server.listen(address).map(NetServer::actualPort);
@@ -76,7 +78,11 @@ public final class OutboundListener {
         : server.shutdown(drain.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     Future<Void> c = client == null ? Future.succeededFuture()
         : client.shutdown(drain.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-    return Future.join(s, c).mapEmpty();
+    return Future.join(s, c).onComplete(x -> {
+      if (idle != null) {
+        idle.close();
+      }
+    }).mapEmpty();
   }
 
   public String service() {
@@ -197,7 +203,7 @@ public final class OutboundListener {
           options.provider());
       relay = new TunnelRelay(id, TunnelMetrics.Side.OUTBOUND, local, tunnel, decoder,
           new FrameSealer(schedule, keys, Direction.CLIENT_TO_SERVER),
-          new FrameOpener(schedule, keys, Direction.SERVER_TO_CLIENT), metrics);
+          new FrameOpener(schedule, keys, Direction.SERVER_TO_CLIENT), metrics, idle);
       metrics.handshake(TunnelMetrics.Side.OUTBOUND, started);
       relay.start();
     }

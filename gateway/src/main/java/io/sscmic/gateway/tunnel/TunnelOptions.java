@@ -12,9 +12,17 @@ public final class TunnelOptions {
   private final AeadProvider provider;
   private final Duration connectTimeout;
   private final Duration handshakeTimeout;
+  private final Duration idleTimeout;
 
   public TunnelOptions(String nodeId, CipherSuite cipher, AeadProvider provider, Duration connectTimeout,
                        Duration handshakeTimeout) {
+    this(nodeId, cipher, provider, connectTimeout, handshakeTimeout, TunnelLimits.DEFAULT_IDLE_TIMEOUT);
+  }
+
+  /** @param idleTimeout close a stream on which nothing moved for this long; zero: never */
+  public TunnelOptions(String nodeId, CipherSuite cipher, AeadProvider provider, Duration connectTimeout,
+                       Duration handshakeTimeout, Duration idleTimeout) {
+    this.idleTimeout = Objects.requireNonNull(idleTimeout);
     this.nodeId = Objects.requireNonNull(nodeId);
     this.cipher = Objects.requireNonNull(cipher);
     this.provider = Objects.requireNonNull(provider);
@@ -36,6 +44,10 @@ public final class TunnelOptions {
 
   public Duration connectTimeout() {
     return connectTimeout;
+  }
+
+  public Duration idleTimeout() {
+    return idleTimeout;
   }
 
   public Duration handshakeTimeout() {

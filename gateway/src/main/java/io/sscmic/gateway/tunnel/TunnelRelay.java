@@ -36,12 +36,15 @@ final class TunnelRelay {
   private final TunnelMetrics metrics;
   private Future<Void> lastTunnelWrite = Future.succeededFuture();
   private Future<Void> lastPlainWrite = Future.succeededFuture();
+  private final IdleSweeper idle;
+  private long lastActivity = System.nanoTime();
   private boolean localEnded;
   private boolean peerEnded;
   private boolean closed;
 
   TunnelRelay(String id, TunnelMetrics.Side side, NetSocket plain, NetSocket tunnel, FrameDecoder decoder,
-              FrameSealer sealer, FrameOpener opener, TunnelMetrics metrics) {
+              FrameSealer sealer, FrameOpener opener, TunnelMetrics metrics, IdleSweeper idle) {
+    this.idle = idle;
     this.id = id;
     this.side = side;
     this.plain = plain;
@@ -63,6 +66,23 @@ final class TunnelRelay {
     decoder.sink(this::fromTunnel);
     plain.resume();
     tunnel.resume();
+    idle.add(this);
+  }
+
+  long lastActivityNanos() {
+    return lastActivity;
+  }
+
+  /** Nothing moved either way for {@code limit}: the peer is told (ERROR timeout) and the local side reset. */
+  void idleTimeout(java.time.Duration limit) {
+    if (closed) {
+      return;
+    }
+    metrics.failure(FailureReason.TIMEOUT);
+    LOG.info(() -> id + ": idle for more than " + limit.toSeconds() + " s (tunnel.idle-timeout), closing");
+    writeTunnel(sealer.error(FailureReason.TIMEOUT, "idle for more than " + limit.toMillis() + " ms"));
+    abortLocal();
+    closeTunnel();
   }
 
   /**
@@ -85,6 +105,7 @@ final class TunnelRelay {
     if (closed || localEnded) {
       return;
     }
+    lastActivity = System.nanoTime();
     int len = buf.length();
     if (len == 0) {
       localEnded = true;
@@ -111,6 +132,7 @@ final class TunnelRelay {
       return;
     }
     byte[] payload = opener.open(d, type, frame);
+    lastActivity = System.nanoTime();
     metrics.frameOpened(opener.lastRole());
     if (peerEnded && type != FrameType.ERROR) {
       throw new ProtocolException(FailureReason.MALFORMED, type + " frame after END");
@@ -137,7 +159,8 @@ final class TunnelRelay {
         FailureReason reason = FailureReason.fromCode(payload[0] & 0xFF);
         String text = new String(payload, 1, payload.length - 1, StandardCharsets.UTF_8);
         // An application resetting its own connection is routine; anything else is worth a warning.
-        LOG.log(reason == FailureReason.PEER_ABORTED ? Level.INFO : Level.WARNING, () -> id
+        LOG.log(reason == FailureReason.PEER_ABORTED || reason == FailureReason.TIMEOUT ? Level.INFO : Level.WARNING,
+            () -> id
             + ": the other sidecar aborted the stream: " + reason.label() + " (" + printable(text) + ")");
         metrics.failure(FailureReason.PEER_ABORTED);
         abortLocal();
@@ -217,6 +240,7 @@ final class TunnelRelay {
     if (!closed) {
       closed = true;
       metrics.closed(side);
+      idle.remove(this);
     }
   }
 

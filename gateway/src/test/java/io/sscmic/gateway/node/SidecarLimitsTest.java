@@ -90,6 +90,39 @@ class SidecarLimitsTest {
   }
 
   @Test
+  void aStreamIdleLongerThanTheIdleTimeoutIsClosedAndABusyOneIsNot() throws Exception {
+    Node b = server(new TunnelLimits(10_000, 5_000, Duration.ofMillis(300)));
+    Node a = TestMesh.start(vertx, TestMesh.client("a", genesis, interval, TestMesh.SEED, "echo", b.tunnelPort()));
+    try (Socket busy = new Socket("127.0.0.1", a.outboundPort("echo"));
+         Socket quiet = new Socket("127.0.0.1", a.outboundPort("echo"))) {
+      busy.setSoTimeout(5000);
+      quiet.setSoTimeout(5000);
+      byte[] ping = "ping".getBytes();
+      byte[] back = new byte[4];
+      quiet.getOutputStream().write(ping);
+      assertEquals(4, quiet.getInputStream().readNBytes(back, 0, 4));
+      // The busy stream echoes every 100 ms for 1.2 s: well past the timeout in total, never idle that long.
+      for (int i = 0; i < 12; i++) {
+        busy.getOutputStream().write(ping);
+        assertEquals(4, busy.getInputStream().readNBytes(back, 0, 4));
+        assertArrayEquals(ping, back);
+        Thread.sleep(100);
+      }
+      // The quiet one was closed by the server's sidecar: its application sees the end (a reset).
+      int end;
+      try {
+        end = quiet.getInputStream().read();
+      } catch (java.net.SocketException reset) {
+        end = -1;
+      }
+      assertEquals(-1, end, "the idle stream is closed");
+    }
+    TestWait.until(() -> b.metrics().failures(FailureReason.TIMEOUT) == 1, "the idle stream counted as timeout");
+    assertEquals(0.0, b.metrics().failures(FailureReason.TIMEOUT) - 1 + a.metrics().failures(FailureReason.TIMEOUT),
+        "only the quiet stream timed out");
+  }
+
+  @Test
   void aSourceOpeningHandshakesTooFastIsRefusedAsOverloaded() throws Exception {
     Node b = server(new TunnelLimits(10_000, 5));
     int refused = 0;
