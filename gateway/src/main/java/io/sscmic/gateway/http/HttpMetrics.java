@@ -23,6 +23,17 @@ final class HttpMetrics {
         .tag("node", node).tag("service", service).publishPercentileHistogram().register(registry).record(took);
   }
 
+  /** Peer health by service (no address labels): how many peers take traffic now, of how many. */
+  void peerHealth(String service, java.util.List<UpstreamPeer> peers) {
+    io.micrometer.core.instrument.Gauge.builder("sscmic.http.peers.healthy", peers,
+            ps -> ps.stream().filter(p -> p.healthy(System.nanoTime())).count())
+        .description("Peers of the service in rotation now (not ejected)").tag("node", node).tag("service", service)
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder("sscmic.http.peers", peers, java.util.List::size)
+        .description("Peers configured for the service").tag("node", node).tag("service", service)
+        .register(registry);
+  }
+
   void ejected(String service) {
     Counter.builder("sscmic.http.peer.ejections").description("Peers ejected after consecutive failures")
         .tag("node", node).tag("service", service).register(registry).increment();

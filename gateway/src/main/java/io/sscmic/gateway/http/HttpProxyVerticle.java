@@ -82,6 +82,7 @@ public final class HttpProxyVerticle extends VerticleBase {
         entries.add(up.start(vertx, config.maxConnectionsPerPeer(), tunnel.connectTimeout()));
       }
       services.put(service, new PeerBalancer(ups));
+      metrics.peerHealth(service, ups);
     });
     server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false).setTcpNoDelay(true))
         .requestHandler(this::handle);

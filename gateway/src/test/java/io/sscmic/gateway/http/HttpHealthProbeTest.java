@@ -66,8 +66,12 @@ class HttpHealthProbeTest {
       int port = client.httpPort();
       assertTrue(settles(port, "b1", true), "both peers serve at first");
 
+      assertTrue(registry.scrape().contains("sscmic_http_peers_healthy{node=\"client\",service=\"web\"} 2.0"));
       b1Sick.set(true);
       assertTrue(settles(port, "b1", false), "b1 leaves the rotation once its probe fails");
+      assertTrue(registry.scrape().contains("sscmic_http_peers_healthy{node=\"client\",service=\"web\"} 1.0"),
+          "peer health shows one of two in rotation");
+      assertTrue(registry.scrape().contains("sscmic_http_peers{node=\"client\",service=\"web\"} 2.0"));
       assertTrue(registry.scrape().contains("sscmic_http_peer_ejections_total{node=\"client\",service=\"web\"}"));
 
       b1Sick.set(false);
