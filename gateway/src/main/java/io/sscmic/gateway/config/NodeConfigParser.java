@@ -190,16 +190,10 @@ public final class NodeConfigParser {
         "services", "routes", "health-path", "health-interval"));
     SocketAddress listen = address(required(h, "http.listen", "listen"), "http.listen");
     Duration timeout = duration(h.getValue("timeout"), "http.timeout", HttpModeConfig.DEFAULT_TIMEOUT);
-    Object maxValue = h.getValue("max-connections-per-peer", HttpModeConfig.DEFAULT_MAX_CONNECTIONS);
-    int max;
-    try {
-      max = Integer.parseInt(String.valueOf(maxValue).trim());
-    } catch (NumberFormatException e) {
-      max = 0;
-    }
-    if (max < 1 || max > 10_000) {
-      throw new ConfigException("http.max-connections-per-peer", "expected a number from 1 to 10000, got '" + maxValue
-          + "'");
+    int max = positive(h, "http.max-connections-per-peer", "max-connections-per-peer",
+        HttpModeConfig.DEFAULT_MAX_CONNECTIONS);
+    if (max > 10_000) {
+      throw new ConfigException("http.max-connections-per-peer", "expected a number from 1 to 10000, got " + max);
     }
     Object log = h.getValue("access-log", false);
     if (!(log instanceof Boolean) && !"true".equals(log) && !"false".equals(log)) {

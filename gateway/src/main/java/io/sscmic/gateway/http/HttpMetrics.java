@@ -1,14 +1,25 @@
 package io.sscmic.gateway.http;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** Metrics of the HTTP listener: requests by service and outcome, latency, ejections, retries. */
+/**
+ * Metrics of the HTTP listener: requests by service and outcome, latency, ejections, retries,
+ * peer health. Meters are built once per label set and kept, not looked up per request.
+ */
 final class HttpMetrics {
   private final MeterRegistry registry;
   private final String node;
+  private final Map<String, Counter> requests = new ConcurrentHashMap<>();
+  private final Map<String, Timer> durations = new ConcurrentHashMap<>();
+  private final Map<String, Counter> ejections = new ConcurrentHashMap<>();
+  private final Map<String, Counter> retries = new ConcurrentHashMap<>();
 
   HttpMetrics(MeterRegistry registry, String node) {
     this.registry = registry;
@@ -17,30 +28,33 @@ final class HttpMetrics {
 
   /** @param outcome the status class (2xx..5xx) or the sidecar's own error (no_route, no_peer, timeout, upstream) */
   void request(String service, String outcome, Duration took) {
-    Counter.builder("sscmic.http.requests").description("HTTP requests through the sidecar by service and outcome")
-        .tag("node", node).tag("service", service).tag("outcome", outcome).register(registry).increment();
-    Timer.builder("sscmic.http.request.duration").description("From request arrival to the response's end")
-        .tag("node", node).tag("service", service).publishPercentileHistogram().register(registry).record(took);
+    requests.computeIfAbsent(service + ' ' + outcome, k -> Counter.builder("sscmic.http.requests")
+        .description("HTTP requests through the sidecar by service and outcome")
+        .tag("node", node).tag("service", service).tag("outcome", outcome).register(registry)).increment();
+    durations.computeIfAbsent(service, k -> Timer.builder("sscmic.http.request.duration")
+        .description("From request arrival to the response's end")
+        .tag("node", node).tag("service", service).publishPercentileHistogram().register(registry)).record(took);
   }
 
   /** Peer health by service (no address labels): how many peers take traffic now, of how many. */
-  void peerHealth(String service, java.util.List<UpstreamPeer> peers) {
-    io.micrometer.core.instrument.Gauge.builder("sscmic.http.peers.healthy", peers,
-            ps -> ps.stream().filter(p -> p.healthy(System.nanoTime())).count())
+  void peerHealth(String service, List<UpstreamPeer> peers) {
+    Gauge.builder("sscmic.http.peers.healthy", peers, ps -> ps.stream().filter(p -> p.healthy(System.nanoTime())).count())
         .description("Peers of the service in rotation now (not ejected)").tag("node", node).tag("service", service)
         .register(registry);
-    io.micrometer.core.instrument.Gauge.builder("sscmic.http.peers", peers, java.util.List::size)
+    Gauge.builder("sscmic.http.peers", peers, List::size)
         .description("Peers configured for the service").tag("node", node).tag("service", service)
         .register(registry);
   }
 
   void ejected(String service) {
-    Counter.builder("sscmic.http.peer.ejections").description("Peers ejected after consecutive failures")
-        .tag("node", node).tag("service", service).register(registry).increment();
+    ejections.computeIfAbsent(service, k -> Counter.builder("sscmic.http.peer.ejections")
+        .description("Peers ejected after consecutive failures")
+        .tag("node", node).tag("service", service).register(registry)).increment();
   }
 
   void retried(String service) {
-    Counter.builder("sscmic.http.retries").description("Idempotent requests retried on another peer")
-        .tag("node", node).tag("service", service).register(registry).increment();
+    retries.computeIfAbsent(service, k -> Counter.builder("sscmic.http.retries")
+        .description("Idempotent requests retried on another peer")
+        .tag("node", node).tag("service", service).register(registry)).increment();
   }
 }

@@ -479,10 +479,4 @@ public final class HttpProxyVerticle extends VerticleBase {
         + status + " service=" + service + " peer=" + peer + " ms="
         + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
   }
-
-  /** For tests: the peers of a service. */
-  List<UpstreamPeer> peers(String service) {
-    return services.get(service).peers();
-  }
-
 }

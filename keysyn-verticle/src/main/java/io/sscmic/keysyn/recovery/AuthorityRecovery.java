@@ -88,16 +88,12 @@ public final class AuthorityRecovery implements KeyStateSource {
     this.clock = clock;
     this.seedChain = seedChain;
     this.random = random;
-    String name = "sscmic.authority.client.requests";
-    String help = "This node's requests to the authority (recover, enroll, renew) by result";
-    ok = Counter.builder(name).description(help).tag("node", nodeId).tag("result", "ok").register(registry);
-    unreachable = Counter.builder(name).description(help).tag("node", nodeId).tag("result", "unreachable")
-        .register(registry);
-    refused = Counter.builder(name).description(help).tag("node", nodeId).tag("result", "refused").register(registry);
-    renewals = Counter.builder("sscmic.authority.certificate.renewals").description("Certificate renewals")
-        .tag("node", nodeId).tag("result", "ok").register(registry);
-    renewalFailures = Counter.builder("sscmic.authority.certificate.renewals").description("Certificate renewals")
-        .tag("node", nodeId).tag("result", "failed").register(registry);
+    String requests = "This node's requests to the authority (recover, enroll, renew) by result";
+    ok = result(registry, "sscmic.authority.client.requests", requests, "ok");
+    unreachable = result(registry, "sscmic.authority.client.requests", requests, "unreachable");
+    refused = result(registry, "sscmic.authority.client.requests", requests, "refused");
+    renewals = result(registry, "sscmic.authority.certificate.renewals", "Certificate renewals", "ok");
+    renewalFailures = result(registry, "sscmic.authority.certificate.renewals", "Certificate renewals", "failed");
     adopted = Counter.builder("sscmic.keysyn.chain.adopted")
         .description("Times this node found its key chain differed from the authority's (a missed re-seed) and "
             + "adopted the authority's").tag("node", nodeId).register(registry);
@@ -105,6 +101,10 @@ public final class AuthorityRecovery implements KeyStateSource {
             r -> r.certificateExpiry == null ? Double.NaN : r.certificateExpiry.getEpochSecond())
         .description("When this node's certificate expires (Unix time)").baseUnit("seconds")
         .tag("node", nodeId).register(registry);
+  }
+
+  private Counter result(MeterRegistry registry, String name, String help, String result) {
+    return Counter.builder(name).description(help).tag("node", nodeId).tag("result", result).register(registry);
   }
 
   @Override
