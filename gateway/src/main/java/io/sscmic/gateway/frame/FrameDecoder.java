@@ -1,25 +1,54 @@
 package io.sscmic.gateway.frame;
 
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+import java.util.Arrays;
 
 /**
  * Splits a byte stream into whole frames. Checks the header (known type, body length within the
  * type's bounds) as soon as its 5 bytes arrive, so an oversized length is refused before any of
- * its body is buffered. Holds at most one partial frame. Not thread-safe.
+ * its body is buffered. Frames that lie whole inside a chunk are handed over in place, without a
+ * copy; only a frame split across chunks is assembled, in one array of at most one frame that is
+ * let go as soon as nothing is pending. Not thread-safe.
  */
 public final class FrameDecoder {
-  /** Receives each whole frame: header and body in one array (the header is the AEAD's AAD). */
-  @FunctionalInterface
+  /** Receives each whole frame, header and body (the header is the AEAD's AAD). */
   public interface Sink {
+    /**
+     * The frame is {@code buf[offset, offset + length)}; the region belongs to the decoder and is
+     * only valid during the call.
+     */
+    void onFrame(int d, FrameType type, byte[] buf, int offset, int length) throws ProtocolException;
+
+    /** After the last whole frame of a chunk: the moment to write out what its frames produced. */
+    default void onChunkEnd() {
+    }
+  }
+
+  /** A sink that keeps its frames: each one arrives as its own array. */
+  @FunctionalInterface
+  public interface CopyingSink {
     void onFrame(int d, FrameType type, byte[] frame) throws ProtocolException;
   }
 
   private Sink sink;
-  private Buffer partial;
+  /** The frame split across chunks, assembled here; null when nothing is pending. */
+  private byte[] pending;
+  private int pendingLength;
   private boolean stopped;
 
   public FrameDecoder(Sink sink) {
     this.sink = sink;
+  }
+
+  public FrameDecoder(CopyingSink sink) {
+    this(copying(sink));
+  }
+
+  /** Adapts a sink that keeps frames to the in-place interface. */
+  public static Sink copying(CopyingSink sink) {
+    return (d, type, buf, offset, length) -> sink.onFrame(d, type, Arrays.copyOfRange(buf, offset, offset + length));
   }
 
   /** Replaces the sink; frames still in the current chunk go to the new one. */
@@ -30,54 +59,124 @@ public final class FrameDecoder {
   /** Drops everything that follows (after a refusal). */
   public void stop() {
     stopped = true;
-    partial = null;
+    pending = null;
+    pendingLength = 0;
   }
 
   /** True when some bytes of an unfinished frame are held. */
   public boolean hasPartial() {
-    return partial != null && partial.length() > 0;
+    return pendingLength > 0;
   }
 
   public void feed(Buffer chunk) throws ProtocolException {
     if (stopped) {
       return;
     }
-    Buffer buf = chunk;
-    if (partial != null) {
-      buf = Buffer.buffer(partial.length() + chunk.length()).appendBuffer(partial).appendBuffer(chunk);
-      partial = null;
+    ByteBuf bytes = ((BufferInternal) chunk).getByteBuf();
+    if (bytes.hasArray()) {
+      feed(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes());
+    } else {
+      feed(chunk.getBytes(), 0, chunk.length());
     }
-    int pos = 0;
-    int end = buf.length();
-    while (!stopped && end - pos >= Protocol.HEADER_LENGTH) {
-      int d = buf.getUnsignedShort(pos);
-      int code = buf.getUnsignedByte(pos + 2);
-      int length = buf.getUnsignedShort(pos + 3);
-      FrameType type = FrameType.fromCode(code);
-      if (type == null) {
-        stop();
-        throw new ProtocolException(FailureReason.MALFORMED, String.format("unknown frame type 0x%02x", code));
+  }
+
+  private void feed(byte[] buf, int from, int length) throws ProtocolException {
+    int pos = from;
+    int end = from + length;
+    try {
+      if (pendingLength > 0) {
+        pos = completePending(buf, pos, end);
+        if (pos < 0) {
+          return;
+        }
       }
-      if (length > type.maxBody()) {
-        stop();
-        throw new ProtocolException(FailureReason.OVERSIZE,
-            type + " frame body of " + length + " bytes exceeds " + type.maxBody());
+      while (!stopped && end - pos >= Protocol.HEADER_LENGTH) {
+        int total = frameLength(buf, pos);
+        if (end - pos < total) {
+          break;
+        }
+        deliver(buf, pos, total);
+        pos += total;
       }
-      if (length < type.minBody()) {
-        stop();
-        throw new ProtocolException(FailureReason.MALFORMED,
-            type + " frame body of " + length + " bytes is shorter than " + type.minBody());
+      if (!stopped && pos < end) {
+        hold(buf, pos, end - pos);
       }
-      int total = Protocol.HEADER_LENGTH + length;
-      if (end - pos < total) {
-        break;
+    } finally {
+      if (!stopped) {
+        sink.onChunkEnd();
       }
-      byte[] frame = buf.getBytes(pos, pos + total);
-      pos += total;
-      sink.onFrame(d, type, frame);
     }
-    if (!stopped && pos < end) {
-      partial = buf.getBuffer(pos, end);
+  }
+
+  /**
+   * Adds the chunk's first bytes to the pending frame; delivers it once whole.
+   *
+   * @return where the rest of the chunk starts, or -1 when the chunk went into the pending frame
+   */
+  private int completePending(byte[] buf, int pos, int end) throws ProtocolException {
+    if (pendingLength < Protocol.HEADER_LENGTH) {
+      int take = Math.min(Protocol.HEADER_LENGTH - pendingLength, end - pos);
+      System.arraycopy(buf, pos, pending, pendingLength, take);
+      pendingLength += take;
+      pos += take;
+      if (pendingLength < Protocol.HEADER_LENGTH) {
+        return -1;
+      }
     }
+    int total = frameLength(pending, 0);
+    if (pending.length < total) {
+      pending = Arrays.copyOf(pending, total);
+    }
+    int take = Math.min(total - pendingLength, end - pos);
+    System.arraycopy(buf, pos, pending, pendingLength, take);
+    pendingLength += take;
+    pos += take;
+    if (pendingLength < total) {
+      return -1;
+    }
+    byte[] whole = pending;
+    pending = null;
+    pendingLength = 0;
+    deliver(whole, 0, total);
+    return pos;
+  }
+
+  private void hold(byte[] buf, int pos, int length) {
+    int capacity = length < Protocol.HEADER_LENGTH ? Protocol.HEADER_LENGTH : frameLengthUnchecked(buf, pos);
+    pending = new byte[Math.max(capacity, length)];
+    System.arraycopy(buf, pos, pending, 0, length);
+    pendingLength = length;
+  }
+
+  private void deliver(byte[] buf, int offset, int length) throws ProtocolException {
+    sink.onFrame(buf[offset] << 8 & 0xFF00 | buf[offset + 1] & 0xFF, FrameType.fromCode(buf[offset + 2] & 0xFF),
+        buf, offset, length);
+  }
+
+  /** Header and body length of the frame at {@code pos}, after checking its type and bounds. */
+  private int frameLength(byte[] buf, int pos) throws ProtocolException {
+    int code = buf[pos + 2] & 0xFF;
+    int length = buf[pos + 3] << 8 & 0xFF00 | buf[pos + 4] & 0xFF;
+    FrameType type = FrameType.fromCode(code);
+    if (type == null) {
+      stop();
+      throw new ProtocolException(FailureReason.MALFORMED, String.format("unknown frame type 0x%02x", code));
+    }
+    if (length > type.maxBody()) {
+      stop();
+      throw new ProtocolException(FailureReason.OVERSIZE,
+          type + " frame body of " + length + " bytes exceeds " + type.maxBody());
+    }
+    if (length < type.minBody()) {
+      stop();
+      throw new ProtocolException(FailureReason.MALFORMED,
+          type + " frame body of " + length + " bytes is shorter than " + type.minBody());
+    }
+    return Protocol.HEADER_LENGTH + length;
+  }
+
+  /** Only for a header already checked by {@link #frameLength}. */
+  private static int frameLengthUnchecked(byte[] buf, int pos) {
+    return Protocol.HEADER_LENGTH + (buf[pos + 3] << 8 & 0xFF00 | buf[pos + 4] & 0xFF);
   }
 }

@@ -6,11 +6,15 @@ final class FrameHeader {
   }
 
   static void write(byte[] out, int d, FrameType type, int bodyLength) {
-    out[0] = (byte) (d >>> 8);
-    out[1] = (byte) d;
-    out[2] = (byte) type.code();
-    out[3] = (byte) (bodyLength >>> 8);
-    out[4] = (byte) bodyLength;
+    write(out, 0, d, type, bodyLength);
+  }
+
+  static void write(byte[] out, int at, int d, FrameType type, int bodyLength) {
+    out[at] = (byte) (d >>> 8);
+    out[at + 1] = (byte) d;
+    out[at + 2] = (byte) type.code();
+    out[at + 3] = (byte) (bodyLength >>> 8);
+    out[at + 4] = (byte) bodyLength;
   }
 
   static int d(byte[] frame) {

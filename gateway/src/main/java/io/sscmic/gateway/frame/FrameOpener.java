@@ -37,6 +37,24 @@ public final class FrameOpener {
    * @return the plaintext (empty for END; reason code and text for ERROR)
    */
   public byte[] open(int d, FrameType type, byte[] frame) throws ProtocolException {
+    byte[] plain = new byte[plainLength(frame.length)];
+    open(d, type, frame, 0, frame.length, plain, 0);
+    return plain;
+  }
+
+  /** The plaintext length of a sealed frame of {@code frameLength} bytes. */
+  public static int plainLength(int frameLength) {
+    return frameLength - Protocol.HEADER_LENGTH - Protocol.TAG_LENGTH;
+  }
+
+  /**
+   * Authenticates the frame {@code buf[offset, offset + length)} and decrypts it into {@code out}
+   * at {@code outOffset}; nothing is written there unless the frame authenticates.
+   *
+   * @return the plaintext length
+   */
+  public int open(int d, FrameType type, byte[] buf, int offset, int length, byte[] out, int outOffset)
+      throws ProtocolException {
     if (!type.isSealed()) {
       throw new ProtocolException(FailureReason.MALFORMED, type + " frame inside an established stream");
     }
@@ -48,12 +66,11 @@ public final class FrameOpener {
           "frame epoch header " + d + ", local tc " + state.tc());
     }
     FrameAead aead = aeadFor(state.epochFor(d), state, role);
-    int plainLength = frame.length - Protocol.HEADER_LENGTH - Protocol.TAG_LENGTH;
-    byte[] plain = new byte[plainLength];
     TrafficKeys.nonce(seq, nonce);
+    int plain;
     try {
-      aead.open(nonce, frame, 0, Protocol.HEADER_LENGTH, frame, Protocol.HEADER_LENGTH,
-          frame.length - Protocol.HEADER_LENGTH, plain, 0);
+      plain = aead.open(nonce, buf, offset, Protocol.HEADER_LENGTH, buf, offset + Protocol.HEADER_LENGTH,
+          length - Protocol.HEADER_LENGTH, out, outOffset);
     } catch (AeadAuthenticationException e) {
       throw new ProtocolException(FailureReason.AUTH, type + " frame #" + seq + " at epoch header " + d);
     }

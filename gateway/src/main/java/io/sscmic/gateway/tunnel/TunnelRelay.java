@@ -5,12 +5,14 @@ import io.sscmic.gateway.frame.FrameDecoder;
 import io.sscmic.gateway.frame.FrameOpener;
 import io.sscmic.gateway.frame.FrameSealer;
 import io.sscmic.gateway.frame.FrameType;
-import io.sscmic.gateway.frame.Protocol;
 import io.sscmic.gateway.frame.ProtocolException;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.NetSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -34,6 +36,17 @@ final class TunnelRelay {
   private final FrameSealer sealer;
   private final FrameOpener opener;
   private final TunnelMetrics metrics;
+  private final Flow toTunnel;
+  private final Flow toLocal;
+  private static final int HIGH_WATER = 128 * 1024;
+  private static final int LOW_WATER = 32 * 1024;
+  private static final int MIN_OPENED = 1024;
+  /** A 64 KiB read of full frames, the most Netty's adaptive allocator reads at once. */
+  private static final int MAX_OPENED = 65536;
+  /** Plaintext opened from the current tunnel chunk, not yet written to the local socket. */
+  private byte[] opened;
+  private int openedLength;
+  private int openedHint = MIN_OPENED;
   private Future<Void> lastTunnelWrite = Future.succeededFuture();
   private Future<Void> lastPlainWrite = Future.succeededFuture();
   private final IdleSweeper idle;
@@ -53,6 +66,8 @@ final class TunnelRelay {
     this.sealer = sealer;
     this.opener = opener;
     this.metrics = metrics;
+    this.toTunnel = new Flow(plain, tunnel);
+    this.toLocal = new Flow(tunnel, plain);
   }
 
   /** Takes over both sockets; frames already decoded after the handshake arrive through the decoder. */
@@ -63,7 +78,17 @@ final class TunnelRelay {
     plain.closeHandler(v -> onLocalClosed());
     tunnel.exceptionHandler(e -> LOG.fine(() -> id + ": tunnel socket: " + e));
     tunnel.closeHandler(v -> onTunnelClosed());
-    decoder.sink(this::fromTunnel);
+    decoder.sink(new FrameDecoder.Sink() {
+      @Override
+      public void onFrame(int d, FrameType type, byte[] buf, int offset, int length) throws ProtocolException {
+        fromTunnel(d, type, buf, offset, length);
+      }
+
+      @Override
+      public void onChunkEnd() {
+        flushLocal();
+      }
+    });
     plain.resume();
     tunnel.resume();
     idle.add(this);
@@ -113,25 +138,25 @@ final class TunnelRelay {
       finishIfDone();
       return;
     }
-    for (int off = 0; off < len; off += Protocol.MAX_PAYLOAD) {
-      writeTunnel(sealer.data(buf, off, Math.min(len, off + Protocol.MAX_PAYLOAD)));
-    }
+    writeTunnel(sealer.data(buf, 0, len));
     metrics.sent(side, len);
-    if (tunnel.writeQueueFull()) {
-      plain.pause();
-      tunnel.drainHandler(v -> {
-        if (!closed) {
-          plain.resume();
-        }
-      });
+    if (toTunnel.full()) {
+      toTunnel.pauseSource();
     }
   }
 
-  private void fromTunnel(int d, FrameType type, byte[] frame) throws ProtocolException {
+  private void fromTunnel(int d, FrameType type, byte[] buf, int offset, int length) throws ProtocolException {
     if (closed) {
       return;
     }
-    byte[] payload = opener.open(d, type, frame);
+    // DATA is opened straight into the chunk's output; anything else into an array of its own.
+    int n = FrameOpener.plainLength(length);
+    boolean data = type == FrameType.DATA && !peerEnded;
+    if (data) {
+      reserve(n);
+    }
+    byte[] payload = data ? opened : new byte[n];
+    opener.open(d, type, buf, offset, length, payload, data ? openedLength : 0);
     lastActivity = System.nanoTime();
     metrics.frameOpened(opener.lastRole());
     if (peerEnded && type != FrameType.ERROR) {
@@ -139,23 +164,17 @@ final class TunnelRelay {
     }
     switch (type) {
       case DATA:
-        metrics.received(side, payload.length);
-        writeLocal(Buffer.buffer(payload));
-        if (plain.writeQueueFull()) {
-          tunnel.pause();
-          plain.drainHandler(v -> {
-            if (!closed) {
-              tunnel.resume();
-            }
-          });
-        }
+        openedLength += n;
+        metrics.received(side, n);
         break;
       case END:
         peerEnded = true;
+        flushLocal();
         lastPlainWrite.onComplete(ar -> TcpHalfClose.shutdownOutput(plain));
         finishIfDone();
         break;
       case ERROR:
+        flushLocal();
         FailureReason reason = FailureReason.fromCode(payload[0] & 0xFF);
         String text = new String(payload, 1, payload.length - 1, StandardCharsets.UTF_8);
         // An application resetting its own connection is routine; anything else is worth a warning.
@@ -168,6 +187,33 @@ final class TunnelRelay {
         break;
       default:
         throw new ProtocolException(FailureReason.MALFORMED, type + " frame inside a stream");
+    }
+  }
+
+  /** Room for {@code n} more plaintext bytes; sized from the last chunk, so growth is rare. */
+  private void reserve(int n) {
+    if (opened == null) {
+      opened = new byte[Math.max(n, openedHint)];
+    } else if (opened.length - openedLength < n) {
+      opened = Arrays.copyOf(opened, Math.max(2 * opened.length, openedLength + n));
+    }
+  }
+
+  /**
+   * Writes the plaintext of every DATA frame of one tunnel chunk in one go: one write and one
+   * flush (one system call) per chunk rather than per frame.
+   */
+  private void flushLocal() {
+    if (openedLength == 0) {
+      return;
+    }
+    Buffer data = BufferInternal.buffer(Unpooled.wrappedBuffer(opened, 0, openedLength));
+    openedHint = Math.max(MIN_OPENED, Math.min(openedLength, MAX_OPENED));
+    opened = null;
+    openedLength = 0;
+    writeLocal(data);
+    if (toLocal.full()) {
+      toLocal.pauseSource();
     }
   }
 
@@ -246,16 +292,59 @@ final class TunnelRelay {
 
   private void writeTunnel(Buffer frame) {
     metrics.frameSealed(side);
-    lastTunnelWrite = track(tunnel.write(frame), frame.length());
+    lastTunnelWrite = toTunnel.write(frame);
   }
 
   private void writeLocal(Buffer data) {
-    lastPlainWrite = track(plain.write(data), data.length());
+    lastPlainWrite = toLocal.write(data);
   }
 
-  private Future<Void> track(Future<Void> write, int bytes) {
-    metrics.queued(bytes);
-    return write.andThen(ar -> metrics.queued(-bytes));
+  /**
+   * One direction's back-pressure, counted in bytes written and not yet handed to the kernel: the
+   * source is paused above {@link #HIGH_WATER} and resumed at or below {@link #LOW_WATER} once
+   * the destination is writable again. Vert.x's own writability is not enough on its own: it
+   * lags behind writes made from another connection's handler, so large writes could pile up.
+   */
+  private final class Flow {
+    private final NetSocket source;
+    private final NetSocket destination;
+    private long pending;
+    private boolean paused;
+
+    Flow(NetSocket source, NetSocket destination) {
+      this.source = source;
+      this.destination = destination;
+    }
+
+    Future<Void> write(Buffer data) {
+      int bytes = data.length();
+      pending += bytes;
+      metrics.queued(bytes);
+      return destination.write(data).andThen(ar -> {
+        pending -= bytes;
+        metrics.queued(-bytes);
+        resumeIfDrained();
+      });
+    }
+
+    boolean full() {
+      return pending > HIGH_WATER || destination.writeQueueFull();
+    }
+
+    void pauseSource() {
+      if (!paused) {
+        paused = true;
+        source.pause();
+        destination.drainHandler(v -> resumeIfDrained());
+      }
+    }
+
+    private void resumeIfDrained() {
+      if (paused && !closed && pending <= LOW_WATER && !destination.writeQueueFull()) {
+        paused = false;
+        source.resume();
+      }
+    }
   }
 
   private static String printable(String s) {

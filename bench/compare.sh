@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# Side-by-side on loopback, every pair measured in the same run (REPEAT rounds, medians reported):
+#   direct       client -> service
+#   plain        client -> haproxy (tcp mode) -> haproxy (tcp mode) -> service   (plaintext relay pair)
+#   stunnel      client -> stunnel -> TLS 1.3 AES-256-GCM -> stunnel -> service
+#   haproxy-tls  client -> haproxy -> TLS 1.3 AES-256-GCM -> haproxy -> service
+#   sscmic-tcp   client -> sidecar A -> AES-256-GCM tunnel -> sidecar B -> service   (TCP mode)
+#   sscmic-http  client -> sidecar A's HTTP listener -> tunnel -> sidecar B -> nginx (HTTP mode; HTTP figures only)
+#   sscmic-rot   sscmic-tcp with the key rotating every 100 ms (bulk only: the cost of rotation)
+# Measures: iperf3 bulk with 1 and 4 streams; wrk -c32 small requests (req/s, p50, p99); 1 MiB
+# responses (MB/s); new connections per second (connect, 1-byte echo, close); RSS of the pair idle
+# and with 1000 idle connections open through it; CPU seconds of the pair per GB moved.
+# Prints medians and ratios to stunnel and to the plaintext pair. Every load is bounded in time or
+# count; everything started is stopped on exit. Machines are shared and noisy: compare ratios.
+# Needs: java 17+, maven, iperf3, wrk, nginx-light, stunnel4, haproxy, openssl, python3.
+# Knobs: REPEAT=3 DURATION=5 (s per load) CONNECTIONS=2000 IDLE=1000 NODE_JAVA_OPTS=... PAIRS="..."
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPEAT=${REPEAT:-3}
+DURATION=${DURATION:-5}
+CONNECTIONS=${CONNECTIONS:-2000}
+IDLE=${IDLE:-1000}
+PAIRS=${PAIRS:-"direct plain stunnel haproxy-tls sscmic-tcp sscmic-http sscmic-rot"}
+NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-"-Xmx512m"}
+source bench/lib.sh
+needs bench/compare.sh "iperf3 wrk nginx-light stunnel4 haproxy openssl" iperf3 wrk /usr/sbin/nginx stunnel4 haproxy openssl python3
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+results=$work/results.tsv
+: > "$results"
+
+# --- services: nginx 17200 (HTTP), iperf3 17201 (bulk), echo 17202 (connections) -------------------
+mkdir -p "$work/www" "$work/logs"
+head -c 100 /dev/urandom > "$work/www/small.bin"
+head -c 1048576 /dev/urandom > "$work/www/1m.bin"
+cat > "$work/nginx.conf" <<CONF
+daemon off; worker_processes 1; pid $work/nginx.pid; error_log $work/logs/error.log; user $(id -un);
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:17200; root $work/www; } }
+CONF
+/usr/sbin/nginx -p "$work" -c "$work/nginx.conf" & pids+=($!)
+iperf3 -s -p 17201 >/dev/null 2>&1 & pids+=($!)
+python3 bench/echo_server.py 17202 & pids+=($!)
+
+# Each pair's client side listens on base+1 (nginx), base+2 (iperf3), base+3 (echo).
+declare -A base=([direct]=17199 [plain]=17400 [stunnel]=17500 [haproxy-tls]=17600 [sscmic-tcp]=17700
+                 [sscmic-http]=17800 [sscmic-rot]=17900)
+declare -A procs   # pair -> pids of its two proxies
+services=(17200 17201 17202)
+
+# --- TLS material for stunnel and haproxy (TLS 1.3, AES-256-GCM only, like our default cipher) ------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=bench \
+  -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+cat "$work/cert.pem" "$work/key.pem" > "$work/both.pem"
+
+start_haproxy() { # name tls(yes|no) side(client|server) listen_base target_base_or_services...
+  local name=$1 tls=$2 side=$3 b=$4; shift 4
+  local cfg=$work/$name-$side.cfg
+  cat > "$cfg" <<CFG
+global
+  maxconn 8000
+  ssl-default-bind-ciphersuites TLS_AES_256_GCM_SHA384
+  ssl-default-bind-options ssl-min-ver TLSv1.3
+  ssl-default-server-ciphersuites TLS_AES_256_GCM_SHA384
+  ssl-default-server-options ssl-min-ver TLSv1.3
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 1h
+  timeout server 1h
+CFG
+  local i=1 t
+  for t in "$@"; do
+    local bind="bind 127.0.0.1:$((b + i))" server="server s 127.0.0.1:$t"
+    if [ "$tls" = yes ] && [ "$side" = server ]; then bind="$bind ssl crt $work/both.pem"; fi
+    if [ "$tls" = yes ] && [ "$side" = client ]; then server="$server ssl verify none"; fi
+    printf 'listen l%d\n  %s\n  %s\n' "$i" "$bind" "$server" >> "$cfg"
+    i=$((i + 1))
+  done
+  haproxy -db -f "$cfg" > "$work/logs/$name-$side.log" 2>&1 & pids+=($!); procs[$name]="${procs[$name]:-} $!"
+}
+
+start_stunnel() { # side listen_base targets...
+  local side=$1 b=$2; shift 2
+  local cfg=$work/stunnel-$side.conf
+  {
+    echo "foreground = yes"; echo "pid ="; echo "output = $work/logs/stunnel-$side.log"
+    echo "socket = l:TCP_NODELAY=1"; echo "socket = r:TCP_NODELAY=1"
+    echo "sslVersionMin = TLSv1.3"; echo "ciphersuites = TLS_AES_256_GCM_SHA384"
+    if [ "$side" = server ]; then echo "cert = $work/cert.pem"; echo "key = $work/key.pem"; fi
+    local i=1 t
+    for t in "$@"; do
+      echo "[s$i]"; echo "accept = 127.0.0.1:$((b + i))"; echo "connect = 127.0.0.1:$t"
+      if [ "$side" = client ]; then echo "client = yes"; fi
+      i=$((i + 1))
+    done
+  } > "$cfg"
+  stunnel4 "$cfg" > /dev/null 2>&1 & pids+=($!); procs[stunnel]="${procs[stunnel]:-} $!"
+}
+
+"$JAVA" -jar gateway/target/sscmic.jar seed --out "$work/seed" >/dev/null
+genesis=$(date -u -d '1 hour ago' +%Y-%m-%dT%H:00:00Z)
+start_sscmic_pair() { # name listen_base interval [http]
+  local name=$1 b=$2 interval=$3 http=${4:-}
+  cat > "$work/$name-b.yaml" <<YAML
+node: {id: $name-b}
+keysyn: {genesis: "$genesis", interval: $interval, seed-file: $work/seed}
+tunnel: {listen: "127.0.0.1:$((b + 10))"}
+services: {web: "127.0.0.1:17200", iperf: "127.0.0.1:17201", echo: "127.0.0.1:17202"}
+admin: {listen: none}
+YAML
+  {
+    echo "node: {id: $name-a}"
+    echo "keysyn: {genesis: \"$genesis\", interval: $interval, seed-file: $work/seed}"
+    echo "admin: {listen: none}"
+    if [ -n "$http" ]; then
+      echo "http: {listen: \"127.0.0.1:$((b + 1))\", services: {web: [\"127.0.0.1:$((b + 10))\"]}, routes: [{path-prefix: /, service: web}]}"
+    else
+      echo "outbound:"
+      echo "  - {listen: \"127.0.0.1:$((b + 1))\", service: web, peer: \"127.0.0.1:$((b + 10))\"}"
+      echo "  - {listen: \"127.0.0.1:$((b + 2))\", service: iperf, peer: \"127.0.0.1:$((b + 10))\"}"
+      echo "  - {listen: \"127.0.0.1:$((b + 3))\", service: echo, peer: \"127.0.0.1:$((b + 10))\"}"
+    fi
+  } > "$work/$name-a.yaml"
+  local side
+  for side in b a; do
+    # shellcheck disable=SC2086  # NODE_JAVA_OPTS is a list of flags
+    "$JAVA" $NODE_JAVA_OPTS -jar gateway/target/sscmic.jar node --config "$work/$name-$side.yaml" \
+      > "$work/logs/$name-$side.log" 2>&1 & pids+=($!); procs[$name]="${procs[$name]:-} $!"
+  done
+}
+
+for pair in $PAIRS; do
+  b=${base[$pair]}
+  case $pair in
+    plain)       start_haproxy plain no server $((b + 10)) "${services[@]}"
+                 start_haproxy plain no client "$b" $((b + 11)) $((b + 12)) $((b + 13)) ;;
+    haproxy-tls) start_haproxy haproxy-tls yes server $((b + 10)) "${services[@]}"
+                 start_haproxy haproxy-tls yes client "$b" $((b + 11)) $((b + 12)) $((b + 13)) ;;
+    stunnel)     start_stunnel server $((b + 10)) "${services[@]}"
+                 start_stunnel client "$b" $((b + 11)) $((b + 12)) $((b + 13)) ;;
+    sscmic-tcp)  start_sscmic_pair sscmic-tcp "$b" 10s ;;
+    sscmic-rot)  start_sscmic_pair sscmic-rot "$b" 100ms ;;
+    sscmic-http) start_sscmic_pair sscmic-http "$b" 10s http ;;
+  esac
+done
+for pair in $PAIRS; do
+  b=${base[$pair]}
+  case $pair in sscmic-http) wait_ports $((b + 1)) ;; *) wait_ports $((b + 1)) $((b + 2)) $((b + 3)) ;; esac
+done
+
+for pair in $PAIRS; do
+  for p in ${procs[$pair]:-}; do
+    kill -0 "$p" 2>/dev/null || { echo "bench/compare.sh: $pair did not start; logs in $work/logs:" >&2; tail -5 "$work"/logs/"$pair"* >&2; KEEP_LOGS=1; exit 1; }
+  done
+done
+
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$results"; }
+cpu_ticks() { # pids... -> utime+stime+cutime+cstime summed
+  local t=0 p
+  for p in "$@"; do t=$((t + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat"))); done
+  echo "$t"
+}
+rss_kb() { # pids... -> VmRSS summed
+  local t=0 p
+  for p in "$@"; do t=$((t + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status"))); done
+  echo "$t"
+}
+iperf_json() { iperf3 -c 127.0.0.1 -p "$1" -t "$DURATION" -J "${@:2}" 2>/dev/null; }
+json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin)["end"]["sum_received"]; print(d[sys.argv[1]])' "$1"; }
+wrk_figures() { # port path -> "req_per_s p50_ms p99_ms mb_per_s errors"
+  wrk -t2 -c32 -d"${DURATION}s" --latency "http://127.0.0.1:$1$2" | python3 -c '
+import re, sys
+t = sys.stdin.read()
+def ms(label):
+    m = re.search(r"^\s*" + label + r"\s+([\d.]+)(us|ms|s)\s*$", t, re.M)
+    v, u = float(m.group(1)), m.group(2)
+    return v / 1000 if u == "us" else v * 1000 if u == "s" else v
+m = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB)", t)
+mb = float(m.group(1)) * {"B": 1e-6, "KB": 1e-3, "MB": 1, "GB": 1e3}[m.group(2)]
+bad = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", t)
+errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, sock.groups())) if sock else 0)
+print("%.0f %.3f %.3f %.1f %d" % (float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1)), ms("50%"), ms("99%"), mb, errors))'
+}
+
+measure() { # pair
+  local pair=$1 b=${base[$1]} p
+  # shellcheck disable=SC2206  # word-split the pid list
+  local ps=(${procs[$pair]:-})
+  if [ "$pair" != sscmic-http ]; then
+    local before after json bytes
+    before=$([ ${#ps[@]} -gt 0 ] && cpu_ticks "${ps[@]}" || echo 0)
+    json=$(iperf_json $((b + 2)))
+    after=$([ ${#ps[@]} -gt 0 ] && cpu_ticks "${ps[@]}" || echo 0)
+    bytes=$(json_field bytes <<< "$json")
+    record "$pair" bulk1_gbps "$(python3 -c "print($(json_field bits_per_second <<< "$json") / 1e9)")"
+    record "$pair" cpu_s_per_gb "$(python3 -c "print(($after - $before) / $(getconf CLK_TCK) / ($bytes / 1e9))")"
+    [ "$pair" = sscmic-rot ] && return
+    record "$pair" bulk4_gbps "$(python3 -c "print($(iperf_json $((b + 2)) -P 4 | json_field bits_per_second) / 1e9)")"
+  fi
+  local rps p50 p99 mb errs
+  read -r rps p50 p99 _ errs < <(wrk_figures $((b + 1)) /small.bin)
+  record "$pair" small_rps "$rps"; record "$pair" small_p50_ms "$p50"; record "$pair" small_p99_ms "$p99"
+  record "$pair" http_errors "$errs"
+  read -r _ _ _ mb errs < <(wrk_figures $((b + 1)) /1m.bin)
+  record "$pair" big_mbps "$mb"; record "$pair" http_errors "$errs"
+  [ "$pair" = sscmic-http ] && return
+  record "$pair" conn_per_s "$(python3 bench/conn_rate.py $((b + 3)) "$CONNECTIONS")"
+  if [ ${#ps[@]} -gt 0 ]; then
+    sleep 1
+    local idle held
+    idle=$(rss_kb "${ps[@]}")
+    rm -f "$work/ready"
+    python3 bench/hold_conns.py $((b + 3)) "$IDLE" "$work/ready" 30 & local holder=$!
+    for _ in $(seq 1 250); do [ -f "$work/ready" ] && break; sleep 0.1; done
+    sleep 1
+    held=$(rss_kb "${ps[@]}")
+    kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
+    record "$pair" rss_idle_mib "$(python3 -c "print($idle / 1024)")"
+    record "$pair" kb_per_idle_conn "$(python3 -c "print(($held - $idle) / $IDLE)")"
+  fi
+}
+
+# Warm every pair (the JVMs' JIT above all) before the first measured round.
+for pair in $PAIRS; do
+  b=${base[$pair]}
+  wrk -t2 -c32 -d3s "http://127.0.0.1:$((b + 1))/small.bin" >/dev/null 2>&1 || true
+  [ "$pair" = sscmic-http ] || iperf3 -c 127.0.0.1 -p $((b + 2)) -t 2 >/dev/null 2>&1 || true
+done
+for round in $(seq 1 "$REPEAT"); do
+  for pair in $PAIRS; do
+    echo "round $round/$REPEAT: $pair" >&2
+    measure "$pair"
+  done
+done
+
+python3 bench/compare_report.py "$results" "$REPEAT"
+grep -h -E "WARNING|SEVERE" "$work"/logs/sscmic-*.log | head -5 || true
