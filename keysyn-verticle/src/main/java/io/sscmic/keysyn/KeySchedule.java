@@ -1,5 +1,6 @@
 package io.sscmic.keysyn;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -10,9 +11,23 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class KeySchedule {
   /** Steps a reader may ratchet inline; a longer catch-up is the KeySyn verticle's, on a worker. */
   private static final long INLINE_STEPS = 16;
+  /**
+   * How long a frame may spend between sealer and opener (socket buffers, a stalled event loop,
+   * a GC pause) and still open. With an interval at least this long, Kp covers it and nothing is
+   * retained; with shorter intervals the keys of the last GRACE are kept for established streams.
+   */
+  public static final Duration GRACE = Duration.ofSeconds(1);
+  /** Upper bound on retained keys, whatever the interval. */
+  private static final int MAX_RETAINED = 64;
   private final AtomicReference<KeyState> state = new AtomicReference<>();
   private final EpochClock clock;
   private volatile ChainAnchor pending;
+  private final int retainedEpochs;
+  /** Chain keys older than Kp still inside {@link #GRACE}, newest first; replaced, never mutated. */
+  private volatile Retained[] retained = new Retained[0];
+
+  private record Retained(long epoch, byte[] key) {
+  }
 
   /** A schedule that moves only when told ({@link #advanceTo}). */
   public KeySchedule() {
@@ -25,6 +40,44 @@ public final class KeySchedule {
    */
   public KeySchedule(EpochClock clock) {
     this.clock = clock;
+    this.retainedEpochs = clock == null ? 0 : retainedEpochs(clock.interval());
+  }
+
+  /** Epochs kept beyond Kp so that {@link #GRACE} is covered: 0 when the interval alone covers it. */
+  static int retainedEpochs(Duration interval) {
+    long intervals = (GRACE.toMillis() + interval.toMillis() - 1) / interval.toMillis();
+    return (int) Math.min(MAX_RETAINED, Math.max(0, intervals - 1));
+  }
+
+  /** How many epochs older than Kp stay open for frames in flight (0 when the interval covers {@link #GRACE}). */
+  public int retainedEpochs() {
+    return retainedEpochs;
+  }
+
+  /**
+   * The chain key that header {@code d} names against {@code state}: Kp, Kn or R(Kn), or a key
+   * retained within {@link #GRACE}; null when the header is out of reach (refuse the frame).
+   */
+  public byte[] keyFor(KeyState state, int d) {
+    KeyRole role = state.roleFor(d);
+    if (role != null) {
+      return state.chainKey(role);
+    }
+    return state.distanceTo(d) < 0 ? retainedKey(state.epochFor(d)) : null;
+  }
+
+  /**
+   * The chain key of a past epoch older than Kp, if it is still inside the grace window; null
+   * otherwise. Only for frames of established streams and hellos delayed in flight: callers check
+   * {@link KeyState#roleFor} first.
+   */
+  public byte[] retainedKey(long epoch) {
+    for (Retained r : retained) {
+      if (r.epoch() == epoch) {
+        return r.key();
+      }
+    }
+    return null;
   }
 
   /** The current state, or null before the first state is installed (node not ready). */
@@ -45,6 +98,7 @@ public final class KeySchedule {
 
   public synchronized void install(KeyState newState) {
     Objects.requireNonNull(newState);
+    retained = new Retained[0];
     state.set(splice(newState, pending));
   }
 
@@ -82,8 +136,35 @@ public final class KeySchedule {
       return s;
     }
     KeyState next = advance(s, epoch, pending);
+    retain(s, next);
     state.set(next);
     return next;
+  }
+
+  /**
+   * Keeps the keys that leave the state's window (Kp, and Kn on a jump) while they are inside the
+   * grace window; keys of epochs jumped over in one step were never in a state and cannot be.
+   */
+  private void retain(KeyState before, KeyState after) {
+    if (retainedEpochs == 0) {
+      return;
+    }
+    long oldest = after.epoch() - 1 - retainedEpochs;
+    java.util.ArrayList<Retained> kept = new java.util.ArrayList<>(retainedEpochs);
+    for (long e = before.epoch(); e >= before.epoch() - 1; e--) {
+      if (e < after.epoch() - 1 && e >= oldest && e >= 0) {
+        byte[] key = e == before.epoch() ? before.chainKey(KeyRole.CURRENT) : before.previousOrNull();
+        if (key != null) {
+          kept.add(new Retained(e, key));
+        }
+      }
+    }
+    for (Retained r : retained) {
+      if (r.epoch() >= oldest && r.epoch() < before.epoch() - 1) {
+        kept.add(r);
+      }
+    }
+    retained = kept.toArray(new Retained[0]);
   }
 
   /** {@code s} moved to {@code target}, switching to {@code nextChain} at its epoch if it is crossed. */

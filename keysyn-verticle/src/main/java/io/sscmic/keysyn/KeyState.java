@@ -129,6 +129,11 @@ public final class KeyState {
     }
   }
 
+  /** Kp, or null at the chain's first epoch. */
+  byte[] previousOrNull() {
+    return previous;
+  }
+
   @Override
   public String toString() {
     return "KeyState{epoch=" + epoch + ", tc=" + tc() + "}";

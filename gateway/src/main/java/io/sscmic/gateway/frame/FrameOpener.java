@@ -59,13 +59,14 @@ public final class FrameOpener {
       throw new ProtocolException(FailureReason.MALFORMED, type + " frame inside an established stream");
     }
     KeyState state = schedule.current();
-    KeyRole role = state.roleFor(d);
-    if (role == null) {
-      int distance = state.distanceTo(d);
-      throw new ProtocolException(distance > 0 ? FailureReason.FUTURE_EPOCH : FailureReason.STALE_EPOCH,
+    // Older than Kp still opens if it was sealed within KeySchedule.GRACE (delayed in flight).
+    byte[] chainKey = schedule.keyFor(state, d);
+    if (chainKey == null) {
+      throw new ProtocolException(state.distanceTo(d) > 0 ? FailureReason.FUTURE_EPOCH : FailureReason.STALE_EPOCH,
           "frame epoch header " + d + ", local tc " + state.tc());
     }
-    FrameAead aead = aeadFor(state.epochFor(d), state, role);
+    KeyRole role = state.roleFor(d);
+    FrameAead aead = aeadFor(state.epochFor(d), chainKey);
     TrafficKeys.nonce(seq, nonce);
     int plain;
     try {
@@ -75,7 +76,7 @@ public final class FrameOpener {
       throw new ProtocolException(FailureReason.AUTH, type + " frame #" + seq + " at epoch header " + d);
     }
     seq++;
-    lastRole = role;
+    lastRole = role == null ? KeyRole.PREVIOUS : role;
     return plain;
   }
 
@@ -89,7 +90,7 @@ public final class FrameOpener {
     return seq;
   }
 
-  private FrameAead aeadFor(long epoch, KeyState state, KeyRole role) {
+  private FrameAead aeadFor(long epoch, byte[] chainKey) {
     if (epoch == epochA) {
       return aeadA;
     }
@@ -97,7 +98,7 @@ public final class FrameOpener {
       return aeadB;
     }
     // Replace the older slot: streams move forward one epoch at a time.
-    FrameAead fresh = keys.aead(state.chainKey(role), direction);
+    FrameAead fresh = keys.aead(chainKey, direction);
     if (epochA < epochB) {
       epochA = epoch;
       aeadA = fresh;

@@ -7,17 +7,24 @@ import java.util.Map;
 
 /**
  * Client randoms of hellos accepted in the last few epochs. A hello is valid for at most three
- * epochs (D = Tc-1, Tc, Tc+1), so a recorded hello replayed inside that window is caught here and
- * refused before any backend connection opens; older ones fail the epoch check. Bounded: when
- * full, the oldest entries go first. Thread-safe.
+ * epochs (D = Tc-1, Tc, Tc+1) plus the epochs the schedule retains for its grace window, so a
+ * recorded hello replayed inside that window is caught here and refused before any backend
+ * connection opens; older ones fail the epoch check. Bounded: when full, the oldest entries go
+ * first. Thread-safe.
  */
 final class HelloReplayCache {
-  private static final long WINDOW_EPOCHS = 3;
+  private final long windowEpochs;
   private final int capacity;
   private final LinkedHashMap<ByteBuffer, Long> seen = new LinkedHashMap<>();
 
   HelloReplayCache(int capacity) {
+    this(capacity, 0);
+  }
+
+  /** @param retainedEpochs epochs older than Kp that the key schedule still accepts */
+  HelloReplayCache(int capacity, int retainedEpochs) {
     this.capacity = capacity;
+    this.windowEpochs = 3L + retainedEpochs;
   }
 
   /** Records the random; false if it was already seen (a replay). */
@@ -43,7 +50,7 @@ final class HelloReplayCache {
   private void expire(long epoch) {
     Iterator<Map.Entry<ByteBuffer, Long>> it = seen.entrySet().iterator();
     while (it.hasNext()) {
-      if (it.next().getValue() >= epoch - WINDOW_EPOCHS) {
+      if (it.next().getValue() >= epoch - windowEpochs) {
         return;
       }
       it.remove();

@@ -44,7 +44,7 @@ public final class InboundTunnel {
   private final Map<String, SocketAddress> services;
   private final TunnelMetrics metrics;
   private final SecureRandom random;
-  private final HelloReplayCache replays = new HelloReplayCache(REPLAY_CACHE_ENTRIES);
+  private final HelloReplayCache replays;
   private final AtomicLong ids = new AtomicLong();
   private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
   private final TunnelLimits limits;
@@ -66,6 +66,7 @@ public final class InboundTunnel {
     this.vertx = vertx;
     this.options = options;
     this.schedule = schedule;
+    this.replays = new HelloReplayCache(REPLAY_CACHE_ENTRIES, schedule.retainedEpochs());
     this.services = Map.copyOf(services);
     this.metrics = metrics;
     this.random = random;
@@ -199,12 +200,12 @@ public final class InboundTunnel {
         throw new ProtocolException(FailureReason.NOT_READY, "this sidecar has no key state yet");
       }
       HelloFrame hello = HelloFrame.parse(frame);
-      KeyRole role = state.roleFor(d);
-      if (role == null) {
+      byte[] chainKey = schedule.keyFor(state, d);
+      if (chainKey == null) {
         throw new ProtocolException(state.distanceTo(d) > 0 ? FailureReason.FUTURE_EPOCH : FailureReason.STALE_EPOCH,
             "hello epoch header " + d + ", local tc " + state.tc());
       }
-      if (!hello.macValid(state.chainKey(role))) {
+      if (!hello.macValid(chainKey)) {
         throw new ProtocolException(FailureReason.AUTH, "hello MAC does not verify (different mesh seed?)");
       }
       if (!replays.firstSeen(hello.clientRandom(), state.epochFor(d))) {

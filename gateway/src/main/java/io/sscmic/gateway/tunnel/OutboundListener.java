@@ -189,12 +189,12 @@ public final class OutboundListener {
         throw new ProtocolException(FailureReason.UNSUPPORTED, "accept version " + AcceptFrame.version(frame));
       }
       KeyState state = schedule.current();
-      KeyRole role = state.roleFor(d);
-      if (role == null) {
+      byte[] chainKey = schedule.keyFor(state, d);
+      if (chainKey == null) {
         throw new ProtocolException(state.distanceTo(d) > 0 ? FailureReason.FUTURE_EPOCH : FailureReason.STALE_EPOCH,
             "accept epoch header " + d + ", local tc " + state.tc());
       }
-      if (!AcceptFrame.macValid(frame, hello, state.chainKey(role))) {
+      if (!AcceptFrame.macValid(frame, hello, chainKey)) {
         throw new ProtocolException(FailureReason.AUTH, "accept MAC does not verify (peer not in this mesh?)");
       }
       done = true;

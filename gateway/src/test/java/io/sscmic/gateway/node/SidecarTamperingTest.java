@@ -145,9 +145,11 @@ class SidecarTamperingTest {
     TestWait.until(() -> b.metrics().failures(FailureReason.REPLAY) == 1, "replay refused");
     assertEquals(1, backend.connections.get(), "no second backend connection");
 
-    // Later, outside the hello's epoch window, the same recording is stale.
+    // Later, outside the hello's epoch window (Kp and the keys retained for KeySchedule.GRACE),
+    // the same recording is stale.
     long start = b.schedule().current().epoch();
-    TestWait.until(() -> b.schedule().current().epoch() >= start + 3, "three rotations");
+    int window = 3 + b.schedule().retainedEpochs();
+    TestWait.until(() -> b.schedule().current().epoch() >= start + window, window + " rotations");
     replay(recording);
     TestWait.until(() -> b.metrics().failures(FailureReason.STALE_EPOCH) == 1, "stale replay refused");
     assertEquals(1, backend.connections.get());
