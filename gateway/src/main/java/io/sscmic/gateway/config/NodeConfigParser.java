@@ -5,6 +5,7 @@ import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
 import io.sscmic.gateway.http.HttpModeConfig;
 import io.sscmic.gateway.http.HttpRoute;
+import io.sscmic.gateway.http.ListenerLimits;
 import io.sscmic.gateway.tunnel.TunnelLimits;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.sscmic.keysyn.recovery.TokenSource;
@@ -187,7 +188,8 @@ public final class NodeConfigParser {
 
   private static HttpModeConfig http(JsonObject root) {
     JsonObject h = section(root, "http", Set.of("listen", "timeout", "max-connections-per-peer", "access-log",
-        "services", "routes", "health-path", "health-interval"));
+        "services", "routes", "health-path", "health-interval", "max-header-size", "max-initial-line-length",
+        "header-timeout", "idle-timeout", "max-client-connections"));
     SocketAddress listen = address(required(h, "http.listen", "listen"), "http.listen");
     Duration timeout = duration(h.getValue("timeout"), "http.timeout", HttpModeConfig.DEFAULT_TIMEOUT);
     int max = positive(h, "http.max-connections-per-peer", "max-connections-per-peer",
@@ -261,7 +263,21 @@ public final class NodeConfigParser {
     Duration healthInterval = duration(h.getValue("health-interval"), "http.health-interval",
         HttpModeConfig.DEFAULT_HEALTH_INTERVAL);
     return new HttpModeConfig(listen, routes, peers, timeout, max, Boolean.parseBoolean(String.valueOf(log)),
-        healthPath, healthInterval);
+        healthPath, healthInterval, listenerLimits(h));
+  }
+
+  private static ListenerLimits listenerLimits(JsonObject h) {
+    ListenerLimits d = ListenerLimits.DEFAULTS;
+    Duration headerTimeout = duration(h.getValue("header-timeout"), "http.header-timeout", d.headerTimeout());
+    if (headerTimeout.isZero()) {
+      throw new ConfigException("http.header-timeout", "must be more than 0 (it is what stops slow clients)");
+    }
+    return new ListenerLimits(
+        positive(h, "http.max-header-size", "max-header-size", d.maxHeaderSize()),
+        positive(h, "http.max-initial-line-length", "max-initial-line-length", d.maxInitialLineLength()),
+        headerTimeout,
+        duration(h.getValue("idle-timeout"), "http.idle-timeout", d.idleTimeout()),
+        positive(h, "http.max-client-connections", "max-client-connections", d.maxClientConnections()));
   }
 
   private static AuthorityRecovery.Settings authority(JsonObject a) {

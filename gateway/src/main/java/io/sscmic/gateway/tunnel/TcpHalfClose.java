@@ -7,6 +7,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.internal.net.NetSocketInternal;
 
@@ -48,6 +51,55 @@ public final class TcpHalfClose {
       ch.config().setOption(ChannelOption.SO_LINGER, 0);
     }
     socket.close();
+  }
+
+  /** Closes the socket after our last bytes surely reached the peer; see {@link #lingeringClose(Channel, Duration)}. */
+  public static void lingeringClose(NetSocket socket, Duration linger) {
+    lingeringClose(((NetSocketInternal) socket).channelHandlerContext().channel(), linger);
+  }
+
+  /**
+   * Flushes what was written, sends FIN, discards whatever the peer still sends, and closes on the
+   * peer's FIN or after {@code linger}, whichever comes first. Closing outright while the peer is
+   * still sending makes our kernel answer its next bytes with RST, and an RST makes the peer's
+   * kernel drop what it received but its application has not read yet: our last frame or error
+   * answer, the very thing that says why the connection ends.
+   */
+  public static void lingeringClose(Channel ch, Duration linger) {
+    if (!ch.isActive()) {
+      ch.close();
+      return;
+    }
+    if (ch.pipeline().get(Linger.class) != null) {
+      return;
+    }
+    ch.pipeline().addFirst("sscmic-linger", new Linger());
+    // Written from the head, after every write already queued: its completion means they are out.
+    ch.pipeline().firstContext().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+      if (f.isSuccess() && ch instanceof DuplexChannel && ch.isActive()) {
+        ((DuplexChannel) ch).shutdownOutput();
+      } else {
+        ch.close();
+      }
+    });
+    ch.eventLoop().schedule(() -> ch.close(), linger.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Swallows what arrives while lingering and closes at the peer's FIN. */
+  private static final class Linger extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ReferenceCountUtil.release(msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt == ChannelInputShutdownEvent.INSTANCE) {
+        ctx.close();
+        return;
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
   }
 
   private static final class EofMarker extends ChannelInboundHandlerAdapter {
