@@ -51,7 +51,7 @@ public final class NodeConfigParser {
     JsonObject node = section(root, "node", Set.of("id"));
     JsonObject keysyn = section(root, "keysyn", Set.of("genesis", "interval", "seed-file", "seed-env"));
     JsonObject tunnel = section(root, "tunnel", Set.of("listen", "cipher", "provider", "connect-timeout",
-        "handshake-timeout", "max-connections", "handshake-rate", "idle-timeout"));
+        "handshake-timeout", "max-connections", "handshake-rate", "idle-timeout", "max-connections-per-peer"));
     JsonObject admin = section(root, "admin", Set.of("listen", "password-hash"));
     JsonObject authoritySection = section(root, "authority", Set.of("url", "ca-file", "state-dir", "token-file",
         "token-env", "recovery", "refresh"));
@@ -166,7 +166,9 @@ public final class NodeConfigParser {
             positive(tunnel, "tunnel.max-connections", "max-connections", TunnelLimits.DEFAULTS.maxConnections()),
             positive(tunnel, "tunnel.handshake-rate", "handshake-rate",
                 TunnelLimits.DEFAULTS.handshakesPerSecondPerSource()),
-            duration(tunnel.getValue("idle-timeout"), "tunnel.idle-timeout", TunnelLimits.DEFAULT_IDLE_TIMEOUT)),
+            duration(tunnel.getValue("idle-timeout"), "tunnel.idle-timeout", TunnelLimits.DEFAULT_IDLE_TIMEOUT),
+            positive(tunnel, "tunnel.max-connections-per-peer", "max-connections-per-peer",
+                TunnelLimits.DEFAULT_MAX_CONNECTIONS_PER_PEER)),
         adminPasswordHash(admin));
   }
 

@@ -34,9 +34,6 @@ import java.util.logging.Logger;
 final class ListenerGuard {
   private static final Logger LOG = Logger.getLogger(ListenerGuard.class.getName());
   private static final AttributeKey<Conn> CONN = AttributeKey.valueOf("sscmic-http-guard");
-  /** How long a refused client gets to read our answer before the socket is closed anyway. */
-  static final Duration LINGER = Duration.ofSeconds(2);
-
   private final ListenerLimits limits;
   private final HttpMetrics metrics;
   private final String node;
@@ -98,7 +95,7 @@ final class ListenerGuard {
 
   /** Closes a connection after a 400 without leaving the client a reset instead of the answer. */
   void closeAfterAnswer(HttpServerRequest req) {
-    TcpHalfClose.lingeringClose(((ConnectionBase) req.connection()).channel(), LINGER);
+    TcpHalfClose.lingeringClose(((ConnectionBase) req.connection()).channel(), TcpHalfClose.LINGER);
   }
 
   private void refused(Conn c, String limit, int status, String phrase, String why) {
@@ -193,7 +190,7 @@ final class ListenerGuard {
           + "\r\n\r\n";
       ByteBuf out = Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.ISO_8859_1), body);
       ch.pipeline().context(bytes).writeAndFlush(out);
-      TcpHalfClose.lingeringClose(ch, LINGER);
+      TcpHalfClose.lingeringClose(ch, TcpHalfClose.LINGER);
     }
 
     void idleIfDone() {

@@ -25,6 +25,9 @@ import io.vertx.core.internal.net.NetSocketInternal;
  * read otherwise.
  */
 public final class TcpHalfClose {
+  /** How long a connection we end waits for the peer's FIN before it is closed anyway. */
+  public static final Duration LINGER = Duration.ofSeconds(1);
+
   private TcpHalfClose() {
   }
 
