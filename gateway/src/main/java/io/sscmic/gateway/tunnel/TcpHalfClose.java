@@ -77,6 +77,8 @@ public final class TcpHalfClose {
       return;
     }
     ch.pipeline().addFirst("sscmic-linger", new Linger());
+    // Read on even if back-pressure had paused the socket: unread bytes at close mean a reset.
+    ch.config().setAutoRead(true);
     // Written from the head, after every write already queued: its completion means they are out.
     ch.pipeline().firstContext().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
       if (f.isSuccess() && ch instanceof DuplexChannel && ch.isActive()) {
