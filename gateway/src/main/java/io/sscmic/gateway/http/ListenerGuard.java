@@ -55,6 +55,12 @@ final class ListenerGuard {
     ch.attr(CONN).set(c);
     ch.pipeline().addBefore("httpDecoder", "sscmic-guard-bytes", c.bytes);
     ch.pipeline().addBefore("handler", "sscmic-guard-messages", c.messages);
+    // A pending check must not keep a closed connection's state alive until it fires.
+    ch.closeFuture().addListener(f -> {
+      if (c.check != null) {
+        c.check.cancel(false);
+      }
+    });
     if (open.get() >= limits.maxClientConnections()) {
       metrics.limitHit("max_client_connections");
       if (connectionsLog.allow()) {

@@ -10,6 +10,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.internal.net.NetSocketInternal;
 
@@ -27,6 +28,13 @@ import io.vertx.core.internal.net.NetSocketInternal;
 public final class TcpHalfClose {
   /** How long a connection we end waits for the peer's FIN before it is closed anyway. */
   public static final Duration LINGER = Duration.ofSeconds(1);
+  /**
+   * Refused connections are not counted against the listeners' connection limits, so a flood of
+   * them must not hold descriptors for a second each without bound: past this many lingering at
+   * once, the rest close at once (and may lose their last words to a reset).
+   */
+  static final int MAX_LINGERING = 4096;
+  private static final AtomicInteger LINGERING = new AtomicInteger();
 
   private TcpHalfClose() {
   }
@@ -76,6 +84,12 @@ public final class TcpHalfClose {
     if (ch.pipeline().get(Linger.class) != null) {
       return;
     }
+    if (LINGERING.incrementAndGet() > MAX_LINGERING) {
+      LINGERING.decrementAndGet();
+      ch.close();
+      return;
+    }
+    ch.closeFuture().addListener(f -> LINGERING.decrementAndGet());
     ch.pipeline().addFirst("sscmic-linger", new Linger());
     // Read on even if back-pressure had paused the socket: unread bytes at close mean a reset.
     ch.config().setAutoRead(true);

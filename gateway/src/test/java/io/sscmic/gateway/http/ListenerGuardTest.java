@@ -104,6 +104,13 @@ class ListenerGuardTest {
     return head + new String(in.readNBytes(length), StandardCharsets.ISO_8859_1);
   }
 
+  /** A keep-alive GET that must be answered 200 by the service. */
+  private static void getOk(Socket s, String path) throws IOException {
+    send(s, "GET " + path + " HTTP/1.1\r\nhost: web\r\n\r\n");
+    String answer = readResponse(s);
+    assertTrue(answer.startsWith("HTTP/1.1 200 "), answer);
+  }
+
   private static boolean closedByPeer(Socket s, int withinMs) throws IOException {
     s.setSoTimeout(withinMs);
     try {
@@ -129,7 +136,7 @@ class ListenerGuardTest {
     // Headers under the limit still pass.
     try (Socket s = new Socket("127.0.0.1", port)) {
       send(s, "GET / HTTP/1.1\r\nhost: web\r\nx-big: " + "a".repeat(7 * 1024) + "\r\n\r\n");
-      assertTrue(readResponse(s).startsWith("HTTP/1.1 200 "));
+      assertTrue(readResponse(s).startsWith("HTTP/1.1 200 "), "headers under the limit pass");
     }
   }
 
@@ -177,16 +184,13 @@ class ListenerGuardTest {
   void anIdleKeepAliveConnectionIsClosedButABusyOneAndASlowRequestAreNot() throws Exception {
     int port = client(new ListenerLimits(8 * 1024, 4096, Duration.ofSeconds(10), Duration.ofMillis(400), 100));
     try (Socket idle = new Socket("127.0.0.1", port); Socket busy = new Socket("127.0.0.1", port)) {
-      send(idle, "GET /a HTTP/1.1\r\nhost: web\r\n\r\n");
-      assertTrue(readResponse(idle).startsWith("HTTP/1.1 200 "));
+      getOk(idle, "/a");
       // Busy: a request every 150 ms for 1.5 s, and one that takes 800 ms to answer (a request in progress is not idle).
       for (int i = 0; i < 10; i++) {
-        send(busy, "GET /b HTTP/1.1\r\nhost: web\r\n\r\n");
-        assertTrue(readResponse(busy).startsWith("HTTP/1.1 200 "), "request " + i + " on the busy connection");
+        getOk(busy, "/b");
         Thread.sleep(150);
       }
-      send(busy, "GET /slow?ms=800 HTTP/1.1\r\nhost: web\r\n\r\n");
-      assertTrue(readResponse(busy).startsWith("HTTP/1.1 200 "), "a slow answer on a keep-alive connection");
+      getOk(busy, "/slow?ms=800");
       assertTrue(closedByPeer(idle, 100), "the idle connection was closed by the sidecar");
     }
     assertEquals(1, hits("idle_timeout"));
@@ -196,8 +200,7 @@ class ListenerGuardTest {
   void overTheClientConnectionLimitANewConnectionIsAnswered503() throws Exception {
     int port = client(new ListenerLimits(8 * 1024, 4096, Duration.ofSeconds(10), Duration.ofSeconds(60), 2));
     try (Socket one = new Socket("127.0.0.1", port); Socket two = new Socket("127.0.0.1", port)) {
-      send(one, "GET / HTTP/1.1\r\nhost: web\r\n\r\n");
-      assertTrue(readResponse(one).startsWith("HTTP/1.1 200 "));
+      getOk(one, "/");
       try (Socket third = new Socket("127.0.0.1", port)) {
         send(third, "GET / HTTP/1.1\r\nhost: web\r\n\r\n");
         String answer = readToEnd(third);

@@ -372,23 +372,7 @@ class AuthorityClientTest {
       AuthorityRecovery recovery = new AuthorityRecovery("n1", new AuthorityRecovery.Settings("127.0.0.1",
           shortLived.port(), caFile, state, TokenSource.memory(token("n1")), AuthorityRecovery.Method.SEALED_STATE),
           clock, null, random, registry);
-      var logs = new java.util.concurrent.ConcurrentLinkedQueue<String>();
-      java.util.logging.Logger log = java.util.logging.Logger.getLogger(AuthorityRecovery.class.getName());
-      java.util.logging.Handler capture = new java.util.logging.Handler() {
-        @Override
-        public void publish(java.util.logging.LogRecord r) {
-          logs.add(r.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-      };
-      log.addHandler(capture);
+      io.sscmic.keysyn.LogLines logs = new io.sscmic.keysyn.LogLines(AuthorityRecovery.class);
       try {
         await(recovery.initialState(vertx, clock.currentEpoch()));
         String oldKey = java.nio.file.Files.readString(state.resolve(NodeIdentity.KEY_FILE));
@@ -401,8 +385,8 @@ class AuthorityClientTest {
           assertTrue(System.nanoTime() < deadline, "a renewal was attempted within 20 s");
           Thread.sleep(50);
         }
-        assertTrue(logs.stream().anyMatch(m -> m.contains("certificate renewal failed: cannot write " + state)
-            && m.contains("No space left on device")), String.valueOf(logs));
+        assertTrue(logs.any(m -> m.contains("certificate renewal failed: cannot write " + state)
+            && m.contains("No space left on device")), logs.toString());
         assertEquals(oldKey, java.nio.file.Files.readString(state.resolve(NodeIdentity.KEY_FILE)));
         assertEquals(oldCert, java.nio.file.Files.readString(state.resolve(NodeIdentity.CERT_FILE)));
         assertEquals(0.0, ok.count());
@@ -421,7 +405,7 @@ class AuthorityClientTest {
         sig.update(new byte[] {1, 2, 3});
         assertTrue(sig.verify(signed), "the stored certificate is the stored key's");
       } finally {
-        log.removeHandler(capture);
+        logs.close();
         await(recovery.close());
       }
     }
