@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -71,7 +70,10 @@ public final class Seed {
     if (parent != null) {
       Files.createDirectories(parent);
     }
-    Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(path, generate(random) + "\n", StandardCharsets.US_ASCII);
+    if (Files.exists(path)) {
+      throw new java.nio.file.FileAlreadyExistsException(path.toString());
+    }
+    // Written whole or not at all: a full disk must not leave an empty seed file that blocks a retry.
+    StateFiles.write(path, (generate(random) + "\n").getBytes(StandardCharsets.US_ASCII), true);
   }
 }

@@ -5,6 +5,7 @@ import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
 import io.sscmic.gateway.http.HttpModeConfig;
 import io.sscmic.gateway.http.HttpRoute;
+import io.sscmic.gateway.http.ListenerLimits;
 import io.sscmic.gateway.tunnel.TunnelLimits;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.sscmic.keysyn.recovery.TokenSource;
@@ -50,7 +51,7 @@ public final class NodeConfigParser {
     JsonObject node = section(root, "node", Set.of("id"));
     JsonObject keysyn = section(root, "keysyn", Set.of("genesis", "interval", "seed-file", "seed-env"));
     JsonObject tunnel = section(root, "tunnel", Set.of("listen", "cipher", "provider", "connect-timeout",
-        "handshake-timeout", "max-connections", "handshake-rate", "idle-timeout"));
+        "handshake-timeout", "max-connections", "handshake-rate", "idle-timeout", "max-connections-per-peer"));
     JsonObject admin = section(root, "admin", Set.of("listen", "password-hash"));
     JsonObject authoritySection = section(root, "authority", Set.of("url", "ca-file", "state-dir", "token-file",
         "token-env", "recovery", "refresh"));
@@ -165,7 +166,9 @@ public final class NodeConfigParser {
             positive(tunnel, "tunnel.max-connections", "max-connections", TunnelLimits.DEFAULTS.maxConnections()),
             positive(tunnel, "tunnel.handshake-rate", "handshake-rate",
                 TunnelLimits.DEFAULTS.handshakesPerSecondPerSource()),
-            duration(tunnel.getValue("idle-timeout"), "tunnel.idle-timeout", TunnelLimits.DEFAULT_IDLE_TIMEOUT)),
+            duration(tunnel.getValue("idle-timeout"), "tunnel.idle-timeout", TunnelLimits.DEFAULT_IDLE_TIMEOUT),
+            positive(tunnel, "tunnel.max-connections-per-peer", "max-connections-per-peer",
+                TunnelLimits.DEFAULT_MAX_CONNECTIONS_PER_PEER)),
         adminPasswordHash(admin));
   }
 
@@ -187,7 +190,8 @@ public final class NodeConfigParser {
 
   private static HttpModeConfig http(JsonObject root) {
     JsonObject h = section(root, "http", Set.of("listen", "timeout", "max-connections-per-peer", "access-log",
-        "services", "routes", "health-path", "health-interval"));
+        "services", "routes", "health-path", "health-interval", "max-header-size", "max-initial-line-length",
+        "header-timeout", "idle-timeout", "max-client-connections"));
     SocketAddress listen = address(required(h, "http.listen", "listen"), "http.listen");
     Duration timeout = duration(h.getValue("timeout"), "http.timeout", HttpModeConfig.DEFAULT_TIMEOUT);
     int max = positive(h, "http.max-connections-per-peer", "max-connections-per-peer",
@@ -261,7 +265,21 @@ public final class NodeConfigParser {
     Duration healthInterval = duration(h.getValue("health-interval"), "http.health-interval",
         HttpModeConfig.DEFAULT_HEALTH_INTERVAL);
     return new HttpModeConfig(listen, routes, peers, timeout, max, Boolean.parseBoolean(String.valueOf(log)),
-        healthPath, healthInterval);
+        healthPath, healthInterval, listenerLimits(h));
+  }
+
+  private static ListenerLimits listenerLimits(JsonObject h) {
+    ListenerLimits d = ListenerLimits.DEFAULTS;
+    Duration headerTimeout = duration(h.getValue("header-timeout"), "http.header-timeout", d.headerTimeout());
+    if (headerTimeout.isZero()) {
+      throw new ConfigException("http.header-timeout", "must be more than 0 (it is what stops slow clients)");
+    }
+    return new ListenerLimits(
+        positive(h, "http.max-header-size", "max-header-size", d.maxHeaderSize()),
+        positive(h, "http.max-initial-line-length", "max-initial-line-length", d.maxInitialLineLength()),
+        headerTimeout,
+        duration(h.getValue("idle-timeout"), "http.idle-timeout", d.idleTimeout()),
+        positive(h, "http.max-client-connections", "max-client-connections", d.maxClientConnections()));
   }
 
   private static AuthorityRecovery.Settings authority(JsonObject a) {

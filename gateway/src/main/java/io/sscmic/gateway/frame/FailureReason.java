@@ -19,7 +19,7 @@ public enum FailureReason {
   PEER_ABORTED(12, "peer_aborted", "the other side aborted the stream"),
   NOT_READY(13, "not_ready", "key state not ready"),
   SHUTTING_DOWN(14, "shutting_down", "sidecar shutting down"),
-  OVERLOADED(15, "overloaded", "connection limit or handshake rate exceeded");
+  OVERLOADED(15, "overloaded", "connection limit, per-peer limit or handshake rate exceeded");
 
   private final int code;
   private final String label;

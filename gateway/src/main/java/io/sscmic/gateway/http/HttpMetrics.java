@@ -20,6 +20,7 @@ final class HttpMetrics {
   private final Map<String, Timer> durations = new ConcurrentHashMap<>();
   private final Map<String, Counter> ejections = new ConcurrentHashMap<>();
   private final Map<String, Counter> retries = new ConcurrentHashMap<>();
+  private final Map<String, Counter> limitHits = new ConcurrentHashMap<>();
 
   HttpMetrics(MeterRegistry registry, String node) {
     this.registry = registry;
@@ -50,6 +51,16 @@ final class HttpMetrics {
     ejections.computeIfAbsent(service, k -> Counter.builder("sscmic.http.peer.ejections")
         .description("Peers ejected after consecutive failures")
         .tag("node", node).tag("service", service).register(registry)).increment();
+  }
+
+  /**
+   * @param limit which listener limit a client hit: max_header_size, max_initial_line_length,
+   *     header_timeout, idle_timeout, max_client_connections
+   */
+  void limitHit(String limit) {
+    limitHits.computeIfAbsent(limit, k -> Counter.builder("sscmic.http.listener.limit.hits")
+        .description("Client connections answered or closed by a limit of the HTTP listener")
+        .tag("node", node).tag("limit", limit).register(registry)).increment();
   }
 
   void retried(String service) {

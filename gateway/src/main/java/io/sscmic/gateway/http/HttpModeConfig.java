@@ -14,10 +14,11 @@ import java.util.Map;
  * @param healthPath the path each peer's service is probed at through the tunnel, or null for
  *     passive health only
  * @param healthInterval how often the probes run
+ * @param limits what one local client may cost the listener
  */
 public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<String, List<SocketAddress>> services,
                              Duration timeout, int maxConnectionsPerPeer, boolean accessLog, String healthPath,
-                             Duration healthInterval) {
+                             Duration healthInterval, ListenerLimits limits) {
   public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(5);
 
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
@@ -26,6 +27,19 @@ public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<S
   public HttpModeConfig {
     routes = List.copyOf(routes);
     services = Map.copyOf(services);
+  }
+
+  /** With the default listener limits. */
+  public HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<String, List<SocketAddress>> services,
+                        Duration timeout, int maxConnectionsPerPeer, boolean accessLog, String healthPath,
+                        Duration healthInterval) {
+    this(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath, healthInterval,
+        ListenerLimits.DEFAULTS);
+  }
+
+  public HttpModeConfig withLimits(ListenerLimits l) {
+    return new HttpModeConfig(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath,
+        healthInterval, l);
   }
 
   /** Without active health probes. */

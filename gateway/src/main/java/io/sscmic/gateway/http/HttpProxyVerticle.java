@@ -54,6 +54,7 @@ public final class HttpProxyVerticle extends VerticleBase {
   private final SecureRandom random;
   private final HttpMetrics metrics;
   private final String via;
+  private final ListenerGuard guard;
   private final Map<String, PeerBalancer> services = new LinkedHashMap<>();
   private HttpServer server;
   private long healthTimer = -1;
@@ -68,6 +69,7 @@ public final class HttpProxyVerticle extends VerticleBase {
     this.random = random;
     this.metrics = new HttpMetrics(registry, tunnel.nodeId());
     this.via = "1.1 sscmic-" + tunnel.nodeId();
+    this.guard = new ListenerGuard(config.limits(), metrics, tunnel.nodeId());
   }
 
   @Override
@@ -84,7 +86,11 @@ public final class HttpProxyVerticle extends VerticleBase {
       services.put(service, new PeerBalancer(ups));
       metrics.peerHealth(service, ups);
     });
-    server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false).setTcpNoDelay(true))
+    ListenerLimits limits = config.limits();
+    server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false).setTcpNoDelay(true)
+            .setMaxHeaderSize(limits.maxHeaderSize()).setMaxInitialLineLength(limits.maxInitialLineLength()))
+        .connectionHandler(guard::accept)
+        .invalidRequestHandler(this::invalid)
         .requestHandler(this::handle);
     if (config.healthPath() != null) {
       healthTimer = vertx.setPeriodic(config.healthInterval().toMillis(), t -> probeAll());
@@ -208,6 +214,15 @@ public final class HttpProxyVerticle extends VerticleBase {
       req.pause();
     }
     forward(req, target, balancer, null, null, IDEMPOTENT.contains(req.method()) && !body, started);
+  }
+
+  /** A request the HTTP decoder refused: a limit (431, 414) or malformed (400); the connection then closes. */
+  private void invalid(HttpServerRequest req) {
+    if (!guard.invalid(req)) {
+      long started = System.nanoTime();
+      error(req, 400, "bad_request", "-", "malformed request: " + req.decoderResult().cause().getMessage(), started);
+      guard.closeAfterAnswer(req);
+    }
   }
 
   private static boolean hasBody(HttpServerRequest req) {

@@ -49,7 +49,9 @@ public final class InboundTunnel {
   private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
   private final TunnelLimits limits;
   private final HandshakeRateLimit rate;
-  private long lastOverloadLog;
+  private final LogThrottle overloadLog = new LogThrottle();
+  /** Open connections per peer (source address) whose hello verified. */
+  private final Map<String, Integer> perPeer = new java.util.concurrent.ConcurrentHashMap<>();
   private NetServer server;
   private IdleSweeper idle;
   private NetClient backends;
@@ -103,11 +105,13 @@ public final class InboundTunnel {
     String id = options.nodeId() + "/in#" + ids.incrementAndGet();
     String source = tunnel.remoteAddress() == null ? "?" : tunnel.remoteAddress().hostAddress();
     if (open.get() >= limits.maxConnections()) {
-      overloaded(id, tunnel, "connection limit of " + limits.maxConnections() + " reached");
+      overloaded(id, tunnel, TunnelMetrics.Limit.MAX_CONNECTIONS, "connection limit of " + limits.maxConnections()
+          + " reached (tunnel.max-connections)");
       return;
     }
     if (!rate.tryAcquire(source, System.nanoTime())) {
-      overloaded(id, tunnel, "more than " + limits.handshakesPerSecondPerSource() + " handshakes/s from " + source);
+      overloaded(id, tunnel, TunnelMetrics.Limit.HANDSHAKE_RATE, "more than " + limits.handshakesPerSecondPerSource()
+          + " handshakes/s from " + source + " (tunnel.handshake-rate)");
       return;
     }
     open.incrementAndGet();
@@ -115,30 +119,56 @@ public final class InboundTunnel {
         .addListener(f -> open.decrementAndGet());
     // The peer's FIN must arrive in order, after frames still queued while we apply back-pressure.
     TcpHalfClose.enable(tunnel);
-    new Handshake(id, tunnel).begin();
+    new Handshake(id, tunnel, source).begin();
   }
 
   /**
-   * Refuses before reading anything: no MAC or key derivation is spent. The log says so at most
-   * once a second (a flood must not flood the log too); the counter counts every one.
+   * Refuses as {@code overloaded}: counted under the limit that refused, logged at most once a
+   * second (a flood must not flood the log too). Limits checked at accept refuse before reading
+   * anything, so no MAC or key derivation is spent.
    */
-  private void overloaded(String id, NetSocket tunnel, String why) {
-    metrics.failure(FailureReason.OVERLOADED);
-    long now = System.nanoTime();
-    if (now - lastOverloadLog > 1_000_000_000L) {
-      lastOverloadLog = now;
-      LOG.warning(() -> id + ": refused a connection from " + tunnel.remoteAddress() + ": " + why
+  private void overloaded(String id, NetSocket tunnel, TunnelMetrics.Limit limit, String why) {
+    metrics.limitHit(limit);
+    if (overloadLog.allow()) {
+      LOG.warning(() -> id + ": refused a connection from " + tunnel.remoteAddress() + " as overloaded: " + why
           + " (further refusals this second are counted, not logged)");
     }
+    sendRefusal(tunnel, FailureReason.OVERLOADED);
+  }
+
+  /**
+   * REFUSE, then a lingering close: closing at once while the peer's hello is still unread would
+   * reset the connection, and the reset can discard the REFUSE before the peer reads it.
+   */
+  private void sendRefusal(NetSocket tunnel, FailureReason reason) {
     KeyState state = schedule.current();
-    tunnel.write(Buffer.buffer(RefuseFrame.encode(state == null ? 0 : state.tc(), FailureReason.OVERLOADED, why)))
-        .onComplete(ar -> tunnel.close());
+    tunnel.write(Buffer.buffer(RefuseFrame.encode(state == null ? 0 : state.tc(), reason, reason.label())))
+        .onComplete(ar -> TcpHalfClose.lingeringClose(tunnel, TcpHalfClose.LINGER));
+  }
+
+  /** Takes one of the peer's connection slots until the tunnel closes; false when it has none left. */
+  private boolean claimPeerSlot(String peer, NetSocket tunnel) {
+    boolean[] claimed = {false};
+    perPeer.compute(peer, (k, n) -> {
+      int count = n == null ? 0 : n;
+      if (count >= limits.maxConnectionsPerPeer()) {
+        return n;
+      }
+      claimed[0] = true;
+      return count + 1;
+    });
+    if (claimed[0]) {
+      ((io.vertx.core.internal.net.NetSocketInternal) tunnel).channelHandlerContext().channel().closeFuture()
+          .addListener(f -> perPeer.computeIfPresent(peer, (k, n) -> n <= 1 ? null : n - 1));
+    }
+    return claimed[0];
   }
 
   /** One inbound connection until it is accepted or refused. */
   private final class Handshake {
     private final String id;
     private final NetSocket tunnel;
+    private final String peer;
     private final FrameDecoder decoder = new FrameDecoder(this::onFrame);
     private TunnelRelay relay;
     private boolean helloSeen;
@@ -146,9 +176,10 @@ public final class InboundTunnel {
     private long timer;
     private final long started = System.nanoTime();
 
-    Handshake(String id, NetSocket tunnel) {
+    Handshake(String id, NetSocket tunnel, String peer) {
       this.id = id;
       this.tunnel = tunnel;
+      this.peer = peer;
     }
 
     void begin() {
@@ -215,6 +246,13 @@ public final class InboundTunnel {
       if (backend == null) {
         throw new ProtocolException(FailureReason.UNKNOWN_SERVICE, "no service named '" + hello.service() + "'");
       }
+      // Counted only now, for a verified member: a stranger cannot use up a peer's slots.
+      if (!claimPeerSlot(peer, tunnel)) {
+        stop();
+        overloaded(id, tunnel, TunnelMetrics.Limit.MAX_CONNECTIONS_PER_PEER, "peer " + peer + " has "
+            + limits.maxConnectionsPerPeer() + " connections open (tunnel.max-connections-per-peer)");
+        return;
+      }
       tunnel.pause();
       backends.connect(backend).onComplete(ar -> {
         if (done) {
@@ -255,15 +293,16 @@ public final class InboundTunnel {
       if (done) {
         return;
       }
+      stop();
+      metrics.failure(e.reason());
+      LOG.warning(() -> id + ": refused hello from " + tunnel.remoteAddress() + ": " + e.getMessage());
+      sendRefusal(tunnel, e.reason());
+    }
+
+    private void stop() {
       done = true;
       vertx.cancelTimer(timer);
       decoder.stop();
-      metrics.failure(e.reason());
-      LOG.warning(() -> id + ": refused hello from " + tunnel.remoteAddress() + ": " + e.getMessage());
-      KeyState state = schedule.current();
-      int d = state == null ? 0 : state.tc();
-      tunnel.write(Buffer.buffer(RefuseFrame.encode(d, e.reason(), e.reason().label())))
-          .onComplete(ar -> tunnel.close());
     }
   }
 }

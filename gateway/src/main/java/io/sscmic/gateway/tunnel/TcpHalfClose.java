@@ -7,6 +7,10 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.internal.net.NetSocketInternal;
 
@@ -22,6 +26,16 @@ import io.vertx.core.internal.net.NetSocketInternal;
  * read otherwise.
  */
 public final class TcpHalfClose {
+  /** How long a connection we end waits for the peer's FIN before it is closed anyway. */
+  public static final Duration LINGER = Duration.ofSeconds(1);
+  /**
+   * Refused connections are not counted against the listeners' connection limits, so a flood of
+   * them must not hold descriptors for a second each without bound: past this many lingering at
+   * once, the rest close at once (and may lose their last words to a reset).
+   */
+  static final int MAX_LINGERING = 4096;
+  private static final AtomicInteger LINGERING = new AtomicInteger();
+
   private TcpHalfClose() {
   }
 
@@ -48,6 +62,63 @@ public final class TcpHalfClose {
       ch.config().setOption(ChannelOption.SO_LINGER, 0);
     }
     socket.close();
+  }
+
+  /** Closes the socket after our last bytes surely reached the peer; see {@link #lingeringClose(Channel, Duration)}. */
+  public static void lingeringClose(NetSocket socket, Duration linger) {
+    lingeringClose(((NetSocketInternal) socket).channelHandlerContext().channel(), linger);
+  }
+
+  /**
+   * Flushes what was written, sends FIN, discards whatever the peer still sends, and closes on the
+   * peer's FIN or after {@code linger}, whichever comes first. Closing outright while the peer is
+   * still sending makes our kernel answer its next bytes with RST, and an RST makes the peer's
+   * kernel drop what it received but its application has not read yet: our last frame or error
+   * answer, the very thing that says why the connection ends.
+   */
+  public static void lingeringClose(Channel ch, Duration linger) {
+    if (!ch.isActive()) {
+      ch.close();
+      return;
+    }
+    if (ch.pipeline().get(Linger.class) != null) {
+      return;
+    }
+    if (LINGERING.incrementAndGet() > MAX_LINGERING) {
+      LINGERING.decrementAndGet();
+      ch.close();
+      return;
+    }
+    ch.closeFuture().addListener(f -> LINGERING.decrementAndGet());
+    ch.pipeline().addFirst("sscmic-linger", new Linger());
+    // Read on even if back-pressure had paused the socket: unread bytes at close mean a reset.
+    ch.config().setAutoRead(true);
+    // Written from the head, after every write already queued: its completion means they are out.
+    ch.pipeline().firstContext().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+      if (f.isSuccess() && ch instanceof DuplexChannel && ch.isActive()) {
+        ((DuplexChannel) ch).shutdownOutput();
+      } else {
+        ch.close();
+      }
+    });
+    ch.eventLoop().schedule(() -> ch.close(), linger.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Swallows what arrives while lingering and closes at the peer's FIN. */
+  private static final class Linger extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ReferenceCountUtil.release(msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt == ChannelInputShutdownEvent.INSTANCE) {
+        ctx.close();
+        return;
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
   }
 
   private static final class EofMarker extends ChannelInboundHandlerAdapter {

@@ -5,19 +5,34 @@ import java.time.Duration;
 /**
  * Abuse limits of a sidecar's tunnel: inbound connections open at once, and new inbound
  * handshakes per second from one source address (a token bucket with a burst of twice the rate),
- * both refused as {@code overloaded} before any cryptography is spent; and the idle timeout after
- * which a stream on which nothing moved is closed (zero: never), on both sides.
+ * both refused as {@code overloaded} before any cryptography is spent; inbound connections open at
+ * once from one peer, counted once its hello has verified, so that one member cannot take the
+ * whole listener; and the idle timeout after which a stream on which nothing moved is closed
+ * (zero: never), on both sides.
+ *
+ * <p>A peer is its source address: the hello proves membership of the mesh, not which node sent
+ * it (docs/SECURITY.md, "Members are all-powerful"), so a node id in it would be a claim any member
+ * could vary, while the address is what the kernel saw.
  */
-public record TunnelLimits(int maxConnections, int handshakesPerSecondPerSource, Duration idleTimeout) {
+public record TunnelLimits(int maxConnections, int handshakesPerSecondPerSource, Duration idleTimeout,
+                           int maxConnectionsPerPeer) {
   /** As Envoy's TCP proxy: an hour. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
+  /** A tenth of the listener: a runaway peer leaves room for the others. */
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_PEER = 1_000;
   /** A peer sidecar opening short connections legitimately reaches over a thousand handshakes a second. */
-  public static final TunnelLimits DEFAULTS = new TunnelLimits(10_000, 5_000, DEFAULT_IDLE_TIMEOUT);
+  public static final TunnelLimits DEFAULTS = new TunnelLimits(10_000, 5_000, DEFAULT_IDLE_TIMEOUT,
+      DEFAULT_MAX_CONNECTIONS_PER_PEER);
 
   public TunnelLimits {
-    if (maxConnections < 1 || handshakesPerSecondPerSource < 1 || idleTimeout.isNegative()) {
+    if (maxConnections < 1 || handshakesPerSecondPerSource < 1 || idleTimeout.isNegative()
+        || maxConnectionsPerPeer < 1) {
       throw new IllegalArgumentException("limits must be positive");
     }
+  }
+
+  public TunnelLimits(int maxConnections, int handshakesPerSecondPerSource, Duration idleTimeout) {
+    this(maxConnections, handshakesPerSecondPerSource, idleTimeout, DEFAULT_MAX_CONNECTIONS_PER_PEER);
   }
 
   public TunnelLimits(int maxConnections, int handshakesPerSecondPerSource) {

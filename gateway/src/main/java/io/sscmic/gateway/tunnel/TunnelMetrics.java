@@ -37,6 +37,16 @@ public final class TunnelMetrics {
   private final Map<Side, Counter> sealed = new EnumMap<>(Side.class);
   private final Map<Side, Timer> handshakes = new EnumMap<>(Side.class);
   private final AtomicLong queuedBytes = new AtomicLong();
+  private final Map<Limit, Counter> limitHits = new EnumMap<>(Limit.class);
+
+  /** Which tunnel limit refused a connection as {@code overloaded}. */
+  public enum Limit {
+    MAX_CONNECTIONS, HANDSHAKE_RATE, MAX_CONNECTIONS_PER_PEER;
+
+    String tag() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
 
   public TunnelMetrics(MeterRegistry registry, String node) {
     for (FailureReason r : FailureReason.values()) {
@@ -78,6 +88,11 @@ public final class TunnelMetrics {
           .description("Plaintext bytes opened from the tunnel").tag("node", node).tag("direction", s.tag())
           .register(registry));
     }
+    for (Limit l : Limit.values()) {
+      limitHits.put(l, Counter.builder("sscmic.tunnel.limit.hits")
+          .description("Inbound connections refused as overloaded, by the limit that refused them")
+          .tag("node", node).tag("limit", l.tag()).register(registry));
+    }
     Gauge.builder("sscmic.tunnel.write.queue", queuedBytes, AtomicLong::get).baseUnit("bytes")
         .description("Bytes written to sockets and not yet handed to the kernel")
         .tag("node", node).register(registry);
@@ -85,6 +100,16 @@ public final class TunnelMetrics {
 
   public void failure(FailureReason reason) {
     failures.get(reason).increment();
+  }
+
+  /** A refusal as {@code overloaded}: counted under that reason and under the limit that made it. */
+  void limitHit(Limit limit) {
+    failure(FailureReason.OVERLOADED);
+    limitHits.get(limit).increment();
+  }
+
+  public double limitHits(Limit limit) {
+    return limitHits.get(limit).count();
   }
 
   public double failures(FailureReason reason) {

@@ -277,9 +277,15 @@ final class TunnelRelay {
     lastPlainWrite.onComplete(ar -> TcpHalfClose.abort(plain));
   }
 
+  /**
+   * Ends an aborted stream's tunnel with a lingering close, not a plain one: the peer may still be
+   * sending, and closing with its bytes unread would reset the connection, which can make the
+   * peer's kernel drop our ERROR frame unread; the peer would then report {@code truncated}
+   * instead of the reason we sent.
+   */
   private void closeTunnel() {
     markClosed();
-    lastTunnelWrite.onComplete(ar -> tunnel.close());
+    lastTunnelWrite.onComplete(ar -> TcpHalfClose.lingeringClose(tunnel, TcpHalfClose.LINGER));
   }
 
   private void markClosed() {

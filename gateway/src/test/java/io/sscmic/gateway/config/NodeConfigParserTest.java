@@ -172,6 +172,16 @@ class NodeConfigParserTest {
     assertEquals("/bill", h.routes().get(1).pathPrefix());
     assertEquals(HttpModeConfig.DEFAULT_TIMEOUT, h.timeout());
     assertEquals(HttpModeConfig.DEFAULT_MAX_CONNECTIONS, h.maxConnectionsPerPeer());
+    assertEquals(io.sscmic.gateway.http.ListenerLimits.DEFAULTS, h.limits());
+  }
+
+  @Test
+  void httpListenerLimitsAreRead() {
+    JsonObject c = withHttp();
+    c.getJsonObject("http").put("max-header-size", 16384).put("max-initial-line-length", "2048")
+        .put("header-timeout", "3s").put("idle-timeout", "0s").put("max-client-connections", 50);
+    var l = NodeConfigParser.parse(c).http().limits();
+    assertEquals(new io.sscmic.gateway.http.ListenerLimits(16384, 2048, Duration.ofSeconds(3), Duration.ZERO, 50), l);
   }
 
   @Test
@@ -191,6 +201,12 @@ class NodeConfigParserTest {
     c = withHttp();
     c.getJsonObject("http").getJsonObject("services").put("empty", new JsonArray());
     assertTrue(error(c).startsWith("config key 'http.services.empty': required"), error(c));
+    c = withHttp();
+    c.getJsonObject("http").put("header-timeout", "0s");
+    assertTrue(error(c).startsWith("config key 'http.header-timeout': must be more than 0"), error(c));
+    c = withHttp();
+    c.getJsonObject("http").put("max-client-connections", "lots");
+    assertTrue(error(c).startsWith("config key 'http.max-client-connections'"), error(c));
   }
 
   @Test

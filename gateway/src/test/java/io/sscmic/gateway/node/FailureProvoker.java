@@ -87,4 +87,17 @@ final class FailureProvoker {
     }
     send(hello);
   }
+
+  /**
+   * Opens a connection from {@code localAddress} (any 127.x.y.z works on Linux loopback) and sends
+   * a valid hello; returns the socket and the type byte of the answer (0x11 ACCEPT, 0x12 REFUSE).
+   */
+  Object[] validHelloFrom(String localAddress, String service) throws IOException {
+    Socket s = new Socket(java.net.InetAddress.getByName("127.0.0.1"), tunnelPort,
+        java.net.InetAddress.getByName(localAddress), 0);
+    s.setSoTimeout(10_000);
+    s.getOutputStream().write(hello(now.epoch(), now.chainKey(KeyRole.CURRENT), freshRandom(), service));
+    byte[] header = s.getInputStream().readNBytes(5);
+    return new Object[] {s, header.length < 5 ? -1 : (int) header[2]};
+  }
 }

@@ -147,4 +147,49 @@ class SidecarLimitsTest {
       }
     }
   }
+
+  /**
+   * One peer (source address) may hold tunnel.max-connections-per-peer connections; its next one
+   * is refused as overloaded and counted under the per-peer limit, while another peer still gets
+   * in. Only verified hellos count, so strangers cannot use up a member's slots.
+   */
+  @Test
+  void overThePerPeerLimitAPeersConnectionIsRefusedAndOtherPeersAreNot() throws Exception {
+    Node b = server(new TunnelLimits(10_000, 1000, Duration.ofHours(1), 2));
+    FailureProvoker peer = new FailureProvoker(b.tunnelPort(), TestMesh.SEED, b.schedule().current());
+    List<Socket> open = new ArrayList<>();
+    try (LogCapture logs = new LogCapture("io.sscmic.gateway.tunnel")) {
+      peer.auth("echo");
+      for (int i = 0; i < 2; i++) {
+        Object[] accepted = peer.validHelloFrom("127.0.0.1", "echo");
+        open.add((Socket) accepted[0]);
+        assertEquals(0x11, accepted[1], "connection " + (i + 1) + " of the peer is accepted");
+      }
+      Object[] third = peer.validHelloFrom("127.0.0.1", "echo");
+      open.add((Socket) third[0]);
+      assertEquals(0x12, third[1], "the peer's third connection gets a REFUSE");
+      Object[] other = peer.validHelloFrom("127.0.0.2", "echo");
+      open.add((Socket) other[0]);
+      assertEquals(0x11, other[1], "another peer is not affected");
+      assertEquals(1.0, b.metrics().limitHits(io.sscmic.gateway.tunnel.TunnelMetrics.Limit.MAX_CONNECTIONS_PER_PEER));
+      assertEquals(1.0, b.metrics().failures(FailureReason.OVERLOADED));
+      assertTrue(logs.anyContains("peer 127.0.0.1 has 2 connections open (tunnel.max-connections-per-peer)"),
+          "the refusal is logged with the key to raise");
+      // A freed slot is the peer's again.
+      open.remove(0).close();
+      TestWait.until(() -> {
+        try {
+          Object[] again = peer.validHelloFrom("127.0.0.1", "echo");
+          open.add((Socket) again[0]);
+          return (int) again[1] == 0x11;
+        } catch (Exception e) {
+          return false;
+        }
+      }, "the peer connects again once one of its connections closed");
+    } finally {
+      for (Socket s : open) {
+        s.close();
+      }
+    }
+  }
 }

@@ -190,6 +190,9 @@ public final class AuthorityVerticle extends VerticleBase {
         String outcome = reason.contains("expired") ? "enroll.token_expired" : reason.contains("used")
             ? "enroll.token_used" : "enroll.token_invalid";
         return new Object[] {outcome, reason};
+      } catch (java.io.UncheckedIOException e) {
+        // The used-token file could not be written (a full disk): the token stays unused, try again later.
+        return new Object[] {"enroll.state_write_failed", e.getMessage()};
       }
       if (!claimed.isEmpty() && !claimed.equals(node)) {
         return new Object[] {"enroll.wrong_node", "the token is for '" + node + "', not '" + claimed + "'"};
@@ -210,7 +213,7 @@ public final class AuthorityVerticle extends VerticleBase {
       }
       Object[] r = ar.result();
       if (!"enroll.ok".equals(r[0])) {
-        refuse(rc, 403, (String) r[0], (String) r[1]);
+        refuse(rc, "enroll.state_write_failed".equals(r[0]) ? 503 : 403, (String) r[0], (String) r[1]);
         return;
       }
       X509Certificate cert = (X509Certificate) r[1];

@@ -1,19 +1,19 @@
 package io.sscmic.keysyn.authority;
 
+import io.sscmic.keysyn.StateFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -26,7 +26,8 @@ import javax.crypto.spec.SecretKeySpec;
 public final class EnrollmentTokens {
   private static final Base64.Encoder ENC = Base64.getUrlEncoder().withoutPadding();
   private final byte[] key;
-  private final Set<String> consumed = ConcurrentHashMap.newKeySet();
+  /** Consumed token nonce to the token's expiry (Unix seconds): the file keeps an entry until then. */
+  private final Map<String, Long> consumed = new ConcurrentHashMap<>();
   private final Path usedFile;
 
   /** Tokens remembered in memory only: a restarted authority would accept an unexpired token again. */
@@ -51,7 +52,7 @@ public final class EnrollmentTokens {
         for (String line : Files.readAllLines(usedFile, StandardCharsets.US_ASCII)) {
           String[] f = line.trim().split(" ");
           if (f.length == 2 && Long.parseLong(f[0]) >= now) {
-            consumed.add(f[1]);
+            consumed.put(f[1], Long.parseLong(f[0]));
           }
         }
       } catch (IOException | NumberFormatException e) {
@@ -102,19 +103,33 @@ public final class EnrollmentTokens {
     byte[] nonce = new byte[16];
     b.get(nonce);
     String id64 = ENC.encodeToString(nonce);
-    if (!consumed.add(id64)) {
+    if (consumed.putIfAbsent(id64, expiry) != null) {
       throw new IllegalArgumentException("token already used");
     }
     if (usedFile != null) {
       try {
-        Files.writeString(usedFile, expiry + " " + id64 + "\n", StandardCharsets.US_ASCII, StandardOpenOption.CREATE,
-            StandardOpenOption.APPEND, StandardOpenOption.WRITE, StandardOpenOption.SYNC);
+        record(now);
       } catch (IOException e) {
+        // Not recorded, so not consumed: the token can be tried again once there is space.
         consumed.remove(id64);
-        throw new UncheckedIOException("cannot record the used token in " + usedFile, e);
+        throw new UncheckedIOException(e.getMessage(), e);
       }
     }
     return new String(nodeId, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Rewrites the used-token file whole (appending could leave a torn line on a full disk), with
+   * the entries that have not expired: the file stays as small as the tokens in flight.
+   */
+  private synchronized void record(Instant now) throws IOException {
+    StringBuilder text = new StringBuilder();
+    consumed.forEach((nonce, expiry) -> {
+      if (expiry >= now.getEpochSecond()) {
+        text.append(expiry).append(' ').append(nonce).append('\n');
+      }
+    });
+    StateFiles.write(usedFile, text.toString().getBytes(StandardCharsets.US_ASCII), true);
   }
 
   private byte[] mac(byte[] data, int length) {

@@ -1,11 +1,10 @@
 package io.sscmic.keysyn.authority;
 
+import io.sscmic.keysyn.StateFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -61,10 +60,13 @@ public final class Revocations {
       return false;
     }
     if (file != null) {
-      if (!Files.exists(file)) {
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      // Rewritten whole rather than appended to: a full disk must not leave a torn last line.
+      StringBuilder text = new StringBuilder();
+      for (String id : all()) {
+        text.append(id).append('\n');
       }
-      Files.writeString(file, node + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+      text.append(node).append('\n');
+      StateFiles.write(file, text.toString().getBytes(StandardCharsets.UTF_8), true);
     }
     revoked.add(node);
     return true;

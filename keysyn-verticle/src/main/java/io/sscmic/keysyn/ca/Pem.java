@@ -4,10 +4,7 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -83,20 +80,9 @@ public final class Pem {
     return (PKCS10CertificationRequest) o;
   }
 
-  /** Writes atomically (temp file, then rename) with mode 0600 when {@code secret}, else 0644. */
+  /** Writes atomically with mode 0600 when {@code secret}, else 0644 (see {@link io.sscmic.keysyn.StateFiles}). */
   public static void write(Path path, String text, boolean secret) throws IOException {
-    Path dir = path.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + path.getFileName(), ".tmp",
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(secret ? "rw-------" : "rw-r--r--")));
-    try {
-      Files.writeString(tmp, text, StandardCharsets.US_ASCII);
-      try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-        ch.force(true);
-      }
-      Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    io.sscmic.keysyn.StateFiles.write(path, text.getBytes(StandardCharsets.US_ASCII), secret);
   }
+
 }

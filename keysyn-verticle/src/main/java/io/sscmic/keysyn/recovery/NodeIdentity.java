@@ -1,6 +1,9 @@
 package io.sscmic.keysyn.recovery;
 
+import io.sscmic.keysyn.StateFiles;
 import io.sscmic.keysyn.ca.Pem;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,9 +29,12 @@ public record NodeIdentity(X509Certificate certificate, PrivateKey key) {
     return new NodeIdentity(Pem.certificate(Files.readString(cert)), Pem.privateKey(Files.readString(key)));
   }
 
+  /** Key and certificate are written together: a full disk leaves both old or both new, never a mismatched pair. */
   public void store(Path dir) throws IOException {
-    Pem.write(dir.resolve(KEY_FILE), Pem.encode(key), true);
-    Pem.write(dir.resolve(CERT_FILE), Pem.encode(certificate), false);
+    StateFiles.writeTogether(List.of(
+        new StateFiles.Content(dir.resolve(KEY_FILE), Pem.encode(key).getBytes(StandardCharsets.US_ASCII), true),
+        new StateFiles.Content(dir.resolve(CERT_FILE), Pem.encode(certificate).getBytes(StandardCharsets.US_ASCII),
+            false)));
   }
 
   public Instant expiry() {

@@ -328,6 +328,89 @@ class AuthorityClientTest {
     await(recovery.close());
   }
 
+  /**
+   * The authority's used-token file on a real full disk: the node is told 503 with the cause, the
+   * authority counts and logs it and keeps serving, the token stays unused, and the same token
+   * works once there is room again.
+   */
+  @Test
+  void anEnrollmentTheAuthorityCannotRecordOnAFullDiskIsRefusedAndWorksOnceThereIsRoom() throws Exception {
+    try (io.sscmic.keysyn.FullDisk disk = io.sscmic.keysyn.FullDisk.mount()) {
+      byte[] key = new byte[32];
+      random.nextBytes(key);
+      EnrollmentTokens recorded = new EnrollmentTokens(key, disk.dir.resolve("used-tokens"));
+      AuthorityVerticle a = startAuthority(vertx, ca, recorded, clock, true, random);
+      String t = recorded.issue("n1", Duration.ofMinutes(10), Instant.now(), random);
+      disk.fill();
+      AuthorityClient c = new AuthorityClient(vertx, "127.0.0.1", a.port(), ca.certificate(), "n1", random);
+      Throwable e = failure(c.enroll(t));
+      assertTrue(e.getMessage().contains("No space left on device") && e.getMessage().contains("used-tokens"),
+          e.getMessage());
+      assertEquals(1L, a.outcomes().get("enroll.state_write_failed"));
+      disk.free(-1);
+      await(c.enroll(t));
+      assertEquals(1L, a.outcomes().get("enroll.ok"));
+      assertTrue(java.nio.file.Files.readString(disk.dir.resolve("used-tokens")).contains(" "),
+          "the token is recorded as used now");
+    }
+  }
+
+  /**
+   * A node whose state directory is on a full disk: the renewed certificate cannot be stored, the
+   * renewal counts as failed and is logged with the cause, the stored key and certificate stay the
+   * old matching pair, and once there is room the next retry stores the renewal. The node runs on.
+   */
+  @Test
+  void aRenewalThatCannotBeStoredOnAFullDiskIsRetriedAndTheStoredPairStaysIntact(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    try (io.sscmic.keysyn.FullDisk disk = io.sscmic.keysyn.FullDisk.mount()) {
+      AuthorityVerticle shortLived = startAuthority(vertx, ca, tokens, clock, false, random, Duration.ofSeconds(3));
+      java.nio.file.Path caFile = dir.resolve("ca.crt");
+      Pem.write(caFile, Pem.encode(ca.certificate()), false);
+      java.nio.file.Path state = disk.dir.resolve("state");
+      var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+      AuthorityRecovery recovery = new AuthorityRecovery("n1", new AuthorityRecovery.Settings("127.0.0.1",
+          shortLived.port(), caFile, state, TokenSource.memory(token("n1")), AuthorityRecovery.Method.SEALED_STATE),
+          clock, null, random, registry);
+      io.sscmic.keysyn.LogLines logs = new io.sscmic.keysyn.LogLines(AuthorityRecovery.class);
+      try {
+        await(recovery.initialState(vertx, clock.currentEpoch()));
+        String oldKey = java.nio.file.Files.readString(state.resolve(NodeIdentity.KEY_FILE));
+        String oldCert = java.nio.file.Files.readString(state.resolve(NodeIdentity.CERT_FILE));
+        disk.fill();
+        var failed = registry.counter("sscmic.authority.certificate.renewals", "node", "n1", "result", "failed");
+        var ok = registry.counter("sscmic.authority.certificate.renewals", "node", "n1", "result", "ok");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (failed.count() < 1) {
+          assertTrue(System.nanoTime() < deadline, "a renewal was attempted within 20 s");
+          Thread.sleep(50);
+        }
+        assertTrue(logs.any(m -> m.contains("certificate renewal failed: cannot write " + state)
+            && m.contains("No space left on device")), logs.toString());
+        assertEquals(oldKey, java.nio.file.Files.readString(state.resolve(NodeIdentity.KEY_FILE)));
+        assertEquals(oldCert, java.nio.file.Files.readString(state.resolve(NodeIdentity.CERT_FILE)));
+        assertEquals(0.0, ok.count());
+        disk.free(-1);
+        while (ok.count() < 1) {
+          assertTrue(System.nanoTime() < deadline + TimeUnit.SECONDS.toNanos(10), "renewed once there was room");
+          Thread.sleep(50);
+        }
+        NodeIdentity stored = NodeIdentity.load(state);
+        assertTrue(!oldCert.equals(java.nio.file.Files.readString(state.resolve(NodeIdentity.CERT_FILE))));
+        java.security.Signature sig = java.security.Signature.getInstance("SHA256withECDSA");
+        sig.initSign(stored.key());
+        sig.update(new byte[] {1, 2, 3});
+        byte[] signed = sig.sign();
+        sig.initVerify(stored.certificate());
+        sig.update(new byte[] {1, 2, 3});
+        assertTrue(sig.verify(signed), "the stored certificate is the stored key's");
+      } finally {
+        logs.close();
+        await(recovery.close());
+      }
+    }
+  }
+
   /** A recovery request made by hand, returning the authority's JSON answer. */
   private JsonObject rawRecover(AuthorityClient c, byte[] nonce, byte[] pub) throws Exception {
     var http = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setVerifyHost(true)

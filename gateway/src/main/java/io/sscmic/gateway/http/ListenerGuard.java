@@ -1,0 +1,249 @@
+package io.sscmic.gateway.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.sscmic.gateway.tunnel.LogThrottle;
+import io.sscmic.gateway.tunnel.TcpHalfClose;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.impl.ConnectionBase;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+
+/**
+ * Enforces {@link ListenerLimits} on the HTTP listener's connections. It works on the Netty
+ * pipeline because Vert.x shows neither the bytes of a request whose headers are incomplete (a
+ * slow loris) nor the time between requests on a keep-alive connection. One instance per
+ * listener; each connection's part runs on that connection's event loop.
+ */
+final class ListenerGuard {
+  private static final Logger LOG = Logger.getLogger(ListenerGuard.class.getName());
+  private static final AttributeKey<Conn> CONN = AttributeKey.valueOf("sscmic-http-guard");
+  private final ListenerLimits limits;
+  private final HttpMetrics metrics;
+  private final String node;
+  private final AtomicInteger open = new AtomicInteger();
+  private final LogThrottle connectionsLog = new LogThrottle();
+  private final LogThrottle headersLog = new LogThrottle();
+  private final LogThrottle invalidLog = new LogThrottle();
+
+  ListenerGuard(ListenerLimits limits, HttpMetrics metrics, String node) {
+    this.limits = limits;
+    this.metrics = metrics;
+    this.node = node;
+  }
+
+  /** For {@code HttpServer.connectionHandler}: a new client connection, before its first request. */
+  void accept(HttpConnection connection) {
+    Channel ch = ((ConnectionBase) connection).channel();
+    Conn c = new Conn(ch);
+    ch.attr(CONN).set(c);
+    ch.pipeline().addBefore("httpDecoder", "sscmic-guard-bytes", c.bytes);
+    ch.pipeline().addBefore("handler", "sscmic-guard-messages", c.messages);
+    // A pending check must not keep a closed connection's state alive until it fires.
+    ch.closeFuture().addListener(f -> {
+      if (c.check != null) {
+        c.check.cancel(false);
+      }
+    });
+    if (open.get() >= limits.maxClientConnections()) {
+      metrics.limitHit("max_client_connections");
+      if (connectionsLog.allow()) {
+        LOG.warning(() -> node + ": refused an HTTP client connection from " + connection.remoteAddress()
+            + ": http.max-client-connections (" + limits.maxClientConnections() + ") reached (further refusals this"
+            + " second are counted, not logged)");
+      }
+      c.answer(503, "Service Unavailable", "sidecar " + node + " has " + limits.maxClientConnections()
+          + " client connections open (http.max-client-connections)");
+      return;
+    }
+    open.incrementAndGet();
+    ch.closeFuture().addListener(f -> open.decrementAndGet());
+    c.arm(Phase.HEADERS);
+  }
+
+  /**
+   * For {@code HttpServer.invalidRequestHandler}: a request the decoder refused. Returns false
+   * when it is not a limit (malformed), for the caller to answer 400.
+   */
+  boolean invalid(HttpServerRequest req) {
+    Throwable cause = req.decoderResult().cause();
+    Conn c = ((ConnectionBase) req.connection()).channel().attr(CONN).get();
+    if (c == null) {
+      return false;
+    }
+    if (cause instanceof TooLongHttpHeaderException) {
+      refused(c, "max_header_size", 431, "Request Header Fields Too Large", "request headers larger than "
+          + limits.maxHeaderSize() + " bytes (http.max-header-size)");
+    } else if (cause instanceof TooLongHttpLineException) {
+      refused(c, "max_initial_line_length", 414, "URI Too Long", "request line longer than "
+          + limits.maxInitialLineLength() + " bytes (http.max-initial-line-length)");
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  /** Closes a connection after a 400 without leaving the client a reset instead of the answer. */
+  void closeAfterAnswer(HttpServerRequest req) {
+    TcpHalfClose.lingeringClose(((ConnectionBase) req.connection()).channel(), TcpHalfClose.LINGER);
+  }
+
+  private void refused(Conn c, String limit, int status, String phrase, String why) {
+    metrics.limitHit(limit);
+    if (invalidLog.allow()) {
+      LOG.warning(() -> node + ": answered " + status + " to " + c.ch.remoteAddress() + ": " + why
+          + " (further ones this second are counted, not logged)");
+    }
+    c.answer(status, phrase, why);
+  }
+
+  private enum Phase {
+    /** Waiting for a request's headers to be complete: bounded by the header timeout. */
+    HEADERS,
+    /** A request in progress: bounded by the route timeout, not here. */
+    REQUEST,
+    /** Keep-alive with nothing in progress: bounded by the idle timeout. */
+    IDLE
+  }
+
+  /** One client connection's deadlines. Event-loop confined. */
+  private final class Conn {
+    final Channel ch;
+    final Bytes bytes = new Bytes();
+    final Messages messages = new Messages();
+    Phase phase = Phase.HEADERS;
+    long deadline;
+    ScheduledFuture<?> check;
+    int unanswered;
+    boolean readingBody;
+    boolean closing;
+
+    Conn(Channel ch) {
+      this.ch = ch;
+    }
+
+    /**
+     * One pending check at a time that re-arms itself for a later deadline: cheaper than a cancel
+     * and a new timer for every request on a keep-alive connection.
+     */
+    void arm(Phase p) {
+      phase = p;
+      Duration limit = p == Phase.HEADERS ? limits.headerTimeout() : limits.idleTimeout();
+      if (p == Phase.REQUEST || limit.isZero()) {
+        return;
+      }
+      deadline = System.nanoTime() + limit.toNanos();
+      if (check != null && check.getDelay(TimeUnit.NANOSECONDS) > limit.toNanos()) {
+        // The pending check is for a longer deadline (header timeout before an idle one).
+        check.cancel(false);
+        check = null;
+      }
+      if (check == null) {
+        check = ch.eventLoop().schedule(this::check, limit.toNanos(), TimeUnit.NANOSECONDS);
+      }
+    }
+
+    void check() {
+      check = null;
+      if (closing || !ch.isActive() || phase == Phase.REQUEST) {
+        return;
+      }
+      long left = deadline - System.nanoTime();
+      if (left > 0) {
+        check = ch.eventLoop().schedule(this::check, left, TimeUnit.NANOSECONDS);
+      } else if (phase == Phase.HEADERS) {
+        metrics.limitHit("header_timeout");
+        if (headersLog.allow()) {
+          LOG.warning(() -> node + ": answered 408 to " + ch.remoteAddress() + ": no complete request headers within "
+              + limits.headerTimeout().toMillis() + " ms (http.header-timeout; further ones this second are counted, "
+              + "not logged)");
+        }
+        answer(408, "Request Timeout", "no complete request headers within " + limits.headerTimeout().toMillis()
+            + " ms (http.header-timeout)");
+      } else {
+        metrics.limitHit("idle_timeout");
+        LOG.fine(() -> node + ": closed an idle keep-alive connection from " + ch.remoteAddress());
+        closing = true;
+        ch.close();
+      }
+    }
+
+    /** The sidecar's own answer, written below Vert.x's HTTP codec, then a lingering close. */
+    void answer(int status, String phrase, String text) {
+      if (closing) {
+        return;
+      }
+      closing = true;
+      byte[] body = (text + "\n").getBytes(StandardCharsets.UTF_8);
+      String head = "HTTP/1.1 " + status + " " + phrase + "\r\ncontent-type: text/plain; charset=utf-8\r\n"
+          + "content-length: " + body.length + "\r\nconnection: close\r\n" + HttpProxyVerticle.PRODUCED_BY + ": " + node
+          + "\r\n\r\n";
+      ByteBuf out = Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.ISO_8859_1), body);
+      ch.pipeline().context(bytes).writeAndFlush(out);
+      TcpHalfClose.lingeringClose(ch, TcpHalfClose.LINGER);
+    }
+
+    void idleIfDone() {
+      if (unanswered == 0 && !readingBody) {
+        arm(Phase.IDLE);
+      }
+    }
+
+    /** Before the HTTP decoder: sees a new request's first bytes. */
+    final class Bytes extends ChannelInboundHandlerAdapter {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+          ReferenceCountUtil.release(msg);
+          return;
+        }
+        if (phase == Phase.IDLE) {
+          arm(Phase.HEADERS);
+        }
+        ctx.fireChannelRead(msg);
+      }
+    }
+
+    /** After the HTTP codec: sees complete request heads coming in and response ends going out. */
+    final class Messages extends ChannelDuplexHandler {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest) {
+          unanswered++;
+          readingBody = true;
+          phase = Phase.REQUEST;
+        }
+        if (msg instanceof LastHttpContent) {
+          readingBody = false;
+          idleIfDone();
+        }
+        ctx.fireChannelRead(msg);
+      }
+
+      @Override
+      public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof LastHttpContent && unanswered > 0) {
+          unanswered--;
+          idleIfDone();
+        }
+        ctx.write(msg, promise);
+      }
+    }
+  }
+}
