@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.config.OutboundRoute;
 import io.sscmic.gateway.frame.FailureReason;
+import io.sscmic.gateway.tunnel.PeerMetrics;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeySchedule;
@@ -123,6 +124,29 @@ final class NodeStatus {
         .put("connections", new JsonObject()
             .put("inbound", metrics.active(TunnelMetrics.Side.INBOUND))
             .put("outbound", metrics.active(TunnelMetrics.Side.OUTBOUND)))
-        .put("failures", failures);
+        .put("failures", failures)
+        .put("peers", peers());
+  }
+
+  /** Each peer's health, open streams, bytes and recent failures (labels as in sscmic_peer_*). */
+  private JsonArray peers() {
+    JsonArray peers = new JsonArray();
+    for (PeerMetrics.Peer p : metrics.peers().all()) {
+      JsonArray recent = new JsonArray();
+      for (PeerMetrics.RecentFailure f : p.recentFailures()) {
+        recent.add(new JsonObject().put("at", java.time.Instant.ofEpochMilli(f.atMillis()).toString())
+            .put("reason", f.reason().label()));
+      }
+      peers.add(new JsonObject()
+          .put("peer", p.label())
+          .put("health", p.health().label())
+          .put("connections", p.connections())
+          .put("connectionsOpened", (long) p.connectionsOpened())
+          .put("bytesSent", (long) p.bytesSent())
+          .put("bytesReceived", (long) p.bytesReceived())
+          .put("failures", (long) p.failures())
+          .put("recentFailures", recent));
+    }
+    return peers;
   }
 }

@@ -102,11 +102,11 @@ public final class InboundTunnel {
     String id = options.nodeId() + "/in#" + ids.incrementAndGet();
     String source = tunnel.remoteAddress() == null ? "?" : tunnel.remoteAddress().hostAddress();
     if (open.get() >= limits.maxConnections()) {
-      overloaded(id, tunnel, "connection limit of " + limits.maxConnections() + " reached");
+      overloaded(id, tunnel, source, "connection limit of " + limits.maxConnections() + " reached");
       return;
     }
     if (!rate.tryAcquire(source, System.nanoTime())) {
-      overloaded(id, tunnel, "more than " + limits.handshakesPerSecondPerSource() + " handshakes/s from " + source);
+      overloaded(id, tunnel, source, "more than " + limits.handshakesPerSecondPerSource() + " handshakes/s from " + source);
       return;
     }
     open.incrementAndGet();
@@ -114,15 +114,19 @@ public final class InboundTunnel {
         .addListener(f -> open.decrementAndGet());
     // The peer's FIN must arrive in order, after frames still queued while we apply back-pressure.
     TcpHalfClose.enable(tunnel);
-    new Handshake(id, tunnel).begin();
+    new Handshake(id, tunnel, source).begin();
   }
 
   /**
    * Refuses before reading anything: no MAC or key derivation is spent. The log says so at most
    * once a second (a flood must not flood the log too); the counter counts every one.
    */
-  private void overloaded(String id, NetSocket tunnel, String why) {
+  private void overloaded(String id, NetSocket tunnel, String source, String why) {
     metrics.failure(FailureReason.OVERLOADED);
+    PeerMetrics.Peer known = metrics.peers().known(source);
+    if (known != null) {
+      known.handshakeFailed(FailureReason.OVERLOADED);
+    }
     long now = System.nanoTime();
     if (now - lastOverloadLog > 1_000_000_000L) {
       lastOverloadLog = now;
@@ -138,16 +142,20 @@ public final class InboundTunnel {
   private final class Handshake {
     private final String id;
     private final NetSocket tunnel;
+    private final String source;
     private final FrameDecoder decoder = new FrameDecoder(this::onFrame);
+    /** Set once the hello proved mesh membership: only then does the source get a peer label. */
+    private PeerMetrics.Peer peer;
     private TunnelRelay relay;
     private boolean helloSeen;
     private boolean done;
     private long timer;
     private final long started = System.nanoTime();
 
-    Handshake(String id, NetSocket tunnel) {
+    Handshake(String id, NetSocket tunnel, String source) {
       this.id = id;
       this.tunnel = tunnel;
+      this.source = source;
     }
 
     void begin() {
@@ -210,6 +218,7 @@ public final class InboundTunnel {
       if (!replays.firstSeen(hello.clientRandom(), state.epochFor(d))) {
         throw new ProtocolException(FailureReason.REPLAY, "client random already used");
       }
+      peer = metrics.peers().inbound(source);
       SocketAddress backend = services.get(hello.service());
       if (backend == null) {
         throw new ProtocolException(FailureReason.UNKNOWN_SERVICE, "no service named '" + hello.service() + "'");
@@ -244,7 +253,7 @@ public final class InboundTunnel {
       TrafficKeys keys = new TrafficKeys(hello.clientRandom(), serverRandom, hello.suite(), options.provider());
       relay = new TunnelRelay(id, TunnelMetrics.Side.INBOUND, local, tunnel, decoder,
           new FrameSealer(schedule, keys, Direction.SERVER_TO_CLIENT),
-          new FrameOpener(schedule, keys, Direction.CLIENT_TO_SERVER), metrics, idle);
+          new FrameOpener(schedule, keys, Direction.CLIENT_TO_SERVER), metrics, idle, peer);
       metrics.handshake(TunnelMetrics.Side.INBOUND, started);
       LOG.fine(() -> id + ": accepted " + hello.suite() + " stream to service '" + hello.service() + "'");
       relay.start();
@@ -258,6 +267,12 @@ public final class InboundTunnel {
       vertx.cancelTimer(timer);
       decoder.stop();
       metrics.failure(e.reason());
+      PeerMetrics.Peer p = peer != null ? peer : metrics.peers().known(source);
+      if (p != null && e.reason() == FailureReason.BACKEND_UNAVAILABLE) {
+        p.streamFailed(e.reason()); // our local service's fault, not the peer's
+      } else if (p != null) {
+        p.handshakeFailed(e.reason());
+      }
       LOG.warning(() -> id + ": refused hello from " + tunnel.remoteAddress() + ": " + e.getMessage());
       KeyState state = schedule.current();
       int d = state == null ? 0 : state.tc();

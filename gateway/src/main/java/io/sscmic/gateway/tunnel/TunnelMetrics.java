@@ -37,8 +37,10 @@ public final class TunnelMetrics {
   private final Map<Side, Counter> sealed = new EnumMap<>(Side.class);
   private final Map<Side, Timer> handshakes = new EnumMap<>(Side.class);
   private final AtomicLong queuedBytes = new AtomicLong();
+  private final PeerMetrics peers;
 
   public TunnelMetrics(MeterRegistry registry, String node) {
+    peers = new PeerMetrics(registry, node);
     for (FailureReason r : FailureReason.values()) {
       failures.put(r, Counter.builder("sscmic.tunnel.failures")
           .description("Refused hellos and torn-down streams, by reason")
@@ -81,6 +83,11 @@ public final class TunnelMetrics {
     Gauge.builder("sscmic.tunnel.write.queue", queuedBytes, AtomicLong::get).baseUnit("bytes")
         .description("Bytes written to sockets and not yet handed to the kernel")
         .tag("node", node).register(registry);
+  }
+
+  /** The per-peer figures ({@code sscmic_peer_*}). */
+  public PeerMetrics peers() {
+    return peers;
   }
 
   public void failure(FailureReason reason) {

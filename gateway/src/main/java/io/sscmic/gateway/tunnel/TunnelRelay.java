@@ -34,6 +34,7 @@ final class TunnelRelay {
   private final FrameSealer sealer;
   private final FrameOpener opener;
   private final TunnelMetrics metrics;
+  private final PeerMetrics.Peer peer;
   private Future<Void> lastTunnelWrite = Future.succeededFuture();
   private Future<Void> lastPlainWrite = Future.succeededFuture();
   private final IdleSweeper idle;
@@ -43,7 +44,9 @@ final class TunnelRelay {
   private boolean closed;
 
   TunnelRelay(String id, TunnelMetrics.Side side, NetSocket plain, NetSocket tunnel, FrameDecoder decoder,
-              FrameSealer sealer, FrameOpener opener, TunnelMetrics metrics, IdleSweeper idle) {
+              FrameSealer sealer, FrameOpener opener, TunnelMetrics metrics, IdleSweeper idle,
+              PeerMetrics.Peer peer) {
+    this.peer = peer;
     this.idle = idle;
     this.id = id;
     this.side = side;
@@ -58,6 +61,7 @@ final class TunnelRelay {
   /** Takes over both sockets; frames already decoded after the handshake arrive through the decoder. */
   void start() {
     metrics.opened(side);
+    peer.opened();
     plain.handler(this::fromLocal);
     plain.exceptionHandler(e -> LOG.fine(() -> id + ": local socket: " + e));
     plain.closeHandler(v -> onLocalClosed());
@@ -78,7 +82,7 @@ final class TunnelRelay {
     if (closed) {
       return;
     }
-    metrics.failure(FailureReason.TIMEOUT);
+    failed(FailureReason.TIMEOUT);
     LOG.info(() -> id + ": idle for more than " + limit.toSeconds() + " s (tunnel.idle-timeout), closing");
     writeTunnel(sealer.error(FailureReason.TIMEOUT, "idle for more than " + limit.toMillis() + " ms"));
     abortLocal();
@@ -117,6 +121,7 @@ final class TunnelRelay {
       writeTunnel(sealer.data(buf, off, Math.min(len, off + Protocol.MAX_PAYLOAD)));
     }
     metrics.sent(side, len);
+    peer.sent(len);
     if (tunnel.writeQueueFull()) {
       plain.pause();
       tunnel.drainHandler(v -> {
@@ -140,6 +145,7 @@ final class TunnelRelay {
     switch (type) {
       case DATA:
         metrics.received(side, payload.length);
+        peer.received(payload.length);
         writeLocal(Buffer.buffer(payload));
         if (plain.writeQueueFull()) {
           tunnel.pause();
@@ -162,7 +168,7 @@ final class TunnelRelay {
         LOG.log(reason == FailureReason.PEER_ABORTED || reason == FailureReason.TIMEOUT ? Level.INFO : Level.WARNING,
             () -> id
             + ": the other sidecar aborted the stream: " + reason.label() + " (" + printable(text) + ")");
-        metrics.failure(FailureReason.PEER_ABORTED);
+        failed(FailureReason.PEER_ABORTED);
         abortLocal();
         closeTunnel();
         break;
@@ -175,7 +181,7 @@ final class TunnelRelay {
     if (closed) {
       return;
     }
-    metrics.failure(e.reason());
+    failed(e.reason());
     LOG.warning(() -> id + ": refused a frame from the tunnel, closing: " + e.getMessage());
     decoder.stop();
     writeTunnel(sealer.error(e.reason(), e.reason().description()));
@@ -208,11 +214,16 @@ final class TunnelRelay {
     if (closed) {
       return;
     }
-    metrics.failure(FailureReason.TRUNCATED);
+    failed(FailureReason.TRUNCATED);
     LOG.warning(() -> id + ": tunnel closed without end-of-stream (after " + opener.sequence()
         + " frames), resetting the local connection");
     abortLocal();
     markClosed();
+  }
+
+  private void failed(FailureReason reason) {
+    metrics.failure(reason);
+    peer.streamFailed(reason);
   }
 
   private void finishIfDone() {
@@ -240,6 +251,7 @@ final class TunnelRelay {
     if (!closed) {
       closed = true;
       metrics.closed(side);
+      peer.closed();
       idle.remove(this);
     }
   }
