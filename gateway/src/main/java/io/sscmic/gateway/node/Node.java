@@ -70,7 +70,8 @@ public final class Node {
     deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.action(id, "drain"),
         m -> m.reply(status.drain())));
     AdminServerVerticle admin = config.adminListen() == null ? null
-        : new AdminServerVerticle(id, config.adminListen(), registry, config.adminPasswordHash());
+        : new AdminServerVerticle(id, config.adminListen(), registry, config.adminPasswordHash(),
+            config.adminTls());
     Future<Void> adminUp = admin == null ? Future.succeededFuture()
         : deployments.deploy(admin).mapEmpty();
     return adminUp.compose(v -> vertx.executeBlocking(() -> {
