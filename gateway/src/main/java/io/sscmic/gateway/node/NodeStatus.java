@@ -19,7 +19,7 @@ import io.vertx.core.json.JsonObject;
  * Epoch numbers and timing only: never a key, a key id or a fingerprint.
  */
 final class NodeStatus {
-  private final NodeConfig config;
+  private volatile NodeConfig config;
   private final EpochClock clock;
   private final KeySchedule schedule;
   private final TunnelMetrics metrics;
@@ -63,6 +63,12 @@ final class NodeStatus {
     this.sidecar = s;
   }
 
+  /** A config reload took effect: routes and services shown from now on are the new ones. */
+  synchronized void reconfigured(NodeConfig c, SidecarVerticle s) {
+    this.config = c;
+    this.sidecar = s;
+  }
+
   /** The dashboard's drain action: answers {ok, message} for the operator. */
   JsonObject drain() {
     SidecarVerticle s = sidecar;
@@ -89,6 +95,12 @@ final class NodeStatus {
   }
 
   JsonObject status() {
+    NodeConfig config;
+    SidecarVerticle sidecar;
+    synchronized (this) { // a reload swaps both together: never new routes with the old listeners' ports
+      config = this.config;
+      sidecar = this.sidecar;
+    }
     KeyState state = schedule.current();
     JsonObject tunnel = new JsonObject()
         .put("cipher", config.cipher().name())

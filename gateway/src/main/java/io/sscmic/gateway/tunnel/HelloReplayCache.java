@@ -11,12 +11,12 @@ import java.util.Map;
  * refused before any backend connection opens; older ones fail the epoch check. Bounded: when
  * full, the oldest entries go first. Thread-safe.
  */
-final class HelloReplayCache {
+public final class HelloReplayCache {
   private static final long WINDOW_EPOCHS = 3;
   private final int capacity;
   private final LinkedHashMap<ByteBuffer, Long> seen = new LinkedHashMap<>();
 
-  HelloReplayCache(int capacity) {
+  public HelloReplayCache(int capacity) {
     this.capacity = capacity;
   }
 

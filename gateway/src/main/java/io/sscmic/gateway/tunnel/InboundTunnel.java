@@ -36,7 +36,8 @@ import java.util.logging.Logger;
  */
 public final class InboundTunnel {
   private static final Logger LOG = Logger.getLogger(InboundTunnel.class.getName());
-  private static final int REPLAY_CACHE_ENTRIES = 1 << 18;
+  /** Hellos remembered against replay (an entry per verified hello of the current epochs). */
+  public static final int REPLAY_CACHE_ENTRIES = 1 << 18;
 
   private final Vertx vertx;
   private final TunnelOptions options;
@@ -44,7 +45,7 @@ public final class InboundTunnel {
   private final Map<String, SocketAddress> services;
   private final TunnelMetrics metrics;
   private final SecureRandom random;
-  private final HelloReplayCache replays = new HelloReplayCache(REPLAY_CACHE_ENTRIES);
+  private final HelloReplayCache replays;
   private final AtomicLong ids = new AtomicLong();
   private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
   private final TunnelLimits limits;
@@ -61,6 +62,16 @@ public final class InboundTunnel {
 
   public InboundTunnel(Vertx vertx, TunnelOptions options, KeySchedule schedule, Map<String, SocketAddress> services,
                        TunnelMetrics metrics, SecureRandom random, TunnelLimits limits) {
+    this(vertx, options, schedule, services, metrics, random, limits, new HelloReplayCache(REPLAY_CACHE_ENTRIES));
+  }
+
+  /**
+   * @param replays the hellos already seen; a node shares one cache between the listener it
+   *     replaces at a config reload and the new one, so a hello cannot be replayed across it
+   */
+  public InboundTunnel(Vertx vertx, TunnelOptions options, KeySchedule schedule, Map<String, SocketAddress> services,
+                       TunnelMetrics metrics, SecureRandom random, TunnelLimits limits, HelloReplayCache replays) {
+    this.replays = replays;
     this.limits = limits;
     this.rate = new HandshakeRateLimit(limits.handshakesPerSecondPerSource());
     this.vertx = vertx;
@@ -80,6 +91,13 @@ public final class InboundTunnel {
     server = vertx.createNetServer(new NetServerOptions().setTcpNoDelay(true));
     server.connectHandler(this::accept);
     return server.listen(address).map(NetServer::actualPort);
+  }
+
+  /** Closes the streams still open on this listener now (after {@link #close}, to cut a drain short). */
+  public void abortOpenStreams() {
+    if (idle != null) {
+      idle.abortAll();
+    }
   }
 
   /**

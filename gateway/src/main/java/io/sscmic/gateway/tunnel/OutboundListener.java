@@ -71,6 +71,13 @@ public final class OutboundListener {
     return server.listen(address).map(NetServer::actualPort);
   }
 
+  /** Closes the streams still open on this listener now (after {@link #close}, to cut a drain short). */
+  public void abortOpenStreams() {
+    if (idle != null) {
+      idle.abortAll();
+    }
+  }
+
   /**
    * Stops accepting at once; open connections get up to {@code drain} to finish before they are
    * closed.

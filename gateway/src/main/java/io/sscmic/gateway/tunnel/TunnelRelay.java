@@ -89,6 +89,18 @@ final class TunnelRelay {
     closeTunnel();
   }
 
+  /** The node is stopping and will not wait for this stream: the peer is told, the local side reset. */
+  void shutdown() {
+    if (closed) {
+      return;
+    }
+    failed(FailureReason.SHUTTING_DOWN);
+    LOG.info(() -> id + ": closing a stream the sidecar no longer waits for (shutting down)");
+    writeTunnel(sealer.error(FailureReason.SHUTTING_DOWN, FailureReason.SHUTTING_DOWN.description()));
+    abortLocal();
+    closeTunnel();
+  }
+
   /**
    * Feeds tunnel bytes that arrived during the handshake or afterwards; an empty buffer is the
    * peer's FIN, in order after every frame before it (see {@link TcpHalfClose}).
