@@ -250,12 +250,26 @@ class NodeReloadTest {
     assertTrue(two.getString("message").contains("node.id, tunnel.listen, admin.listen cannot change"),
         two.encode());
 
+    // A new listener on a port already taken: the reload fails, the old data plane keeps every connection.
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      write(webRoute() + "  - {listen: \"127.0.0.1:" + taken.getLocalPort() + "\", service: echo, peer: \"127.0.0.1:"
+          + beta.tunnelPort() + "\"}\n");
+      JsonObject failed = reload();
+      assertEquals("failed", failed.getString("outcome"), failed.encode());
+      assertTrue(failed.getString("message").contains("outbound[2].listen"), failed.encode());
+    }
+    for (int i = 0; i < 10; i++) {
+      assertArrayEquals(new byte[] {7, (byte) i}, Clients.exchange(echoPort, new byte[] {7, (byte) i}),
+          "after the failed reload, connection " + i);
+    }
+
     // Nothing changed: the old route serves, the new one never opened.
     assertArrayEquals(new byte[] {4, 5, 6}, Clients.exchange(echoPort, new byte[] {4, 5, 6}));
     assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", webPort).close());
     assertEquals(2.0, alpha.reloads("invalid"));
     assertEquals(2.0, alpha.reloads("refused"));
     assertEquals(0.0, alpha.reloads("ok"));
+    assertEquals(1.0, alpha.reloads("failed"));
     String metrics = send(HttpRequest.newBuilder(URI.create(base() + "/metrics"))).body();
     assertTrue(metrics.contains("sscmic_config_reloads_total{node=\"alpha\",outcome=\"invalid\"} 2.0"), metrics);
     assertTrue(metrics.contains("sscmic_config_reloads_total{node=\"alpha\",outcome=\"ok\"} 0.0"), metrics);
@@ -264,6 +278,24 @@ class NodeReloadTest {
     write(webRoute());
     assertEquals(true, reload().getBoolean("ok"));
     assertEquals("web\n", webAnswer(webPort));
+  }
+
+  @Test
+  void aStopDoesNotWaitForStreamsTheReloadLeftOnTheOldListeners() throws Exception {
+    try (Socket held = new Socket("127.0.0.1", echoPort)) {
+      held.setSoTimeout(10_000);
+      assertArrayEquals(new byte[] {1}, echoOnce(held, new byte[] {1}));
+      write(webRoute());
+      assertEquals(true, TestMesh.await(alpha.reload()).getBoolean("ok"));
+      assertArrayEquals(new byte[] {2}, echoOnce(held, new byte[] {2}));
+      long started = System.nanoTime();
+      TestMesh.await(alpha.stop());
+      assertTrue(System.nanoTime() - started < 8_000_000_000L, "the stop waited for the old stream");
+      // Closed (reset) by the stop: the read ends instead of running into the 10 s socket timeout.
+      long reading = System.nanoTime();
+      assertEquals(0, Clients.readUntilClosed(held.getInputStream()).size());
+      assertTrue(System.nanoTime() - reading < 5_000_000_000L, "the old stream was closed by the stop");
+    }
   }
 
   @Test
