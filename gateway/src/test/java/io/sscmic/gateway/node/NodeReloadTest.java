@@ -298,6 +298,40 @@ class NodeReloadTest {
     }
   }
 
+  /** {@code sscmic node} as a process: SIGHUP reloads its config file as the dashboard action does. */
+  @Test
+  void sighupReloadsTheConfigOfASscmicNodeProcess() throws Exception {
+    TestMesh.await(alpha.stop()); // the process takes alpha's ports and config file
+    Path log = dir.resolve("alpha.log");
+    Process process = NodeProcesses.start(configFile, log);
+    try {
+      TestWait.until(() -> canConnect(echoPort), "the node process to listen (log: " + log + ")");
+      assertFalse(canConnect(webPort));
+      write(webRoute());
+      assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start().waitFor());
+      TestWait.until(() -> canConnect(webPort), "the web route after SIGHUP (log: " + log + ")");
+      assertEquals("web\n", webAnswer(webPort));
+      TestWait.until(() -> {
+        try {
+          return Files.readString(log).contains("sscmic: SIGHUP: config reload ok: reloaded ");
+        } catch (IOException e) {
+          return false;
+        }
+      }, "the outcome on stderr");
+      assertTrue(process.isAlive(), "SIGHUP does not stop the node");
+    } finally {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static boolean canConnect(int port) {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   @Test
   void aNodeStartedWithoutAFileRefusesToReload() throws Exception {
     Node plain = TestMesh.start(vertx, TestMesh.client("delta", genesis, Duration.ofSeconds(20), TestMesh.SEED,
