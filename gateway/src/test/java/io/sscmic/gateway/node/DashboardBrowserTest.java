@@ -201,6 +201,14 @@ class DashboardBrowserTest {
     assertEquals(403L, status, "an action without the CSRF token");
     assertEquals("yes", text("ready"), "the forged request did not drain the node");
 
+    // Reload config on a node that has no config file (started by the test): a refusal, shown as one.
+    browser.findElement(By.id("action-reload")).click();
+    until("the reload's confirmation dialog", ExpectedConditions.alertIsPresent()).accept();
+    until("the reload's refusal", ExpectedConditions.textToBePresentInElementLocated(By.id("action-result"),
+        "reload: refused: this node was started without a config file"));
+    assertEquals("refused", browser.findElement(By.id("action-result")).getAttribute("class"));
+    assertEquals("yes", text("ready"), "the refused reload changed nothing");
+
     // Drain, confirmed in the browser's dialog: new connections are refused, readiness goes down.
     browser.findElement(By.id("action-drain")).click();
     until("the confirmation dialog", ExpectedConditions.alertIsPresent()).accept();
