@@ -128,7 +128,7 @@ class ObservabilityTest {
       for (Object s : prometheus.query("{__name__=~\"sscmic_.*\"}")) {
         JsonObject metric = ((JsonObject) s).getJsonObject("metric");
         for (String label : metric.fieldNames()) {
-          assertTrue(List.of("__name__", "job", "instance", "node", "direction", "reason", "key", "le", "peer").contains(label),
+          assertTrue(List.of("__name__", "job", "instance", "node", "direction", "reason", "key", "le", "peer", "outcome").contains(label),
               "unexpected label " + label + " on " + metric.getString("__name__"));
         }
       }
