@@ -9,6 +9,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -29,6 +30,7 @@ public final class AdminServerVerticle extends VerticleBase {
   private final SocketAddress listen;
   private final PrometheusMeterRegistry registry;
   private final String passwordHash;
+  private final AdminTls tls;
   private HttpServer server;
   private Dashboard dashboard;
 
@@ -40,6 +42,13 @@ public final class AdminServerVerticle extends VerticleBase {
   /** @param passwordHash the dashboard password's stored form (admin.password-hash), or null to generate one */
   public AdminServerVerticle(String node, SocketAddress listen, PrometheusMeterRegistry registry,
                              String passwordHash) {
+    this(node, listen, registry, passwordHash, null);
+  }
+
+  /** @param tls the admin port's certificate and key (admin.tls), or null for plain HTTP */
+  public AdminServerVerticle(String node, SocketAddress listen, PrometheusMeterRegistry registry,
+                             String passwordHash, AdminTls tls) {
+    this.tls = tls;
     this.node = node;
     this.listen = listen;
     this.registry = registry;
@@ -48,12 +57,32 @@ public final class AdminServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.executeBlocking(() -> DashboardSecrets.prepare(node, passwordHash)).compose(this::serve);
+    return vertx.executeBlocking(() -> DashboardSecrets.prepare(node, passwordHash))
+        .compose(secrets -> serverOptions().compose(options -> serve(secrets, options)));
   }
 
-  private Future<?> serve(DashboardSecrets secrets) {
-    if (!isLoopback(listen.host())) {
-      LOG.warning(() -> node + ": admin.listen " + listen.host() + " is not loopback, and the admin port has no TLS:"
+  /** HTTP/1.1 only, with the PEM certificate and key read through Vert.x's file system when TLS is on. */
+  private Future<HttpServerOptions> serverOptions() {
+    // HTTP/1.1 only: Prometheus, browsers and curl speak it on plain http, and the h2c upgrade path
+    // answered `curl --http2` with an empty 101 and once stalled a JDK client's scrape for minutes.
+    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false);
+    if (tls == null) {
+      return Future.succeededFuture(options);
+    }
+    Future<io.vertx.core.buffer.Buffer> cert = read(tls.certFile(), "admin.tls.cert-file");
+    Future<io.vertx.core.buffer.Buffer> key = read(tls.keyFile(), "admin.tls.key-file");
+    return Future.all(cert, key).map(v -> options.setSsl(true).setUseAlpn(false)
+        .setKeyCertOptions(new PemKeyCertOptions().setCertValue(cert.result()).setKeyValue(key.result())));
+  }
+
+  private Future<io.vertx.core.buffer.Buffer> read(String path, String configKey) {
+    return vertx.fileSystem().readFile(path).recover(e -> Future.failedFuture(new IllegalStateException(
+        "config key '" + configKey + "': cannot read " + path + ": " + e.getMessage(), e)));
+  }
+
+  private Future<?> serve(DashboardSecrets secrets, HttpServerOptions options) {
+    if (tls == null && !isLoopback(listen.host())) {
+      LOG.warning(() -> node + ": admin.listen " + listen.host() + " is not loopback, and the admin port has no TLS (admin.tls):"
           + " the dashboard password and session cookie cross the network in clear; prefer 127.0.0.1 and an SSH tunnel");
     }
     Router router = Router.router(vertx);
@@ -71,16 +100,15 @@ public final class AdminServerVerticle extends VerticleBase {
       }
     });
     dashboard = new Dashboard(vertx, node, secrets, registry);
-    router.route("/ui/*").subRouter(dashboard.router(false));
+    router.route("/ui/*").subRouter(dashboard.router(tls != null));
     router.route().handler(rc -> rc.response().setStatusCode(404).putHeader("content-type", "text/plain")
         .end("not found: the admin port serves /metrics, /healthz, /readyz, /status and the dashboard /ui/\n"));
-    // HTTP/1.1 only: Prometheus, browsers and curl speak it on plain http, and the h2c upgrade path
-    // answered `curl --http2` with an empty 101 and once stalled a JDK client's scrape for minutes.
-    server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false)).requestHandler(router);
+    server = vertx.createHttpServer(options).requestHandler(router);
+    String scheme = tls == null ? "http" : "https";
     return server.listen(listen)
         .onSuccess(s -> LOG.info(() -> node + ": admin port on " + listen.host() + ":" + s.actualPort()
-            + " (/metrics /healthz /readyz /status, dashboard http://" + listen.host() + ":" + s.actualPort()
-            + "/ui/)"))
+            + " (/metrics /healthz /readyz /status, dashboard " + scheme + "://" + listen.host() + ":"
+            + s.actualPort() + "/ui/)"))
         .recover(e -> Future.failedFuture(new IllegalStateException(
             "cannot bind admin.listen " + listen + ": " + e.getMessage(), e)));
   }

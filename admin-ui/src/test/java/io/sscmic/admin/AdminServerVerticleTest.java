@@ -1,6 +1,8 @@
 package io.sscmic.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.Counter;
@@ -13,7 +15,21 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
+import io.sscmic.admin.ui.PasswordHash;
+import io.sscmic.keysyn.ca.MeshCa;
+import io.sscmic.keysyn.ca.Pem;
+import java.net.CookieManager;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -123,5 +139,83 @@ class AdminServerVerticleTest {
     int status = await(http.request(HttpMethod.POST, admin.port(), "127.0.0.1", "/status")
         .compose(req -> req.send(Buffer.buffer("x"))).map(resp -> resp.statusCode()));
     assertTrue(status == 404 || status == 405, "POST refused, got " + status);
+  }
+
+  /**
+   * admin.tls: a real HTTPS client that trusts only the test CA (Bouncy Castle, MeshCa) scrapes
+   * /metrics and logs in; the session cookie then carries Secure. Without TLS it does not.
+   */
+  @Test
+  void withTlsMetricsAndLoginWorkOverHttpsAndTheSessionCookieIsSecure(@TempDir Path dir) throws Exception {
+    SecureRandom random = new SecureRandom();
+    MeshCa ca = MeshCa.create("admin-tls-test", Duration.ofDays(1), random);
+    KeyPair pair = MeshCa.newKeyPair(random);
+    X509Certificate cert = ca.issueAuthority(pair.getPublic(), List.of("127.0.0.1", "localhost"), Duration.ofDays(1));
+    Path certFile = dir.resolve("admin.crt");
+    Path keyFile = dir.resolve("admin.key");
+    Pem.write(certFile, Pem.encode(cert), false);
+    Pem.write(keyFile, Pem.encode(pair.getPrivate()), true);
+    String password = "admin tls test password";
+    AdminServerVerticle tls = new AdminServerVerticle("n2", SocketAddress.inetSocketAddress(0, "127.0.0.1"), registry,
+        PasswordHash.hash(password.toCharArray(), random), new AdminTls(certFile.toString(), keyFile.toString()));
+    await(vertx.deployVerticle(tls));
+    Counter.builder("sscmic.test.tls").register(registry).increment();
+
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("mesh-ca", ca.certificate());
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    SSLContext ssl = SSLContext.getInstance("TLS");
+    ssl.init(null, tmf.getTrustManagers(), random);
+    java.net.http.HttpClient https = java.net.http.HttpClient.newBuilder().sslContext(ssl)
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).cookieHandler(new CookieManager()).build();
+    String base = "https://127.0.0.1:" + tls.port();
+
+    java.net.http.HttpResponse<String> metrics = https.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(base + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, metrics.statusCode());
+    assertTrue(metrics.body().contains("sscmic_test_tls_total 1.0"), metrics.body());
+
+    String setCookie = logIn(https, base, password);
+    assertTrue(setCookie.contains("sscmic-admin-n2="), setCookie);
+    assertTrue(setCookie.contains("Secure"), "a TLS admin port sets Secure cookies: " + setCookie);
+    assertTrue(setCookie.toLowerCase(java.util.Locale.ROOT).contains("httponly") && setCookie.contains("SameSite=Strict"),
+        setCookie);
+
+    // A client that does not trust the test CA is refused at the handshake.
+    java.net.http.HttpClient untrusting = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+    assertThrows(javax.net.ssl.SSLHandshakeException.class, () -> untrusting.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(base + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()));
+  }
+
+  @Test
+  void withoutTlsTheSessionCookieIsNotSecure() throws Exception {
+    String password = "admin plain test password";
+    AdminServerVerticle plain = new AdminServerVerticle("n3", SocketAddress.inetSocketAddress(0, "127.0.0.1"),
+        registry, PasswordHash.hash(password.toCharArray(), new SecureRandom()));
+    await(vertx.deployVerticle(plain));
+    java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).cookieHandler(new CookieManager()).build();
+    String setCookie = logIn(client, "http://127.0.0.1:" + plain.port(), password);
+    assertTrue(setCookie.contains("sscmic-admin-n3="), setCookie);
+    assertFalse(setCookie.contains("Secure"), setCookie);
+  }
+
+  /** Fetches the CSRF token, logs in, and returns the session's Set-Cookie header of the login answer. */
+  private static String logIn(java.net.http.HttpClient client, String base, String password) throws Exception {
+    java.net.http.HttpResponse<String> csrf = client.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(base + "/ui/csrf")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, csrf.statusCode());
+    String token = new JsonObject(csrf.body()).getString("token");
+    java.net.http.HttpResponse<String> login = client.send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create(base + "/ui/login"))
+        .header("Content-Type", "application/json").header("X-XSRF-TOKEN", token)
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(new JsonObject().put("password", password).encode()))
+        .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, login.statusCode(), login.body());
+    return login.headers().allValues("set-cookie").stream().filter(c -> c.startsWith("sscmic-admin-"))
+        .findFirst().orElse("(no session cookie)");
   }
 }

@@ -108,6 +108,16 @@
         + (t.services && t.services.length ? ', services ' + t.services.join(', ') : ''));
       rows('routes', (s.routes || []).map((r) => [r.service, r.peer, r.listen || (s.draining ? 'closed (draining)' : '–')]));
       rows('failures', Object.entries(s.failures || {}).sort());
+      if (s.peers && s.peers.length) {
+        rows('peers-body', s.peers.map((p) => [p.peer, p.health, p.connections, p.connectionsOpened,
+          bytes(p.bytesSent), bytes(p.bytesReceived), p.failures,
+          (p.recentFailures || []).map((f) => f.reason + ' at ' + new Date(f.at).toLocaleTimeString()).join(', ')
+            || 'none']));
+        Array.from($('peers-body').children).forEach((tr, i) => {
+          tr.dataset.peer = s.peers[i].peer;
+          tr.className = 'health-' + s.peers[i].health;
+        });
+      }
     }
   }
 
@@ -226,7 +236,10 @@
         return;
       }
       const res = await post('/ui/api/actions/' + action, args);
-      text('action-result', action + ': ' + (res.body.message || res.body.error || 'HTTP ' + res.status));
+      const refused = res.body.ok === false || res.status >= 400;
+      $('action-result').className = refused ? 'refused' : '';
+      text('action-result', action + ': ' + (refused ? 'refused: ' : '')
+        + (res.body.message || res.body.error || 'HTTP ' + res.status));
     });
   });
 

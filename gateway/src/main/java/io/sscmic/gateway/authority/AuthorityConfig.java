@@ -19,10 +19,11 @@ import java.util.Set;
  *
  * @param dir the directory that holds the config file and the secrets
  * @param adminPasswordHash the dashboard password ({@code admin.password-hash}), or null to generate one
+ * @param adminTls the admin port's certificate and key ({@code admin.tls}), or null for plain HTTP
  */
 public record AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
                               Duration certificateValidity, boolean method1, SocketAddress adminListen,
-                              String adminPasswordHash) {
+                              String adminPasswordHash, io.sscmic.admin.AdminTls adminTls) {
   public static final String FILE = "authority.yaml";
   public static final String SEED = "seed";
   public static final String CA_CERT = "ca.crt";
@@ -37,8 +38,16 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
   public static final Duration MIN_VALIDITY = Duration.ofMinutes(5);
   public static final Duration MAX_VALIDITY = Duration.ofDays(30);
 
+  /** An authority whose admin port speaks plain HTTP. */
+  public AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
+                         Duration certificateValidity, boolean method1, SocketAddress adminListen,
+                         String adminPasswordHash) {
+    this(dir, genesis, interval, listen, certificateValidity, method1, adminListen, adminPasswordHash, null);
+  }
+
   public AuthorityConfig withAdminPassword(String hash) {
-    return new AuthorityConfig(dir, genesis, interval, listen, certificateValidity, method1, adminListen, hash);
+    return new AuthorityConfig(dir, genesis, interval, listen, certificateValidity, method1, adminListen, hash,
+        adminTls);
   }
 
   public Path file(String name) {
@@ -58,7 +67,7 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
     }
     JsonObject mesh = NodeConfigParser.section(root, "mesh", Set.of("genesis", "interval"));
     JsonObject a = NodeConfigParser.section(root, "authority", Set.of("listen", "certificate-validity", "recovery-method1"));
-    JsonObject admin = NodeConfigParser.section(root, "admin", Set.of("listen", "password-hash"));
+    JsonObject admin = NodeConfigParser.section(root, "admin", Set.of("listen", "password-hash", "tls"));
     Instant genesis = NodeConfigParser.instant(mesh.getValue("genesis"), "mesh.genesis");
     Duration interval = NodeConfigParser.duration(mesh.getValue("interval"), "mesh.interval", null);
     if (interval.compareTo(NodeConfigParser.MIN_INTERVAL) < 0) {
@@ -83,6 +92,7 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
         : "none".equalsIgnoreCase(String.valueOf(adminListen)) ? null
         : NodeConfigParser.address(String.valueOf(adminListen), "admin.listen");
     return new AuthorityConfig(dir, genesis, interval, NodeConfigParser.address(String.valueOf(listen),
-        "authority.listen"), validity, (Boolean) method1, adminAddress, NodeConfigParser.adminPasswordHash(admin));
+        "authority.listen"), validity, (Boolean) method1, adminAddress, NodeConfigParser.adminPasswordHash(admin),
+        NodeConfigParser.adminTls(admin));
   }
 }

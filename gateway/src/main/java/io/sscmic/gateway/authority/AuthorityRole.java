@@ -94,7 +94,8 @@ public final class AuthorityRole {
               config.certificateValidity(), config.method1()), ca, cert, (PrivateKey) files[3], tokens, schedule,
               clock, registry, revocations);
           AdminServerVerticle admin = config.adminListen() == null ? null
-              : new AdminServerVerticle(ID, config.adminListen(), registry, config.adminPasswordHash());
+              : new AdminServerVerticle(ID, config.adminListen(), registry, config.adminPasswordHash(),
+                  config.adminTls());
           Gauge.builder("sscmic.authority.certificate.expiry", cert, c -> c.getNotAfter().getTime() / 1000.0)
               .description("When this node's certificate expires (Unix time)").baseUnit("seconds")
               .tag("node", ID).register(registry);

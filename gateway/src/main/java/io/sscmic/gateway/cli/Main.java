@@ -55,7 +55,8 @@ public final class Main {
           "",
           "Runs a sidecar from a YAML config; SSCMIC_* environment variables override its scalar keys",
           "(docs/OPERATIONS.md, configuration reference). Waits, not ready, while the authority is",
-          "unreachable. SIGTERM/SIGINT drain: stop accepting, give open streams up to 10 s.",
+          "unreachable. SIGTERM/SIGINT drain: stop accepting, give open streams up to 10 s. SIGHUP",
+          "reloads the config file (services, outbound listeners, tunnel timeouts and limits).",
           "  --config FILE  the node's YAML config (required)",
           "  --debug        log one line per connection",
           "  --log-json     one JSON object per log line"),
@@ -167,8 +168,9 @@ public final class Main {
     try {
       // No time limit: a node recovering from an unreachable authority waits (and says so) until it answers.
       Node node = ConfigLoader.load(vertx, config)
-          .compose(cfg -> Node.start(vertx, cfg, registry))
+          .compose(cfg -> Node.start(vertx, cfg, registry, config))
           .toCompletionStage().toCompletableFuture().get();
+      reloadOnSighup(node, err);
       Shutdown.await(() -> node.stop().eventually(vertx::close));
       return 0;
     } catch (Exception e) {
@@ -176,6 +178,18 @@ public final class Main {
       err.println("sscmic: " + (cause instanceof ConfigException ? "" : "cannot start: ") + cause.getMessage());
       vertx.close();
       return 1;
+    }
+  }
+
+  /** SIGHUP reloads the config file, as the dashboard's "Reload config" does (where the JVM lets us). */
+  @SuppressWarnings("restriction")
+  private static void reloadOnSighup(Node node, PrintStream err) {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> node.reload()
+          .onSuccess(r -> err.println("sscmic: SIGHUP: config reload " + r.getString("outcome") + ": "
+              + r.getString("message"))));
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      err.println("sscmic: SIGHUP reload unavailable here (" + e.getMessage() + "); use the dashboard");
     }
   }
 

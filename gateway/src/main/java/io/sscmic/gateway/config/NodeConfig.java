@@ -1,5 +1,6 @@
 package io.sscmic.gateway.config;
 
+import io.sscmic.admin.AdminTls;
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
 import io.sscmic.gateway.http.HttpModeConfig;
@@ -24,6 +25,7 @@ import java.util.Map;
  * @param limits abuse limits of the inbound tunnel listener
  * @param adminPasswordHash the dashboard password ({@code admin.password-hash}), or null to generate
  *     one at start and print it once
+ * @param adminTls the admin port's certificate and key ({@code admin.tls}), or null for plain HTTP
  */
 public record NodeConfig(
     String nodeId,
@@ -41,7 +43,8 @@ public record NodeConfig(
     AuthorityRecovery.Settings authority,
     HttpModeConfig http,
     TunnelLimits limits,
-    String adminPasswordHash) {
+    String adminPasswordHash,
+    AdminTls adminTls) {
 
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
@@ -74,6 +77,16 @@ public record NodeConfig(
         handshakeTimeout, adminListen, authority, http, TunnelLimits.DEFAULTS, null);
   }
 
+  /** A node whose admin port speaks plain HTTP. */
+  public NodeConfig(String nodeId, Instant genesis, Duration interval, SeedSource seed, CipherSuite cipher,
+                    AeadProvider provider, SocketAddress tunnelListen, Map<String, SocketAddress> services,
+                    List<OutboundRoute> outbound, Duration connectTimeout, Duration handshakeTimeout,
+                    SocketAddress adminListen, AuthorityRecovery.Settings authority, HttpModeConfig http,
+                    TunnelLimits limits, String adminPasswordHash) {
+    this(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound, connectTimeout,
+        handshakeTimeout, adminListen, authority, http, limits, adminPasswordHash, null);
+  }
+
   public NodeConfig {
     services = Map.copyOf(services);
     outbound = List.copyOf(outbound);
@@ -81,31 +94,42 @@ public record NodeConfig(
 
   public NodeConfig withAdmin(SocketAddress admin) {
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, admin, authority, http, limits, adminPasswordHash);
+        connectTimeout, handshakeTimeout, admin, authority, http, limits, adminPasswordHash, adminTls);
   }
 
   public NodeConfig withSeed(SeedSource s) {
     return new NodeConfig(nodeId, genesis, interval, s, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, authority, http, limits, adminPasswordHash);
+        connectTimeout, handshakeTimeout, adminListen, authority, http, limits, adminPasswordHash, adminTls);
   }
 
   public NodeConfig withLimits(TunnelLimits l) {
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, authority, http, l, adminPasswordHash);
+        connectTimeout, handshakeTimeout, adminListen, authority, http, l, adminPasswordHash, adminTls);
   }
 
   public NodeConfig withHttp(HttpModeConfig h) {
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, authority, h, limits, adminPasswordHash);
+        connectTimeout, handshakeTimeout, adminListen, authority, h, limits, adminPasswordHash, adminTls);
   }
 
   public NodeConfig withAuthority(SeedSource s, AuthorityRecovery.Settings a) {
     return new NodeConfig(nodeId, genesis, interval, s, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, a, http, limits, adminPasswordHash);
+        connectTimeout, handshakeTimeout, adminListen, a, http, limits, adminPasswordHash, adminTls);
+  }
+
+  public NodeConfig withAdminTls(AdminTls tls) {
+    return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
+        connectTimeout, handshakeTimeout, adminListen, authority, http, limits, adminPasswordHash, tls);
+  }
+
+  /** The same node with other inbound services and outbound listeners (what a config reload may change). */
+  public NodeConfig withRoutes(Map<String, SocketAddress> newServices, List<OutboundRoute> newOutbound) {
+    return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, newServices, newOutbound,
+        connectTimeout, handshakeTimeout, adminListen, authority, http, limits, adminPasswordHash, adminTls);
   }
 
   public NodeConfig withAdminPassword(String hash) {
     return new NodeConfig(nodeId, genesis, interval, seed, cipher, provider, tunnelListen, services, outbound,
-        connectTimeout, handshakeTimeout, adminListen, authority, http, limits, hash);
+        connectTimeout, handshakeTimeout, adminListen, authority, http, limits, hash, adminTls);
   }
 }

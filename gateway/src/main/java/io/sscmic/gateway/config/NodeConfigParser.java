@@ -1,5 +1,6 @@
 package io.sscmic.gateway.config;
 
+import io.sscmic.admin.AdminTls;
 import io.sscmic.admin.ui.PasswordHash;
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
@@ -52,7 +53,7 @@ public final class NodeConfigParser {
     JsonObject keysyn = section(root, "keysyn", Set.of("genesis", "interval", "seed-file", "seed-env"));
     JsonObject tunnel = section(root, "tunnel", Set.of("listen", "cipher", "provider", "connect-timeout",
         "handshake-timeout", "max-connections", "handshake-rate", "idle-timeout", "max-connections-per-peer"));
-    JsonObject admin = section(root, "admin", Set.of("listen", "password-hash"));
+    JsonObject admin = section(root, "admin", Set.of("listen", "password-hash", "tls"));
     JsonObject authoritySection = section(root, "authority", Set.of("url", "ca-file", "state-dir", "token-file",
         "token-env", "recovery", "refresh"));
 
@@ -169,7 +170,19 @@ public final class NodeConfigParser {
             duration(tunnel.getValue("idle-timeout"), "tunnel.idle-timeout", TunnelLimits.DEFAULT_IDLE_TIMEOUT),
             positive(tunnel, "tunnel.max-connections-per-peer", "max-connections-per-peer",
                 TunnelLimits.DEFAULT_MAX_CONNECTIONS_PER_PEER)),
-        adminPasswordHash(admin));
+        adminPasswordHash(admin), adminTls(admin));
+  }
+
+  /** {@code admin.tls.cert-file} and {@code admin.tls.key-file} (PEM), both or neither; null without TLS. */
+  public static AdminTls adminTls(JsonObject admin) {
+    if (!admin.containsKey("tls")) {
+      return null;
+    }
+    // Wrapped so that errors name the full key (admin.tls.x), not tls.x.
+    JsonObject tls = section(new JsonObject().put("admin.tls", admin.getValue("tls")), "admin.tls",
+        Set.of("cert-file", "key-file"));
+    return new AdminTls(required(tls, "admin.tls.cert-file", "cert-file"),
+        required(tls, "admin.tls.key-file", "key-file"));
   }
 
   private static int positive(JsonObject o, String key, String field, int dflt) {

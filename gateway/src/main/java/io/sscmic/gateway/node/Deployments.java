@@ -28,6 +28,16 @@ public final class Deployments {
     ids.add(id);
   }
 
+  /** A deployment took another's place (a reloaded data plane): it stops where the old one would have. */
+  public synchronized void replace(String old, String now) {
+    int i = ids.indexOf(old);
+    if (i >= 0) {
+      ids.set(i, now);
+    } else {
+      ids.add(now);
+    }
+  }
+
   public synchronized void consumer(MessageConsumer<?> c) {
     consumers.add(c);
   }

@@ -16,7 +16,20 @@ import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.micrometer.core.instrument.Counter;
+import io.sscmic.gateway.config.ConfigLoader;
+import io.sscmic.gateway.tunnel.HelloReplayCache;
+import io.sscmic.gateway.tunnel.InboundTunnel;
+import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Logger;
 import java.util.function.LongSupplier;
 
 /**
@@ -24,19 +37,37 @@ import java.util.function.LongSupplier;
  * port. Listeners open only after the key state for the current epoch is installed.
  */
 public final class Node {
-  private final NodeConfig config;
+  private static final Logger LOG = Logger.getLogger(Node.class.getName());
+  private static final List<String> RELOAD_OUTCOMES = List.of("ok", "invalid", "refused", "failed");
+
+  private final Vertx vertx;
+  private volatile NodeConfig config;
   private final KeySchedule schedule;
   private final TunnelMetrics metrics;
   private final EpochClock clock;
   private final NodeStatus status;
   private final Deployments deployments;
-  private final SidecarVerticle sidecar;
+  private volatile SidecarVerticle sidecar;
+  private volatile String sidecarId;
   private final AdminServerVerticle admin;
   private final HttpProxyVerticle http;
+  private final Path configFile;
+  private final SecureRandom random;
+  private final HelloReplayCache replays;
+  private final Map<String, Counter> reloads;
+  private final AtomicBoolean reloading = new AtomicBoolean();
+  private final Set<SidecarVerticle> retiring = ConcurrentHashMap.newKeySet();
 
-  private Node(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, EpochClock clock,
-               NodeStatus status, Deployments deployments, SidecarVerticle sidecar, AdminServerVerticle admin,
-               HttpProxyVerticle http) {
+  private Node(Vertx vertx, NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, EpochClock clock,
+               NodeStatus status, Deployments deployments, SidecarVerticle sidecar, String sidecarId,
+               AdminServerVerticle admin, HttpProxyVerticle http, Path configFile, SecureRandom random,
+               HelloReplayCache replays, Map<String, Counter> reloads) {
+    this.vertx = vertx;
+    this.sidecarId = sidecarId;
+    this.configFile = configFile;
+    this.random = random;
+    this.replays = replays;
+    this.reloads = reloads;
     this.http = http;
     this.config = config;
     this.schedule = schedule;
@@ -54,8 +85,31 @@ public final class Node {
 
   /** @param now the wall clock; tests shift it to put nodes in different epochs */
   public static Future<Node> start(Vertx vertx, NodeConfig config, PrometheusMeterRegistry registry, LongSupplier now) {
+    return start(vertx, config, registry, now, null);
+  }
+
+  /**
+   * A node whose config came from {@code configFile}: the dashboard's "Reload config" action (and
+   * {@link #reload()}) read it again.
+   */
+  public static Future<Node> start(Vertx vertx, NodeConfig config, PrometheusMeterRegistry registry,
+                                   Path configFile) {
+    return start(vertx, config, registry, System::currentTimeMillis, configFile);
+  }
+
+  private static Future<Node> start(Vertx vertx, NodeConfig config, PrometheusMeterRegistry registry,
+                                    LongSupplier now, Path configFile) {
+    Map<String, Counter> reloads = new LinkedHashMap<>();
+    for (String outcome : RELOAD_OUTCOMES) {
+      reloads.put(outcome, Counter.builder("sscmic.config.reloads")
+          .description("Config reloads by outcome: ok, invalid (the file does not parse or validate), refused "
+              + "(a key that cannot change at runtime, or no file), failed (a listener could not bind)")
+          .tag("node", config.nodeId()).tag("outcome", outcome).register(registry));
+    }
+    AtomicReference<Node> self = new AtomicReference<>();
     EpochClock clock = new EpochClock(config.genesis(), config.interval(), now);
     KeySchedule schedule = new KeySchedule(clock);
+    HelloReplayCache replays = new HelloReplayCache(InboundTunnel.REPLAY_CACHE_ENTRIES, schedule.retainedEpochs());
     TunnelMetrics metrics = new TunnelMetrics(registry, config.nodeId());
     NodeStatus status = new NodeStatus(config, clock, schedule, metrics, registry);
     Deployments deployments = new Deployments(vertx);
@@ -69,8 +123,18 @@ public final class Node {
     deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.ready(id), m -> m.reply(status.readiness())));
     deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.action(id, "drain"),
         m -> m.reply(status.drain())));
+    deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.action(id, "reload"), m -> {
+      Node n = self.get();
+      if (n == null) {
+        m.reply(new JsonObject().put("ok", false).put("message", "the node is still starting; try again"));
+      } else {
+        n.reload().onComplete(ar -> m.reply(ar.succeeded() ? ar.result()
+            : new JsonObject().put("ok", false).put("message", "reload failed: " + ar.cause().getMessage())));
+      }
+    }));
     AdminServerVerticle admin = config.adminListen() == null ? null
-        : new AdminServerVerticle(id, config.adminListen(), registry, config.adminPasswordHash());
+        : new AdminServerVerticle(id, config.adminListen(), registry, config.adminPasswordHash(),
+            config.adminTls());
     Future<Void> adminUp = admin == null ? Future.succeededFuture()
         : deployments.deploy(admin).mapEmpty();
     return adminUp.compose(v -> vertx.executeBlocking(() -> {
@@ -90,26 +154,108 @@ public final class Node {
     }))
         .compose(prep -> deployments.deploy(new KeySynVerticle(id, clock, schedule, (KeyStateSource) prep[0]))
             .compose(keysynId -> {
-              SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, (SecureRandom) prep[1]);
+              SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, (SecureRandom) prep[1],
+                  replays);
               HttpProxyVerticle http = config.http() == null ? null : new HttpProxyVerticle(config.http(),
                   new TunnelOptions(id, config.cipher(), config.provider(), config.connectTimeout(),
                       config.handshakeTimeout(), config.limits().idleTimeout()), schedule, metrics, (SecureRandom) prep[1], registry);
               return deployments.deploy(sidecar)
-                  .compose(x -> http == null ? Future.succeededFuture() : deployments.deploy(http))
+                  .compose(sidecarId -> (http == null ? Future.succeededFuture() : deployments.deploy(http))
                   .map(x -> {
                     if (http != null) {
                       status.httpUp(http);
                     }
                     status.sidecarUp(sidecar);
-                    return new Node(config, schedule, metrics, clock, status, deployments, sidecar, admin, http);
-                  });
+                    Node node = new Node(vertx, config, schedule, metrics, clock, status, deployments, sidecar,
+                        sidecarId, admin, http, configFile, (SecureRandom) prep[1], replays, reloads);
+                    self.set(node);
+                    return node;
+                  }));
             }))
         .recover(e -> deployments.stop().transform(x -> Future.failedFuture(e)));
   }
 
   /** Stops accepting, drains and closes listeners, stops the key schedule and the admin port. */
   public Future<Void> stop() {
+    // A data plane replaced by a reload may still carry old streams: a stop does not wait for them.
+    retiring.forEach(SidecarVerticle::cutShort);
     return deployments.stop();
+  }
+
+  /**
+   * Reads the config file again and applies what may change at runtime (inbound services,
+   * outbound listeners, tunnel cipher, timeouts and limits) without a gap: the new data plane
+   * binds first, sharing the listening ports of the old one, then the old one stops accepting and
+   * lets its open streams finish. Refuses, changing nothing, an invalid file or a change to a key
+   * that cannot change while the node runs (naming it). Never fails: answers {ok, message}.
+   */
+  public Future<JsonObject> reload() {
+    if (configFile == null) {
+      return reloaded("refused", "this node was started without a config file: nothing to reload");
+    }
+    if (sidecar.draining()) {
+      return reloaded("refused", "the node is draining; restart it to apply a new config");
+    }
+    if (!reloading.compareAndSet(false, true)) {
+      return reloaded("refused", "a reload is already in progress");
+    }
+    return ConfigLoader.load(vertx, configFile)
+        .transform(ar -> {
+          if (ar.failed()) {
+            return reloaded("invalid", "invalid config in " + configFile + ", nothing changed: "
+                + ar.cause().getMessage());
+          }
+          NodeConfig next = ar.result();
+          List<String> fixed = ConfigChanges.fixedKeysChanged(config, next);
+          if (!fixed.isEmpty()) {
+            return reloaded("refused", "nothing changed: " + String.join(", ", fixed)
+                + " cannot change while the node runs; restart it to apply");
+          }
+          if (next.tunnelListen() != null && next.tunnelListen().port() == 0) {
+            return reloaded("refused", "nothing changed: tunnel.listen has port 0 (a random port), which a reload "
+                + "cannot keep open; give it a fixed port");
+          }
+          return replaceDataPlane(next);
+        })
+        .andThen(ar -> reloading.set(false));
+  }
+
+  private Future<JsonObject> replaceDataPlane(NodeConfig next) {
+    NodeConfig before = config;
+    SidecarVerticle old = sidecar;
+    String oldId = sidecarId;
+    SidecarVerticle fresh = new SidecarVerticle(next, schedule, metrics, random, replays);
+    return vertx.deployVerticle(fresh).transform(ar -> {
+      if (ar.failed()) {
+        return reloaded("failed", "nothing changed: " + ar.cause().getMessage());
+      }
+      deployments.replace(oldId, ar.result());
+      config = next;
+      sidecar = fresh;
+      sidecarId = ar.result();
+      status.reconfigured(next, fresh);
+      retiring.add(old);
+      old.retire().onComplete(x -> retiring.remove(old));
+      return reloaded("ok", "reloaded " + configFile + ": " + ConfigChanges.describe(before, next)
+          + "; streams already open run on until they end (at most " + SidecarVerticle.RELOAD_DRAIN.toMinutes()
+          + " min)");
+    });
+  }
+
+  private Future<JsonObject> reloaded(String outcome, String message) {
+    reloads.get(outcome).increment();
+    if (outcome.equals("ok")) {
+      LOG.info(() -> config.nodeId() + ": config " + message);
+    } else {
+      LOG.warning(() -> config.nodeId() + ": config reload " + outcome + ": " + message);
+    }
+    return Future.succeededFuture(new JsonObject().put("ok", outcome.equals("ok")).put("outcome", outcome)
+        .put("message", message));
+  }
+
+  /** Config reloads so far with this outcome (ok, invalid, refused, failed). */
+  public double reloads(String outcome) {
+    return reloads.get(outcome).count();
   }
 
   public NodeConfig config() {

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.config.OutboundRoute;
 import io.sscmic.gateway.frame.FailureReason;
+import io.sscmic.gateway.tunnel.PeerMetrics;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeySchedule;
@@ -18,7 +19,7 @@ import io.vertx.core.json.JsonObject;
  * Epoch numbers and timing only: never a key, a key id or a fingerprint.
  */
 final class NodeStatus {
-  private final NodeConfig config;
+  private volatile NodeConfig config;
   private final EpochClock clock;
   private final KeySchedule schedule;
   private final TunnelMetrics metrics;
@@ -62,6 +63,12 @@ final class NodeStatus {
     this.sidecar = s;
   }
 
+  /** A config reload took effect: routes and services shown from now on are the new ones. */
+  synchronized void reconfigured(NodeConfig c, SidecarVerticle s) {
+    this.config = c;
+    this.sidecar = s;
+  }
+
   /** The dashboard's drain action: answers {ok, message} for the operator. */
   JsonObject drain() {
     SidecarVerticle s = sidecar;
@@ -88,6 +95,12 @@ final class NodeStatus {
   }
 
   JsonObject status() {
+    NodeConfig config;
+    SidecarVerticle sidecar;
+    synchronized (this) { // a reload swaps both together: never new routes with the old listeners' ports
+      config = this.config;
+      sidecar = this.sidecar;
+    }
     KeyState state = schedule.current();
     JsonObject tunnel = new JsonObject()
         .put("cipher", config.cipher().name())
@@ -123,6 +136,29 @@ final class NodeStatus {
         .put("connections", new JsonObject()
             .put("inbound", metrics.active(TunnelMetrics.Side.INBOUND))
             .put("outbound", metrics.active(TunnelMetrics.Side.OUTBOUND)))
-        .put("failures", failures);
+        .put("failures", failures)
+        .put("peers", peers());
+  }
+
+  /** Each peer's health, open streams, bytes and recent failures (labels as in sscmic_peer_*). */
+  private JsonArray peers() {
+    JsonArray peers = new JsonArray();
+    for (PeerMetrics.Peer p : metrics.peers().all()) {
+      JsonArray recent = new JsonArray();
+      for (PeerMetrics.RecentFailure f : p.recentFailures()) {
+        recent.add(new JsonObject().put("at", java.time.Instant.ofEpochMilli(f.atMillis()).toString())
+            .put("reason", f.reason().label()));
+      }
+      peers.add(new JsonObject()
+          .put("peer", p.label())
+          .put("health", p.health().label())
+          .put("connections", p.connections())
+          .put("connectionsOpened", (long) p.connectionsOpened())
+          .put("bytesSent", (long) p.bytesSent())
+          .put("bytesReceived", (long) p.bytesReceived())
+          .put("failures", (long) p.failures())
+          .put("recentFailures", recent));
+    }
+    return peers;
   }
 }

@@ -2,6 +2,7 @@ package io.sscmic.gateway.node;
 
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.config.OutboundRoute;
+import io.sscmic.gateway.tunnel.HelloReplayCache;
 import io.sscmic.gateway.tunnel.InboundTunnel;
 import io.sscmic.gateway.tunnel.OutboundListener;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
@@ -21,11 +22,18 @@ public final class SidecarVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(SidecarVerticle.class.getName());
   /** How long open connections may run on after a stop before they are closed. */
   static final java.time.Duration DRAIN = java.time.Duration.ofSeconds(10);
+  /**
+   * How long streams opened before a config reload may run on, on the replaced listeners, before
+   * they are closed; a node stop cuts this short.
+   */
+  static final java.time.Duration RELOAD_DRAIN = java.time.Duration.ofMinutes(10);
 
   private final NodeConfig config;
   private final KeySchedule schedule;
   private final TunnelMetrics metrics;
   private final SecureRandom random;
+  private final HelloReplayCache replays;
+  private volatile java.time.Duration drainTime = DRAIN;
   private InboundTunnel inbound;
   private final List<OutboundListener> outbound = new ArrayList<>();
   private int tunnelPort = -1;
@@ -33,6 +41,14 @@ public final class SidecarVerticle extends VerticleBase {
   private volatile Future<?> closing;
 
   public SidecarVerticle(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, SecureRandom random) {
+    this(config, schedule, metrics, random,
+        new HelloReplayCache(InboundTunnel.REPLAY_CACHE_ENTRIES, schedule.retainedEpochs()));
+  }
+
+  /** @param replays hellos seen so far, shared with the data plane this one replaces at a reload */
+  SidecarVerticle(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, SecureRandom random,
+                  HelloReplayCache replays) {
+    this.replays = replays;
     this.config = config;
     this.schedule = schedule;
     this.metrics = metrics;
@@ -45,7 +61,8 @@ public final class SidecarVerticle extends VerticleBase {
         config.connectTimeout(), config.handshakeTimeout(), config.limits().idleTimeout());
     List<Future<?>> binds = new ArrayList<>();
     if (config.tunnelListen() != null) {
-      inbound = new InboundTunnel(vertx, options, schedule, config.services(), metrics, random, config.limits());
+      inbound = new InboundTunnel(vertx, options, schedule, config.services(), metrics, random, config.limits(),
+          replays);
       binds.add(inbound.listen(config.tunnelListen())
           .andThen(ar -> {
             if (ar.succeeded()) {
@@ -88,17 +105,38 @@ public final class SidecarVerticle extends VerticleBase {
   synchronized Future<?> drain() {
     if (closing == null) {
       List<Future<?>> all = new ArrayList<>();
+      java.time.Duration drain = drainTime;
       if (inbound != null) {
-        all.add(inbound.close(DRAIN));
+        all.add(inbound.close(drain));
       }
       for (OutboundListener l : outbound) {
-        all.add(l.close(DRAIN));
+        all.add(l.close(drain));
       }
       closing = Future.join(all);
       LOG.info(() -> "node " + config.nodeId() + ": draining: listeners closed, open connections may run on for up to "
-          + DRAIN.toSeconds() + "s");
+          + drain.toSeconds() + "s");
     }
     return closing;
+  }
+
+  /**
+   * Replaced by a reloaded data plane: undeploys itself, giving its open streams up to
+   * {@link #RELOAD_DRAIN}. Its listeners leave the shared ports at once, so the new ones take
+   * every new connection.
+   */
+  Future<Void> retire() {
+    drainTime = RELOAD_DRAIN;
+    return vertx.undeploy(deploymentID());
+  }
+
+  /** Closes the streams a retiring data plane still carries (the node is stopping). */
+  void cutShort() {
+    context.runOnContext(v -> {
+      if (inbound != null) {
+        inbound.abortOpenStreams();
+      }
+      outbound.forEach(OutboundListener::abortOpenStreams);
+    });
   }
 
   boolean draining() {

@@ -12,7 +12,7 @@ import java.util.Map;
  * connection opens; older ones fail the epoch check. Bounded: when full, the oldest entries go
  * first. Thread-safe.
  */
-final class HelloReplayCache {
+public final class HelloReplayCache {
   private final long windowEpochs;
   private final int capacity;
   private final LinkedHashMap<ByteBuffer, Long> seen = new LinkedHashMap<>();
@@ -22,7 +22,7 @@ final class HelloReplayCache {
   }
 
   /** @param retainedEpochs epochs older than Kp that the key schedule still accepts */
-  HelloReplayCache(int capacity, int retainedEpochs) {
+  public HelloReplayCache(int capacity, int retainedEpochs) {
     this.capacity = capacity;
     this.windowEpochs = 3L + retainedEpochs;
   }

@@ -22,12 +22,10 @@ final class IdleSweeper {
     this.idle = idle;
   }
 
+  /** Tracks the relay (for {@link #abortAll}) and, unless the idle timeout is zero, checks it for idleness. */
   void add(TunnelRelay relay) {
-    if (idle.isZero()) {
-      return;
-    }
     relays.add(relay);
-    if (timer < 0) {
+    if (timer < 0 && !idle.isZero()) {
       long period = Math.max(50, Math.min(30_000, idle.toMillis() / 4));
       timer = vertx.setPeriodic(period, t -> sweep());
     }
@@ -35,6 +33,13 @@ final class IdleSweeper {
 
   void remove(TunnelRelay relay) {
     relays.remove(relay);
+  }
+
+  /** Closes every open stream now (the peer is told: shutting down). */
+  void abortAll() {
+    for (TunnelRelay r : Set.copyOf(relays)) {
+      r.shutdown();
+    }
   }
 
   private void sweep() {
@@ -49,7 +54,7 @@ final class IdleSweeper {
   void close() {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
+      timer = -1;
     }
-    relays.clear();
   }
 }

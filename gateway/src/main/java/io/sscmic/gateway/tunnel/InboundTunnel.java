@@ -36,7 +36,8 @@ import java.util.logging.Logger;
  */
 public final class InboundTunnel {
   private static final Logger LOG = Logger.getLogger(InboundTunnel.class.getName());
-  private static final int REPLAY_CACHE_ENTRIES = 1 << 18;
+  /** Hellos remembered against replay (an entry per verified hello of the current epochs). */
+  public static final int REPLAY_CACHE_ENTRIES = 1 << 18;
 
   private final Vertx vertx;
   private final TunnelOptions options;
@@ -63,12 +64,22 @@ public final class InboundTunnel {
 
   public InboundTunnel(Vertx vertx, TunnelOptions options, KeySchedule schedule, Map<String, SocketAddress> services,
                        TunnelMetrics metrics, SecureRandom random, TunnelLimits limits) {
+    this(vertx, options, schedule, services, metrics, random, limits,
+        new HelloReplayCache(REPLAY_CACHE_ENTRIES, schedule.retainedEpochs()));
+  }
+
+  /**
+   * @param replays the hellos already seen; a node shares one cache between the listener it
+   *     replaces at a config reload and the new one, so a hello cannot be replayed across it
+   */
+  public InboundTunnel(Vertx vertx, TunnelOptions options, KeySchedule schedule, Map<String, SocketAddress> services,
+                       TunnelMetrics metrics, SecureRandom random, TunnelLimits limits, HelloReplayCache replays) {
+    this.replays = replays;
     this.limits = limits;
     this.rate = new HandshakeRateLimit(limits.handshakesPerSecondPerSource());
     this.vertx = vertx;
     this.options = options;
     this.schedule = schedule;
-    this.replays = new HelloReplayCache(REPLAY_CACHE_ENTRIES, schedule.retainedEpochs());
     this.services = Map.copyOf(services);
     this.metrics = metrics;
     this.random = random;
@@ -83,6 +94,13 @@ public final class InboundTunnel {
     server = vertx.createNetServer(new NetServerOptions().setTcpNoDelay(true));
     server.connectHandler(this::accept);
     return server.listen(address).map(NetServer::actualPort);
+  }
+
+  /** Closes the streams still open on this listener now (after {@link #close}, to cut a drain short). */
+  public void abortOpenStreams() {
+    if (idle != null) {
+      idle.abortAll();
+    }
   }
 
   /**
@@ -105,13 +123,13 @@ public final class InboundTunnel {
     String id = options.nodeId() + "/in#" + ids.incrementAndGet();
     String source = tunnel.remoteAddress() == null ? "?" : tunnel.remoteAddress().hostAddress();
     if (open.get() >= limits.maxConnections()) {
-      overloaded(id, tunnel, TunnelMetrics.Limit.MAX_CONNECTIONS, "connection limit of " + limits.maxConnections()
-          + " reached (tunnel.max-connections)");
+      overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_CONNECTIONS, "connection limit of "
+          + limits.maxConnections() + " reached (tunnel.max-connections)");
       return;
     }
     if (!rate.tryAcquire(source, System.nanoTime())) {
-      overloaded(id, tunnel, TunnelMetrics.Limit.HANDSHAKE_RATE, "more than " + limits.handshakesPerSecondPerSource()
-          + " handshakes/s from " + source + " (tunnel.handshake-rate)");
+      overloaded(id, tunnel, source, TunnelMetrics.Limit.HANDSHAKE_RATE, "more than "
+          + limits.handshakesPerSecondPerSource() + " handshakes/s from " + source + " (tunnel.handshake-rate)");
       return;
     }
     open.incrementAndGet();
@@ -127,8 +145,12 @@ public final class InboundTunnel {
    * second (a flood must not flood the log too). Limits checked at accept refuse before reading
    * anything, so no MAC or key derivation is spent.
    */
-  private void overloaded(String id, NetSocket tunnel, TunnelMetrics.Limit limit, String why) {
+  private void overloaded(String id, NetSocket tunnel, String source, TunnelMetrics.Limit limit, String why) {
     metrics.limitHit(limit);
+    PeerMetrics.Peer known = metrics.peers().known(source);
+    if (known != null) {
+      known.handshakeFailed(FailureReason.OVERLOADED);
+    }
     if (overloadLog.allow()) {
       LOG.warning(() -> id + ": refused a connection from " + tunnel.remoteAddress() + " as overloaded: " + why
           + " (further refusals this second are counted, not logged)");
@@ -168,18 +190,20 @@ public final class InboundTunnel {
   private final class Handshake {
     private final String id;
     private final NetSocket tunnel;
-    private final String peer;
+    private final String source;
     private final FrameDecoder decoder = new FrameDecoder(this::onFrame);
+    /** Set once the hello proved mesh membership: only then does the source get a peer label. */
+    private PeerMetrics.Peer peer;
     private TunnelRelay relay;
     private boolean helloSeen;
     private boolean done;
     private long timer;
     private final long started = System.nanoTime();
 
-    Handshake(String id, NetSocket tunnel, String peer) {
+    Handshake(String id, NetSocket tunnel, String source) {
       this.id = id;
       this.tunnel = tunnel;
-      this.peer = peer;
+      this.source = source;
     }
 
     void begin() {
@@ -242,14 +266,15 @@ public final class InboundTunnel {
       if (!replays.firstSeen(hello.clientRandom(), state.epochFor(d))) {
         throw new ProtocolException(FailureReason.REPLAY, "client random already used");
       }
+      peer = metrics.peers().inbound(source);
       SocketAddress backend = services.get(hello.service());
       if (backend == null) {
         throw new ProtocolException(FailureReason.UNKNOWN_SERVICE, "no service named '" + hello.service() + "'");
       }
       // Counted only now, for a verified member: a stranger cannot use up a peer's slots.
-      if (!claimPeerSlot(peer, tunnel)) {
+      if (!claimPeerSlot(source, tunnel)) {
         stop();
-        overloaded(id, tunnel, TunnelMetrics.Limit.MAX_CONNECTIONS_PER_PEER, "peer " + peer + " has "
+        overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_CONNECTIONS_PER_PEER, "peer " + source + " has "
             + limits.maxConnectionsPerPeer() + " connections open (tunnel.max-connections-per-peer)");
         return;
       }
@@ -283,7 +308,7 @@ public final class InboundTunnel {
       TrafficKeys keys = new TrafficKeys(hello.clientRandom(), serverRandom, hello.suite(), options.provider());
       relay = new TunnelRelay(id, TunnelMetrics.Side.INBOUND, local, tunnel, decoder,
           new FrameSealer(schedule, keys, Direction.SERVER_TO_CLIENT),
-          new FrameOpener(schedule, keys, Direction.CLIENT_TO_SERVER), metrics, idle);
+          new FrameOpener(schedule, keys, Direction.CLIENT_TO_SERVER), metrics, idle, peer);
       metrics.handshake(TunnelMetrics.Side.INBOUND, started);
       LOG.fine(() -> id + ": accepted " + hello.suite() + " stream to service '" + hello.service() + "'");
       relay.start();
@@ -295,6 +320,12 @@ public final class InboundTunnel {
       }
       stop();
       metrics.failure(e.reason());
+      PeerMetrics.Peer p = peer != null ? peer : metrics.peers().known(source);
+      if (p != null && e.reason() == FailureReason.BACKEND_UNAVAILABLE) {
+        p.streamFailed(e.reason()); // our local service's fault, not the peer's
+      } else if (p != null) {
+        p.handshakeFailed(e.reason());
+      }
       LOG.warning(() -> id + ": refused hello from " + tunnel.remoteAddress() + ": " + e.getMessage());
       sendRefusal(tunnel, e.reason());
     }

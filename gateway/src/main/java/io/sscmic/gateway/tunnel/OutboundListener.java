@@ -42,6 +42,7 @@ public final class OutboundListener {
   private final String service;
   private final SocketAddress peer;
   private final TunnelMetrics metrics;
+  private final PeerMetrics.Peer peerStats;
   private final SecureRandom random;
   private final AtomicLong ids = new AtomicLong();
   private NetServer server;
@@ -57,6 +58,7 @@ public final class OutboundListener {
     this.peer = peer;
     this.metrics = metrics;
     this.random = random;
+    this.peerStats = metrics.peers().configured(peer.host() + ":" + peer.port());
   }
 
   public Future<Integer> listen(SocketAddress address) {
@@ -67,6 +69,13 @@ public final class OutboundListener {
     server = vertx.createNetServer(new NetServerOptions().setTcpNoDelay(true));
     server.connectHandler(this::accept);
     return server.listen(address).map(NetServer::actualPort);
+  }
+
+  /** Closes the streams still open on this listener now (after {@link #close}, to cut a drain short). */
+  public void abortOpenStreams() {
+    if (idle != null) {
+      idle.abortAll();
+    }
   }
 
   /**
@@ -105,6 +114,7 @@ public final class OutboundListener {
     client.connect(peer).onComplete(ar -> {
       if (ar.failed()) {
         metrics.failure(FailureReason.BACKEND_UNAVAILABLE);
+        peerStats.handshakeFailed(FailureReason.BACKEND_UNAVAILABLE);
         LOG.warning(() -> id + ": cannot reach peer sidecar " + peer + ": " + ar.cause().getMessage());
         TcpHalfClose.abort(local);
         return;
@@ -203,7 +213,7 @@ public final class OutboundListener {
           options.provider());
       relay = new TunnelRelay(id, TunnelMetrics.Side.OUTBOUND, local, tunnel, decoder,
           new FrameSealer(schedule, keys, Direction.CLIENT_TO_SERVER),
-          new FrameOpener(schedule, keys, Direction.SERVER_TO_CLIENT), metrics, idle);
+          new FrameOpener(schedule, keys, Direction.SERVER_TO_CLIENT), metrics, idle, peerStats);
       metrics.handshake(TunnelMetrics.Side.OUTBOUND, started);
       relay.start();
     }
@@ -216,6 +226,7 @@ public final class OutboundListener {
       vertx.cancelTimer(timer);
       decoder.stop();
       metrics.failure(e.reason());
+      peerStats.handshakeFailed(e.reason());
       LOG.warning(() -> id + ": " + e.getMessage());
       TcpHalfClose.abort(local);
       tunnel.close();

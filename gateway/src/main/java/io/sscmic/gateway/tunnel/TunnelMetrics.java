@@ -47,8 +47,10 @@ public final class TunnelMetrics {
       return name().toLowerCase(Locale.ROOT);
     }
   }
+  private final PeerMetrics peers;
 
   public TunnelMetrics(MeterRegistry registry, String node) {
+    peers = new PeerMetrics(registry, node);
     for (FailureReason r : FailureReason.values()) {
       failures.put(r, Counter.builder("sscmic.tunnel.failures")
           .description("Refused hellos and torn-down streams, by reason")
@@ -96,6 +98,11 @@ public final class TunnelMetrics {
     Gauge.builder("sscmic.tunnel.write.queue", queuedBytes, AtomicLong::get).baseUnit("bytes")
         .description("Bytes written to sockets and not yet handed to the kernel")
         .tag("node", node).register(registry);
+  }
+
+  /** The per-peer figures ({@code sscmic_peer_*}). */
+  public PeerMetrics peers() {
+    return peers;
   }
 
   public void failure(FailureReason reason) {

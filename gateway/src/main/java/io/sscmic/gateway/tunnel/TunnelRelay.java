@@ -47,6 +47,7 @@ final class TunnelRelay {
   private byte[] opened;
   private int openedLength;
   private int openedHint = MIN_OPENED;
+  private final PeerMetrics.Peer peer;
   private Future<Void> lastTunnelWrite = Future.succeededFuture();
   private Future<Void> lastPlainWrite = Future.succeededFuture();
   private final IdleSweeper idle;
@@ -56,7 +57,9 @@ final class TunnelRelay {
   private boolean closed;
 
   TunnelRelay(String id, TunnelMetrics.Side side, NetSocket plain, NetSocket tunnel, FrameDecoder decoder,
-              FrameSealer sealer, FrameOpener opener, TunnelMetrics metrics, IdleSweeper idle) {
+              FrameSealer sealer, FrameOpener opener, TunnelMetrics metrics, IdleSweeper idle,
+              PeerMetrics.Peer peer) {
+    this.peer = peer;
     this.idle = idle;
     this.id = id;
     this.side = side;
@@ -73,6 +76,7 @@ final class TunnelRelay {
   /** Takes over both sockets; frames already decoded after the handshake arrive through the decoder. */
   void start() {
     metrics.opened(side);
+    peer.opened();
     plain.handler(this::fromLocal);
     plain.exceptionHandler(e -> LOG.fine(() -> id + ": local socket: " + e));
     plain.closeHandler(v -> onLocalClosed());
@@ -103,9 +107,21 @@ final class TunnelRelay {
     if (closed) {
       return;
     }
-    metrics.failure(FailureReason.TIMEOUT);
+    failed(FailureReason.TIMEOUT);
     LOG.info(() -> id + ": idle for more than " + limit.toSeconds() + " s (tunnel.idle-timeout), closing");
     writeTunnel(sealer.error(FailureReason.TIMEOUT, "idle for more than " + limit.toMillis() + " ms"));
+    abortLocal();
+    closeTunnel();
+  }
+
+  /** The node is stopping and will not wait for this stream: the peer is told, the local side reset. */
+  void shutdown() {
+    if (closed) {
+      return;
+    }
+    failed(FailureReason.SHUTTING_DOWN);
+    LOG.info(() -> id + ": closing a stream the sidecar no longer waits for (shutting down)");
+    writeTunnel(sealer.error(FailureReason.SHUTTING_DOWN, FailureReason.SHUTTING_DOWN.description()));
     abortLocal();
     closeTunnel();
   }
@@ -140,6 +156,7 @@ final class TunnelRelay {
     }
     writeTunnel(sealer.data(buf, 0, len));
     metrics.sent(side, len);
+    peer.sent(len);
     if (toTunnel.full()) {
       toTunnel.pauseSource();
     }
@@ -166,6 +183,7 @@ final class TunnelRelay {
       case DATA:
         openedLength += n;
         metrics.received(side, n);
+        peer.received(n);
         break;
       case END:
         peerEnded = true;
@@ -181,7 +199,7 @@ final class TunnelRelay {
         LOG.log(reason == FailureReason.PEER_ABORTED || reason == FailureReason.TIMEOUT ? Level.INFO : Level.WARNING,
             () -> id
             + ": the other sidecar aborted the stream: " + reason.label() + " (" + printable(text) + ")");
-        metrics.failure(FailureReason.PEER_ABORTED);
+        failed(FailureReason.PEER_ABORTED);
         abortLocal();
         closeTunnel();
         break;
@@ -221,7 +239,7 @@ final class TunnelRelay {
     if (closed) {
       return;
     }
-    metrics.failure(e.reason());
+    failed(e.reason());
     LOG.warning(() -> id + ": refused a frame from the tunnel, closing: " + e.getMessage());
     decoder.stop();
     writeTunnel(sealer.error(e.reason(), e.reason().description()));
@@ -254,11 +272,16 @@ final class TunnelRelay {
     if (closed) {
       return;
     }
-    metrics.failure(FailureReason.TRUNCATED);
+    failed(FailureReason.TRUNCATED);
     LOG.warning(() -> id + ": tunnel closed without end-of-stream (after " + opener.sequence()
         + " frames), resetting the local connection");
     abortLocal();
     markClosed();
+  }
+
+  private void failed(FailureReason reason) {
+    metrics.failure(reason);
+    peer.streamFailed(reason);
   }
 
   private void finishIfDone() {
@@ -292,6 +315,7 @@ final class TunnelRelay {
     if (!closed) {
       closed = true;
       metrics.closed(side);
+      peer.closed();
       idle.remove(this);
     }
   }

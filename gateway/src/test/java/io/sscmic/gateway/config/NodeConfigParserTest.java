@@ -48,6 +48,18 @@ class NodeConfigParserTest {
   }
 
   @Test
+  void adminTlsNeedsBothPemFilesAndNamesTheMissingOne() {
+    assertEquals(null, NodeConfigParser.parse(valid()).adminTls(), "plain HTTP by default");
+    NodeConfig c = NodeConfigParser.parse(valid().put("admin", new JsonObject().put("tls",
+        new JsonObject().put("cert-file", "/etc/sscmic/admin.crt").put("key-file", "/etc/sscmic/admin.key"))));
+    assertEquals(new io.sscmic.admin.AdminTls("/etc/sscmic/admin.crt", "/etc/sscmic/admin.key"), c.adminTls());
+    String e = error(valid().put("admin", new JsonObject().put("tls", new JsonObject().put("cert-file", "/x.crt"))));
+    assertTrue(e.contains("admin.tls.key-file"), e);
+    e = error(valid().put("admin", new JsonObject().put("tls", new JsonObject().put("cert", "/x.crt"))));
+    assertTrue(e.contains("admin.tls.cert"), e);
+  }
+
+  @Test
   void theDashboardPasswordHashIsCheckedAtStartAndNamedWhenWrong() {
     assertEquals(null, NodeConfigParser.parse(valid()).adminPasswordHash(), "none: one is generated at start");
     String hash = io.sscmic.admin.ui.PasswordHash.hash("a good long password".toCharArray(),

@@ -171,6 +171,10 @@ class DashboardBrowserTest {
     String sentBefore = text("bytes-sent");
     long openedBefore = number("conn-opened");
     String chartBefore = canvas("chart-throughput");
+    // The peers table has a row for the configured peer before any traffic, with its bytes.
+    By peerRow = By.cssSelector("#peers-body tr[data-peer='127.0.0.1:" + server.tunnelPort() + "'] td");
+    until("the peer's row", d -> d.findElements(peerRow).size() == 8);
+    String peerSentBefore = browser.findElements(peerRow).get(4).getText();
     for (int i = 0; i < 5; i++) {
       byte[] payload = Clients.random(300_000, i);
       assertArrayEquals(payload, Clients.exchange(client.outboundPort("echo"), payload));
@@ -179,6 +183,13 @@ class DashboardBrowserTest {
     until("the sent-bytes total to change", d -> !text("bytes-sent").equals(sentBefore));
     until("a non-zero throughput", d -> !text("rate-bytes").startsWith("0 B/s") && !text("rate-bytes").equals("–"));
     assertNotEquals(chartBefore, canvas("chart-throughput"), "the throughput chart redrew with the traffic");
+    until("the peer row's sent bytes to change", d -> !d.findElements(peerRow).get(4).getText().equals(peerSentBefore));
+    java.util.List<org.openqa.selenium.WebElement> peer = browser.findElements(peerRow);
+    assertEquals("healthy", peer.get(1).getText(), "the peer's health");
+    assertTrue(peer.get(4).getText().contains("KiB") || peer.get(4).getText().contains("MiB"), peer.get(4).getText());
+    assertTrue(peer.get(5).getText().contains("KiB") || peer.get(5).getText().contains("MiB"),
+        "received from the peer: " + peer.get(5).getText());
+    assertTrue(Long.parseLong(peer.get(3).getText()) >= 5, "streams with the peer: " + peer.get(3).getText());
     assertTrue(text("bytes-sent").contains("KiB") || text("bytes-sent").contains("MiB"), text("bytes-sent"));
     screenshot("dashboard-wide.png");
 
@@ -189,6 +200,14 @@ class DashboardBrowserTest {
             + " body: '{}'}).then(r => done(r.status));");
     assertEquals(403L, status, "an action without the CSRF token");
     assertEquals("yes", text("ready"), "the forged request did not drain the node");
+
+    // Reload config on a node that has no config file (started by the test): a refusal, shown as one.
+    browser.findElement(By.id("action-reload")).click();
+    until("the reload's confirmation dialog", ExpectedConditions.alertIsPresent()).accept();
+    until("the reload's refusal", ExpectedConditions.textToBePresentInElementLocated(By.id("action-result"),
+        "reload: refused: this node was started without a config file"));
+    assertEquals("refused", browser.findElement(By.id("action-result")).getAttribute("class"));
+    assertEquals("yes", text("ready"), "the refused reload changed nothing");
 
     // Drain, confirmed in the browser's dialog: new connections are refused, readiness goes down.
     browser.findElement(By.id("action-drain")).click();

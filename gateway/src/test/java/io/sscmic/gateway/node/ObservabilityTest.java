@@ -124,13 +124,14 @@ class ObservabilityTest {
       assertEquals(b.schedule().current().epoch(), prometheus.value("sscmic_keysyn_epoch{node=\"b\"}"), 1.0);
       double toRotation = prometheus.value("sscmic_keysyn_next_rotation_seconds{node=\"a\"}");
       assertTrue(toRotation >= 0 && toRotation <= INTERVAL.toSeconds(), "seconds to rotation " + toRotation);
-      // Labels stay bounded: no address, epoch or key id ever becomes a label.
+      // Labels stay bounded: no epoch or key id ever becomes a label; addresses only as a capped peer label.
       for (Object s : prometheus.query("{__name__=~\"sscmic_.*\"}")) {
         JsonObject metric = ((JsonObject) s).getJsonObject("metric");
         for (String label : metric.fieldNames()) {
-          // "limit" names a config key (tunnel.max-connections, ...): a fixed set.
-          assertTrue(List.of("__name__", "job", "instance", "node", "direction", "reason", "key", "le", "limit")
-              .contains(label),
+          // "limit" names a config key (tunnel.max-connections, ...), "peer" a configured or verified
+          // peer (at most 64, then "other"), "outcome" a fixed set: all bounded.
+          assertTrue(List.of("__name__", "job", "instance", "node", "direction", "reason", "key", "le", "limit",
+              "peer", "outcome").contains(label),
               "unexpected label " + label + " on " + metric.getString("__name__"));
         }
       }
