@@ -22,6 +22,7 @@ CONNECTIONS=${CONNECTIONS:-2000}
 IDLE=${IDLE:-1000}
 PAIRS=${PAIRS:-"direct plain stunnel haproxy-tls sscmic-tcp sscmic-http sscmic-rot"}
 NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-"-Xmx512m"}
+JAR=${JAR:-gateway/target/sscmic.jar}   # another build of the gateway, to compare two builds against the same anchors
 source bench/lib.sh
 needs bench/compare.sh "iperf3 wrk nginx-light stunnel4 haproxy openssl" iperf3 wrk /usr/sbin/nginx stunnel4 haproxy openssl python3
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -98,7 +99,7 @@ start_stunnel() { # side listen_base targets...
   stunnel4 "$cfg" > /dev/null 2>&1 & pids+=($!); procs[stunnel]="${procs[stunnel]:-} $!"
 }
 
-"$JAVA" -jar gateway/target/sscmic.jar seed --out "$work/seed" >/dev/null
+"$JAVA" -jar "$JAR" seed --out "$work/seed" >/dev/null
 genesis=$(date -u -d '1 hour ago' +%Y-%m-%dT%H:00:00Z)
 start_sscmic_pair() { # name listen_base interval [http]
   local name=$1 b=$2 interval=$3 http=${4:-}
@@ -125,7 +126,7 @@ YAML
   local side
   for side in b a; do
     # shellcheck disable=SC2086  # NODE_JAVA_OPTS is a list of flags
-    "$JAVA" $NODE_JAVA_OPTS -jar gateway/target/sscmic.jar node --config "$work/$name-$side.yaml" \
+    "$JAVA" $NODE_JAVA_OPTS -jar "$JAR" node --config "$work/$name-$side.yaml" \
       > "$work/logs/$name-$side.log" 2>&1 & pids+=($!); procs[$name]="${procs[$name]:-} $!"
   done
 }

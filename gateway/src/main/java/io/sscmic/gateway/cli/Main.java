@@ -165,12 +165,20 @@ public final class Main {
   private static int node(Path config, PrintStream err) {
     PrometheusMeterRegistry registry = Runtimes.registry();
     Vertx vertx = Runtimes.vertx(registry);
+    // Before the node starts: the JVM's default for SIGHUP is to exit, and a reload sent as soon as
+    // the listeners answer must not stop the node.
+    java.util.concurrent.atomic.AtomicReference<Node> started = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean early = new java.util.concurrent.atomic.AtomicBoolean(); // a SIGHUP to serve
+    reloadOnSighup(started, early, err);
     try {
       // No time limit: a node recovering from an unreachable authority waits (and says so) until it answers.
       Node node = ConfigLoader.load(vertx, config)
           .compose(cfg -> Node.start(vertx, cfg, registry, config))
           .toCompletionStage().toCompletableFuture().get();
-      reloadOnSighup(node, err);
+      started.set(node);
+      if (early.getAndSet(false)) {
+        reload(node, err); // a SIGHUP came while starting: the file may have changed since it was read
+      }
       Shutdown.await(() -> node.stop().eventually(vertx::close));
       return 0;
     } catch (Exception e) {
@@ -183,14 +191,27 @@ public final class Main {
 
   /** SIGHUP reloads the config file, as the dashboard's "Reload config" does (where the JVM lets us). */
   @SuppressWarnings("restriction")
-  private static void reloadOnSighup(Node node, PrintStream err) {
+  private static void reloadOnSighup(java.util.concurrent.atomic.AtomicReference<Node> started,
+                                     java.util.concurrent.atomic.AtomicBoolean early, PrintStream err) {
     try {
-      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> node.reload()
-          .onSuccess(r -> err.println("sscmic: SIGHUP: config reload " + r.getString("outcome") + ": "
-              + r.getString("message"))));
+      // The flag is set first and taken by whichever side sees the node: one reload, never none.
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+        early.set(true);
+        Node node = started.get();
+        if (node == null) {
+          err.println("sscmic: SIGHUP: the node is still starting; it reloads once started");
+        } else if (early.getAndSet(false)) {
+          reload(node, err);
+        }
+      });
     } catch (IllegalArgumentException | UnsupportedOperationException e) {
       err.println("sscmic: SIGHUP reload unavailable here (" + e.getMessage() + "); use the dashboard");
     }
+  }
+
+  private static void reload(Node node, PrintStream err) {
+    node.reload().onSuccess(r -> err.println("sscmic: SIGHUP: config reload " + r.getString("outcome") + ": "
+        + r.getString("message")));
   }
 
   /**

@@ -227,7 +227,7 @@ class DashboardBrowserTest {
     logIn(PASSWORD);
     until("beta's dashboard", ExpectedConditions.textToBe(By.id("node"), "beta"));
     until("a first rate", d -> !text("rate-bytes").equals("–"));
-    new FailureProvoker(server.tunnelPort(), TestMesh.SEED, server.schedule().current()).malformed();
+    new FailureProvoker(server.tunnelPort(), TestMesh.SEED, server.schedule()).malformed();
     until("the refused hello in beta's recent failures", ExpectedConditions.textToBePresentInElementLocated(
         By.id("recent-failures"), "malformed"));
     browser.get(url("/ui/"));

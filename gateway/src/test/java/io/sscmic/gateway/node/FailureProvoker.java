@@ -5,7 +5,7 @@ import io.sscmic.gateway.frame.HelloFrame;
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeyRole;
-import io.sscmic.keysyn.KeyState;
+import io.sscmic.keysyn.KeySchedule;
 import java.io.IOException;
 import java.net.Socket;
 import java.security.SecureRandom;
@@ -17,13 +17,14 @@ import java.security.SecureRandom;
 final class FailureProvoker {
   private final int tunnelPort;
   private final ChainAnchor chain;
-  private final KeyState now;
+  private final KeySchedule receiver;
   private final SecureRandom random = new SecureRandom();
 
-  FailureProvoker(int tunnelPort, byte[] seed, KeyState receiverState) {
+  /** @param receiver the schedule of the node under test, read afresh for every hello */
+  FailureProvoker(int tunnelPort, byte[] seed, KeySchedule receiver) {
     this.tunnelPort = tunnelPort;
     this.chain = ChainAnchor.genesis(seed);
-    this.now = receiverState;
+    this.receiver = receiver;
   }
 
   private byte[] hello(long epoch, byte[] chainKey, byte[] clientRandom, String service) {
@@ -50,16 +51,17 @@ final class FailureProvoker {
   }
 
   void auth(String service) throws IOException {
-    send(hello(now.epoch(), new byte[32], freshRandom(), service));
+    send(hello(receiver.current().epoch(), new byte[32], freshRandom(), service));
   }
 
   void staleEpoch(String service) throws IOException {
-    long e = now.epoch() - 2;
+    // Beyond Kp and the keys the receiver retains for its grace window.
+    long e = receiver.current().epoch() - 2 - receiver.retainedEpochs();
     send(hello(e, chain.stateAt(e).chainKey(KeyRole.CURRENT), freshRandom(), service));
   }
 
   void futureEpoch(String service) throws IOException {
-    long e = now.epoch() + 2;
+    long e = receiver.current().epoch() + 2;
     send(hello(e, chain.stateAt(e).chainKey(KeyRole.CURRENT), freshRandom(), service));
   }
 
@@ -76,7 +78,7 @@ final class FailureProvoker {
    * stream opened, then cut: truncated); the second is refused as a replay.
    */
   void replay(String service) throws IOException {
-    byte[] hello = hello(now.epoch(), now.chainKey(KeyRole.CURRENT), freshRandom(), service);
+    byte[] hello = hello(receiver.current().epoch(), receiver.current().chainKey(KeyRole.CURRENT), freshRandom(), service);
     try (Socket first = new Socket("127.0.0.1", tunnelPort)) {
       first.setSoTimeout(10_000);
       first.getOutputStream().write(hello);
@@ -96,7 +98,7 @@ final class FailureProvoker {
     Socket s = new Socket(java.net.InetAddress.getByName("127.0.0.1"), tunnelPort,
         java.net.InetAddress.getByName(localAddress), 0);
     s.setSoTimeout(10_000);
-    s.getOutputStream().write(hello(now.epoch(), now.chainKey(KeyRole.CURRENT), freshRandom(), service));
+    s.getOutputStream().write(hello(receiver.current().epoch(), receiver.current().chainKey(KeyRole.CURRENT), freshRandom(), service));
     byte[] header = s.getInputStream().readNBytes(5);
     return new Object[] {s, header.length < 5 ? -1 : (int) header[2]};
   }

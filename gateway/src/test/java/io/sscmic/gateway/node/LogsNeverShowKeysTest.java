@@ -113,7 +113,7 @@ class LogsNeverShowKeysTest {
       Node c = TestMesh.await(Node.start(vertx, TestMesh.client("c", genesis, INTERVAL, TestMesh.SEED, "echo",
           proxy.port()), registry));
       Clients.refusedExchange(c.outboundPort("echo"), "tampered".getBytes());
-      FailureProvoker bad = new FailureProvoker(b.tunnelPort(), TestMesh.SEED, b.schedule().current());
+      FailureProvoker bad = new FailureProvoker(b.tunnelPort(), TestMesh.SEED, b.schedule());
       bad.auth("echo");
       bad.staleEpoch("echo");
       bad.malformed();

@@ -70,7 +70,7 @@ class ObservabilityTest {
   }
 
   private void provokeEveryRefusal() throws Exception {
-    FailureProvoker bad = new FailureProvoker(b.tunnelPort(), TestMesh.SEED, b.schedule().current());
+    FailureProvoker bad = new FailureProvoker(b.tunnelPort(), TestMesh.SEED, b.schedule());
     bad.auth("echo");
     bad.staleEpoch("echo");
     bad.futureEpoch("echo");

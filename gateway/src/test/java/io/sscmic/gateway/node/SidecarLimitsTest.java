@@ -156,7 +156,7 @@ class SidecarLimitsTest {
   @Test
   void overThePerPeerLimitAPeersConnectionIsRefusedAndOtherPeersAreNot() throws Exception {
     Node b = server(new TunnelLimits(10_000, 1000, Duration.ofHours(1), 2));
-    FailureProvoker peer = new FailureProvoker(b.tunnelPort(), TestMesh.SEED, b.schedule().current());
+    FailureProvoker peer = new FailureProvoker(b.tunnelPort(), TestMesh.SEED, b.schedule());
     List<Socket> open = new ArrayList<>();
     try (LogCapture logs = new LogCapture("io.sscmic.gateway.tunnel")) {
       peer.auth("echo");
