@@ -6,6 +6,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.util.Set;
 
@@ -32,8 +33,15 @@ public final class Runtimes {
     // in one JVM (tests) from sharing one.
     String name = "sscmic-" + Integer.toHexString(System.identityHashCode(registry));
     return Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-            .setRegistryName(name).setJvmMetricsEnabled(true)))
+        .with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+            .setRegistryName(name).setJvmMetricsEnabled(true)
+            // Per-connection and per-request meters on the data path: sscmic_tunnel_*, sscmic_peer_*
+            // and sscmic_http_* count the same things once, and these cost CPU on every request and
+            // read (docs/BENCHMARKS.md, "Profiles").
+            .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)
+            .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT)
+            .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
+            .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
   }

@@ -90,7 +90,8 @@ public final class SidecarVerticle extends VerticleBase {
     return Future.all(binds).onSuccess(v -> LOG.info(() -> "node " + config.nodeId() + ": "
         + (tunnelPort > 0 ? "tunnel listening on " + config.tunnelListen().host() + ":" + tunnelPort
         + " for " + config.services().keySet() + "; " : "")
-        + "outbound " + outboundPorts + ", cipher " + config.cipher()));
+        + "outbound " + outboundPorts + ", cipher " + config.cipher() + ", "
+        + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO") + " transport"));
   }
 
   @Override

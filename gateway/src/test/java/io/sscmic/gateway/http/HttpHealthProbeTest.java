@@ -1,5 +1,6 @@
 package io.sscmic.gateway.http;
 
+import io.sscmic.gateway.TestVertx;
 import static io.sscmic.gateway.http.HttpMesh.await;
 import static io.sscmic.gateway.http.HttpMesh.loopback;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,7 +50,7 @@ class HttpHealthProbeTest {
 
   @Test
   void aPeerFailingItsProbeLeavesTheRotationAndComesBack() throws Exception {
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = TestVertx.create();
     try {
       Instant genesis = Instant.now().minusSeconds(600);
       Duration interval = Duration.ofSeconds(5);

@@ -1,5 +1,6 @@
 package io.sscmic.gateway.http;
 
+import io.sscmic.gateway.TestVertx;
 import static io.sscmic.gateway.http.HttpMesh.await;
 import static io.sscmic.gateway.http.HttpMesh.loopback;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,9 +54,9 @@ class HttpProxyVerticleTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = Vertx.vertx();
+    vertx = TestVertx.create();
     // Server one lives in its own Vert.x so a test can kill it outright.
-    serverOneVertx = Vertx.vertx();
+    serverOneVertx = TestVertx.create();
     HttpServer b1 = HttpMesh.backend(serverOneVertx, "b1");
     HttpServer b2 = HttpMesh.backend(vertx, "b2");
     serverOne = HttpMesh.server(serverOneVertx, "s1", genesis, INTERVAL, "web", b1.actualPort());

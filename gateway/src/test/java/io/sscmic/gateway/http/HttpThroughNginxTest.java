@@ -1,5 +1,6 @@
 package io.sscmic.gateway.http;
 
+import io.sscmic.gateway.TestVertx;
 import static io.sscmic.gateway.http.HttpMesh.loopback;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -61,7 +62,7 @@ class HttpThroughNginxTest {
         "}", ""));
     Process nginx = new ProcessBuilder(NGINX, "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("nginx.out").toFile()).start();
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = TestVertx.create();
     try {
       Instant genesis = Instant.now().minusSeconds(600);
       Duration interval = Duration.ofSeconds(2);

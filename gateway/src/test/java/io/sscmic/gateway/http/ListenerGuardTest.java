@@ -1,5 +1,6 @@
 package io.sscmic.gateway.http;
 
+import io.sscmic.gateway.TestVertx;
 import static io.sscmic.gateway.http.HttpMesh.await;
 import static io.sscmic.gateway.http.HttpMesh.loopback;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,7 +40,7 @@ class ListenerGuardTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = Vertx.vertx();
+    vertx = TestVertx.create();
     server = HttpMesh.server(vertx, "s", genesis, INTERVAL, "web", HttpMesh.backend(vertx, "b").actualPort());
   }
 

@@ -1,5 +1,6 @@
 package io.sscmic.gateway.http;
 
+import io.sscmic.gateway.TestVertx;
 import static io.sscmic.gateway.http.HttpMesh.await;
 import static io.sscmic.gateway.http.HttpMesh.loopback;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,7 +42,7 @@ class SoakTest {
 
   @Test
   void mixedTrafficUnderRotationLosesNothing() throws Exception {
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = TestVertx.create();
     try {
       Instant genesis = Instant.now().minusSeconds(60);
       var b1 = HttpMesh.backend(vertx, "b1");

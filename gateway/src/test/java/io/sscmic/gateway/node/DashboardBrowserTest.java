@@ -1,5 +1,6 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.gateway.TestVertx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -62,7 +63,7 @@ class DashboardBrowserTest {
       assertTrue(new File(binary).canExecute(), binary + " is missing: apt-get install -y chromium chromium-driver"
           + " (.ci/run does it)");
     }
-    vertx = Vertx.vertx();
+    vertx = TestVertx.create();
     NetServer echo = Backends.echo(vertx);
     Instant genesis = Instant.now().minusSeconds(3600);
     String hash = PasswordHash.hash(PASSWORD.toCharArray(), new SecureRandom());

@@ -1,5 +1,6 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.gateway.TestVertx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -43,7 +44,7 @@ class NodeRecoveryTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = Vertx.vertx();
+    vertx = TestVertx.create();
     authority = TestAuthority.init(vertx, dir, INTERVAL, false).start(vertx);
     echo = Backends.echo(vertx);
   }
@@ -97,7 +98,7 @@ class NodeRecoveryTest {
   @Test
   void methodOneNodesHoldTheSeedAndAskOnlyForTheEpoch() throws Exception {
     TestMesh.await(vertx.close());
-    vertx = Vertx.vertx();
+    vertx = TestVertx.create();
     Path dir1 = dir.resolve("m1");
     authority = TestAuthority.init(vertx, dir1, INTERVAL, true).start(vertx);
     echo = Backends.echo(vertx);

@@ -1,5 +1,6 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.gateway.TestVertx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -66,7 +67,7 @@ class NodeReloadTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = Vertx.vertx();
+    vertx = TestVertx.create();
     NetServer echo = Backends.echo(vertx);
     NetServer web = vertx.createNetServer().connectHandler(s -> s.end(io.vertx.core.buffer.Buffer.buffer("web\n")));
     TestMesh.await(web.listen(0, "127.0.0.1"));

@@ -1,5 +1,6 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.gateway.TestVertx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,7 +33,7 @@ class SidecarLimitsTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = Vertx.vertx();
+    vertx = TestVertx.create();
     echo = Backends.echo(vertx);
   }
 

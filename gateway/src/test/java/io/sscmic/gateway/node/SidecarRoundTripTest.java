@@ -1,5 +1,6 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.gateway.TestVertx;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.sscmic.gateway.cipher.CipherSuite;
@@ -28,7 +29,7 @@ class SidecarRoundTripTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = Vertx.vertx();
+    vertx = TestVertx.create();
     NetServer echo = Backends.echo(vertx);
     Instant genesis = Instant.now().minusSeconds(3600);
     b = TestMesh.start(vertx, TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED,

@@ -1,5 +1,6 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.gateway.TestVertx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -30,7 +31,7 @@ class SidecarTamperingTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = Vertx.vertx();
+    vertx = TestVertx.create();
     genesis = Instant.now().minusSeconds(600);
     backend = new Backends.Recorder(vertx, false);
     b = TestMesh.start(vertx, TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED, Map.of("svc", backend.address())));
