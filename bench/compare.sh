@@ -13,7 +13,7 @@
 # Prints medians and ratios to stunnel and to the plaintext pair. Every load is bounded in time or
 # count; everything started is stopped on exit. Machines are shared and noisy: compare ratios.
 # Needs: java 17+, maven, iperf3, wrk, nginx-light, stunnel4, haproxy, openssl, python3.
-# Knobs: REPEAT=3 DURATION=5 (s per load) CONNECTIONS=2000 IDLE=1000 NODE_JAVA_OPTS=... PAIRS="..."
+# Knobs: REPEAT=3 DURATION=5 (s per load) CONNECTIONS=2000 IDLE=1000 NODE_JAVA_OPTS=... PAIRS="..." JAR=... JAVA=...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEAT=${REPEAT:-3}
@@ -21,7 +21,7 @@ DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-2000}
 IDLE=${IDLE:-1000}
 PAIRS=${PAIRS:-"direct plain stunnel haproxy-tls sscmic-tcp sscmic-http sscmic-rot"}
-NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-"-Xmx512m"}
+NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-"-XX:+UseSerialGC -Xmx256m"}   # as deploy/systemd runs a node
 JAR=${JAR:-gateway/target/sscmic.jar}   # another build of the gateway, to compare two builds against the same anchors
 source bench/lib.sh
 needs bench/compare.sh "iperf3 wrk nginx-light stunnel4 haproxy openssl" iperf3 wrk /usr/sbin/nginx stunnel4 haproxy openssl python3
@@ -223,10 +223,12 @@ measure() { # pair
   fi
 }
 
-# Warm every pair (the JVMs' JIT above all) before the first measured round.
+# Warm every pair before the first measured round; the JVMs' JIT needs about 10 s of HTTP load to
+# settle (a sidecar runs for days: steady state is what counts).
 for pair in $PAIRS; do
   b=${base[$pair]}
-  wrk -t2 -c32 -d3s "http://127.0.0.1:$((b + 1))/small.bin" >/dev/null 2>&1 || true
+  case $pair in sscmic-*) warm=10 ;; *) warm=3 ;; esac
+  wrk -t2 -c32 -d"${warm}s" "http://127.0.0.1:$((b + 1))/small.bin" >/dev/null 2>&1 || true
   [ "$pair" = sscmic-http ] || iperf3 -c 127.0.0.1 -p $((b + 2)) -t 2 >/dev/null 2>&1 || true
 done
 for round in $(seq 1 "$REPEAT"); do
