@@ -167,6 +167,16 @@ rss_kb() { # pids... -> VmRSS summed
   for p in "$@"; do t=$((t + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status"))); done
   echo "$t"
 }
+heap_kb() { # JVM pids... -> live heap after a full GC (old generation: a full GC moves everything live there), summed
+  command -v jcmd >/dev/null || return 0
+  local t=0 p used
+  for p in "$@"; do
+    jcmd "$p" GC.run >/dev/null 2>&1 || return 0
+    used=$(jcmd "$p" GC.heap_info 2>/dev/null | awk '/(tenured generation|garbage-first heap|ParOldGen) +total/ {for (i = 1; i < NF; i++) if ($i == "used") {sub(/K,?/, "", $(i+1)); s += $(i+1)}} END {print s + 0}')
+    t=$((t + used))
+  done
+  echo "$t"
+}
 iperf_json() { iperf3 -c 127.0.0.1 -p "$1" -t "$DURATION" -J "${@:2}" 2>/dev/null; }
 json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin)["end"]["sum_received"]; print(d[sys.argv[1]])' "$1"; }
 wrk_figures() { # port path -> "req_per_s p50_ms p99_ms mb_per_s errors"
@@ -211,12 +221,16 @@ measure() { # pair
   if [ ${#ps[@]} -gt 0 ]; then
     sleep 1
     local idle held
+    local heap0
+    heap0=$(heap_kb "${ps[@]}")
     idle=$(rss_kb "${ps[@]}")
     rm -f "$work/ready"
     python3 bench/hold_conns.py $((b + 3)) "$IDLE" "$work/ready" 30 & local holder=$!
     for _ in $(seq 1 250); do [ -f "$work/ready" ] && break; sleep 0.1; done
     sleep 1
     held=$(rss_kb "${ps[@]}")
+    [ -n "$heap0" ] && record "$pair" heap_kb_per_idle_conn \
+      "$(python3 -c "print(($(heap_kb "${ps[@]}") - $heap0) / $IDLE)")"
     kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
     record "$pair" rss_idle_mib "$(python3 -c "print($idle / 1024)")"
     record "$pair" kb_per_idle_conn "$(python3 -c "print(($held - $idle) / $IDLE)")"
