@@ -30,16 +30,7 @@ results=$work/results.tsv
 : > "$results"
 
 # --- services: nginx 17200 (HTTP), iperf3 17201 (bulk), echo 17202 (connections) -------------------
-mkdir -p "$work/www" "$work/logs"
-head -c 100 /dev/urandom > "$work/www/small.bin"
-head -c 1048576 /dev/urandom > "$work/www/1m.bin"
-cat > "$work/nginx.conf" <<CONF
-daemon off; worker_processes 1; pid $work/nginx.pid; error_log $work/logs/error.log; user $(id -un);
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:17200; root $work/www; } }
-CONF
-/usr/sbin/nginx -p "$work" -c "$work/nginx.conf" & pids+=($!)
+start_nginx 17200
 iperf3 -s -p 17201 >/dev/null 2>&1 & pids+=($!)
 python3 bench/echo_server.py 17202 & pids+=($!)
 
@@ -99,6 +90,7 @@ start_stunnel() { # side listen_base targets...
   stunnel4 "$cfg" > /dev/null 2>&1 & pids+=($!); procs[stunnel]="${procs[stunnel]:-} $!"
 }
 
+java_home=$(dirname "$(dirname "$(readlink -f "$(command -v "$JAVA")")")")
 "$JAVA" -jar "$JAR" seed --out "$work/seed" >/dev/null
 genesis=$(date -u -d '1 hour ago' +%Y-%m-%dT%H:00:00Z)
 start_sscmic_pair() { # name listen_base interval [http]
@@ -125,8 +117,8 @@ YAML
   } > "$work/$name-a.yaml"
   local side
   for side in b a; do
-    # shellcheck disable=SC2086  # NODE_JAVA_OPTS is a list of flags
-    "$JAVA" $NODE_JAVA_OPTS -jar "$JAR" node --config "$work/$name-$side.yaml" \
+    # Through the start script, as deployed: it adds the flags the JVM version needs.
+    JAVA_HOME="$java_home" JAVA_OPTS="$NODE_JAVA_OPTS" SSCMIC_JAR="$JAR" deploy/bin/sscmic node --config "$work/$name-$side.yaml" \
       > "$work/logs/$name-$side.log" 2>&1 & pids+=($!); procs[$name]="${procs[$name]:-} $!"
   done
 }
@@ -168,11 +160,12 @@ rss_kb() { # pids... -> VmRSS summed
   echo "$t"
 }
 heap_kb() { # JVM pids... -> live heap after a full GC (old generation: a full GC moves everything live there), summed
-  command -v jcmd >/dev/null || return 0
-  local t=0 p used
+  local jcmd=$java_home/bin/jcmd t=0 p used
+  [ -x "$jcmd" ] || return 0
   for p in "$@"; do
-    jcmd "$p" GC.run >/dev/null 2>&1 || return 0
-    used=$(jcmd "$p" GC.heap_info 2>/dev/null | awk '/(tenured generation|garbage-first heap|ParOldGen) +total/ {for (i = 1; i < NF; i++) if ($i == "used") {sub(/K,?/, "", $(i+1)); s += $(i+1)}} END {print s + 0}')
+    "$jcmd" "$p" GC.run >/dev/null 2>&1 || return 0
+    used=$("$jcmd" "$p" GC.heap_info 2>/dev/null | awk '/(tenured generation|garbage-first heap|ParOldGen) +total/ {for (i = 1; i < NF; i++) if ($i == "used") {sub(/K,?/, "", $(i+1)); s += $(i+1)}} END {if (s != "") print s}')
+    [ -n "$used" ] || return 0
     t=$((t + used))
   done
   echo "$t"

@@ -15,16 +15,7 @@ source bench/lib.sh
 needs bench/http.sh "wrk nginx-light" wrk /usr/sbin/nginx python3
 
 # Ports: nginx 16200; sidecar B tunnel 16102; sidecar A TCP 16101, HTTP 16110.
-mkdir -p "$work/www" "$work/logs"
-head -c 100 /dev/urandom > "$work/www/small.bin"
-head -c 1048576 /dev/urandom > "$work/www/1m.bin"
-cat > "$work/nginx.conf" <<CONF
-daemon off; worker_processes 1; pid $work/nginx.pid; error_log $work/logs/error.log; user $(id -un);
-events { worker_connections 1024; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:16200; root $work/www; } }
-CONF
-/usr/sbin/nginx -p "$work" -c "$work/nginx.conf" & pids+=($!)
+start_nginx 16200
 
 "$JAVA" -jar gateway/target/sscmic.jar seed --out "$work/seed" >/dev/null
 genesis=$(date -u -d '1 hour ago' +%Y-%m-%dT%H:00:00Z)
@@ -74,9 +65,9 @@ echo "path          small: req/s   p50_ms   p99_ms   | 1 MiB: MB/s | one client:
 declare -A rps p50 p99 big s50 s99
 for path in direct sscmic-tcp sscmic-http; do
   case $path in direct) port=16200;; sscmic-tcp) port=16101;; sscmic-http) port=16110;; esac
-  read -r rps[$path] p50[$path] p99[$path] _ status < <(measure $port /small.bin)
-  read -r _ _ _ big[$path] status2 < <(measure $port /1m.bin)
-  read -r _ s50[$path] s99[$path] _ status3 < <(measure $port /small.bin 1)
+  read -r rps[$path] p50[$path] p99[$path] _ status < <(measure "$port" /small.bin)
+  read -r _ _ _ big[$path] status2 < <(measure "$port" /1m.bin)
+  read -r _ s50[$path] s99[$path] _ status3 < <(measure "$port" /small.bin 1)
   printf "%-13s %12s %8s %8s   | %10s  | %8s %8s  %s %s %s\n" "$path" "${rps[$path]}" "${p50[$path]}" "${p99[$path]}" \
     "${big[$path]}" "${s50[$path]}" "${s99[$path]}" "$status" "$status2" "$status3"
 done

@@ -1,4 +1,4 @@
-# Shared by the bench scripts: needs(), a work directory, processes stopped on exit, port waits.
+# Shared by the bench scripts: needs(), a work directory, processes stopped on exit, port waits, nginx.
 # Source it after `cd` to the repository root.
 JAVA=${JAVA:-java}
 
@@ -23,4 +23,17 @@ wait_ports() { # port... (each up to 10 s)
   for port in "$@"; do
     for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
   done
+}
+
+start_nginx() { # port: serves $work/www/small.bin (100 B) and 1m.bin (1 MiB), stopped on exit
+  mkdir -p "$work/www" "$work/logs"
+  head -c 100 /dev/urandom > "$work/www/small.bin"
+  head -c 1048576 /dev/urandom > "$work/www/1m.bin"
+  cat > "$work/nginx.conf" <<CONF
+daemon off; worker_processes 1; pid $work/nginx.pid; error_log $work/logs/error.log; user $(id -un);
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$1; root $work/www; } }
+CONF
+  /usr/sbin/nginx -p "$work" -c "$work/nginx.conf" & pids+=($!)
 }

@@ -91,7 +91,20 @@ public final class SidecarVerticle extends VerticleBase {
         + (tunnelPort > 0 ? "tunnel listening on " + config.tunnelListen().host() + ":" + tunnelPort
         + " for " + config.services().keySet() + "; " : "")
         + "outbound " + outboundPorts + ", cipher " + config.cipher() + ", "
-        + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO") + " transport"));
+        + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO") + " transport"))
+        .onSuccess(v -> warnIfNettyLacksUnsafe());
+  }
+
+  /**
+   * JDK 24 and later deny sun.misc.Unsafe memory access by default, and Netty then falls back to
+   * slower buffer code: measured twice the CPU per GB on JDK 25 (docs/BENCHMARKS.md).
+   */
+  private static void warnIfNettyLacksUnsafe() {
+    if (Runtime.version().feature() >= 24 && !io.netty.util.internal.PlatformDependent.hasUnsafe()) {
+      LOG.warning("Netty runs without sun.misc.Unsafe on Java " + Runtime.version().feature()
+          + ": about half the throughput. Start the JVM with --sun-misc-unsafe-memory-access=allow "
+          + "--enable-native-access=ALL-UNNAMED (deploy/bin/sscmic does)");
+    }
   }
 
   @Override

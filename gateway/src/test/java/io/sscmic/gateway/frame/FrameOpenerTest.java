@@ -41,14 +41,14 @@ class FrameOpenerTest {
     }
   }
 
+  /** Two nodes whose clocks agree; the test moves the receiver's on while a frame is "in flight". */
+  private final AtomicLong receiverClock = new AtomicLong(1_000_000);
+  private final KeySchedule receiver = node(receiverClock);
+  private final FrameSealer sealer = new FrameSealer(node(new AtomicLong(1_000_000)), keys, Direction.CLIENT_TO_SERVER);
+  private final FrameOpener opener = new FrameOpener(receiver, keys, Direction.CLIENT_TO_SERVER);
+
   @Test
   void aFrameDelayedLessThanTheGraceWindowOpensWithItsOldKey() throws Exception {
-    AtomicLong senderClock = new AtomicLong(1_000_000);
-    AtomicLong receiverClock = new AtomicLong(1_000_000);
-    FrameSealer sealer = new FrameSealer(node(senderClock), keys, Direction.CLIENT_TO_SERVER);
-    KeySchedule receiver = node(receiverClock);
-    FrameOpener opener = new FrameOpener(receiver, keys, Direction.CLIENT_TO_SERVER);
-
     byte[] frame = sealer.data(Buffer.buffer("sealed at epoch 10000"), 0, 21).getBytes();
     tick(receiver, receiverClock, 700);
     assertEquals(7, (short) (receiver.current().tc() - FrameHeader.d(frame)), "7 epochs in flight");
@@ -58,12 +58,6 @@ class FrameOpenerTest {
 
   @Test
   void aFrameDelayedBeyondTheGraceWindowIsRefusedAsStale() {
-    AtomicLong senderClock = new AtomicLong(1_000_000);
-    AtomicLong receiverClock = new AtomicLong(1_000_000);
-    FrameSealer sealer = new FrameSealer(node(senderClock), keys, Direction.CLIENT_TO_SERVER);
-    KeySchedule receiver = node(receiverClock);
-    FrameOpener opener = new FrameOpener(receiver, keys, Direction.CLIENT_TO_SERVER);
-
     byte[] frame = sealer.data(Buffer.buffer("too late"), 0, 8).getBytes();
     tick(receiver, receiverClock, 1_200);
     ProtocolException e = assertThrows(ProtocolException.class,
