@@ -297,8 +297,10 @@ public final class AuthorityVerticle extends VerticleBase {
         return;
       }
       count("recover.ok");
-      lastRecovery.put(node, Instant.now());
-      LOG.info(() -> "authority: node '" + node + "' recovered its key state at epoch " + state.epoch());
+      // The first recovery of a node is news; its periodic refreshes (authority.refresh) are counted, not logged.
+      boolean first = lastRecovery.put(node, Instant.now()) == null;
+      LOG.log(first ? java.util.logging.Level.INFO : java.util.logging.Level.FINE,
+          () -> "authority: node '" + node + "' recovered its key state at epoch " + state.epoch());
       rc.response().putHeader("content-type", "application/json").end(ar.result().encode());
     });
   }
