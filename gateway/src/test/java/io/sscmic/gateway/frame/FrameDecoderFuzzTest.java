@@ -26,14 +26,19 @@ import net.jqwik.api.constraints.Size;
  * Property-based fuzzing (jqwik) of everything that parses bytes from the network before they are
  * authenticated: the frame decoder, the hello, the accept, and the frame opener. Every input must
  * end in frames or a {@link ProtocolException} with a reason; nothing else may escape, and the
- * decoder never holds more than one frame. Bounded tries for CI (1000 to 3000 a property, about
- * 15 s in all); for a longer run raise a property's {@code tries}.
+ * decoder never holds more than one frame. Bounded for CI: 2000 tries a property
+ * ({@code jqwik.tries.default} in junit-platform.properties, about 10 s in all). A longer run on
+ * demand, for example a million tries a property with no per-test time limit:
+ * <pre>
+ * mvn -B -pl keysyn-verticle,admin-ui,gateway test -Dtest=FrameDecoderFuzzTest -Dsurefire.failIfNoSpecifiedTests=false \
+ *     -Djqwik.tries.default=1000000 -Djunit.jupiter.execution.timeout.mode=disabled
+ * </pre>
  */
 class FrameDecoderFuzzTest {
   private static final Set<FailureReason> DECODER_REASONS = EnumSet.of(FailureReason.MALFORMED, FailureReason.OVERSIZE);
   private static final int MAX_FRAME = Protocol.HEADER_LENGTH + Protocol.MAX_PAYLOAD + Protocol.TAG_LENGTH;
 
-  @Property(tries = 3000)
+  @Property
   void arbitraryBytesInArbitraryChunksGiveFramesOrAReason(@ForAll @Size(max = 40_000) byte[] input,
                                                           @ForAll @IntRange(min = 1, max = 9000) int chunk) {
     List<byte[]> frames = new ArrayList<>();
@@ -77,7 +82,7 @@ class FrameDecoderFuzzTest {
     return frame.list().ofMaxSize(12);
   }
 
-  @Property(tries = 1000)
+  @Property
   void validFramesSplitAnywhereComeOutWhole(@ForAll("validFrames") List<byte[]> sent,
                                             @ForAll @IntRange(min = 1, max = 20_000) int chunk) throws Exception {
     int total = sent.stream().mapToInt(f -> f.length).sum();
@@ -95,7 +100,7 @@ class FrameDecoderFuzzTest {
     assertTrue(!decoder.hasPartial());
   }
 
-  @Property(tries = 3000)
+  @Property
   void anyHelloBodyParsesOrIsRefusedWithAReason(@ForAll @Size(max = 400) byte[] body) {
     byte[] frame = new byte[5 + body.length];
     frame[2] = (byte) FrameType.HELLO.code();
@@ -111,7 +116,7 @@ class FrameDecoderFuzzTest {
     }
   }
 
-  @Property(tries = 2000)
+  @Property
   void arbitraryFramesNeverOpenAndAlwaysSayWhy(@ForAll @IntRange(min = 0, max = 0xFFFF) int d,
                                               @ForAll @Size(min = 1, max = 2000) byte[] body) throws Exception {
     KeySchedule schedule = new KeySchedule();
