@@ -1,6 +1,7 @@
 package io.sscmic.keysyn;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -150,7 +151,7 @@ public final class KeySchedule {
       return;
     }
     long oldest = after.epoch() - 1 - retainedEpochs;
-    java.util.ArrayList<Retained> kept = new java.util.ArrayList<>(retainedEpochs);
+    ArrayList<Retained> kept = new ArrayList<>(retainedEpochs);
     for (long e = before.epoch(); e >= before.epoch() - 1; e--) {
       if (e < after.epoch() - 1 && e >= oldest && e >= 0) {
         byte[] key = e == before.epoch() ? before.chainKey(KeyRole.CURRENT) : before.previousOrNull();

@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 
 /** The command line: {@code node}, {@code demo}, {@code seed}. */
@@ -167,8 +169,8 @@ public final class Main {
     Vertx vertx = Runtimes.vertx(registry);
     // Before the node starts: the JVM's default for SIGHUP is to exit, and a reload sent as soon as
     // the listeners answer must not stop the node.
-    java.util.concurrent.atomic.AtomicReference<Node> started = new java.util.concurrent.atomic.AtomicReference<>();
-    java.util.concurrent.atomic.AtomicBoolean early = new java.util.concurrent.atomic.AtomicBoolean(); // a SIGHUP to serve
+    AtomicReference<Node> started = new AtomicReference<>();
+    AtomicBoolean early = new AtomicBoolean(); // a SIGHUP to serve
     reloadOnSighup(started, early, err);
     try {
       // No time limit: a node recovering from an unreachable authority waits (and says so) until it answers.
@@ -191,8 +193,8 @@ public final class Main {
 
   /** SIGHUP reloads the config file, as the dashboard's "Reload config" does (where the JVM lets us). */
   @SuppressWarnings("restriction")
-  private static void reloadOnSighup(java.util.concurrent.atomic.AtomicReference<Node> started,
-                                     java.util.concurrent.atomic.AtomicBoolean early, PrintStream err) {
+  private static void reloadOnSighup(AtomicReference<Node> started,
+                                     AtomicBoolean early, PrintStream err) {
     try {
       // The flag is set first and taken by whichever side sees the node: one reload, never none.
       sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {

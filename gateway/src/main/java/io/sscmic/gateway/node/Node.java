@@ -19,7 +19,6 @@ import io.vertx.core.json.JsonObject;
 import io.micrometer.core.instrument.Counter;
 import io.sscmic.gateway.config.ConfigLoader;
 import io.sscmic.gateway.tunnel.HelloReplayCache;
-import io.sscmic.gateway.tunnel.InboundTunnel;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.LinkedHashMap;
@@ -109,7 +108,7 @@ public final class Node {
     AtomicReference<Node> self = new AtomicReference<>();
     EpochClock clock = new EpochClock(config.genesis(), config.interval(), now);
     KeySchedule schedule = new KeySchedule(clock);
-    HelloReplayCache replays = new HelloReplayCache(InboundTunnel.REPLAY_CACHE_ENTRIES, schedule.retainedEpochs());
+    HelloReplayCache replays = HelloReplayCache.forSchedule(schedule);
     TunnelMetrics metrics = new TunnelMetrics(registry, config.nodeId());
     NodeStatus status = new NodeStatus(config, clock, schedule, metrics, registry);
     Deployments deployments = new Deployments(vertx);

@@ -41,8 +41,7 @@ public final class SidecarVerticle extends VerticleBase {
   private volatile Future<?> closing;
 
   public SidecarVerticle(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, SecureRandom random) {
-    this(config, schedule, metrics, random,
-        new HelloReplayCache(InboundTunnel.REPLAY_CACHE_ENTRIES, schedule.retainedEpochs()));
+    this(config, schedule, metrics, random, HelloReplayCache.forSchedule(schedule));
   }
 
   /** @param replays hellos seen so far, shared with the data plane this one replaces at a reload */

@@ -1,5 +1,6 @@
 package io.sscmic.gateway.tunnel;
 
+import io.sscmic.keysyn.KeySchedule;
 import java.nio.ByteBuffer;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -17,12 +18,13 @@ public final class HelloReplayCache {
   private final int capacity;
   private final LinkedHashMap<ByteBuffer, Long> seen = new LinkedHashMap<>();
 
-  HelloReplayCache(int capacity) {
-    this(capacity, 0);
+  /** The node's cache: sized for {@link InboundTunnel#REPLAY_CACHE_ENTRIES}, windowed to the schedule's grace. */
+  public static HelloReplayCache forSchedule(KeySchedule schedule) {
+    return new HelloReplayCache(InboundTunnel.REPLAY_CACHE_ENTRIES, schedule.retainedEpochs());
   }
 
   /** @param retainedEpochs epochs older than Kp that the key schedule still accepts */
-  public HelloReplayCache(int capacity, int retainedEpochs) {
+  HelloReplayCache(int capacity, int retainedEpochs) {
     this.capacity = capacity;
     this.windowEpochs = 3L + retainedEpochs;
   }

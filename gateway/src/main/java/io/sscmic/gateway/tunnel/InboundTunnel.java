@@ -64,8 +64,7 @@ public final class InboundTunnel {
 
   public InboundTunnel(Vertx vertx, TunnelOptions options, KeySchedule schedule, Map<String, SocketAddress> services,
                        TunnelMetrics metrics, SecureRandom random, TunnelLimits limits) {
-    this(vertx, options, schedule, services, metrics, random, limits,
-        new HelloReplayCache(REPLAY_CACHE_ENTRIES, schedule.retainedEpochs()));
+    this(vertx, options, schedule, services, metrics, random, limits, HelloReplayCache.forSchedule(schedule));
   }
 
   /**

@@ -17,7 +17,7 @@ class HelloReplayCacheTest {
 
   @Test
   void aRandomIsAcceptedOnceWithinTheWindow() {
-    HelloReplayCache cache = new HelloReplayCache(100);
+    HelloReplayCache cache = new HelloReplayCache(100, 0);
     assertTrue(cache.firstSeen(random(1), 10));
     assertFalse(cache.firstSeen(random(1), 10));
     assertFalse(cache.firstSeen(random(1), 12));
@@ -26,7 +26,7 @@ class HelloReplayCacheTest {
 
   @Test
   void entriesOlderThanTheWindowAreDropped() {
-    HelloReplayCache cache = new HelloReplayCache(100);
+    HelloReplayCache cache = new HelloReplayCache(100, 0);
     cache.firstSeen(random(1), 10);
     cache.firstSeen(random(2), 11);
     cache.firstSeen(random(3), 20);
@@ -35,7 +35,7 @@ class HelloReplayCacheTest {
 
   @Test
   void memoryIsBoundedByCapacity() {
-    HelloReplayCache cache = new HelloReplayCache(1000);
+    HelloReplayCache cache = new HelloReplayCache(1000, 0);
     for (int i = 0; i < 50_000; i++) {
       cache.firstSeen(random(i), 5);
     }
@@ -44,7 +44,7 @@ class HelloReplayCacheTest {
 
   @Test
   void theCallersArrayIsNotKept() {
-    HelloReplayCache cache = new HelloReplayCache(10);
+    HelloReplayCache cache = new HelloReplayCache(10, 0);
     byte[] r = random(9);
     cache.firstSeen(r, 1);
     r[5] = 42;
