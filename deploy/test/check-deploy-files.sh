@@ -225,7 +225,7 @@ M="$TMP/mutant"
 fresh_copy() { # a copy of the repository's deploy/ (and what its COPY lines read) to break
   rm -rf "$M"; mkdir -p "$M"
   (cd "$ROOT" && tar --exclude=node_modules -cf - deploy) | tar -xf - -C "$M"
-  for p in pom.xml keysyn-verticle admin-ui gateway; do ln -s "$ROOT/$p" "$M/$p"; done
+  for p in pom.xml keysyn-verticle authority admin-ui gateway; do ln -s "$ROOT/$p" "$M/$p"; done
 }
 static_on_mutant() { NODE_PATH="$TEST_DIR/node_modules" node "$TEST_DIR/check-static.js" "$M"; }
 mutate() { # FILE SED-EXPRESSION: applies it and insists that it changed something

@@ -1,5 +1,6 @@
 package io.sscmic.admin;
 
+import io.sscmic.keysyn.pki.NodeCertificates;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,8 +17,8 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import io.sscmic.admin.ui.PasswordHash;
-import io.sscmic.keysyn.ca.MeshCa;
-import io.sscmic.keysyn.ca.Pem;
+import io.sscmic.authority.ca.MeshCa;
+import io.sscmic.keysyn.pki.Pem;
 import java.net.CookieManager;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -149,7 +150,7 @@ class AdminServerVerticleTest {
   void withTlsMetricsAndLoginWorkOverHttpsAndTheSessionCookieIsSecure(@TempDir Path dir) throws Exception {
     SecureRandom random = new SecureRandom();
     MeshCa ca = MeshCa.create("admin-tls-test", Duration.ofDays(1), random);
-    KeyPair pair = MeshCa.newKeyPair(random);
+    KeyPair pair = NodeCertificates.newKeyPair(random);
     X509Certificate cert = ca.issueAuthority(pair.getPublic(), List.of("127.0.0.1", "localhost"), Duration.ofDays(1));
     Path certFile = dir.resolve("admin.crt");
     Path keyFile = dir.resolve("admin.key");

@@ -1,13 +1,16 @@
-package io.sscmic.keysyn.authority;
+package io.sscmic.authority;
 
+import io.sscmic.keysyn.pki.NodeCertificates;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sscmic.authority.ca.Revocations;
 import io.sscmic.keysyn.ChainAnchor;
+import io.sscmic.keysyn.recovery.RecoveryCrypto;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeySchedule;
 import io.sscmic.keysyn.KeyState;
-import io.sscmic.keysyn.ca.MeshCa;
-import io.sscmic.keysyn.ca.Pem;
+import io.sscmic.authority.ca.MeshCa;
+import io.sscmic.keysyn.pki.Pem;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -154,7 +157,7 @@ public final class AuthorityVerticle extends VerticleBase {
       int dot = k.indexOf('.');
       return Counter.builder("sscmic.authority.requests")
           .description("Requests to the authority by operation and outcome (ok or the refusal reason)")
-          .tag("node", MeshCa.AUTHORITY_ID).tag("op", k.substring(0, dot)).tag("outcome", k.substring(dot + 1))
+          .tag("node", NodeCertificates.AUTHORITY_ID).tag("op", k.substring(0, dot)).tag("outcome", k.substring(dot + 1))
           .register(registry);
     }).increment();
   }
@@ -239,7 +242,7 @@ public final class AuthorityVerticle extends VerticleBase {
     }
     try {
       String node = ca.verifyNode((X509Certificate) chain.get(0), Instant.now());
-      if (MeshCa.AUTHORITY_ID.equals(node)) {
+      if (NodeCertificates.AUTHORITY_ID.equals(node)) {
         refuse(rc, 403, op + ".wrong_certificate", "not a node certificate");
         return null;
       }

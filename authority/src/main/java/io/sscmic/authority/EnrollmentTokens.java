@@ -1,4 +1,4 @@
-package io.sscmic.keysyn.authority;
+package io.sscmic.authority;
 
 import io.sscmic.keysyn.StateFiles;
 import java.io.IOException;

@@ -1,8 +1,9 @@
-package io.sscmic.gateway.authority;
+package io.sscmic.authority;
 
+import io.sscmic.keysyn.pki.NodeCertificates;
 import io.sscmic.keysyn.Seed;
-import io.sscmic.keysyn.ca.MeshCa;
-import io.sscmic.keysyn.ca.Pem;
+import io.sscmic.authority.ca.MeshCa;
+import io.sscmic.keysyn.pki.Pem;
 import io.vertx.core.net.SocketAddress;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -40,20 +41,20 @@ public final class MeshInit {
   public static List<Path> create(Path dir, Instant genesis, Duration interval, SocketAddress listen,
                                   List<String> hosts, SocketAddress adminListen, SecureRandom random)
       throws IOException {
-    Path config = dir.resolve(AuthorityConfig.FILE);
-    if (Files.exists(config) || Files.exists(dir.resolve(AuthorityConfig.SEED))) {
-      throw new FileAlreadyExistsException(dir + " already holds a mesh (" + AuthorityConfig.FILE
+    Path config = dir.resolve(AuthorityFiles.FILE);
+    if (Files.exists(config) || Files.exists(dir.resolve(AuthorityFiles.SEED))) {
+      throw new FileAlreadyExistsException(dir + " already holds a mesh (" + AuthorityFiles.FILE
           + " or seed); refusing to overwrite it");
     }
     Files.createDirectories(dir);
     List<Path> written = new ArrayList<>();
-    Path seed = dir.resolve(AuthorityConfig.SEED);
+    Path seed = dir.resolve(AuthorityFiles.SEED);
     Seed.writeNew(seed, random);
     written.add(seed);
 
     MeshCa ca = MeshCa.create("sscmic mesh " + genesis, CA_VALIDITY, random);
-    written.add(write(dir, AuthorityConfig.CA_KEY, Pem.encode(ca.key()), true));
-    written.add(write(dir, AuthorityConfig.CA_CERT, Pem.encode(ca.certificate()), false));
+    written.add(write(dir, AuthorityFiles.CA_KEY, Pem.encode(ca.key()), true));
+    written.add(write(dir, AuthorityFiles.CA_CERT, Pem.encode(ca.certificate()), false));
 
     Set<String> names = new LinkedHashSet<>();
     if (!listen.host().equals("0.0.0.0") && !listen.host().equals("::")) {
@@ -62,14 +63,14 @@ public final class MeshInit {
     names.addAll(hosts);
     names.add("127.0.0.1");
     names.add("localhost");
-    KeyPair keys = MeshCa.newKeyPair(random);
+    KeyPair keys = NodeCertificates.newKeyPair(random);
     X509Certificate cert = ca.issueAuthority(keys.getPublic(), List.copyOf(names), AUTHORITY_VALIDITY);
-    written.add(write(dir, AuthorityConfig.KEY, Pem.encode(keys.getPrivate()), true));
-    written.add(write(dir, AuthorityConfig.CERT, Pem.encode(cert), false));
+    written.add(write(dir, AuthorityFiles.KEY, Pem.encode(keys.getPrivate()), true));
+    written.add(write(dir, AuthorityFiles.CERT, Pem.encode(cert), false));
 
     byte[] tokenKey = new byte[32];
     random.nextBytes(tokenKey);
-    written.add(write(dir, AuthorityConfig.TOKEN_KEY, HexFormat.of().formatHex(tokenKey) + "\n", true));
+    written.add(write(dir, AuthorityFiles.TOKEN_KEY, HexFormat.of().formatHex(tokenKey) + "\n", true));
 
     String yaml = String.join("\n",
         "# Written by sscmic init. The files beside this one are the mesh's secrets: keep them 0600.",
@@ -83,7 +84,7 @@ public final class MeshInit {
         "admin:",
         "  listen: " + (adminListen == null ? "none" : hostPort(adminListen)) + "      # /metrics, /healthz, /readyz, /status",
         "");
-    written.add(write(dir, AuthorityConfig.FILE, yaml, false));
+    written.add(write(dir, AuthorityFiles.FILE, yaml, false));
     return written;
   }
 
@@ -98,7 +99,7 @@ public final class MeshInit {
   }
 
   /** The token key from {@code token.key}. */
-  public static byte[] tokenKey(AuthorityConfig config) throws IOException {
-    return HexFormat.of().parseHex(Files.readString(config.file(AuthorityConfig.TOKEN_KEY)).trim());
+  public static byte[] tokenKey(AuthorityFiles files) throws IOException {
+    return HexFormat.of().parseHex(Files.readString(files.file(AuthorityFiles.TOKEN_KEY)).trim());
   }
 }

@@ -1,22 +1,25 @@
-package io.sscmic.keysyn.ca;
+package io.sscmic.authority.ca;
+
+import static io.sscmic.keysyn.pki.NodeCertificates.AUTHORITY_ID;
+import static io.sscmic.keysyn.pki.NodeCertificates.NODE_URI_PREFIX;
+import static io.sscmic.keysyn.pki.NodeCertificates.commonName;
+import static io.sscmic.keysyn.pki.NodeCertificates.newKeyPair;
+import static io.sscmic.keysyn.pki.NodeCertificates.nodeId;
+import static io.sscmic.keysyn.pki.NodeCertificates.signer;
 
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x500.style.IETFUtils;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
@@ -28,13 +31,9 @@ import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.ContentSigner;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
 /**
  * The mesh's small certificate authority (ECDSA P-256, which Vert.x TLS loads from PEM). Issues
@@ -42,10 +41,6 @@ import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
  * server certificate. Key generation and signing are CPU work: call from a worker.
  */
 public final class MeshCa {
-  /** Node identity inside certificates: URI SAN {@code sscmic://node/<id>} and CN = id. */
-  public static final String NODE_URI_PREFIX = "sscmic://node/";
-  public static final String AUTHORITY_ID = "authority";
-  private static final String SIG = "SHA256withECDSA";
 
   private final X509Certificate certificate;
   private final PrivateKey key;
@@ -55,16 +50,6 @@ public final class MeshCa {
     this.certificate = certificate;
     this.key = key;
     this.random = random;
-  }
-
-  public static KeyPair newKeyPair(SecureRandom random) {
-    try {
-      KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-      g.initialize(new ECGenParameterSpec("secp256r1"), random);
-      return g.generateKeyPair();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("EC P-256 unavailable", e);
-    }
   }
 
   /** A new self-signed root for a mesh. */
@@ -92,16 +77,6 @@ public final class MeshCa {
 
   public PrivateKey key() {
     return key;
-  }
-
-  /** A CSR for {@code nodeId}, signed by the node's own key (built on the node). */
-  public static PKCS10CertificationRequest csr(String nodeId, KeyPair keyPair) {
-    try {
-      return new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + nodeId), keyPair.getPublic())
-          .build(signer(keyPair.getPrivate()));
-    } catch (OperatorCreationException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /**
@@ -171,19 +146,6 @@ public final class MeshCa {
       throw new IllegalArgumentException("certificate not valid before " + cert.getNotBefore().toInstant());
     }
     return nodeId(cert);
-  }
-
-  public static String nodeId(X509Certificate cert) {
-    return commonName(X500Name.getInstance(cert.getSubjectX500Principal().getEncoded()));
-  }
-
-  private static String commonName(X500Name name) {
-    var rdns = name.getRDNs(BCStyle.CN);
-    return rdns.length == 0 ? "" : IETFUtils.valueToString(rdns[0].getFirst().getValue());
-  }
-
-  private static ContentSigner signer(PrivateKey key) throws OperatorCreationException {
-    return new JcaContentSignerBuilder(SIG).build(key);
   }
 
   private static BigInteger serial(SecureRandom random) {

@@ -1,7 +1,7 @@
-package io.sscmic.gateway.authority;
+package io.sscmic.authority.chain;
 
 import io.sscmic.keysyn.ChainAnchor;
-import io.sscmic.keysyn.ca.Pem;
+import io.sscmic.keysyn.pki.Pem;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

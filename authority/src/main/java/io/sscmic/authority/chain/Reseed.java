@@ -1,5 +1,6 @@
-package io.sscmic.gateway.authority;
+package io.sscmic.authority.chain;
 
+import io.sscmic.authority.AuthorityFiles;
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
 import java.io.IOException;
@@ -25,17 +26,17 @@ public final class Reseed {
   }
 
   /** @return what was scheduled, for the operator */
-  public static String schedule(AuthorityConfig cfg, Duration lead, SecureRandom random) throws Refused, IOException {
-    if (cfg.method1()) {
+  public static String schedule(AuthorityFiles files, EpochClock clock, boolean method1, Duration lead,
+                                SecureRandom random) throws Refused, IOException {
+    if (method1) {
       throw new Refused("this authority serves recovery method 1 (nodes that hold the seed compute keys from it"
           + " and would not follow a re-seed); create a new mesh with sscmic init instead");
     }
-    EpochClock clock = new EpochClock(cfg.genesis(), cfg.interval());
     long now = clock.currentEpoch();
     // At least three intervals ahead: nodes need time to ask (authority.refresh) before the switch.
-    Duration minimum = cfg.interval().multipliedBy(3);
+    Duration minimum = clock.interval().multipliedBy(3);
     long epoch = clock.epochAt(clock.nowMillis() + Math.max(lead.toMillis(), minimum.toMillis())) + 1;
-    Path file = cfg.file(ChainFile.NAME);
+    Path file = files.file(ChainFile.NAME);
     for (ChainAnchor pending : ChainFile.read(file)) {
       if (pending.epoch() > now) {
         throw new Refused("a re-seed is already scheduled at epoch " + pending.epoch() + "; wait until it has "

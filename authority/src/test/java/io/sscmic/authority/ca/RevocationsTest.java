@@ -1,4 +1,4 @@
-package io.sscmic.keysyn.authority;
+package io.sscmic.authority.ca;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,6 @@
 package io.sscmic.keysyn.recovery;
 
+import io.sscmic.keysyn.pki.NodeCertificates;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,11 +12,11 @@ import io.sscmic.keysyn.KeyRole;
 import io.sscmic.keysyn.KeySchedule;
 import io.sscmic.keysyn.KeyState;
 import io.sscmic.keysyn.KeySynVerticle;
-import io.sscmic.keysyn.authority.AuthorityVerticle;
-import io.sscmic.keysyn.authority.EnrollmentTokens;
-import io.sscmic.keysyn.authority.RecoveryCrypto;
-import io.sscmic.keysyn.ca.MeshCa;
-import io.sscmic.keysyn.ca.Pem;
+import io.sscmic.authority.AuthorityVerticle;
+import io.sscmic.authority.EnrollmentTokens;
+import io.sscmic.keysyn.recovery.RecoveryCrypto;
+import io.sscmic.authority.ca.MeshCa;
+import io.sscmic.keysyn.pki.Pem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -67,13 +68,13 @@ class AuthorityClientTest {
   static AuthorityVerticle startAuthority(Vertx vertx, MeshCa ca, EnrollmentTokens tokens, EpochClock clock,
                                           boolean method1, SecureRandom random, Duration validity) throws Exception {
     return startAuthority(vertx, ca, tokens, clock, method1, random, validity,
-        io.sscmic.keysyn.authority.Revocations.none());
+        io.sscmic.authority.ca.Revocations.none());
   }
 
   static AuthorityVerticle startAuthority(Vertx vertx, MeshCa ca, EnrollmentTokens tokens, EpochClock clock,
                                           boolean method1, SecureRandom random, Duration validity,
-                                          io.sscmic.keysyn.authority.Revocations revocations) throws Exception {
-    KeyPair serverKeys = MeshCa.newKeyPair(random);
+                                          io.sscmic.authority.ca.Revocations revocations) throws Exception {
+    KeyPair serverKeys = NodeCertificates.newKeyPair(random);
     X509Certificate serverCert = ca.issueAuthority(serverKeys.getPublic(), List.of("127.0.0.1", "localhost"),
         Duration.ofDays(30));
     KeySchedule schedule = new KeySchedule();
@@ -114,7 +115,7 @@ class AuthorityClientTest {
   void anEnrolledNodeRecoversTheSameStateAsANodeThatNeverStopped() throws Exception {
     AuthorityClient c = client("n1");
     NodeIdentity id = await(c.enroll(token("n1")));
-    assertEquals("n1", MeshCa.nodeId(id.certificate()));
+    assertEquals("n1", NodeCertificates.nodeId(id.certificate()));
     assertTrue(id.expiry().isAfter(Instant.now().plus(Duration.ofHours(23))));
     KeyState recovered = await(c.recover(clock)).state();
     KeyState neverStopped = ChainAnchor.genesis(SEED).stateAt(recovered.epoch());
@@ -141,7 +142,7 @@ class AuthorityClientTest {
 
   @Test
   void aRevokedNodeIsRefusedAtEnrollmentRecoveryAndRenewal() throws Exception {
-    io.sscmic.keysyn.authority.Revocations revoked = io.sscmic.keysyn.authority.Revocations.none();
+    io.sscmic.authority.ca.Revocations revoked = io.sscmic.authority.ca.Revocations.none();
     AuthorityVerticle a = startAuthority(vertx, ca, tokens, clock, true, random, Duration.ofHours(24), revoked);
     AuthorityClient n1 = new AuthorityClient(vertx, "127.0.0.1", a.port(), ca.certificate(), "n1", random);
     await(n1.enroll(token("n1")));
@@ -186,8 +187,8 @@ class AuthorityClientTest {
     Throwable e = failure(client("mallory").enroll(token("n1")));
     assertTrue(e.getMessage().contains("the token is for 'n1', not 'mallory'"), e.getMessage());
     // And a CSR that names another node than the token, sent by hand without a claimed id:
-    KeyPair kp = MeshCa.newKeyPair(random);
-    String csr = Pem.encode(MeshCa.csr("mallory", kp));
+    KeyPair kp = NodeCertificates.newKeyPair(random);
+    String csr = Pem.encode(NodeCertificates.csr("mallory", kp));
     JsonObject answer = rawPost("/v1/enroll", new JsonObject().put("token", token("n1")).put("csr", csr));
     assertEquals(403, answer.getInteger("status"));
     assertTrue(answer.getString("error").contains("the CSR is for 'mallory'"), answer.encode());
@@ -204,8 +205,8 @@ class AuthorityClientTest {
   @Test
   void aCertificateFromAnotherCaIsRefused() throws Exception {
     MeshCa other = MeshCa.create("other", Duration.ofDays(1), random);
-    KeyPair kp = MeshCa.newKeyPair(random);
-    X509Certificate foreign = other.issueNode(MeshCa.csr("n1", kp), "n1", Duration.ofHours(1));
+    KeyPair kp = NodeCertificates.newKeyPair(random);
+    X509Certificate foreign = other.issueNode(NodeCertificates.csr("n1", kp), "n1", Duration.ofHours(1));
     AuthorityClient c = client("n1").identity(new NodeIdentity(foreign, kp.getPrivate()));
     Throwable e = failure(c.recover(clock));
     assertTrue(e.getMessage().contains("not issued by this mesh's CA"), e.getMessage());
@@ -214,8 +215,8 @@ class AuthorityClientTest {
 
   @Test
   void anExpiredCertificateIsRefused() throws Exception {
-    KeyPair kp = MeshCa.newKeyPair(random);
-    X509Certificate expired = ca.issueNode(MeshCa.csr("n1", kp), "n1", Duration.ofSeconds(-10));
+    KeyPair kp = NodeCertificates.newKeyPair(random);
+    X509Certificate expired = ca.issueNode(NodeCertificates.csr("n1", kp), "n1", Duration.ofSeconds(-10));
     AuthorityClient c = client("n1").identity(new NodeIdentity(expired, kp.getPrivate()));
     Throwable e = failure(c.recover(clock));
     assertTrue(e.getMessage().contains("certificate expired"), e.getMessage());
@@ -254,7 +255,7 @@ class AuthorityClientTest {
 
     // Forged: signed by an "authority" of another CA.
     MeshCa other = MeshCa.create("other", Duration.ofDays(1), random);
-    KeyPair fake = MeshCa.newKeyPair(random);
+    KeyPair fake = NodeCertificates.newKeyPair(random);
     JsonObject impostor = genuine.copy().put("authority", Pem.encode(other.issueAuthority(fake.getPublic(),
         List.of("127.0.0.1"), Duration.ofDays(1))));
     AuthorityClient.RecoveryException wrongCa = assertThrows(AuthorityClient.RecoveryException.class,
@@ -287,7 +288,7 @@ class AuthorityClientTest {
     AuthorityClient c = client("n1");
     NodeIdentity first = await(c.enroll(token("n1")));
     NodeIdentity renewed = await(c.renew());
-    assertEquals("n1", MeshCa.nodeId(renewed.certificate()));
+    assertEquals("n1", NodeCertificates.nodeId(renewed.certificate()));
     assertTrue(!java.util.Arrays.equals(first.certificate().getPublicKey().getEncoded(),
         renewed.certificate().getPublicKey().getEncoded()), "a new key pair");
     assertEquals(clock.currentEpoch(), await(c.recover(clock)).state().epoch(), 1.0);
@@ -295,8 +296,8 @@ class AuthorityClientTest {
 
     JsonObject anonymous = rawPost("/v1/renew", new JsonObject().put("csr", "x"));
     assertEquals(403, anonymous.getInteger("status"));
-    KeyPair kp = MeshCa.newKeyPair(random);
-    X509Certificate expired = ca.issueNode(MeshCa.csr("n1", kp), "n1", Duration.ofSeconds(-10));
+    KeyPair kp = NodeCertificates.newKeyPair(random);
+    X509Certificate expired = ca.issueNode(NodeCertificates.csr("n1", kp), "n1", Duration.ofSeconds(-10));
     Throwable e = failure(client("n1").identity(new NodeIdentity(expired, kp.getPrivate())).renew());
     assertTrue(e.getMessage().contains("certificate expired"), e.getMessage());
   }

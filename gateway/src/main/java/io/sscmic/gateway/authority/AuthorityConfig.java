@@ -1,5 +1,6 @@
 package io.sscmic.gateway.authority;
 
+import io.sscmic.authority.AuthorityFiles;
 import io.sscmic.gateway.config.ConfigException;
 import io.sscmic.gateway.config.ConfigLoader;
 import io.sscmic.gateway.config.NodeConfigParser;
@@ -14,8 +15,7 @@ import java.util.Set;
 
 /**
  * The authority's settings ({@code authority.yaml}, written by {@code sscmic init}). Its secrets
- * sit beside the file under fixed names: {@code seed}, {@code ca.key}, {@code authority.key},
- * {@code token.key} (all 0600), with {@code ca.crt} and {@code authority.crt}.
+ * sit beside the file under the fixed names of {@link AuthorityFiles}.
  *
  * @param dir the directory that holds the config file and the secrets
  * @param adminPasswordHash the dashboard password ({@code admin.password-hash}), or null to generate one
@@ -24,16 +24,6 @@ import java.util.Set;
 public record AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
                               Duration certificateValidity, boolean method1, SocketAddress adminListen,
                               String adminPasswordHash, io.sscmic.admin.AdminTls adminTls) {
-  public static final String FILE = "authority.yaml";
-  public static final String SEED = "seed";
-  public static final String CA_CERT = "ca.crt";
-  public static final String CA_KEY = "ca.key";
-  public static final String CERT = "authority.crt";
-  public static final String KEY = "authority.key";
-  public static final String TOKEN_KEY = "token.key";
-  public static final String USED_TOKENS = "used-tokens";
-  /** Node ids revoked from the dashboard, one per line (0600). */
-  public static final String REVOKED = "revoked";
   public static final Duration DEFAULT_VALIDITY = Duration.ofHours(24);
   public static final Duration MIN_VALIDITY = Duration.ofMinutes(5);
   public static final Duration MAX_VALIDITY = Duration.ofDays(30);
@@ -52,6 +42,10 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
 
   public Path file(String name) {
     return dir.resolve(name);
+  }
+
+  public AuthorityFiles files() {
+    return new AuthorityFiles(dir);
   }
 
   public static Future<AuthorityConfig> load(Vertx vertx, Path file) {

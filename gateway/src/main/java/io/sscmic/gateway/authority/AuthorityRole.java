@@ -1,10 +1,15 @@
 package io.sscmic.gateway.authority;
 
+import io.sscmic.authority.AuthorityFiles;
+import io.sscmic.keysyn.pki.NodeCertificates;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.admin.AdminAddresses;
 import io.sscmic.admin.AdminServerVerticle;
 import io.sscmic.gateway.node.Deployments;
+import io.sscmic.authority.MeshInit;
+import io.sscmic.authority.chain.ChainFile;
+import io.sscmic.authority.chain.Reseed;
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeySchedule;
@@ -12,11 +17,11 @@ import io.sscmic.keysyn.KeyState;
 import io.sscmic.keysyn.KeyChain;
 import io.sscmic.keysyn.KeySynVerticle;
 import io.sscmic.keysyn.Seed;
-import io.sscmic.keysyn.authority.AuthorityVerticle;
-import io.sscmic.keysyn.authority.EnrollmentTokens;
-import io.sscmic.keysyn.authority.Revocations;
-import io.sscmic.keysyn.ca.MeshCa;
-import io.sscmic.keysyn.ca.Pem;
+import io.sscmic.authority.AuthorityVerticle;
+import io.sscmic.authority.EnrollmentTokens;
+import io.sscmic.authority.ca.Revocations;
+import io.sscmic.authority.ca.MeshCa;
+import io.sscmic.keysyn.pki.Pem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -39,7 +44,7 @@ import java.util.function.LongSupplier;
  * an admin port of its own for metrics and health.
  */
 public final class AuthorityRole {
-  public static final String ID = MeshCa.AUTHORITY_ID;
+  public static final String ID = NodeCertificates.AUTHORITY_ID;
   private static final Logger LOG = Logger.getLogger(AuthorityRole.class.getName());
   private final AuthorityConfig config;
   private Vertx vertx;
@@ -73,16 +78,16 @@ public final class AuthorityRole {
     return vertx.executeBlocking(() -> {
       SecureRandom random = new SecureRandom();
       random.nextBytes(new byte[16]);
-      byte[] seed = Seed.readFile(config.file(AuthorityConfig.SEED));
+      byte[] seed = Seed.readFile(config.file(AuthorityFiles.SEED));
       List<ChainAnchor> anchors = new ArrayList<>();
       anchors.add(ChainAnchor.genesis(seed));
       anchors.addAll(ChainFile.read(config.file(ChainFile.NAME)));
-      MeshCa ca = new MeshCa(Pem.certificate(Files.readString(config.file(AuthorityConfig.CA_CERT))),
-          Pem.privateKey(Files.readString(config.file(AuthorityConfig.CA_KEY))), random);
-      X509Certificate cert = Pem.certificate(Files.readString(config.file(AuthorityConfig.CERT)));
-      PrivateKey key = Pem.privateKey(Files.readString(config.file(AuthorityConfig.KEY)));
-      EnrollmentTokens tokens = new EnrollmentTokens(MeshInit.tokenKey(config), config.file(AuthorityConfig.USED_TOKENS));
-      Revocations revocations = Revocations.load(config.file(AuthorityConfig.REVOKED));
+      MeshCa ca = new MeshCa(Pem.certificate(Files.readString(config.file(AuthorityFiles.CA_CERT))),
+          Pem.privateKey(Files.readString(config.file(AuthorityFiles.CA_KEY))), random);
+      X509Certificate cert = Pem.certificate(Files.readString(config.file(AuthorityFiles.CERT)));
+      PrivateKey key = Pem.privateKey(Files.readString(config.file(AuthorityFiles.KEY)));
+      EnrollmentTokens tokens = new EnrollmentTokens(MeshInit.tokenKey(config.files()), config.file(AuthorityFiles.USED_TOKENS));
+      Revocations revocations = Revocations.load(config.file(AuthorityFiles.REVOKED));
       return new Object[] {new KeyChain(anchors), ca, cert, key, tokens, revocations};
     }).recover(e -> Future.failedFuture(new IllegalStateException("cannot read the mesh files in " + config.dir()
         + " (made by sscmic init): " + e.getMessage(), e))).compose(files -> {
@@ -192,7 +197,8 @@ public final class AuthorityRole {
   private static Future<JsonObject> reseed(Vertx vertx, AuthorityConfig config) {
     return vertx.executeBlocking(() -> {
       try {
-        String done = Reseed.schedule(config, Duration.ofMinutes(2), new SecureRandom());
+        String done = Reseed.schedule(config.files(), new EpochClock(config.genesis(), config.interval()), config.method1(),
+            Duration.ofMinutes(2), new SecureRandom());
         LOG.info(() -> "authority: dashboard: " + done);
         return new JsonObject().put("ok", true).put("message", done);
       } catch (Reseed.Refused e) {
@@ -224,7 +230,7 @@ public final class AuthorityRole {
 
   /** A one-time enrollment token for {@code node}, valid for {@code ttl}. */
   public static String issueToken(AuthorityConfig config, String node, Duration ttl) throws java.io.IOException {
-    return new EnrollmentTokens(MeshInit.tokenKey(config)).issue(node, ttl, Instant.now(), new SecureRandom());
+    return new EnrollmentTokens(MeshInit.tokenKey(config.files())).issue(node, ttl, Instant.now(), new SecureRandom());
   }
 
   public Future<Void> stop() {

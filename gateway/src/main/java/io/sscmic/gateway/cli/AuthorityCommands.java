@@ -1,11 +1,12 @@
 package io.sscmic.gateway.cli;
 
+import io.sscmic.authority.AuthorityFiles;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.gateway.authority.AuthorityConfig;
 import io.sscmic.gateway.authority.AuthorityRole;
-import io.sscmic.gateway.authority.ChainFile;
-import io.sscmic.gateway.authority.MeshInit;
-import io.sscmic.gateway.authority.Reseed;
+import io.sscmic.authority.chain.ChainFile;
+import io.sscmic.authority.MeshInit;
+import io.sscmic.authority.chain.Reseed;
 import io.sscmic.gateway.config.ConfigException;
 import io.sscmic.gateway.config.NodeConfigParser;
 import io.sscmic.keysyn.ChainAnchor;
@@ -65,8 +66,8 @@ final class AuthorityCommands {
       }
       out.println();
       out.println("Next:");
-      out.println("  sscmic authority --config " + dir.resolve(AuthorityConfig.FILE));
-      out.println("  sscmic token --config " + dir.resolve(AuthorityConfig.FILE) + " --node NODE_ID   # one per node");
+      out.println("  sscmic authority --config " + dir.resolve(AuthorityFiles.FILE));
+      out.println("  sscmic token --config " + dir.resolve(AuthorityFiles.FILE) + " --node NODE_ID   # one per node");
       out.println("Each node's config then needs:");
       out.println("  keysyn:    { genesis: " + genesis + ", interval: " + interval.toMillis() + "ms }");
       out.println("  authority: { url: https://" + (hosts.isEmpty() ? listen.host() : hosts.get(0)) + ":" + listen.port()
@@ -114,7 +115,8 @@ final class AuthorityCommands {
         err.println("sscmic: note: nodes ask the authority every authority.refresh (default 30s); with less lead than"
             + " twice that, some may learn of the re-seed after it and adopt it only then");
       }
-      out.println(Reseed.schedule(cfg, lead, new SecureRandom()));
+      out.println(Reseed.schedule(cfg.files(), new EpochClock(cfg.genesis(), cfg.interval()), cfg.method1(), lead,
+          new SecureRandom()));
       out.println("The running authority announces it within a second; nodes learn it when they next ask"
           + " (authority.refresh, default 30s) and switch at that epoch. A node that misses it adopts the new"
           + " chain at its next contact.");

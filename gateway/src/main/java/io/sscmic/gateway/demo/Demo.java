@@ -1,5 +1,6 @@
 package io.sscmic.gateway.demo;
 
+import io.sscmic.authority.AuthorityFiles;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.admin.ui.PasswordHash;
 import io.sscmic.gateway.cli.Runtimes;
@@ -10,7 +11,7 @@ import io.sscmic.gateway.config.NodeConfigParser;
 import io.sscmic.gateway.config.OutboundRoute;
 import io.sscmic.gateway.authority.AuthorityConfig;
 import io.sscmic.gateway.authority.AuthorityRole;
-import io.sscmic.gateway.authority.MeshInit;
+import io.sscmic.authority.MeshInit;
 import io.sscmic.gateway.http.HttpModeConfig;
 import io.sscmic.gateway.http.HttpRoute;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
@@ -84,7 +85,7 @@ public final class Demo {
       out.println("Dashboards (log in with password " + mesh.dashboardPassword() + ", made for this run only):");
       out.println("  http://127.0.0.1:" + ALPHA_ADMIN + "/ui/  (alpha)   http://127.0.0.1:" + BETA_ADMIN
           + "/ui/  (beta)   http://127.0.0.1:" + AUTHORITY_ADMIN + "/ui/  (authority)");
-      out.println("  java -jar gateway/target/sscmic.jar reseed --config " + mesh.dir().resolve(AuthorityConfig.FILE)
+      out.println("  java -jar gateway/target/sscmic.jar reseed --config " + mesh.dir().resolve(AuthorityFiles.FILE)
           + " --in 15s");
       out.println("      a new key chain: watch both nodes learn it and switch at the same epoch, traffic unaffected");
       out.println("Press Ctrl-C to stop.");
@@ -133,7 +134,7 @@ public final class Demo {
       MeshInit.create(dir, genesis, interval, loopback(AUTHORITY), List.of(), loopback(AUTHORITY_ADMIN),
           new SecureRandom());
       return new Object[] {dir, hash};
-    }).compose(made -> AuthorityConfig.load(vertx, ((Path) made[0]).resolve(AuthorityConfig.FILE))
+    }).compose(made -> AuthorityConfig.load(vertx, ((Path) made[0]).resolve(AuthorityFiles.FILE))
         .compose(cfg -> AuthorityRole.start(vertx, cfg.withAdminPassword((String) made[1]), registry))
         .compose(authority -> {
           AuthorityConfig cfg = authority.config();
@@ -160,7 +161,7 @@ public final class Demo {
                                  OutboundRoute route, int admin, AuthorityRole authority) {
     String token = authority.tokens().issue(id, Duration.ofMinutes(10), Instant.now(), new SecureRandom());
     AuthorityRecovery.Settings settings = new AuthorityRecovery.Settings("127.0.0.1", authority.port(),
-        cfg.file(AuthorityConfig.CA_CERT), cfg.dir().resolve(id), TokenSource.memory(token),
+        cfg.file(AuthorityFiles.CA_CERT), cfg.dir().resolve(id), TokenSource.memory(token),
         AuthorityRecovery.Method.SEALED_STATE, Duration.ofSeconds(2));
     return new NodeConfig(id, cfg.genesis(), cfg.interval(), null, CipherSuite.AES_256_GCM,
         AeadProvider.defaultProvider(), loopback(tunnel), services, List.of(route), NodeConfig.DEFAULT_CONNECT_TIMEOUT,

@@ -1,13 +1,14 @@
 package io.sscmic.gateway.cli;
 
+import io.sscmic.authority.AuthorityFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sscmic.gateway.authority.AuthorityConfig;
-import io.sscmic.gateway.authority.MeshInit;
-import io.sscmic.keysyn.authority.EnrollmentTokens;
-import io.sscmic.keysyn.ca.Pem;
+import io.sscmic.authority.MeshInit;
+import io.sscmic.authority.EnrollmentTokens;
+import io.sscmic.keysyn.pki.Pem;
 import io.vertx.core.Vertx;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -55,13 +56,13 @@ class AuthorityCommandsTest {
     assertTrue(out.toString().contains("sscmic authority --config " + mesh.resolve("authority.yaml")), out.toString());
     assertTrue(out.toString().contains("url: https://authority.internal:8443"), out.toString());
 
-    AuthorityConfig cfg = load(mesh.resolve(AuthorityConfig.FILE));
+    AuthorityConfig cfg = load(mesh.resolve(AuthorityFiles.FILE));
     assertEquals(Duration.ofSeconds(10), cfg.interval());
     assertEquals(8443, cfg.listen().port());
     assertTrue(cfg.genesis().isBefore(Instant.now()), "genesis in the past: the chain has a previous key");
     // The authority's certificate names the host the nodes use, signed by the new CA.
-    var cert = Pem.certificate(Files.readString(mesh.resolve(AuthorityConfig.CERT)));
-    cert.verify(Pem.certificate(Files.readString(mesh.resolve(AuthorityConfig.CA_CERT))).getPublicKey());
+    var cert = Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CERT)));
+    cert.verify(Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CA_CERT))).getPublicKey());
     assertTrue(cert.getSubjectAlternativeNames().stream().anyMatch(n -> n.get(1).equals("authority.internal")));
 
     // A second init into the same directory would replace the seed of a live mesh: refused.
@@ -75,7 +76,7 @@ class AuthorityCommandsTest {
   void initTakesAFixedGenesisInThePastAndRefusesOneInTheFuture() throws Exception {
     Path mesh = dir.resolve("fixed");
     assertEquals(0, run("init", "--dir", mesh.toString(), "--genesis", "2026-01-01T00:00:00Z"), err.toString());
-    assertEquals(Instant.parse("2026-01-01T00:00:00Z"), load(mesh.resolve(AuthorityConfig.FILE)).genesis());
+    assertEquals(Instant.parse("2026-01-01T00:00:00Z"), load(mesh.resolve(AuthorityFiles.FILE)).genesis());
     assertTrue(out.toString().contains("genesis: 2026-01-01T00:00:00Z"), out.toString());
 
     assertEquals(2, run("init", "--dir", dir.resolve("future").toString(),
@@ -90,16 +91,16 @@ class AuthorityCommandsTest {
   void tokenPrintsOnlyTheTokenAndTheAuthorityAcceptsItOnceForThatNode() throws Exception {
     Path mesh = dir.resolve("mesh");
     assertEquals(0, run("init", "--dir", mesh.toString()));
-    Path config = mesh.resolve(AuthorityConfig.FILE);
+    Path config = mesh.resolve(AuthorityFiles.FILE);
     assertEquals(0, run("token", "--config", config.toString(), "--node", "orders-1", "--ttl", "10m"), err.toString());
     String token = out.toString().trim();
     assertTrue(token.matches("[A-Za-z0-9_-]+"), "one base64url word on stdout: " + token);
     assertTrue(err.toString().contains("one-time enrollment token for node 'orders-1'"), err.toString());
 
-    EnrollmentTokens tokens = new EnrollmentTokens(MeshInit.tokenKey(load(config)), mesh.resolve("used-tokens"));
+    EnrollmentTokens tokens = new EnrollmentTokens(MeshInit.tokenKey(load(config).files()), mesh.resolve("used-tokens"));
     assertEquals("orders-1", tokens.redeem(token, Instant.now()));
     // The used-token list survives an authority restart.
-    EnrollmentTokens afterRestart = new EnrollmentTokens(MeshInit.tokenKey(load(config)), mesh.resolve("used-tokens"));
+    EnrollmentTokens afterRestart = new EnrollmentTokens(MeshInit.tokenKey(load(config).files()), mesh.resolve("used-tokens"));
     IllegalArgumentException reuse = assertThrows(IllegalArgumentException.class,
         () -> afterRestart.redeem(token, Instant.now()));
     assertEquals("token already used", reuse.getMessage());

@@ -1,5 +1,6 @@
 package io.sscmic.gateway.config;
 
+import io.sscmic.authority.AuthorityFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -124,6 +125,6 @@ class DeployConfigsTest {
     assertTrue(Pattern.compile("--host " + Pattern.quote(c.authority().host()) + "\\s").matcher(authority).find(),
         "the authority's certificate names "
         + c.authority().host());
-    assertTrue(authority.contains("/var/lib/sscmic-authority/mesh/" + AuthorityConfig.FILE));
+    assertTrue(authority.contains("/var/lib/sscmic-authority/mesh/" + AuthorityFiles.FILE));
   }
 }

@@ -1,12 +1,13 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.authority.AuthorityFiles;
 import io.sscmic.gateway.TestVertx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sscmic.gateway.authority.AuthorityConfig;
-import io.sscmic.keysyn.ca.Pem;
+import io.sscmic.keysyn.pki.Pem;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetServer;
 import java.io.IOException;
@@ -94,7 +95,7 @@ class NodeProcessRestartTest {
         "admin: {listen: \"127.0.0.1:" + admin + "\"}",
         "authority:",
         "  url: https://127.0.0.1:" + authority.config.listen().port(),
-        "  ca-file: " + authority.dir.resolve(AuthorityConfig.CA_CERT),
+        "  ca-file: " + authority.dir.resolve(AuthorityFiles.CA_CERT),
         "  state-dir: " + dir.resolve("client-state"),
         "  token-file: " + token,
         ""));

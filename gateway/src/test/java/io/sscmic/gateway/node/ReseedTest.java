@@ -1,5 +1,6 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.authority.AuthorityFiles;
 import io.sscmic.gateway.TestVertx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sscmic.gateway.authority.AuthorityConfig;
-import io.sscmic.gateway.authority.ChainFile;
+import io.sscmic.authority.chain.ChainFile;
 import io.sscmic.gateway.cli.MainAccess;
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.keysyn.ChainAnchor;
@@ -163,7 +164,7 @@ class ReseedTest {
       return echoed;
     });
 
-    int before = MainAccess.run("reseed", "--config", dir.resolve(AuthorityConfig.FILE).toString(), "--in", "1s");
+    int before = MainAccess.run("reseed", "--config", dir.resolve(AuthorityFiles.FILE).toString(), "--in", "1s");
     assertEquals(0, before, "sscmic reseed succeeds");
     long switchEpoch = ChainFile.read(dir.resolve(ChainFile.NAME)).get(0).epoch();
     TestWait.until(() -> server.schedule().pending() != null && client.schedule().pending() != null

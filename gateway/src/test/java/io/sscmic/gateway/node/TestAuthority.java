@@ -1,10 +1,11 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.authority.AuthorityFiles;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.gateway.authority.AuthorityConfig;
 import io.sscmic.gateway.authority.AuthorityRole;
-import io.sscmic.gateway.authority.MeshInit;
+import io.sscmic.authority.MeshInit;
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.config.SeedSource;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
@@ -36,7 +37,7 @@ final class TestAuthority {
     Instant genesis = Instant.now().truncatedTo(ChronoUnit.SECONDS).minus(1, ChronoUnit.HOURS);
     MeshInit.create(dir, genesis, interval, SocketAddress.inetSocketAddress(0, "127.0.0.1"), List.of(), null,
         new SecureRandom());
-    AuthorityConfig c = TestMesh.await(AuthorityConfig.load(vertx, dir.resolve(AuthorityConfig.FILE)));
+    AuthorityConfig c = TestMesh.await(AuthorityConfig.load(vertx, dir.resolve(AuthorityFiles.FILE)));
     return new TestAuthority(dir, new AuthorityConfig(c.dir(), c.genesis(), c.interval(), c.listen(),
         c.certificateValidity(), method1, null, null));
   }
@@ -67,7 +68,7 @@ final class TestAuthority {
 
   /** Settings for a node that keeps its identity in {@code dir/state-<node>}. */
   AuthorityRecovery.Settings settings(String node, TokenSource token, AuthorityRecovery.Method method) {
-    return new AuthorityRecovery.Settings("127.0.0.1", config.listen().port(), dir.resolve(AuthorityConfig.CA_CERT),
+    return new AuthorityRecovery.Settings("127.0.0.1", config.listen().port(), dir.resolve(AuthorityFiles.CA_CERT),
         dir.resolve("state-" + node), token, method, refresh);
   }
 
@@ -78,6 +79,6 @@ final class TestAuthority {
   }
 
   SeedSource seed() {
-    return SeedSource.file(dir.resolve(AuthorityConfig.SEED));
+    return SeedSource.file(dir.resolve(AuthorityFiles.SEED));
   }
 }

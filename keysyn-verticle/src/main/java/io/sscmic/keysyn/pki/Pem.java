@@ -1,4 +1,4 @@
-package io.sscmic.keysyn.ca;
+package io.sscmic.keysyn.pki;
 
 import java.io.IOException;
 import java.io.StringReader;

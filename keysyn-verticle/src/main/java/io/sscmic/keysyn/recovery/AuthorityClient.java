@@ -1,10 +1,10 @@
 package io.sscmic.keysyn.recovery;
 
+import io.sscmic.keysyn.pki.NodeCertificates;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeyState;
-import io.sscmic.keysyn.authority.RecoveryCrypto;
-import io.sscmic.keysyn.ca.MeshCa;
-import io.sscmic.keysyn.ca.Pem;
+import io.sscmic.keysyn.recovery.RecoveryCrypto;
+import io.sscmic.keysyn.pki.Pem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -90,11 +90,11 @@ public final class AuthorityClient {
   /** Sends a CSR for a key pair made here (on a worker) and adopts the certificate that comes back. */
   private Future<NodeIdentity> certify(HttpClient client, String path, JsonObject request) {
     return vertx.executeBlocking(() -> {
-      KeyPair kp = MeshCa.newKeyPair(random);
-      return new Object[] {kp, Pem.encode(MeshCa.csr(nodeId, kp))};
+      KeyPair kp = NodeCertificates.newKeyPair(random);
+      return new Object[] {kp, Pem.encode(NodeCertificates.csr(nodeId, kp))};
     }).compose(prep -> post(client, path, request.copy().put("csr", prep[1])).map(answer -> {
       X509Certificate cert = Pem.certificate(answer.getString("certificate"));
-      if (!nodeId.equals(MeshCa.nodeId(cert))) {
+      if (!nodeId.equals(NodeCertificates.nodeId(cert))) {
         throw new RecoveryException("the authority issued a certificate for another node");
       }
       NodeIdentity id = new NodeIdentity(cert, ((KeyPair) prep[0]).getPrivate());
@@ -140,8 +140,8 @@ public final class AuthorityClient {
     } catch (Exception e) {
       throw new RecoveryException("the answer's signer is not this mesh's authority: " + e.getMessage());
     }
-    if (!MeshCa.AUTHORITY_ID.equals(MeshCa.nodeId(authority))) {
-      throw new RecoveryException("the answer is signed by '" + MeshCa.nodeId(authority) + "', not the authority");
+    if (!NodeCertificates.AUTHORITY_ID.equals(NodeCertificates.nodeId(authority))) {
+      throw new RecoveryException("the answer is signed by '" + NodeCertificates.nodeId(authority) + "', not the authority");
     }
     String node = answer.getString("node");
     long epoch = answer.getLong("epoch");

@@ -1,7 +1,7 @@
 package io.sscmic.keysyn.recovery;
 
 import io.sscmic.keysyn.StateFiles;
-import io.sscmic.keysyn.ca.Pem;
+import io.sscmic.keysyn.pki.Pem;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.io.IOException;

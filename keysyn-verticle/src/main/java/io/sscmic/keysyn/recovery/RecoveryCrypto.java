@@ -1,4 +1,4 @@
-package io.sscmic.keysyn.authority;
+package io.sscmic.keysyn.recovery;
 
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.KeyRole;

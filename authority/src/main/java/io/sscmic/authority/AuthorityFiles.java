@@ -1,0 +1,25 @@
+package io.sscmic.authority;
+
+import java.nio.file.Path;
+
+/**
+ * The authority's state directory: {@code authority.yaml} and, beside it under fixed names, the
+ * secrets ({@code seed}, {@code ca.key}, {@code authority.key}, {@code token.key}, all 0600), the
+ * public certificates and the records it keeps (used tokens, revocations, the chain anchor).
+ */
+public record AuthorityFiles(Path dir) {
+  public static final String FILE = "authority.yaml";
+  public static final String SEED = "seed";
+  public static final String CA_CERT = "ca.crt";
+  public static final String CA_KEY = "ca.key";
+  public static final String CERT = "authority.crt";
+  public static final String KEY = "authority.key";
+  public static final String TOKEN_KEY = "token.key";
+  public static final String USED_TOKENS = "used-tokens";
+  /** Node ids revoked from the dashboard, one per line (0600). */
+  public static final String REVOKED = "revoked";
+
+  public Path file(String name) {
+    return dir.resolve(name);
+  }
+}
