@@ -1,5 +1,7 @@
 package io.sscmic.gateway.cli;
 
+import io.sscmic.gateway.process.Runtimes;
+import io.sscmic.gateway.process.Shutdown;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.gateway.config.ConfigException;
 import io.sscmic.gateway.config.ConfigLoader;

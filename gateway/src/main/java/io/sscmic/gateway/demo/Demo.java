@@ -3,7 +3,7 @@ package io.sscmic.gateway.demo;
 import io.sscmic.authority.AuthorityFiles;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.admin.ui.PasswordHash;
-import io.sscmic.gateway.cli.Runtimes;
+import io.sscmic.gateway.process.Runtimes;
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
 import io.sscmic.gateway.config.NodeConfig;
@@ -92,7 +92,7 @@ public final class Demo {
       out.println();
       vertx.eventBus().<JsonObject>localConsumer(KeySynVerticle.TICK_ADDRESS, m -> LOG.info(m.body().getString("node")
           + " rotated to epoch " + m.body().getLong("epoch") + " (tc " + m.body().getInteger("tc") + ")"));
-      io.sscmic.gateway.cli.Shutdown.await(() -> mesh.stop().eventually(vertx::close));
+      io.sscmic.gateway.process.Shutdown.await(() -> mesh.stop().eventually(vertx::close));
       return 0;
     } catch (Exception e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;

@@ -1,8 +1,8 @@
 package io.sscmic.gateway.frame;
 
+import io.sscmic.gateway.vertx.VertxInternals;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 import java.util.Arrays;
 
 /**
@@ -72,7 +72,7 @@ public final class FrameDecoder {
     if (stopped) {
       return;
     }
-    ByteBuf bytes = ((BufferInternal) chunk).getByteBuf();
+    ByteBuf bytes = VertxInternals.byteBuf(chunk);
     if (bytes.hasArray()) {
       feed(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes());
     } else {

@@ -1,5 +1,6 @@
 package io.sscmic.gateway.frame;
 
+import io.sscmic.gateway.vertx.VertxInternals;
 import io.sscmic.gateway.cipher.FrameAead;
 import io.sscmic.keysyn.KeyRole;
 import io.sscmic.keysyn.KeySchedule;
@@ -7,7 +8,6 @@ import io.sscmic.keysyn.KeyState;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 
 /**
  * Seals the frames of one direction of one connection under the sender's current epoch: D is
@@ -41,7 +41,7 @@ public final class FrameSealer {
     }
     byte[] in;
     int inOff;
-    ByteBuf bytes = ((BufferInternal) plain).getByteBuf();
+    ByteBuf bytes = VertxInternals.byteBuf(plain);
     if (bytes.hasArray()) {
       in = bytes.array();
       inOff = bytes.arrayOffset() + bytes.readerIndex() + from;
@@ -98,6 +98,6 @@ public final class FrameSealer {
 
   /** Hands the array to Vert.x without the copy {@code Buffer.buffer(byte[])} makes. */
   static Buffer wrap(byte[] bytes) {
-    return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes));
+    return VertxInternals.buffer(Unpooled.wrappedBuffer(bytes));
   }
 }

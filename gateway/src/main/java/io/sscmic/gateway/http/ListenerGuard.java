@@ -1,5 +1,6 @@
 package io.sscmic.gateway.http;
 
+import io.sscmic.gateway.vertx.VertxInternals;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -18,7 +19,6 @@ import io.sscmic.gateway.tunnel.LogThrottle;
 import io.sscmic.gateway.tunnel.TcpHalfClose;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.impl.ConnectionBase;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +50,7 @@ final class ListenerGuard {
 
   /** For {@code HttpServer.connectionHandler}: a new client connection, before its first request. */
   void accept(HttpConnection connection) {
-    Channel ch = ((ConnectionBase) connection).channel();
+    Channel ch = VertxInternals.channel(connection);
     Conn c = new Conn(ch);
     ch.attr(CONN).set(c);
     ch.pipeline().addBefore("httpDecoder", "sscmic-guard-bytes", c.bytes);
@@ -83,7 +83,7 @@ final class ListenerGuard {
    */
   boolean invalid(HttpServerRequest req) {
     Throwable cause = req.decoderResult().cause();
-    Conn c = ((ConnectionBase) req.connection()).channel().attr(CONN).get();
+    Conn c = VertxInternals.channel(req.connection()).attr(CONN).get();
     if (c == null) {
       return false;
     }
@@ -101,7 +101,7 @@ final class ListenerGuard {
 
   /** Closes a connection after a 400 without leaving the client a reset instead of the answer. */
   void closeAfterAnswer(HttpServerRequest req) {
-    TcpHalfClose.lingeringClose(((ConnectionBase) req.connection()).channel(), TcpHalfClose.LINGER);
+    TcpHalfClose.lingeringClose(VertxInternals.channel(req.connection()), TcpHalfClose.LINGER);
   }
 
   private void refused(Conn c, String limit, int status, String phrase, String why) {

@@ -1,5 +1,6 @@
 package io.sscmic.gateway.tunnel;
 
+import io.sscmic.gateway.vertx.VertxInternals;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -12,7 +13,6 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import io.vertx.core.net.NetSocket;
-import io.vertx.core.internal.net.NetSocketInternal;
 
 /**
  * TCP half-close and abortive close for plain-side sockets, which Vert.x's NetSocket does not
@@ -41,7 +41,7 @@ public final class TcpHalfClose {
 
   /** Lets the socket stay writable after its peer's FIN and reports that FIN as an empty buffer. */
   public static void enable(NetSocket socket) {
-    ChannelHandlerContext ctx = ((NetSocketInternal) socket).channelHandlerContext();
+    ChannelHandlerContext ctx = VertxInternals.channelHandlerContext(socket);
     Channel ch = ctx.channel();
     ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     ch.pipeline().addBefore(ctx.name(), "sscmic-eof-marker", new EofMarker());
@@ -49,7 +49,7 @@ public final class TcpHalfClose {
 
   /** Sends FIN on the socket's write side; reading continues. */
   public static void shutdownOutput(NetSocket socket) {
-    Channel ch = ((NetSocketInternal) socket).channelHandlerContext().channel();
+    Channel ch = VertxInternals.channel(socket);
     if (ch instanceof DuplexChannel && ch.isActive()) {
       ((DuplexChannel) ch).shutdownOutput();
     }
@@ -57,7 +57,7 @@ public final class TcpHalfClose {
 
   /** Closes with RST, so the local application sees a failed stream rather than a clean end. */
   public static void abort(NetSocket socket) {
-    Channel ch = ((NetSocketInternal) socket).channelHandlerContext().channel();
+    Channel ch = VertxInternals.channel(socket);
     if (ch.isOpen()) {
       ch.config().setOption(ChannelOption.SO_LINGER, 0);
     }
@@ -66,7 +66,7 @@ public final class TcpHalfClose {
 
   /** Closes the socket after our last bytes surely reached the peer; see {@link #lingeringClose(Channel, Duration)}. */
   public static void lingeringClose(NetSocket socket, Duration linger) {
-    lingeringClose(((NetSocketInternal) socket).channelHandlerContext().channel(), linger);
+    lingeringClose(VertxInternals.channel(socket), linger);
   }
 
   /**

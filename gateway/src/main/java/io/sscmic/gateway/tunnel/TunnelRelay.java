@@ -1,5 +1,6 @@
 package io.sscmic.gateway.tunnel;
 
+import io.sscmic.gateway.vertx.VertxInternals;
 import io.sscmic.gateway.frame.FailureReason;
 import io.sscmic.gateway.frame.FrameDecoder;
 import io.sscmic.gateway.frame.FrameOpener;
@@ -9,7 +10,6 @@ import io.sscmic.gateway.frame.ProtocolException;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.NetSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -225,7 +225,7 @@ final class TunnelRelay {
     if (openedLength == 0) {
       return;
     }
-    Buffer data = BufferInternal.buffer(Unpooled.wrappedBuffer(opened, 0, openedLength));
+    Buffer data = VertxInternals.buffer(Unpooled.wrappedBuffer(opened, 0, openedLength));
     openedHint = Math.max(MIN_OPENED, Math.min(openedLength, MAX_OPENED));
     opened = null;
     openedLength = 0;

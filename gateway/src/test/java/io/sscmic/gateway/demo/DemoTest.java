@@ -24,7 +24,7 @@ class DemoTest {
   void theTwoSuggestedCurlRequestsWorkThroughTheTunnel() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      Demo.Mesh mesh = await(Demo.start(vertx, Duration.ofSeconds(1), io.sscmic.gateway.cli.Runtimes.registry()));
+      Demo.Mesh mesh = await(Demo.start(vertx, Duration.ofSeconds(1), io.sscmic.gateway.process.Runtimes.registry()));
       List<Node> nodes = mesh.nodes();
       // The nodes hold no seed: they enrolled and recovered their key state from the demo's authority.
       assertEquals(null, nodes.get(0).config().seed());

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.gateway.cli.LogFormat;
-import io.sscmic.gateway.cli.Runtimes;
+import io.sscmic.gateway.process.Runtimes;
 import io.sscmic.gateway.frame.FailureReason;
 import io.sscmic.gateway.frame.FrameType;
 import io.sscmic.keysyn.ChainAnchor;

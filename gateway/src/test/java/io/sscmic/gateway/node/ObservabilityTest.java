@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.sscmic.gateway.cli.Runtimes;
+import io.sscmic.gateway.process.Runtimes;
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.frame.FailureReason;
 import io.vertx.core.Vertx;

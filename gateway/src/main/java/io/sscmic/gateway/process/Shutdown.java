@@ -1,4 +1,4 @@
-package io.sscmic.gateway.cli;
+package io.sscmic.gateway.process;
 
 import io.vertx.core.Future;
 import java.util.concurrent.CountDownLatch;

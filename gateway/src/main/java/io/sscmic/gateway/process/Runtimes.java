@@ -1,4 +1,4 @@
-package io.sscmic.gateway.cli;
+package io.sscmic.gateway.process;
 
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;

@@ -1,0 +1,2 @@
+/** The mesh's small certificate authority: issuing node and authority certificates, and revocations. */
+package io.sscmic.authority.ca;

@@ -1,0 +1,2 @@
+/** The one place that reaches into Vert.x internals (its Netty channels and buffers). */
+package io.sscmic.gateway.vertx;
