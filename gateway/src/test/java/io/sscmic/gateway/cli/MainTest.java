@@ -105,7 +105,9 @@ class MainTest {
   void nodeWithAMissingSeedSaysWhere(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("node.yaml");
     Files.writeString(file, "node: {id: a}\nkeysyn: {genesis: 2026-01-01T00:00:00Z, interval: 5s, seed-file: "
-        + dir.resolve("missing-seed") + "}\noutbound: [{listen: '127.0.0.1:0', service: x, peer: '127.0.0.1:1'}]\n");
+        + dir.resolve("missing-seed") + "}\noutbound: [{listen: '127.0.0.1:0', service: x, peer: '127.0.0.1:1'}]\n"
+        // port 0: the default admin port 15000 may be a running demo's
+        + "admin: {listen: '127.0.0.1:0'}\n");
     assertEquals(1, run("node", "--config", file.toString()));
     assertTrue(err.toString().contains("missing-seed"), err.toString());
   }
