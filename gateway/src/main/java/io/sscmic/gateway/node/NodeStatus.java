@@ -43,6 +43,14 @@ final class NodeStatus {
         .tag("node", node).register(registry);
     Gauge.builder("sscmic.keysyn.ready", schedule, s -> s.isReady() ? 1 : 0)
         .description("1 when the node holds a key state").tag("node", node).register(registry);
+    // With the epoch and the seconds to the next rotation, the interval lets an alert place every
+    // node on one time line (fractional epoch at scrape time): skew shows without false alarms when
+    // the interval is shorter than the scrape interval.
+    Gauge.builder("sscmic.keysyn.interval", clock, c -> c.interval().toMillis() / 1000.0).baseUnit("seconds")
+        .description("The key rotation interval (keysyn.interval)").tag("node", node).register(registry);
+    Gauge.builder("sscmic.node.draining", this, st -> st.sidecar != null && st.sidecar.draining() ? 1 : 0)
+        .description("1 while the node drains (dashboard action): it refuses new connections and is not ready")
+        .tag("node", node).register(registry);
     rotations = Counter.builder("sscmic.keysyn.rotations").description("Key rotations performed by this node")
         .tag("node", node).register(registry);
   }
