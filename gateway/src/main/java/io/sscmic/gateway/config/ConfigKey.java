@@ -23,8 +23,11 @@ public record ConfigKey<T>(String name, ValueParser<T> parser, Default dflt, Env
   /** Whether {@code SSCMIC_...} may set the key. */
   public enum Env { OVERRIDE, FILE_ONLY }
 
-  /** What a config reload does with a changed value. */
-  public enum Reload { APPLIED, RESTART }
+  /**
+   * What a config reload does with a changed value: applies it, refuses it until a restart, or
+   * ignores it (a value used only at start, such as the enrollment token).
+   */
+  public enum Reload { APPLIED, RESTART, IGNORED }
 
   /**
    * What an absent (or blank) key means.

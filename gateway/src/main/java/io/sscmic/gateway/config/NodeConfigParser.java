@@ -31,7 +31,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Turns the merged config tree (YAML file plus environment overrides) into a {@link NodeConfig},
@@ -40,9 +39,6 @@ import java.util.Set;
  * their sections and checks what spans keys (a seed or an authority, services need a listener...).
  */
 public final class NodeConfigParser {
-  /** Below this interval claim 2 (network delay much smaller than the interval) gets fragile. */
-  public static final Duration MIN_INTERVAL = NodeKeys.MIN_INTERVAL;
-
   private NodeConfigParser() {
   }
 
@@ -244,32 +240,7 @@ public final class NodeConfigParser {
     return items;
   }
 
-  // Helpers the authority's config (authority.yaml) parses with.
-
-  /** A map under {@code name} (empty when absent), refusing keys outside {@code allowed}. */
-  public static JsonObject section(JsonObject root, String name, Set<String> allowed) {
-    Object v = root.getValue(name);
-    if (v == null) {
-      return new JsonObject();
-    }
-    if (!(v instanceof JsonObject)) {
-      throw new ConfigException(name, "expected a map");
-    }
-    JsonObject o = (JsonObject) v;
-    for (String k : o.fieldNames()) {
-      if (!allowed.contains(k)) {
-        throw new ConfigException(name + "." + k, "unknown key; expected one of " + allowed);
-      }
-    }
-    return o;
-  }
-
-  public static Instant instant(Object v, String key) {
-    if (v == null) {
-      throw new ConfigException(key, "required: the mesh's start time, e.g. 2026-01-01T00:00:00Z (same on every node)");
-    }
-    return ValueParsers.instant().parse(key, v);
-  }
+  // Helpers the command line parses its options with.
 
   /** Parses {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 1d} or ISO-8601 {@code PT30S}. */
   public static Duration duration(Object v, String key, Duration dflt) {
@@ -284,27 +255,5 @@ public final class NodeConfigParser {
 
   public static SocketAddress address(String text, String key) {
     return ValueParsers.address(text, key);
-  }
-
-  /** {@code admin.password-hash}: checked here so a typo fails at start, naming the key. */
-  public static String adminPasswordHash(JsonObject admin) {
-    Object v = admin.getValue("password-hash");
-    return v == null ? null : ValueParsers.passwordHash().parse("admin.password-hash", v);
-  }
-
-  /** {@code admin.tls.cert-file} and {@code admin.tls.key-file} (PEM), both or neither; null without TLS. */
-  public static AdminTls adminTls(JsonObject admin) {
-    if (!admin.containsKey("tls")) {
-      return null;
-    }
-    // Wrapped so that errors name the full key (admin.tls.x), not tls.x.
-    JsonObject tls = section(new JsonObject().put("admin.tls", admin.getValue("tls")), "admin.tls",
-        Set.of("cert-file", "key-file"));
-    String cert = ValueParsers.single("admin.tls.cert-file", tls.getValue("cert-file"));
-    String key = ValueParsers.single("admin.tls.key-file", tls.getValue("key-file"));
-    if (cert == null || key == null) {
-      throw new ConfigException(cert == null ? "admin.tls.cert-file" : "admin.tls.key-file", "required");
-    }
-    return new AdminTls(cert, key);
   }
 }

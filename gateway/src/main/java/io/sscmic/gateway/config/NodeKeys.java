@@ -6,6 +6,7 @@ import static io.sscmic.gateway.config.ConfigKey.Default.value;
 import static io.sscmic.gateway.config.ConfigKey.Env.FILE_ONLY;
 import static io.sscmic.gateway.config.ConfigKey.Env.OVERRIDE;
 import static io.sscmic.gateway.config.ConfigKey.Reload.APPLIED;
+import static io.sscmic.gateway.config.ConfigKey.Reload.IGNORED;
 import static io.sscmic.gateway.config.ConfigKey.Reload.RESTART;
 
 import io.sscmic.gateway.cipher.AeadProvider;
@@ -72,10 +73,10 @@ public final class NodeKeys {
       "`/var/lib/sscmic`", "where the node keeps `node.crt` and `node.key` (0600) after enrolling");
   /** Needed only until the node has enrolled: a reload ignores a change. */
   public static final ConfigKey<Path> AUTHORITY_TOKEN_FILE = key("authority.token-file", ValueParsers.path(),
-      none("none"), OVERRIDE, APPLIED, c -> null, "`/etc/sscmic/token`",
-      "a file holding the one-time enrollment token; needed only until the node has enrolled (a reload ignores it)");
+      none("none"), OVERRIDE, IGNORED, c -> null, "`/etc/sscmic/token`",
+      "a file holding the one-time enrollment token; needed only until the node has enrolled");
   public static final ConfigKey<String> AUTHORITY_TOKEN_ENV = key("authority.token-env", ValueParsers.text(),
-      none("none"), OVERRIDE, APPLIED, c -> null, "`SSCMIC_TOKEN`",
+      none("none"), OVERRIDE, IGNORED, c -> null, "`SSCMIC_TOKEN`",
       "or the name of an environment variable holding it; set at most one of the two");
   public static final ConfigKey<Method> AUTHORITY_RECOVERY = key("authority.recovery",
       ValueParsers.choice(choices("method2", Method.SEALED_STATE, "method1", Method.EPOCH_ONLY), "expected method2 "
@@ -142,7 +143,7 @@ public final class NodeKeys {
       none("none"), FILE_ONLY, RESTART, c -> c.admin().tls() == null ? null : c.admin().tls().keyFile(),
       "`/etc/sscmic/admin.key`", "the admin port's private key, PEM (PKCS#8 or PKCS#1)");
 
-  public static final ConfigKey<SocketAddress> SERVICES = key("services.NAME", ValueParsers.addressAsWritten(), none(""),
+  public static final ConfigKey<SocketAddress> SERVICES = key("services.NAME", ValueParsers.addressAsWritten(), none("none"),
       FILE_ONLY, APPLIED, NodeConfig::services, "`orders: 127.0.0.1:8080`",
       "inbound: the local `host:port` of service NAME");
   public static final ConfigKey<SocketAddress> OUTBOUND_LISTEN = key("outbound[i].listen", ValueParsers.address(),
