@@ -3,7 +3,7 @@ package io.sscmic.gateway.authority;
 import io.sscmic.authority.AuthorityFiles;
 import io.sscmic.gateway.config.ConfigException;
 import io.sscmic.gateway.config.ConfigLoader;
-import io.sscmic.gateway.config.NodeConfigParser;
+import io.sscmic.gateway.config.ConfigTree;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -11,7 +11,6 @@ import io.vertx.core.net.SocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Set;
 
 /**
  * The authority's settings ({@code authority.yaml}, written by {@code sscmic init}). Its secrets
@@ -54,39 +53,23 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
   }
 
   static AuthorityConfig parse(JsonObject root, Path dir) {
-    for (String key : root.fieldNames()) {
-      if (!Set.of("mesh", "authority", "admin").contains(key)) {
-        throw new ConfigException(key, "unknown key; expected mesh, authority or admin");
+    ConfigTree t = ConfigTree.of(root, AuthorityKeys.ALL);
+    Instant genesis = t.get(AuthorityKeys.MESH_GENESIS);
+    Duration interval = t.get(AuthorityKeys.MESH_INTERVAL);
+    SocketAddress listen = t.get(AuthorityKeys.LISTEN);
+    Duration validity = t.get(AuthorityKeys.CERTIFICATE_VALIDITY);
+    boolean method1 = t.get(AuthorityKeys.RECOVERY_METHOD1);
+    SocketAddress adminListen = t.get(AuthorityKeys.ADMIN_LISTEN).orElse(null);
+    String passwordHash = t.get(AuthorityKeys.ADMIN_PASSWORD_HASH);
+    io.sscmic.admin.AdminTls tls = null;
+    if (t.has("admin.tls")) {
+      String cert = t.get(AuthorityKeys.ADMIN_TLS_CERT_FILE);
+      String key = t.get(AuthorityKeys.ADMIN_TLS_KEY_FILE);
+      if (cert == null || key == null) {
+        throw new ConfigException(cert == null ? "admin.tls.cert-file" : "admin.tls.key-file", "required");
       }
+      tls = new io.sscmic.admin.AdminTls(cert, key);
     }
-    JsonObject mesh = NodeConfigParser.section(root, "mesh", Set.of("genesis", "interval"));
-    JsonObject a = NodeConfigParser.section(root, "authority", Set.of("listen", "certificate-validity", "recovery-method1"));
-    JsonObject admin = NodeConfigParser.section(root, "admin", Set.of("listen", "password-hash", "tls"));
-    Instant genesis = NodeConfigParser.instant(mesh.getValue("genesis"), "mesh.genesis");
-    Duration interval = NodeConfigParser.duration(mesh.getValue("interval"), "mesh.interval", null);
-    if (interval.compareTo(NodeConfigParser.MIN_INTERVAL) < 0) {
-      throw new ConfigException("mesh.interval", "must be at least " + NodeConfigParser.MIN_INTERVAL.toMillis() + "ms");
-    }
-    Object listen = a.getValue("listen");
-    if (listen == null) {
-      throw new ConfigException("authority.listen", "required: host:port for the nodes to reach, e.g. 0.0.0.0:8443");
-    }
-    Duration validity = NodeConfigParser.duration(a.getValue("certificate-validity"),
-        "authority.certificate-validity", DEFAULT_VALIDITY);
-    if (validity.compareTo(MIN_VALIDITY) < 0 || validity.compareTo(MAX_VALIDITY) > 0) {
-      throw new ConfigException("authority.certificate-validity", "must be between 5m and 30d (nodes renew at "
-          + "two thirds of it), got " + validity);
-    }
-    Object method1 = a.getValue("recovery-method1", false);
-    if (!(method1 instanceof Boolean)) {
-      throw new ConfigException("authority.recovery-method1", "expected true or false");
-    }
-    Object adminListen = admin.getValue("listen");
-    SocketAddress adminAddress = adminListen == null ? SocketAddress.inetSocketAddress(15100, "127.0.0.1")
-        : "none".equalsIgnoreCase(String.valueOf(adminListen)) ? null
-        : NodeConfigParser.address(String.valueOf(adminListen), "admin.listen");
-    return new AuthorityConfig(dir, genesis, interval, NodeConfigParser.address(String.valueOf(listen),
-        "authority.listen"), validity, (Boolean) method1, adminAddress, NodeConfigParser.adminPasswordHash(admin),
-        NodeConfigParser.adminTls(admin));
+    return new AuthorityConfig(dir, genesis, interval, listen, validity, method1, adminListen, passwordHash, tls);
   }
 }

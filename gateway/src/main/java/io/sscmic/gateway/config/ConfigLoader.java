@@ -9,7 +9,6 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Loads a node's config with Vert.x Config: the YAML file, then environment overrides for the
@@ -18,19 +17,14 @@ import java.util.Locale;
  */
 public final class ConfigLoader {
   /** Keys that an environment variable may override. */
-  public static final List<String> OVERRIDABLE = List.of(
-      "node.id", "keysyn.genesis", "keysyn.interval", "keysyn.seed-file", "keysyn.seed-env",
-      "tunnel.listen", "tunnel.cipher", "tunnel.provider", "tunnel.connect-timeout", "tunnel.handshake-timeout",
-      "tunnel.max-connections", "tunnel.handshake-rate", "tunnel.idle-timeout", "tunnel.max-connections-per-peer",
-      "admin.listen", "authority.url", "authority.ca-file", "authority.state-dir", "authority.token-file",
-      "authority.token-env", "authority.recovery", "authority.refresh", "http.listen", "http.timeout",
-      "http.access-log");
+  public static final List<String> OVERRIDABLE = NodeKeys.ALL.stream()
+      .filter(k -> k.env() == ConfigKey.Env.OVERRIDE).map(ConfigKey::name).toList();
 
   private ConfigLoader() {
   }
 
   public static String envName(String key) {
-    return "SSCMIC_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    return ConfigKey.envName(key);
   }
 
   /** Reads, merges and validates; fails with a {@link ConfigException} naming the bad key. */
@@ -60,21 +54,23 @@ public final class ConfigLoader {
   /** Moves SSCMIC_* variables from the flat env store onto their keys; drops every other variable. */
   static JsonObject applyEnvironment(JsonObject merged) {
     JsonObject tree = new JsonObject();
-    for (String top : List.of("node", "keysyn", "tunnel", "services", "outbound", "admin", "authority", "http")) {
+    for (String top : ConfigTree.topLevel(NodeKeys.ALL)) {
       if (merged.containsKey(top)) {
         tree.put(top, merged.getValue(top));
       }
     }
-    for (String key : OVERRIDABLE) {
-      String value = merged.getString(envName(key));
+    for (ConfigKey<?> key : NodeKeys.ALL) {
+      String value = key.envName() == null ? null : merged.getString(key.envName());
       if (value != null) {
-        String[] parts = key.split("\\.");
-        JsonObject section = tree.getJsonObject(parts[0]);
-        if (section == null) {
-          section = new JsonObject();
-          tree.put(parts[0], section);
+        String[] parts = key.name().split("\\.");
+        JsonObject section = tree;
+        for (int i = 0; i < parts.length - 1; i++) {
+          if (!(section.getValue(parts[i]) instanceof JsonObject)) {
+            section.put(parts[i], new JsonObject());
+          }
+          section = section.getJsonObject(parts[i]);
         }
-        section.put(parts[1], value);
+        section.put(parts[parts.length - 1], value);
       }
     }
     return tree;

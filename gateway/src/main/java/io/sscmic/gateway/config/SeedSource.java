@@ -9,13 +9,24 @@ import java.util.logging.Logger;
 public abstract class SeedSource {
   private static final Logger LOG = Logger.getLogger(SeedSource.class.getName());
 
+  private final String configKey;
+
+  private SeedSource(String configKey) {
+    this.configKey = configKey;
+  }
+
+  /** The config key this seed comes from ({@code keysyn.seed-file} or {@code keysyn.seed-env}), or null. */
+  public String configKey() {
+    return configKey;
+  }
+
   /** Reads the seed; touches the file system, so call it on a worker. */
   public abstract byte[] read() throws IOException;
 
   public abstract String describe();
 
   public static SeedSource file(Path path) {
-    return new SeedSource() {
+    return new SeedSource("keysyn.seed-file") {
       @Override
       public byte[] read() throws IOException {
         byte[] seed = Seed.readFile(path);
@@ -33,7 +44,7 @@ public abstract class SeedSource {
   }
 
   public static SeedSource env(String variable) {
-    return new SeedSource() {
+    return new SeedSource("keysyn.seed-env") {
       @Override
       public byte[] read() throws IOException {
         String v = System.getenv(variable);
@@ -53,7 +64,7 @@ public abstract class SeedSource {
   /** A seed held in memory: for the demo and tests, never from a config file. */
   public static SeedSource memory(byte[] seed) {
     byte[] copy = seed.clone();
-    return new SeedSource() {
+    return new SeedSource(null) {
       @Override
       public byte[] read() {
         return copy.clone();

@@ -6,7 +6,12 @@ import io.sscmic.admin.ui.PasswordHash;
 import io.sscmic.gateway.process.Runtimes;
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
+import io.sscmic.gateway.config.AdminSection;
+import io.sscmic.gateway.config.KeysynSection;
 import io.sscmic.gateway.config.NodeConfig;
+import io.sscmic.gateway.config.NodeSection;
+import io.sscmic.gateway.config.TunnelSection;
+import io.sscmic.gateway.tunnel.TunnelLimits;
 import io.sscmic.gateway.config.NodeConfigParser;
 import io.sscmic.gateway.config.OutboundRoute;
 import io.sscmic.gateway.authority.AuthorityConfig;
@@ -145,10 +150,10 @@ public final class Demo {
                   List.of(new HttpRoute(null, "/echo", "echo", null)),
                   Map.of("echo", List.of(loopback(BETA_TUNNEL))), HttpModeConfig.DEFAULT_TIMEOUT,
                   HttpModeConfig.DEFAULT_MAX_CONNECTIONS, false))
-              .withAdminPassword(cfg.adminPasswordHash());
+              .withAdmin(a -> a.withPasswordHash(cfg.adminPasswordHash()));
           NodeConfig beta = node(cfg, "beta", BETA_TUNNEL, Map.of("echo", loopback(ECHO_BACKEND)),
               new OutboundRoute(loopback(TO_WEB), "web", loopback(ALPHA_TUNNEL)), BETA_ADMIN, authority)
-              .withAdminPassword(cfg.adminPasswordHash());
+              .withAdmin(a -> a.withPasswordHash(cfg.adminPasswordHash()));
           return webBackend(vertx)
               .compose(w -> echoBackend(vertx))
               .compose(e -> Node.start(vertx, alpha, registry))
@@ -163,9 +168,10 @@ public final class Demo {
     AuthorityRecovery.Settings settings = new AuthorityRecovery.Settings("127.0.0.1", authority.port(),
         cfg.file(AuthorityFiles.CA_CERT), cfg.dir().resolve(id), TokenSource.memory(token),
         AuthorityRecovery.Method.SEALED_STATE, Duration.ofSeconds(2));
-    return new NodeConfig(id, cfg.genesis(), cfg.interval(), null, CipherSuite.AES_256_GCM,
-        AeadProvider.defaultProvider(), loopback(tunnel), services, List.of(route), NodeConfig.DEFAULT_CONNECT_TIMEOUT,
-        NodeConfig.DEFAULT_HANDSHAKE_TIMEOUT, loopback(admin), settings);
+    return new NodeConfig(new NodeSection(id), new KeysynSection(cfg.genesis(), cfg.interval(), null), settings,
+        new TunnelSection(loopback(tunnel), CipherSuite.AES_256_GCM, AeadProvider.defaultProvider(),
+            TunnelSection.DEFAULT_CONNECT_TIMEOUT, TunnelSection.DEFAULT_HANDSHAKE_TIMEOUT, TunnelLimits.DEFAULTS),
+        AdminSection.plain(loopback(admin)), services, List.of(route), null);
   }
 
   private static Future<Void> deleteQuietly(Path dir) {

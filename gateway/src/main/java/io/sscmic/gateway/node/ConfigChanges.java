@@ -1,11 +1,14 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.gateway.config.ConfigKey;
 import io.sscmic.gateway.config.NodeConfig;
+import io.sscmic.gateway.config.NodeKeys;
 import io.sscmic.gateway.config.OutboundRoute;
-import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /** What a config reload may change and what it may not, and a one-line account of a change. */
 final class ConfigChanges {
@@ -14,22 +17,18 @@ final class ConfigChanges {
 
   /**
    * The keys whose values differ between the running config and the new one and that cannot
-   * change while the node runs: the node's identity, its key stream, its authority, the tunnel
-   * listener's address, the admin port and the HTTP listener.
+   * change while the node runs ({@link ConfigKey.Reload#RESTART} in {@link NodeKeys}), in the
+   * table's order, a list or map of them named once ({@code http.routes}).
    */
   static List<String> fixedKeysChanged(NodeConfig running, NodeConfig next) {
-    List<String> keys = new ArrayList<>();
-    differs(keys, "node.id", running.nodeId(), next.nodeId());
-    differs(keys, "keysyn.genesis", running.genesis(), next.genesis());
-    differs(keys, "keysyn.interval", running.interval(), next.interval());
-    differs(keys, "keysyn.seed-file/keysyn.seed-env", seed(running), seed(next));
-    differs(keys, "authority", authority(running.authority()), authority(next.authority()));
-    differs(keys, "tunnel.listen", running.tunnelListen(), next.tunnelListen());
-    differs(keys, "admin.listen", running.adminListen(), next.adminListen());
-    differs(keys, "admin.password-hash", running.adminPasswordHash(), next.adminPasswordHash());
-    differs(keys, "admin.tls", running.adminTls(), next.adminTls());
-    differs(keys, "http", running.http(), next.http());
-    return keys;
+    Set<String> keys = new LinkedHashSet<>();
+    for (ConfigKey<?> key : NodeKeys.ALL) {
+      if (key.reload() == ConfigKey.Reload.RESTART
+          && !Objects.equals(key.current().apply(running), key.current().apply(next))) {
+        keys.add(key.reloadName());
+      }
+    }
+    return List.copyOf(keys);
   }
 
   /** For example {@code services [echo, web]; outbound 127.0.0.1:9001 -> billing at 10.0.0.7:7443}. */
@@ -43,21 +42,5 @@ final class ConfigChanges {
         + (out.isEmpty() ? "none" : String.join(", ", out));
     boolean same = before.services().equals(after.services()) && before.outbound().equals(after.outbound());
     return (same ? "no route changed, " : "") + what;
-  }
-
-  private static void differs(List<String> keys, String key, Object a, Object b) {
-    if (!Objects.equals(a, b)) {
-      keys.add(key);
-    }
-  }
-
-  private static String seed(NodeConfig c) {
-    return c.seed() == null ? null : c.seed().describe();
-  }
-
-  /** The settings without the enrollment token, which is needed only until the node has enrolled. */
-  private static AuthorityRecovery.Settings authority(AuthorityRecovery.Settings a) {
-    return a == null ? null : new AuthorityRecovery.Settings(a.host(), a.port(), a.caFile(), a.stateDir(), null,
-        a.method(), a.refresh());
   }
 }

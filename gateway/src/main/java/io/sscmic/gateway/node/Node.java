@@ -5,7 +5,6 @@ import io.sscmic.admin.AdminAddresses;
 import io.sscmic.admin.AdminServerVerticle;
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.http.HttpProxyVerticle;
-import io.sscmic.gateway.tunnel.TunnelOptions;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
@@ -106,7 +105,7 @@ public final class Node {
           .tag("node", config.nodeId()).tag("outcome", outcome).register(registry));
     }
     AtomicReference<Node> self = new AtomicReference<>();
-    EpochClock clock = new EpochClock(config.genesis(), config.interval(), now);
+    EpochClock clock = new EpochClock(config.keysyn().genesis(), config.keysyn().interval(), now);
     KeySchedule schedule = new KeySchedule(clock);
     HelloReplayCache replays = HelloReplayCache.forSchedule(schedule);
     TunnelMetrics metrics = new TunnelMetrics(registry, config.nodeId());
@@ -131,9 +130,9 @@ public final class Node {
             : new JsonObject().put("ok", false).put("message", "reload failed: " + ar.cause().getMessage())));
       }
     }));
-    AdminServerVerticle admin = config.adminListen() == null ? null
-        : new AdminServerVerticle(id, config.adminListen(), registry, config.adminPasswordHash(),
-            config.adminTls());
+    AdminServerVerticle admin = config.admin().listen() == null ? null
+        : new AdminServerVerticle(id, config.admin().listen(), registry, config.admin().passwordHash(),
+            config.admin().tls());
     Future<Void> adminUp = admin == null ? Future.succeededFuture()
         : deployments.deploy(admin).mapEmpty();
     return adminUp.compose(v -> vertx.executeBlocking(() -> {
@@ -142,9 +141,9 @@ public final class Node {
       random.nextBytes(new byte[16]);
       ChainAnchor seedChain;
       try {
-        seedChain = config.seed() == null ? null : ChainAnchor.genesis(config.seed().read());
+        seedChain = config.keysyn().seed() == null ? null : ChainAnchor.genesis(config.keysyn().seed().read());
       } catch (Exception e) {
-        throw new IllegalStateException("cannot read the mesh seed from " + config.seed().describe() + ": "
+        throw new IllegalStateException("cannot read the mesh seed from " + config.keysyn().seed().describe() + ": "
             + e.getMessage(), e);
       }
       KeyStateSource source = config.authority() == null ? seedChain
@@ -156,8 +155,7 @@ public final class Node {
               SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, (SecureRandom) prep[1],
                   replays);
               HttpProxyVerticle http = config.http() == null ? null : new HttpProxyVerticle(config.http(),
-                  new TunnelOptions(id, config.cipher(), config.provider(), config.connectTimeout(),
-                      config.handshakeTimeout(), config.limits().idleTimeout()), schedule, metrics, (SecureRandom) prep[1], registry);
+                  config.tunnelOptions(), schedule, metrics, (SecureRandom) prep[1], registry);
               return deployments.deploy(sidecar)
                   .compose(sidecarId -> (http == null ? Future.succeededFuture() : deployments.deploy(http))
                   .map(x -> {
@@ -210,7 +208,7 @@ public final class Node {
             return reloaded("refused", "nothing changed: " + String.join(", ", fixed)
                 + " cannot change while the node runs; restart it to apply");
           }
-          if (next.tunnelListen() != null && next.tunnelListen().port() == 0) {
+          if (next.tunnel().listen() != null && next.tunnel().listen().port() == 0) {
             return reloaded("refused", "nothing changed: tunnel.listen has port 0 (a random port), which a reload "
                 + "cannot keep open; give it a fixed port");
           }

@@ -111,10 +111,10 @@ final class NodeStatus {
     }
     KeyState state = schedule.current();
     JsonObject tunnel = new JsonObject()
-        .put("cipher", config.cipher().name())
+        .put("cipher", config.tunnel().cipher().name())
         .put("services", new JsonArray(config.services().keySet().stream().sorted().toList()));
-    if (config.tunnelListen() != null && sidecar != null) {
-      tunnel.put("listen", config.tunnelListen().host() + ":" + sidecar.tunnelPort());
+    if (config.tunnel().listen() != null && sidecar != null) {
+      tunnel.put("listen", config.tunnel().listen().host() + ":" + sidecar.tunnelPort());
     }
     JsonArray routes = new JsonArray();
     for (OutboundRoute r : config.outbound()) {

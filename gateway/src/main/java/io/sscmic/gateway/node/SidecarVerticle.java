@@ -56,20 +56,19 @@ public final class SidecarVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    TunnelOptions options = new TunnelOptions(config.nodeId(), config.cipher(), config.provider(),
-        config.connectTimeout(), config.handshakeTimeout(), config.limits().idleTimeout());
+    TunnelOptions options = config.tunnelOptions();
     List<Future<?>> binds = new ArrayList<>();
-    if (config.tunnelListen() != null) {
-      inbound = new InboundTunnel(vertx, options, schedule, config.services(), metrics, random, config.limits(),
+    if (config.tunnel().listen() != null) {
+      inbound = new InboundTunnel(vertx, options, schedule, config.services(), metrics, random, config.tunnel().limits(),
           replays);
-      binds.add(inbound.listen(config.tunnelListen())
+      binds.add(inbound.listen(config.tunnel().listen())
           .andThen(ar -> {
             if (ar.succeeded()) {
               tunnelPort = ar.result();
             }
           })
           .recover(e -> Future.failedFuture(new IllegalStateException(
-              "cannot bind tunnel.listen " + config.tunnelListen() + ": " + e.getMessage(), e))));
+              "cannot bind tunnel.listen " + config.tunnel().listen() + ": " + e.getMessage(), e))));
     }
     for (int i = 0; i < config.outbound().size(); i++) {
       OutboundRoute route = config.outbound().get(i);
@@ -87,9 +86,9 @@ public final class SidecarVerticle extends VerticleBase {
               "cannot bind " + key + ".listen " + route.listen() + ": " + e.getMessage(), e))));
     }
     return Future.all(binds).onSuccess(v -> LOG.info(() -> "node " + config.nodeId() + ": "
-        + (tunnelPort > 0 ? "tunnel listening on " + config.tunnelListen().host() + ":" + tunnelPort
+        + (tunnelPort > 0 ? "tunnel listening on " + config.tunnel().listen().host() + ":" + tunnelPort
         + " for " + config.services().keySet() + "; " : "")
-        + "outbound " + outboundPorts + ", cipher " + config.cipher() + ", "
+        + "outbound " + outboundPorts + ", cipher " + config.tunnel().cipher() + ", "
         + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO") + " transport"))
         .onSuccess(v -> warnIfNettyLacksUnsafe());
   }

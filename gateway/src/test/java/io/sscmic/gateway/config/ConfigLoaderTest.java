@@ -38,10 +38,10 @@ class ConfigLoaderTest {
     Files.writeString(file, yaml);
     NodeConfig c = load(file);
     assertEquals("orders-1", c.nodeId());
-    assertEquals(Duration.ofSeconds(30), c.interval());
+    assertEquals(Duration.ofSeconds(30), c.keysyn().interval());
     assertEquals("authority.internal", c.authority().host());
     assertEquals(8443, c.authority().port());
-    assertEquals(null, c.seed(), "the README's node recovers its keys from the authority");
+    assertEquals(null, c.keysyn().seed(), "the README's node recovers its keys from the authority");
     assertEquals(1, c.outbound().size());
     assertEquals(8080, c.services().get("orders").port());
   }
@@ -51,7 +51,7 @@ class ConfigLoaderTest {
     Path file = dir.resolve("node.yaml");
     Files.writeString(file, "node: {id: a}\nkeysyn: {genesis: 2026-01-01T00:00:00Z, interval: 5s, seed-env: S}\n"
         + "outbound: [{listen: '127.0.0.1:1', service: x, peer: '127.0.0.1:2'}]\n");
-    assertEquals(java.time.Instant.parse("2026-01-01T00:00:00Z"), load(file).genesis());
+    assertEquals(java.time.Instant.parse("2026-01-01T00:00:00Z"), load(file).keysyn().genesis());
   }
 
   @Test

@@ -59,8 +59,8 @@ class DeployConfigsTest {
     for (String id : List.of("node-a", "node-b", "node-c")) {
       NodeConfig c = parse(DEPLOY.resolve("docker/nodes/" + id + ".yaml"), Map.of());
       assertEquals(id, c.nodeId());
-      assertEquals(genesis, c.genesis(), id + ": genesis as in mesh-init");
-      assertEquals(interval, c.interval(), id + ": interval as in mesh-init");
+      assertEquals(genesis, c.keysyn().genesis(), id + ": genesis as in mesh-init");
+      assertEquals(interval, c.keysyn().interval(), id + ": interval as in mesh-init");
       assertNotNull(c.authority(), id + ": recovers through the authority");
       assertEquals("authority", c.authority().host());
       assertEquals(8443, c.authority().port());
@@ -75,8 +75,8 @@ class DeployConfigsTest {
         assertTrue(peers.containsValue(r.peer().host()) && !r.peer().host().equals(peers.get(id)), r.toString());
         assertEquals(7443, r.peer().port());
       }
-      assertEquals(15000, c.adminListen().port());
-      assertEquals("0.0.0.0", c.adminListen().host(), "Prometheus scrapes it on the compose network");
+      assertEquals(15000, c.admin().listen().port());
+      assertEquals("0.0.0.0", c.admin().listen().host(), "Prometheus scrapes it on the compose network");
     }
   }
 
@@ -120,8 +120,8 @@ class DeployConfigsTest {
     assertEquals(Path.of("/var/lib/sscmic/state"), c.authority().stateDir());
 
     String authority = Files.readString(DEPLOY.resolve("kubernetes/authority.yaml"));
-    assertEquals(Instant.parse(group(INIT_GENESIS, authority, "the init container passes --genesis")), c.genesis());
-    assertEquals(NodeConfigParser.duration(group(INIT_INTERVAL, authority, "--interval"), "x", null), c.interval());
+    assertEquals(Instant.parse(group(INIT_GENESIS, authority, "the init container passes --genesis")), c.keysyn().genesis());
+    assertEquals(NodeConfigParser.duration(group(INIT_INTERVAL, authority, "--interval"), "x", null), c.keysyn().interval());
     assertTrue(Pattern.compile("--host " + Pattern.quote(c.authority().host()) + "\\s").matcher(authority).find(),
         "the authority's certificate names "
         + c.authority().host());

@@ -35,24 +35,24 @@ class NodeConfigParserTest {
   void aValidConfigParsesWithDefaults() {
     NodeConfig c = NodeConfigParser.parse(valid());
     assertEquals("orders-1", c.nodeId());
-    assertEquals(Instant.parse("2026-01-01T00:00:00Z"), c.genesis());
-    assertEquals(Duration.ofSeconds(30), c.interval());
-    assertEquals(CipherSuite.AES_256_GCM, c.cipher());
-    assertEquals(AeadProvider.defaultProvider(), c.provider());
-    assertEquals(7443, c.tunnelListen().port());
+    assertEquals(Instant.parse("2026-01-01T00:00:00Z"), c.keysyn().genesis());
+    assertEquals(Duration.ofSeconds(30), c.keysyn().interval());
+    assertEquals(CipherSuite.AES_256_GCM, c.tunnel().cipher());
+    assertEquals(AeadProvider.defaultProvider(), c.tunnel().provider());
+    assertEquals(7443, c.tunnel().listen().port());
     assertEquals(8080, c.services().get("orders").port());
     assertEquals("billing", c.outbound().get(0).service());
     assertEquals("10.0.0.7", c.outbound().get(0).peer().host());
-    assertEquals(NodeConfig.DEFAULT_CONNECT_TIMEOUT, c.connectTimeout());
-    assertTrue(c.seed().describe().contains("/etc/sscmic/seed"));
+    assertEquals(TunnelSection.DEFAULT_CONNECT_TIMEOUT, c.tunnel().connectTimeout());
+    assertTrue(c.keysyn().seed().describe().contains("/etc/sscmic/seed"));
   }
 
   @Test
   void adminTlsNeedsBothPemFilesAndNamesTheMissingOne() {
-    assertEquals(null, NodeConfigParser.parse(valid()).adminTls(), "plain HTTP by default");
+    assertEquals(null, NodeConfigParser.parse(valid()).admin().tls(), "plain HTTP by default");
     NodeConfig c = NodeConfigParser.parse(valid().put("admin", new JsonObject().put("tls",
         new JsonObject().put("cert-file", "/etc/sscmic/admin.crt").put("key-file", "/etc/sscmic/admin.key"))));
-    assertEquals(new io.sscmic.admin.AdminTls("/etc/sscmic/admin.crt", "/etc/sscmic/admin.key"), c.adminTls());
+    assertEquals(new io.sscmic.admin.AdminTls("/etc/sscmic/admin.crt", "/etc/sscmic/admin.key"), c.admin().tls());
     String e = error(valid().put("admin", new JsonObject().put("tls", new JsonObject().put("cert-file", "/x.crt"))));
     assertTrue(e.contains("admin.tls.key-file"), e);
     e = error(valid().put("admin", new JsonObject().put("tls", new JsonObject().put("cert", "/x.crt"))));
@@ -61,11 +61,11 @@ class NodeConfigParserTest {
 
   @Test
   void theDashboardPasswordHashIsCheckedAtStartAndNamedWhenWrong() {
-    assertEquals(null, NodeConfigParser.parse(valid()).adminPasswordHash(), "none: one is generated at start");
+    assertEquals(null, NodeConfigParser.parse(valid()).admin().passwordHash(), "none: one is generated at start");
     String hash = io.sscmic.admin.ui.PasswordHash.hash("a good long password".toCharArray(),
         new java.security.SecureRandom());
     JsonObject c = valid().put("admin", new JsonObject().put("password-hash", hash));
-    assertEquals(hash, NodeConfigParser.parse(c).adminPasswordHash());
+    assertEquals(hash, NodeConfigParser.parse(c).admin().passwordHash());
     String e = error(valid().put("admin", new JsonObject().put("password-hash", "hunter2")));
     assertTrue(e.contains("admin.password-hash") && e.contains("pbkdf2-sha256$"), e);
   }
@@ -144,7 +144,7 @@ class NodeConfigParserTest {
   @Test
   void aNodeWithAnAuthorityNeedsNoSeed() {
     NodeConfig c = NodeConfigParser.parse(withAuthority());
-    assertNull(c.seed());
+    assertNull(c.keysyn().seed());
     assertEquals("10.0.0.5", c.authority().host());
     assertEquals(8443, c.authority().port());
     assertEquals(AuthorityRecovery.Method.SEALED_STATE, c.authority().method());
@@ -246,7 +246,7 @@ class NodeConfigParserTest {
     c.remove("services");
     c.remove("tunnel");
     NodeConfig parsed = NodeConfigParser.parse(c);
-    assertNull(parsed.tunnelListen());
+    assertNull(parsed.tunnel().listen());
   }
 
   @Test
@@ -265,7 +265,7 @@ class NodeConfigParserTest {
     assertEquals("SSCMIC_KEYSYN_INTERVAL", ConfigLoader.envName("keysyn.interval"));
     assertEquals("SSCMIC_TUNNEL_CONNECT_TIMEOUT", ConfigLoader.envName("tunnel.connect-timeout"));
     NodeConfig c = NodeConfigParser.parse(ConfigLoader.applyEnvironment(merged));
-    assertEquals(Duration.ofSeconds(10), c.interval());
-    assertEquals(8443, c.tunnelListen().port());
+    assertEquals(Duration.ofSeconds(10), c.keysyn().interval());
+    assertEquals(8443, c.tunnel().listen().port());
   }
 }

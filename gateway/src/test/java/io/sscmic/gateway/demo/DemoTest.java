@@ -27,7 +27,7 @@ class DemoTest {
       Demo.Mesh mesh = await(Demo.start(vertx, Duration.ofSeconds(1), io.sscmic.gateway.process.Runtimes.registry()));
       List<Node> nodes = mesh.nodes();
       // The nodes hold no seed: they enrolled and recovered their key state from the demo's authority.
-      assertEquals(null, nodes.get(0).config().seed());
+      assertEquals(null, nodes.get(0).config().keysyn().seed());
       assertEquals(2L, mesh.authority().server().outcomes().get("enroll.ok"));
       assertEquals(2L, mesh.authority().server().outcomes().get("recover.ok"));
       HttpClient http = vertx.createHttpClient();

@@ -1,5 +1,10 @@
 package io.sscmic.gateway.http;
 
+import io.sscmic.gateway.tunnel.TunnelLimits;
+import io.sscmic.gateway.config.TunnelSection;
+import io.sscmic.gateway.config.NodeSection;
+import io.sscmic.gateway.config.KeysynSection;
+import io.sscmic.gateway.config.AdminSection;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.gateway.cipher.AeadProvider;
@@ -38,18 +43,20 @@ final class HttpMesh {
   /** A server sidecar exposing {@code service} at {@code backend}. */
   static Node server(Vertx vertx, String id, Instant genesis, Duration interval, String service, int backend)
       throws Exception {
-    NodeConfig c = new NodeConfig(id, genesis, interval, SeedSource.memory(SEED), CipherSuite.AES_256_GCM,
-        AeadProvider.defaultProvider(), loopback(0), Map.of(service, loopback(backend)), List.of(),
-        Duration.ofSeconds(2), Duration.ofSeconds(2), null);
+    NodeConfig c = new NodeConfig(new NodeSection(id), new KeysynSection(genesis, interval, SeedSource.memory(SEED)),
+        null, new TunnelSection(loopback(0), CipherSuite.AES_256_GCM, AeadProvider.defaultProvider(),
+            Duration.ofSeconds(2), Duration.ofSeconds(2), TunnelLimits.DEFAULTS),
+        AdminSection.plain(null), Map.of(service, loopback(backend)), List.of(), null);
     return await(Node.start(vertx, c, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
   }
 
   /** A client sidecar whose only job is its HTTP listener. */
   static Node client(Vertx vertx, String id, Instant genesis, Duration interval, HttpModeConfig http,
                      PrometheusMeterRegistry registry) throws Exception {
-    NodeConfig c = new NodeConfig(id, genesis, interval, SeedSource.memory(SEED), CipherSuite.AES_256_GCM,
-        AeadProvider.defaultProvider(), null, Map.of(), List.of(), Duration.ofSeconds(2), Duration.ofSeconds(2), null,
-        null, http);
+    NodeConfig c = new NodeConfig(new NodeSection(id), new KeysynSection(genesis, interval, SeedSource.memory(SEED)),
+        null, new TunnelSection(null, CipherSuite.AES_256_GCM, AeadProvider.defaultProvider(), Duration.ofSeconds(2),
+            Duration.ofSeconds(2), TunnelLimits.DEFAULTS),
+        AdminSection.plain(null), Map.of(), List.of(), http);
     return await(Node.start(vertx, c, registry));
   }
 

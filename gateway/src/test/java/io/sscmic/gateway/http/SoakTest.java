@@ -1,5 +1,10 @@
 package io.sscmic.gateway.http;
 
+import io.sscmic.gateway.tunnel.TunnelLimits;
+import io.sscmic.gateway.config.TunnelSection;
+import io.sscmic.gateway.config.NodeSection;
+import io.sscmic.gateway.config.KeysynSection;
+import io.sscmic.gateway.config.AdminSection;
 import io.sscmic.gateway.TestVertx;
 import static io.sscmic.gateway.http.HttpMesh.await;
 import static io.sscmic.gateway.http.HttpMesh.loopback;
@@ -49,10 +54,11 @@ class SoakTest {
       var b2 = HttpMesh.backend(vertx, "b2");
       Node s1 = HttpMesh.server(vertx, "s1", genesis, INTERVAL, "web", b1.actualPort());
       Node s2 = HttpMesh.server(vertx, "s2", genesis, INTERVAL, "web", b2.actualPort());
-      NodeConfig c = new NodeConfig("client", genesis, INTERVAL, SeedSource.memory(HttpMesh.SEED),
-          CipherSuite.AES_256_GCM, AeadProvider.defaultProvider(), null, Map.of(),
-          List.of(new OutboundRoute(loopback(0), "web", loopback(s1.tunnelPort()))), Duration.ofSeconds(2),
-          Duration.ofSeconds(2), null, null, new HttpModeConfig(loopback(0), List.of(new HttpRoute(null, "/", "web",
+      NodeConfig c = new NodeConfig(new NodeSection("client"),
+          new KeysynSection(genesis, INTERVAL, SeedSource.memory(HttpMesh.SEED)), null,
+          new TunnelSection(null, CipherSuite.AES_256_GCM, AeadProvider.defaultProvider(), Duration.ofSeconds(2),
+              Duration.ofSeconds(2), TunnelLimits.DEFAULTS), AdminSection.plain(null), Map.of(),
+          List.of(new OutboundRoute(loopback(0), "web", loopback(s1.tunnelPort()))), new HttpModeConfig(loopback(0), List.of(new HttpRoute(null, "/", "web",
           null)), Map.of("web", List.of(loopback(s1.tunnelPort()), loopback(s2.tunnelPort()))), Duration.ofSeconds(10),
           16, false));
       Node client = await(Node.start(vertx, c, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));

@@ -69,9 +69,9 @@ class DashboardBrowserTest {
     String hash = PasswordHash.hash(PASSWORD.toCharArray(), new SecureRandom());
     SocketAddress anyLoopbackPort = SocketAddress.inetSocketAddress(0, "127.0.0.1");
     server = TestMesh.start(vertx, TestMesh.server("beta", genesis, INTERVAL, TestMesh.SEED,
-        Map.of("echo", Backends.address(echo))).withAdmin(anyLoopbackPort).withAdminPassword(hash));
+        Map.of("echo", Backends.address(echo))).withAdmin(a -> a.withListen(anyLoopbackPort).withPasswordHash(hash)));
     client = TestMesh.start(vertx, TestMesh.client("alpha", genesis, INTERVAL, TestMesh.SEED, "echo",
-        server.tunnelPort()).withAdmin(anyLoopbackPort).withAdminPassword(hash));
+        server.tunnelPort()).withAdmin(a -> a.withListen(anyLoopbackPort).withPasswordHash(hash)));
 
     ChromeOptions options = new ChromeOptions();
     options.setBinary("/usr/bin/chromium");

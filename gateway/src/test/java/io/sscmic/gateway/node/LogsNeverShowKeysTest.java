@@ -95,7 +95,7 @@ class LogsNeverShowKeysTest {
       NetServer echo = Backends.echo(vertx);
       Instant genesis = Instant.now().minusSeconds(60);
       Node b = TestMesh.await(Node.start(vertx, TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED,
-          Map.of("echo", Backends.address(echo))).withAdmin(SocketAddress.inetSocketAddress(0, "127.0.0.1")), registry));
+          Map.of("echo", Backends.address(echo))).withAdmin(a -> a.withListen(SocketAddress.inetSocketAddress(0, "127.0.0.1"))), registry));
       Node a = TestMesh.await(Node.start(vertx, TestMesh.client("a", genesis, INTERVAL, TestMesh.SEED, "echo",
           b.tunnelPort()), registry));
       firstEpoch = b.schedule().current().epoch();

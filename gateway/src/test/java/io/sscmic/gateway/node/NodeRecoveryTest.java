@@ -73,7 +73,7 @@ class NodeRecoveryTest {
   void seedlessNodesRecoverTheSameKeysAsTheSeedAndTalkToASeedNode() throws Exception {
     Node server = TestMesh.start(vertx, server(true));
     Node client = TestMesh.start(vertx, client(server.tunnelPort(), true));
-    assertNull(client.config().seed(), "the client node holds no seed");
+    assertNull(client.config().keysyn().seed(), "the client node holds no seed");
     roundTrip(client, 100_000, 1);
 
     // The recovered chain is the seed's chain: compare with a node that computes it from the seed.
@@ -106,7 +106,7 @@ class NodeRecoveryTest {
         authority.seed().read(), Map.of("echo", Backends.address(echo))));
     NodeConfig base = TestMesh.client("client", authority.config.genesis(), INTERVAL, new byte[32], "echo",
         server.tunnelPort());
-    Node client = TestMesh.start(vertx, base.withAuthority(authority.seed(), authority.settings("client",
+    Node client = TestMesh.start(vertx, base.withKeysyn(k -> k.withSeed(authority.seed())).withAuthority(authority.settings("client",
         TokenSource.memory(authority.token("client")), AuthorityRecovery.Method.EPOCH_ONLY)));
     roundTrip(client, 10_000, 3);
     assertEquals(1L, authority.role.server().outcomes().get("epoch.ok"));

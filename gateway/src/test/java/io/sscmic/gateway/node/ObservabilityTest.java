@@ -50,10 +50,10 @@ class ObservabilityTest {
     NetServer echo = Backends.echo(vertxB);
     Instant genesis = Instant.now().minusSeconds(3600);
     NodeConfig cb = TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED, Map.of("echo", Backends.address(echo)))
-        .withAdmin(ANY_ADMIN_PORT);
+        .withAdmin(a -> a.withListen(ANY_ADMIN_PORT));
     b = TestMesh.await(Node.start(vertxB, cb, regB));
     NodeConfig ca = TestMesh.client("a", genesis, INTERVAL, TestMesh.SEED, "echo", b.tunnelPort())
-        .withAdmin(ANY_ADMIN_PORT);
+        .withAdmin(a -> a.withListen(ANY_ADMIN_PORT));
     a = TestMesh.await(Node.start(vertxA, ca, regA));
   }
 

@@ -56,17 +56,15 @@ class PeerMetricsTest {
     NetServer echo = Backends.echo(vertx);
     Instant genesis = Instant.now().minusSeconds(3600);
     beta = TestMesh.start(vertx, TestMesh.server("beta", genesis, INTERVAL, TestMesh.SEED,
-        Map.of("echo", Backends.address(echo))).withAdmin(ANY));
+        Map.of("echo", Backends.address(echo))).withAdmin(x -> x.withListen(ANY)));
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       deadPort = s.getLocalPort(); // nothing listens there once closed: an unreachable peer
     }
     NodeConfig a = TestMesh.client("alpha", genesis, INTERVAL, TestMesh.SEED, "echo", beta.tunnelPort())
-        .withAdmin(ANY);
+        .withAdmin(x -> x.withListen(ANY));
     List<OutboundRoute> routes = new ArrayList<>(a.outbound());
     routes.add(new OutboundRoute(ANY, "gone", SocketAddress.inetSocketAddress(deadPort, "127.0.0.1")));
-    alpha = TestMesh.start(vertx, new NodeConfig(a.nodeId(), a.genesis(), a.interval(), a.seed(), a.cipher(),
-        a.provider(), a.tunnelListen(), a.services(), routes, a.connectTimeout(), a.handshakeTimeout(),
-        a.adminListen(), a.authority(), a.http(), a.limits(), a.adminPasswordHash()));
+    alpha = TestMesh.start(vertx, a.withRoutes(a.services(), routes));
   }
 
   @AfterEach

@@ -123,7 +123,7 @@ class ReseedTest {
     Link link = new Link();
     NodeConfig cutBase = client("cut", server.tunnelPort(), true);
     AuthorityRecovery.Settings s = cutBase.authority();
-    Node cut = TestMesh.start(vertx, cutBase.withAuthority(null, new AuthorityRecovery.Settings(s.host(), link.port,
+    Node cut = TestMesh.start(vertx, cutBase.withKeysyn(k -> k.withSeed(null)).withAuthority(new AuthorityRecovery.Settings(s.host(), link.port,
         s.caFile(), s.stateDir(), s.token(), s.method(), s.refresh())));
     link.down();
 

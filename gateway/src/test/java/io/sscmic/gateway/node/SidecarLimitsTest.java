@@ -44,7 +44,7 @@ class SidecarLimitsTest {
 
   private Node server(TunnelLimits limits) throws Exception {
     return TestMesh.start(vertx, TestMesh.server("b", genesis, interval, TestMesh.SEED,
-        Map.of("echo", Backends.address(echo))).withLimits(limits));
+        Map.of("echo", Backends.address(echo))).withTunnel(t -> t.withLimits(limits)));
   }
 
   /** What a stranger connecting to the tunnel port reads: the REFUSE frame's reason, or null if none comes. */

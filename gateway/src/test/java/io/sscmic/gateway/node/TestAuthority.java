@@ -75,7 +75,7 @@ final class TestAuthority {
   /** A seedless node (method 2) enrolling with a fresh token, or using its stored identity without one. */
   NodeConfig seedless(NodeConfig base, boolean withToken) {
     TokenSource t = withToken ? TokenSource.memory(token(base.nodeId())) : TokenSource.none();
-    return base.withAuthority(null, settings(base.nodeId(), t, AuthorityRecovery.Method.SEALED_STATE));
+    return base.withKeysyn(k -> k.withSeed(null)).withAuthority(settings(base.nodeId(), t, AuthorityRecovery.Method.SEALED_STATE));
   }
 
   SeedSource seed() {

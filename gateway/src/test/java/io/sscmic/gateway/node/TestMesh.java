@@ -1,5 +1,10 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.gateway.tunnel.TunnelLimits;
+import io.sscmic.gateway.config.TunnelSection;
+import io.sscmic.gateway.config.NodeSection;
+import io.sscmic.gateway.config.KeysynSection;
+import io.sscmic.gateway.config.AdminSection;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.gateway.cipher.AeadProvider;
@@ -21,9 +26,10 @@ final class TestMesh {
   static final byte[] SEED = "test mesh seed: 32 bytes or more, not secret".getBytes();
 
   static NodeConfig server(String id, Instant genesis, Duration interval, byte[] seed, Map<String, SocketAddress> services) {
-    return new NodeConfig(id, genesis, interval, SeedSource.memory(seed), CipherSuite.AES_256_GCM,
-        AeadProvider.defaultProvider(), SocketAddress.inetSocketAddress(0, "127.0.0.1"), services, List.of(),
-        Duration.ofSeconds(2), Duration.ofSeconds(2), null);
+    return new NodeConfig(new NodeSection(id), new KeysynSection(genesis, interval, SeedSource.memory(seed)), null,
+        new TunnelSection(SocketAddress.inetSocketAddress(0, "127.0.0.1"), CipherSuite.AES_256_GCM,
+            AeadProvider.defaultProvider(), Duration.ofSeconds(2), Duration.ofSeconds(2), TunnelLimits.DEFAULTS),
+        AdminSection.plain(null), services, List.of(), null);
   }
 
   static NodeConfig client(String id, Instant genesis, Duration interval, byte[] seed, String service, int peerPort) {
@@ -32,11 +38,12 @@ final class TestMesh {
 
   static NodeConfig client(String id, Instant genesis, Duration interval, byte[] seed, String service, int peerPort,
                            CipherSuite cipher) {
-    return new NodeConfig(id, genesis, interval, SeedSource.memory(seed), cipher,
-        AeadProvider.defaultProvider(), null, Map.of(),
+    return new NodeConfig(new NodeSection(id), new KeysynSection(genesis, interval, SeedSource.memory(seed)), null,
+        new TunnelSection(null, cipher, AeadProvider.defaultProvider(), Duration.ofSeconds(2), Duration.ofSeconds(2),
+            TunnelLimits.DEFAULTS),
+        AdminSection.plain(null), Map.of(),
         List.of(new OutboundRoute(SocketAddress.inetSocketAddress(0, "127.0.0.1"), service,
-            SocketAddress.inetSocketAddress(peerPort, "127.0.0.1"))),
-        Duration.ofSeconds(2), Duration.ofSeconds(2), null);
+            SocketAddress.inetSocketAddress(peerPort, "127.0.0.1"))), null);
   }
 
   static Node start(Vertx vertx, NodeConfig config) throws Exception {

@@ -1,0 +1,79 @@
+package io.sscmic.gateway.authority;
+
+import static io.sscmic.gateway.config.ConfigKey.Default.none;
+import static io.sscmic.gateway.config.ConfigKey.Default.required;
+import static io.sscmic.gateway.config.ConfigKey.Default.value;
+import static io.sscmic.gateway.config.ConfigKey.Env.FILE_ONLY;
+import static io.sscmic.gateway.config.ConfigKey.Reload.RESTART;
+
+import io.sscmic.gateway.config.ConfigException;
+import io.sscmic.gateway.config.ConfigKey;
+import io.sscmic.gateway.config.NodeKeys;
+import io.sscmic.gateway.config.ValueParser;
+import io.sscmic.gateway.config.ValueParsers;
+import io.vertx.core.net.SocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Every key of the authority's config file ({@code authority.yaml}), once, as {@link NodeKeys} is
+ * for a node's: it drives {@link AuthorityConfig}'s parser and the authority.yaml reference in
+ * docs/OPERATIONS.md. The authority has no environment overrides and no reload.
+ */
+public final class AuthorityKeys {
+  private AuthorityKeys() {
+  }
+
+  public static final ConfigKey<Instant> MESH_GENESIS = key("mesh.genesis", ValueParsers.instant(),
+      required("the mesh's start time, e.g. 2026-01-01T00:00:00Z (same on every node)"), "`2026-01-01T00:00:00Z`",
+      "the same value every node has as `keysyn.genesis`");
+  public static final ConfigKey<Duration> MESH_INTERVAL = key("mesh.interval",
+      ValueParsers.durationAtLeast(NodeKeys.MIN_INTERVAL, "must be at least " + NodeKeys.MIN_INTERVAL.toMillis() + "ms"),
+      required("a duration such as 30s, 500ms or 5m"), "`30000ms`", "the same value every node has as "
+          + "`keysyn.interval`");
+  public static final ConfigKey<SocketAddress> LISTEN = key("authority.listen", ValueParsers.address(),
+      required("host:port for the nodes to reach, e.g. 0.0.0.0:8443"), "`0.0.0.0:8443`",
+      "`host:port` the nodes connect to");
+  public static final ConfigKey<Duration> CERTIFICATE_VALIDITY = key("authority.certificate-validity",
+      between(AuthorityConfig.MIN_VALIDITY, AuthorityConfig.MAX_VALIDITY), value("24h"), "`6h`",
+      "lifetime of node certificates (5m to 30d); nodes renew at two thirds");
+  public static final ConfigKey<Boolean> RECOVERY_METHOD1 = key("authority.recovery-method1", (k, raw) -> {
+    if (!(raw instanceof Boolean)) {
+      throw new ConfigException(k, "expected true or false");
+    }
+    return (Boolean) raw;
+  }, value("false"), "`false`", "also answer `GET /v1/epoch` for nodes that hold the seed");
+  public static final ConfigKey<Optional<SocketAddress>> ADMIN_LISTEN = key("admin.listen",
+      ValueParsers.addressOrNone(), value("127.0.0.1:15100"), "`0.0.0.0:15100`",
+      "the authority's admin port; `none` disables it");
+  public static final ConfigKey<String> ADMIN_PASSWORD_HASH = key("admin.password-hash",
+      ValueParsers.passwordHash(), none("generated"), "`\"pbkdf2-sha256$600000$...$...\"`",
+      "the authority dashboard's password, as for a node");
+  public static final ConfigKey<String> ADMIN_TLS_CERT_FILE = key("admin.tls.cert-file", ValueParsers.text(),
+      none("none"), "`/etc/sscmic-authority/admin.crt`",
+      "TLS on the authority's admin port, as for a node: the certificate (chain), PEM; both or neither");
+  public static final ConfigKey<String> ADMIN_TLS_KEY_FILE = key("admin.tls.key-file", ValueParsers.text(),
+      none("none"), "`/etc/sscmic-authority/admin.key`", "its private key, PEM");
+
+  /** The table, in the reference's order. */
+  public static final List<ConfigKey<?>> ALL = List.of(MESH_GENESIS, MESH_INTERVAL, LISTEN, CERTIFICATE_VALIDITY,
+      RECOVERY_METHOD1, ADMIN_LISTEN, ADMIN_PASSWORD_HASH, ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE);
+
+  private static <T> ConfigKey<T> key(String name, ValueParser<T> parser, ConfigKey.Default dflt, String example,
+                                      String description) {
+    return new ConfigKey<>(name, parser, dflt, FILE_ONLY, RESTART, null, example, description);
+  }
+
+  private static ValueParser<Duration> between(Duration min, Duration max) {
+    ValueParser<Duration> duration = ValueParsers.duration();
+    return (k, raw) -> {
+      Duration d = duration.parse(k, raw);
+      if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+        throw new ConfigException(k, "must be between 5m and 30d (nodes renew at two thirds of it), got " + d);
+      }
+      return d;
+    };
+  }
+}
