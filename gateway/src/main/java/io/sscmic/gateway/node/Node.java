@@ -5,6 +5,7 @@ import io.sscmic.admin.AdminAddresses;
 import io.sscmic.admin.AdminServerVerticle;
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.http.HttpProxyVerticle;
+import io.sscmic.gateway.resolve.StaticPeerResolver;
 import io.sscmic.gateway.tunnel.TunnelOptions;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.keysyn.ChainAnchor;
@@ -156,7 +157,7 @@ public final class Node {
               SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, (SecureRandom) prep[1],
                   replays);
               HttpProxyVerticle http = config.http() == null ? null : new HttpProxyVerticle(config.http(),
-                  new TunnelOptions(id, config.cipher(), config.provider(), config.connectTimeout(),
+                  new StaticPeerResolver(config.http().endpoints()), new TunnelOptions(id, config.cipher(), config.provider(), config.connectTimeout(),
                       config.handshakeTimeout(), config.limits().idleTimeout()), schedule, metrics, (SecureRandom) prep[1], registry);
               return deployments.deploy(sidecar)
                   .compose(sidecarId -> (http == null ? Future.succeededFuture() : deployments.deploy(http))
