@@ -19,8 +19,8 @@ import java.util.logging.Logger;
  * One service's peers as a live set: it watches the service at a {@link PeerResolver} and applies
  * each new endpoint set while the HTTP listener keeps running. An added endpoint gets a new
  * {@link UpstreamPeer}, which joins the balancer once its tunnel entry listens; a removed one
- * leaves the balancer at once (no new request picks it) and is closed with a drain, so requests
- * already on it finish.
+ * leaves the balancer as soon as the endpoints added with it are in (no new request picks it
+ * then) and is closed with a drain, so requests already on it finish.
  *
  * <p>Confined to the context that called {@link #start}: the resolver delivers every set there.
  */
@@ -87,11 +87,12 @@ public final class ServicePeers {
       return;
     }
     Set<Endpoint> wanted = new LinkedHashSet<>(set);
+    List<Member> leaving = new ArrayList<>();
     for (Iterator<Map.Entry<Endpoint, Member>> it = members.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<Endpoint, Member> e = it.next();
       if (!wanted.contains(e.getKey())) {
         it.remove();
-        retire(e.getValue(), "no longer in the endpoint set");
+        leaving.add(e.getValue());
       }
     }
     List<Future<Void>> starting = new ArrayList<>();
@@ -101,6 +102,9 @@ public final class ServicePeers {
       }
     }
     applied = Future.all(starting).mapEmpty();
+    // Make before break: the peers leaving serve until those joining listen (a loopback bind, so
+    // moments), or a swap of every endpoint would answer 503 in between.
+    Future.join(starting).onComplete(x -> leaving.forEach(m -> retire(m, "no longer in the endpoint set")));
   }
 
   private Future<Void> admit(Endpoint endpoint) {
