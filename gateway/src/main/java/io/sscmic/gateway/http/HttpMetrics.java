@@ -4,8 +4,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.sscmic.gateway.http.upstream.PeerBalancer;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -37,13 +37,18 @@ final class HttpMetrics {
         .tag("node", node).tag("service", service).publishPercentileHistogram().register(registry)).record(took);
   }
 
-  /** Peer health by service (no address labels): how many peers take traffic now, of how many. */
-  void peerHealth(String service, List<UpstreamPeer> peers) {
-    Gauge.builder("sscmic.http.peers.healthy", peers, ps -> ps.stream().filter(p -> p.healthy(System.nanoTime())).count())
+  /**
+   * Peer health by service (no address labels): how many peers take traffic now, of how many.
+   * Micrometer holds a gauge's object weakly: the gauges sit on the service's balancer, which the
+   * listener holds for its whole life (a copy of the peer list would be collected, and the gauges
+   * would read NaN after the next garbage collection).
+   */
+  void peerHealth(String service, PeerBalancer balancer) {
+    Gauge.builder("sscmic.http.peers.healthy", balancer, b -> b.healthy(System.nanoTime()))
         .description("Peers of the service in rotation now (not ejected)").tag("node", node).tag("service", service)
         .register(registry);
-    Gauge.builder("sscmic.http.peers", peers, List::size)
-        .description("Peers configured for the service").tag("node", node).tag("service", service)
+    Gauge.builder("sscmic.http.peers", balancer, PeerBalancer::size)
+        .description("Peers of the service now (configured or resolved)").tag("node", node).tag("service", service)
         .register(registry);
   }
 

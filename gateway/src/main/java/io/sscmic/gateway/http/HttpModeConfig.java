@@ -1,7 +1,9 @@
 package io.sscmic.gateway.http;
 
+import io.sscmic.gateway.resolve.Endpoint;
 import io.vertx.core.net.SocketAddress;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -35,6 +37,13 @@ public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<S
                         Duration healthInterval) {
     this(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath, healthInterval,
         ListenerLimits.DEFAULTS);
+  }
+
+  /** {@code services} as a resolver takes them: the static peer set of each service. */
+  public Map<String, List<Endpoint>> endpoints() {
+    Map<String, List<Endpoint>> all = new LinkedHashMap<>();
+    services.forEach((service, peers) -> all.put(service, peers.stream().map(Endpoint::of).toList()));
+    return all;
   }
 
   public HttpModeConfig withLimits(ListenerLimits l) {

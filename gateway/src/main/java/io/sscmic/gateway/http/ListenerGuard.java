@@ -9,6 +9,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -205,6 +207,10 @@ final class ListenerGuard {
       }
     }
 
+    private static boolean isContinue(Object msg) {
+      return msg instanceof HttpResponse r && r.status().code() == HttpResponseStatus.CONTINUE.code();
+    }
+
     /** Before the HTTP decoder: sees a new request's first bytes. */
     final class Bytes extends ChannelInboundHandlerAdapter {
       @Override
@@ -238,7 +244,8 @@ final class ListenerGuard {
 
       @Override
       public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof LastHttpContent && unanswered > 0) {
+        // A 100 Continue goes out as a full response too, but the request is still unanswered.
+        if (msg instanceof LastHttpContent && !isContinue(msg) && unanswered > 0) {
           unanswered--;
           idleIfDone();
         }

@@ -5,6 +5,7 @@ import io.sscmic.admin.AdminAddresses;
 import io.sscmic.admin.AdminServerVerticle;
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.http.HttpProxyVerticle;
+import io.sscmic.gateway.resolve.StaticPeerResolver;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
@@ -155,7 +156,8 @@ public final class Node {
               SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, (SecureRandom) prep[1],
                   replays);
               HttpProxyVerticle http = config.http() == null ? null : new HttpProxyVerticle(config.http(),
-                  config.tunnelOptions(), schedule, metrics, (SecureRandom) prep[1], registry);
+                  new StaticPeerResolver(config.http().endpoints()), config.tunnelOptions(), schedule, metrics,
+                  (SecureRandom) prep[1], registry);
               return deployments.deploy(sidecar)
                   .compose(sidecarId -> (http == null ? Future.succeededFuture() : deployments.deploy(http))
                   .map(x -> {

@@ -1,0 +1,67 @@
+package io.sscmic.gateway.http;
+
+import io.sscmic.gateway.http.upstream.ServicePeers;
+import io.sscmic.gateway.http.upstream.UpstreamPeer;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * Active health: asks each peer's service for {@code http.health-path} through the tunnel, every
+ * {@code http.health-interval}. Any answer below 500 proves the tunnel, the peer sidecar and the
+ * service; a 5xx or no answer takes the peer out of rotation until a probe succeeds. Each round
+ * reads the peer sets anew, so peers added or removed live are probed, or no longer, from the
+ * next round on.
+ */
+final class HealthProber {
+  private static final Logger LOG = Logger.getLogger(HttpProxyVerticle.class.getName());
+
+  private final Vertx vertx;
+  private final Collection<ServicePeers> services;
+  private final String path;
+  private final Duration interval;
+  private final HttpMetrics metrics;
+  private final String node;
+  private long timer = -1;
+
+  HealthProber(Vertx vertx, Collection<ServicePeers> services, String path, Duration interval, HttpMetrics metrics,
+               String node) {
+    this.vertx = vertx;
+    this.services = List.copyOf(services);
+    this.path = path;
+    this.interval = interval;
+    this.metrics = metrics;
+    this.node = node;
+  }
+
+  void start() {
+    timer = vertx.setPeriodic(interval.toMillis(), t -> services.forEach(s -> s.balancer().peers().forEach(this::probe)));
+  }
+
+  void stop() {
+    vertx.cancelTimer(timer);
+  }
+
+  private void probe(UpstreamPeer peer) {
+    peer.http().request(new RequestOptions().setMethod(HttpMethod.GET).setURI(path)
+            .setTimeout(interval.toMillis()).putHeader("user-agent", "sscmic-health/" + node))
+        .compose(req -> req.send())
+        .compose(resp -> resp.body().map(x -> resp.statusCode()))
+        .onComplete(ar -> {
+          if (ar.succeeded() && ar.result() < 500) {
+            if (!peer.healthy(System.nanoTime())) {
+              LOG.info(() -> node + ": peer " + peer + " passes its health probe again");
+            }
+            peer.probedHealthy();
+          } else if (peer.probedUnhealthy(System.nanoTime(), interval)) {
+            metrics.ejected(peer.service());
+            LOG.warning(() -> node + ": peer " + peer + " failed its health probe ("
+                + (ar.succeeded() ? "status " + ar.result() : ar.cause().getMessage()) + "); out of rotation");
+          }
+        });
+  }
+}

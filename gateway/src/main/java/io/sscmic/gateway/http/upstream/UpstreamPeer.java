@@ -1,0 +1,149 @@
+package io.sscmic.gateway.http.upstream;
+
+import io.sscmic.gateway.resolve.Endpoint;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.SocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One peer sidecar serving a service, as the HTTP listener sees it: a private loopback entry
+ * into the encrypted tunnel ({@link TunnelEntry} on an ephemeral port) and a keep-alive HTTP
+ * client pooled over it, so that requests reuse established tunnel streams (no hello per request)
+ * and the pool bounds the streams per peer. Tracks outstanding requests for balancing and
+ * consecutive failures for ejection (passive health, as Envoy's outlier detection).
+ *
+ * <p>Health methods take the time as an argument so that the ejection schedule is testable
+ * without waiting for it.
+ */
+public final class UpstreamPeer {
+  /** Consecutive failures that eject a peer. */
+  public static final int EJECT_AFTER = 2;
+  public static final Duration BASE_EJECTION = Duration.ofSeconds(2);
+  public static final Duration MAX_EJECTION = Duration.ofSeconds(30);
+
+  private final String service;
+  private final Endpoint endpoint;
+  private final TunnelEntry entry;
+  private final AtomicInteger outstanding = new AtomicInteger();
+  private int consecutiveFailures;
+  private int ejections;
+  private long ejectedUntilNanos;
+  private HttpClient http;
+  private NetClient raw;
+  private int port;
+
+  public UpstreamPeer(String service, Endpoint endpoint, TunnelEntry entry) {
+    this.service = service;
+    this.endpoint = endpoint;
+    this.entry = entry;
+  }
+
+  /** Opens the tunnel entry on an ephemeral loopback port and the clients over it. */
+  public Future<Void> start(Vertx vertx, int maxConnections, Duration connectTimeout) {
+    return entry.listen(SocketAddress.inetSocketAddress(0, "127.0.0.1")).map(p -> {
+      port = p;
+      http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(p)
+          .setKeepAlive(true).setConnectTimeout((int) connectTimeout.toMillis()).setTcpNoDelay(true),
+          new PoolOptions().setHttp1MaxSize(maxConnections).setMaxWaitQueueSize(10 * maxConnections));
+      raw = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true)
+          .setConnectTimeout((int) connectTimeout.toMillis()));
+      return null;
+    });
+  }
+
+  public String service() {
+    return service;
+  }
+
+  public Endpoint endpoint() {
+    return endpoint;
+  }
+
+  /** The pooled keep-alive client into the tunnel: requests, health probes and upgrades. */
+  public HttpClient http() {
+    return http;
+  }
+
+  /** A fresh raw stream to the service through the tunnel (CONNECT), outside the HTTP pool. */
+  public Future<NetSocket> openStream() {
+    return raw.connect(port, "127.0.0.1");
+  }
+
+  public int outstanding() {
+    return outstanding.get();
+  }
+
+  public void begin() {
+    outstanding.incrementAndGet();
+  }
+
+  public void end() {
+    outstanding.decrementAndGet();
+  }
+
+  public synchronized boolean healthy(long nowNanos) {
+    return nowNanos >= ejectedUntilNanos;
+  }
+
+  /** An active probe found the peer well: it takes traffic again at once. */
+  public synchronized void probedHealthy() {
+    consecutiveFailures = 0;
+    ejectedUntilNanos = 0;
+  }
+
+  /**
+   * An active probe failed: out of rotation until a probe succeeds or twice the interval passes.
+   *
+   * @return true when the peer was in rotation until now
+   */
+  public synchronized boolean probedUnhealthy(long nowNanos, Duration interval) {
+    boolean wasHealthy = nowNanos >= ejectedUntilNanos;
+    ejectedUntilNanos = Math.max(ejectedUntilNanos, nowNanos + interval.toNanos() * 2);
+    return wasHealthy;
+  }
+
+  public synchronized void succeeded() {
+    consecutiveFailures = 0;
+    ejections = 0;
+  }
+
+  /**
+   * A request to this peer failed. {@value #EJECT_AFTER} in a row eject it for
+   * {@link #BASE_EJECTION}, doubling with each ejection without a success in between, up to
+   * {@link #MAX_EJECTION}.
+   *
+   * @return true when this failure ejected the peer
+   */
+  public synchronized boolean failed(long nowNanos) {
+    if (++consecutiveFailures < EJECT_AFTER) {
+      return false;
+    }
+    consecutiveFailures = 0;
+    long backoff = Math.min(MAX_EJECTION.toNanos(), BASE_EJECTION.toNanos() << Math.min(ejections, 4));
+    ejections++;
+    ejectedUntilNanos = nowNanos + backoff;
+    return true;
+  }
+
+  /** Stops taking new streams; requests in flight get up to {@code drain}. */
+  public Future<Void> close(Duration drain) {
+    Future<Void> h = http == null ? Future.succeededFuture()
+        : http.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS);
+    Future<Void> r = raw == null ? Future.succeededFuture() : raw.close();
+    return Future.join(h, r, entry.close(drain)).mapEmpty();
+  }
+
+  @Override
+  public String toString() {
+    return service + "@" + endpoint.address();
+  }
+}
