@@ -4,7 +4,7 @@ import io.sscmic.admin.AdminTls;
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
 import io.sscmic.gateway.http.HttpModeConfig;
-import io.sscmic.gateway.tunnel.TunnelLimits;
+import io.sscmic.gateway.inbound.TunnelLimits;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.vertx.core.net.SocketAddress;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package io.sscmic.gateway.http;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sscmic.gateway.tunnel.OutboundListener;
+import io.sscmic.gateway.outbound.OutboundListener;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.gateway.tunnel.TunnelOptions;
 import io.sscmic.keysyn.KeySchedule;

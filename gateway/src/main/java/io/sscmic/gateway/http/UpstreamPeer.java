@@ -1,6 +1,6 @@
 package io.sscmic.gateway.http;
 
-import io.sscmic.gateway.tunnel.OutboundListener;
+import io.sscmic.gateway.outbound.OutboundListener;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
