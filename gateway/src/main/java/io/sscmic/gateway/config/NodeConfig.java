@@ -2,6 +2,7 @@ package io.sscmic.gateway.config;
 
 import io.sscmic.gateway.http.HttpModeConfig;
 import io.sscmic.gateway.tunnel.TunnelOptions;
+import io.sscmic.gateway.inbound.TunnelLimits;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.vertx.core.net.SocketAddress;
 import java.util.List;

@@ -16,7 +16,7 @@ import io.sscmic.admin.AdminTls;
 import io.sscmic.gateway.http.HttpModeConfig;
 import io.sscmic.gateway.http.HttpRoute;
 import io.sscmic.gateway.http.ListenerLimits;
-import io.sscmic.gateway.tunnel.TunnelLimits;
+import io.sscmic.gateway.inbound.TunnelLimits;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.sscmic.keysyn.recovery.TokenSource;
 import io.vertx.core.json.JsonArray;

@@ -2,7 +2,7 @@ package io.sscmic.gateway.config;
 
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
-import io.sscmic.gateway.tunnel.TunnelLimits;
+import io.sscmic.gateway.inbound.TunnelLimits;
 import io.sscmic.gateway.tunnel.TunnelOptions;
 import io.vertx.core.net.SocketAddress;
 import java.time.Duration;

@@ -11,7 +11,7 @@ import io.sscmic.gateway.config.KeysynSection;
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.config.NodeSection;
 import io.sscmic.gateway.config.TunnelSection;
-import io.sscmic.gateway.tunnel.TunnelLimits;
+import io.sscmic.gateway.inbound.TunnelLimits;
 import io.sscmic.gateway.config.NodeConfigParser;
 import io.sscmic.gateway.config.OutboundRoute;
 import io.sscmic.gateway.authority.AuthorityConfig;

@@ -31,6 +31,15 @@ public final class HelloFrame {
 
   /** Builds a MAC'd hello for epoch header {@code d} under that epoch's chain key. */
   public static byte[] encode(int d, CipherSuite suite, byte[] clientRandom, String service, byte[] chainKey) {
+    return encode(d, Protocol.VERSION, suite.wireId(), clientRandom, service, chainKey);
+  }
+
+  /**
+   * A hello with any version and cipher byte, correctly MAC'd: what a member of another protocol
+   * version would send (tests of version skew use it).
+   */
+  public static byte[] encode(int d, int version, int cipherWireId, byte[] clientRandom, String service,
+                              byte[] chainKey) {
     byte[] name = service.getBytes(StandardCharsets.UTF_8);
     if (name.length == 0 || name.length > Protocol.MAX_SERVICE_NAME) {
       throw new IllegalArgumentException("service name must be 1.." + Protocol.MAX_SERVICE_NAME + " bytes");
@@ -39,8 +48,8 @@ public final class HelloFrame {
     byte[] out = new byte[Protocol.HEADER_LENGTH + body];
     FrameHeader.write(out, d, FrameType.HELLO, body);
     int p = Protocol.HEADER_LENGTH;
-    out[p++] = (byte) Protocol.VERSION;
-    out[p++] = (byte) suite.wireId();
+    out[p++] = (byte) version;
+    out[p++] = (byte) cipherWireId;
     System.arraycopy(clientRandom, 0, out, p, Protocol.RANDOM_LENGTH);
     p += Protocol.RANDOM_LENGTH;
     out[p++] = (byte) name.length;
@@ -77,6 +86,21 @@ public final class HelloFrame {
     }
     String service = new String(frame, p, nameLength, StandardCharsets.UTF_8);
     return new HelloFrame(frame, FrameHeader.d(frame), suite, random, service);
+  }
+
+  /**
+   * Checks the MAC of a whole hello frame before anything in its body is interpreted, so that a
+   * tampered version or cipher byte is reported as {@code auth}, not as version skew. The frame
+   * must be at least a header and a MAC long.
+   */
+  public static boolean macValid(byte[] frame, byte[] chainKey) {
+    return frame.length >= Protocol.HEADER_LENGTH + Protocol.MAC_LENGTH
+        && HandshakeMac.verify(chainKey, MAC_LABEL, frame);
+  }
+
+  /** The epoch header D of a frame (its first two bytes). */
+  public static int d(byte[] frame) {
+    return FrameHeader.d(frame);
   }
 
   public boolean macValid(byte[] chainKey) {

@@ -6,7 +6,7 @@ import io.sscmic.gateway.http.upstream.ServicePeers;
 import io.sscmic.gateway.http.upstream.TunnelEntry;
 import io.sscmic.gateway.resolve.Endpoint;
 import io.sscmic.gateway.resolve.PeerResolver;
-import io.sscmic.gateway.tunnel.OutboundListener;
+import io.sscmic.gateway.outbound.OutboundListener;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.gateway.tunnel.TunnelOptions;
 import io.sscmic.keysyn.KeySchedule;

@@ -18,7 +18,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.micrometer.core.instrument.Counter;
 import io.sscmic.gateway.config.ConfigLoader;
-import io.sscmic.gateway.tunnel.HelloReplayCache;
+import io.sscmic.gateway.inbound.HelloReplayCache;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.LinkedHashMap;

@@ -2,9 +2,11 @@ package io.sscmic.gateway.node;
 
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.config.OutboundRoute;
-import io.sscmic.gateway.tunnel.HelloReplayCache;
-import io.sscmic.gateway.tunnel.InboundTunnel;
-import io.sscmic.gateway.tunnel.OutboundListener;
+import io.sscmic.gateway.inbound.HelloReplayCache;
+import io.sscmic.gateway.inbound.InboundListener;
+import io.sscmic.gateway.outbound.OutboundListener;
+import io.sscmic.gateway.resolve.Endpoint;
+import io.sscmic.gateway.resolve.StaticPeerResolver;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.gateway.tunnel.TunnelOptions;
 import io.sscmic.keysyn.KeySchedule;
@@ -34,7 +36,7 @@ public final class SidecarVerticle extends VerticleBase {
   private final SecureRandom random;
   private final HelloReplayCache replays;
   private volatile java.time.Duration drainTime = DRAIN;
-  private InboundTunnel inbound;
+  private InboundListener inbound;
   private final List<OutboundListener> outbound = new ArrayList<>();
   private int tunnelPort = -1;
   private final Map<String, Integer> outboundPorts = new LinkedHashMap<>();
@@ -59,7 +61,7 @@ public final class SidecarVerticle extends VerticleBase {
     TunnelOptions options = config.tunnelOptions();
     List<Future<?>> binds = new ArrayList<>();
     if (config.tunnel().listen() != null) {
-      inbound = new InboundTunnel(vertx, options, schedule, config.services(), metrics, random, config.tunnel().limits(),
+      inbound = new InboundListener(vertx, options, schedule, config.services(), metrics, random, config.tunnel().limits(),
           replays);
       binds.add(inbound.listen(config.tunnel().listen())
           .andThen(ar -> {
@@ -70,9 +72,18 @@ public final class SidecarVerticle extends VerticleBase {
           .recover(e -> Future.failedFuture(new IllegalStateException(
               "cannot bind tunnel.listen " + config.tunnel().listen() + ": " + e.getMessage(), e))));
     }
+    // Each route's static peer, as a resolver: a registry can take its place and feed endpoints live.
+    Map<String, List<Endpoint>> peers = new LinkedHashMap<>();
+    for (OutboundRoute route : config.outbound()) {
+      List<Endpoint> list = peers.computeIfAbsent(route.service(), s -> new ArrayList<>());
+      if (!list.contains(Endpoint.of(route.peer()))) {
+        list.add(Endpoint.of(route.peer()));
+      }
+    }
+    StaticPeerResolver resolver = new StaticPeerResolver(peers);
     for (int i = 0; i < config.outbound().size(); i++) {
       OutboundRoute route = config.outbound().get(i);
-      OutboundListener l = new OutboundListener(vertx, options, schedule, route.service(), route.peer(), metrics,
+      OutboundListener l = new OutboundListener(vertx, options, schedule, route.service(), resolver, metrics,
           random);
       outbound.add(l);
       String key = "outbound[" + i + "]";

@@ -11,9 +11,20 @@ import java.util.Set;
  * sockets and memory forever. One periodic check per listener, on the listener's event loop.
  */
 final class IdleSweeper {
+  /** A stream the sweeper watches (a {@link TunnelRelay}; tests use their own). */
+  interface Stream {
+    long lastActivityNanos();
+
+    /** Nothing moved for {@code limit}: close, telling the peer. */
+    void idleTimeout(Duration limit);
+
+    /** The node stops without waiting for this stream. */
+    void shutdown();
+  }
+
   private final Vertx vertx;
   private final Duration idle;
-  private final Set<TunnelRelay> relays = new HashSet<>();
+  private final Set<Stream> relays = new HashSet<>();
   private long timer = -1;
 
   /** @param idle zero disables the sweeper */
@@ -23,7 +34,7 @@ final class IdleSweeper {
   }
 
   /** Tracks the relay (for {@link #abortAll}) and, unless the idle timeout is zero, checks it for idleness. */
-  void add(TunnelRelay relay) {
+  void add(Stream relay) {
     relays.add(relay);
     if (timer < 0 && !idle.isZero()) {
       long period = Math.max(50, Math.min(30_000, idle.toMillis() / 4));
@@ -31,20 +42,20 @@ final class IdleSweeper {
     }
   }
 
-  void remove(TunnelRelay relay) {
+  void remove(Stream relay) {
     relays.remove(relay);
   }
 
   /** Closes every open stream now (the peer is told: shutting down). */
   void abortAll() {
-    for (TunnelRelay r : Set.copyOf(relays)) {
+    for (Stream r : Set.copyOf(relays)) {
       r.shutdown();
     }
   }
 
   private void sweep() {
     long limit = System.nanoTime() - idle.toNanos();
-    for (TunnelRelay r : Set.copyOf(relays)) {
+    for (Stream r : Set.copyOf(relays)) {
       if (r.lastActivityNanos() < limit) {
         r.idleTimeout(idle);
       }

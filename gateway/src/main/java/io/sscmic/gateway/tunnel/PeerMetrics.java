@@ -47,12 +47,12 @@ public final class PeerMetrics {
   }
 
   /** The source host of an inbound stream whose hello verified. */
-  Peer inbound(String host) {
+  public Peer inbound(String host) {
     return labelled(host);
   }
 
   /** The peer with this label if it has one already, else null (never creates a label). */
-  Peer known(String label) {
+  public Peer known(String label) {
     return peers.get(label);
   }
 
@@ -150,7 +150,7 @@ public final class PeerMetrics {
     }
 
     /** A handshake with the peer failed (unreachable, refused, timed out): it is now failing. */
-    void handshakeFailed(FailureReason reason) {
+    public void handshakeFailed(FailureReason reason) {
       synchronized (this) {
         health = Health.FAILING;
       }
@@ -158,7 +158,7 @@ public final class PeerMetrics {
     }
 
     /** An established stream with the peer broke: counted and listed, health unchanged. */
-    void streamFailed(FailureReason reason) {
+    public void streamFailed(FailureReason reason) {
       Counter c;
       synchronized (this) {
         recent.addFirst(new RecentFailure(System.currentTimeMillis(), reason));

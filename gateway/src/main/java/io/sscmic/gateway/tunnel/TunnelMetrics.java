@@ -110,7 +110,7 @@ public final class TunnelMetrics {
   }
 
   /** A refusal as {@code overloaded}: counted under that reason and under the limit that made it. */
-  void limitHit(Limit limit) {
+  public void limitHit(Limit limit) {
     failure(FailureReason.OVERLOADED);
     limitHits.get(limit).increment();
   }

@@ -7,6 +7,8 @@ import java.util.Objects;
 
 /** Settings shared by the inbound tunnel listener and the outbound listeners of one sidecar. */
 public final class TunnelOptions {
+  /** As Envoy's TCP proxy: an hour. */
+  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
   private final String nodeId;
   private final CipherSuite cipher;
   private final AeadProvider provider;
@@ -16,7 +18,7 @@ public final class TunnelOptions {
 
   public TunnelOptions(String nodeId, CipherSuite cipher, AeadProvider provider, Duration connectTimeout,
                        Duration handshakeTimeout) {
-    this(nodeId, cipher, provider, connectTimeout, handshakeTimeout, TunnelLimits.DEFAULT_IDLE_TIMEOUT);
+    this(nodeId, cipher, provider, connectTimeout, handshakeTimeout, DEFAULT_IDLE_TIMEOUT);
   }
 
   /** @param idleTimeout close a stream on which nothing moved for this long; zero: never */

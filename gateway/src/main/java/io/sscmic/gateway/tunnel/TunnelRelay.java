@@ -25,7 +25,7 @@ import java.util.logging.Logger;
  * frame that fails to open tears the connection down: nothing that failed authentication reaches
  * the local socket.
  */
-final class TunnelRelay {
+public final class TunnelRelay implements IdleSweeper.Stream {
   private static final Logger LOG = Logger.getLogger(TunnelRelay.class.getName());
 
   private final String id;
@@ -98,12 +98,14 @@ final class TunnelRelay {
     idle.add(this);
   }
 
-  long lastActivityNanos() {
+  @Override
+  public long lastActivityNanos() {
     return lastActivity;
   }
 
   /** Nothing moved either way for {@code limit}: the peer is told (ERROR timeout) and the local side reset. */
-  void idleTimeout(java.time.Duration limit) {
+  @Override
+  public void idleTimeout(java.time.Duration limit) {
     if (closed) {
       return;
     }
@@ -115,7 +117,8 @@ final class TunnelRelay {
   }
 
   /** The node is stopping and will not wait for this stream: the peer is told, the local side reset. */
-  void shutdown() {
+  @Override
+  public void shutdown() {
     if (closed) {
       return;
     }

@@ -1,6 +1,6 @@
 package io.sscmic.gateway.http;
 
-import io.sscmic.gateway.tunnel.TunnelLimits;
+import io.sscmic.gateway.inbound.TunnelLimits;
 import io.sscmic.gateway.config.TunnelSection;
 import io.sscmic.gateway.config.NodeSection;
 import io.sscmic.gateway.config.KeysynSection;

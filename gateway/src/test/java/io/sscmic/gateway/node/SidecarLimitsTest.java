@@ -9,7 +9,7 @@ import io.sscmic.gateway.frame.FailureReason;
 import io.sscmic.gateway.frame.FrameDecoder;
 import io.sscmic.gateway.frame.FrameType;
 import io.sscmic.gateway.frame.RefuseFrame;
-import io.sscmic.gateway.tunnel.TunnelLimits;
+import io.sscmic.gateway.inbound.TunnelLimits;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetServer;
@@ -128,7 +128,7 @@ class SidecarLimitsTest {
     Node b = server(new TunnelLimits(10_000, 5));
     int refused = 0;
     List<Socket> sockets = new ArrayList<>();
-    try (LogCapture logs = new LogCapture("io.sscmic.gateway.tunnel")) {
+    try (LogCapture logs = new LogCapture("io.sscmic.gateway.inbound")) {
       long t0 = System.nanoTime();
       for (int i = 0; i < 30; i++) {
         sockets.add(new Socket("127.0.0.1", b.tunnelPort()));
@@ -159,7 +159,7 @@ class SidecarLimitsTest {
     Node b = server(new TunnelLimits(10_000, 1000, Duration.ofHours(1), 2));
     FailureProvoker peer = new FailureProvoker(b.tunnelPort(), TestMesh.SEED, b.schedule());
     List<Socket> open = new ArrayList<>();
-    try (LogCapture logs = new LogCapture("io.sscmic.gateway.tunnel")) {
+    try (LogCapture logs = new LogCapture("io.sscmic.gateway.inbound")) {
       peer.auth("echo");
       for (int i = 0; i < 2; i++) {
         Object[] accepted = peer.validHelloFrom("127.0.0.1", "echo");

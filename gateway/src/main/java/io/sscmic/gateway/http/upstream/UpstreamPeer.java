@@ -1,6 +1,7 @@
 package io.sscmic.gateway.http.upstream;
 
 import io.sscmic.gateway.resolve.Endpoint;
+import io.sscmic.gateway.outbound.OutboundListener;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;

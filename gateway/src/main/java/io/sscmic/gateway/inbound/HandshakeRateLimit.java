@@ -1,4 +1,4 @@
-package io.sscmic.gateway.tunnel;
+package io.sscmic.gateway.inbound;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,5 +1,6 @@
-package io.sscmic.gateway.tunnel;
+package io.sscmic.gateway.inbound;
 
+import io.sscmic.gateway.tunnel.TunnelOptions;
 import java.time.Duration;
 
 /**
@@ -17,7 +18,7 @@ import java.time.Duration;
 public record TunnelLimits(int maxConnections, int handshakesPerSecondPerSource, Duration idleTimeout,
                            int maxConnectionsPerPeer) {
   /** As Envoy's TCP proxy: an hour. */
-  public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
+  public static final Duration DEFAULT_IDLE_TIMEOUT = TunnelOptions.DEFAULT_IDLE_TIMEOUT;
   /** A tenth of the listener: a runaway peer leaves room for the others. */
   public static final int DEFAULT_MAX_CONNECTIONS_PER_PEER = 1_000;
   /** A peer sidecar opening short connections legitimately reaches over a thousand handshakes a second. */

@@ -1,4 +1,4 @@
-package io.sscmic.gateway.tunnel;
+package io.sscmic.gateway.inbound;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package io.sscmic.gateway.tunnel;
+package io.sscmic.gateway.inbound;
 
 import io.sscmic.keysyn.KeySchedule;
 import java.nio.ByteBuffer;
@@ -18,9 +18,9 @@ public final class HelloReplayCache {
   private final int capacity;
   private final LinkedHashMap<ByteBuffer, Long> seen = new LinkedHashMap<>();
 
-  /** The node's cache: sized for {@link InboundTunnel#REPLAY_CACHE_ENTRIES}, windowed to the schedule's grace. */
+  /** The node's cache: sized for {@link InboundListener#REPLAY_CACHE_ENTRIES}, windowed to the schedule's grace. */
   public static HelloReplayCache forSchedule(KeySchedule schedule) {
-    return new HelloReplayCache(InboundTunnel.REPLAY_CACHE_ENTRIES, schedule.retainedEpochs());
+    return new HelloReplayCache(InboundListener.REPLAY_CACHE_ENTRIES, schedule.retainedEpochs());
   }
 
   /** @param retainedEpochs epochs older than Kp that the key schedule still accepts */

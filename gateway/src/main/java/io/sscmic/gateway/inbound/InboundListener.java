@@ -1,0 +1,245 @@
+package io.sscmic.gateway.inbound;
+
+import io.sscmic.gateway.frame.FailureReason;
+import io.sscmic.gateway.frame.FrameType;
+import io.sscmic.gateway.frame.ProtocolException;
+import io.sscmic.gateway.frame.RefuseFrame;
+import io.sscmic.gateway.tunnel.HandshakeConnection;
+import io.sscmic.gateway.tunnel.LogThrottle;
+import io.sscmic.gateway.tunnel.PeerMetrics;
+import io.sscmic.gateway.tunnel.TcpHalfClose;
+import io.sscmic.gateway.tunnel.TunnelListener;
+import io.sscmic.gateway.tunnel.TunnelMetrics;
+import io.sscmic.gateway.tunnel.TunnelOptions;
+import io.sscmic.keysyn.KeySchedule;
+import io.sscmic.keysyn.KeyState;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.net.NetSocketInternal;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.SocketAddress;
+import java.security.SecureRandom;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+
+/**
+ * The inbound tunnel listener: each connection's hello is judged by a {@link ServerHandshake}
+ * (epoch window, membership MAC, replay, known service); this class adds what needs sockets: the
+ * abuse limits, the connection to the named local service, the ACCEPT or REFUSE on the wire and the
+ * hand-off to the relay. A refused hello gets a REFUSE frame with its reason, a log line and a
+ * counter, and no backend connection.
+ */
+public final class InboundListener extends TunnelListener {
+  private static final Logger LOG = Logger.getLogger(InboundListener.class.getName());
+  /** Hellos remembered against replay (an entry per verified hello of the current epochs). */
+  public static final int REPLAY_CACHE_ENTRIES = 1 << 18;
+
+  private final Map<String, SocketAddress> services;
+  private final ServerHandshake handshakes;
+  private final AtomicInteger open = new AtomicInteger();
+  private final TunnelLimits limits;
+  private final HandshakeRateLimit rate;
+  private final LogThrottle overloadLog = new LogThrottle();
+  /** Open connections per peer (source address) whose hello verified. */
+  private final Map<String, Integer> perPeer = new ConcurrentHashMap<>();
+
+  public InboundListener(Vertx vertx, TunnelOptions options, KeySchedule schedule, Map<String, SocketAddress> services,
+                         TunnelMetrics metrics, SecureRandom random) {
+    this(vertx, options, schedule, services, metrics, random, TunnelLimits.DEFAULTS);
+  }
+
+  public InboundListener(Vertx vertx, TunnelOptions options, KeySchedule schedule, Map<String, SocketAddress> services,
+                         TunnelMetrics metrics, SecureRandom random, TunnelLimits limits) {
+    this(vertx, options, schedule, services, metrics, random, limits, HelloReplayCache.forSchedule(schedule));
+  }
+
+  /**
+   * @param replays the hellos already seen; a node shares one cache between the listener it
+   *     replaces at a config reload and the new one, so a hello cannot be replayed across it
+   */
+  public InboundListener(Vertx vertx, TunnelOptions options, KeySchedule schedule, Map<String, SocketAddress> services,
+                         TunnelMetrics metrics, SecureRandom random, TunnelLimits limits, HelloReplayCache replays) {
+    super(vertx, options, schedule, metrics, TunnelMetrics.Side.INBOUND);
+    this.limits = limits;
+    this.rate = new HandshakeRateLimit(limits.handshakesPerSecondPerSource());
+    this.services = Map.copyOf(services);
+    this.handshakes = new ServerHandshake(schedule, replays, this.services.keySet(), options.provider(), random);
+  }
+
+  @Override
+  protected void accept(NetSocket tunnel) {
+    String id = nextId();
+    String source = tunnel.remoteAddress() == null ? "?" : tunnel.remoteAddress().hostAddress();
+    if (open.get() >= limits.maxConnections()) {
+      overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_CONNECTIONS, "connection limit of "
+          + limits.maxConnections() + " reached (tunnel.max-connections)");
+      return;
+    }
+    if (!rate.tryAcquire(source, System.nanoTime())) {
+      overloaded(id, tunnel, source, TunnelMetrics.Limit.HANDSHAKE_RATE, "more than "
+          + limits.handshakesPerSecondPerSource() + " handshakes/s from " + source + " (tunnel.handshake-rate)");
+      return;
+    }
+    open.incrementAndGet();
+    onClose(tunnel, open::decrementAndGet);
+    // The peer's FIN must arrive in order, after frames still queued while we apply back-pressure.
+    TcpHalfClose.enable(tunnel);
+    new Handshake(id, tunnel, source).start();
+  }
+
+  private static void onClose(NetSocket socket, Runnable action) {
+    ((NetSocketInternal) socket).channelHandlerContext().channel().closeFuture().addListener(f -> action.run());
+  }
+
+  /**
+   * Refuses as {@code overloaded}: counted under the limit that refused, logged at most once a
+   * second (a flood must not flood the log too). Limits checked at accept refuse before reading
+   * anything, so no MAC or key derivation is spent.
+   */
+  private void overloaded(String id, NetSocket tunnel, String source, TunnelMetrics.Limit limit, String why) {
+    metrics.limitHit(limit);
+    PeerMetrics.Peer known = metrics.peers().known(source);
+    if (known != null) {
+      known.handshakeFailed(FailureReason.OVERLOADED);
+    }
+    if (overloadLog.allow()) {
+      LOG.warning(() -> id + ": refused a connection from " + tunnel.remoteAddress() + " as overloaded: " + why
+          + " (further refusals this second are counted, not logged)");
+    }
+    sendRefusal(tunnel, FailureReason.OVERLOADED);
+  }
+
+  /**
+   * REFUSE, then a lingering close: closing at once while the peer's hello is still unread would
+   * reset the connection, and the reset can discard the REFUSE before the peer reads it.
+   */
+  private void sendRefusal(NetSocket tunnel, FailureReason reason) {
+    KeyState state = schedule.current();
+    tunnel.write(Buffer.buffer(RefuseFrame.encode(state == null ? 0 : state.tc(), reason, reason.label())))
+        .onComplete(ar -> TcpHalfClose.lingeringClose(tunnel, TcpHalfClose.LINGER));
+  }
+
+  /** Takes one of the peer's connection slots until the tunnel closes; false when it has none left. */
+  private boolean claimPeerSlot(String peer, NetSocket tunnel) {
+    boolean[] claimed = {false};
+    perPeer.compute(peer, (k, n) -> {
+      int count = n == null ? 0 : n;
+      if (count >= limits.maxConnectionsPerPeer()) {
+        return n;
+      }
+      claimed[0] = true;
+      return count + 1;
+    });
+    if (claimed[0]) {
+      onClose(tunnel, () -> perPeer.computeIfPresent(peer, (k, n) -> n <= 1 ? null : n - 1));
+    }
+    return claimed[0];
+  }
+
+  /** One inbound connection until it is accepted or refused. */
+  private final class Handshake extends HandshakeConnection {
+    private final String source;
+    /** Set once the hello proved mesh membership: only then does the source get a peer label. */
+    private PeerMetrics.Peer peer;
+    private boolean helloSeen;
+    private final long started = System.nanoTime();
+
+    Handshake(String id, NetSocket tunnel, String source) {
+      super(id, tunnel);
+      this.source = source;
+    }
+
+    void start() {
+      begin(vertx, options.handshakeTimeout(), () -> new ProtocolException(FailureReason.TIMEOUT,
+          "no complete hello within " + options.handshakeTimeout().toMillis() + " ms"));
+      tunnel.exceptionHandler(e -> LOG.fine(() -> id + ": " + e));
+      tunnel.closeHandler(v -> closedEarly());
+    }
+
+    @Override
+    protected void onPeerClosed() {
+      closedEarly();
+      tunnel.close();
+    }
+
+    private void closedEarly() {
+      if (finish()) {
+        LOG.fine(() -> id + ": closed during the handshake");
+      }
+    }
+
+    @Override
+    protected void onFrame(int d, FrameType type, byte[] frame) throws ProtocolException {
+      if (helloSeen || type != FrameType.HELLO) {
+        throw new ProtocolException(FailureReason.MALFORMED, "expected a single HELLO, got " + type);
+      }
+      helloSeen = true;
+      ServerHandshake.Result result = handshakes.answer(frame);
+      if (result instanceof ServerHandshake.Refused refused) {
+        if (refused.member()) {
+          peer = metrics.peers().inbound(source);
+        }
+        throw refused.exception();
+      }
+      ServerHandshake.Accepted accepted = (ServerHandshake.Accepted) result;
+      peer = metrics.peers().inbound(source);
+      SocketAddress backend = services.get(accepted.service());
+      // Counted only now, for a verified member: a stranger cannot use up a peer's slots.
+      if (!claimPeerSlot(source, tunnel)) {
+        stop();
+        overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_CONNECTIONS_PER_PEER, "peer " + source + " has "
+            + limits.maxConnectionsPerPeer() + " connections open (tunnel.max-connections-per-peer)");
+        return;
+      }
+      tunnel.pause();
+      client().connect(backend).onComplete(ar -> {
+        if (done()) {
+          if (ar.succeeded()) {
+            ar.result().close();
+          }
+          return;
+        }
+        if (ar.failed()) {
+          fail(new ProtocolException(FailureReason.BACKEND_UNAVAILABLE,
+              "service '" + accepted.service() + "' at " + backend + ": " + ar.cause().getMessage()));
+          return;
+        }
+        established(accepted, ar.result());
+      });
+    }
+
+    private void established(ServerHandshake.Accepted accepted, NetSocket local) {
+      finish();
+      local.pause();
+      TcpHalfClose.enable(local);
+      tunnel.write(Buffer.buffer(accepted.accept()));
+      LOG.fine(() -> id + ": accepted " + accepted.hello().suite() + " stream to service '" + accepted.service()
+          + "'");
+      relay(handOff(id, local, tunnel, decoder, accepted.keys(), peer, started));
+    }
+
+    @Override
+    protected void fail(ProtocolException e) {
+      if (done()) {
+        return;
+      }
+      stop();
+      metrics.failure(e.reason());
+      PeerMetrics.Peer p = peer != null ? peer : metrics.peers().known(source);
+      if (p != null && e.reason() == FailureReason.BACKEND_UNAVAILABLE) {
+        p.streamFailed(e.reason()); // our local service's fault, not the peer's
+      } else if (p != null) {
+        p.handshakeFailed(e.reason());
+      }
+      LOG.warning(() -> id + ": refused hello from " + tunnel.remoteAddress() + ": " + e.getMessage());
+      sendRefusal(tunnel, e.reason());
+    }
+
+    private void stop() {
+      finish();
+      decoder.stop();
+    }
+  }
+}

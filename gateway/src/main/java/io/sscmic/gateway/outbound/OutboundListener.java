@@ -1,0 +1,165 @@
+package io.sscmic.gateway.outbound;
+
+import io.sscmic.gateway.frame.FailureReason;
+import io.sscmic.gateway.frame.FrameType;
+import io.sscmic.gateway.frame.ProtocolException;
+import io.sscmic.gateway.resolve.Endpoint;
+import io.sscmic.gateway.resolve.PeerResolver;
+import io.sscmic.gateway.resolve.StaticPeerResolver;
+import io.sscmic.gateway.tunnel.HandshakeConnection;
+import io.sscmic.gateway.tunnel.PeerMetrics;
+import io.sscmic.gateway.tunnel.TcpHalfClose;
+import io.sscmic.gateway.tunnel.TunnelListener;
+import io.sscmic.gateway.tunnel.TunnelMetrics;
+import io.sscmic.gateway.tunnel.TunnelOptions;
+import io.sscmic.keysyn.KeySchedule;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.SocketAddress;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+
+/**
+ * An outbound TCP listener: each local connection is carried to one service on a peer sidecar,
+ * which a {@link TunnelConnector} picks among the endpoints the {@link PeerResolver} knows now.
+ * The local socket stays paused (nothing buffered) until the peer has proved it holds the mesh key
+ * in its ACCEPT ({@link ClientHandshake}); a failure at any step resets the local connection and
+ * says why in the log.
+ */
+public final class OutboundListener extends TunnelListener {
+  private static final Logger LOG = Logger.getLogger(OutboundListener.class.getName());
+
+  private final String service;
+  private final PeerResolver resolver;
+  private final SecureRandom random;
+  private TunnelConnector connector;
+
+  /** A listener for one service at one fixed peer sidecar. */
+  public OutboundListener(Vertx vertx, TunnelOptions options, KeySchedule schedule, String service,
+                          SocketAddress peer, TunnelMetrics metrics, SecureRandom random) {
+    this(vertx, options, schedule, service, new StaticPeerResolver(Map.of(service, List.of(Endpoint.of(peer)))),
+        metrics, random);
+  }
+
+  /** A listener for one service at whichever peer sidecars {@code resolver} names, as they change. */
+  public OutboundListener(Vertx vertx, TunnelOptions options, KeySchedule schedule, String service,
+                          PeerResolver resolver, TunnelMetrics metrics, SecureRandom random) {
+    super(vertx, options, schedule, metrics, TunnelMetrics.Side.OUTBOUND);
+    this.service = service;
+    this.resolver = resolver;
+    this.random = random;
+  }
+
+  @Override
+  protected void onListen(NetClient client) {
+    connector = new TunnelConnector(client, resolver, service,
+        endpoints -> endpoints.forEach(e -> metrics.peers().configured(e.address())));
+  }
+
+  @Override
+  protected void onClosed() {
+    if (connector != null) {
+      connector.close();
+    }
+  }
+
+  public String service() {
+    return service;
+  }
+
+  @Override
+  protected void accept(NetSocket local) {
+    long started = System.nanoTime();
+    local.pause();
+    TcpHalfClose.enable(local);
+    String id = nextId() + "(" + service + ")";
+    // An application resetting its connection is routine: said at FINE, not by Vert.x as SEVERE.
+    local.exceptionHandler(e -> LOG.fine(() -> id + ": local socket: " + e));
+    if (!schedule.isReady()) {
+      metrics.failure(FailureReason.NOT_READY);
+      LOG.warning(() -> id + ": no key state yet, refusing the local connection");
+      TcpHalfClose.abort(local);
+      return;
+    }
+    connector.connect().onComplete(ar -> {
+      if (ar.failed()) {
+        metrics.failure(FailureReason.BACKEND_UNAVAILABLE);
+        if (ar.cause() instanceof TunnelConnector.Unreachable u) {
+          u.tried().forEach(e -> metrics.peers().configured(e.address())
+              .handshakeFailed(FailureReason.BACKEND_UNAVAILABLE));
+        }
+        LOG.warning(() -> id + ": cannot reach a peer sidecar for '" + service + "': " + ar.cause().getMessage());
+        TcpHalfClose.abort(local);
+        return;
+      }
+      TunnelConnector.Connection c = ar.result();
+      // The peer's FIN must arrive in order, after frames still queued while we apply back-pressure.
+      TcpHalfClose.enable(c.socket());
+      new Handshake(id, local, c, started).start();
+    });
+  }
+
+  /** One outbound connection from HELLO until ACCEPT or refusal. */
+  private final class Handshake extends HandshakeConnection {
+    private final NetSocket local;
+    private final Endpoint peer;
+    private final PeerMetrics.Peer peerStats;
+    private final long started;
+    private ClientHandshake handshake;
+
+    Handshake(String id, NetSocket local, TunnelConnector.Connection connection, long started) {
+      super(id, connection.socket());
+      this.started = started;
+      this.local = local;
+      this.peer = connection.endpoint();
+      this.peerStats = metrics.peers().configured(peer.address());
+    }
+
+    void start() {
+      begin(vertx, options.handshakeTimeout(), () -> new ProtocolException(FailureReason.TIMEOUT,
+          "no answer from peer " + peer + " within " + options.handshakeTimeout().toMillis() + " ms"));
+      tunnel.exceptionHandler(e -> LOG.fine(() -> id + ": " + e));
+      tunnel.closeHandler(v -> onPeerClosed());
+      local.closeHandler(v -> {
+        if (finish()) {
+          tunnel.close();
+        }
+      });
+      handshake = new ClientHandshake(schedule, options.cipher(), options.provider(), random, service);
+      tunnel.write(Buffer.buffer(handshake.hello()));
+    }
+
+    @Override
+    protected void onPeerClosed() {
+      fail(new ProtocolException(FailureReason.TRUNCATED,
+          "peer " + peer + " closed the connection during the handshake"));
+    }
+
+    @Override
+    protected void onFrame(int d, FrameType type, byte[] frame) throws ProtocolException {
+      ClientHandshake.Result result = handshake.answer(frame);
+      if (result instanceof ClientHandshake.Failed failed) {
+        throw new ProtocolException(failed.reason(), "peer " + peer + ": " + failed.detail());
+      }
+      finish();
+      relay(handOff(id, local, tunnel, decoder, ((ClientHandshake.Established) result).keys(), peerStats, started));
+    }
+
+    @Override
+    protected void fail(ProtocolException e) {
+      if (!finish()) {
+        return;
+      }
+      decoder.stop();
+      metrics.failure(e.reason());
+      peerStats.handshakeFailed(e.reason());
+      LOG.warning(() -> id + ": " + e.getMessage());
+      TcpHalfClose.abort(local);
+      tunnel.close();
+    }
+  }
+}
