@@ -133,7 +133,7 @@ public final class Node {
     }));
     AdminServerVerticle admin = config.adminListen() == null ? null
         : new AdminServerVerticle(id, config.adminListen(), registry, config.adminPasswordHash(),
-            config.adminTls());
+            config.adminTls(), config.authority() == null ? null : config.authority().stateDir());
     Future<Void> adminUp = admin == null ? Future.succeededFuture()
         : deployments.deploy(admin).mapEmpty();
     return adminUp.compose(v -> vertx.executeBlocking(() -> {
