@@ -216,9 +216,16 @@ k8s_init_script() {
   if ! grep -Eq 'DNS:sscmic-authority\.sscmic\.svc(,|$)' <<< "$cert" || ! grep -Eq 'DNS:sscmic-authority(,|$)' <<< "$cert"; then
     echo "authority certificate SANs: $cert"; return 1
   fi
+  # The admin port's TLS, added once (the second start keeps it), where the Secret is mounted.
+  [ "$(grep -c '^  tls:' "$d/mesh/authority.yaml")" = 1 ] || { echo "admin.tls added $(grep -c '^  tls:' "$d/mesh/authority.yaml") times"; return 1; }
+  (cd "$TEST_DIR" && node -e '
+    const a = require("yaml").parse(require("fs").readFileSync(process.argv[1], "utf8")).admin;
+    process.exit(a.listen === "0.0.0.0:15100" && a.tls["cert-file"] === "/etc/sscmic/admin-tls/tls.crt"
+      && a.tls["key-file"] === "/etc/sscmic/admin-tls/tls.key" ? 0 : 1);' "$d/mesh/authority.yaml") \
+    || { echo "authority.yaml admin section:"; sed -n '/^admin:/,$p' "$d/mesh/authority.yaml"; return 1; }
   grep -q "genesis: 2026-01-01T00:00:00Z" "$d/mesh/authority.yaml" && grep -q "listen: 0.0.0.0:8443" "$d/mesh/authority.yaml"
 }
-expect_ok "Kubernetes: the authority's init container script creates the mesh once, keeps it on restart, certificate names the Service" k8s_init_script
+expect_ok "Kubernetes: the authority's init container script creates the mesh once, keeps it on restart, certificate names the Service, admin port with TLS" k8s_init_script
 
 # ---------------------------------------------------------------- mutations: every check can fail
 M="$TMP/mutant"
@@ -254,6 +261,16 @@ fresh_copy; mutate deploy/kubernetes/authority.yaml '/^  volumeClaimTemplates:/,
 expect_fail "mutant: an authority without a PersistentVolume is refused" static_on_mutant
 fresh_copy; mutate deploy/kubernetes/sidecar-example.yaml '/preStop:/,/command: \["sleep", "5"\]/d'
 expect_fail "mutant: a sidecar without preStop is refused" static_on_mutant
+fresh_copy; mutate deploy/kubernetes/sidecar-example.yaml '/^    - from:/,/^        - {port: 7443, protocol: TCP}/{/from:/!d}; s/^    - from:/    - ports: [{port: 7443, protocol: TCP}]/'
+expect_fail "mutant: a NetworkPolicy that admits anyone to the tunnel port is refused" static_on_mutant
+fresh_copy; mutate deploy/kubernetes/authority.yaml 's#app.kubernetes.io/name: prometheus#app.kubernetes.io/part-of: sscmic#'
+expect_fail "mutant: the authority's admin port open to every SSCMIC Pod is refused" static_on_mutant
+fresh_copy; mutate deploy/kubernetes/sidecar-example.yaml '/^      tls: /,/^        key-file:/d'
+expect_fail "mutant: a sidecar admin port without TLS is refused" static_on_mutant
+fresh_copy; mutate deploy/docker/prometheus.yml 's#^    scheme: https#    scheme: http#'
+expect_fail "mutant: Prometheus scraping the compose admin ports in plain http is refused" static_on_mutant
+fresh_copy; mutate deploy/docker/nodes/node-b.yaml '/^  tls:/,/key-file:/d'
+expect_fail "mutant: a compose sidecar admin port without TLS is refused" static_on_mutant
 fresh_copy; mutate deploy/systemd/sscmic-authority.service 's#^ProtectSystem=strict#ProtectSystem=stric#'
 cp "$M"/deploy/systemd/*.service "$M/"
 expect_fail "mutant: a bad systemd value is refused by systemd_verify" systemd_verify "$M" sscmic-authority.service

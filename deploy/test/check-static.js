@@ -128,6 +128,20 @@ function checkCompose() {
     `deploy/docker/grafana: the dashboard provider reads ${dashPath}, where compose mounts the dashboard`);
   const prom = YAML.parse(fs.readFileSync(path.join(dir, "prometheus.yml"), "utf8"));
   const targets = prom.scrape_configs.flatMap((c) => c.static_configs.flatMap((t) => t.targets));
+  // Admin ports over TLS: Prometheus scrapes https and trusts a CA file it can read from a volume.
+  const promMounts = (s.prometheus.volumes || []).map((v) => String(v).split(":"));
+  check(prom.scrape_configs.every((c) => c.scheme === "https" && c.tls_config && c.tls_config.ca_file
+      && !c.tls_config.insecure_skip_verify
+      && promMounts.some(([, dst]) => path.posix.resolve("/etc/prometheus", c.tls_config.ca_file).startsWith(dst + "/"))),
+    "deploy/docker/prometheus.yml scrapes the admin ports over https, verifying them with a CA file from a mounted volume");
+  const init = JSON.stringify(s["mesh-init"].command);
+  check(/openssl req -x509/.test(init) && /tls:/.test(init) && /authority\.yaml/.test(init),
+    `${rel}: mesh-init makes the admin certificate and gives the authority's admin port TLS`);
+  check(["authority", ...sidecars].every((n) => (s[n].environment || {}).SSCMIC_ADMIN_SCHEME === "https"),
+    `${rel}: the image's HEALTHCHECK asks the TLS admin ports over https (SSCMIC_ADMIN_SCHEME)`);
+  const published = Object.entries(s).flatMap(([n, svc]) => (svc.ports || []).map((p) => [n, String(p)]));
+  check(published.every(([, p]) => p.startsWith("127.0.0.1:")) && !published.some(([n]) => ["authority", ...sidecars].includes(n)),
+    `${rel}: no admin, tunnel or authority port published to the host; the rest on 127.0.0.1 only`);
   check(sidecars.every((n) => targets.includes(`${n}:15000`)) && targets.includes("authority:15100"),
     `deploy/docker/prometheus.yml scrapes the three sidecars and the authority (${targets.join(", ")})`);
   // Node configs: each sidecar's config exposes its app, reaches the other two, and uses the mesh's genesis.
@@ -141,6 +155,8 @@ function checkCompose() {
       && peers.length === 2 && peers.every((p) => sidecars.includes(p) && p !== n)
       && /^0\.0\.0\.0:15000$/.test(cfg.admin.listen),
       `${rel}: ${n}'s config serves ${app} on its loopback, calls the other two sidecars, admin on 15000`);
+    check(cfg.admin.tls && /admin\.crt$/.test(cfg.admin.tls["cert-file"]) && /admin\.key$/.test(cfg.admin.tls["key-file"]),
+      `${rel}: ${n}'s admin port has TLS (admin.tls) with mesh-init's certificate`);
   }
 }
 
@@ -225,6 +241,39 @@ function checkKubernetes() {
     check(init && ["sscmic-authority.sscmic.svc"].every((h) => new RegExp("--host " + h.replace(/\./g, "\\.") + "(\\s|$)")
       .test(init.args.join(" "))),
       "authority: its certificate names the Service's DNS name");
+    check(main && ["readinessProbe", "livenessProbe"].every((p) => main[p] && main[p].httpGet.scheme === "HTTPS"),
+      "authority: the probes ask the TLS admin port over HTTPS");
+    const authAnn = auth.spec.template.metadata.annotations || {};
+    check(authAnn["prometheus.io/scheme"] === "https", "authority: Prometheus scrapes the admin port over https");
+    const secretVols = (spec.volumes || []).filter((v) => v.secret).map((v) => v.name);
+    const m = /cert-file: (\S+)/.exec(init ? init.args.join(" ") : "");
+    check(init && /tls:/.test(init.args.join(" ")) && m && main.volumeMounts.some((v) => secretVols.includes(v.name)
+      && m[1].startsWith(v.mountPath + "/")),
+      "authority: the init container gives the admin port TLS (admin.tls), certificate from a mounted Secret");
+    check(!(svc && svc.spec.ports.some((p) => p.port === 15100)), "authority: the Service does not publish the admin port");
+  }
+
+  // NetworkPolicies: every SSCMIC workload has one; every rule names who may come and to which
+  // ports; the admin ports admit Prometheus only, the tunnel and the authority's API SSCMIC Pods only.
+  const policies = all.filter((o) => o.kind === "NetworkPolicy");
+  for (const w of workloads.filter((x) => [...(podSpec(x).initContainers || []), ...podSpec(x).containers]
+    .some((c) => /^sscmic:/.test(c.image)))) {
+    const labels = w.spec.template.metadata.labels || {};
+    const selects = (np) => Object.entries(np.spec.podSelector.matchLabels || {}).every(([k, v]) => labels[k] === v);
+    const mine = policies.filter((np) => np.metadata.namespace === w.metadata.namespace && selects(np)
+      && (np.spec.policyTypes || []).includes("Ingress"));
+    const rules = mine.flatMap((np) => np.spec.ingress || []);
+    const admin = w === auth ? 15100 : 15000;
+    const open = w === auth ? 8443 : 7443;
+    const isPrometheus = (f) => f.podSelector && (f.podSelector.matchLabels || {})["app.kubernetes.io/name"] === "prometheus";
+    const isSscmic = (f) => !f.namespaceSelector && f.podSelector && (f.podSelector.matchLabels || {})["app.kubernetes.io/part-of"] === "sscmic";
+    const ruleFor = (port) => rules.filter((r) => !r.ports || r.ports.some((p) => p.port === port));
+    check(mine.length > 0 && rules.every((r) => (r.from || []).length > 0 && (r.ports || []).length > 0),
+      `${w.metadata.name}: a NetworkPolicy whose every ingress rule names its sources and ports (none admits anyone)`);
+    check(ruleFor(admin).length > 0 && ruleFor(admin).every((r) => r.from.every(isPrometheus)),
+      `${w.metadata.name}: the admin port ${admin} admits Prometheus only`);
+    check(ruleFor(open).length > 0 && ruleFor(open).every((r) => r.from.every(isSscmic)),
+      `${w.metadata.name}: port ${open} admits SSCMIC Pods of the namespace only`);
   }
 
   // The sidecar pattern
@@ -237,8 +286,11 @@ function checkKubernetes() {
     const others = spec.containers.filter((c) => c !== gw);
     check(others.length >= 1, `sidecar: the application container(s) ${others.map((c) => c.name).join(", ")} in the same Pod`);
     const ann = (app.kind === "Pod" ? app.metadata : app.spec.template.metadata).annotations || {};
-    check(ann["prometheus.io/scrape"] === "true" && ann["prometheus.io/port"] === "15000" && ann["prometheus.io/path"] === "/metrics",
-      "sidecar: Prometheus scrape annotations on the Pod (port 15000, /metrics)");
+    check(ann["prometheus.io/scrape"] === "true" && ann["prometheus.io/port"] === "15000" && ann["prometheus.io/path"] === "/metrics"
+      && ann["prometheus.io/scheme"] === "https",
+      "sidecar: Prometheus scrape annotations on the Pod (https, port 15000, /metrics)");
+    check(["readinessProbe", "livenessProbe", "startupProbe"].every((p) => !gw[p] || (gw[p].httpGet && gw[p].httpGet.scheme === "HTTPS")),
+      "sidecar: the probes ask the TLS admin port over HTTPS");
     check(gw.readinessProbe && gw.readinessProbe.httpGet.path === "/readyz"
       && (gw.ports || []).some((p) => p.name === gw.readinessProbe.httpGet.port && p.containerPort === 15000),
       "sidecar: readiness on /readyz at the admin port");
@@ -264,6 +316,10 @@ function checkKubernetes() {
       check(!!stateMount && claims.includes(stateMount.name),
         "sidecar: the node's key and certificate on a PersistentVolume (restarts need no new token)");
       check(node.admin.listen === "0.0.0.0:15000", "sidecar: admin port reachable for probes and Prometheus");
+      const tls = node.admin.tls || {};
+      const certMount = tls["cert-file"] && mountOf(tls["cert-file"]);
+      check(!!certMount && volumes[certMount.name].secret && mountOf(tls["key-file"]) === certMount,
+        "sidecar: the admin port has TLS (admin.tls) with a certificate and key from a Secret");
       const svcPort = Object.values(node.services)[0].split(":")[1];
       check(others.some((c) => (c.ports || []).some((p) => String(p.containerPort) === svcPort)),
         `sidecar: node.yaml's service is the application container's port ${svcPort}`);

@@ -13,7 +13,7 @@
 # services are a small HTTP server answering with their --name; Prometheus is Debian's binary;
 # Grafana is not run (its provisioning is checked statically).
 # Checks: mesh-init completes, the authority and three sidecars pass the image's health check and
-# turn ready, all six service-to-service paths answer through the tunnels, Prometheus scrapes all
+# turn ready (admin ports over TLS), /status needs the generated password (0600 file, not logged), all six service-to-service paths answer through the tunnels, Prometheus scrapes all
 # four targets with the compose prometheus.yml, and a second `up` (mesh-init again on the existing
 # mesh, sidecars restarted from their state volumes) works without re-enrolling.
 # Usage: deploy/test/compose-netns.sh [path/to/sscmic.jar]   (root; bounded; tears down on exit)
@@ -144,7 +144,8 @@ http.server.ThreadingHTTPServer(("0.0.0.0", int(sys.argv[2])), H).serve_forever(
     prom/prometheus:*)
       for spec in "${vols[@]}"; do
         IFS='|' read -r kind src dst mode <<< "$spec"
-        mkdir -p "$WORK/rootfs/$s$(dirname "$dst")"; ln -sf "$src" "$WORK/rootfs/$s$dst"
+        [ "$kind" = volume ] && src="$WORK/volumes/$src"   # a named volume: its directory
+        mkdir -p "$WORK/rootfs/$s$(dirname "$dst")"; ln -sfn "$src" "$WORK/rootfs/$s$dst"
       done
       for a in "${!argv[@]}"; do argv[a]="${argv[$a]//=\//=$WORK/rootfs/$s/}"; done
       mkdir -p "$WORK/prometheus-data"
@@ -163,7 +164,27 @@ healthy() { # SERVICE: the image's HEALTHCHECK command, in its namespace, with i
   v="$(vname "$s")"; eval "env=(\"\${ENV_${v}[@]}\")"
   ip netns exec "$P-${NETNS_OF[$s]}" env -i PATH=/usr/bin:/bin "${IMAGE_ENV[@]}" "${env[@]}" sh -c "$IMAGE_HEALTHCHECK"
 }
-ready() { ip netns exec "$P-$1" curl -sf -m 2 -o /dev/null "http://127.0.0.1:15000/readyz"; }
+# The admin ports speak HTTPS (admin.tls, mesh-init's certificate); -k: loopback, readiness only.
+ready() { ip netns exec "$P-$1" curl -sfk -m 2 -o /dev/null "https://127.0.0.1:15000/readyz"; }
+# /status needs the dashboard password: without it 401, with the generated one (the 0600 file in
+# the node's state volume, named in its log) the node's status.
+status_needs_password() {
+  local s="$1" v vols spec kind src dst state pw
+  v="$(vname "$s")"; eval "vols=(\"\${VOLS_${v}[@]}\")"
+  for spec in "${vols[@]}"; do
+    IFS='|' read -r kind src dst _ <<< "$spec"
+    [ "$kind" = volume ] && [ "$dst" = /var/lib/sscmic/state ] && state="$WORK/volumes/$src"
+  done
+  [ "$(ip netns exec "$P-$s" curl -sk -m 5 -o /dev/null -w '%{http_code}' https://127.0.0.1:15000/status)" = 401 ] \
+    || { echo "$s: anonymous /status not refused"; return 1; }
+  [ "$(stat -c %a "$state/admin-password")" = 600 ] || { echo "$s: admin-password not 0600"; return 1; }
+  pw="$(cat "$state/admin-password")"
+  ! grep -qF "$pw" "$WORK/logs/$s.log" || { echo "$s: the password is in the log"; return 1; }
+  grep -q "dashboard password for this run is in /var/lib/sscmic/state/admin-password" "$WORK/logs/$s.log" \
+    || { echo "$s: the log does not name the file"; return 1; }
+  printf 'user = "admin:%s"\n' "$pw" | ip netns exec "$P-$s" curl -sfk -m 5 -K - https://127.0.0.1:15000/status \
+    | grep -q "\"node\" : \"${s/sidecar-/node-}\""
+}
 sscmic_long_running() { local s; for s in "${SERVICES[@]}"; do
   [[ "${IMAGE_OF[$s]}" == sscmic:* ]] && [ "${ONESHOT[$s]}" = 0 ] && echo "$s"; done; }
 mapfile -t LONG < <(sscmic_long_running)
@@ -183,6 +204,13 @@ up() { # one `docker compose up`: one-shot services to completion, then the rest
   done
   for s in "${SIDECARS[@]}"; do
     if wait_for 90 "$s ready" ready "$s"; then pass "up #$round: $s ready (/readyz)"; else fail "up #$round: $s not ready"; fi
+  done
+  for s in "${SIDECARS[@]}"; do
+    if status_needs_password "$s"; then
+      pass "up #$round: $s: /status is 401 without the password, 200 with the one in its 0600 admin-password file (not in the log)"
+    else
+      fail "up #$round: $s: /status and the generated password"
+    fi
   done
 }
 traffic() { # every sidecar calls every outbound route of its config; the answer names the service

@@ -14,13 +14,15 @@ import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.nio.file.Path;
 import java.util.logging.Logger;
 
 /**
  * A node's admin port: {@code /metrics} (Prometheus text), {@code /healthz} (the process
- * answers), {@code /readyz} (the node says it can carry traffic), {@code /status} (JSON) and the
- * password-protected dashboard under {@code /ui/}. Binds to loopback unless told otherwise: these
- * pages describe the mesh.
+ * answers), {@code /readyz} (the node says it can carry traffic), all three open to scrapers and
+ * probes; {@code /status} (JSON, HTTP Basic with the dashboard password) and the password-protected
+ * dashboard under {@code /ui/}. Binds to loopback unless told otherwise: these pages describe the
+ * mesh.
  */
 public final class AdminServerVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(AdminServerVerticle.class.getName());
@@ -31,10 +33,12 @@ public final class AdminServerVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final String passwordHash;
   private final AdminTls tls;
+  private final Path stateDir;
   private HttpServer server;
   private Dashboard dashboard;
+  private DashboardSecrets secrets;
 
-  /** An admin port whose dashboard password is generated at start and logged once. */
+  /** An admin port whose dashboard password is generated at start into a temporary 0600 file. */
   public AdminServerVerticle(String node, SocketAddress listen, PrometheusMeterRegistry registry) {
     this(node, listen, registry, null);
   }
@@ -48,6 +52,16 @@ public final class AdminServerVerticle extends VerticleBase {
   /** @param tls the admin port's certificate and key (admin.tls), or null for plain HTTP */
   public AdminServerVerticle(String node, SocketAddress listen, PrometheusMeterRegistry registry,
                              String passwordHash, AdminTls tls) {
+    this(node, listen, registry, passwordHash, tls, null);
+  }
+
+  /**
+   * @param stateDir where a generated dashboard password is written ({@code admin-password}, 0600),
+   *     or null for a temporary file; unused when {@code passwordHash} is set
+   */
+  public AdminServerVerticle(String node, SocketAddress listen, PrometheusMeterRegistry registry,
+                             String passwordHash, AdminTls tls, Path stateDir) {
+    this.stateDir = stateDir;
     this.tls = tls;
     this.node = node;
     this.listen = listen;
@@ -57,8 +71,11 @@ public final class AdminServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.executeBlocking(() -> DashboardSecrets.prepare(node, passwordHash))
-        .compose(secrets -> serverOptions().compose(options -> serve(secrets, options)));
+    return vertx.executeBlocking(() -> DashboardSecrets.prepare(node, passwordHash, stateDir))
+        .compose(s -> {
+          secrets = s;
+          return serverOptions().compose(options -> serve(s, options));
+        });
   }
 
   /** HTTP/1.1 only, with the PEM certificate and key read through Vert.x's file system when TLS is on. */
@@ -89,7 +106,10 @@ public final class AdminServerVerticle extends VerticleBase {
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     router.get("/healthz").handler(rc -> rc.response().putHeader("content-type", "text/plain").end("ok\n"));
     router.get("/readyz").handler(this::ready);
-    router.get("/status").handler(this::status);
+    dashboard = new Dashboard(vertx, node, secrets, registry, new EventBusNodeLink(vertx, node));
+    // /status lists the mesh (on the authority: every node, certificate expiries, revocations): the
+    // dashboard password guards it, as HTTP Basic for curl. /metrics, /healthz, /readyz stay open.
+    router.get("/status").handler(dashboard.operatorAuth()).handler(this::status);
     router.get("/").handler(rc -> rc.redirect("/ui/"));
     // Vert.x matches "/ui" and "/ui/" alike: only the bare one is redirected (relative links need the slash).
     router.get("/ui").handler(rc -> {
@@ -99,7 +119,6 @@ public final class AdminServerVerticle extends VerticleBase {
         rc.next();
       }
     });
-    dashboard = new Dashboard(vertx, node, secrets, registry);
     router.route("/ui/*").subRouter(dashboard.router(tls != null));
     router.route().handler(rc -> rc.response().setStatusCode(404).putHeader("content-type", "text/plain")
         .end("not found: the admin port serves /metrics, /healthz, /readyz, /status and the dashboard /ui/\n"));
@@ -107,7 +126,7 @@ public final class AdminServerVerticle extends VerticleBase {
     String scheme = tls == null ? "http" : "https";
     return server.listen(listen)
         .onSuccess(s -> LOG.info(() -> node + ": admin port on " + listen.host() + ":" + s.actualPort()
-            + " (/metrics /healthz /readyz /status, dashboard " + scheme + "://" + listen.host() + ":"
+            + " (/metrics /healthz /readyz; /status with the dashboard password; dashboard " + scheme + "://" + listen.host() + ":"
             + s.actualPort() + "/ui/)"))
         .recover(e -> Future.failedFuture(new IllegalStateException(
             "cannot bind admin.listen " + listen + ": " + e.getMessage(), e)));
@@ -118,7 +137,13 @@ public final class AdminServerVerticle extends VerticleBase {
     if (dashboard != null) {
       dashboard.close();
     }
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    if (secrets == null || secrets.generatedPasswordFile() == null) {
+      return closed;
+    }
+    // The generated password is good for this run only: its file goes with it (best effort).
+    String file = secrets.generatedPasswordFile().toString();
+    return closed.eventually(() -> vertx.fileSystem().delete(file).otherwiseEmpty());
   }
 
   private static boolean isLoopback(String host) {

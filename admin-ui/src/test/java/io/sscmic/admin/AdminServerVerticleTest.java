@@ -20,7 +20,17 @@ import io.sscmic.admin.ui.PasswordHash;
 import io.sscmic.authority.ca.MeshCa;
 import io.sscmic.keysyn.pki.Pem;
 import java.net.CookieManager;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Base64;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.SecureRandom;
@@ -46,18 +56,104 @@ class AdminServerVerticleTest {
     return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
+  /** Every log record of the admin-ui classes while a test runs (what --log-json would ship). */
+  private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
+  private final Handler capture = new Handler() {
+    @Override
+    public void publish(LogRecord r) {
+      logged.add(r);
+    }
+
+    @Override
+    public void flush() {
+    }
+
+    @Override
+    public void close() {
+    }
+  };
+
   @BeforeEach
-  void setUp() throws Exception {
+  void setUp(@TempDir Path state) throws Exception {
+    Logger.getLogger("io.sscmic.admin").addHandler(capture);
     vertx = Vertx.vertx();
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    admin = new AdminServerVerticle("n1", SocketAddress.inetSocketAddress(0, "127.0.0.1"), registry);
+    admin = new AdminServerVerticle("n1", SocketAddress.inetSocketAddress(0, "127.0.0.1"), registry, null, null,
+        state);
     await(vertx.deployVerticle(admin));
     http = vertx.createHttpClient();
   }
 
   @AfterEach
   void tearDown() throws Exception {
+    Logger.getLogger("io.sscmic.admin").removeHandler(capture);
     await(vertx.close());
+  }
+
+  private String logText() {
+    StringBuilder b = new StringBuilder();
+    for (LogRecord r : logged) {
+      b.append(new java.util.logging.SimpleFormatter().formatMessage(r)).append('\n');
+    }
+    return b.toString();
+  }
+
+  /** The generated password's file, as the operator finds it: named in the log. */
+  private Path passwordFileFromTheLog() {
+    Matcher m = Pattern.compile("the dashboard password for this run is in (\\S+)").matcher(logText());
+    assertTrue(m.find(), "the log names the password file: " + logText());
+    return Path.of(m.group(1));
+  }
+
+  private Reply getWithPassword(String path, String password) throws Exception {
+    return await(http.request(HttpMethod.GET, admin.port(), "127.0.0.1", path)
+        .compose(req -> req.putHeader("Authorization", "Basic " + Base64.getEncoder()
+            .encodeToString(("admin:" + password).getBytes(StandardCharsets.UTF_8))).send())
+        .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.getHeader("content-type"), b.toString()))));
+  }
+
+  /**
+   * Without admin.password-hash the password is generated into a 0600 file in the state directory;
+   * the log (shipped off the host by --log-json) names the file and never holds the password. The
+   * file goes at stop.
+   */
+  @Test
+  void theGeneratedPasswordIsInAnOwnerOnlyFileAndNotInTheLog(@TempDir Path other) throws Exception {
+    Path file = passwordFileFromTheLog();
+    assertEquals("admin-password", file.getFileName().toString());
+    assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(file));
+    String password = Files.readString(file).trim();
+    assertEquals(20, password.length(), password);
+    assertFalse(logText().contains(password), "the password is not in the log: " + logText());
+    vertx.eventBus().localConsumer(AdminAddresses.status("n1"), m -> m.reply(new JsonObject().put("epoch", 7)));
+    assertEquals(200, getWithPassword("/status", password).status(), "the file's password opens /status");
+
+    // A wider umask does not widen the file: it is created 0600, and an old file is replaced, not reused.
+    Files.writeString(other.resolve("admin-password"), "stale\n");
+    Files.setPosixFilePermissions(other.resolve("admin-password"), PosixFilePermissions.fromString("rw-r--r--"));
+    AdminServerVerticle second = new AdminServerVerticle("n9", SocketAddress.inetSocketAddress(0, "127.0.0.1"),
+        registry, null, null, other);
+    String id = await(vertx.deployVerticle(second));
+    assertEquals(PosixFilePermissions.fromString("rw-------"),
+        Files.getPosixFilePermissions(other.resolve("admin-password")));
+    assertFalse(Files.readString(other.resolve("admin-password")).contains("stale"));
+    await(vertx.undeploy(id));
+    assertFalse(Files.exists(other.resolve("admin-password")), "removed at stop: it was good for that run only");
+  }
+
+  /** A node without a state directory gets an owner-only temporary file, named in the log. */
+  @Test
+  void withoutAStateDirectoryTheGeneratedPasswordGoesToAnOwnerOnlyTemporaryFile() throws Exception {
+    logged.clear();
+    AdminServerVerticle temp = new AdminServerVerticle("n8", SocketAddress.inetSocketAddress(0, "127.0.0.1"),
+        registry);
+    String id = await(vertx.deployVerticle(temp));
+    Path file = passwordFileFromTheLog();
+    assertTrue(file.getFileName().toString().startsWith("sscmic-n8-admin-password-"), file.toString());
+    assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(file));
+    assertFalse(logText().contains(Files.readString(file).trim()));
+    await(vertx.undeploy(id));
+    assertFalse(Files.exists(file));
   }
 
   private record Reply(int status, String type, String body) {
@@ -114,13 +210,25 @@ class AdminServerVerticleTest {
   }
 
   @Test
-  void statusPassesTheNodesJsonThrough() throws Exception {
-    assertEquals(503, get("/status").status());
+  void statusPassesTheNodesJsonThroughToTheOperator() throws Exception {
+    String password = Files.readString(passwordFileFromTheLog()).trim();
+    assertEquals(503, getWithPassword("/status", password).status());
     vertx.eventBus().localConsumer(AdminAddresses.status("n1"), m -> m.reply(new JsonObject().put("node", "n1")
         .put("epoch", 42)));
-    Reply r = get("/status");
+    Reply r = getWithPassword("/status", password);
     assertEquals(200, r.status());
     assertEquals(42, new JsonObject(r.body()).getInteger("epoch"));
+    Reply anonymous = get("/status");
+    assertEquals(401, anonymous.status(), "no password, no status");
+    assertFalse(anonymous.body().contains("42"), anonymous.body());
+  }
+
+  /** Scrapers and probes need no password: /metrics, /healthz and /readyz stay open. */
+  @Test
+  void metricsHealthAndReadinessNeedNoPassword() throws Exception {
+    assertEquals(200, get("/metrics").status());
+    assertEquals(200, get("/healthz").status());
+    assertEquals(503, get("/readyz").status(), "answers (not ready: no node here), without a challenge");
   }
 
   @Test

@@ -1,12 +1,9 @@
 package io.sscmic.admin.ui;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sscmic.admin.AdminAddresses;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.CookieSameSite;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
@@ -21,6 +18,7 @@ import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.handler.XFrameHandler;
 import io.vertx.ext.web.sstore.LocalSessionStore;
 import io.vertx.ext.web.sstore.SessionStore;
+import java.security.SecureRandom;
 import java.util.Set;
 import java.util.logging.Logger;
 
@@ -28,12 +26,11 @@ import java.util.logging.Logger;
  * The browser dashboard under {@code /ui/}: a login page, the overview page, a JSON status
  * endpoint, a once-a-second server-sent event stream for the live charts, and actions. Everything
  * but the login page and its assets needs a logged-in session; every state change needs the CSRF
- * token. It reaches the node only through event-bus addresses ({@link AdminAddresses}) and the
- * meter registry.
+ * token. It reaches the node only through a {@link NodeLink} and the meter registry. Failed logins
+ * slow the next attempt from that address and never lock anyone out ({@link LoginGate}).
  */
 public final class Dashboard {
   private static final Logger LOG = Logger.getLogger(Dashboard.class.getName());
-  private static final DeliveryOptions ASK = new DeliveryOptions().setLocalOnly(true).setSendTimeout(5000);
   private static final String USER = "sscmic.admin.user";
   /** Assets a browser may fetch before logging in. */
   private static final Set<String> PUBLIC = Set.of("/login.html", "/login.js", "/app.css");
@@ -43,26 +40,31 @@ public final class Dashboard {
   private static final String VERSION = java.util.Objects.requireNonNullElse(
       Dashboard.class.getPackage().getImplementationVersion(), "dev");
   static final long SESSION_MILLIS = 30 * 60_000L;
-  static final int MAX_LOGIN_FAILURES = 5;
-  static final long LOGIN_WINDOW_MILLIS = 60_000L;
 
   private final Vertx vertx;
   private final String node;
-  private final PasswordHash password;
+  private final NodeLink link;
   private final String csrfSecret;
   private final MeterSnapshot meters;
-  private final DashboardMeters counts;
-  private final LoginThrottle throttle = new LoginThrottle(MAX_LOGIN_FAILURES, LOGIN_WINDOW_MILLIS);
+  private final LoginGate gate;
   private final SessionStore sessions;
 
-  public Dashboard(Vertx vertx, String node, DashboardSecrets secrets, MeterRegistry registry) {
+  public Dashboard(Vertx vertx, String node, DashboardSecrets secrets, MeterRegistry registry, NodeLink link) {
     this.vertx = vertx;
     this.node = node;
-    this.password = secrets.password();
+    this.link = link;
     this.csrfSecret = secrets.csrfSecret();
     this.meters = new MeterSnapshot(registry, node);
-    this.counts = new DashboardMeters(registry, node);
+    this.gate = new LoginGate(vertx, node, secrets.password(), new DashboardMeters(registry, node), new SecureRandom());
     this.sessions = LocalSessionStore.create(vertx, "sscmic.admin.sessions." + node);
+  }
+
+  /**
+   * Guards a route outside {@code /ui/} (the admin port's {@code /status}) with HTTP Basic and the
+   * dashboard password, throttled by the same gate as the login page.
+   */
+  public Handler<RoutingContext> operatorAuth() {
+    return new OperatorBasicAuth(gate, node);
   }
 
   /** Ends the sessions (their store's cleanup timer stops): every operator logs in again. */
@@ -106,7 +108,7 @@ public final class Dashboard {
     r.get("/csrf").handler(csrf).handler(this::csrfToken);
     r.post().handler(csrf);
     r.post("/login").handler(this::login);
-    r.route().handler(this::gate);
+    r.route().handler(this::sessionGate);
     r.route("/vendor/uplot/*").handler(StaticHandler.create(UPLOT));
     r.post("/logout").handler(this::logout);
     r.get("/api/status").handler(this::status);
@@ -117,7 +119,7 @@ public final class Dashboard {
   }
 
   /** Lets the login page and its assets through; everything else needs a logged-in session. */
-  private void gate(RoutingContext rc) {
+  private void sessionGate(RoutingContext rc) {
     String mount = rc.mountPoint() == null ? "" : rc.mountPoint().replaceAll("/+$", "");
     String path = rc.normalizedPath().substring(mount.length());
     if (PUBLIC.contains(path) || rc.session().get(USER) != null) {
@@ -135,33 +137,23 @@ public final class Dashboard {
 
   private void login(RoutingContext rc) {
     String client = rc.request().remoteAddress().hostAddress();
-    long now = System.currentTimeMillis();
-    long wait = throttle.retryAfter(client, now);
-    if (wait > 0) {
-      counts.throttled.increment();
-      json(rc.response().setStatusCode(429).putHeader("Retry-After", String.valueOf((wait + 999) / 1000)),
-          new JsonObject().put("error", "too many failed logins; try again in " + ((wait + 999) / 1000) + " s"));
-      return;
-    }
     JsonObject body = jsonBody(rc);
     String candidate = body == null ? null : body.getString("password");
     if (candidate == null || candidate.isEmpty()) {
       json(rc.response().setStatusCode(400), new JsonObject().put("error", "password required"));
       return;
     }
-    // Counted before the check, so parallel guesses cannot outrun the limit; cleared on success.
-    throttle.failed(client, now);
-    vertx.executeBlocking(() -> password.matches(candidate.toCharArray())).onComplete(ar -> {
-      if (ar.succeeded() && ar.result()) {
-        throttle.succeeded(client);
-        counts.logins.increment();
-        Session s = rc.session().regenerateId(); // no session fixation: a new id once logged in
-        s.put(USER, "admin");
-        json(rc.response(), new JsonObject().put("ok", true));
-      } else {
-        counts.wrongPassword.increment();
-        LOG.warning(() -> node + ": dashboard login refused for " + client + " (wrong password)");
-        json(rc.response().setStatusCode(401), new JsonObject().put("error", "wrong password"));
+    gate.check(client, candidate).onComplete(ar -> {
+      LoginGate.Verdict verdict = ar.succeeded() ? ar.result() : LoginGate.Verdict.WRONG_PASSWORD;
+      switch (verdict) {
+        case ACCEPTED -> {
+          Session s = rc.session().regenerateId(); // no session fixation: a new id once logged in
+          s.put(USER, "admin");
+          json(rc.response(), new JsonObject().put("ok", true));
+        }
+        case BUSY -> json(rc.response().setStatusCode(429).putHeader("Retry-After", "1"),
+            new JsonObject().put("error", "too many login attempts from your address are waiting; try again"));
+        default -> json(rc.response().setStatusCode(401), new JsonObject().put("error", "wrong password"));
       }
     });
   }
@@ -172,8 +164,8 @@ public final class Dashboard {
   }
 
   private Future<JsonObject> snapshot() {
-    return vertx.eventBus().<JsonObject>request(AdminAddresses.status(node), null, ASK)
-        .map(m -> new JsonObject().put("status", m.body()))
+    return link.status()
+        .map(status -> new JsonObject().put("status", status))
         .otherwise(e -> new JsonObject().put("status", new JsonObject().put("node", node)
             .put("error", "node not answering: " + e.getMessage())))
         .map(j -> {
@@ -213,12 +205,11 @@ public final class Dashboard {
       return;
     }
     JsonObject args = jsonBody(rc);
-    vertx.eventBus().<JsonObject>request(AdminAddresses.action(node, name), args == null ? new JsonObject() : args,
-        ASK).onComplete(ar -> {
+    link.action(name, args == null ? new JsonObject() : args).onComplete(ar -> {
           if (ar.succeeded()) {
-            LOG.info(() -> node + ": dashboard action " + name + ": " + ar.result().body().getString("message"));
-            json(rc.response(), ar.result().body());
-          } else if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+            LOG.info(() -> node + ": dashboard action " + name + ": " + ar.result().getString("message"));
+            json(rc.response(), ar.result());
+          } else if (ar.cause() instanceof NodeLink.UnsupportedActionException) {
             json(rc.response().setStatusCode(501), new JsonObject().put("error", "\"" + name
                 + "\" is not supported on " + node + " yet"));
           } else {

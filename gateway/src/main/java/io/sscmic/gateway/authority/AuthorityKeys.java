@@ -50,7 +50,7 @@ public final class AuthorityKeys {
       "the authority's admin port; `none` disables it");
   public static final ConfigKey<String> ADMIN_PASSWORD_HASH = key("admin.password-hash",
       ValueParsers.passwordHash(), none("generated"), "`\"pbkdf2-sha256$600000$...$...\"`",
-      "the authority dashboard's password, as for a node");
+      "the authority dashboard's password, as for a node (generated: `admin-password` beside `authority.yaml`, 0600)");
   public static final ConfigKey<String> ADMIN_TLS_CERT_FILE = key("admin.tls.cert-file", ValueParsers.text(),
       none("none"), "`/etc/sscmic-authority/admin.crt`",
       "TLS on the authority's admin port, as for a node: the certificate (chain), PEM; both or neither");

@@ -100,7 +100,7 @@ public final class AuthorityRole {
               clock, registry, revocations);
           AdminServerVerticle admin = config.adminListen() == null ? null
               : new AdminServerVerticle(ID, config.adminListen(), registry, config.adminPasswordHash(),
-                  config.adminTls());
+                  config.adminTls(), config.dir());
           Gauge.builder("sscmic.authority.certificate.expiry", cert, c -> c.getNotAfter().getTime() / 1000.0)
               .description("When this node's certificate expires (Unix time)").baseUnit("seconds")
               .tag("node", ID).register(registry);

@@ -130,9 +130,11 @@ public final class NodeKeys {
       "`0.0.0.0:15000`", "the admin port; `none` disables it");
   public static final ConfigKey<String> ADMIN_PASSWORD_HASH = key("admin.password-hash",
       ValueParsers.passwordHash(), none("generated"), FILE_ONLY, RESTART, c -> c.admin().passwordHash(),
-      "`\"pbkdf2-sha256$600000$...$...\"`", "the dashboard password as `pbkdf2-sha256$<iterations>$<salt>$<hash>` "
-          + "(from `sscmic admin-password`; quote it in YAML). Without it a random password is generated at each "
-          + "start and printed once in the log. A malformed value stops the node at start, naming the key");
+      "`\"pbkdf2-sha256$600000$...$...\"`", "the dashboard password (also `/status`'s HTTP Basic) as "
+          + "`pbkdf2-sha256$<iterations>$<salt>$<hash>` (from `sscmic admin-password`; quote it in YAML). Without it "
+          + "a random password is generated at each start into a 0600 file whose path the log shows "
+          + "(`<authority.state-dir>/admin-password`, or a temporary file for a seed-only node; see \"Admin port\"). "
+          + "A malformed value stops the node at start, naming the key");
   public static final ConfigKey<String> ADMIN_TLS_CERT_FILE = key("admin.tls.cert-file", ValueParsers.text(),
       none("none"), FILE_ONLY, RESTART, c -> c.admin().tls() == null ? null : c.admin().tls().certFile(),
       "`/etc/sscmic/admin.crt`", "TLS on the admin port: the server certificate (chain), PEM, read when the port "

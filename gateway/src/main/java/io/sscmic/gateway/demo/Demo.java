@@ -83,10 +83,13 @@ public final class Demo {
       out.println("  curl -s --data-binary 'hello over HTTP mode' http://127.0.0.1:" + HTTP_LISTENER + "/echo");
       out.println("  curl -s -x http://127.0.0.1:" + HTTP_LISTENER + " --data-binary 'as a forward proxy' http://echo/");
       out.println("      alpha's HTTP listener :" + HTTP_LISTENER + " -> pooled encrypted streams -> beta -> echo service");
-      out.println("  curl -s http://127.0.0.1:" + ALPHA_ADMIN + "/status       # alpha's epoch, routes, failures (beta: "
-          + BETA_ADMIN + ")");
+      // /status needs the dashboard password (HTTP Basic); /metrics, /healthz and /readyz do not.
+      String operator = "-u admin:" + mesh.dashboardPassword();
+      out.println("  curl -s " + operator + " http://127.0.0.1:" + ALPHA_ADMIN + "/status   # alpha's epoch, routes,"
+          + " failures (beta: " + BETA_ADMIN + ")");
       out.println("  curl -s http://127.0.0.1:" + ALPHA_ADMIN + "/metrics | grep '^sscmic_'");
-      out.println("  curl -s http://127.0.0.1:" + AUTHORITY_ADMIN + "/status       # the authority: enrollments, recoveries");
+      out.println("  curl -s " + operator + " http://127.0.0.1:" + AUTHORITY_ADMIN + "/status   # the authority:"
+          + " enrollments, recoveries");
       out.println("Dashboards (log in with password " + mesh.dashboardPassword() + ", made for this run only):");
       out.println("  http://127.0.0.1:" + ALPHA_ADMIN + "/ui/  (alpha)   http://127.0.0.1:" + BETA_ADMIN
           + "/ui/  (beta)   http://127.0.0.1:" + AUTHORITY_ADMIN + "/ui/  (authority)");

@@ -133,7 +133,7 @@ public final class Node {
     }));
     AdminServerVerticle admin = config.admin().listen() == null ? null
         : new AdminServerVerticle(id, config.admin().listen(), registry, config.admin().passwordHash(),
-            config.admin().tls());
+            config.admin().tls(), config.authority() == null ? null : config.authority().stateDir());
     Future<Void> adminUp = admin == null ? Future.succeededFuture()
         : deployments.deploy(admin).mapEmpty();
     return adminUp.compose(v -> vertx.executeBlocking(() -> {

@@ -77,6 +77,10 @@ class DeployConfigsTest {
       }
       assertEquals(15000, c.admin().listen().port());
       assertEquals("0.0.0.0", c.admin().listen().host(), "Prometheus scrapes it on the compose network");
+      // ... over TLS only, with the certificate mesh-init makes (admin.tls parsed by the real parser).
+      assertNotNull(c.admin().tls(), id + ": the admin port on the network has TLS");
+      assertEquals("/var/lib/sscmic-shared/admin-tls/admin.crt", c.admin().tls().certFile());
+      assertTrue(compose.contains("-keyout \"$$shared/admin-tls/admin.key\""), "mesh-init writes the key the config reads");
     }
   }
 
@@ -126,5 +130,10 @@ class DeployConfigsTest {
         "the authority's certificate names "
         + c.authority().host());
     assertTrue(authority.contains("/var/lib/sscmic-authority/mesh/" + AuthorityFiles.FILE));
+    // The admin port listens on the Pod's network only with TLS, from the Secret the Pod mounts.
+    assertEquals("0.0.0.0", c.admin().listen().host());
+    assertNotNull(c.admin().tls(), "the admin port on the Pod network has TLS");
+    assertEquals("/etc/sscmic/admin-tls/tls.crt", c.admin().tls().certFile());
+    assertEquals("/etc/sscmic/admin-tls/tls.key", c.admin().tls().keyFile());
   }
 }

@@ -50,10 +50,21 @@ class DemoTest {
       assertTrue(nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.CURRENT)
           + nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.PREVIOUS)
           + nodes.get(0).metrics().framesOpened(io.sscmic.keysyn.KeyRole.NEXT) > 0, "frames went through alpha");
-      // The printed dashboard password opens the three dashboards.
+      // The printed dashboard password opens the three dashboards and, with curl -u as the banner
+      // shows, /status; without it /status answers 401.
       for (int port : new int[] {Demo.ALPHA_ADMIN, Demo.BETA_ADMIN, Demo.AUTHORITY_ADMIN}) {
         assertEquals(200, new DashboardClient(port).login(mesh.dashboardPassword()).statusCode(),
             "dashboard login on " + port);
+        String status = "http://127.0.0.1:" + port + "/status";
+        Process withPassword = new ProcessBuilder("curl", "-s", "-S", "-m", "20", "-w", "\n%{http_code}",
+            "-u", "admin:" + mesh.dashboardPassword(), status).redirectErrorStream(true).start();
+        String answer = new String(withPassword.getInputStream().readAllBytes());
+        assertEquals(0, withPassword.waitFor(), answer);
+        assertTrue(answer.endsWith("\n200") && answer.contains("\"epoch\""), answer);
+        Process anonymous = new ProcessBuilder("curl", "-s", "-S", "-m", "20", "-o", "/dev/null", "-w", "%{http_code}",
+            status).redirectErrorStream(true).start();
+        assertEquals("401", new String(anonymous.getInputStream().readAllBytes()), "/status without the password");
+        anonymous.waitFor();
       }
       await(http.close());
       await(mesh.stop());

@@ -3,6 +3,7 @@ package io.sscmic.gateway.node;
 import io.sscmic.gateway.TestVertx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -297,6 +298,19 @@ class DashboardBrowserTest {
     until("gamma's next recovery refused", ExpectedConditions.textToBePresentInElementLocated(By.id("requests"),
         "recover.revoked"));
     assertTrue(java.nio.file.Files.readString(dir.resolve("revoked")).contains("gamma"), "kept across restarts");
+
+    // The authority's /status lists every node and the revocations: without the dashboard password
+    // it answers 401 and none of it; with it (curl -u admin:PASSWORD) the operator reads gamma there.
+    HttpClient curl = HttpClient.newHttpClient();
+    HttpResponse<String> anonymous = curl.send(HttpRequest.newBuilder(URI.create(url(authority.role.adminPort(),
+        "/status"))).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(401, anonymous.statusCode());
+    assertFalse(anonymous.body().contains("gamma"), anonymous.body());
+    HttpResponse<String> operator = curl.send(HttpRequest.newBuilder(URI.create(url(authority.role.adminPort(),
+        "/status"))).header("Authorization", AdminCredentials.basic(PASSWORD)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, operator.statusCode(), operator.body());
+    assertTrue(operator.body().contains("gamma"), operator.body());
     screenshot("dashboard-authority.png");
     assertCleanConsole();
   }

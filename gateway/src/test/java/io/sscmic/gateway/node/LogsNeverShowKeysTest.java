@@ -44,15 +44,23 @@ class LogsNeverShowKeysTest {
   private static final Duration INTERVAL = Duration.ofMillis(200);
 
   /**
-   * Logs in to the dashboard with the password the node generated and printed once (no
-   * admin.password-hash here), and returns what its status API shows.
+   * The password the node generated (no admin.password-hash here), read as an operator does: from
+   * the owner-only file whose path the log names. The log itself never holds it.
    */
-  private static String dashboardStatus(int port, String logs) throws Exception {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("dashboard password for this run is (\\S+)")
+  private static String generatedPassword(String logs) throws Exception {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("dashboard password for this run is in (\\S+)")
         .matcher(logs);
-    assertTrue(m.find(), "the generated dashboard password was printed");
+    assertTrue(m.find(), "the log names the generated password's file");
+    java.nio.file.Path file = java.nio.file.Path.of(m.group(1));
+    assertEquals(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"),
+        java.nio.file.Files.getPosixFilePermissions(file), "owner-only");
+    return java.nio.file.Files.readString(file).trim();
+  }
+
+  /** Logs in to the dashboard with {@code password} and returns what its status API shows. */
+  private static String dashboardStatus(int port, String password) throws Exception {
     DashboardClient dashboard = new DashboardClient(port);
-    HttpResponse<String> login = dashboard.login(m.group(1));
+    HttpResponse<String> login = dashboard.login(password);
     assertEquals(200, login.statusCode(), login.body());
     HttpResponse<String> status = dashboard.get("/api/status");
     assertEquals(200, status.statusCode());
@@ -87,6 +95,7 @@ class LogsNeverShowKeysTest {
     Logger.getLogger("io.sscmic").setLevel(Level.ALL);
     root.addHandler(capture);
     StringBuilder adminPages = new StringBuilder();
+    String dashboardPassword;
     long firstEpoch;
     long lastEpoch;
     PrometheusMeterRegistry registry = Runtimes.registry();
@@ -121,11 +130,15 @@ class LogsNeverShowKeysTest {
       TestWait.until(() -> b.metrics().failures(FailureReason.AUTH) >= 2, "refusals logged");
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(java.time.Duration.ofSeconds(10)).build();
+      dashboardPassword = generatedPassword(text.toString());
       for (String page : List.of("/metrics", "/status", "/readyz")) {
-        adminPages.append(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + b.adminPort() + page))
-            .build(), HttpResponse.BodyHandlers.ofString()).body());
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + b.adminPort() + page))
+            .header("Authorization", AdminCredentials.basic(dashboardPassword)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), page + ": " + r.body());
+        adminPages.append(r.body());
       }
-      adminPages.append(dashboardStatus(b.adminPort(), text.toString()));
+      adminPages.append(dashboardStatus(b.adminPort(), dashboardPassword));
       lastEpoch = b.schedule().current().epoch();
     } finally {
       TestMesh.await(vertx.close());
@@ -140,6 +153,9 @@ class LogsNeverShowKeysTest {
     }
     assertTrue(text.toString().contains("refused hello"), "the run did log refusals");
     assertTrue(text.toString().contains("key state ready"), "the run did log key schedule events");
+    // --log-json ships the log off the host: the generated dashboard password is not in it, in either format.
+    assertFalse(text.toString().contains(dashboardPassword) || json.toString().contains(dashboardPassword),
+        "the dashboard password is not in the log");
 
     List<byte[]> secrets = new ArrayList<>();
     secrets.add(TestMesh.SEED);

@@ -209,7 +209,8 @@ class NodeReloadTest {
       assertArrayEquals(after, echoOnce(held, after), "the connection open across the reload keeps working");
     }
     assertEquals(1.0, alpha.reloads("ok"));
-    JsonObject status = new JsonObject(send(HttpRequest.newBuilder(URI.create(base() + "/status"))).body());
+    JsonObject status = new JsonObject(send(HttpRequest.newBuilder(URI.create(base() + "/status"))
+        .header("Authorization", AdminCredentials.basic(PASSWORD))).body());
     assertEquals(2, status.getJsonArray("routes").size(), status.encode());
 
     // Removing the route again closes its listener.

@@ -50,10 +50,10 @@ class ObservabilityTest {
     NetServer echo = Backends.echo(vertxB);
     Instant genesis = Instant.now().minusSeconds(3600);
     NodeConfig cb = TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED, Map.of("echo", Backends.address(echo)))
-        .withAdmin(a -> a.withListen(ANY_ADMIN_PORT));
+        .withAdmin(a -> a.withListen(ANY_ADMIN_PORT).withPasswordHash(AdminCredentials.HASH));
     b = TestMesh.await(Node.start(vertxB, cb, regB));
     NodeConfig ca = TestMesh.client("a", genesis, INTERVAL, TestMesh.SEED, "echo", b.tunnelPort())
-        .withAdmin(a -> a.withListen(ANY_ADMIN_PORT));
+        .withAdmin(a -> a.withListen(ANY_ADMIN_PORT).withPasswordHash(AdminCredentials.HASH));
     a = TestMesh.await(Node.start(vertxA, ca, regA));
   }
 
@@ -63,8 +63,16 @@ class ObservabilityTest {
     TestMesh.await(vertxB.close());
   }
 
+  /** GET without credentials, as Prometheus and the probes send it. */
+  private HttpResponse<String> anonymous(int port, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(java.time.Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** GET with the dashboard password, as an operator's curl -u admin:PASSWORD sends it. */
   private String get(int port, String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .header("Authorization", AdminCredentials.basic())
         .timeout(java.time.Duration.ofSeconds(30)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
   }
@@ -218,5 +226,26 @@ class ObservabilityTest {
     JsonObject statusA = new JsonObject(get(a.adminPort(), "/status"));
     assertEquals("echo", statusA.getJsonArray("routes").getJsonObject(0).getString("service"));
     assertFalse(status.encode().contains("key\""), "no key field in status");
+  }
+
+  /**
+   * /status describes the node's routes, peers and failures: without the dashboard password it
+   * answers 401 and none of that, while /metrics, /healthz and /readyz stay open for Prometheus
+   * and the probes.
+   */
+  @Test
+  void statusNeedsTheDashboardPasswordWhileMetricsAndProbesStayOpen() throws Exception {
+    HttpResponse<String> status = anonymous(b.adminPort(), "/status");
+    assertEquals(401, status.statusCode());
+    assertTrue(status.headers().firstValue("www-authenticate").orElse("").startsWith("Basic "), status.headers().map().toString());
+    assertFalse(status.body().contains("echo") || status.body().contains("epoch"), status.body());
+    HttpResponse<String> wrong = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + b.adminPort()
+        + "/status")).header("Authorization", AdminCredentials.basic("not the password"))
+        .timeout(java.time.Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(401, wrong.statusCode());
+    assertFalse(wrong.body().contains("epoch"), wrong.body());
+    assertEquals(200, anonymous(b.adminPort(), "/metrics").statusCode());
+    assertEquals(200, anonymous(b.adminPort(), "/healthz").statusCode());
+    assertEquals(200, anonymous(b.adminPort(), "/readyz").statusCode());
   }
 }

@@ -56,12 +56,12 @@ class PeerMetricsTest {
     NetServer echo = Backends.echo(vertx);
     Instant genesis = Instant.now().minusSeconds(3600);
     beta = TestMesh.start(vertx, TestMesh.server("beta", genesis, INTERVAL, TestMesh.SEED,
-        Map.of("echo", Backends.address(echo))).withAdmin(x -> x.withListen(ANY)));
+        Map.of("echo", Backends.address(echo))).withAdmin(x -> x.withListen(ANY).withPasswordHash(AdminCredentials.HASH)));
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       deadPort = s.getLocalPort(); // nothing listens there once closed: an unreachable peer
     }
     NodeConfig a = TestMesh.client("alpha", genesis, INTERVAL, TestMesh.SEED, "echo", beta.tunnelPort())
-        .withAdmin(x -> x.withListen(ANY));
+        .withAdmin(x -> x.withListen(ANY).withPasswordHash(AdminCredentials.HASH));
     List<OutboundRoute> routes = new ArrayList<>(a.outbound());
     routes.add(new OutboundRoute(ANY, "gone", SocketAddress.inetSocketAddress(deadPort, "127.0.0.1")));
     alpha = TestMesh.start(vertx, a.withRoutes(a.services(), routes));
@@ -143,6 +143,7 @@ class PeerMetricsTest {
 
   private String get(int port, String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .header("Authorization", AdminCredentials.basic()) // /status needs it; /metrics ignores it
         .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()).body();
   }
 
