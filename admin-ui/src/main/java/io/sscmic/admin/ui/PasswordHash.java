@@ -17,6 +17,13 @@ public final class PasswordHash {
   static final String SCHEME = "pbkdf2-sha256";
   /** OWASP's 2023 figure for PBKDF2-HMAC-SHA256. */
   static final int ITERATIONS = 600_000;
+  /**
+   * For a password the node generates itself (20 of 55 characters, 115 bits, kept only in memory):
+   * stretching protects a stored hash of a chosen password against guessing; 600 000 iterations add
+   * 19 bits of work, which a random 115-bit password does not need, and cost most of a second of
+   * start-up (docs/BENCHMARKS.md, "Start-up"). The least {@link #parse} accepts.
+   */
+  static final int GENERATED_ITERATIONS = 10_000;
   private static final int SALT_BYTES = 16;
   private static final int HASH_BYTES = 32;
 
@@ -51,11 +58,15 @@ public final class PasswordHash {
 
   /** Hashes a new password with a fresh salt. Slow: call on a worker. */
   public static String hash(char[] password, SecureRandom random) {
+    return hash(password, random, ITERATIONS);
+  }
+
+  static String hash(char[] password, SecureRandom random, int iterations) {
     byte[] salt = new byte[SALT_BYTES];
     random.nextBytes(salt);
-    byte[] hash = derive(password, salt, ITERATIONS, HASH_BYTES);
+    byte[] hash = derive(password, salt, iterations, HASH_BYTES);
     Base64.Encoder b64 = Base64.getEncoder();
-    return SCHEME + "$" + ITERATIONS + "$" + b64.encodeToString(salt) + "$" + b64.encodeToString(hash);
+    return SCHEME + "$" + iterations + "$" + b64.encodeToString(salt) + "$" + b64.encodeToString(hash);
   }
 
   /** Constant-time comparison of a candidate password with this hash. Slow: call on a worker. */

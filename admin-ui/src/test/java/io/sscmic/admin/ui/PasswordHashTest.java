@@ -33,4 +33,16 @@ class PasswordHashTest {
       assertTrue(e.getMessage().contains("pbkdf2-sha256$<iterations"), e.getMessage());
     }
   }
+
+  @Test
+  void anOperatorsPasswordIsStretchedFully_aGeneratedOneAsLittleAsParseAccepts() {
+    assertTrue(PasswordHash.hash("a chosen password".toCharArray(), random).startsWith("pbkdf2-sha256$600000$"),
+        "what `sscmic admin-password` prints for a password a person chose");
+    char[] generated = GeneratedPassword.create(random);
+    String encoded = PasswordHash.hash(generated, random, PasswordHash.GENERATED_ITERATIONS);
+    assertTrue(encoded.startsWith("pbkdf2-sha256$10000$"), encoded);
+    PasswordHash h = PasswordHash.parse(encoded);
+    assertTrue(h.matches(generated));
+    assertFalse(h.matches("abcdefghjkmnpqrstuvw".toCharArray()));
+  }
 }
