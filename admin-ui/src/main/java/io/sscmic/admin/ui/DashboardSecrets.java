@@ -27,7 +27,7 @@ public record DashboardSecrets(PasswordHash password, String csrfSecret) {
       return new DashboardSecrets(PasswordHash.parse(configuredHash), csrf);
     }
     char[] generated = GeneratedPassword.create(random);
-    PasswordHash hash = PasswordHash.parse(PasswordHash.hash(generated, random, PasswordHash.GENERATED_ITERATIONS));
+    PasswordHash hash = PasswordHash.ofGenerated(generated, random);
     LOG.warning(node + ": admin.password-hash is not set; the dashboard password for this run is "
         + new String(generated) + " (shown once; `sscmic admin-password` makes a hash to set a lasting one)");
     return new DashboardSecrets(hash, csrf);

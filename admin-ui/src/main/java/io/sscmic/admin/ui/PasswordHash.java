@@ -17,13 +17,6 @@ public final class PasswordHash {
   static final String SCHEME = "pbkdf2-sha256";
   /** OWASP's 2023 figure for PBKDF2-HMAC-SHA256. */
   static final int ITERATIONS = 600_000;
-  /**
-   * For a password the node generates itself (20 of 55 characters, 115 bits, kept only in memory):
-   * stretching protects a stored hash of a chosen password against guessing; 600 000 iterations add
-   * 19 bits of work, which a random 115-bit password does not need, and cost most of a second of
-   * start-up (docs/BENCHMARKS.md, "Start-up"). The least {@link #parse} accepts.
-   */
-  static final int GENERATED_ITERATIONS = 10_000;
   private static final int SALT_BYTES = 16;
   private static final int HASH_BYTES = 32;
 
@@ -58,15 +51,26 @@ public final class PasswordHash {
 
   /** Hashes a new password with a fresh salt. Slow: call on a worker. */
   public static String hash(char[] password, SecureRandom random) {
-    return hash(password, random, ITERATIONS);
-  }
-
-  static String hash(char[] password, SecureRandom random, int iterations) {
     byte[] salt = new byte[SALT_BYTES];
     random.nextBytes(salt);
-    byte[] hash = derive(password, salt, iterations, HASH_BYTES);
+    byte[] hash = derive(password, salt, ITERATIONS, HASH_BYTES);
     Base64.Encoder b64 = Base64.getEncoder();
-    return SCHEME + "$" + iterations + "$" + b64.encodeToString(salt) + "$" + b64.encodeToString(hash);
+    return SCHEME + "$" + ITERATIONS + "$" + b64.encodeToString(salt) + "$" + b64.encodeToString(hash);
+  }
+
+  /**
+   * The hash of a password the node generated itself ({@link GeneratedPassword}: 20 of 55
+   * characters, 115 random bits, kept only in memory): one PBKDF2 iteration, a salted HMAC.
+   * Stretching guards a stored hash of a password a person chose against guessing; 600 000
+   * iterations add 19 bits of work, which 115 random bits do not need, and they cost about a second
+   * of a cold JVM's start, before the admin port (and so /readyz) could answer
+   * (docs/BENCHMARKS.md, "Start-up"). Never written anywhere, so {@link #parse}'s floor (for
+   * configured hashes) does not apply.
+   */
+  static PasswordHash ofGenerated(char[] password, SecureRandom random) {
+    byte[] salt = new byte[SALT_BYTES];
+    random.nextBytes(salt);
+    return new PasswordHash(1, salt, derive(password, salt, 1, HASH_BYTES));
   }
 
   /** Constant-time comparison of a candidate password with this hash. Slow: call on a worker. */
