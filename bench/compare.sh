@@ -7,13 +7,20 @@
 #   sscmic-tcp   client -> sidecar A -> AES-256-GCM tunnel -> sidecar B -> service   (TCP mode)
 #   sscmic-http  client -> sidecar A's HTTP listener -> tunnel -> sidecar B -> nginx (HTTP mode; HTTP figures only)
 #   sscmic-rot   sscmic-tcp with the key rotating every 100 ms (bulk only: the cost of rotation)
-# Measures: iperf3 bulk with 1 and 4 streams; wrk -c32 small requests (req/s, p50, p99); 1 MiB
-# responses (MB/s); new connections per second (connect, 1-byte echo, close); RSS of the pair idle
-# and with 1000 idle connections open through it; CPU seconds of the pair per GB moved.
+#   sscmic-ref   sscmic-tcp run by another build, start script and flags (REF_JAR, REF_SCRIPT,
+#                REF_JAVA_OPTS, REF_JAVA): before/after in the same run, e.g. the jar and script of
+#                an older commit with today's flags
+# Measures: iperf3 bulk with 1 and 4 streams (and their ratio: how a pair scales); wrk -c32 small
+# requests (req/s, p50, p99); 1 MiB responses (MB/s); new connections per second (connect, 1-byte
+# echo, close); RSS per node right after start and idle after the loads; RSS and JVM heap per 1000
+# idle streams held open; CPU seconds of the pair per GB moved; start to ready (a node with a seed
+# file: exec of the start script until /readyz answers 200; stunnel and haproxy: until they accept).
 # Prints medians and ratios to stunnel and to the plaintext pair. Every load is bounded in time or
 # count; everything started is stopped on exit. Machines are shared and noisy: compare ratios.
 # Needs: java 17+, maven, iperf3, wrk, nginx-light, stunnel4, haproxy, openssl, python3.
-# Knobs: REPEAT=3 DURATION=5 (s per load) CONNECTIONS=2000 IDLE=1000 NODE_JAVA_OPTS=... PAIRS="..." JAR=... JAVA=...
+# Knobs: REPEAT=3 DURATION=5 (s per load) CONNECTIONS=2000 IDLE=1000 STARTS=3 NODE_JAVA_OPTS=...
+#        PAIRS="..." JAR=... JAVA=... (without JAVA the start script picks the JVM, as deployed)
+#        REF_JAR=... REF_SCRIPT=... REF_JAVA_OPTS=... REF_JAVA=... (the sscmic-ref pair)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEAT=${REPEAT:-3}
@@ -21,8 +28,14 @@ DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-2000}
 IDLE=${IDLE:-1000}
 PAIRS=${PAIRS:-"direct plain stunnel haproxy-tls sscmic-tcp sscmic-http sscmic-rot"}
-NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-"-XX:+UseSerialGC -Xmx256m"}   # as deploy/systemd runs a node
+STARTS=${STARTS:-3}
+NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-}   # the start script's defaults, as deploy/systemd runs a node
 JAR=${JAR:-gateway/target/sscmic.jar}   # another build of the gateway, to compare two builds against the same anchors
+REF_JAR=${REF_JAR:-$JAR}
+REF_SCRIPT=${REF_SCRIPT:-deploy/bin/sscmic}
+REF_JAVA_OPTS=${REF_JAVA_OPTS:-$NODE_JAVA_OPTS}
+REF_JAVA=${REF_JAVA:-${JAVA:-}}
+java_explicit=${JAVA:-}
 source bench/lib.sh
 needs bench/compare.sh "iperf3 wrk nginx-light stunnel4 haproxy openssl" iperf3 wrk /usr/sbin/nginx stunnel4 haproxy openssl python3
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -36,7 +49,7 @@ python3 bench/echo_server.py 17202 & pids+=($!)
 
 # Each pair's client side listens on base+1 (nginx), base+2 (iperf3), base+3 (echo).
 declare -A base=([direct]=17199 [plain]=17400 [stunnel]=17500 [haproxy-tls]=17600 [sscmic-tcp]=17700
-                 [sscmic-http]=17800 [sscmic-rot]=17900)
+                 [sscmic-http]=17800 [sscmic-rot]=17900 [sscmic-ref]=18000)
 declare -A procs   # pair -> pids of its two proxies
 services=(17200 17201 17202)
 
@@ -90,8 +103,7 @@ start_stunnel() { # side listen_base targets...
   stunnel4 "$cfg" > /dev/null 2>&1 & pids+=($!); procs[stunnel]="${procs[stunnel]:-} $!"
 }
 
-java_home=$(dirname "$(dirname "$(readlink -f "$(command -v "$JAVA")")")")
-"$JAVA" -jar "$JAR" seed --out "$work/seed" >/dev/null
+java -jar "$JAR" seed --out "$work/seed" >/dev/null
 genesis=$(date -u -d '1 hour ago' +%Y-%m-%dT%H:00:00Z)
 start_sscmic_pair() { # name listen_base interval [http]
   local name=$1 b=$2 interval=$3 http=${4:-}
@@ -117,10 +129,18 @@ YAML
   } > "$work/$name-a.yaml"
   local side
   for side in b a; do
-    # Through the start script, as deployed: it adds the flags the JVM version needs.
-    JAVA_HOME="$java_home" JAVA_OPTS="$NODE_JAVA_OPTS" SSCMIC_JAR="$JAR" deploy/bin/sscmic node --config "$work/$name-$side.yaml" \
-      > "$work/logs/$name-$side.log" 2>&1 & pids+=($!); procs[$name]="${procs[$name]:-} $!"
+    # Through the start script, as deployed: it picks the JVM and adds the flags the JVM needs.
+    run_node "$name" "$work/logs/$name-$side.log" node --config "$work/$name-$side.yaml" & pids+=($!); procs[$name]="${procs[$name]:-} $!"
   done
+}
+run_node() { # pair log-file sscmic-args...: one node through its pair's start script, jar, JVM and flags
+  local pair=$1 log=$2; shift 2
+  local script=deploy/bin/sscmic jar=$JAR opts=$NODE_JAVA_OPTS java=$java_explicit
+  if [[ $pair == sscmic-ref* ]]; then script=$REF_SCRIPT jar=$REF_JAR opts=$REF_JAVA_OPTS java=$REF_JAVA; fi
+  local env=(JAVA_OPTS="$opts" SSCMIC_JAR="$jar" SSCMIC_CDS_DIR="$work/cds/$pair")
+  # SSCMIC_JAVA for the start script that picks a JVM, JAVA_HOME for an older one.
+  if [ -n "$java" ]; then env+=(SSCMIC_JAVA="$java" JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v "$java")")")")"); fi
+  exec env "${env[@]}" "$script" "$@" > "$log" 2>&1
 }
 
 for pair in $PAIRS; do
@@ -133,6 +153,7 @@ for pair in $PAIRS; do
     stunnel)     start_stunnel server $((b + 10)) "${services[@]}"
                  start_stunnel client "$b" $((b + 11)) $((b + 12)) $((b + 13)) ;;
     sscmic-tcp)  start_sscmic_pair sscmic-tcp "$b" 10s ;;
+    sscmic-ref)  start_sscmic_pair sscmic-ref "$b" 10s ;;
     sscmic-rot)  start_sscmic_pair sscmic-rot "$b" 100ms ;;
     sscmic-http) start_sscmic_pair sscmic-http "$b" 10s http ;;
   esac
@@ -160,11 +181,13 @@ rss_kb() { # pids... -> VmRSS summed
   echo "$t"
 }
 heap_kb() { # JVM pids... -> live heap after a full GC (old generation: a full GC moves everything live there), summed
-  local jcmd=$java_home/bin/jcmd t=0 p used
-  [ -x "$jcmd" ] || return 0
+  local t=0 p used jcmd
   for p in "$@"; do
+    jcmd=$(dirname "$(readlink -f "/proc/$p/exe")")/jcmd   # the JVM's own jcmd (a JRE has none: no figure)
+    [ -x "$jcmd" ] || return 0
     "$jcmd" "$p" GC.run >/dev/null 2>&1 || return 0
-    used=$("$jcmd" "$p" GC.heap_info 2>/dev/null | awk '/(tenured generation|garbage-first heap|ParOldGen) +total/ {for (i = 1; i < NF; i++) if ($i == "used") {sub(/K,?/, "", $(i+1)); s += $(i+1)}} END {if (s != "") print s}')
+    # JDK 17: "tenured generation   total 174784K, used 7501K"; JDK 25: "Tenured    total ..."
+    used=$("$jcmd" "$p" GC.heap_info 2>/dev/null | awk '/(tenured generation|Tenured|garbage-first heap|ParOldGen) +total/ {for (i = 1; i < NF; i++) if ($i == "used") {sub(/K,?/, "", $(i+1)); s += $(i+1)}} END {if (s != "") print s}')
     [ -n "$used" ] || return 0
     t=$((t + used))
   done
@@ -230,6 +253,14 @@ measure() { # pair
   fi
 }
 
+# Each proxy's resident set right after start (and its own start-up), before any load.
+sleep 2
+for pair in $PAIRS; do
+  # shellcheck disable=SC2206  # word-split the pid list
+  ps_=(${procs[$pair]:-})
+  for p in "${ps_[@]}"; do record "$pair" rss_start_mib_per_node "$(python3 -c "print($(rss_kb "$p") / 1024)")"; done
+done
+
 # Warm every pair before the first measured round; the JVMs' JIT needs about 10 s of HTTP load to
 # settle (a sidecar runs for days: steady state is what counts).
 for pair in $PAIRS; do
@@ -245,5 +276,63 @@ for round in $(seq 1 "$REPEAT"); do
   done
 done
 
+# --- start to ready, after the rounds (nothing else runs then): STARTS starts per proxy kind ------
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+sscmic_start_ms() { # pair: one node with a seed file, from exec of the start script to /readyz 200
+  local pair=$1 b=${base[$1]} t0 t1 pid
+  cat > "$work/$pair-start.yaml" <<YAML
+node: {id: $pair-start}
+keysyn: {genesis: "$genesis", interval: 10s, seed-file: $work/seed}
+tunnel: {listen: "127.0.0.1:$((b + 20))"}
+services: {echo: "127.0.0.1:17202"}
+admin: {listen: "127.0.0.1:$((b + 21))"}
+YAML
+  t0=$(now_ms)
+  run_node "$pair-start" "$work/logs/$pair-start.log" node --config "$work/$pair-start.yaml" & pid=$!
+  for _ in $(seq 1 3000); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$((b + 21))/readyz" 2>/dev/null)" = 200 ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.005
+  done
+  t1=$(now_ms)
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true   # the first exit writes the CDS archive
+  echo $((t1 - t0))
+}
+port_start_ms() { # port command...: from exec until the port accepts
+  local port=$1 t0 t1 pid; shift
+  t0=$(now_ms)
+  "$@" > /dev/null 2>&1 & pid=$!
+  for _ in $(seq 1 2000); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.005; done
+  t1=$(now_ms)
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  echo $((t1 - t0))
+}
+for pair in $PAIRS; do
+  case $pair in
+    sscmic-tcp|sscmic-ref)
+      echo "start-up: $pair" >&2
+      # the start-up pair runs as its own kind: run_node's pair name decides script, jar and flags
+      for i in $(seq 0 "$STARTS"); do
+        ms=$(sscmic_start_ms "$pair")
+        # the first start of a build writes its CDS archive at exit; the later ones map it
+        if [ "$i" = 0 ]; then record "$pair" startup_first_ms "$ms"; else record "$pair" startup_ms "$ms"; fi
+      done ;;
+    stunnel)
+      for _ in $(seq 1 "$STARTS"); do
+        printf 'foreground = yes\npid =\noutput = /dev/null\n[s]\naccept = 127.0.0.1:%d\nconnect = 127.0.0.1:17202\ncert = %s\nkey = %s\n' \
+          $((base[stunnel] + 30)) "$work/cert.pem" "$work/key.pem" > "$work/stunnel-start.conf"
+        record stunnel startup_ms "$(port_start_ms $((base[stunnel] + 30)) stunnel4 "$work/stunnel-start.conf")"
+      done ;;
+    haproxy-tls|plain)
+      for _ in $(seq 1 "$STARTS"); do
+        printf 'defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\nlisten s\n  bind 127.0.0.1:%d\n  server s 127.0.0.1:17202\n' $((base[$pair] + 30)) > "$work/$pair-start.cfg"
+        record "$pair" startup_ms "$(port_start_ms $((base[$pair] + 30)) haproxy -db -f "$work/$pair-start.cfg")"
+      done ;;
+  esac
+done
+
 python3 bench/compare_report.py "$results" "$REPEAT"
-grep -h -E "WARNING|SEVERE" "$work"/logs/sscmic-*.log | head -5 || true
+for pair in sscmic-tcp sscmic-ref; do
+  [ -f "$work/logs/$pair-a.log" ] && echo "$pair: $(grep -m1 '^sscmic: JDK' "$work/logs/$pair-a.log" || echo 'JVM not reported by its start script')"
+done
+grep -h -E "WARNING|SEVERE" "$work"/logs/sscmic-*.log | grep -v "admin.password-hash is not set" | head -5 || true

@@ -28,6 +28,19 @@ columns = [("bulk1_gbps", "1 stream Gbit/s", "%.2f"), ("bulk4_gbps", "4 streams 
            ("conn_per_s", "conn/s", "%.0f"), ("rss_idle_mib", "RSS idle MiB", "%.0f"),
            ("kb_per_idle_conn", "RSS KB/idle conn", "%.1f"), ("heap_kb_per_idle_conn", "JVM heap KB/idle conn", "%.1f"),
            ("cpu_s_per_gb", "CPU s/GB", "%.2f")]
+# Derived per-node and per-1000-stream figures (each pair is two processes), and start-up.
+for pair_metric, node_metric, f in (("rss_idle_mib", "rss_idle_mib_per_node", 0.5),
+                                    ("kb_per_idle_conn", "rss_mib_per_1000_streams", 1000 / 1024),
+                                    ("heap_kb_per_idle_conn", "heap_mib_per_1000_streams", 1000 / 1024)):
+    for (p_, m_), v_ in list(values.items()):
+        if m_ == pair_metric:
+            values[(p_, node_metric)] = [x * f for x in v_]
+footprint = [("rss_start_mib_per_node", "RSS MiB per node at start", "%.0f"),
+             ("rss_idle_mib_per_node", "RSS MiB per node idle after the loads", "%.0f"),
+             ("rss_mib_per_1000_streams", "RSS MiB per 1000 idle streams (pair)", "%.1f"),
+             ("heap_mib_per_1000_streams", "JVM heap MiB per 1000 idle streams (pair)", "%.1f"),
+             ("startup_ms", "start to ready ms", "%.0f"),
+             ("startup_first_ms", "first start ms (writes the CDS archive)", "%.0f")]
 
 
 def cell(pair, metric, fmt):
@@ -43,18 +56,33 @@ for p in pairs:
     print("| %s | %s | %s |" % (p, " | ".join(cell(p, m, f) for m, _, f in columns),
                                 "-" if errs is None else "%d" % errs))
 
+print("\nfootprint and start-up (medians; start-up after the rounds, %s)\n" % "one proxy process")
+print("| pair | " + " | ".join(c[1] for c in footprint) + " |")
+print("| --- " * (len(footprint) + 1) + "|")
+for p in pairs:
+    print("| %s | %s |" % (p, " | ".join(cell(p, m, f) for m, _, f in footprint)))
+
+print("\nscaling: 4 iperf3 streams over 1 (same pair, same round)\n")
+print("| pair | 1 stream Gbit/s | 4 streams Gbit/s | 4 / 1 |")
+print("| --- | --- | --- | --- |")
+for p in pairs:
+    a1, a4 = med(p, "bulk1_gbps"), med(p, "bulk4_gbps")
+    if a1 and a4:
+        print("| %s | %.2f | %.2f | %.2f |" % (p, a1, a4, a4 / a1))
+
 higher_is_better = {"bulk1_gbps", "bulk4_gbps", "small_rps", "big_mbps", "conn_per_s"}
 print("\nratios (higher is better for throughput, lower for latency, memory and CPU)\n")
-for ref in ("stunnel", "plain"):
+for ref in ("stunnel", "plain", "sscmic-ref"):
     if ref not in pairs:
         continue
-    print("| vs %s | " % ref + " | ".join(c[1] for c in columns) + " |")
-    print("| --- " * (len(columns) + 1) + "|")
+    cols = columns + footprint
+    print("| vs %s | " % ref + " | ".join(c[1] for c in cols) + " |")
+    print("| --- " * (len(cols) + 1) + "|")
     for p in pairs:
         if p in (ref, "direct"):
             continue
         cells = []
-        for m, _, _ in columns:
+        for m, _, _ in cols:
             a, r = med(p, m), med(ref, m)
             cells.append("-" if a is None or not r else "%.2f" % (a / r))
         print("| %s | %s |" % (p, " | ".join(cells)))
@@ -94,3 +122,18 @@ h = med("sscmic-tcp", "heap_kb_per_idle_conn")
 worst = None if k is None or h is None else max(k, h)
 check("<= 20 KB per idle tunnel connection (RSS, and JVM heap after a full GC)", None if worst is None else worst <= 20,
       "RSS %.1f KB, heap %s KB" % (k, "%.1f" % h if h is not None else "n/a") if k is not None else "")
+# Issue 20 (footprint and start-up), against the same run's sscmic-ref pair where one ran.
+for metric, label in (("rss_start_mib_per_node", "at start"), ("rss_idle_mib_per_node", "idle after the loads")):
+    v = med("sscmic-tcp", metric)
+    check("RSS per node <= 64 MiB, %s" % label, None if v is None else v <= 64, "%.0f MiB" % v if v else "")
+v = med("sscmic-tcp", "startup_ms")
+check("start to ready <= 1 s (a node with a seed file, JVM start included)", None if v is None else v <= 1000,
+      "%.0f ms" % v if v else "")
+for metric, label in (("bulk1_gbps", "1-stream bulk"), ("small_rps", "small req/s"), ("cpu_s_per_gb", "CPU s/GB")):
+    r = ratio(med("sscmic-tcp", metric), med("sscmic-ref", metric))
+    if metric == "cpu_s_per_gb" and r:
+        r = 1 / r
+    check("%s within 5 %% of the sscmic-ref pair (or better)" % label, None if r is None else r >= 0.95,
+          "%.2f x" % r if r else "")
+r = ratio(med("sscmic-tcp", "bulk4_gbps"), med("sscmic-tcp", "bulk1_gbps"))
+check("four streams >= 1.5 x one stream (issue 20 item 3)", None if r is None else r >= 1.5, "%.2f x" % r if r else "")

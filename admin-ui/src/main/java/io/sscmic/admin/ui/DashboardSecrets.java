@@ -34,7 +34,7 @@ public record DashboardSecrets(PasswordHash password, String csrfSecret, Path ge
     }
     char[] generated = GeneratedPassword.create(random);
     try {
-      PasswordHash hash = PasswordHash.parse(PasswordHash.hash(generated, random));
+      PasswordHash hash = PasswordHash.ofGenerated(generated, random);
       Path file = PasswordFile.write(stateDir, node, generated);
       LOG.warning(node + ": admin.password-hash is not set; the dashboard password for this run is in " + file
           + " (owner-only; removed at stop; `sscmic admin-password` makes a hash to set a lasting one)");

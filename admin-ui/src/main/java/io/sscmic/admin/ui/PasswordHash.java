@@ -58,6 +58,21 @@ public final class PasswordHash {
     return SCHEME + "$" + ITERATIONS + "$" + b64.encodeToString(salt) + "$" + b64.encodeToString(hash);
   }
 
+  /**
+   * The hash of a password the node generated itself ({@link GeneratedPassword}: 20 of 55
+   * characters, 115 random bits, kept only in memory): one PBKDF2 iteration, a salted HMAC.
+   * Stretching guards a stored hash of a password a person chose against guessing; 600 000
+   * iterations add 19 bits of work, which 115 random bits do not need, and they cost about a second
+   * of a cold JVM's start, before the admin port (and so /readyz) could answer
+   * (docs/BENCHMARKS.md, "Start-up"). Never written anywhere, so {@link #parse}'s floor (for
+   * configured hashes) does not apply.
+   */
+  static PasswordHash ofGenerated(char[] password, SecureRandom random) {
+    byte[] salt = new byte[SALT_BYTES];
+    random.nextBytes(salt);
+    return new PasswordHash(1, salt, derive(password, salt, 1, HASH_BYTES));
+  }
+
   /** Constant-time comparison of a candidate password with this hash. Slow: call on a worker. */
   public boolean matches(char[] candidate) {
     byte[] derived = derive(candidate, salt, iterations, hash.length);

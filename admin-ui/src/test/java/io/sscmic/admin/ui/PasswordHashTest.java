@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.security.SecureRandom;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class PasswordHashTest {
@@ -32,5 +33,16 @@ class PasswordHashTest {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PasswordHash.parse(bad), bad);
       assertTrue(e.getMessage().contains("pbkdf2-sha256$<iterations"), e.getMessage());
     }
+  }
+
+  @Test
+  void anOperatorsPasswordIsStretchedFully_theNodesOwnRandomOneIsCheckedWithoutStretching() {
+    assertTrue(PasswordHash.hash("a chosen password".toCharArray(), random).startsWith("pbkdf2-sha256$600000$"),
+        "what `sscmic admin-password` prints for a password a person chose");
+    char[] generated = GeneratedPassword.create(random);
+    PasswordHash h = PasswordHash.ofGenerated(generated, random);
+    assertTrue(h.matches(generated));
+    assertFalse(h.matches("abcdefghjkmnpqrstuvw".toCharArray()));
+    assertFalse(h.matches(Arrays.copyOf(generated, 19)));
   }
 }
