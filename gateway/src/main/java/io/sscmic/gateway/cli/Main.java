@@ -25,7 +25,7 @@ public final class Main {
       "sscmic " + Version.get() + " - encrypted sidecar gateway with a self-rotating shared key stream",
       "",
       "Usage:",
-      "  sscmic demo [--interval 5s]        two sidecars and two backends on 127.0.0.1, until Ctrl-C",
+      "  sscmic demo [--interval 5s] [--port-base 7000]  two sidecars and two backends on 127.0.0.1, until Ctrl-C",
       "  sscmic node --config FILE          run a sidecar from a YAML config (env SSCMIC_* overrides keys)",
       "  sscmic init --dir DIR [--interval 30s] [--listen 127.0.0.1:8443] [--host NAME]... [--admin HOST:PORT]",
       "              [--genesis 2026-01-01T00:00:00Z]",
@@ -48,12 +48,14 @@ public final class Main {
   /** {@code sscmic COMMAND --help}: what one command does, its options and their defaults. */
   static final java.util.Map<String, String> COMMAND_HELP = java.util.Map.of(
       "demo", String.join(System.lineSeparator(),
-          "Usage: sscmic demo [--interval 5s] [--debug] [--log-json]",
+          "Usage: sscmic demo [--interval 5s] [--port-base 7000] [--debug] [--log-json]",
           "",
           "A live mesh on 127.0.0.1 until Ctrl-C: an authority (https://127.0.0.1:7443, admin 15002), two",
           "sidecars that enroll and recover their keys through it (admin 15000 and 15001) and two services;",
           "alpha also serves HTTP on 127.0.0.1:7080 (reverse proxy for /echo, forward proxy for http://echo/).",
-          "  --interval D   key rotation interval (default 5s)"),
+          "  --interval D    key rotation interval (default 5s)",
+          "  --port-base N   move every port by N - 7000 (default 7000: the ports above), e.g. to run a",
+          "                  second demo or tests beside one"),
       "node", String.join(System.lineSeparator(),
           "Usage: sscmic node --config FILE [--debug] [--log-json]",
           "",
@@ -142,7 +144,7 @@ public final class Main {
     try {
       switch (a.get(0)) {
         case "demo":
-          return Demo.run(option(a, "--interval", "5s"), out);
+          return Demo.run(option(a, "--interval", "5s"), option(a, "--port-base", "7000"), out);
         case "node":
           return node(Path.of(required(a, "--config")), err);
         case "seed":

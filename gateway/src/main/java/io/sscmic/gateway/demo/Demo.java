@@ -47,52 +47,51 @@ import java.util.logging.Logger;
  */
 public final class Demo {
   private static final Logger LOG = Logger.getLogger(Demo.class.getName());
-  static final int ALPHA_TUNNEL = 7101;
-  static final int BETA_TUNNEL = 7102;
-  static final int WEB_BACKEND = 7201;
-  static final int ECHO_BACKEND = 7202;
-  static final int TO_ECHO = 7001;
-  static final int TO_WEB = 7002;
-  static final int ALPHA_ADMIN = 15000;
-  static final int BETA_ADMIN = 15001;
-  static final int AUTHORITY = 7443;
-  static final int HTTP_LISTENER = 7080;
-  static final int AUTHORITY_ADMIN = 15002;
 
   private Demo() {
   }
 
-  public static int run(String intervalText, PrintStream out) {
+  public static int run(String intervalText, String portBaseText, PrintStream out) {
     Duration interval = NodeConfigParser.duration(intervalText, "--interval", null);
+    DemoPorts ports;
+    try {
+      ports = new DemoPorts(Integer.parseInt(portBaseText));
+    } catch (NumberFormatException e) {
+      System.err.println("sscmic demo: --port-base must be a number, got '" + portBaseText + "'");
+      return 2;
+    } catch (IllegalArgumentException e) {
+      System.err.println("sscmic demo: " + e.getMessage());
+      return 2;
+    }
     PrometheusMeterRegistry registry = Runtimes.registry();
     Vertx vertx = Runtimes.vertx(registry);
     try {
-      Mesh mesh = start(vertx, interval, registry).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      Mesh mesh = start(vertx, interval, ports, registry).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       out.println();
       out.println("SSCMIC demo mesh is up on 127.0.0.1: sidecars alpha and beta, key rotates every "
           + interval.toMillis() + " ms.");
-      out.println("Both enrolled with the authority on https://127.0.0.1:" + AUTHORITY + " and recovered their keys from it"
+      out.println("Both enrolled with the authority on https://127.0.0.1:" + ports.authority() + " and recovered their keys from it"
           + " (mesh files in " + mesh.dir() + ", deleted on exit).");
       out.println("Try, in another terminal:");
-      out.println("  curl -s --data-binary 'hello through the tunnel' http://127.0.0.1:" + TO_ECHO + "/");
-      out.println("      you -> alpha :" + TO_ECHO + " -> [" + CipherSuite.AES_256_GCM + " frames] -> beta :"
-          + BETA_TUNNEL + " -> echo service :" + ECHO_BACKEND);
-      out.println("  curl -s http://127.0.0.1:" + TO_WEB + "/");
-      out.println("      you -> beta :" + TO_WEB + " -> [encrypted] -> alpha :" + ALPHA_TUNNEL + " -> web service :"
-          + WEB_BACKEND);
-      out.println("  curl -s --data-binary 'hello over HTTP mode' http://127.0.0.1:" + HTTP_LISTENER + "/echo");
-      out.println("  curl -s -x http://127.0.0.1:" + HTTP_LISTENER + " --data-binary 'as a forward proxy' http://echo/");
-      out.println("      alpha's HTTP listener :" + HTTP_LISTENER + " -> pooled encrypted streams -> beta -> echo service");
+      out.println("  curl -s --data-binary 'hello through the tunnel' http://127.0.0.1:" + ports.toEcho() + "/");
+      out.println("      you -> alpha :" + ports.toEcho() + " -> [" + CipherSuite.AES_256_GCM + " frames] -> beta :"
+          + ports.betaTunnel() + " -> echo service :" + ports.echoBackend());
+      out.println("  curl -s http://127.0.0.1:" + ports.toWeb() + "/");
+      out.println("      you -> beta :" + ports.toWeb() + " -> [encrypted] -> alpha :" + ports.alphaTunnel() + " -> web service :"
+          + ports.webBackend());
+      out.println("  curl -s --data-binary 'hello over HTTP mode' http://127.0.0.1:" + ports.httpListener() + "/echo");
+      out.println("  curl -s -x http://127.0.0.1:" + ports.httpListener() + " --data-binary 'as a forward proxy' http://echo/");
+      out.println("      alpha's HTTP listener :" + ports.httpListener() + " -> pooled encrypted streams -> beta -> echo service");
       // /status needs the dashboard password (HTTP Basic); /metrics, /healthz and /readyz do not.
       String operator = "-u admin:" + mesh.dashboardPassword();
-      out.println("  curl -s " + operator + " http://127.0.0.1:" + ALPHA_ADMIN + "/status   # alpha's epoch, routes,"
-          + " failures (beta: " + BETA_ADMIN + ")");
-      out.println("  curl -s http://127.0.0.1:" + ALPHA_ADMIN + "/metrics | grep '^sscmic_'");
-      out.println("  curl -s " + operator + " http://127.0.0.1:" + AUTHORITY_ADMIN + "/status   # the authority:"
+      out.println("  curl -s " + operator + " http://127.0.0.1:" + ports.alphaAdmin() + "/status   # alpha's epoch, routes,"
+          + " failures (beta: " + ports.betaAdmin() + ")");
+      out.println("  curl -s http://127.0.0.1:" + ports.alphaAdmin() + "/metrics | grep '^sscmic_'");
+      out.println("  curl -s " + operator + " http://127.0.0.1:" + ports.authorityAdmin() + "/status   # the authority:"
           + " enrollments, recoveries");
       out.println("Dashboards (log in with password " + mesh.dashboardPassword() + ", made for this run only):");
-      out.println("  http://127.0.0.1:" + ALPHA_ADMIN + "/ui/  (alpha)   http://127.0.0.1:" + BETA_ADMIN
-          + "/ui/  (beta)   http://127.0.0.1:" + AUTHORITY_ADMIN + "/ui/  (authority)");
+      out.println("  http://127.0.0.1:" + ports.alphaAdmin() + "/ui/  (alpha)   http://127.0.0.1:" + ports.betaAdmin()
+          + "/ui/  (beta)   http://127.0.0.1:" + ports.authorityAdmin() + "/ui/  (authority)");
       out.println("  java -jar gateway/target/sscmic.jar reseed --config " + mesh.dir().resolve(AuthorityFiles.FILE)
           + " --in 15s");
       out.println("      a new key chain: watch both nodes learn it and switch at the same epoch, traffic unaffected");
@@ -105,15 +104,14 @@ public final class Demo {
     } catch (Exception e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       System.err.println("sscmic demo: cannot start: " + cause.getMessage()
-          + " (ports " + TO_ECHO + "-" + TO_WEB + ", " + ALPHA_TUNNEL + "-" + BETA_TUNNEL + ", " + WEB_BACKEND
-          + "-" + ECHO_BACKEND + ", " + HTTP_LISTENER + ", " + AUTHORITY + ", " + ALPHA_ADMIN + "-" + AUTHORITY_ADMIN + " must be free)");
+          + " (ports " + ports.describe() + " must be free; --port-base moves them all)");
       vertx.close();
       return 1;
     }
   }
 
   /** The running demo: its authority, its two nodes and the directory that holds the mesh's files. */
-  record Mesh(AuthorityRole authority, List<Node> nodes, Path dir, String dashboardPassword) {
+  record Mesh(AuthorityRole authority, List<Node> nodes, Path dir, String dashboardPassword, DemoPorts ports) {
     Future<Void> stop() {
       return Future.join(nodes.stream().map(Node::stop).toList())
           .eventually(authority::stop)
@@ -127,7 +125,7 @@ public final class Demo {
    * alpha and beta with no seed: each enrolls with a one-time token and recovers its key state
    * from the authority (method 2), exactly as a production node does.
    */
-  static Future<Mesh> start(Vertx vertx, Duration interval, PrometheusMeterRegistry registry) {
+  static Future<Mesh> start(Vertx vertx, Duration interval, DemoPorts ports, PrometheusMeterRegistry registry) {
     // One random dashboard password for the three admin ports, shown once in the banner.
     String[] password = new String[1];
     return vertx.executeBlocking(() -> {
@@ -139,29 +137,32 @@ public final class Demo {
       Path dir = Files.createTempDirectory("sscmic-demo-");
       // A start an hour ago: the chain has history, so a peer one epoch behind works from the first second.
       Instant genesis = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(1, ChronoUnit.HOURS);
-      MeshInit.create(dir, genesis, interval, loopback(AUTHORITY), List.of(), loopback(AUTHORITY_ADMIN),
+      MeshInit.create(dir, genesis, interval, loopback(ports.authority()), List.of(), loopback(ports.authorityAdmin()),
           new SecureRandom());
-      return new Object[] {dir, hash};
-    }).compose(made -> AuthorityConfig.load(vertx, ((Path) made[0]).resolve(AuthorityFiles.FILE))
-        .compose(cfg -> AuthorityRole.start(vertx, cfg.withAdminPassword((String) made[1]), registry))
+      return new MeshFiles(dir, hash);
+    }).compose(made -> AuthorityConfig.load(vertx, made.dir().resolve(AuthorityFiles.FILE))
+        .compose(cfg -> AuthorityRole.start(vertx, cfg.withAdminPassword(made.passwordHash()), registry))
         .compose(authority -> {
           AuthorityConfig cfg = authority.config();
           // Alpha also has an HTTP listener: a reverse proxy for /echo and a forward proxy for http://echo/.
-          NodeConfig alpha = node(cfg, "alpha", ALPHA_TUNNEL, Map.of("web", loopback(WEB_BACKEND)),
-              new OutboundRoute(loopback(TO_ECHO), "echo", loopback(BETA_TUNNEL)), ALPHA_ADMIN, authority)
-              .withHttp(new HttpModeConfig(loopback(HTTP_LISTENER),
+          NodeConfig alpha = node(cfg, "alpha", ports.alphaTunnel(), Map.of("web", loopback(ports.webBackend())),
+              new OutboundRoute(loopback(ports.toEcho()), "echo", loopback(ports.betaTunnel())), ports.alphaAdmin(), authority)
+              .withHttp(new HttpModeConfig(loopback(ports.httpListener()),
                   List.of(new HttpRoute(null, "/echo", "echo", null)),
-                  Map.of("echo", List.of(loopback(BETA_TUNNEL))), HttpModeConfig.DEFAULT_TIMEOUT,
+                  Map.of("echo", List.of(loopback(ports.betaTunnel()))), HttpModeConfig.DEFAULT_TIMEOUT,
                   HttpModeConfig.DEFAULT_MAX_CONNECTIONS, false))
               .withAdmin(a -> a.withPasswordHash(cfg.adminPasswordHash()));
-          NodeConfig beta = node(cfg, "beta", BETA_TUNNEL, Map.of("echo", loopback(ECHO_BACKEND)),
-              new OutboundRoute(loopback(TO_WEB), "web", loopback(ALPHA_TUNNEL)), BETA_ADMIN, authority)
+          NodeConfig beta = node(cfg, "beta", ports.betaTunnel(), Map.of("echo", loopback(ports.echoBackend())),
+              new OutboundRoute(loopback(ports.toWeb()), "web", loopback(ports.alphaTunnel())), ports.betaAdmin(), authority)
               .withAdmin(a -> a.withPasswordHash(cfg.adminPasswordHash()));
-          return webBackend(vertx)
-              .compose(w -> echoBackend(vertx))
-              .compose(e -> Node.start(vertx, alpha, registry))
-              .compose(a -> Node.start(vertx, beta, registry).map(b -> new Mesh(authority, List.of(a, b),
-                  (Path) made[0], password[0])));
+          // One registry per role: each admin port serves its own node's series (with one shared
+          // registry every port served all three, and a Prometheus scraping the demo counted
+          // everything three times). The process's JVM and Vert.x meters stay with the authority's.
+          return webBackend(vertx, ports)
+              .compose(w -> echoBackend(vertx, ports))
+              .compose(e -> Node.start(vertx, alpha, Runtimes.registry()))
+              .compose(a -> Node.start(vertx, beta, Runtimes.registry()).map(b -> new Mesh(authority,
+                  List.of(a, b), made.dir(), password[0], ports)));
         }));
   }
 
@@ -186,21 +187,25 @@ public final class Demo {
     return Future.succeededFuture();
   }
 
-  private static Future<HttpServer> webBackend(Vertx vertx) {
+  private static Future<HttpServer> webBackend(Vertx vertx, DemoPorts ports) {
     return vertx.createHttpServer()
         .requestHandler(req -> req.response().putHeader("content-type", "text/plain")
             .end("hello from the web service behind sidecar alpha, " + Instant.now() + "\n"))
-        .listen(WEB_BACKEND, "127.0.0.1");
+        .listen(ports.webBackend(), "127.0.0.1");
   }
 
   /** Echoes the request body back (an HTTP echo service, so curl is all a user needs). */
-  private static Future<HttpServer> echoBackend(Vertx vertx) {
+  private static Future<HttpServer> echoBackend(Vertx vertx, DemoPorts ports) {
     return vertx.createHttpServer()
         .requestHandler(req -> req.body().onSuccess(body -> req.response()
             .putHeader("content-type", "application/octet-stream")
             .end(body.length() == 0 ? io.vertx.core.buffer.Buffer.buffer("echo service behind sidecar beta: "
                 + "send a body, e.g. curl --data-binary @file\n") : body.appendString("\n"))))
-        .listen(ECHO_BACKEND, "127.0.0.1");
+        .listen(ports.echoBackend(), "127.0.0.1");
+  }
+
+  /** What {@code sscmic init} made for the demo: its directory and the dashboard password's hash. */
+  private record MeshFiles(Path dir, String passwordHash) {
   }
 
   private static SocketAddress loopback(int port) {
