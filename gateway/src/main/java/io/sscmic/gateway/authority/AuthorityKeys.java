@@ -14,6 +14,8 @@ import io.sscmic.gateway.config.ValueParsers;
 import io.vertx.core.net.SocketAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 
@@ -23,6 +25,11 @@ import java.util.Optional;
  * docs/OPERATIONS.md. The authority has no environment overrides and no reload.
  */
 public final class AuthorityKeys {
+  /** Filled by {@link #key} as the constants below are initialised, in their order. */
+  private static final List<ConfigKey<?>> TABLE = new ArrayList<>();
+  /** The table, in the reference's order: the order of the constants below. */
+  public static final List<ConfigKey<?>> ALL = Collections.unmodifiableList(TABLE);
+
   private AuthorityKeys() {
   }
 
@@ -57,13 +64,12 @@ public final class AuthorityKeys {
   public static final ConfigKey<String> ADMIN_TLS_KEY_FILE = key("admin.tls.key-file", ValueParsers.text(),
       none("none"), "`/etc/sscmic-authority/admin.key`", "its private key, PEM");
 
-  /** The table, in the reference's order. */
-  public static final List<ConfigKey<?>> ALL = List.of(MESH_GENESIS, MESH_INTERVAL, LISTEN, CERTIFICATE_VALIDITY,
-      RECOVERY_METHOD1, ADMIN_LISTEN, ADMIN_PASSWORD_HASH, ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE);
 
   private static <T> ConfigKey<T> key(String name, ValueParser<T> parser, ConfigKey.Default dflt, String example,
                                       String description) {
-    return new ConfigKey<>(name, parser, dflt, FILE_ONLY, RESTART, null, example, description);
+    ConfigKey<T> key = new ConfigKey<>(name, parser, dflt, FILE_ONLY, RESTART, null, example, description);
+    TABLE.add(key);
+    return key;
   }
 
   private static ValueParser<Duration> between(Duration min, Duration max) {
