@@ -53,23 +53,35 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
   }
 
   static AuthorityConfig parse(JsonObject root, Path dir) {
+    for (String key : root.fieldNames()) {
+      if (!ConfigTree.topLevel(AuthorityKeys.ALL).contains(key)) {
+        throw new ConfigException(key, "unknown key; expected mesh, authority or admin");
+      }
+    }
     ConfigTree t = ConfigTree.of(root, AuthorityKeys.ALL);
     Instant genesis = t.get(AuthorityKeys.MESH_GENESIS);
     Duration interval = t.get(AuthorityKeys.MESH_INTERVAL);
-    SocketAddress listen = t.get(AuthorityKeys.LISTEN);
+    if (t.raw(AuthorityKeys.LISTEN.name()) == null) {
+      t.get(AuthorityKeys.LISTEN); // required: fails here, before the keys below, as it always did
+    }
     Duration validity = t.get(AuthorityKeys.CERTIFICATE_VALIDITY);
-    boolean method1 = t.get(AuthorityKeys.RECOVERY_METHOD1);
+    boolean method1 = Boolean.TRUE.equals(t.get(AuthorityKeys.RECOVERY_METHOD1));
     SocketAddress adminListen = t.get(AuthorityKeys.ADMIN_LISTEN).orElse(null);
+    SocketAddress listen = t.get(AuthorityKeys.LISTEN);
     String passwordHash = t.get(AuthorityKeys.ADMIN_PASSWORD_HASH);
     io.sscmic.admin.AdminTls tls = null;
     if (t.has("admin.tls")) {
-      String cert = t.get(AuthorityKeys.ADMIN_TLS_CERT_FILE);
-      String key = t.get(AuthorityKeys.ADMIN_TLS_KEY_FILE);
-      if (cert == null || key == null) {
-        throw new ConfigException(cert == null ? "admin.tls.cert-file" : "admin.tls.key-file", "required");
-      }
-      tls = new io.sscmic.admin.AdminTls(cert, key);
+      tls = new io.sscmic.admin.AdminTls(required(t, AuthorityKeys.ADMIN_TLS_CERT_FILE),
+          required(t, AuthorityKeys.ADMIN_TLS_KEY_FILE));
     }
     return new AuthorityConfig(dir, genesis, interval, listen, validity, method1, adminListen, passwordHash, tls);
+  }
+
+  private static String required(ConfigTree t, io.sscmic.gateway.config.ConfigKey<String> key) {
+    String value = t.get(key);
+    if (value == null) {
+      throw new ConfigException(key.name(), "required");
+    }
+    return value;
   }
 }

@@ -14,15 +14,23 @@ import io.sscmic.gateway.config.ValueParsers;
 import io.vertx.core.net.SocketAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * Every key of the authority's config file ({@code authority.yaml}), once, as {@link NodeKeys} is
  * for a node's: it drives {@link AuthorityConfig}'s parser and the authority.yaml reference in
- * docs/OPERATIONS.md. The authority has no environment overrides and no reload.
+ * docs/OPERATIONS.md. The authority has no environment overrides and no reload. Its values are
+ * read as written (an address is not trimmed), as they always were.
  */
 public final class AuthorityKeys {
+  /** Filled by {@link #key} as the constants below are initialised, in their order. */
+  private static final List<ConfigKey<?>> TABLE = new ArrayList<>();
+  /** The table, in the reference's order: the order of the constants below. */
+  public static final List<ConfigKey<?>> ALL = Collections.unmodifiableList(TABLE);
+
   private AuthorityKeys() {
   }
 
@@ -33,20 +41,23 @@ public final class AuthorityKeys {
       ValueParsers.durationAtLeast(NodeKeys.MIN_INTERVAL, "must be at least " + NodeKeys.MIN_INTERVAL.toMillis() + "ms"),
       required("a duration such as 30s, 500ms or 5m"), "`30000ms`", "the same value every node has as "
           + "`keysyn.interval`");
-  public static final ConfigKey<SocketAddress> LISTEN = key("authority.listen", ValueParsers.address(),
+  public static final ConfigKey<SocketAddress> LISTEN = key("authority.listen", ValueParsers.addressAsWritten(),
       required("host:port for the nodes to reach, e.g. 0.0.0.0:8443"), "`0.0.0.0:8443`",
       "`host:port` the nodes connect to");
   public static final ConfigKey<Duration> CERTIFICATE_VALIDITY = key("authority.certificate-validity",
       between(AuthorityConfig.MIN_VALIDITY, AuthorityConfig.MAX_VALIDITY), value("24h"), "`6h`",
       "lifetime of node certificates (5m to 30d); nodes renew at two thirds");
+  /** Absent: false. */
   public static final ConfigKey<Boolean> RECOVERY_METHOD1 = key("authority.recovery-method1", (k, raw) -> {
     if (!(raw instanceof Boolean)) {
       throw new ConfigException(k, "expected true or false");
     }
     return (Boolean) raw;
-  }, value("false"), "`false`", "also answer `GET /v1/epoch` for nodes that hold the seed");
+  }, none("`false`"), "`false`", "also answer `GET /v1/epoch` for nodes that hold the seed");
   public static final ConfigKey<Optional<SocketAddress>> ADMIN_LISTEN = key("admin.listen",
-      ValueParsers.addressOrNone(), value("127.0.0.1:15100"), "`0.0.0.0:15100`",
+      (k, raw) -> "none".equalsIgnoreCase(String.valueOf(raw)) ? Optional.empty()
+          : Optional.of(ValueParsers.addressAsWritten().parse(k, raw)),
+      value("127.0.0.1:15100"), "`0.0.0.0:15100`",
       "the authority's admin port; `none` disables it");
   public static final ConfigKey<String> ADMIN_PASSWORD_HASH = key("admin.password-hash",
       ValueParsers.passwordHash(), none("generated"), "`\"pbkdf2-sha256$600000$...$...\"`",
@@ -57,13 +68,12 @@ public final class AuthorityKeys {
   public static final ConfigKey<String> ADMIN_TLS_KEY_FILE = key("admin.tls.key-file", ValueParsers.text(),
       none("none"), "`/etc/sscmic-authority/admin.key`", "its private key, PEM");
 
-  /** The table, in the reference's order. */
-  public static final List<ConfigKey<?>> ALL = List.of(MESH_GENESIS, MESH_INTERVAL, LISTEN, CERTIFICATE_VALIDITY,
-      RECOVERY_METHOD1, ADMIN_LISTEN, ADMIN_PASSWORD_HASH, ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE);
 
   private static <T> ConfigKey<T> key(String name, ValueParser<T> parser, ConfigKey.Default dflt, String example,
                                       String description) {
-    return new ConfigKey<>(name, parser, dflt, FILE_ONLY, RESTART, null, example, description);
+    ConfigKey<T> key = new ConfigKey<>(name, parser, dflt, FILE_ONLY, RESTART, null, example, description);
+    TABLE.add(key);
+    return key;
   }
 
   private static ValueParser<Duration> between(Duration min, Duration max) {

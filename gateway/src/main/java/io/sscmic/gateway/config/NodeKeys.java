@@ -19,6 +19,8 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -31,13 +33,19 @@ import java.util.function.Function;
  * applies it, its parser, default and a line for the reference. {@link NodeConfigParser}, the
  * environment overrides ({@link ConfigLoader}), the reload diff (which changed keys need a restart)
  * and the reference in docs/OPERATIONS.md ({@link ConfigReference}) all read this table; a new key
- * is one entry here plus the line of {@link NodeConfigParser} that puts its value in its section.
- * The order is the reference's and that in which a refused reload names keys.
+ * is one entry here (a constant: {@link #key} adds it to {@link #ALL}) plus the line of
+ * {@link NodeConfigParser} that puts its value in its section. The order of the constants is the
+ * reference's and that in which a refused reload names keys.
  */
 public final class NodeKeys {
   /** Below this interval claim 2 (network delay much smaller than the interval) gets fragile. */
   public static final Duration MIN_INTERVAL = Duration.ofMillis(10);
   private static final String NAME_RULE = "letters, digits, '.', '_' or '-', at most 63 characters";
+
+  /** Filled by {@link #key} as the constants below are initialised, in their order. */
+  private static final List<ConfigKey<?>> TABLE = new ArrayList<>();
+  /** The table, in the reference's order: the order of the constants below. */
+  public static final List<ConfigKey<?>> ALL = Collections.unmodifiableList(TABLE);
 
   private NodeKeys() {
   }
@@ -216,24 +224,13 @@ public final class NodeKeys {
       "one log line per request (logger `io.sscmic.gateway.http.access`): client, method, host, path without "
           + "query, status, service, peer, ms");
 
-  /** The table, in the reference's order. */
-  public static final List<ConfigKey<?>> ALL = List.of(NODE_ID,
-      KEYSYN_GENESIS, KEYSYN_INTERVAL, KEYSYN_SEED_FILE, KEYSYN_SEED_ENV,
-      AUTHORITY_URL, AUTHORITY_CA_FILE, AUTHORITY_STATE_DIR, AUTHORITY_TOKEN_FILE, AUTHORITY_TOKEN_ENV,
-      AUTHORITY_REFRESH, AUTHORITY_RECOVERY,
-      TUNNEL_LISTEN, TUNNEL_CIPHER, TUNNEL_PROVIDER, TUNNEL_CONNECT_TIMEOUT, TUNNEL_HANDSHAKE_TIMEOUT,
-      TUNNEL_MAX_CONNECTIONS, TUNNEL_HANDSHAKE_RATE, TUNNEL_MAX_CONNECTIONS_PER_PEER, TUNNEL_IDLE_TIMEOUT,
-      ADMIN_LISTEN, ADMIN_PASSWORD_HASH, ADMIN_TLS_CERT_FILE, ADMIN_TLS_KEY_FILE,
-      SERVICES, OUTBOUND_LISTEN, OUTBOUND_SERVICE, OUTBOUND_PEER,
-      HTTP_LISTEN, HTTP_SERVICES, HTTP_ROUTE_HOST, HTTP_ROUTE_PATH_PREFIX, HTTP_ROUTE_SERVICE, HTTP_ROUTE_TIMEOUT,
-      HTTP_TIMEOUT, HTTP_MAX_CONNECTIONS_PER_PEER, HTTP_HEALTH_PATH, HTTP_HEALTH_INTERVAL, HTTP_MAX_HEADER_SIZE,
-      HTTP_MAX_INITIAL_LINE_LENGTH, HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MAX_CLIENT_CONNECTIONS,
-      HTTP_ACCESS_LOG);
 
   private static <T> ConfigKey<T> key(String name, ValueParser<T> parser, ConfigKey.Default dflt, ConfigKey.Env env,
                                       ConfigKey.Reload reload, Function<NodeConfig, ?> current, String example,
                                       String description) {
-    return new ConfigKey<>(name, parser, dflt, env, reload, current, example, description);
+    ConfigKey<T> key = new ConfigKey<>(name, parser, dflt, env, reload, current, example, description);
+    TABLE.add(key);
+    return key;
   }
 
   private static Function<NodeConfig, ?> authority(Function<AuthorityRecovery.Settings, ?> f) {

@@ -68,7 +68,7 @@ class ConfigReferenceTest {
   void theEnvironmentOverridesAreThoseOfBefore() {
     assertEquals(List.of("node.id", "keysyn.genesis", "keysyn.interval", "keysyn.seed-file", "keysyn.seed-env",
         "authority.url", "authority.ca-file", "authority.state-dir", "authority.token-file", "authority.token-env",
-        "authority.refresh", "authority.recovery", "tunnel.listen", "tunnel.cipher", "tunnel.provider",
+        "authority.recovery", "authority.refresh", "tunnel.listen", "tunnel.cipher", "tunnel.provider",
         "tunnel.connect-timeout", "tunnel.handshake-timeout", "tunnel.max-connections", "tunnel.handshake-rate",
         "tunnel.max-connections-per-peer", "tunnel.idle-timeout", "admin.listen", "http.listen", "http.timeout",
         "http.access-log"), ConfigLoader.OVERRIDABLE);
