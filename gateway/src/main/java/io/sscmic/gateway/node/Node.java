@@ -149,15 +149,15 @@ public final class Node {
       }
       KeyStateSource source = config.authority() == null ? seedChain
           : new AuthorityRecovery(id, config.authority(), clock, seedChain, random, registry);
-      return new Object[] {source, random};
+      return new KeyStart(source, random);
     }))
-        .compose(prep -> deployments.deploy(new KeySynVerticle(id, clock, schedule, (KeyStateSource) prep[0]))
+        .compose(prep -> deployments.deploy(new KeySynVerticle(id, clock, schedule, prep.source()))
             .compose(keysynId -> {
-              SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, (SecureRandom) prep[1],
+              SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, prep.random(),
                   replays);
               HttpProxyVerticle http = config.http() == null ? null : new HttpProxyVerticle(config.http(),
                   new StaticPeerResolver(config.http().endpoints()), config.tunnelOptions(), schedule, metrics,
-                  (SecureRandom) prep[1], registry);
+                  prep.random(), registry);
               return deployments.deploy(sidecar)
                   .compose(sidecarId -> (http == null ? Future.succeededFuture() : deployments.deploy(http))
                   .map(x -> {
@@ -166,7 +166,7 @@ public final class Node {
                     }
                     status.sidecarUp(sidecar);
                     Node node = new Node(vertx, config, schedule, metrics, clock, status, deployments, sidecar,
-                        sidecarId, admin, http, configFile, (SecureRandom) prep[1], replays, reloads);
+                        sidecarId, admin, http, configFile, prep.random(), replays, reloads);
                     self.set(node);
                     return node;
                   }));
@@ -296,5 +296,9 @@ public final class Node {
   /** The bound admin port, or -1 without one. */
   public int adminPort() {
     return admin == null ? -1 : admin.port();
+  }
+
+  /** What the start prepares on a worker: where the key state comes from, and the seeded randomness. */
+  private record KeyStart(KeyStateSource source, SecureRandom random) {
   }
 }
