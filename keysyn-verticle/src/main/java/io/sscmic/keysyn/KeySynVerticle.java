@@ -42,7 +42,7 @@ public final class KeySynVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     installing = Promise.promise();
-    attempt(installing, 500);
+    attempt(installing, RetryBackoff.FIRST_MILLIS);
     return installing.future();
   }
 
@@ -74,10 +74,11 @@ public final class KeySynVerticle extends VerticleBase {
       } else if (ar.cause() instanceof IllegalStateException) {
         installed.tryFail(ar.cause());
       } else {
-        long next = Math.min(backoffMillis * 2, 30_000);
+        long next = RetryBackoff.next(backoffMillis);
+        long delay = RetryBackoff.jittered(backoffMillis);
         LOG.warning(() -> node + ": no key state yet: " + ar.cause().getMessage() + "; retrying in "
-            + backoffMillis + " ms (not ready until then)");
-        timerId = vertx.setTimer(backoffMillis, t -> attempt(installed, next));
+            + delay + " ms (not ready until then)");
+        timerId = vertx.setTimer(delay, t -> attempt(installed, next));
       }
     });
   }
