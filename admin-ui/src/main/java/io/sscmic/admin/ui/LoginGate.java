@@ -72,6 +72,8 @@ public final class LoginGate {
     final String client;
     final Deque<Attempt> attempts = new ArrayDeque<>();
     boolean checking;
+    /** One log line per flood, not one per refused attempt: a flood must not flood the log. */
+    boolean floodLogged;
 
     Waiting(String client) {
       this.client = client;
@@ -105,8 +107,12 @@ public final class LoginGate {
     Waiting w = waiting.computeIfAbsent(client, Waiting::new);
     if (w.attempts.size() >= MAX_WAITING_PER_ADDRESS) {
       counts.throttled.increment();
-      LOG.warning(() -> node + ": admin login from " + client + " refused unchecked: "
-          + MAX_WAITING_PER_ADDRESS + " attempts from that address are already waiting");
+      if (!w.floodLogged) {
+        w.floodLogged = true;
+        LOG.warning(() -> node + ": admin logins from " + client + " refused unchecked while "
+            + MAX_WAITING_PER_ADDRESS + " attempts from that address wait (counted in "
+            + "sscmic_admin_login_failures_total{reason=\"rate_limited\"}; logged once per flood)");
+      }
       return Future.succeededFuture(Verdict.BUSY);
     }
     Promise<Verdict> verdict = Promise.promise();

@@ -129,7 +129,8 @@ class DashboardBrowserTest {
   }
 
   private <T> T until(String what, Function<WebDriver, T> condition) {
-    return wait.withMessage(what).until(condition);
+    // The page redraws its tables every second: an element found just before a redraw goes stale; ask again.
+    return wait.withMessage(what).ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(condition);
   }
 
   private void screenshot(String name) throws IOException {
@@ -167,7 +168,8 @@ class DashboardBrowserTest {
     assertEquals(String.valueOf(later % 65536), text("tc"));
     assertTrue(text("countdown").matches("\\d+s"), "a live countdown: " + text("countdown"));
     assertTrue(text("keystate").startsWith("healthy"), text("keystate"));
-    assertEquals("echo", browser.findElement(By.cssSelector("#routes td")).getText(), "the routes table");
+    assertEquals("echo", until("the routes table", d -> d.findElement(By.cssSelector("#routes td")).getText()),
+        "the routes table");
 
     // Traffic through the sidecar pair: the counters and the throughput chart move.
     String sentBefore = text("bytes-sent");
@@ -176,7 +178,7 @@ class DashboardBrowserTest {
     // The peers table has a row for the configured peer before any traffic, with its bytes.
     By peerRow = By.cssSelector("#peers-body tr[data-peer='127.0.0.1:" + server.tunnelPort() + "'] td");
     until("the peer's row", d -> d.findElements(peerRow).size() == 8);
-    String peerSentBefore = browser.findElements(peerRow).get(4).getText();
+    String peerSentBefore = until("the peer's sent bytes", d -> d.findElements(peerRow).get(4).getText());
     for (int i = 0; i < 5; i++) {
       byte[] payload = Clients.random(300_000, i);
       assertArrayEquals(payload, Clients.exchange(client.outboundPort("echo"), payload));
@@ -186,12 +188,13 @@ class DashboardBrowserTest {
     until("a non-zero throughput", d -> !text("rate-bytes").startsWith("0 B/s") && !text("rate-bytes").equals("–"));
     assertNotEquals(chartBefore, canvas("chart-throughput"), "the throughput chart redrew with the traffic");
     until("the peer row's sent bytes to change", d -> !d.findElements(peerRow).get(4).getText().equals(peerSentBefore));
-    java.util.List<org.openqa.selenium.WebElement> peer = browser.findElements(peerRow);
-    assertEquals("healthy", peer.get(1).getText(), "the peer's health");
-    assertTrue(peer.get(4).getText().contains("KiB") || peer.get(4).getText().contains("MiB"), peer.get(4).getText());
-    assertTrue(peer.get(5).getText().contains("KiB") || peer.get(5).getText().contains("MiB"),
-        "received from the peer: " + peer.get(5).getText());
-    assertTrue(Long.parseLong(peer.get(3).getText()) >= 5, "streams with the peer: " + peer.get(3).getText());
+    // The row's texts read in one go, again if the page redrew the table meanwhile (it does every second).
+    java.util.List<String> peer = until("the peer row's cells",
+        d -> d.findElements(peerRow).stream().map(org.openqa.selenium.WebElement::getText).toList());
+    assertEquals("healthy", peer.get(1), "the peer's health");
+    assertTrue(peer.get(4).contains("KiB") || peer.get(4).contains("MiB"), peer.get(4));
+    assertTrue(peer.get(5).contains("KiB") || peer.get(5).contains("MiB"), "received from the peer: " + peer.get(5));
+    assertTrue(Long.parseLong(peer.get(3)) >= 5, "streams with the peer: " + peer.get(3));
     assertTrue(text("bytes-sent").contains("KiB") || text("bytes-sent").contains("MiB"), text("bytes-sent"));
     screenshot("dashboard-wide.png");
 
@@ -263,9 +266,10 @@ class DashboardBrowserTest {
     until("the authority's dashboard", ExpectedConditions.textToBe(By.id("role"), "authority"));
     until("gamma, enrolled and recovered", ExpectedConditions.textToBePresentInElementLocated(By.id("recoveries"),
         "gamma"));
-    java.util.List<org.openqa.selenium.WebElement> cells = browser.findElements(By.cssSelector("#recoveries td"));
-    assertTrue(cells.get(1).getText().matches("\\d{4}-.*Z"), "gamma's certificate expiry: " + cells.get(1).getText());
-    assertTrue(cells.get(2).getText().matches("\\d{4}-.*Z"), "gamma's last recovery: " + cells.get(2).getText());
+    java.util.List<String> cells = until("gamma's row", d -> d.findElements(By.cssSelector("#recoveries td")).stream()
+        .map(org.openqa.selenium.WebElement::getText).toList());
+    assertTrue(cells.get(1).matches("\\d{4}-.*Z"), "gamma's certificate expiry: " + cells.get(1));
+    assertTrue(cells.get(2).matches("\\d{4}-.*Z"), "gamma's last recovery: " + cells.get(2));
     until("the certificate expiry", d -> text("cert-expiry").matches("\\d{4}-.*Z"));
     assertEquals("none scheduled", text("reseed"));
     assertTrue(browser.findElements(By.id("action-drain")).stream().noneMatch(e -> e.isDisplayed()),
