@@ -3,7 +3,9 @@ package io.sscmic.gateway.http.upstream;
 import io.sscmic.gateway.resolve.Endpoint;
 import io.sscmic.gateway.resolve.EndpointWatch;
 import io.sscmic.gateway.resolve.PeerResolver;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,6 +48,7 @@ public final class ServicePeers {
   private final Duration drain;
   private final PeerBalancer balancer = new PeerBalancer(List.of());
   private final Map<Endpoint, Member> members = new LinkedHashMap<>();
+  private Context context;
   private EndpointWatch watch;
   private Future<Void> applied = Future.succeededFuture();
   private boolean closed;
@@ -77,6 +80,7 @@ public final class ServicePeers {
    * listener's start, as a broken config should). Later sets are applied as they come.
    */
   public Future<Void> start(PeerResolver resolver) {
+    context = Vertx.currentContext();
     // The resolver delivers the first set during watch(), on this thread: applied is its outcome.
     watch = resolver.watch(service, this::apply);
     return applied;
@@ -135,8 +139,14 @@ public final class ServicePeers {
     return member.started().transform(x -> member.peer().close(drain));
   }
 
-  /** Stops watching and closes every peer; requests in flight get the drain. */
+  /** Stops watching and closes every peer; requests in flight get the drain. Callable from any thread. */
   public Future<Void> close() {
+    if (context != null && Vertx.currentContext() != context) {
+      // A drain comes from the admin port's context: the set's state belongs to the listener's.
+      Promise<Void> done = Promise.promise();
+      context.runOnContext(v -> close().onComplete(done));
+      return done.future();
+    }
     closed = true;
     if (watch != null) {
       watch.close();
