@@ -181,9 +181,12 @@ rss_kb() { # pids... -> VmRSS summed
   echo "$t"
 }
 heap_kb() { # JVM pids... -> live heap after a full GC (old generation: a full GC moves everything live there), summed
-  local t=0 p used jcmd
+  local t=0 p used jcmd exe
   for p in "$@"; do
-    jcmd=$(dirname "$(readlink -f "/proc/$p/exe")")/jcmd   # the JVM's own jcmd (a JRE has none: no figure)
+    exe=$(readlink -f "/proc/$p/exe")
+    # Only JVMs: jcmd signals its target (SIGQUIT), which would stop stunnel or haproxy.
+    [ "$(basename "$exe")" = java ] || return 0
+    jcmd=$(dirname "$exe")/jcmd   # the JVM's own jcmd (a JRE has none: no figure)
     [ -x "$jcmd" ] || return 0
     "$jcmd" "$p" GC.run >/dev/null 2>&1 || return 0
     # JDK 17: "tenured generation   total 174784K, used 7501K"; JDK 25: "Tenured    total ..."
