@@ -250,7 +250,7 @@ measure() { # pair
     held=$(rss_kb "${ps[@]}")
     [ -n "$heap0" ] && record "$pair" heap_kb_per_idle_conn \
       "$(python3 -c "print(($(heap_kb "${ps[@]}") - $heap0) / $IDLE)")"
-    kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true
+    kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true   # it may have failed (a timeout): no exit here
     record "$pair" rss_idle_mib "$(python3 -c "print($idle / 1024)")"
     record "$pair" kb_per_idle_conn "$(python3 -c "print(($held - $idle) / $IDLE)")"
   fi
