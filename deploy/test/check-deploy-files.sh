@@ -48,7 +48,7 @@ start_script_ok() { SSCMIC_JAR="$JAR" "$ROOT/deploy/bin/sscmic" --version | grep
 expect_ok "deploy/bin/sscmic (start script) runs the jar" start_script_ok
 
 # ---------------------------------------------------------------- shell scripts
-scripts=("$ROOT"/deploy/local/*.sh "$ROOT"/deploy/test/*.sh "$ROOT"/deploy/bin/sscmic)
+scripts=("$ROOT"/deploy/local/*.sh "$ROOT"/deploy/test/*.sh "$ROOT"/deploy/bin/sscmic "$ROOT"/deploy/bin/sscmic-cds)
 expect_ok "shellcheck (every severity) on ${#scripts[@]} scripts in deploy/" shellcheck -x "${scripts[@]}"
 
 # ---------------------------------------------------------------- systemd
