@@ -22,6 +22,7 @@ public final class ConfigLoader {
       "node.id", "keysyn.genesis", "keysyn.interval", "keysyn.seed-file", "keysyn.seed-env",
       "tunnel.listen", "tunnel.cipher", "tunnel.provider", "tunnel.connect-timeout", "tunnel.handshake-timeout",
       "tunnel.max-connections", "tunnel.handshake-rate", "tunnel.idle-timeout", "tunnel.max-connections-per-peer",
+      "tunnel.max-handshakes-per-source",
       "admin.listen", "authority.url", "authority.ca-file", "authority.state-dir", "authority.token-file",
       "authority.token-env", "authority.recovery", "authority.refresh", "http.listen", "http.timeout",
       "http.access-log");

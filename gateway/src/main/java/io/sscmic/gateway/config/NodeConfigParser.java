@@ -52,7 +52,8 @@ public final class NodeConfigParser {
     JsonObject node = section(root, "node", Set.of("id"));
     JsonObject keysyn = section(root, "keysyn", Set.of("genesis", "interval", "seed-file", "seed-env"));
     JsonObject tunnel = section(root, "tunnel", Set.of("listen", "cipher", "provider", "connect-timeout",
-        "handshake-timeout", "max-connections", "handshake-rate", "idle-timeout", "max-connections-per-peer"));
+        "handshake-timeout", "max-connections", "handshake-rate", "idle-timeout", "max-connections-per-peer",
+        "max-handshakes-per-source"));
     JsonObject admin = section(root, "admin", Set.of("listen", "password-hash", "tls"));
     JsonObject authoritySection = section(root, "authority", Set.of("url", "ca-file", "state-dir", "token-file",
         "token-env", "recovery", "refresh"));
@@ -169,7 +170,9 @@ public final class NodeConfigParser {
                 TunnelLimits.DEFAULTS.handshakesPerSecondPerSource()),
             duration(tunnel.getValue("idle-timeout"), "tunnel.idle-timeout", TunnelLimits.DEFAULT_IDLE_TIMEOUT),
             positive(tunnel, "tunnel.max-connections-per-peer", "max-connections-per-peer",
-                TunnelLimits.DEFAULT_MAX_CONNECTIONS_PER_PEER)),
+                TunnelLimits.DEFAULT_MAX_CONNECTIONS_PER_PEER),
+            positive(tunnel, "tunnel.max-handshakes-per-source", "max-handshakes-per-source",
+                TunnelLimits.DEFAULT_MAX_HANDSHAKES_PER_SOURCE)),
         adminPasswordHash(admin), adminTls(admin));
   }
 
