@@ -113,10 +113,13 @@ public final class NodeKeys {
       "connecting to a peer sidecar or to a local service");
   public static final ConfigKey<Duration> TUNNEL_HANDSHAKE_TIMEOUT = key("tunnel.handshake-timeout",
       ValueParsers.duration(), value("5s"), OVERRIDE, APPLIED, c -> c.tunnel().handshakeTimeout(), "`5s`",
-      "from TCP connect to a verified HELLO/ACCEPT");
+      "from TCP connect to a verified HELLO/ACCEPT, and on the server to the client's first authenticated frame "
+          + "after ACCEPT (only then is the local service dialled)");
   public static final ConfigKey<Integer> TUNNEL_MAX_CONNECTIONS = key("tunnel.max-connections",
       ValueParsers.positive(), value("10000"), OVERRIDE, APPLIED, c -> c.tunnel().limits().maxConnections(),
-      "`2000`", "inbound tunnel connections open at once; more are refused as `overloaded`");
+      "`2000`", "inbound tunnel connections open at once whose hello verified; more are refused as `overloaded`. "
+          + "Connections still in their handshake have a separate pool of the same size, so strangers that never "
+          + "send a valid hello cannot fill this one");
   public static final ConfigKey<Integer> TUNNEL_HANDSHAKE_RATE = key("tunnel.handshake-rate",
       ValueParsers.positive(), value("5000"), OVERRIDE, APPLIED,
       c -> c.tunnel().limits().handshakesPerSecondPerSource(), "`2000`",
@@ -128,6 +131,12 @@ public final class NodeKeys {
       "`500`", "inbound tunnel connections open at once from one peer, counted once its hello has verified; more "
           + "are refused as `overloaded`. A peer is its source address: the hello proves mesh membership, not which "
           + "node sent it, so a node id in it would be a claim. Peers behind one NAT address share the limit");
+  public static final ConfigKey<Integer> TUNNEL_MAX_HANDSHAKES_PER_SOURCE = key("tunnel.max-handshakes-per-source",
+      ValueParsers.positive(), value("128"), OVERRIDE, APPLIED, c -> c.tunnel().limits().maxHandshakesPerSource(),
+      "`64`", "inbound tunnel connections one source address may hold before their hello verifies; more are "
+          + "refused as `overloaded` (`limit=\"max_handshakes_per_source\"`) before anything is read. Big enough "
+          + "for a peer's burst of new connections (an HTTP pool opens up to 64 at once), small enough that one "
+          + "address cannot fill the handshake pool");
   public static final ConfigKey<Duration> TUNNEL_IDLE_TIMEOUT = key("tunnel.idle-timeout",
       ValueParsers.duration(), value("1h"), OVERRIDE, APPLIED, c -> c.tunnel().limits().idleTimeout(), "`15m`",
       "a stream on which nothing moved either way for this long is closed (the peer is told `timeout`, the local "

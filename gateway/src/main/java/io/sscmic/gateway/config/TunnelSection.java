@@ -18,6 +18,10 @@ public record TunnelSection(SocketAddress listen, CipherSuite cipher, AeadProvid
   public static final Duration DEFAULT_CONNECT_TIMEOUT = NodeKeys.TUNNEL_CONNECT_TIMEOUT.defaultValue();
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = NodeKeys.TUNNEL_HANDSHAKE_TIMEOUT.defaultValue();
 
+  public TunnelSection withHandshakeTimeout(Duration d) {
+    return new TunnelSection(listen, cipher, provider, connectTimeout, d, limits);
+  }
+
   public TunnelSection withLimits(TunnelLimits l) {
     return new TunnelSection(listen, cipher, provider, connectTimeout, handshakeTimeout, l);
   }

@@ -19,7 +19,12 @@ public enum FailureReason {
   PEER_ABORTED(12, "peer_aborted", "the other side aborted the stream"),
   NOT_READY(13, "not_ready", "key state not ready"),
   SHUTTING_DOWN(14, "shutting_down", "sidecar shutting down"),
-  OVERLOADED(15, "overloaded", "connection limit, per-peer limit or handshake rate exceeded");
+  OVERLOADED(15, "overloaded", "connection limit, per-peer limit or handshake rate exceeded"),
+  /**
+   * Counted by a client for a REFUSE it received: REFUSE is unauthenticated, so its claimed reason
+   * goes to the log only, and nobody on the path can choose what the client counts. Never sent.
+   */
+  PEER_REFUSED(16, "peer_refused", "the peer (or someone on the path) refused the hello");
 
   private final int code;
   private final String label;

@@ -4,6 +4,9 @@ import io.sscmic.gateway.vertx.VertxInternals;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * Splits a byte stream into whole frames. Checks the header (known type, body length within the
@@ -33,6 +36,9 @@ public final class FrameDecoder {
   }
 
   private Sink sink;
+  /** The frame types accepted now; any other is refused at its header, before its body is buffered. */
+  private Set<FrameType> expected = ALL;
+  private static final Set<FrameType> ALL = Collections.unmodifiableSet(EnumSet.allOf(FrameType.class));
   /** The frame split across chunks, assembled here; null when nothing is pending. */
   private byte[] pending;
   private int pendingLength;
@@ -54,6 +60,16 @@ public final class FrameDecoder {
   /** Replaces the sink; frames still in the current chunk go to the new one. */
   public void sink(Sink next) {
     this.sink = next;
+  }
+
+  /**
+   * Accepts only {@code types} from the next header on: a handshake expects HELLO (server) or
+   * ACCEPT and REFUSE (client), a stream only sealed frames. A header of another type is refused
+   * as {@code malformed} as soon as its 5 bytes arrive, so that an unauthenticated peer cannot make
+   * the decoder buffer the larger body another type would allow.
+   */
+  public void expect(Set<FrameType> types) {
+    expected = Collections.unmodifiableSet(EnumSet.copyOf(types));
   }
 
   /** Drops everything that follows (after a refusal). */
@@ -162,6 +178,11 @@ public final class FrameDecoder {
       stop();
       throw new ProtocolException(FailureReason.MALFORMED, String.format("unknown frame type 0x%02x", code));
     }
+    if (!expected.contains(type)) {
+      stop();
+      throw new ProtocolException(FailureReason.MALFORMED, "expected " + describe(expected) + ", got a " + type
+          + " header (refused before its body)");
+    }
     if (length > type.maxBody()) {
       stop();
       throw new ProtocolException(FailureReason.OVERSIZE,
@@ -173,6 +194,10 @@ public final class FrameDecoder {
           type + " frame body of " + length + " bytes is shorter than " + type.minBody());
     }
     return Protocol.HEADER_LENGTH + length;
+  }
+
+  private static String describe(Set<FrameType> types) {
+    return types.size() == 1 ? types.iterator().next().toString() : types.toString();
   }
 
   /** Only for a header already checked by {@link #frameLength}. */

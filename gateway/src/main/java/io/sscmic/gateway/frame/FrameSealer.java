@@ -59,6 +59,15 @@ public final class FrameSealer {
     return wrap(out);
   }
 
+  /**
+   * An empty DATA frame: the client's key confirmation, sent right after it verified ACCEPT. It
+   * proves the client holds the chain key (a recorded hello cannot produce it), and the server
+   * connects to its local service only once it has opened it.
+   */
+  public Buffer confirm() {
+    return wrap(seal(FrameType.DATA, new byte[0]));
+  }
+
   public Buffer end() {
     return wrap(seal(FrameType.END, new byte[0]));
   }

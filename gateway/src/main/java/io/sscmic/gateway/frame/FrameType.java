@@ -5,12 +5,17 @@ package io.sscmic.gateway.frame;
  * a MAC (HELLO, ACCEPT) or unauthenticated (REFUSE); stream frames are AEAD-sealed.
  */
 public enum FrameType {
-  DATA(0x01, Protocol.TAG_LENGTH + 1, Protocol.TAG_LENGTH + Protocol.MAX_PAYLOAD),
+  /** An empty DATA frame is the client's key confirmation, its first frame after ACCEPT. */
+  DATA(0x01, Protocol.TAG_LENGTH, Protocol.TAG_LENGTH + Protocol.MAX_PAYLOAD),
   END(0x02, Protocol.TAG_LENGTH, Protocol.TAG_LENGTH),
   ERROR(0x03, Protocol.TAG_LENGTH + 1, Protocol.TAG_LENGTH + 1 + Protocol.MAX_REASON_TEXT),
   HELLO(0x10, HelloFrame.MIN_BODY, HelloFrame.MAX_BODY),
   ACCEPT(0x11, AcceptFrame.BODY_LENGTH, AcceptFrame.BODY_LENGTH),
   REFUSE(0x12, 1, 1 + Protocol.MAX_REASON_TEXT);
+
+  /** What a stream carries once the handshake is over. */
+  public static final java.util.Set<FrameType> SEALED = java.util.Collections.unmodifiableSet(
+      java.util.EnumSet.of(DATA, END, ERROR));
 
   private static final FrameType[] BY_CODE = new FrameType[256];
 

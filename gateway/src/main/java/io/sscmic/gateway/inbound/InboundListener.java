@@ -1,6 +1,9 @@
 package io.sscmic.gateway.inbound;
 
+import io.sscmic.gateway.frame.Direction;
 import io.sscmic.gateway.frame.FailureReason;
+import io.sscmic.gateway.frame.FrameOpener;
+import io.sscmic.gateway.frame.FrameSealer;
 import io.sscmic.gateway.frame.FrameType;
 import io.sscmic.gateway.frame.ProtocolException;
 import io.sscmic.gateway.frame.RefuseFrame;
@@ -15,10 +18,12 @@ import io.sscmic.keysyn.KeySchedule;
 import io.sscmic.keysyn.KeyState;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.net.NetSocketInternal;
+import io.sscmic.gateway.vertx.VertxInternals;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
+import java.io.ByteArrayOutputStream;
 import java.security.SecureRandom;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,9 +32,16 @@ import java.util.logging.Logger;
 /**
  * The inbound tunnel listener: each connection's hello is judged by a {@link ServerHandshake}
  * (epoch window, membership MAC, replay, known service); this class adds what needs sockets: the
- * abuse limits, the connection to the named local service, the ACCEPT or REFUSE on the wire and the
- * hand-off to the relay. A refused hello gets a REFUSE frame with its reason, a log line and a
- * counter, and no backend connection.
+ * abuse limits, the ACCEPT or REFUSE on the wire, the connection to the named local service and
+ * the hand-off to the relay. A refused hello gets a REFUSE frame with its reason, a counter and a
+ * log line (at most one a second: strangers choose how often), and no backend connection.
+ *
+ * <p>Before its hello verifies, a connection holds a handshake slot (a pool as large as
+ * {@code max-connections}, at most {@code max-handshakes-per-source} from one address) and its
+ * decoder takes nothing but a HELLO header, so it can make the node buffer at most one hello. The
+ * local service is dialled only once the client's first frame after ACCEPT has opened under the
+ * traffic keys: a replayed hello, which earns an ACCEPT at a node that has not seen it, opens no
+ * connection to the service.
  */
 public final class InboundListener extends TunnelListener {
   private static final Logger LOG = Logger.getLogger(InboundListener.class.getName());
@@ -38,10 +50,15 @@ public final class InboundListener extends TunnelListener {
 
   private final Map<String, SocketAddress> services;
   private final ServerHandshake handshakes;
-  private final AtomicInteger open = new AtomicInteger();
+  /** Connections whose hello verified (the established pool). */
+  private final AtomicInteger established = new AtomicInteger();
+  /** Connections still in their handshake (a pool of its own), and per source address. */
+  private final AtomicInteger handshaking = new AtomicInteger();
+  private final Map<String, Integer> handshakingPerSource = new ConcurrentHashMap<>();
   private final TunnelLimits limits;
   private final HandshakeRateLimit rate;
   private final LogThrottle overloadLog = new LogThrottle();
+  private final LogThrottle refusalLog = new LogThrottle();
   /** Open connections per peer (source address) whose hello verified. */
   private final Map<String, Integer> perPeer = new ConcurrentHashMap<>();
 
@@ -72,9 +89,19 @@ public final class InboundListener extends TunnelListener {
   protected void accept(NetSocket tunnel) {
     String id = nextId();
     String source = tunnel.remoteAddress() == null ? "?" : tunnel.remoteAddress().hostAddress();
-    if (open.get() >= limits.maxConnections()) {
+    if (established.get() >= limits.maxConnections()) {
       overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_CONNECTIONS, "connection limit of "
           + limits.maxConnections() + " reached (tunnel.max-connections)");
+      return;
+    }
+    if (handshaking.get() >= limits.maxConnections()) {
+      overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_HANDSHAKES, limits.maxConnections()
+          + " connections are in their handshake (as many as tunnel.max-connections)");
+      return;
+    }
+    if (handshakingPerSource.getOrDefault(source, 0) >= limits.maxHandshakesPerSource()) {
+      overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_HANDSHAKES_PER_SOURCE, source + " has "
+          + limits.maxHandshakesPerSource() + " connections in their handshake (tunnel.max-handshakes-per-source)");
       return;
     }
     if (!rate.tryAcquire(source, System.nanoTime())) {
@@ -82,15 +109,15 @@ public final class InboundListener extends TunnelListener {
           + limits.handshakesPerSecondPerSource() + " handshakes/s from " + source + " (tunnel.handshake-rate)");
       return;
     }
-    open.incrementAndGet();
-    onClose(tunnel, open::decrementAndGet);
+    Handshake h = new Handshake(id, tunnel, source);
+    h.claimHandshakeSlot();
     // The peer's FIN must arrive in order, after frames still queued while we apply back-pressure.
     TcpHalfClose.enable(tunnel);
-    new Handshake(id, tunnel, source).start();
+    h.start();
   }
 
   private static void onClose(NetSocket socket, Runnable action) {
-    ((NetSocketInternal) socket).channelHandlerContext().channel().closeFuture().addListener(f -> action.run());
+    VertxInternals.channel(socket).closeFuture().addListener(f -> action.run());
   }
 
   /**
@@ -138,22 +165,49 @@ public final class InboundListener extends TunnelListener {
     return claimed[0];
   }
 
-  /** One inbound connection until it is accepted or refused. */
+  /**
+   * One inbound connection until its stream starts or it is refused: a HELLO, then (after ACCEPT)
+   * the client's first sealed frame, then the connection to the local service.
+   */
   private final class Handshake extends HandshakeConnection {
     private final String source;
     /** Set once the hello proved mesh membership: only then does the source get a peer label. */
     private PeerMetrics.Peer peer;
     private boolean helloSeen;
+    private boolean holdsHandshakeSlot;
     private final long started = System.nanoTime();
+    /** Set once ACCEPT is sent: failures from then on are told in a sealed ERROR, not a REFUSE. */
+    private ServerHandshake.Accepted accepted;
+    private FrameSealer sealer;
+    /** The first sealed frame and any that followed it in the same read, kept for the relay. */
+    private ByteArrayOutputStream early;
 
     Handshake(String id, NetSocket tunnel, String source) {
       super(id, tunnel);
       this.source = source;
+      decoder.expect(EnumSet.of(FrameType.HELLO));
+    }
+
+    void claimHandshakeSlot() {
+      holdsHandshakeSlot = true;
+      handshaking.incrementAndGet();
+      handshakingPerSource.merge(source, 1, Integer::sum);
+      onClose(tunnel, this::releaseHandshakeSlot);
+    }
+
+    /** Once: when the hello verified or the connection closed, whichever comes first. */
+    private void releaseHandshakeSlot() {
+      if (holdsHandshakeSlot) {
+        holdsHandshakeSlot = false;
+        handshaking.decrementAndGet();
+        handshakingPerSource.computeIfPresent(source, (k, n) -> n <= 1 ? null : n - 1);
+      }
     }
 
     void start() {
       begin(vertx, options.handshakeTimeout(), () -> new ProtocolException(FailureReason.TIMEOUT,
-          "no complete hello within " + options.handshakeTimeout().toMillis() + " ms"));
+          (accepted == null ? "no complete hello" : "no authenticated first frame after ACCEPT") + " within "
+          + options.handshakeTimeout().toMillis() + " ms"));
       tunnel.exceptionHandler(e -> LOG.fine(() -> id + ": " + e));
       tunnel.closeHandler(v -> closedEarly());
     }
@@ -165,13 +219,32 @@ public final class InboundListener extends TunnelListener {
     }
 
     private void closedEarly() {
-      if (finish()) {
+      if (!finish()) {
+        return;
+      }
+      if (accepted == null) {
         LOG.fine(() -> id + ": closed during the handshake");
+      } else {
+        // After ACCEPT the connection is a stream: closing it before it ended is a truncation.
+        decoder.stop();
+        metrics.failure(FailureReason.TRUNCATED);
+        peer.streamFailed(FailureReason.TRUNCATED);
+        LOG.fine(() -> id + ": closed after ACCEPT, before its first frame");
       }
     }
 
     @Override
     protected void onFrame(int d, FrameType type, byte[] frame) throws ProtocolException {
+      if (accepted == null) {
+        onHello(type, frame);
+      } else if (early == null) {
+        onFirstFrame(d, type, frame);
+      } else {
+        early.write(frame, 0, frame.length); // behind the first frame in the same read: the relay's
+      }
+    }
+
+    private void onHello(FrameType type, byte[] frame) throws ProtocolException {
       if (helloSeen || type != FrameType.HELLO) {
         throw new ProtocolException(FailureReason.MALFORMED, "expected a single HELLO, got " + type);
       }
@@ -183,9 +256,19 @@ public final class InboundListener extends TunnelListener {
         }
         throw refused.exception();
       }
-      ServerHandshake.Accepted accepted = (ServerHandshake.Accepted) result;
+      ServerHandshake.Accepted ok = (ServerHandshake.Accepted) result;
       peer = metrics.peers().inbound(source);
-      SocketAddress backend = services.get(accepted.service());
+      // From a handshake slot to an established one: the pools are separate, so that connections
+      // that never send a valid hello cannot fill the one members need.
+      releaseHandshakeSlot();
+      if (established.incrementAndGet() > limits.maxConnections()) {
+        established.decrementAndGet();
+        stop();
+        overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_CONNECTIONS, "connection limit of "
+            + limits.maxConnections() + " reached (tunnel.max-connections)");
+        return;
+      }
+      onClose(tunnel, established::decrementAndGet);
       // Counted only now, for a verified member: a stranger cannot use up a peer's slots.
       if (!claimPeerSlot(source, tunnel)) {
         stop();
@@ -193,7 +276,23 @@ public final class InboundListener extends TunnelListener {
             + limits.maxConnectionsPerPeer() + " connections open (tunnel.max-connections-per-peer)");
         return;
       }
+      accepted = ok;
+      sealer = new FrameSealer(schedule, ok.keys(), Direction.SERVER_TO_CLIENT);
+      decoder.expect(FrameType.SEALED);
+      tunnel.write(Buffer.buffer(ok.accept()));
+    }
+
+    /**
+     * The client's first frame after ACCEPT (its key confirmation): it must open under the traffic
+     * keys, which only a holder of the chain key can derive. Only then is the local service dialled.
+     */
+    private void onFirstFrame(int d, FrameType type, byte[] frame) throws ProtocolException {
+      // A scratch opener: the relay opens this frame again with its own, from sequence 0.
+      new FrameOpener(schedule, accepted.keys(), Direction.CLIENT_TO_SERVER).open(d, type, frame);
+      early = new ByteArrayOutputStream(frame.length);
+      early.write(frame, 0, frame.length);
       tunnel.pause();
+      SocketAddress backend = services.get(accepted.service());
       client().connect(backend).onComplete(ar -> {
         if (done()) {
           if (ar.succeeded()) {
@@ -206,18 +305,17 @@ public final class InboundListener extends TunnelListener {
               "service '" + accepted.service() + "' at " + backend + ": " + ar.cause().getMessage()));
           return;
         }
-        established(accepted, ar.result());
+        established(ar.result());
       });
     }
 
-    private void established(ServerHandshake.Accepted accepted, NetSocket local) {
+    private void established(NetSocket local) {
       finish();
       local.pause();
       TcpHalfClose.enable(local);
-      tunnel.write(Buffer.buffer(accepted.accept()));
       LOG.fine(() -> id + ": accepted " + accepted.hello().suite() + " stream to service '" + accepted.service()
           + "'");
-      relay(handOff(id, local, tunnel, decoder, accepted.keys(), peer, started));
+      relay(handOff(id, local, tunnel, decoder, accepted.keys(), peer, started), early.toByteArray());
     }
 
     @Override
@@ -233,8 +331,21 @@ public final class InboundListener extends TunnelListener {
       } else if (p != null) {
         p.handshakeFailed(e.reason());
       }
-      LOG.warning(() -> id + ": refused hello from " + tunnel.remoteAddress() + ": " + e.getMessage());
-      sendRefusal(tunnel, e.reason());
+      if (refusalLog.allow()) {
+        LOG.warning(() -> id + ": refused " + (accepted == null ? "hello" : "stream") + " from "
+            + tunnel.remoteAddress() + ": " + e.getMessage()
+            + " (further refusals this second are counted, not logged)");
+      } else {
+        LOG.fine(() -> id + ": refused " + (accepted == null ? "hello" : "stream") + " from "
+            + tunnel.remoteAddress() + ": " + e.getMessage());
+      }
+      if (sealer == null) {
+        sendRefusal(tunnel, e.reason());
+      } else {
+        // ACCEPT is out: the client reads sealed frames now, so it is told in an ERROR.
+        tunnel.write(sealer.error(e.reason(), e.reason().description()))
+            .onComplete(ar -> TcpHalfClose.lingeringClose(tunnel, TcpHalfClose.LINGER));
+      }
     }
 
     private void stop() {

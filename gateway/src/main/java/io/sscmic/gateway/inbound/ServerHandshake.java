@@ -82,24 +82,34 @@ public final class ServerHandshake {
     if (state == null) {
       return new Refused(FailureReason.NOT_READY, "this sidecar has no key state yet", false);
     }
+    int d = HelloFrame.d(frame);
+    byte[] chainKey = schedule.keyFor(state, d);
+    if (chainKey == null) {
+      return new Refused(state.distanceTo(d) > 0 ? FailureReason.FUTURE_EPOCH : FailureReason.STALE_EPOCH,
+          "hello epoch header " + d + ", local tc " + state.tc(), false);
+    }
+    // The MAC first: nothing in the body is believed, not even the version, before it verifies, so
+    // that tampering cannot pass for version skew.
+    if (!HelloFrame.macValid(frame, chainKey)) {
+      int version = frame[Protocol.HEADER_LENGTH] & 0xFF;
+      return new Refused(FailureReason.AUTH, "hello MAC does not verify (different mesh seed, or tampered"
+          + (version != Protocol.VERSION ? "; its version byte says " + version : "") + ")", false);
+    }
     HelloFrame hello;
     try {
       hello = HelloFrame.parse(frame);
     } catch (ProtocolException e) {
       return new Refused(e.reason(), e.getMessage(), false);
     }
-    int d = hello.d();
-    byte[] chainKey = schedule.keyFor(state, d);
-    if (chainKey == null) {
-      return new Refused(state.distanceTo(d) > 0 ? FailureReason.FUTURE_EPOCH : FailureReason.STALE_EPOCH,
-          "hello epoch header " + d + ", local tc " + state.tc(), false);
-    }
-    if (!hello.macValid(chainKey)) {
-      return new Refused(FailureReason.AUTH, "hello MAC does not verify (different mesh seed?)", false);
-    }
     long epoch = state.epochFor(d);
+    // A node started without a known start epoch vouches from its first hello on (one epoch
+    // earlier counts as now: a peer's clock may lag by up to an epoch).
+    replays.startingAt(state.epoch() - 1);
     if (!replays.firstSeen(hello.clientRandom(), epoch)) {
-      return new Refused(FailureReason.REPLAY, "client random already used", false);
+      return new Refused(FailureReason.REPLAY, epoch < replays.firstEpoch()
+          ? "hello of epoch " + epoch + ", before this process started (epoch " + replays.firstEpoch()
+          + "): it may have been accepted before a restart"
+          : "client random already used", false);
     }
     if (!services.contains(hello.service())) {
       return new Refused(FailureReason.UNKNOWN_SERVICE, "no service named '" + hello.service() + "'", true);

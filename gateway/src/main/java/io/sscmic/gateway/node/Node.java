@@ -108,7 +108,9 @@ public final class Node {
     AtomicReference<Node> self = new AtomicReference<>();
     EpochClock clock = new EpochClock(config.keysyn().genesis(), config.keysyn().interval(), now);
     KeySchedule schedule = new KeySchedule(clock);
-    HelloReplayCache replays = HelloReplayCache.forSchedule(schedule);
+    // Hellos of epochs before this start may have been accepted by a previous process: refused.
+    // One epoch earlier still counts as now: a peer's clock may lag by up to an epoch.
+    HelloReplayCache replays = HelloReplayCache.forSchedule(schedule, clock.currentEpoch() - 1);
     TunnelMetrics metrics = new TunnelMetrics(registry, config.nodeId());
     NodeStatus status = new NodeStatus(config, clock, schedule, metrics, registry);
     Deployments deployments = new Deployments(vertx);

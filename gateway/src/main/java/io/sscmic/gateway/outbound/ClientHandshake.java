@@ -73,14 +73,16 @@ public final class ClientHandshake {
     }
     FrameType type = FrameType.fromCode(frame[2] & 0xFF);
     if (type == FrameType.REFUSE) {
-      return new Failed(RefuseFrame.reason(frame), "refused the hello: " + RefuseFrame.text(frame));
+      // Unauthenticated: anyone on the path can send one. Counted as peer_refused whatever it
+      // claims, so that nobody but the peer's own metrics decides which reason a client alerts on.
+      String claimed = RefuseFrame.reason(frame).label();
+      String text = RefuseFrame.text(frame);
+      return new Failed(FailureReason.PEER_REFUSED, "refused the hello, saying " + claimed
+          + (text.equals(claimed) ? "" : " (" + text + ")") + "; REFUSE is unauthenticated, so counted as peer_refused");
     }
     if (type != FrameType.ACCEPT || frame.length != Protocol.HEADER_LENGTH + AcceptFrame.BODY_LENGTH) {
       return new Failed(FailureReason.MALFORMED, "expected ACCEPT, got " + (type == null ? "an unknown type" : type)
           + " of " + frame.length + " bytes");
-    }
-    if (AcceptFrame.version(frame) != Protocol.VERSION) {
-      return new Failed(FailureReason.UNSUPPORTED, "accept version " + AcceptFrame.version(frame));
     }
     KeyState state = schedule.current();
     int d = HelloFrame.d(frame);
@@ -89,8 +91,14 @@ public final class ClientHandshake {
       return new Failed(state != null && state.distanceTo(d) > 0 ? FailureReason.FUTURE_EPOCH
           : FailureReason.STALE_EPOCH, "accept epoch header " + d + ", local tc " + (state == null ? "-" : state.tc()));
     }
+    // The MAC before the version: a tampered version byte is tampering (auth), not version skew.
     if (!AcceptFrame.macValid(frame, hello, chainKey)) {
-      return new Failed(FailureReason.AUTH, "accept MAC does not verify (peer not in this mesh?)");
+      int version = AcceptFrame.version(frame);
+      return new Failed(FailureReason.AUTH, "accept MAC does not verify (peer not in this mesh, or tampered"
+          + (version != Protocol.VERSION ? "; its version byte says " + version : "") + ")");
+    }
+    if (AcceptFrame.version(frame) != Protocol.VERSION) {
+      return new Failed(FailureReason.UNSUPPORTED, "accept version " + AcceptFrame.version(frame));
     }
     return new Established(new TrafficKeys(clientRandom, AcceptFrame.serverRandom(frame), cipher, provider));
   }

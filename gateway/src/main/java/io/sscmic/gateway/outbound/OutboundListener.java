@@ -19,6 +19,7 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
 import java.security.SecureRandom;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
@@ -27,8 +28,9 @@ import java.util.logging.Logger;
  * An outbound TCP listener: each local connection is carried to one service on a peer sidecar,
  * which a {@link TunnelConnector} picks among the endpoints the {@link PeerResolver} knows now.
  * The local socket stays paused (nothing buffered) until the peer has proved it holds the mesh key
- * in its ACCEPT ({@link ClientHandshake}); a failure at any step resets the local connection and
- * says why in the log.
+ * in its ACCEPT ({@link ClientHandshake}); the first frame it sends is then the key confirmation
+ * (an empty DATA frame) that the peer waits for before it connects to its service. A failure at
+ * any step resets the local connection and says why in the log.
  */
 public final class OutboundListener extends TunnelListener {
   private static final Logger LOG = Logger.getLogger(OutboundListener.class.getName());
@@ -117,6 +119,7 @@ public final class OutboundListener extends TunnelListener {
       this.local = local;
       this.peer = connection.endpoint();
       this.peerStats = metrics.peers().configured(peer.address());
+      decoder.expect(EnumSet.of(FrameType.ACCEPT, FrameType.REFUSE));
     }
 
     void start() {
@@ -146,7 +149,8 @@ public final class OutboundListener extends TunnelListener {
         throw new ProtocolException(failed.reason(), "peer " + peer + ": " + failed.detail());
       }
       finish();
-      relay(handOff(id, local, tunnel, decoder, ((ClientHandshake.Established) result).keys(), peerStats, started));
+      relayConfirmingKeys(handOff(id, local, tunnel, decoder, ((ClientHandshake.Established) result).keys(),
+          peerStats, started));
     }
 
     @Override

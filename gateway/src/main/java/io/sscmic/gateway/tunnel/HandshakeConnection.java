@@ -69,8 +69,20 @@ public abstract class HandshakeConnection {
 
   /** The relay takes over the socket; frames decoded from now on go to it. */
   protected final void relay(TunnelRelay next) {
+    relay(next, null);
+  }
+
+  /** As {@link #relay(TunnelRelay)}, the relay first opening {@code early}, whole frames read before it existed. */
+  protected final void relay(TunnelRelay next, byte[] early) {
     relay = next;
-    next.start();
+    next.start(early);
+  }
+
+  /** The client's side: the relay's first frame is the key confirmation, then it takes over. */
+  protected final void relayConfirmingKeys(TunnelRelay next) {
+    relay = next;
+    next.confirmKeys();
+    next.start(null);
   }
 
   private void onBytes(Buffer chunk) {

@@ -41,7 +41,11 @@ public final class TunnelMetrics {
 
   /** Which tunnel limit refused a connection as {@code overloaded}. */
   public enum Limit {
-    MAX_CONNECTIONS, HANDSHAKE_RATE, MAX_CONNECTIONS_PER_PEER;
+    MAX_CONNECTIONS, HANDSHAKE_RATE, MAX_CONNECTIONS_PER_PEER,
+    /** The pool of connections still in their handshake (as large as max-connections) is full. */
+    MAX_HANDSHAKES,
+    /** One source holds tunnel.max-handshakes-per-source unauthenticated connections. */
+    MAX_HANDSHAKES_PER_SOURCE;
 
     String tag() {
       return name().toLowerCase(Locale.ROOT);

@@ -75,6 +75,14 @@ public final class TunnelRelay implements IdleSweeper.Stream {
 
   /** Takes over both sockets; frames already decoded after the handshake arrive through the decoder. */
   void start() {
+    start(null);
+  }
+
+  /**
+   * Takes over both sockets, first opening {@code early}: whole frames that arrived before the
+   * relay existed (the server reads the client's first frame before it connects to its service).
+   */
+  void start(byte[] early) {
     metrics.opened(side);
     peer.opened();
     plain.handler(this::fromLocal);
@@ -82,7 +90,7 @@ public final class TunnelRelay implements IdleSweeper.Stream {
     plain.closeHandler(v -> onLocalClosed());
     tunnel.exceptionHandler(e -> LOG.fine(() -> id + ": tunnel socket: " + e));
     tunnel.closeHandler(v -> onTunnelClosed());
-    decoder.sink(new FrameDecoder.Sink() {
+    FrameDecoder.Sink sink = new FrameDecoder.Sink() {
       @Override
       public void onFrame(int d, FrameType type, byte[] buf, int offset, int length) throws ProtocolException {
         fromTunnel(d, type, buf, offset, length);
@@ -92,10 +100,30 @@ public final class TunnelRelay implements IdleSweeper.Stream {
       public void onChunkEnd() {
         flushLocal();
       }
-    });
+    };
+    decoder.expect(FrameType.SEALED);
+    decoder.sink(sink);
+    if (early != null && early.length > 0) {
+      try {
+        new FrameDecoder(sink).feed(Buffer.buffer(early));
+      } catch (ProtocolException e) {
+        refuse(e);
+      }
+    }
+    if (closed) {
+      return;
+    }
     plain.resume();
     tunnel.resume();
     idle.add(this);
+  }
+
+  /**
+   * Sends the client's key confirmation (an empty DATA frame) before anything else: the server
+   * connects to its local service only once it has opened it (docs/PROTOCOL.md 3.4).
+   */
+  void confirmKeys() {
+    writeTunnel(sealer.confirm());
   }
 
   @Override

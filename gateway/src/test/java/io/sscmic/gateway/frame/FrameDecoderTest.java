@@ -71,7 +71,7 @@ class FrameDecoderTest {
 
   @Test
   void aBodyShorterThanTheTagIsMalformed() {
-    byte[] header = {0, 1, 0x01, 0, 5};
+    byte[] header = {0, 1, 0x01, 0, 15};
     assertEquals(FailureReason.MALFORMED,
         assertThrows(ProtocolException.class, () -> decoder.feed(Buffer.buffer(header))).reason());
   }
@@ -89,5 +89,42 @@ class FrameDecoderTest {
     for (FrameType t : FrameType.values()) {
       assertEquals(t, FrameType.fromCode(t.code()));
     }
+  }
+
+  /**
+   * Issue 14 item 2: before a hello verifies only a HELLO header is taken. The header of a large
+   * frame of another type ({@code 00 00 01 40 10}: DATA, 16,400 bytes) is refused from its 5 bytes,
+   * and nothing of its announced length is held.
+   */
+  @Test
+  void aHandshakeDecoderRefusesAnyOtherTypeAtItsHeader() {
+    decoder.expect(java.util.EnumSet.of(FrameType.HELLO));
+    byte[] header = {0, 0, 0x01, 0x40, 0x10};
+    ProtocolException e = assertThrows(ProtocolException.class, () -> decoder.feed(Buffer.buffer(header)));
+    assertEquals(FailureReason.MALFORMED, e.reason());
+    assertTrue(e.getMessage().contains("expected HELLO, got a DATA header"), e.getMessage());
+    assertFalse(decoder.hasPartial(), "nothing buffered");
+  }
+
+  @Test
+  void aHandshakeDecoderHoldsAtMostOneHello() throws Exception {
+    decoder.expect(java.util.EnumSet.of(FrameType.HELLO));
+    assertEquals(327, Protocol.HEADER_LENGTH + HelloFrame.MAX_BODY, "the largest hello, as docs/PROTOCOL.md says");
+    byte[] over = {0, 0, 0x10, 0x01, 0x43}; // 323 bytes
+    assertEquals(FailureReason.OVERSIZE,
+        assertThrows(ProtocolException.class, () -> decoder.feed(Buffer.buffer(over))).reason());
+    FrameDecoder d = new FrameDecoder((dd, t, f) -> frames.add(f));
+    d.expect(java.util.EnumSet.of(FrameType.HELLO));
+    byte[] largest = frame(0, FrameType.HELLO, HelloFrame.MAX_BODY);
+    d.feed(Buffer.buffer(java.util.Arrays.copyOf(largest, 100)));
+    assertTrue(d.hasPartial());
+    d.feed(Buffer.buffer(java.util.Arrays.copyOfRange(largest, 100, largest.length)));
+    assertEquals(1, frames.size());
+  }
+
+  @Test
+  void anEmptyDataFrameIsTheKeyConfirmationAndDecodes() throws Exception {
+    decoder.feed(Buffer.buffer(frame(0, FrameType.DATA, Protocol.TAG_LENGTH)));
+    assertEquals(1, frames.size());
   }
 }

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 class ServerHandshakeTest {
   private final KeySchedule serverKeys = at(MESH, EPOCH);
-  private final HelloReplayCache replays = new HelloReplayCache(1000, 0);
+  private final HelloReplayCache replays = new HelloReplayCache(1000, 0).startingAt(EPOCH - 1);
   private final ServerHandshake server = server(serverKeys, replays, "echo");
 
   private static ClientHandshake client(KeySchedule keys, String service) {
@@ -151,6 +151,43 @@ class ServerHandshakeTest {
     byte[] hello = HelloFrame.encode(at(MESH, EPOCH).current().tc(), Protocol.VERSION, 99, new byte[32], "echo",
         at(MESH, EPOCH).current().chainKey(KeyRole.CURRENT));
     assertEquals(FailureReason.UNSUPPORTED, refusal(hello));
+  }
+
+  /** Issue 14 item 11: the version byte is believed only under a valid MAC. */
+  @Test
+  void aTamperedVersionByteIsAuthNotVersionSkew() {
+    byte[] hello = hello(EPOCH, "echo");
+    hello[Protocol.HEADER_LENGTH] = 2;
+    ServerHandshake.Refused r = assertInstanceOf(ServerHandshake.Refused.class, server.answer(hello));
+    assertEquals(FailureReason.AUTH, r.reason());
+    assertTrue(r.detail().contains("version byte says 2"), r.detail());
+    byte[] cipher = hello(EPOCH, "echo");
+    cipher[Protocol.HEADER_LENGTH + 1] = 99;
+    assertEquals(FailureReason.AUTH, refusal(cipher), "a tampered cipher byte likewise");
+  }
+
+  /**
+   * Issue 14 item 4: the replay cache knows only this process's hellos, so a hello from an epoch
+   * before the process started (recorded before a restart) is refused unchecked.
+   */
+  @Test
+  void aHelloFromBeforeTheProcessStartedIsRefusedAsReplay() {
+    ServerHandshake restarted = server(serverKeys, new HelloReplayCache(1000, 0).startingAt(EPOCH), "echo");
+    ServerHandshake.Refused r = assertInstanceOf(ServerHandshake.Refused.class,
+        restarted.answer(hello(EPOCH - 1, "echo")));
+    assertEquals(FailureReason.REPLAY, r.reason());
+    assertTrue(r.detail().contains("before this process started"), r.detail());
+    assertInstanceOf(ServerHandshake.Accepted.class, restarted.answer(hello(EPOCH, "echo")),
+        "hellos of the start epoch and later are judged by the cache");
+  }
+
+  @Test
+  void withoutAStartEpochTheCacheVouchesFromTheEpochBeforeItsFirstHello() {
+    HelloReplayCache fresh = new HelloReplayCache(1000, 0);
+    ServerHandshake s = server(serverKeys, fresh, "echo");
+    assertInstanceOf(ServerHandshake.Accepted.class, s.answer(hello(EPOCH - 1, "echo")),
+        "a peer one epoch behind, as the epoch window allows");
+    assertEquals(EPOCH - 1, fresh.firstEpoch());
   }
 
   @Test

@@ -25,6 +25,11 @@ final class LogCapture extends Handler implements AutoCloseable {
     return messages.stream().anyMatch(m -> java.util.Arrays.stream(parts).allMatch(m::contains));
   }
 
+  /** How many messages contain every one of {@code parts}. */
+  synchronized long count(String... parts) {
+    return messages.stream().filter(m -> java.util.Arrays.stream(parts).allMatch(m::contains)).count();
+  }
+
   @Override
   public void flush() {
   }

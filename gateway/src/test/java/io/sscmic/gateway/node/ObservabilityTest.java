@@ -117,8 +117,9 @@ class ObservabilityTest {
       provokeEveryRefusal();
 
       prometheus.awaitValue("sscmic_tunnel_connections_opened_total{node=\"a\",direction=\"outbound\"}", connections);
-      // The replay check opened one genuine stream before refusing its copy.
-      prometheus.awaitValue("sscmic_tunnel_connections_opened_total{node=\"b\",direction=\"inbound\"}", connections + 1);
+      // The replay check's genuine hello got an ACCEPT but sent no first frame (the key
+      // confirmation): no stream opened, and its close counted as truncated.
+      prometheus.awaitValue("sscmic_tunnel_connections_opened_total{node=\"b\",direction=\"inbound\"}", connections);
       prometheus.awaitValue("sscmic_tunnel_plaintext_sent_bytes_total{node=\"a\",direction=\"outbound\"}", bytes);
       prometheus.awaitValue("sscmic_tunnel_plaintext_received_bytes_total{node=\"a\",direction=\"outbound\"}", bytes);
       prometheus.awaitValue("sscmic_tunnel_connections_active{node=\"a\",direction=\"outbound\"}", 0);

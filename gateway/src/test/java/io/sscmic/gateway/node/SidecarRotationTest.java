@@ -150,8 +150,10 @@ class SidecarRotationTest {
     assertEquals(0, Clients.refusedExchange(toAhead.outboundPort("svc"), "secret".getBytes()).length);
     TestWait.until(() -> behind.metrics().failures(FailureReason.FUTURE_EPOCH) == 1, "future_epoch at the lagging node");
     TestWait.until(() -> ahead.metrics().failures(FailureReason.STALE_EPOCH) == 1, "stale_epoch at the leading node");
-    // The senders learn the reason from the REFUSE frame and count it too.
-    TestWait.until(() -> toBehind.metrics().failures(FailureReason.FUTURE_EPOCH) == 1, "client-side count");
+    // The senders read the claimed reason in the (unauthenticated) REFUSE frame and log it; they
+    // count it as peer_refused, so nobody on the path chooses what they alert on.
+    TestWait.until(() -> toBehind.metrics().failures(FailureReason.PEER_REFUSED) == 1, "client-side count");
+    assertEquals(0.0, toBehind.metrics().failures(FailureReason.FUTURE_EPOCH));
     assertEquals(0, backend.connections.get(), "no backend connection for a refused hello");
     assertEquals(0, behind.metrics().active(TunnelMetrics.Side.INBOUND));
   }

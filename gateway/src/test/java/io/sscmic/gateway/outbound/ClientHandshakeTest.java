@@ -106,6 +106,30 @@ class ClientHandshakeTest {
     assertEquals(FailureReason.FUTURE_EPOCH, failure(accept(seed(1), EPOCH + 2, client.hello())));
   }
 
+  /**
+   * Issue 14 item 11: REFUSE is unauthenticated, so whatever it claims, the client counts
+   * peer_refused; the claim is only in the detail (the log).
+   */
+  @Test
+  void aRefuseIsCountedAsPeerRefusedWhateverItClaims() {
+    for (FailureReason claimed : new FailureReason[] {FailureReason.AUTH, FailureReason.UNSUPPORTED,
+        FailureReason.OVERLOADED}) {
+      ClientHandshake.Failed f = assertInstanceOf(ClientHandshake.Failed.class,
+          client.answer(RefuseFrame.encode(clientKeys.current().tc(), claimed, "text\nforged")));
+      assertEquals(FailureReason.PEER_REFUSED, f.reason());
+      assertEquals(true, f.detail().contains("saying " + claimed.label()), f.detail());
+      assertEquals(false, f.detail().contains("\n"), "control characters are not logged");
+    }
+  }
+
+  /** Issue 14 item 11: a tampered version byte in ACCEPT is tampering, not version skew. */
+  @Test
+  void anAcceptWithATamperedVersionIsAuthNotUnsupported() {
+    byte[] accept = accept(seed(1), EPOCH, client.hello());
+    accept[Protocol.HEADER_LENGTH] = 7;
+    assertEquals(FailureReason.AUTH, failure(accept));
+  }
+
   @Test
   void anythingButAcceptOrRefuseIsMalformed() {
     assertEquals(FailureReason.MALFORMED, failure(client.hello()), "a HELLO back");
