@@ -24,7 +24,14 @@ public enum FailureReason {
    * Counted by a client for a REFUSE it received: REFUSE is unauthenticated, so its claimed reason
    * goes to the log only, and nobody on the path can choose what the client counts. Never sent.
    */
-  PEER_REFUSED(16, "peer_refused", "the peer (or someone on the path) refused the hello");
+  PEER_REFUSED(16, "peer_refused", "the peer (or someone on the path) refused the hello"),
+  /**
+   * Counted by a calling sidecar that cannot open a connection to any peer sidecar of the service
+   * (refused, timed out, no endpoint): the look-at-the-peer-host case, apart from
+   * {@link #BACKEND_UNAVAILABLE}, which a receiving sidecar counts when its own local service is
+   * down. Never sent.
+   */
+  PEER_UNREACHABLE(17, "peer_unreachable", "no peer sidecar of the service could be reached");
 
   private final int code;
   private final String label;

@@ -89,10 +89,11 @@ public final class OutboundListener extends TunnelListener {
     }
     connector.connect().onComplete(ar -> {
       if (ar.failed()) {
-        metrics.failure(FailureReason.BACKEND_UNAVAILABLE);
+        // The peer sidecar, not the service behind it: the runbook points at the peer's host.
+        metrics.failure(FailureReason.PEER_UNREACHABLE);
         if (ar.cause() instanceof TunnelConnector.Unreachable u) {
           u.tried().forEach(e -> metrics.peers().configured(e.address())
-              .handshakeFailed(FailureReason.BACKEND_UNAVAILABLE));
+              .handshakeFailed(FailureReason.PEER_UNREACHABLE));
         }
         LOG.warning(() -> id + ": cannot reach a peer sidecar for '" + service + "': " + ar.cause().getMessage());
         TcpHalfClose.abort(local);

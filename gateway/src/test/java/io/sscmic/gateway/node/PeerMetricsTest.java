@@ -102,7 +102,7 @@ class PeerMetricsTest {
     assertEquals(3.0, a.get(series("sscmic_peer_connections_opened_total", "alpha", betaPeer, null, null)));
     assertEquals(0.0, a.get(series("sscmic_peer_connections", "alpha", betaPeer, null, null)));
     assertEquals(2.0, a.get(series("sscmic_peer_failures_total", "alpha", deadPeer, "reason",
-        FailureReason.BACKEND_UNAVAILABLE.label())));
+        FailureReason.PEER_UNREACHABLE.label())), "a dead peer sidecar is peer_unreachable, not backend_unavailable");
     assertEquals(null, a.get(series("sscmic_peer_failures_total", "alpha", betaPeer, "reason", "truncated")),
         "no failure series for a peer that never failed");
     // beta labels its inbound peer by the source host of the verified hello.
@@ -121,7 +121,7 @@ class PeerMetricsTest {
     assertEquals(3L, byPeer.get(betaPeer).getLong("connectionsOpened"));
     assertEquals("failing", byPeer.get(deadPeer).getString("health"));
     assertEquals(2L, byPeer.get(deadPeer).getLong("failures"));
-    assertEquals("backend_unavailable", byPeer.get(deadPeer).getJsonArray("recentFailures")
+    assertEquals("peer_unreachable", byPeer.get(deadPeer).getJsonArray("recentFailures")
         .getJsonObject(0).getString("reason"));
     assertEquals(List.of(), byPeer.get(betaPeer).getJsonArray("recentFailures").getList());
   }
