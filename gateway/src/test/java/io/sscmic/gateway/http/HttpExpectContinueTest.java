@@ -32,9 +32,9 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -46,22 +46,19 @@ import org.junit.jupiter.api.io.TempDir;
 class HttpExpectContinueTest {
   private static final Duration INTERVAL = Duration.ofSeconds(5);
   private final Instant genesis = Instant.now().minusSeconds(3600);
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
   private Vertx vertx;
   private Node client;
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = TestVertx.create();
+    vertx = testVertx.get();
     Node server = HttpMesh.server(vertx, "s", genesis, INTERVAL, "web", HttpMesh.backend(vertx, "b").actualPort());
     client = HttpMesh.client(vertx, "client", genesis, INTERVAL, new HttpModeConfig(loopback(0),
         List.of(new HttpRoute("stall.example", "/", "web", Duration.ofSeconds(1)), new HttpRoute(null, "/", "web", null)),
         Map.of("web", List.of(loopback(server.tunnelPort()))), Duration.ofSeconds(30), 4, false),
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    await(vertx.close());
   }
 
   /** Reads up to the end of one response head (or interim response), failing after 20 s of silence. */

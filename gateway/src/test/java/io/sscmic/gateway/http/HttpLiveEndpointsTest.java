@@ -31,9 +31,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The HTTP listener follows its resolver while it runs: an endpoint added to a service starts
@@ -45,16 +45,13 @@ class HttpLiveEndpointsTest {
   private final Instant genesis = Instant.now().minusSeconds(3600);
   private final HttpClient jdk = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(10)).build();
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
   private Vertx vertx;
 
   @BeforeEach
   void setUp() {
-    vertx = TestVertx.create();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    await(vertx.close());
+    vertx = testVertx.get();
   }
 
   /** A backend like HttpMesh's, whose {@code /hold} answers only once {@code release} completes. */

@@ -21,9 +21,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Upgrades through the listener, on Vert.x's own upgrade support: a service that speaks first
@@ -33,13 +33,15 @@ import org.junit.jupiter.api.Test;
 class HttpUpgradeTest {
   private static final Duration INTERVAL = Duration.ofSeconds(5);
   private final Instant genesis = Instant.now().minusSeconds(3600);
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
   private Vertx vertx;
   private Node client;
   private WebSocketClient ws;
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = TestVertx.create();
+    vertx = testVertx.get();
     ws = vertx.createWebSocketClient();
     HttpServer backend = vertx.createHttpServer()
         .webSocketHandler(socket -> {
@@ -53,11 +55,6 @@ class HttpUpgradeTest {
     client = HttpMesh.client(vertx, "client", genesis, INTERVAL, new HttpModeConfig(loopback(0),
         List.of(new HttpRoute(null, "/", "web", null)), Map.of("web", List.of(loopback(server.tunnelPort()))),
         Duration.ofSeconds(30), 4, false), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    await(vertx.close());
   }
 
   @Test

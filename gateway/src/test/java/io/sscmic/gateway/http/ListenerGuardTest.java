@@ -22,9 +22,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The HTTP listener's limits against local clients, with raw sockets so that every byte and its
@@ -34,19 +34,16 @@ import org.junit.jupiter.api.Test;
 class ListenerGuardTest {
   private static final Duration INTERVAL = Duration.ofSeconds(5);
   private final Instant genesis = Instant.now().minusSeconds(3600);
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
   private Vertx vertx;
   private Node server;
   private PrometheusMeterRegistry registry;
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = TestVertx.create();
+    vertx = testVertx.get();
     server = HttpMesh.server(vertx, "s", genesis, INTERVAL, "web", HttpMesh.backend(vertx, "b").actualPort());
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    await(vertx.close());
   }
 
   private int client(ListenerLimits limits) throws Exception {

@@ -21,9 +21,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 14 item 3, outsiders lock members out. The attack: one outside address (127.0.0.2) opens
@@ -35,6 +35,8 @@ import org.junit.jupiter.api.Test;
 class HandshakeLockoutTest {
   private static final int MAX_CONNECTIONS = 40;
   private static final int PER_SOURCE = 8;
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
   private Vertx vertx;
   private NetServer echo;
   private final Instant genesis = Instant.now().minusSeconds(60);
@@ -42,13 +44,8 @@ class HandshakeLockoutTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = TestVertx.create();
+    vertx = testVertx.get();
     echo = Backends.echo(vertx);
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    TestMesh.await(vertx.close());
   }
 
   @Test

@@ -39,9 +39,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -56,6 +56,8 @@ class NodeReloadTest {
       .cookieHandler(new CookieManager()).connectTimeout(Duration.ofSeconds(10)).build();
   @TempDir
   Path dir;
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
   private Vertx vertx;
   private Node beta;
   private Node alpha;
@@ -67,7 +69,7 @@ class NodeReloadTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = TestVertx.create();
+    vertx = testVertx.get();
     NetServer echo = Backends.echo(vertx);
     NetServer web = vertx.createNetServer().connectHandler(s -> s.end(io.vertx.core.buffer.Buffer.buffer("web\n")));
     TestMesh.await(web.listen(0, "127.0.0.1"));
@@ -82,11 +84,6 @@ class NodeReloadTest {
     NodeConfig config = TestMesh.await(ConfigLoader.load(vertx, configFile));
     alpha = TestMesh.await(Node.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
         configFile));
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    TestMesh.await(vertx.close());
   }
 
   /** alpha's config: an outbound listener for echo, plus {@code extra} YAML lines under outbound. */

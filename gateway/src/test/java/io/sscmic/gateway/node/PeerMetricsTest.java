@@ -32,9 +32,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Per-peer figures ({@code sscmic_peer_*} and the peers of {@code /status}) from a real sidecar
@@ -45,6 +45,8 @@ class PeerMetricsTest {
   private static final SocketAddress ANY = SocketAddress.inetSocketAddress(0, "127.0.0.1");
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(10)).build();
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
   private Vertx vertx;
   private Node beta;
   private Node alpha;
@@ -52,7 +54,7 @@ class PeerMetricsTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = TestVertx.create();
+    vertx = testVertx.get();
     NetServer echo = Backends.echo(vertx);
     Instant genesis = Instant.now().minusSeconds(3600);
     beta = TestMesh.start(vertx, TestMesh.server("beta", genesis, INTERVAL, TestMesh.SEED,
@@ -65,11 +67,6 @@ class PeerMetricsTest {
     List<OutboundRoute> routes = new ArrayList<>(a.outbound());
     routes.add(new OutboundRoute(ANY, "gone", SocketAddress.inetSocketAddress(deadPort, "127.0.0.1")));
     alpha = TestMesh.start(vertx, a.withRoutes(a.services(), routes));
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    TestMesh.await(vertx.close());
   }
 
   @Test

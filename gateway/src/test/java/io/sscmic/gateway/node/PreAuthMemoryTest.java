@@ -16,9 +16,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 14 item 2, memory before authentication. The attack: connections that each send only the
@@ -30,23 +30,20 @@ import org.junit.jupiter.api.Test;
 class PreAuthMemoryTest {
   private static final byte[] DATA_HEADER = {0, 0, 0x01, 0x40, 0x10};
   private static final int CONNECTIONS = 200;
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
   private Vertx vertx;
   private Node b;
   private Backends.Recorder backend;
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = TestVertx.create();
+    vertx = testVertx.get();
     backend = new Backends.Recorder(vertx, false);
     // A long handshake timeout: the old code would have held each connection (and its 16 KiB) this long.
     b = TestMesh.start(vertx, TestMesh.server("b", Instant.now().minusSeconds(60), Duration.ofSeconds(5),
         TestMesh.SEED, Map.of("svc", backend.address()))
         .withTunnel(t -> t.withHandshakeTimeout(Duration.ofSeconds(30))));
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    TestMesh.await(vertx.close());
   }
 
   @Test

@@ -6,16 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sscmic.gateway.frame.FailureReason;
 import io.sscmic.gateway.frame.RefuseFrame;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetServer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 14 item 11, REFUSE is unauthenticated. The attacks, from the path between two sidecars:
@@ -28,26 +26,17 @@ import org.junit.jupiter.api.Test;
 class RefuseSpoofingTest {
   private static final Duration INTERVAL = Duration.ofSeconds(5);
   private final Instant genesis = Instant.now().minusSeconds(600);
-  private Vertx vertx;
-
-  @BeforeEach
-  void setUp() {
-    vertx = TestVertx.create();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    TestMesh.await(vertx.close());
-  }
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
 
   @Test
   void aForgedRefuseIsCountedAsPeerRefusedAndItsClaimOnlyLogged() throws Exception {
     // The "peer" is the attacker: every connection gets a REFUSE claiming the peer is not a member.
-    NetServer forger = vertx.createNetServer().connectHandler(so -> so.handler(b -> so.write(
+    NetServer forger = testVertx.get().createNetServer().connectHandler(so -> so.handler(b -> so.write(
         Buffer.buffer(RefuseFrame.encode(0, FailureReason.AUTH, "you are not in this mesh")))
         .onComplete(x -> so.close())));
     TestMesh.await(forger.listen(0, "127.0.0.1"));
-    Node a = TestMesh.start(vertx, TestMesh.client("a", genesis, INTERVAL, TestMesh.SEED, "svc",
+    Node a = TestMesh.start(testVertx.get(), TestMesh.client("a", genesis, INTERVAL, TestMesh.SEED, "svc",
         forger.actualPort()));
     try (LogCapture logs = new LogCapture("io.sscmic.gateway.outbound")) {
       assertEquals(0, Clients.refusedExchange(a.outboundPort("svc"), "x".getBytes()).length);
@@ -60,12 +49,12 @@ class RefuseSpoofingTest {
 
   @Test
   void aTamperedAcceptVersionIsAuthNotUnsupported() throws Exception {
-    Backends.Recorder backend = new Backends.Recorder(vertx, false);
-    Node b = TestMesh.start(vertx, TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED,
+    Backends.Recorder backend = new Backends.Recorder(testVertx.get(), false);
+    Node b = TestMesh.start(testVertx.get(), TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED,
         Map.of("svc", backend.address())));
     // On the path: relays both ways, sets the version byte (offset 5) of the server's first frame to 2.
-    NetClient upstream = vertx.createNetClient();
-    NetServer path = vertx.createNetServer().connectHandler(down -> {
+    NetClient upstream = testVertx.get().createNetClient();
+    NetServer path = testVertx.get().createNetServer().connectHandler(down -> {
       down.pause();
       upstream.connect(b.tunnelPort(), "127.0.0.1").onSuccess(up -> {
         long[] seen = {0};
@@ -84,7 +73,7 @@ class RefuseSpoofingTest {
       });
     });
     TestMesh.await(path.listen(0, "127.0.0.1"));
-    Node a = TestMesh.start(vertx, TestMesh.client("a", genesis, INTERVAL, TestMesh.SEED, "svc",
+    Node a = TestMesh.start(testVertx.get(), TestMesh.client("a", genesis, INTERVAL, TestMesh.SEED, "svc",
         path.actualPort()));
     assertEquals(0, Clients.refusedExchange(a.outboundPort("svc"), "secret".getBytes()).length);
     TestWait.until(() -> a.metrics().failures(FailureReason.AUTH) == 1, "the tampered ACCEPT fails as auth");

@@ -6,15 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sscmic.gateway.frame.FailureReason;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.net.Socket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 14 item 4, the local service dialled before the client proved anything. The attack: record
@@ -26,18 +24,9 @@ import org.junit.jupiter.api.Test;
  */
 class ReplayedHelloTest {
   private static final Duration INTERVAL = Duration.ofSeconds(5);
-  private Vertx vertx;
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
   private final Instant genesis = Instant.now().minusSeconds(600);
-
-  @BeforeEach
-  void setUp() {
-    vertx = TestVertx.create();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    TestMesh.await(vertx.close());
-  }
 
   private static byte[] payload() {
     return "transfer 1000000 to account 42".getBytes();
@@ -45,8 +34,8 @@ class ReplayedHelloTest {
 
   /** A genuine connection from a through a recording proxy to {@code target}; returns the recording. */
   private byte[] record(Node target, Backends.Recorder backend) throws Exception {
-    TamperingProxy proxy = new TamperingProxy(vertx, target.tunnelPort(), TamperingProxy.FORWARD);
-    Node a = TestMesh.start(vertx, TestMesh.client("a", genesis, INTERVAL, TestMesh.SEED, "svc", proxy.port()));
+    TamperingProxy proxy = new TamperingProxy(testVertx.get(), target.tunnelPort(), TamperingProxy.FORWARD);
+    Node a = TestMesh.start(testVertx.get(), TestMesh.client("a", genesis, INTERVAL, TestMesh.SEED, "svc", proxy.port()));
     try (Socket s = new Socket("127.0.0.1", a.outboundPort("svc"))) {
       s.getOutputStream().write(payload());
       TestWait.until(() -> backend.bytes.get() == payload().length, "genuine delivery");
@@ -67,14 +56,14 @@ class ReplayedHelloTest {
 
   @Test
   void aHelloReplayedToAnotherMemberOfferingTheServiceNeverReachesItsService() throws Exception {
-    Backends.Recorder backendB = new Backends.Recorder(vertx, false);
-    Backends.Recorder backendC = new Backends.Recorder(vertx, false);
-    Backends.Recorder backendD = new Backends.Recorder(vertx, false);
-    Node b = TestMesh.start(vertx, TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED,
+    Backends.Recorder backendB = new Backends.Recorder(testVertx.get(), false);
+    Backends.Recorder backendC = new Backends.Recorder(testVertx.get(), false);
+    Backends.Recorder backendD = new Backends.Recorder(testVertx.get(), false);
+    Node b = TestMesh.start(testVertx.get(), TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED,
         Map.of("svc", backendB.address())));
-    Node c = TestMesh.start(vertx, TestMesh.server("c", genesis, INTERVAL, TestMesh.SEED,
+    Node c = TestMesh.start(testVertx.get(), TestMesh.server("c", genesis, INTERVAL, TestMesh.SEED,
         Map.of("svc", backendC.address())));
-    Node d = TestMesh.start(vertx, TestMesh.server("d", genesis, INTERVAL, TestMesh.SEED,
+    Node d = TestMesh.start(testVertx.get(), TestMesh.server("d", genesis, INTERVAL, TestMesh.SEED,
         Map.of("svc", backendD.address())));
     byte[] recording = record(b, backendB);
 
@@ -105,8 +94,8 @@ class ReplayedHelloTest {
 
   @Test
   void aHelloReplayedToTheSameMemberAfterARestartNeverReachesItsService() throws Exception {
-    Backends.Recorder backend = new Backends.Recorder(vertx, false);
-    Node b = TestMesh.start(vertx, TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED,
+    Backends.Recorder backend = new Backends.Recorder(testVertx.get(), false);
+    Node b = TestMesh.start(testVertx.get(), TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED,
         Map.of("svc", backend.address())));
     byte[] recording = record(b, backend);
     assertEquals(1, backend.connections.get());
@@ -114,7 +103,7 @@ class ReplayedHelloTest {
     TestMesh.await(b.stop());
 
     // The same member (same config, same service), restarted: its replay cache is empty.
-    Node restarted = TestMesh.start(vertx, TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED,
+    Node restarted = TestMesh.start(testVertx.get(), TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED,
         Map.of("svc", backend.address())));
     int answer = replay(restarted.tunnelPort(), recording);
     // Refused as a replay from before the start, or (same epoch) accepted but never dialled.
@@ -127,8 +116,8 @@ class ReplayedHelloTest {
 
   @Test
   void aGenuineConnectionStillWorksAndItsFirstFrameIsTheKeyConfirmation() throws Exception {
-    Backends.Recorder backend = new Backends.Recorder(vertx, false);
-    Node b = TestMesh.start(vertx, TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED,
+    Backends.Recorder backend = new Backends.Recorder(testVertx.get(), false);
+    Node b = TestMesh.start(testVertx.get(), TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED,
         Map.of("svc", backend.address())));
     byte[] recording = record(b, backend);
     int helloLength = 5 + ((recording[3] & 0xFF) << 8 | recording[4] & 0xFF);

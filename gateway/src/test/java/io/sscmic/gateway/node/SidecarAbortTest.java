@@ -4,7 +4,6 @@ import io.sscmic.gateway.TestVertx;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.sscmic.gateway.frame.FailureReason;
-import io.vertx.core.Vertx;
 import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -12,8 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.RepeatedTest;
 
 /**
@@ -24,17 +22,8 @@ import org.junit.jupiter.api.RepeatedTest;
  * "the other sidecar aborted the stream", not a network fault.
  */
 class SidecarAbortTest {
-  private Vertx vertx;
-
-  @BeforeEach
-  void setUp() {
-    vertx = TestVertx.create();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    TestMesh.await(vertx.close());
-  }
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
 
   @RepeatedTest(10)
   void aServiceResetWhileTheClientUploadsIsReportedAsPeerAbortedNotTruncated() throws Exception {
@@ -51,9 +40,9 @@ class SidecarAbortTest {
       });
       Instant genesis = Instant.now().minusSeconds(60);
       Duration interval = Duration.ofSeconds(5);
-      Node b = TestMesh.start(vertx, TestMesh.server("b", genesis, interval, TestMesh.SEED,
+      Node b = TestMesh.start(testVertx.get(), TestMesh.server("b", genesis, interval, TestMesh.SEED,
           Map.of("sink", io.vertx.core.net.SocketAddress.inetSocketAddress(service.getLocalPort(), "127.0.0.1"))));
-      Node a = TestMesh.start(vertx, TestMesh.client("a", genesis, interval, TestMesh.SEED, "sink", b.tunnelPort()));
+      Node a = TestMesh.start(testVertx.get(), TestMesh.client("a", genesis, interval, TestMesh.SEED, "sink", b.tunnelPort()));
       try (Socket client = new Socket("127.0.0.1", a.outboundPort("sink"))) {
         OutputStream out = client.getOutputStream();
         byte[] chunk = new byte[64 * 1024];

@@ -4,7 +4,6 @@ import io.sscmic.gateway.TestVertx;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -15,34 +14,24 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A service that stops reading must stop the sender, not fill the sidecars' memory. */
 class SidecarBackPressureTest {
   private static final long TOTAL = 96L << 20;
   private static final long BOUND = 1L << 20;
-  private Vertx vertx;
-
-  @BeforeEach
-  void setUp() {
-    vertx = TestVertx.create();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    TestMesh.await(vertx.close());
-  }
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
 
   @Test
   void aStalledServiceStallsTheSenderWithBoundedQueuesThenEverythingArrives() throws Exception {
-    Backends.Recorder backend = new Backends.Recorder(vertx, true);
+    Backends.Recorder backend = new Backends.Recorder(testVertx.get(), true);
     Instant genesis = Instant.now().minusSeconds(60);
     Duration interval = Duration.ofSeconds(5);
-    Node b = TestMesh.start(vertx, TestMesh.server("b", genesis, interval, TestMesh.SEED,
+    Node b = TestMesh.start(testVertx.get(), TestMesh.server("b", genesis, interval, TestMesh.SEED,
         Map.of("sink", backend.address())));
-    Node a = TestMesh.start(vertx, TestMesh.client("a", genesis, interval, TestMesh.SEED, "sink", b.tunnelPort()));
+    Node a = TestMesh.start(testVertx.get(), TestMesh.client("a", genesis, interval, TestMesh.SEED, "sink", b.tunnelPort()));
 
     AtomicLong written = new AtomicLong();
     MessageDigest sentHash = MessageDigest.getInstance("SHA-256");
@@ -77,7 +66,7 @@ class SidecarBackPressureTest {
       assertEquals(0, backend.bytes.get(), "the service has read nothing yet");
 
       // The service starts reading: the stream resumes and arrives whole, in order.
-      backend.sockets.forEach(sock -> vertx.runOnContext(v -> sock.resume()));
+      backend.sockets.forEach(sock -> testVertx.get().runOnContext(v -> sock.resume()));
       writer.get();
       TestWait.until(() -> backend.bytes.get() == TOTAL, "all " + TOTAL + " bytes at the service");
     }

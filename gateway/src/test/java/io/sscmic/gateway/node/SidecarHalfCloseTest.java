@@ -3,7 +3,6 @@ package io.sscmic.gateway.node;
 import io.sscmic.gateway.TestVertx;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.vertx.core.Vertx;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ServerSocket;
@@ -15,9 +14,8 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Stream ends under back-pressure: a service that closes its sending side first and then reads
@@ -26,17 +24,8 @@ import org.junit.jupiter.api.Test;
  */
 class SidecarHalfCloseTest {
   private static final int TOTAL = 16 << 20;
-  private Vertx vertx;
-
-  @BeforeEach
-  void setUp() {
-    vertx = TestVertx.create();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    TestMesh.await(vertx.close());
-  }
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
 
   @Test
   void aServiceThatEndsItsSideFirstAndReadsSlowlyGetsEveryByteAndACleanEnd() throws Exception {
@@ -61,9 +50,9 @@ class SidecarHalfCloseTest {
       });
       Instant genesis = Instant.now().minusSeconds(60);
       Duration interval = Duration.ofSeconds(5);
-      Node b = TestMesh.start(vertx, TestMesh.server("b", genesis, interval, TestMesh.SEED,
+      Node b = TestMesh.start(testVertx.get(), TestMesh.server("b", genesis, interval, TestMesh.SEED,
           Map.of("sink", io.vertx.core.net.SocketAddress.inetSocketAddress(service.getLocalPort(), "127.0.0.1"))));
-      Node a = TestMesh.start(vertx, TestMesh.client("a", genesis, interval, TestMesh.SEED, "sink", b.tunnelPort()));
+      Node a = TestMesh.start(testVertx.get(), TestMesh.client("a", genesis, interval, TestMesh.SEED, "sink", b.tunnelPort()));
 
       byte[] payload = Clients.random(TOTAL, 11);
       try (Socket client = new Socket("127.0.0.1", a.outboundPort("sink"))) {

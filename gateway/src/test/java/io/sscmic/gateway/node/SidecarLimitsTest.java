@@ -20,12 +20,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Abuse limits of the tunnel listener: refused as "overloaded" before any cryptography, counted, logged once. */
 class SidecarLimitsTest {
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
   private Vertx vertx;
   private NetServer echo;
   private final Instant genesis = Instant.now().minusSeconds(60);
@@ -33,13 +35,8 @@ class SidecarLimitsTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = TestVertx.create();
+    vertx = testVertx.get();
     echo = Backends.echo(vertx);
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    TestMesh.await(vertx.close());
   }
 
   private Node server(TunnelLimits limits) throws Exception {

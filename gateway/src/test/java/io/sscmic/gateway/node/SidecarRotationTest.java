@@ -16,24 +16,21 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Key rotation under traffic: long streams, 16-bit wrap-around, receivers an epoch apart. */
 class SidecarRotationTest {
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
   private Vertx vertx;
   private NetServer echo;
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = TestVertx.create();
+    vertx = testVertx.get();
     echo = Backends.echo(vertx);
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    TestMesh.await(vertx.close());
   }
 
   @Test

@@ -13,9 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,23 +23,20 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Byte-exact streams through a real sidecar pair on loopback: app -> A -> tunnel -> B -> echo -> back. */
 class SidecarRoundTripTest {
   private static final Duration INTERVAL = Duration.ofSeconds(10);
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
   private Vertx vertx;
   private Node a;
   private Node b;
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = TestVertx.create();
+    vertx = testVertx.get();
     NetServer echo = Backends.echo(vertx);
     Instant genesis = Instant.now().minusSeconds(3600);
     b = TestMesh.start(vertx, TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED,
         Map.of("echo", Backends.address(echo))));
     a = TestMesh.start(vertx, TestMesh.client("a", genesis, INTERVAL, TestMesh.SEED, "echo", b.tunnelPort()));
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    TestMesh.await(vertx.close());
   }
 
   @ParameterizedTest(name = "{0} bytes")

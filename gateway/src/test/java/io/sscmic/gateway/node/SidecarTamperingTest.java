@@ -13,9 +13,9 @@ import java.net.Socket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * An attacker between two sidecars. For each attack: the receiving sidecar refuses with the
@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
  */
 class SidecarTamperingTest {
   private static final Duration INTERVAL = Duration.ofMillis(400);
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
   private Vertx vertx;
   private Instant genesis;
   private Backends.Recorder backend;
@@ -31,15 +33,10 @@ class SidecarTamperingTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = TestVertx.create();
+    vertx = testVertx.get();
     genesis = Instant.now().minusSeconds(600);
     backend = new Backends.Recorder(vertx, false);
     b = TestMesh.start(vertx, TestMesh.server("b", genesis, INTERVAL, TestMesh.SEED, Map.of("svc", backend.address())));
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    TestMesh.await(vertx.close());
   }
 
   private Node clientThrough(TamperingProxy proxy) throws Exception {
