@@ -46,11 +46,6 @@ final class ClientStreamHandler extends ChannelInboundHandlerAdapter {
         accepted.tryFailure(new StreamRefusedException(reason, status, service));
         ctx.close();
       }
-    } else if (msg instanceof Http2ResetFrame rst) {
-      Http2Error code = Http2Error.valueOf(rst.errorCode());
-      accepted.tryFailure(new StreamResetException(code == null ? Http2Error.INTERNAL_ERROR : code, true,
-          "before the answer"));
-      ctx.fireChannelRead(msg);
     } else {
       // DATA before the answer breaks the protocol: drop it and reset the stream.
       ReferenceCountUtil.release(msg);
@@ -59,6 +54,17 @@ final class ClientStreamHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
       }
     }
+  }
+
+  /** A peer's RST_STREAM comes as a user event (Http2MultiplexHandler). */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof Http2ResetFrame rst && !answered) {
+      Http2Error code = Http2Error.valueOf(rst.errorCode());
+      accepted.tryFailure(new StreamResetException(code == null ? Http2Error.INTERNAL_ERROR : code, true,
+          "before the answer"));
+    }
+    ctx.fireUserEventTriggered(evt);
   }
 
   @Override

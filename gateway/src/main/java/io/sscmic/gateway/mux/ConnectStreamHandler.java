@@ -53,12 +53,6 @@ final class ConnectStreamHandler extends ChannelInboundHandlerAdapter {
     if (!headersSeen && msg instanceof Http2HeadersFrame headers) {
       headersSeen = true;
       open(ctx, headers);
-    } else if (msg instanceof Http2ResetFrame) {
-      // The caller gave up before we answered: drop the dial.
-      if (dial != null) {
-        dial.channel().close();
-      }
-      ctx.close();
     } else if (headersSeen && (msg instanceof Http2DataFrame || msg instanceof Http2HeadersFrame)) {
       if (early == null) {
         early = new ArrayDeque<>(2);
@@ -67,6 +61,18 @@ final class ConnectStreamHandler extends ChannelInboundHandlerAdapter {
     } else {
       ReferenceCountUtil.release(msg);
     }
+  }
+
+  /** The caller gave up before we answered (RST_STREAM arrives as a user event): drop the dial. */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof Http2ResetFrame) {
+      if (dial != null) {
+        dial.channel().close();
+      }
+      ctx.close();
+    }
+    ctx.fireUserEventTriggered(evt);
   }
 
   private void open(ChannelHandlerContext ctx, Http2HeadersFrame headers) {

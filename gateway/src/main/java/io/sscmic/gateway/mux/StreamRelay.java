@@ -163,14 +163,21 @@ public final class StreamRelay {
         if (headers.isEndStream()) { // trailers end the stream like an empty DATA with END_STREAM
           peerEnded();
         }
-      } else if (msg instanceof Http2ResetFrame rst) {
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    /** Http2MultiplexHandler delivers a peer's RST_STREAM as a user event, at once, whatever the read state. */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof Http2ResetFrame rst) {
         Http2Error code = Http2Error.valueOf(rst.errorCode());
         metrics.reset(code == null ? Http2Error.INTERNAL_ERROR : code);
         done.tryFailure(new StreamResetException(code == null ? Http2Error.INTERNAL_ERROR : code, true, null));
         abortTcp();
-      } else {
-        ReferenceCountUtil.release(msg);
       }
+      ctx.fireUserEventTriggered(evt);
     }
 
     private void peerEnded() {
