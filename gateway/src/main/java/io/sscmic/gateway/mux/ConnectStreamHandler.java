@@ -128,17 +128,11 @@ final class ConnectStreamHandler extends ChannelInboundHandlerAdapter {
     peer.streamOpened(Role.SERVER);
     stream.closeFuture().addListener(f -> peer.streamClosed(Role.SERVER));
     ctx.writeAndFlush(new DefaultHttp2HeadersFrame(ConnectHeaders.accepted(), false));
-    StreamRelay relay = StreamRelay.start(stream, local, acceptor.metrics());
     ArrayDeque<Object> pending = early;
     early = null;
+    // Out of the pipeline first, so every frame read from now on goes to the relay, after the early ones.
     ctx.pipeline().remove(this);
-    if (pending != null) {
-      ChannelHandlerContext relayCtx = stream.pipeline().context("sscmic-relay");
-      for (Object frame; (frame = pending.poll()) != null; ) {
-        relay.replay(relayCtx, frame);
-      }
-      local.flush();
-    }
+    StreamRelay.start(stream, local, acceptor.metrics(), pending);
   }
 
   private void refuse(ChannelHandlerContext ctx, RefusalReason reason, String why) {

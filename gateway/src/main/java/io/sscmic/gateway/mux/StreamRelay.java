@@ -69,6 +69,15 @@ public final class StreamRelay {
    * response HEADERS), the TCP side's at the end of the TCP channel's pipeline.
    */
   public static StreamRelay start(Http2StreamChannel stream, Channel tcp, MuxMetrics metrics) {
+    return start(stream, tcp, metrics, null);
+  }
+
+  /**
+   * As {@link #start(Http2StreamChannel, Channel, MuxMetrics)}, passing on first the frames the
+   * stream delivered before the relay existed (early DATA read with the HEADERS), in order.
+   * Called on the stream's event loop.
+   */
+  static StreamRelay start(Http2StreamChannel stream, Channel tcp, MuxMetrics metrics, java.util.Queue<Object> early) {
     StreamRelay relay = new StreamRelay(stream, tcp, metrics);
     stream.config().setAutoRead(false);
     tcp.config().setAutoRead(false);
@@ -77,6 +86,13 @@ public final class StreamRelay {
     tcp.pipeline().addLast("sscmic-relay", relay.tcpSide);
     relay.stream.closeFuture().addListener(f -> relay.streamClosed());
     relay.tcp.closeFuture().addListener(f -> relay.tcpClosed());
+    if (early != null) {
+      ChannelHandlerContext ctx = stream.pipeline().context(relay.streamSide);
+      for (Object frame; (frame = early.poll()) != null; ) {
+        relay.streamSide.channelRead(ctx, frame);
+      }
+      tcp.flush();
+    }
     if (!stream.isActive() || !tcp.isActive()) {
       relay.abortBoth(Http2Error.CANCEL);
       return relay;
@@ -89,11 +105,6 @@ public final class StreamRelay {
   /** Completes when both channels are closed: successfully after a clean end both ways, else with the reset. */
   public Future<Void> done() {
     return done;
-  }
-
-  /** Frames the stream received before the relay started (early data), passed on in order. */
-  void replay(ChannelHandlerContext streamCtx, Object frame) {
-    streamSide.channelRead(streamCtx, frame);
   }
 
   private void streamClosed() {

@@ -97,6 +97,25 @@ class MuxLoopbackTest {
   }
 
   @Test
+  void bytesSentRightBehindTheHeadersArriveInOrderWithoutWaitingForTheAnswer() throws Exception {
+    pair = new MuxPair(MuxSettings.defaults());
+    LoopbackServices.Service echo = pair.services.echo();
+    pair.start(StreamPolicy.ALLOW_MEMBERS, Map.of("echo", echo.address()));
+    pair.open("echo").accepted().get(30, TimeUnit.SECONDS); // the connection exists: no connect below
+    for (int round = 0; round < 20; round++) {
+      MuxStream s = pair.open("echo");
+      StreamProbe p = StreamProbe.attach(s, true, true);
+      // No wait for the 200: the first bytes follow the HEADERS at once (zero round trips).
+      p.send("a");
+      p.send("b");
+      p.send("c".getBytes(StandardCharsets.UTF_8), true);
+      p.ended.get(30, TimeUnit.SECONDS);
+      assertTrue(s.accepted().isSuccess());
+      assertEquals("abc", p.text());
+    }
+  }
+
+  @Test
   void aThousandConcurrentStreamsShareOneConnection() throws Exception {
     pair = new MuxPair(MuxSettings.defaults().withPool(1, Duration.ofMinutes(5), Duration.ofSeconds(30)));
     LoopbackServices.Service echo = pair.services.echo();
