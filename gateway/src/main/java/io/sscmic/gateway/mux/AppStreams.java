@@ -52,6 +52,17 @@ public final class AppStreams {
     return done;
   }
 
+  /**
+   * Relays an accepted Vert.x {@link io.vertx.core.net.NetSocket} over a new stream, through the
+   * socket's public API (Vert.x keeps its accounting of the connection; half-close works as with
+   * {@link io.sscmic.gateway.tunnel.TcpHalfClose}). Call it on the socket's context, in the
+   * server's connect handler. Completes, or fails, as {@link #relay(PeerPool, Endpoint, String, Channel)}.
+   */
+  public static io.vertx.core.Future<Void> relay(PeerPool pool, Endpoint peer, String service,
+      io.vertx.core.net.NetSocket socket) {
+    return NetSocketStream.relay(pool, peer, service, socket, pool.metrics());
+  }
+
   private static void abort(Channel app) {
     if (app.isOpen()) {
       app.config().setOption(ChannelOption.SO_LINGER, 0);

@@ -112,6 +112,9 @@ final class ConnectStreamHandler extends ChannelInboundHandlerAdapter {
         .connect(address);
     dial.addListener((ChannelFuture f) -> {
       acceptor.releaseOpen();
+      if (f.isCancelled()) {
+        return; // the stream went away first (channelInactive cancelled the dial)
+      }
       if (!f.isSuccess()) {
         refuse(ctx, RefusalReason.SERVICE_REFUSED, "local service '" + service + "' at " + address + ": "
             + f.cause());

@@ -60,6 +60,10 @@ public final class PeerPool {
     return promise;
   }
 
+  MuxMetrics metrics() {
+    return metrics;
+  }
+
   /** Live connections to {@code peer}, draining ones included. */
   public List<PeerConnection> connections(Endpoint peer) {
     Slot slot = slots.get(peer);

@@ -101,7 +101,9 @@ class MuxLoopbackTest {
     pair = new MuxPair(MuxSettings.defaults());
     LoopbackServices.Service echo = pair.services.echo();
     pair.start(StreamPolicy.ALLOW_MEMBERS, Map.of("echo", echo.address()));
-    pair.open("echo").accepted().get(30, TimeUnit.SECONDS); // the connection exists: no connect below
+    MuxStream warm = pair.open("echo"); // the connection exists: no connect below
+    warm.accepted().get(30, TimeUnit.SECONDS);
+    warm.channel().close();
     for (int round = 0; round < 20; round++) {
       MuxStream s = pair.open("echo");
       StreamProbe p = StreamProbe.attach(s, true, true);
