@@ -1,6 +1,7 @@
 package io.sscmic.gateway.mux;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -154,11 +155,12 @@ final class NetSocketStream {
       if (msg instanceof Http2DataFrame data) {
         boolean end = data.isEndStream();
         if (data.content().isReadable()) {
-          Buffer buffer = VertxInternals.buffer(data.content()); // the frame's reference passes to Vert.x
+          // Vert.x never releases the Netty buffer behind a Buffer it writes (it assumes unpooled heap
+          // memory), so the frame's pooled bytes are copied into one and released here.
+          Buffer buffer = Buffer.buffer(ByteBufUtil.getBytes(data.content()));
           context.runOnContext(v -> socket.write(buffer));
-        } else {
-          data.release();
         }
+        data.release();
         if (end) {
           peerEnded();
         }

@@ -414,6 +414,42 @@ class MuxLoopbackTest {
   }
 
   @Test
+  void aPeerThatStopsAnsweringPingsIsDroppedAndTheNextOpenDialsAgain() throws Exception {
+    pair = new MuxPair(MuxSettings.defaults().withPool(2, Duration.ofMinutes(5), Duration.ofMillis(200)));
+    LoopbackServices.Service echo = pair.services.echo();
+    java.util.concurrent.atomic.AtomicBoolean blackHole = new java.util.concurrent.atomic.AtomicBoolean();
+    // The server's socket stays open but nothing it receives is read: a dead path, no FIN, no RST.
+    pair.serverLayerWrapper = layer -> (ch, role, expected) -> {
+      ch.pipeline().addLast("black-hole", new io.netty.channel.ChannelInboundHandlerAdapter() {
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+          if (blackHole.get()) {
+            io.netty.util.ReferenceCountUtil.release(msg);
+          } else {
+            ctx.fireChannelRead(msg);
+          }
+        }
+      });
+      layer.install(ch, role, expected);
+    };
+    pair.start(StreamPolicy.ALLOW_MEMBERS, Map.of("echo", echo.address()));
+    MuxStream first = pair.open("echo");
+    first.accepted().get(30, TimeUnit.SECONDS);
+    first.channel().close();
+    PeerConnection dead = pair.pool.connections(pair.endpoint).get(0);
+    Thread.sleep(1_000); // PINGs answered: the connection stays
+    assertTrue(dead.isActive());
+    blackHole.set(true);
+    waitFor(() -> !dead.isActive(), "the client closes the connection whose PINGs go unanswered");
+    waitFor(() -> pair.pool.connections(pair.endpoint).isEmpty(), "the pool drops it");
+    blackHole.set(false);
+    MuxStream again = pair.open("echo");
+    again.accepted().get(30, TimeUnit.SECONDS);
+    assertNotSame(dead, pair.pool.connections(pair.endpoint).get(0));
+    again.channel().close();
+  }
+
+  @Test
   void shutdownSendsGoAwayAndLetsOpenStreamsDrain() throws Exception {
     pair = new MuxPair(MuxSettings.defaults());
     LoopbackServices.Service echo = pair.services.echo();

@@ -33,6 +33,8 @@ final class MuxPair implements AutoCloseable {
   PeerConnector connector;
   PeerPool pool;
   Endpoint endpoint;
+  /** Wraps the server's secure layer (set before start), e.g. to black-hole a connection. */
+  java.util.function.UnaryOperator<SecureLayer> serverLayerWrapper = l -> l;
 
   MuxPair(MuxSettings settings) {
     this.settings = settings;
@@ -44,7 +46,8 @@ final class MuxPair implements AutoCloseable {
   MuxPair start(StreamPolicy policy, Map<String, SocketAddress> local) throws InterruptedException {
     SecureLayer layer = new DeclaredIdentityLayer(SERVER_NODE, CLIENT_NODE);
     acceptor = new StreamAcceptor(policy, ServiceDirectory.of(local), NioSocketChannel::new, serverMetrics, settings);
-    listener = PeerListener.bind(transport, new InetSocketAddress("127.0.0.1", 0), layer, settings, acceptor,
+    listener = PeerListener.bind(transport, new InetSocketAddress("127.0.0.1", 0), serverLayerWrapper.apply(layer),
+        settings, acceptor,
         serverMetrics, SERVER_NODE);
     connector = new PeerConnector(transport, layer, settings, clientMetrics, CLIENT_NODE);
     pool = new PeerPool(connector);
