@@ -17,19 +17,21 @@ import java.util.function.Consumer;
  * Last in a peer connection's pipeline, for the connection-level frames the multiplexer passes
  * up: sends an HTTP/2 PING every interval and closes the connection when a PING stays unanswered
  * for a whole interval (a dead peer or path, found before a stream needs it); reports GOAWAY so
- * the pool stops placing streams on the connection; drops SETTINGS frames, which the codec has
- * already applied.
+ * the pool stops placing streams on the connection; reports the peer's SETTINGS (the codec has
+ * already applied them), after which the peer's stream limit is known.
  */
 final class KeepAlive extends ChannelInboundHandlerAdapter {
   private final long intervalNanos;
   private final Consumer<Http2GoAwayFrame> onGoAway;
+  private final Runnable onSettings;
   private ScheduledFuture<?> timer;
   private long outstanding = -1; // the payload of the PING awaiting its ACK, or -1
   private long nextPayload = 1;
 
-  KeepAlive(Duration interval, Consumer<Http2GoAwayFrame> onGoAway) {
+  KeepAlive(Duration interval, Consumer<Http2GoAwayFrame> onGoAway, Runnable onSettings) {
     this.intervalNanos = interval.toNanos();
     this.onGoAway = onGoAway;
+    this.onSettings = onSettings;
   }
 
   @Override
@@ -59,7 +61,9 @@ final class KeepAlive extends ChannelInboundHandlerAdapter {
       }
     } else if (msg instanceof Http2GoAwayFrame goAway) {
       onGoAway.accept(goAway);
-    } else if (!(msg instanceof Http2SettingsFrame) && !(msg instanceof Http2SettingsAckFrame)) {
+    } else if (msg instanceof Http2SettingsFrame) {
+      onSettings.run(); // the codec has applied them (the peer's stream limit among them)
+    } else if (!(msg instanceof Http2SettingsAckFrame)) {
       ctx.fireChannelRead(msg);
       return;
     }

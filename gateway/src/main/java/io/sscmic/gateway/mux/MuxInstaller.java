@@ -79,6 +79,10 @@ final class MuxInstaller extends ChannelInboundHandlerAdapter {
           if (connection[0] != null) {
             connection[0].markDraining();
           }
+        }, () -> {
+          if (connection[0] != null) {
+            connection[0].peerSettingsReceived();
+          }
         }));
     widenConnectionWindow(codec);
     connection[0] = new PeerConnection(ctx.channel(), role, peerId, localNodeId, codec, metrics);

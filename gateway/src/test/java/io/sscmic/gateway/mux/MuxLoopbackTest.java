@@ -396,6 +396,43 @@ class MuxLoopbackTest {
   }
 
   @Test
+  void streamsSpillToASecondConnectionAtThePeersLimitAndThenFailAsSaturated() throws Exception {
+    // Both nodes advertise 5 concurrent streams; the pool may hold 2 connections to the peer.
+    pair = new MuxPair(MuxSettings.defaults().withMaxConcurrentStreams(5)
+        .withPool(2, Duration.ofMinutes(5), Duration.ofSeconds(30)));
+    LoopbackServices.Service echo = pair.services.echo();
+    pair.start(StreamPolicy.ALLOW_MEMBERS, Map.of("echo", echo.address()));
+    MuxStream first = pair.open("echo");
+    first.accepted().get(30, TimeUnit.SECONDS);
+    PeerConnection c1 = pair.pool.connections(pair.endpoint).get(0);
+    waitFor(() -> c1.maxStreams() == 5, "the peer's SETTINGS arrived");
+    List<MuxStream> open = new ArrayList<>(List.of(first));
+    for (int i = 1; i < 10; i++) {
+      MuxStream s = pair.open("echo");
+      s.accepted().get(30, TimeUnit.SECONDS);
+      open.add(s);
+    }
+    List<PeerConnection> conns = pair.pool.connections(pair.endpoint);
+    assertEquals(2, conns.size());
+    assertEquals(5, conns.get(0).streams());
+    assertEquals(5, conns.get(1).streams());
+    ExecutionException full = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> pair.pool.open(pair.endpoint, "echo").get(30, TimeUnit.SECONDS));
+    assertEquals(PeerUnavailableException.Reason.SATURATED,
+        assertInstanceOf(PeerUnavailableException.class, full.getCause()).reason());
+    // One stream ends: its slot is free again, on the least loaded connection.
+    open.get(0).channel().close();
+    waitFor(() -> c1.streams() == 4, "slot released");
+    MuxStream more = pair.open("echo");
+    more.accepted().get(30, TimeUnit.SECONDS);
+    assertEquals(5, c1.streams());
+    open.add(more);
+    for (MuxStream s : open) {
+      s.channel().close();
+    }
+  }
+
+  @Test
   void anIdleConnectionIsClosedAndPingsKeepAnActiveOneOpen() throws Exception {
     pair = new MuxPair(MuxSettings.defaults().withPool(2, Duration.ofMillis(600), Duration.ofMillis(100)));
     LoopbackServices.Service echo = pair.services.echo();
