@@ -62,7 +62,7 @@ final class KeepAlive extends ChannelInboundHandlerAdapter {
     } else if (msg instanceof Http2GoAwayFrame goAway) {
       onGoAway.accept(goAway);
     } else if (msg instanceof Http2SettingsFrame) {
-      onSettings.run(); // the codec has applied them (the peer's stream limit among them)
+      onSettings.run(); // the codec has applied them (the peer's stream limit among them); idempotent
     } else if (!(msg instanceof Http2SettingsAckFrame)) {
       ctx.fireChannelRead(msg);
       return;

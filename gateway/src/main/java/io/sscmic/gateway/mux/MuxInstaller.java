@@ -17,7 +17,8 @@ import io.netty.util.concurrent.Promise;
  * Sits just above the secure layer until it reports the authenticated peer, then puts the HTTP/2
  * connection in its place: Http2FrameCodec, Http2MultiplexHandler (a child channel per stream)
  * and {@link KeepAlive}. It records the peer's node id on the channel first, so no stream can
- * exist without an authenticated caller. Bytes that arrive before the event mean the layer below
+ * exist without an authenticated caller. The connection is reported ready when the peer's first
+ * SETTINGS frame arrives. Bytes that arrive before the event mean the layer below
  * broke its contract: the connection is closed.
  */
 final class MuxInstaller extends ChannelInboundHandlerAdapter {
@@ -79,16 +80,17 @@ final class MuxInstaller extends ChannelInboundHandlerAdapter {
           if (connection[0] != null) {
             connection[0].markDraining();
           }
-        }, () -> {
-          if (connection[0] != null) {
-            connection[0].peerSettingsReceived();
-          }
-        }));
+        }, () -> ready.trySuccess(connection[0])));
     widenConnectionWindow(codec);
     connection[0] = new PeerConnection(ctx.channel(), role, peerId, localNodeId, codec, metrics);
+    ctx.channel().closeFuture().addListener(f -> ready.tryFailure(new PeerUnavailableException(
+        PeerUnavailableException.Reason.HANDSHAKE_FAILED, peerId,
+        new IllegalStateException("closed before the peer's HTTP/2 SETTINGS"))));
     ctx.pipeline().remove(this);
     ctx.flush();
-    ready.trySuccess(connection[0]);
+    // Ready once the peer's SETTINGS arrive (as gRPC marks a transport ready): only then is its
+    // stream limit known, so the pool never places more streams than the peer takes. On the
+    // server side streams are served from now on anyway; the promise only reports the connection.
   }
 
   /**

@@ -33,8 +33,6 @@ public final class PeerConnection {
   private final MuxMetrics.Peer meters;
   private final AtomicInteger reserved = new AtomicInteger();
   private volatile boolean draining;
-  /** Until the peer's first SETTINGS arrive its stream limit is unknown (see {@link #maxStreams()}). */
-  private volatile boolean peerSettingsSeen;
   private volatile long idleSinceNanos = System.nanoTime();
 
   PeerConnection(Channel channel, Role role, String peerNodeId, String localNodeId, Http2FrameCodec codec,
@@ -83,19 +81,11 @@ public final class PeerConnection {
   }
 
   /**
-   * The most streams the peer lets this node open at once (its SETTINGS_MAX_CONCURRENT_STREAMS).
-   * Before its first SETTINGS frame arrives, at most {@value #BEFORE_SETTINGS}: RFC 9113 recommends
-   * no peer sets less, so a burst of opens on a brand-new connection is not refused wholesale.
+   * The most streams the peer lets this node open at once (its SETTINGS_MAX_CONCURRENT_STREAMS;
+   * known from the start, as a connection is handed out only once the peer's SETTINGS arrived).
    */
   public int maxStreams() {
-    int max = codec.connection().local().maxActiveStreams();
-    return peerSettingsSeen ? max : Math.min(max, BEFORE_SETTINGS);
-  }
-
-  static final int BEFORE_SETTINGS = 100;
-
-  void peerSettingsReceived() {
-    peerSettingsSeen = true;
+    return codec.connection().local().maxActiveStreams();
   }
 
   /** Streams open on the HTTP/2 connection now, both directions (read on the event loop for an exact figure). */
