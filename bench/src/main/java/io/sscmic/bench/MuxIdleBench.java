@@ -172,6 +172,16 @@ public final class MuxIdleBench {
         Integer.parseInt(line.substring(6)));
   }
 
+  /** CPU time (user + system) of a child process, from /proc (Linux), in milliseconds. */
+  private static long cpuMillis(Process p) throws Exception {
+    String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + p.pid() + "/stat"))
+        .replaceFirst("^.*\\) ", "").split(" ");
+    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+    return ticks * 10; // USER_HZ = 100
+  }
+
+  private static int warmupSeconds = Integer.getInteger("warmup", 10);
+
   private static void orchestrate(int idle, int rateSeconds) throws Exception {
     Child echo = spawn("echo");
     Child server = spawn("server", Integer.toString(echo.port()));
@@ -179,14 +189,26 @@ public final class MuxIdleBench {
     try {
       InetSocketAddress app = new InetSocketAddress("127.0.0.1", client.port());
       InetSocketAddress direct = new InetSocketAddress("127.0.0.1", echo.port());
-      rate(app, 2, 4); // warm-up: JIT, pool connection, buffers
+      rate(app, warmupSeconds, 8); // warm-up: JIT, pool connection, buffers
       rate(direct, 1, 4);
       for (int threads : new int[] {4, 32}) {
+        long cpuClient = cpuMillis(client.process());
+        long cpuServer = cpuMillis(server.process());
+        long t0 = System.nanoTime();
         double viaMux = rate(app, rateSeconds, threads);
+        long streams = Math.round(viaMux * (System.nanoTime() - t0) / 1e9);
+        double clientCpu = (cpuMillis(client.process()) - cpuClient) * 1000.0 / streams;
+        double serverCpu = (cpuMillis(server.process()) - cpuServer) * 1000.0 / streams;
+        long cpuEcho = cpuMillis(echo.process());
+        long t1 = System.nanoTime();
         double straight = rate(direct, rateSeconds, threads);
+        long directConns = Math.round(straight * (System.nanoTime() - t1) / 1e9);
+        double echoCpu = (cpuMillis(echo.process()) - cpuEcho) * 1000.0 / directConns;
         System.out.printf("new streams per second through the pair (connect, 1-byte echo, close; %d threads, %d s): "
             + "%.0f; direct to the echo service in the same run: %.0f (%.2fx)%n", threads, rateSeconds, viaMux,
             straight, viaMux / straight);
+        System.out.printf("  CPU per stream: calling node %.0f us, receiving node %.0f us; the echo service per direct"
+            + " connection %.0f us%n", clientCpu, serverCpu, echoCpu);
       }
       System.out.printf("load average during the run: %.1f on %d cores%n",
           ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
