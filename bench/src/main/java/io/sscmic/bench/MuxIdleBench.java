@@ -152,6 +152,9 @@ public final class MuxIdleBench {
     long heap() throws Exception {
       in.println("heap");
       String line = out.readLine();
+      while (line != null && !line.startsWith("heap ")) {
+        line = out.readLine();
+      }
       return Long.parseLong(line.substring("heap ".length()));
     }
   }
@@ -159,13 +162,21 @@ public final class MuxIdleBench {
   private static Child spawn(String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(
         ProcessHandle.current().info().command().orElse("java"),
-        "-Xmx512m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-        MuxIdleBench.class.getName()));
+        "-Xmx512m", "-XX:+UseSerialGC"));
+    // Extra JVM options for the nodes, e.g. -Dmux.nodeOpts=-XX:StartFlightRecording=filename=/tmp/{role}.jfr
+    String extra = System.getProperty("mux.nodeOpts", "");
+    if (!extra.isBlank() && !args[0].equals("echo")) {
+      cmd.addAll(List.of(extra.trim().replace("{role}", args[0]).split("\\s+")));
+    }
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MuxIdleBench.class.getName()));
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     String line = out.readLine();
-    if (line == null || !line.startsWith("ready ")) {
+    while (line != null && !line.startsWith("ready ")) { // e.g. the JVM's own -XX:StartFlightRecording notice
+      line = out.readLine();
+    }
+    if (line == null) {
       throw new IllegalStateException("child " + String.join(" ", args) + " did not start: " + line);
     }
     return new Child(p, out, new PrintStream(p.getOutputStream(), true, StandardCharsets.UTF_8),
