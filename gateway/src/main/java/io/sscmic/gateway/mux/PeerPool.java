@@ -1,0 +1,267 @@
+package io.sscmic.gateway.mux;
+
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.ImmediateEventExecutor;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.PromiseCombiner;
+import io.sscmic.gateway.resolve.Endpoint;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The calling node's long-lived connections to its peers, per peer endpoint.
+ *
+ * <ul>
+ *   <li>Opened on first use; callers that arrive while a connection is being opened wait for that
+ *       one (one connect, however many first uses).
+ *   <li>A stream goes on the live connection with the fewest streams that still has room under the
+ *       peer's SETTINGS_MAX_CONCURRENT_STREAMS. A further connection is opened only when every live
+ *       one is full, up to {@link MuxSettings#connectionsPerPeer()}; beyond that the open fails
+ *       with {@link PeerUnavailableException.Reason#SATURATED}.
+ *   <li>Kept warm by HTTP/2 PING ({@link KeepAlive}); a connection without streams for the idle
+ *       timeout is closed with GOAWAY; one that closes or receives GOAWAY takes no more streams and
+ *       the next open dials a new one.
+ *   <li>{@link #close()} sends GOAWAY on every connection and lets open streams drain.
+ * </ul>
+ * Thread-safe: the state of one endpoint is guarded by its slot's lock, never held across I/O.
+ */
+public final class PeerPool {
+  private final PeerConnector connector;
+  private final MuxSettings settings;
+  private final MuxMetrics metrics;
+  private final Map<Endpoint, Slot> slots = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  public PeerPool(PeerConnector connector) {
+    this.connector = connector;
+    this.settings = connector.settings();
+    this.metrics = connector.metrics();
+  }
+
+  /**
+   * Opens a stream to {@code service} on {@code peer}. The future fails with
+   * {@link PeerUnavailableException} when no connection can carry it; the stream's own
+   * {@link MuxStream#accepted()} tells whether the peer took it.
+   */
+  public Future<MuxStream> open(Endpoint peer, String service) {
+    Promise<MuxStream> promise = ImmediateEventExecutor.INSTANCE.newPromise();
+    if (closed) {
+      promise.setFailure(new PeerUnavailableException(PeerUnavailableException.Reason.SHUTDOWN, peer.toString(), null));
+      return promise;
+    }
+    slots.computeIfAbsent(peer, Slot::new).open(service, promise);
+    return promise;
+  }
+
+  MuxMetrics metrics() {
+    return metrics;
+  }
+
+  /** Live connections to {@code peer}, draining ones included. */
+  public List<PeerConnection> connections(Endpoint peer) {
+    Slot slot = slots.get(peer);
+    if (slot == null) {
+      return List.of();
+    }
+    synchronized (slot) {
+      return List.copyOf(slot.live);
+    }
+  }
+
+  /** GOAWAY on every connection; completes when all have drained and closed. */
+  public Future<Void> close() {
+    closed = true;
+    Promise<Void> all = GlobalEventExecutor.INSTANCE.newPromise();
+    List<PeerConnection> toClose = new ArrayList<>();
+    for (Slot slot : slots.values()) {
+      toClose.addAll(slot.shutDown());
+    }
+    GlobalEventExecutor.INSTANCE.execute(() -> {
+      PromiseCombiner combiner = new PromiseCombiner(GlobalEventExecutor.INSTANCE);
+      for (PeerConnection c : toClose) {
+        combiner.add((Future<?>) c.closeGracefully());
+      }
+      combiner.finish(all);
+    });
+    return all;
+  }
+
+  private record Waiter(String service, Promise<MuxStream> promise) {
+  }
+
+  /** One peer endpoint's connections. */
+  private final class Slot {
+    private final Endpoint endpoint;
+    private final List<PeerConnection> live = new ArrayList<>();
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private boolean connecting;
+    private boolean shutDown;
+
+    Slot(Endpoint endpoint) {
+      this.endpoint = endpoint;
+    }
+
+    void open(String service, Promise<MuxStream> promise) {
+      PeerConnection chosen;
+      boolean dial = false;
+      boolean waiting = false;
+      synchronized (this) {
+        if (shutDown) {
+          promise.setFailure(unavailable(PeerUnavailableException.Reason.SHUTDOWN, null));
+          return;
+        }
+        chosen = reserveLeastLoaded();
+        if (chosen == null) {
+          if (!connecting && usable() < settings.connectionsPerPeer()) {
+            connecting = true;
+            dial = true;
+          }
+          if (connecting) {
+            waiters.add(new Waiter(service, promise));
+            waiting = true;
+          }
+        }
+      }
+      if (chosen != null) {
+        chosen.openReserved(service, promise);
+      } else if (dial) {
+        dial();
+      } else if (!waiting) {
+        promise.setFailure(unavailable(PeerUnavailableException.Reason.SATURATED, null));
+      }
+    }
+
+    /** Under the lock: the usable connection with the fewest streams that takes one more, reserved. */
+    private PeerConnection reserveLeastLoaded() {
+      List<PeerConnection> byLoad = new ArrayList<>(live);
+      byLoad.sort(Comparator.comparingInt(PeerConnection::streams));
+      for (PeerConnection c : byLoad) {
+        if (c.tryReserve()) {
+          return c;
+        }
+      }
+      return null;
+    }
+
+    private int usable() {
+      int n = 0;
+      for (PeerConnection c : live) {
+        if (!c.isDraining()) {
+          n++;
+        }
+      }
+      return n;
+    }
+
+    private void dial() {
+      InetSocketAddress address = new InetSocketAddress(endpoint.host(), endpoint.port());
+      connector.connect(address, endpoint.nodeId()).addListener((Future<PeerConnection> f) -> {
+        List<Waiter> ready = new ArrayList<>();
+        List<PeerConnection> reservedFor = new ArrayList<>();
+        List<Waiter> failed = new ArrayList<>();
+        Throwable failure = f.cause();
+        PeerConnection toClose = null;
+        boolean again = false;
+        synchronized (this) {
+          connecting = false;
+          if (f.isSuccess()) {
+            PeerConnection c = f.getNow();
+            if (shutDown) {
+              toClose = c;
+              failure = unavailable(PeerUnavailableException.Reason.SHUTDOWN, null);
+            } else {
+              adopt(c);
+            }
+          }
+          if (failure != null) {
+            failed.addAll(waiters);
+            waiters.clear();
+          } else {
+            for (Waiter w; (w = waiters.peek()) != null; ) {
+              PeerConnection c = reserveLeastLoaded();
+              if (c == null) {
+                break;
+              }
+              waiters.poll();
+              ready.add(w);
+              reservedFor.add(c);
+            }
+            if (!waiters.isEmpty() && usable() < settings.connectionsPerPeer()) {
+              connecting = true; // more waiters than one connection takes: dial the next one
+              again = true;
+            } else {
+              failed.addAll(waiters);
+              waiters.clear();
+              failure = unavailable(PeerUnavailableException.Reason.SATURATED, null);
+            }
+          }
+        }
+        for (int i = 0; i < ready.size(); i++) {
+          reservedFor.get(i).openReserved(ready.get(i).service, ready.get(i).promise);
+        }
+        for (Waiter w : failed) {
+          w.promise.tryFailure(failure instanceof PeerUnavailableException ? failure
+              : unavailable(PeerUnavailableException.Reason.CONNECT_FAILED, failure));
+        }
+        if (toClose != null) {
+          toClose.closeGracefully();
+        }
+        if (again) {
+          dial();
+        }
+      });
+    }
+
+    /** Under the lock: a new connection joins the pool, leaves it when it closes or idles out. */
+    private void adopt(PeerConnection c) {
+      live.add(c);
+      metrics.poolConnectionAdded();
+      c.channel().closeFuture().addListener(x -> {
+        boolean removed;
+        synchronized (this) {
+          removed = live.remove(c);
+        }
+        if (removed) {
+          metrics.poolConnectionRemoved();
+        }
+      });
+      long idleNanos = settings.idleTimeout().toNanos();
+      long period = Math.max(TimeUnit.MILLISECONDS.toNanos(50), idleNanos / 2);
+      var sweep = c.channel().eventLoop().scheduleAtFixedRate(() -> closeIfIdle(c, idleNanos), period, period,
+          TimeUnit.NANOSECONDS);
+      c.channel().closeFuture().addListener(x -> sweep.cancel(false));
+    }
+
+    private void closeIfIdle(PeerConnection c, long idleNanos) {
+      boolean idle;
+      synchronized (this) {
+        // Under the lock, so no open can reserve a stream on it between the check and the removal.
+        idle = c.streams() == 0 && System.nanoTime() - c.idleSinceNanos() >= idleNanos && live.remove(c);
+      }
+      if (idle) {
+        metrics.poolConnectionRemoved();
+        c.closeGracefully();
+      }
+    }
+
+    synchronized List<PeerConnection> shutDown() {
+      shutDown = true;
+      for (Waiter w : waiters) {
+        w.promise.tryFailure(unavailable(PeerUnavailableException.Reason.SHUTDOWN, null));
+      }
+      waiters.clear();
+      return List.copyOf(live);
+    }
+
+    private PeerUnavailableException unavailable(PeerUnavailableException.Reason reason, Throwable cause) {
+      return new PeerUnavailableException(reason, endpoint.toString(), cause);
+    }
+  }
+}

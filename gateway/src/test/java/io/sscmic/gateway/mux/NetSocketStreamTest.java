@@ -1,0 +1,102 @@
+package io.sscmic.gateway.mux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** An application connection accepted by a Vert.x NetServer, carried over a stream (AppStreams with a NetSocket). */
+class NetSocketStreamTest {
+  private MuxPair pair;
+  private Vertx vertx;
+
+  @BeforeAll
+  static void paranoid() {
+    LeakWatch.paranoid();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (vertx != null) {
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+    if (pair != null) {
+      pair.close();
+    }
+    LeakWatch.assertNoLeaks();
+  }
+
+  private InetSocketAddress netServer(String service, AtomicReference<Future<Void>> relay) throws Exception {
+    vertx = Vertx.vertx();
+    NetServer server = vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0))
+        .connectHandler(socket -> relay.set(AppStreams.relay(pair.pool, pair.endpoint, service, socket)));
+    server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return new InetSocketAddress("127.0.0.1", server.actualPort());
+  }
+
+  @Test
+  void aVertxSocketReachesTheEchoAndKeepsTheReplyAfterItsFin() throws Exception {
+    pair = new MuxPair(MuxSettings.defaults());
+    LoopbackServices.Service echo = pair.services.echo();
+    pair.start(StreamPolicy.ALLOW_MEMBERS, Map.of("echo", echo.address()));
+    AtomicReference<Future<Void>> relay = new AtomicReference<>();
+    InetSocketAddress app = netServer("echo", relay);
+    byte[] request = "through a NetSocket\n".repeat(20_000).getBytes(StandardCharsets.UTF_8); // 400 KB: back-pressure
+    try (Socket s = new Socket()) {
+      s.connect(app, 10_000);
+      s.setSoTimeout(30_000);
+      CompletableFuture<byte[]> reply = CompletableFuture.supplyAsync(() -> {
+        try {
+          ByteArrayOutputStream out = new ByteArrayOutputStream();
+          s.getInputStream().transferTo(out);
+          return out.toByteArray();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      s.getOutputStream().write(request);
+      s.shutdownOutput();
+      assertEquals(new String(request, StandardCharsets.UTF_8),
+          new String(reply.get(60, TimeUnit.SECONDS), StandardCharsets.UTF_8));
+    }
+    relay.get().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aRefusedStreamResetsTheApplicationAndNamesTheReason() throws Exception {
+    pair = new MuxPair(MuxSettings.defaults());
+    pair.start(StreamPolicy.ALLOW_MEMBERS, Map.of());
+    AtomicReference<Future<Void>> relay = new AtomicReference<>();
+    InetSocketAddress app = netServer("nosuch", relay);
+    try (Socket s = new Socket()) {
+      s.connect(app, 10_000);
+      s.setSoTimeout(30_000);
+      s.getOutputStream().write('x');
+      try {
+        assertEquals(-1, s.getInputStream().read());
+      } catch (java.net.SocketException reset) {
+        // what the application sees: a reset
+      }
+    }
+    MuxLoopbackTest.waitFor(() -> relay.get() != null && relay.get().isComplete(), "relay ends");
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> relay.get().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+    assertEquals(RefusalReason.UNKNOWN_SERVICE, assertInstanceOf(StreamRefusedException.class, e.getCause()).reason());
+  }
+}
