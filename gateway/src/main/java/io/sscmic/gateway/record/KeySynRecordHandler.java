@@ -66,6 +66,8 @@ public final class KeySynRecordHandler extends ChannelDuplexHandler {
   private RecordSealer sealer;
   private RecordOpener opener;
   private String peerNodeId;
+  /** Whether this read batch gave the layer above anything; if not, ask for more (autoRead off). */
+  private boolean firedRead;
 
   private KeySynRecordHandler(HandshakeSettings settings, Initiator client, Responder server) {
     this.settings = settings;
@@ -341,6 +343,7 @@ public final class KeySynRecordHandler extends ChannelDuplexHandler {
       out.release();
       throw e;
     }
+    firedRead = true;
     ctx.fireChannelRead(out);
   }
 
@@ -358,9 +361,12 @@ public final class KeySynRecordHandler extends ChannelDuplexHandler {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (!ctx.channel().config().isAutoRead()) {
+    // With autoRead off the layer above reads on demand; a batch that held only handshake records
+    // or part of a record gave it nothing, so ask for more ourselves (as ByteToMessageDecoder does).
+    if (!firedRead && phase != Phase.CLOSED && !ctx.channel().config().isAutoRead()) {
       ctx.read();
     }
+    firedRead = false;
     ctx.fireChannelReadComplete();
   }
 
