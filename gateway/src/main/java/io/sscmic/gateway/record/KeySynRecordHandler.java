@@ -109,7 +109,9 @@ public final class KeySynRecordHandler extends ChannelDuplexHandler {
     this.ctx = ctx;
     this.pending = new PendingWriteQueue(ctx);
     if (ctx.channel().isActive()) {
-      begin();
+      // Added to a live channel: start once the initializer has added the handlers above, so
+      // they see the events (channelActive, if it is still to come, starts it first).
+      ctx.executor().execute(this::begin);
     }
   }
 

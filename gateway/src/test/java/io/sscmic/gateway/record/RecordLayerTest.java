@@ -455,4 +455,62 @@ class RecordLayerTest {
       assertTrue(p.client.isWritable());
     }
   }
+
+  @Test
+  void aDataRecordShorterThanItsTagIsMalformed() {
+    try (BackToBack p = pair(MESH.schedule(N), MESH.schedule(N), CipherSuite.AES_256_GCM)) {
+      p.shuttle();
+      byte[] header = new byte[5];
+      Wire.writeHeader(header, 0, (int) N, Wire.TYPE_DATA, Wire.TAG_LENGTH);
+      p.server.writeInbound(Unpooled.wrappedBuffer(header));
+      assertEquals(AlertReason.MALFORMED, p.serverApp.closed().reason());
+    }
+  }
+
+  @Test
+  void aClientWithoutKeyStateSendsNothingButAClearNotReady() {
+    HandshakeSettings client = MESH.settings(ALPHA, new KeySchedule());
+    try (BackToBack p = new BackToBack(client, "beta", CipherSuite.AES_256_GCM, serverAt(MESH.schedule(N)))) {
+      p.shuttle();
+      assertEquals(AlertReason.NOT_READY, p.clientApp.closed().reason());
+      List<byte[]> sent = BackToBack.records(p.clientToServer);
+      assertEquals(1, sent.size());
+      assertEquals(Wire.TYPE_CLEAR_ALERT, Wire.type(sent.get(0), 0));
+      // The responder was waiting for INIT: a CLEAR_ALERT is not one.
+      assertEquals(AlertReason.UNEXPECTED_RECORD, p.serverApp.closed().reason());
+    }
+  }
+
+  /**
+   * Arbitrary bytes in arbitrary chunks, as a stranger would send them: the responder never
+   * throws, never passes anything up, never completes a handshake, and when it closes it says why.
+   */
+  @Test
+  void arbitraryBytesNeverReachTheApplicationAndEveryCloseHasAReason() {
+    java.util.Random random = new java.util.Random(15);
+    HandshakeSettings server = serverAt(MESH.schedule(N));
+    for (int run = 0; run < 300; run++) {
+      byte[] bytes = new byte[random.nextInt(3000)];
+      random.nextBytes(bytes);
+      if (run % 3 == 0 && bytes.length > 5) {
+        // A plausible header: HANDSHAKE within INIT's bounds, so the body is parsed too.
+        Wire.writeHeader(bytes, 0, (int) N, Wire.TYPE_HANDSHAKE, Math.min(bytes.length - 5, Init.MAX_BODY));
+        bytes[5] = 1;
+      }
+      BackToBack.Recorder app = new BackToBack.Recorder();
+      EmbeddedChannel ch = new EmbeddedChannel(KeySynRecordHandler.responder(server), app);
+      int pos = 0;
+      while (pos < bytes.length && ch.isOpen()) {
+        int n = Math.min(bytes.length - pos, 1 + random.nextInt(600));
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes, pos, n));
+        pos += n;
+      }
+      assertEquals(0, app.reads, "run " + run);
+      assertNull(app.completed(), "run " + run);
+      if (!ch.isOpen()) {
+        assertNotNull(app.closed(), "run " + run + " closed without a reason");
+      }
+      ch.finishAndReleaseAll();
+    }
+  }
 }
