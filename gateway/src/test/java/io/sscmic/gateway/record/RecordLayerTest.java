@@ -513,4 +513,44 @@ class RecordLayerTest {
       ch.finishAndReleaseAll();
     }
   }
+
+  /** The same for an initiator reading a forged answer to its INIT: never data, never a verified peer. */
+  @Test
+  void arbitraryAnswersToAnInitNeverReachTheApplication() {
+    java.util.Random random = new java.util.Random(16);
+    for (int run = 0; run < 200; run++) {
+      byte[] bytes = new byte[random.nextInt(5000)];
+      random.nextBytes(bytes);
+      if (run % 2 == 0 && bytes.length > 100) {
+        // A plausible RESP header and message type, so the body is parsed and opened too.
+        Wire.writeHeader(bytes, 0, (int) N, Wire.TYPE_HANDSHAKE, Math.min(bytes.length - 5, 4257));
+        bytes[5] = 2;
+        bytes[6] = 2;
+      }
+      BackToBack.Recorder app = new BackToBack.Recorder();
+      EmbeddedChannel ch = new EmbeddedChannel(
+          KeySynRecordHandler.initiator(clientAt(MESH.schedule(N)), "beta", CipherSuite.AES_256_GCM), app);
+      ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1, 2, 3}));
+      int pos = 0;
+      while (pos < bytes.length && ch.isOpen()) {
+        int n = Math.min(bytes.length - pos, 1 + random.nextInt(900));
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes, pos, n));
+        pos += n;
+      }
+      assertEquals(0, app.reads, "run " + run);
+      assertNull(app.completed(), "run " + run);
+      if (!ch.isOpen()) {
+        assertNotNull(app.closed(), "run " + run + " closed without a reason");
+      }
+      // Nothing but INIT (and an ALERT) left: the queued bytes were never sealed and sent.
+      ByteBuf out;
+      while ((out = ch.readOutbound()) != null) {
+        int type = out.readableBytes() >= 3 ? out.getUnsignedByte(out.readerIndex() + 2) : -1;
+        out.release();
+        assertTrue(type == Wire.TYPE_HANDSHAKE || type == Wire.TYPE_CLEAR_ALERT || type == Wire.TYPE_ALERT || type == -1,
+            "run " + run + " sent type " + type);
+      }
+      ch.finishAndReleaseAll();
+    }
+  }
 }
