@@ -1,6 +1,7 @@
 package io.sscmic.gateway.cipher;
 
 import java.security.GeneralSecurityException;
+import java.util.Arrays;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.IvParameterSpec;
@@ -23,6 +24,13 @@ final class JdkChaCha20Poly1305Aead implements FrameAead {
   @Override
   public int seal(byte[] nonce, byte[] aad, int aadOff, int aadLen, byte[] in, int inOff, int inLen, byte[] out,
                   int outOff) {
+    if (in == out) {
+      // SunJCE copies the whole backing array when input and output share one (measured on JDK 17:
+      // about 1 ms for a 4 MiB array, 13 us for Netty 4.2's 128 KiB pooled heap chunks, whatever the
+      // record size): copy just the input range instead.
+      in = Arrays.copyOfRange(in, inOff, inOff + inLen);
+      inOff = 0;
+    }
     try {
       cipher.init(Cipher.ENCRYPT_MODE, key, new IvParameterSpec(nonce));
       cipher.updateAAD(aad, aadOff, aadLen);
@@ -35,6 +43,13 @@ final class JdkChaCha20Poly1305Aead implements FrameAead {
   @Override
   public int open(byte[] nonce, byte[] aad, int aadOff, int aadLen, byte[] in, int inOff, int inLen, byte[] out,
                   int outOff) throws AeadAuthenticationException {
+    if (in == out) {
+      // SunJCE copies the whole backing array when input and output share one (measured on JDK 17:
+      // about 1 ms for a 4 MiB array, 13 us for Netty 4.2's 128 KiB pooled heap chunks, whatever the
+      // record size): copy just the input range instead.
+      in = Arrays.copyOfRange(in, inOff, inOff + inLen);
+      inOff = 0;
+    }
     try {
       cipher.init(Cipher.DECRYPT_MODE, key, new IvParameterSpec(nonce));
       cipher.updateAAD(aad, aadOff, aadLen);
