@@ -16,8 +16,10 @@ public record AuthorityFiles(Path dir) {
   public static final String KEY = "authority.key";
   public static final String TOKEN_KEY = "token.key";
   public static final String USED_TOKENS = "used-tokens";
-  /** Node ids revoked from the dashboard, one per line (0600). */
+  /** Revoked node ids and certificate serials ({@code serial:<hex>}), one per line (0600). */
   public static final String REVOKED = "revoked";
+  /** Each node's one live certificate and enrollment time (0600), see {@link io.sscmic.authority.ca.IssuedCertificates}. */
+  public static final String CERTIFICATES = io.sscmic.authority.ca.IssuedCertificates.NAME;
 
   public Path file(String name) {
     return dir.resolve(name);

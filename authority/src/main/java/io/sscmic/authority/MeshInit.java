@@ -81,6 +81,7 @@ public final class MeshInit {
         "  listen: " + hostPort(listen),
         "  certificate-validity: 24h      # nodes renew at two thirds of it",
         "  recovery-method1: false        # true lets nodes that hold the seed ask for the epoch only",
+        "  max-renewal-age: 30d           # after it a node needs a new enrollment token (sscmic token)",
         "admin:",
         "  listen: " + (adminListen == null ? "none" : hostPort(adminListen)) + "      # /metrics, /healthz, /readyz, /status",
         "");

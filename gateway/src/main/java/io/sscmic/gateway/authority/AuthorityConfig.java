@@ -20,13 +20,59 @@ import java.util.Set;
  * @param dir the directory that holds the config file and the secrets
  * @param adminPasswordHash the dashboard password ({@code admin.password-hash}), or null to generate one
  * @param adminTls the admin port's certificate and key ({@code admin.tls}), or null for plain HTTP
+ * @param security the renewal bound and the anchor schedule ({@code authority.max-renewal-age},
+ *     {@code authority.anchor-advance})
  */
 public record AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
                               Duration certificateValidity, boolean method1, SocketAddress adminListen,
-                              String adminPasswordHash, io.sscmic.admin.AdminTls adminTls) {
+                              String adminPasswordHash, io.sscmic.admin.AdminTls adminTls, Security security) {
   public static final Duration DEFAULT_VALIDITY = Duration.ofHours(24);
   public static final Duration MIN_VALIDITY = Duration.ofMinutes(5);
   public static final Duration MAX_VALIDITY = Duration.ofDays(30);
+
+  // ---- issue 14: the renewal bound and the advancing anchor (kept apart from the settings above) ----
+
+  /**
+   * @param maxRenewalAge how long after enrolling a node may keep renewing; then it needs a new
+   *     token ({@code authority.max-renewal-age}, default 30d, at least the certificate validity)
+   * @param anchorAdvance how often the authority moves its stored anchor (N, K(N)) forward and
+   *     erases the one it replaces ({@code authority.anchor-advance}, default 24h, 1m to 30d)
+   */
+  public record Security(Duration maxRenewalAge, Duration anchorAdvance) {
+    public static final Duration DEFAULT_MAX_RENEWAL_AGE = Duration.ofDays(30);
+    public static final Duration DEFAULT_ANCHOR_ADVANCE = Duration.ofHours(24);
+    public static final Security DEFAULTS = new Security(DEFAULT_MAX_RENEWAL_AGE, DEFAULT_ANCHOR_ADVANCE);
+  }
+
+  static Security security(JsonObject a, Duration validity) {
+    Duration maxAge = NodeConfigParser.duration(a.getValue("max-renewal-age"), "authority.max-renewal-age",
+        Security.DEFAULT_MAX_RENEWAL_AGE);
+    if (maxAge.compareTo(validity) < 0 || maxAge.compareTo(Duration.ofDays(365)) > 0) {
+      throw new ConfigException("authority.max-renewal-age", "must be between authority.certificate-validity ("
+          + validity + ") and 365d (after it a node needs a new enrollment token), got " + maxAge);
+    }
+    Duration advance = NodeConfigParser.duration(a.getValue("anchor-advance"), "authority.anchor-advance",
+        Security.DEFAULT_ANCHOR_ADVANCE);
+    if (advance.compareTo(Duration.ofMinutes(1)) < 0 || advance.compareTo(Duration.ofDays(30)) > 0) {
+      throw new ConfigException("authority.anchor-advance", "must be between 1m and 30d, got " + advance);
+    }
+    return new Security(maxAge, advance);
+  }
+
+  /** Before issue 14's settings: the defaults for them. */
+  public AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
+                         Duration certificateValidity, boolean method1, SocketAddress adminListen,
+                         String adminPasswordHash, io.sscmic.admin.AdminTls adminTls) {
+    this(dir, genesis, interval, listen, certificateValidity, method1, adminListen, adminPasswordHash, adminTls,
+        Security.DEFAULTS);
+  }
+
+  public AuthorityConfig withSecurity(Security s) {
+    return new AuthorityConfig(dir, genesis, interval, listen, certificateValidity, method1, adminListen,
+        adminPasswordHash, adminTls, s);
+  }
+
+  // ---- end of issue 14's settings ----
 
   /** An authority whose admin port speaks plain HTTP. */
   public AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
@@ -37,7 +83,7 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
 
   public AuthorityConfig withAdminPassword(String hash) {
     return new AuthorityConfig(dir, genesis, interval, listen, certificateValidity, method1, adminListen, hash,
-        adminTls);
+        adminTls, security);
   }
 
   public Path file(String name) {
@@ -60,7 +106,8 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
       }
     }
     JsonObject mesh = NodeConfigParser.section(root, "mesh", Set.of("genesis", "interval"));
-    JsonObject a = NodeConfigParser.section(root, "authority", Set.of("listen", "certificate-validity", "recovery-method1"));
+    JsonObject a = NodeConfigParser.section(root, "authority", Set.of("listen", "certificate-validity", "recovery-method1",
+        "max-renewal-age", "anchor-advance"));
     JsonObject admin = NodeConfigParser.section(root, "admin", Set.of("listen", "password-hash", "tls"));
     Instant genesis = NodeConfigParser.instant(mesh.getValue("genesis"), "mesh.genesis");
     Duration interval = NodeConfigParser.duration(mesh.getValue("interval"), "mesh.interval", null);
@@ -87,6 +134,6 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
         : NodeConfigParser.address(String.valueOf(adminListen), "admin.listen");
     return new AuthorityConfig(dir, genesis, interval, NodeConfigParser.address(String.valueOf(listen),
         "authority.listen"), validity, (Boolean) method1, adminAddress, NodeConfigParser.adminPasswordHash(admin),
-        NodeConfigParser.adminTls(admin));
+        NodeConfigParser.adminTls(admin), security(a, validity));
   }
 }

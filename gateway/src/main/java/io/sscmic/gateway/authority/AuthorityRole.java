@@ -19,6 +19,7 @@ import io.sscmic.keysyn.KeySynVerticle;
 import io.sscmic.keysyn.Seed;
 import io.sscmic.authority.AuthorityVerticle;
 import io.sscmic.authority.EnrollmentTokens;
+import io.sscmic.authority.ca.IssuedCertificates;
 import io.sscmic.authority.ca.Revocations;
 import io.sscmic.authority.ca.MeshCa;
 import io.sscmic.keysyn.pki.Pem;
@@ -88,7 +89,8 @@ public final class AuthorityRole {
       PrivateKey key = Pem.privateKey(Files.readString(config.file(AuthorityFiles.KEY)));
       EnrollmentTokens tokens = new EnrollmentTokens(MeshInit.tokenKey(config.files()), config.file(AuthorityFiles.USED_TOKENS));
       Revocations revocations = Revocations.load(config.file(AuthorityFiles.REVOKED));
-      return new Object[] {new KeyChain(anchors), ca, cert, key, tokens, revocations};
+      IssuedCertificates issued = IssuedCertificates.load(config.file(IssuedCertificates.NAME));
+      return new Object[] {new KeyChain(anchors), ca, cert, key, tokens, revocations, issued};
     }).recover(e -> Future.failedFuture(new IllegalStateException("cannot read the mesh files in " + config.dir()
         + " (made by sscmic init): " + e.getMessage(), e))).compose(files -> {
           MeshCa ca = (MeshCa) files[1];
@@ -96,8 +98,8 @@ public final class AuthorityRole {
           EnrollmentTokens tokens = (EnrollmentTokens) files[4];
           Revocations revocations = (Revocations) files[5];
           AuthorityVerticle server = new AuthorityVerticle(new AuthorityVerticle.Options(config.listen(),
-              config.certificateValidity(), config.method1()), ca, cert, (PrivateKey) files[3], tokens, schedule,
-              clock, registry, revocations);
+              config.certificateValidity(), config.method1(), config.security().maxRenewalAge()), ca, cert,
+              (PrivateKey) files[3], tokens, schedule, clock, registry, revocations, (IssuedCertificates) files[6]);
           AdminServerVerticle admin = config.adminListen() == null ? null
               : new AdminServerVerticle(ID, config.adminListen(), registry, config.adminPasswordHash(),
                   config.adminTls());
@@ -117,7 +119,8 @@ public final class AuthorityRole {
           deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(AdminAddresses.action(ID, "reseed"),
               m -> reseed(vertx, config).onComplete(ar -> m.reply(ar.result()))));
           deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(AdminAddresses.action(ID, "revoke"),
-              m -> revoke(vertx, revocations, m.body() == null ? null : m.body().getString("node"))
+              m -> revoke(vertx, server, m.body() == null ? null : m.body().getString("serial",
+                  m.body().getString("node")))
                   .onComplete(ar -> m.reply(ar.result()))));
           Future<?> adminUp = admin == null ? Future.succeededFuture() : deployments.deploy(admin);
           return adminUp
@@ -174,22 +177,44 @@ public final class AuthorityRole {
     }));
   }
 
-  /** The dashboard's revoke action: the node is refused from now on; a re-seed then shuts it out. */
-  private static Future<JsonObject> revoke(Vertx vertx, Revocations revocations, String node) {
-    if (node == null || node.isBlank()) {
-      return Future.succeededFuture(new JsonObject().put("ok", false).put("message", "which node? (a node id)"));
+  /**
+   * The dashboard's revoke action: {@code serial:<hex>} revokes one certificate (a copied key's),
+   * leaving the node's live one alone; a node id revokes every certificate of the node, which a
+   * new enrollment token re-admits. A re-seed then shuts the holder out of the key chain.
+   */
+  private static Future<JsonObject> revoke(Vertx vertx, AuthorityVerticle server, String what) {
+    if (what == null || what.isBlank()) {
+      return Future.succeededFuture(new JsonObject().put("ok", false).put("message",
+          "which node id, or which certificate (serial:<hex>)?"));
     }
+    String target = what.trim();
     return vertx.executeBlocking(() -> {
+      if (target.startsWith("serial:")) {
+        java.math.BigInteger serial;
+        try {
+          serial = new java.math.BigInteger(target.substring("serial:".length()), 16);
+        } catch (NumberFormatException e) {
+          return new JsonObject().put("ok", false).put("message", "a serial is hex digits, as in serial:3fa2...");
+        }
+        String node = server.revokeSerial(serial);
+        LOG.warning(() -> "authority: dashboard: revoked certificate serial " + serial.toString(16)
+            + (node == null ? "" : " of node '" + node + "'"));
+        return new JsonObject().put("ok", true).put("message", "revoked certificate serial " + serial.toString(16)
+            + (node == null ? " (not a live certificate of any node)" : " of node '" + node + "'; the node's other"
+            + " certificate, if live, still works; a node left without one enrolls again with a new token")
+            + "; schedule a re-seed to shut the holder out of the current key chain");
+      }
       try {
-        if (!revocations.revoke(node.trim())) {
-          return new JsonObject().put("ok", true).put("message", "node '" + node.trim() + "' was already revoked");
+        if (!server.revokeNode(target)) {
+          return new JsonObject().put("ok", true).put("message", "node '" + target + "' was already revoked");
         }
       } catch (IllegalArgumentException e) {
         return new JsonObject().put("ok", false).put("message", e.getMessage());
       }
-      LOG.warning(() -> "authority: dashboard: revoked node '" + node.trim() + "'");
-      return new JsonObject().put("ok", true).put("message", "revoked node '" + node.trim() + "': it can no longer"
-          + " enroll, recover or renew; it still holds the current key chain, so schedule a re-seed to shut it out");
+      LOG.warning(() -> "authority: dashboard: revoked node '" + target + "'");
+      return new JsonObject().put("ok", true).put("message", "revoked node '" + target + "': its certificates can no"
+          + " longer recover or renew (a new enrollment token re-admits it); it still holds the current key chain,"
+          + " so schedule a re-seed to shut it out");
     }).otherwise(e -> new JsonObject().put("ok", false).put("message", "cannot revoke: " + e.getMessage()));
   }
 
@@ -216,6 +241,14 @@ public final class AuthorityRole {
     JsonObject nodes = new JsonObject();
     server.certificateExpiry().forEach((node, until) -> nodes.put(node, new JsonObject()
         .put("certificateExpiry", until.toString()).put("lastRecovery", recoveries.getString(node))));
+    server.certificates().all().forEach((node, e) -> {
+      JsonObject n = nodes.getJsonObject(node, new JsonObject());
+      nodes.put(node, n.put("enrolled", e.enrolled().toString()).put("serial", e.active().toString(16)));
+    });
+    server.keyConflicts().forEach((node, count) -> {
+      JsonObject n = nodes.getJsonObject(node, new JsonObject());
+      nodes.put(node, n.put("keyConflicts", count));
+    });
     JsonObject requests = new JsonObject();
     server.outcomes().forEach(requests::put);
     return new JsonObject().put("node", ID).put("role", "authority").put("ready", s != null)

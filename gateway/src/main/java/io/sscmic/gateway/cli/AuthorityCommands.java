@@ -140,6 +140,10 @@ final class AuthorityCommands {
       err.println("sscmic: --node '" + node + "': letters, digits, '.', '_' or '-', at most 63 characters");
       return 2;
     }
+    if (io.sscmic.keysyn.pki.NodeCertificates.isReserved(node)) {
+      err.println("sscmic: --node '" + node + "': reserved for the authority itself; choose another node id");
+      return 2;
+    }
     Duration ttl = NodeConfigParser.duration(Main.option(a, "--ttl", "1h"), "--ttl", null);
     Vertx vertx = Vertx.vertx();
     try {

@@ -106,6 +106,19 @@ class AuthorityCommandsTest {
     assertEquals("token already used", reuse.getMessage());
   }
 
+  /** Issue 14 item 7: the authority's own id cannot be handed to a node. */
+  @Test
+  void aTokenForTheAuthoritysOwnIdIsRefused() throws Exception {
+    Path mesh = dir.resolve("mesh");
+    assertEquals(0, run("init", "--dir", mesh.toString()));
+    Path config = mesh.resolve(AuthorityFiles.FILE);
+    for (String reserved : new String[] {"authority", "Authority"}) {
+      assertEquals(2, run("token", "--config", config.toString(), "--node", reserved));
+      assertTrue(err.toString().contains("reserved for the authority"), err.toString());
+      assertEquals("", out.toString().trim(), "no token printed");
+    }
+  }
+
   @Test
   void badArgumentsAreNamed() throws Exception {
     assertEquals(2, run("init", "--dir", dir.toString(), "--interval", "soon"));

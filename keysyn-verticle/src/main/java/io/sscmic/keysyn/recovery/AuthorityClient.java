@@ -50,8 +50,14 @@ public final class AuthorityClient {
     this.random = random;
   }
 
+  /**
+   * TLS 1.3 only, the mesh CA as the only trust anchor, and the host name checked; what is not
+   * checked here (that the server is the authority, not some node of the mesh) {@link #post}
+   * checks on the connection before it reads an answer.
+   */
   private HttpClientOptions tls() {
     return new HttpClientOptions().setSsl(true).setVerifyHost(true).setConnectTimeout(5000)
+        .setEnabledSecureTransportProtocols(java.util.Set.of("TLSv1.3"))
         .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(Pem.encode(ca))));
   }
 
@@ -140,8 +146,11 @@ public final class AuthorityClient {
     } catch (Exception e) {
       throw new RecoveryException("the answer's signer is not this mesh's authority: " + e.getMessage());
     }
-    if (!NodeCertificates.AUTHORITY_ID.equals(NodeCertificates.nodeId(authority))) {
-      throw new RecoveryException("the answer is signed by '" + NodeCertificates.nodeId(authority) + "', not the authority");
+    if (!NodeCertificates.isAuthority(authority)) {
+      // The CN alone proves nothing: the authority's certificate carries its URI SAN and serverAuth.
+      throw new RecoveryException("the answer is signed by '" + NodeCertificates.nodeId(authority) + "', not the "
+          + "authority (no URI SAN " + NodeCertificates.NODE_URI_PREFIX + NodeCertificates.AUTHORITY_ID
+          + " with serverAuth and digitalSignature)");
     }
     String node = answer.getString("node");
     long epoch = answer.getLong("epoch");
@@ -176,7 +185,7 @@ public final class AuthorityClient {
     return authenticated.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(host).setPort(port)
             .setURI("/v1/epoch"))
         .compose(req -> req.send())
-        .compose(resp -> resp.body().map(b -> answer(resp.statusCode(), b)))
+        .compose(resp -> fromAuthority(resp).compose(x -> resp.body()).map(b -> answer(resp.statusCode(), b)))
         .map(answer -> {
           long epoch = answer.getLong("epoch");
           long local = clock.currentEpoch();
@@ -192,7 +201,29 @@ public final class AuthorityClient {
     return client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port).setURI(path)
             .putHeader("content-type", "application/json"))
         .compose(req -> req.send(body.toBuffer()))
-        .compose(resp -> resp.body().map(b -> answer(resp.statusCode(), b)));
+        .compose(resp -> fromAuthority(resp).compose(x -> resp.body()).map(b -> answer(resp.statusCode(), b)));
+  }
+
+  /**
+   * The server of this connection must be the authority itself (its URI SAN and serverAuth), not
+   * merely a certificate of this mesh that names the host: a node named like the authority's host
+   * could otherwise answer enrollments and renewals.
+   */
+  private static Future<Void> fromAuthority(io.vertx.core.http.HttpClientResponse resp) {
+    java.util.List<java.security.cert.Certificate> chain;
+    try {
+      chain = resp.request().connection().peerCertificates();
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      chain = java.util.List.of();
+    }
+    if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof X509Certificate server)
+        || !NodeCertificates.isAuthority(server)) {
+      resp.request().connection().close();
+      return Future.failedFuture(new RecoveryException("the server at this address is not the mesh's authority (its "
+          + "certificate lacks the URI SAN " + NodeCertificates.NODE_URI_PREFIX + NodeCertificates.AUTHORITY_ID
+          + " with serverAuth)"));
+    }
+    return Future.succeededFuture();
   }
 
   private static JsonObject answer(int status, Buffer body) {
