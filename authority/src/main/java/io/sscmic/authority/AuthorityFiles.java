@@ -9,7 +9,13 @@ import java.nio.file.Path;
  */
 public record AuthorityFiles(Path dir) {
   public static final String FILE = "authority.yaml";
+  /**
+   * The mesh seed: written by init for recovery-method-1 nodes, erased by the authority at its
+   * first start unless method 1 is on (the authority runs from {@link #ANCHOR}).
+   */
   public static final String SEED = "seed";
+  /** The authority's key-chain anchor (N, K(N)), advanced on a schedule (0600). */
+  public static final String ANCHOR = io.sscmic.authority.chain.AuthorityAnchor.NAME;
   public static final String CA_CERT = "ca.crt";
   public static final String CA_KEY = "ca.key";
   public static final String CERT = "authority.crt";

@@ -8,6 +8,7 @@ import io.sscmic.admin.AdminAddresses;
 import io.sscmic.admin.AdminServerVerticle;
 import io.sscmic.gateway.node.Deployments;
 import io.sscmic.authority.MeshInit;
+import io.sscmic.authority.chain.AuthorityAnchor;
 import io.sscmic.authority.chain.ChainFile;
 import io.sscmic.authority.chain.Reseed;
 import io.sscmic.keysyn.ChainAnchor;
@@ -50,6 +51,7 @@ public final class AuthorityRole {
   private final AuthorityConfig config;
   private Vertx vertx;
   private long watchTimer = -1;
+  private long anchorTimer = -1;
   private final Deployments deployments;
   private final AuthorityVerticle server;
   private final AdminServerVerticle admin;
@@ -79,10 +81,10 @@ public final class AuthorityRole {
     return vertx.executeBlocking(() -> {
       SecureRandom random = new SecureRandom();
       random.nextBytes(new byte[16]);
-      byte[] seed = Seed.readFile(config.file(AuthorityFiles.SEED));
-      List<ChainAnchor> anchors = new ArrayList<>();
-      anchors.add(ChainAnchor.genesis(seed));
-      anchors.addAll(ChainFile.read(config.file(ChainFile.NAME)));
+      // From the stored anchor, not the seed: catching up costs the epochs since the last advance.
+      long loading = System.nanoTime();
+      AuthorityAnchor.Loaded loaded = AuthorityAnchor.load(config.files(), clock, config.method1());
+      logAnchor(loaded, config, (System.nanoTime() - loading) / 1_000_000);
       MeshCa ca = new MeshCa(Pem.certificate(Files.readString(config.file(AuthorityFiles.CA_CERT))),
           Pem.privateKey(Files.readString(config.file(AuthorityFiles.CA_KEY))), random);
       X509Certificate cert = Pem.certificate(Files.readString(config.file(AuthorityFiles.CERT)));
@@ -90,7 +92,7 @@ public final class AuthorityRole {
       EnrollmentTokens tokens = new EnrollmentTokens(MeshInit.tokenKey(config.files()), config.file(AuthorityFiles.USED_TOKENS));
       Revocations revocations = Revocations.load(config.file(AuthorityFiles.REVOKED));
       IssuedCertificates issued = IssuedCertificates.load(config.file(IssuedCertificates.NAME));
-      return new Object[] {new KeyChain(anchors), ca, cert, key, tokens, revocations, issued};
+      return new Object[] {loaded.chain(), ca, cert, key, tokens, revocations, issued};
     }).recover(e -> Future.failedFuture(new IllegalStateException("cannot read the mesh files in " + config.dir()
         + " (made by sscmic init): " + e.getMessage(), e))).compose(files -> {
           MeshCa ca = (MeshCa) files[1];
@@ -130,10 +132,57 @@ public final class AuthorityRole {
                 AuthorityRole role = new AuthorityRole(config, deployments, server, admin, tokens, schedule);
                 role.vertx = vertx;
                 role.watchReseeds(vertx, (KeyChain) files[0]);
+                role.advanceAnchor(vertx);
                 return role;
               });
         })
         .recover(e -> deployments.stop().transform(x -> Future.failedFuture(e)));
+  }
+
+  private static void logAnchor(AuthorityAnchor.Loaded loaded, AuthorityConfig config, long millis) {
+    LOG.info(() -> "authority: key chain from the anchor at epoch " + loaded.anchor().epoch() + " ("
+        + loaded.stepsFromStoredAnchor() + " ratchet steps from the stored one, " + millis + " ms)"
+        + (loaded.erased().isEmpty() ? "" : "; erased the replaced " + loaded.erased().stream()
+            .map(p -> p.getFileName().toString()).toList()));
+    if (loaded.seedKept()) {
+      LOG.warning(() -> "authority: " + config.file(AuthorityFiles.SEED) + " is kept because recovery method 1 is on"
+          + " (its nodes compute keys from it): with it, anyone who reads this disk computes every key of the"
+          + " mesh, past ones included. The authority does not need it: move it off this machine once the"
+          + " method-1 nodes have it");
+    }
+    long steps = AuthorityAnchor.stepsToCatchUp(java.time.Duration.ofDays(30), config.security().anchorAdvance(),
+        config.interval());
+    if (steps > AuthorityAnchor.CATCH_UP_BUDGET_STEPS) {
+      LOG.warning(() -> "authority: mesh.interval " + config.interval().toMillis() + " ms: after a 30-day outage this"
+          + " authority would ratchet " + steps + " steps before it is ready (more than "
+          + AuthorityAnchor.CATCH_UP_BUDGET_STEPS + ", about a second); new meshes need an interval of at least "
+          + AuthorityAnchor.MIN_INTERVAL.toSeconds() + " s");
+    }
+  }
+
+  /**
+   * Moves the stored anchor to the running key state every {@code authority.anchor-advance} and
+   * erases what it replaces, so the authority's disk never holds keys older than one period.
+   */
+  private void advanceAnchor(Vertx vertx) {
+    anchorTimer = vertx.setPeriodic(config.security().anchorAdvance().toMillis(), t -> {
+      KeyState s = schedule.current();
+      if (s == null) {
+        return;
+      }
+      vertx.executeBlocking(() -> {
+        ChainAnchor anchor = AuthorityAnchor.of(s);
+        return new Object[] {anchor, AuthorityAnchor.keepOnly(config.files(), anchor, config.method1())};
+      }).onComplete(ar -> {
+        if (ar.failed()) {
+          LOG.warning(() -> "authority: cannot advance the key anchor: " + ar.cause().getMessage() + " (the old one"
+              + " stays; trying again in " + config.security().anchorAdvance() + ")");
+          return;
+        }
+        LOG.info(() -> "authority: key anchor advanced to epoch " + ((ChainAnchor) ar.result()[0]).epoch()
+            + "; erased " + ar.result()[1]);
+      });
+    });
   }
 
   /**
@@ -268,6 +317,7 @@ public final class AuthorityRole {
 
   public Future<Void> stop() {
     vertx.cancelTimer(watchTimer);
+    vertx.cancelTimer(anchorTimer);
     return deployments.stop();
   }
 

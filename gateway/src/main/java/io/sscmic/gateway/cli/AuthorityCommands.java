@@ -4,6 +4,7 @@ import io.sscmic.authority.AuthorityFiles;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.gateway.authority.AuthorityConfig;
 import io.sscmic.gateway.authority.AuthorityRole;
+import io.sscmic.authority.chain.AuthorityAnchor;
 import io.sscmic.authority.chain.ChainFile;
 import io.sscmic.authority.MeshInit;
 import io.sscmic.authority.chain.Reseed;
@@ -34,6 +35,14 @@ final class AuthorityCommands {
   static int init(List<String> a, PrintStream out, PrintStream err) {
     Path dir = Path.of(Main.required(a, "--dir"));
     Duration interval = NodeConfigParser.duration(Main.option(a, "--interval", "30s"), "--interval", null);
+    if (interval.compareTo(AuthorityAnchor.MIN_INTERVAL) < 0) {
+      // Issue 14 item 10: the key chain is a hash chain, so a restart after an outage ratchets every epoch missed.
+      err.println("sscmic: --interval " + interval.toMillis() + "ms: at least " + AuthorityAnchor.MIN_INTERVAL.toSeconds()
+          + "s, so that an authority restarted after a 30-day outage is ready within about a second ("
+          + AuthorityAnchor.stepsToCatchUp(AuthorityAnchor.OUTAGE, java.time.Duration.ofDays(1), interval)
+          + " ratchet steps at this interval)");
+      return 2;
+    }
     SocketAddress listen = NodeConfigParser.address(Main.option(a, "--listen", "127.0.0.1:8443"), "--listen");
     SocketAddress admin = NodeConfigParser.address(Main.option(a, "--admin", "127.0.0.1:15100"), "--admin");
     List<String> hosts = new ArrayList<>();
@@ -62,7 +71,8 @@ final class AuthorityCommands {
       List<Path> files = MeshInit.create(dir, genesis, interval, listen, hosts, admin, new SecureRandom());
       out.println("created a new mesh in " + dir.toAbsolutePath() + ":");
       for (Path f : files) {
-        out.println("  " + f.getFileName() + (f.getFileName().toString().matches("seed|.*\\.key") ? "   (secret, 0600)" : ""));
+        out.println("  " + f.getFileName() + (f.getFileName().toString().matches("seed|anchor|.*\\.key")
+            ? "   (secret, 0600)" : ""));
       }
       out.println();
       out.println("Next:");
@@ -73,6 +83,8 @@ final class AuthorityCommands {
       out.println("  authority: { url: https://" + (hosts.isEmpty() ? listen.host() : hosts.get(0)) + ":" + listen.port()
           + ", ca-file: /etc/sscmic/ca.crt, state-dir: /var/lib/sscmic, token-file: /etc/sscmic/token }");
       out.println("with ca.crt copied from here (it is public) and the node's token in its token-file.");
+      out.println("The seed is only for nodes that recover by method 1 (they hold it): the authority runs from its"
+          + " anchor and erases the seed at its first start unless authority.recovery-method1 is true.");
       return 0;
     } catch (FileAlreadyExistsException e) {
       err.println("sscmic: " + e.getMessage());
