@@ -83,8 +83,8 @@ public final class AuthorityVerticle extends VerticleBase {
   private final Revocations revocations;
   private final IssuedCertificates certificates;
   private final MeshCa ca;
-  private final X509Certificate serverCert;
-  private final PrivateKey serverKey;
+  /** The authority's certificate and key: TLS and recovery signatures; swapped together on rotation. */
+  private volatile Identity identity;
   private final EnrollmentTokens tokens;
   private final KeySchedule schedule;
   private final EpochClock clock;
@@ -121,8 +121,7 @@ public final class AuthorityVerticle extends VerticleBase {
     this.registry = registry;
     this.options = options;
     this.ca = ca;
-    this.serverCert = serverCert;
-    this.serverKey = serverKey;
+    this.identity = new Identity(serverCert, serverKey);
     this.tokens = tokens;
     this.schedule = schedule;
     this.clock = clock;
@@ -136,18 +135,48 @@ public final class AuthorityVerticle extends VerticleBase {
     router.post("/v1/recover").handler(this::recover);
     router.post("/v1/renew").handler(this::renew);
     router.get("/v1/epoch").handler(this::epoch);
-    server = vertx.createHttpServer(new HttpServerOptions()
-        .setSsl(true)
-        .setEnabledSecureTransportProtocols(TLS_PROTOCOLS)
-        .setKeyCertOptions(new PemKeyCertOptions()
-            .setCertValue(Buffer.buffer(Pem.encode(serverCert)))
-            .setKeyValue(Buffer.buffer(Pem.encode(serverKey))))
-        .setTrustOptions(TrustOptions.wrap(AnyClientCertificate.factory()))
-        .setClientAuth(ClientAuth.REQUEST))
+    io.vertx.core.net.ServerSSLOptions tls = tls(identity);
+    server = vertx.createHttpServer(new HttpServerOptions().setSsl(true)
+            .setEnabledSecureTransportProtocols(tls.getEnabledSecureTransportProtocols())
+            .setKeyCertOptions(tls.getKeyCertOptions()).setTrustOptions(tls.getTrustOptions())
+            .setClientAuth(tls.getClientAuth()))
         .requestHandler(router);
     return server.listen(options.listen())
         .onSuccess(s -> LOG.info(() -> "authority: listening on https://" + options.listen().host() + ":"
             + s.actualPort() + (options.method1() ? " (recovery methods 1 and 2)" : " (recovery method 2)")));
+  }
+
+  private record Identity(X509Certificate certificate, PrivateKey key) {
+  }
+
+  /** TLS 1.3 only; any client certificate through the handshake, checked per request ({@link #callerNode}). */
+  private static io.vertx.core.net.ServerSSLOptions tls(Identity id) {
+    return new io.vertx.core.net.ServerSSLOptions()
+        .setEnabledSecureTransportProtocols(TLS_PROTOCOLS)
+        .setKeyCertOptions(new PemKeyCertOptions()
+            .setCertValue(Buffer.buffer(Pem.encode(id.certificate())))
+            .setKeyValue(Buffer.buffer(Pem.encode(id.key()))))
+        .setTrustOptions(TrustOptions.wrap(AnyClientCertificate.factory()))
+        .setClientAuth(ClientAuth.REQUEST);
+  }
+
+  /**
+   * Serves a rotated certificate and key from now on (new TLS connections, new recovery
+   * signatures); connections open now keep the old one until they close.
+   */
+  public Future<Void> useCertificate(X509Certificate certificate, PrivateKey key) {
+    Identity next = new Identity(certificate, key);
+    return server.updateSSLOptions(tls(next)).map(updated -> {
+      identity = next;
+      LOG.info(() -> "authority: now serving certificate serial " + certificate.getSerialNumber().toString(16)
+          + ", valid until " + certificate.getNotAfter().toInstant());
+      return null;
+    });
+  }
+
+  /** The certificate served now. */
+  public X509Certificate certificate() {
+    return identity.certificate();
   }
 
   @Override
@@ -471,16 +500,17 @@ public final class AuthorityVerticle extends VerticleBase {
       refuse(rc, 503, "recover.not_ready", "the authority has no key state yet");
       return;
     }
+    Identity signer = identity;
     admit(caller).compose(x -> vertx.executeBlocking(() -> {
       ChainAnchor next = schedule.pending();
       byte[][] encCt = RecoveryCrypto.seal(key, node, state.epoch(), nonce, state,
           next != null && next.epoch() > state.epoch() ? next : null);
-      byte[] sig = RecoveryCrypto.sign(serverKey,
+      byte[] sig = RecoveryCrypto.sign(signer.key(),
           RecoveryCrypto.signedBytes(node, state.epoch(), nonce, key, encCt[0], encCt[1]));
       return new JsonObject().put("node", node).put("epoch", state.epoch())
           .put("genesis", clock.genesis().toString()).put("intervalMillis", clock.interval().toMillis())
           .put("enc", B64.encodeToString(encCt[0])).put("ct", B64.encodeToString(encCt[1]))
-          .put("signature", B64.encodeToString(sig)).put("authority", Pem.encode(serverCert));
+          .put("signature", B64.encodeToString(sig)).put("authority", Pem.encode(signer.certificate()));
     })).onComplete(ar -> {
       if (ar.failed()) {
         refuse(rc, 500, "recover.error", "internal error", ar.cause().toString());

@@ -28,7 +28,8 @@ import java.util.Set;
 public final class MeshInit {
   /** The CA outlives many node certificates; the authority's own certificate is renewed by re-running init's step. */
   static final Duration CA_VALIDITY = Duration.ofDays(3650);
-  static final Duration AUTHORITY_VALIDITY = Duration.ofDays(365);
+  /** The authority's certificate; renewed with {@code sscmic authority-cert rotate}. */
+  public static final Duration AUTHORITY_VALIDITY = Duration.ofDays(365);
 
   private MeshInit() {
   }

@@ -24,6 +24,34 @@ public final class SecretErasure {
     return file.resolveSibling(file.getFileName() + ".old");
   }
 
+  /**
+   * Writes files that belong together (a key and its certificate) in place of the old ones, and
+   * erases the old content of the secret ones.
+   */
+  public static void replaceTogether(java.util.List<StateFiles.Content> files) throws IOException {
+    java.util.List<Path> linked = new java.util.ArrayList<>();
+    try {
+      for (StateFiles.Content c : files) {
+        if (c.secret()) {
+          finishInterrupted(c.path());
+          if (Files.exists(c.path())) {
+            Files.createLink(old(c.path()), c.path());
+            linked.add(old(c.path()));
+          }
+        }
+      }
+      StateFiles.writeTogether(files);
+    } catch (IOException e) {
+      for (Path p : linked) {
+        Files.deleteIfExists(p);
+      }
+      throw e;
+    }
+    for (Path p : linked) {
+      wipe(p);
+    }
+  }
+
   /** Writes {@code bytes} (mode 0600) in place of {@code file} and erases what it held before. */
   public static void replace(Path file, byte[] bytes) throws IOException {
     Path old = old(file);

@@ -52,6 +52,7 @@ public final class AuthorityRole {
   private Vertx vertx;
   private long watchTimer = -1;
   private long anchorTimer = -1;
+  private long certificateTimer = -1;
   private final Deployments deployments;
   private final AuthorityVerticle server;
   private final AdminServerVerticle admin;
@@ -105,7 +106,8 @@ public final class AuthorityRole {
           AdminServerVerticle admin = config.adminListen() == null ? null
               : new AdminServerVerticle(ID, config.adminListen(), registry, config.adminPasswordHash(),
                   config.adminTls());
-          Gauge.builder("sscmic.authority.certificate.expiry", cert, c -> c.getNotAfter().getTime() / 1000.0)
+          Gauge.builder("sscmic.authority.certificate.expiry", server,
+                  s -> s.certificate().getNotAfter().getTime() / 1000.0)
               .description("When this node's certificate expires (Unix time)").baseUnit("seconds")
               .tag("node", ID).register(registry);
           Gauge.builder("sscmic.keysyn.reseed.epoch", schedule, s -> s.pending() == null ? Double.NaN
@@ -117,7 +119,7 @@ public final class AuthorityRole {
           deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.ready(ID), m -> m.reply(new JsonObject()
               .put("ready", schedule.isReady()).put("checks", new JsonObject().put("keyState", schedule.isReady())))));
           deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.status(ID), m -> m.reply(status(schedule,
-              server, clock, cert, started).put("revoked", new JsonArray(List.copyOf(revocations.all()))))));
+              server, clock, server.certificate(), started).put("revoked", new JsonArray(List.copyOf(revocations.all()))))));
           deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(AdminAddresses.action(ID, "reseed"),
               m -> reseed(vertx, config).onComplete(ar -> m.reply(ar.result()))));
           deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(AdminAddresses.action(ID, "revoke"),
@@ -133,6 +135,7 @@ public final class AuthorityRole {
                 role.vertx = vertx;
                 role.watchReseeds(vertx, (KeyChain) files[0]);
                 role.advanceAnchor(vertx);
+                role.watchCertificate(vertx);
                 return role;
               });
         })
@@ -158,6 +161,43 @@ public final class AuthorityRole {
           + AuthorityAnchor.CATCH_UP_BUDGET_STEPS + ", about a second); new meshes need an interval of at least "
           + AuthorityAnchor.MIN_INTERVAL.toSeconds() + " s");
     }
+  }
+
+  /** Identifies one version of a file: a rotation renames a new file in place, which changes its file key. */
+  private static String version(Path file) throws java.io.IOException {
+    var a = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+    return a.lastModifiedTime().toMillis() + "/" + a.size() + "/" + a.fileKey();
+  }
+
+  /**
+   * Serves the pair that {@code sscmic authority-cert rotate} writes, within a second and without
+   * a restart (new connections and recovery signatures use it; nodes trust the CA, so they need
+   * nothing). A key that does not match the certificate (read between the two renames) is retried.
+   */
+  private void watchCertificate(Vertx vertx) {
+    Path certFile = config.file(AuthorityFiles.CERT);
+    Path keyFile = config.file(AuthorityFiles.KEY);
+    String[] seen = {null};
+    vertx.executeBlocking(() -> version(certFile)).onSuccess(v -> seen[0] = v);
+    certificateTimer = vertx.setPeriodic(1000, t -> vertx.executeBlocking(() -> {
+      String v = version(certFile);
+      if (seen[0] == null || v.equals(seen[0])) {
+        return null;
+      }
+      X509Certificate c = Pem.certificate(Files.readString(certFile));
+      PrivateKey k = Pem.privateKey(Files.readString(keyFile));
+      byte[] probe = new byte[32];
+      new SecureRandom().nextBytes(probe);
+      if (!io.sscmic.keysyn.recovery.RecoveryCrypto.verify(c.getPublicKey(), probe,
+          io.sscmic.keysyn.recovery.RecoveryCrypto.sign(k, probe))) {
+        throw new IllegalStateException(keyFile + " does not match " + certFile + " (yet)");
+      }
+      seen[0] = v;
+      return new Object[] {c, k};
+    }).compose(r -> r == null ? Future.succeededFuture()
+        : server.useCertificate((X509Certificate) r[0], (PrivateKey) r[1]))
+        .onFailure(e -> LOG.warning(() -> "authority: cannot load the rotated certificate: " + e.getMessage()
+            + "; still serving the previous one, trying again in a second")));
   }
 
   /**
@@ -318,6 +358,7 @@ public final class AuthorityRole {
   public Future<Void> stop() {
     vertx.cancelTimer(watchTimer);
     vertx.cancelTimer(anchorTimer);
+    vertx.cancelTimer(certificateTimer);
     return deployments.stop();
   }
 

@@ -4,6 +4,7 @@ import io.sscmic.authority.AuthorityFiles;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.gateway.authority.AuthorityConfig;
 import io.sscmic.gateway.authority.AuthorityRole;
+import io.sscmic.authority.ca.AuthorityCertificate;
 import io.sscmic.authority.chain.AuthorityAnchor;
 import io.sscmic.authority.chain.ChainFile;
 import io.sscmic.authority.MeshInit;
@@ -139,6 +140,48 @@ final class AuthorityCommands {
     } catch (Exception e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       err.println("sscmic: cannot schedule a re-seed: " + cause.getMessage());
+      return 1;
+    } finally {
+      vertx.close();
+    }
+  }
+
+  /**
+   * {@code authority-cert rotate}: a new key and certificate for the authority, from the mesh CA,
+   * for the names the old one had plus any {@code --host}; the old key is erased. The running
+   * authority serves the new pair within a second; nodes need nothing (they trust the CA).
+   */
+  static int authorityCert(List<String> a, PrintStream out, PrintStream err) {
+    if (a.size() < 2 || !a.get(1).equals("rotate")) {
+      err.println("sscmic: authority-cert: expected 'rotate' (sscmic authority-cert rotate --config FILE)");
+      return 2;
+    }
+    Path config = Path.of(Main.required(a, "--config"));
+    Duration validity = NodeConfigParser.duration(Main.option(a, "--validity", "365d"), "--validity", null);
+    if (validity.compareTo(Duration.ofDays(1)) < 0 || validity.compareTo(Duration.ofDays(3650)) > 0) {
+      err.println("sscmic: --validity " + validity + ": between 1d and 3650d");
+      return 2;
+    }
+    List<String> hosts = new ArrayList<>();
+    for (int i = 0; i < a.size() - 1; i++) {
+      if (a.get(i).equals("--host")) {
+        hosts.add(a.get(i + 1));
+      }
+    }
+    Vertx vertx = Vertx.vertx();
+    try {
+      AuthorityConfig cfg = AuthorityConfig.load(vertx, config).toCompletionStage().toCompletableFuture().get();
+      AuthorityCertificate.Rotated r = AuthorityCertificate.rotate(cfg.files(), validity, hosts, new SecureRandom());
+      out.println("rotated the authority certificate in " + cfg.dir() + ":");
+      out.println("  old: serial " + r.previous().getSerialNumber().toString(16) + ", valid until "
+          + r.previous().getNotAfter().toInstant() + " (its key is erased)");
+      out.println("  new: serial " + r.current().getSerialNumber().toString(16) + ", valid until "
+          + r.current().getNotAfter().toInstant() + ", names " + String.join(", ", r.names()));
+      out.println("A running authority serves it within a second; nodes need nothing (they trust ca.crt).");
+      return 0;
+    } catch (Exception e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      err.println("sscmic: cannot rotate the authority certificate: " + cause.getMessage());
       return 1;
     } finally {
       vertx.close();

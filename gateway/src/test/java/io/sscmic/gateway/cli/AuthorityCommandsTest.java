@@ -106,6 +106,82 @@ class AuthorityCommandsTest {
     assertEquals("token already used", reuse.getMessage());
   }
 
+  /**
+   * Issue 14 item 9: the operator rotates the authority certificate while the authority runs. The
+   * running authority serves the new certificate on new connections within seconds, a node that
+   * trusts only ca.crt enrolls and recovers against it (the recovery answer is signed with the new
+   * key), and the old key is gone from the directory.
+   */
+  @Test
+  void authorityCertRotateReplacesTheKeyAndTheRunningAuthorityServesItWithoutARestart() throws Exception {
+    Path mesh = dir.resolve("mesh");
+    assertEquals(0, run("init", "--dir", mesh.toString(), "--host", "authority.internal"), err.toString());
+    Path config = mesh.resolve(AuthorityFiles.FILE);
+    AuthorityConfig loaded = load(config);
+    AuthorityConfig cfg = new AuthorityConfig(loaded.dir(), loaded.genesis(), loaded.interval(),
+        io.vertx.core.net.SocketAddress.inetSocketAddress(0, "127.0.0.1"), loaded.certificateValidity(),
+        loaded.method1(), null, null);
+    String oldKey = Files.readString(mesh.resolve(AuthorityFiles.KEY));
+    var oldCert = Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CERT)));
+    Vertx vertx = Vertx.vertx();
+    try {
+      var role = io.sscmic.gateway.authority.AuthorityRole.start(vertx, cfg,
+          new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+              io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT))
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      assertEquals(oldCert, role.server().certificate());
+
+      assertEquals(0, run("authority-cert", "rotate", "--config", config.toString(), "--validity", "90d"),
+          err.toString());
+      assertTrue(out.toString().contains("its key is erased"), out.toString());
+      var newCert = Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CERT)));
+      assertTrue(!newCert.getPublicKey().equals(oldCert.getPublicKey()), "a new key");
+      assertTrue(!Files.readString(mesh.resolve(AuthorityFiles.KEY)).equals(oldKey), "the old key is replaced");
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+          mesh.resolve(AuthorityFiles.KEY))));
+      try (var left = Files.list(mesh)) {
+        assertTrue(left.noneMatch(f -> f.getFileName().toString().endsWith(".old")), "no copy of the old key left");
+      }
+      assertTrue(newCert.getSubjectAlternativeNames().stream().anyMatch(n -> n.get(1).equals("authority.internal")),
+          "the names are kept");
+      assertTrue(io.sscmic.keysyn.pki.NodeCertificates.isAuthority(newCert));
+      newCert.verify(Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CA_CERT))).getPublicKey());
+      assertTrue(newCert.getNotAfter().toInstant().isBefore(Instant.now().plus(Duration.ofDays(91))));
+
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!newCert.equals(role.server().certificate())) {
+        assertTrue(System.nanoTime() < deadline, "the running authority picked up the new certificate");
+        Thread.sleep(100);
+      }
+      // A node that trusts only ca.crt: TLS to the new certificate, a recovery answer signed with the new key.
+      var ca = Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CA_CERT)));
+      var client = new io.sscmic.keysyn.recovery.AuthorityClient(vertx, "127.0.0.1", role.port(), ca, "n1",
+          new java.security.SecureRandom());
+      String token = role.tokens().issue("n1", Duration.ofMinutes(5), Instant.now(), new java.security.SecureRandom());
+      client.enroll(token).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      var clock = new io.sscmic.keysyn.EpochClock(cfg.genesis(), cfg.interval());
+      client.recover(clock).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      var http = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setSsl(true).setVerifyHost(true)
+          .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertValue(
+              io.vertx.core.buffer.Buffer.buffer(Pem.encode(ca)))));
+      var served = http.request(io.vertx.core.http.HttpMethod.GET, role.port(), "127.0.0.1", "/v1/epoch")
+          .compose(req -> req.send().map(resp -> {
+            try {
+              return req.connection().peerCertificates();
+            } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+              throw new IllegalStateException(e);
+            }
+          }))
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      assertEquals(newCert, served.get(0), "new connections get the new certificate");
+      role.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+    assertEquals(2, run("authority-cert", "renew", "--config", config.toString()));
+    assertTrue(err.toString().contains("expected 'rotate'"), err.toString());
+  }
+
   /** Issue 14 item 7: the authority's own id cannot be handed to a node. */
   @Test
   void aTokenForTheAuthoritysOwnIdIsRefused() throws Exception {
