@@ -30,17 +30,18 @@ import java.util.List;
 public final class AuthorityAnchor {
   public static final String NAME = "anchor";
   /**
-   * Ratchet steps a restart may take and still be ready in about a second: 200,000 HKDF steps,
-   * which measured 0.4 s on an idle core (docs/BENCHMARKS.md; about 2 us a step).
+   * Ratchet steps a restart may take and still be ready in about a second: 150,000 HKDF steps.
+   * Measured (AuthorityAnchorTest, 2 shared cores at load average 20): 6.3 us of CPU a step, so
+   * 0.95 s of CPU; less on an idle machine.
    */
-  public static final long CATCH_UP_BUDGET_STEPS = 200_000;
+  public static final long CATCH_UP_BUDGET_STEPS = 150_000;
   /** The outage a restart must absorb within the budget. */
   public static final java.time.Duration OUTAGE = java.time.Duration.ofDays(30);
   /**
    * The shortest interval for a new mesh (sscmic init): with the default daily anchor advance,
-   * a 30-day outage then costs at most (30 d + 24 h) / 15 s = 178,560 steps.
+   * a 30-day outage then costs at most (30 d + 24 h) / 20 s = 133,920 steps.
    */
-  public static final java.time.Duration MIN_INTERVAL = java.time.Duration.ofSeconds(15);
+  public static final java.time.Duration MIN_INTERVAL = java.time.Duration.ofSeconds(20);
   private static final String HEADER = "# the authority's key-chain anchor: <epoch> <chain key>; keep 0600. Earlier keys "
       + "are erased.\n";
 

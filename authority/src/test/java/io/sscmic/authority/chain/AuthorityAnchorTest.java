@@ -175,7 +175,7 @@ class AuthorityAnchorTest {
     Duration day = Duration.ofDays(1);
     assertEquals(267_840_000L, AuthorityAnchor.stepsToCatchUp(AuthorityAnchor.OUTAGE, day, Duration.ofMillis(10)));
     long atMinimum = AuthorityAnchor.stepsToCatchUp(AuthorityAnchor.OUTAGE, day, AuthorityAnchor.MIN_INTERVAL);
-    assertEquals(178_560L, atMinimum);
+    assertEquals(133_920L, atMinimum);
     assertTrue(atMinimum <= AuthorityAnchor.CATCH_UP_BUDGET_STEPS);
 
     Instant genesis = Instant.now().minus(AuthorityAnchor.OUTAGE).minus(Duration.ofHours(1));

@@ -46,7 +46,7 @@ class AuthorityCommandsTest {
   @Test
   void initWritesANewMeshWithItsSecretsReadableOnlyByTheOwner() throws Exception {
     Path mesh = dir.resolve("mesh");
-    assertEquals(0, run("init", "--dir", mesh.toString(), "--interval", "15s", "--listen", "0.0.0.0:8443",
+    assertEquals(0, run("init", "--dir", mesh.toString(), "--interval", "20s", "--listen", "0.0.0.0:8443",
         "--host", "authority.internal"), err.toString());
     for (String secret : new String[] {"seed", "anchor", "ca.key", "authority.key", "token.key"}) {
       assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(mesh.resolve(secret))),
@@ -57,7 +57,7 @@ class AuthorityCommandsTest {
     assertTrue(out.toString().contains("url: https://authority.internal:8443"), out.toString());
 
     AuthorityConfig cfg = load(mesh.resolve(AuthorityFiles.FILE));
-    assertEquals(Duration.ofSeconds(15), cfg.interval());
+    assertEquals(Duration.ofSeconds(20), cfg.interval());
     assertEquals(8443, cfg.listen().port());
     assertTrue(cfg.genesis().isBefore(Instant.now()), "genesis in the past: the chain has a previous key");
     // The authority's certificate names the host the nodes use, signed by the new CA.
@@ -201,7 +201,7 @@ class AuthorityCommandsTest {
     assertTrue(err.toString().contains("'--interval'"), err.toString());
     // Issue 14 item 10: an interval whose 30-day catch-up would take more than about a second.
     assertEquals(2, run("init", "--dir", dir.toString(), "--interval", "10ms"));
-    assertTrue(err.toString().contains("at least 15s") && err.toString().contains("267840000 ratchet steps"),
+    assertTrue(err.toString().contains("at least 20s") && err.toString().contains("267840000 ratchet steps"),
         err.toString());
     assertEquals(2, run("token", "--config", dir.resolve("authority.yaml").toString(), "--node", "no spaces"));
     assertTrue(err.toString().contains("--node 'no spaces'"), err.toString());
