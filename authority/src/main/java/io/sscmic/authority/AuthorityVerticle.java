@@ -269,7 +269,7 @@ public final class AuthorityVerticle extends VerticleBase {
   private void refuse(RoutingContext rc, int status, String outcome, String message, String detail) {
     count(outcome);
     LOG.warning(() -> "authority: refused " + rc.request().path() + " from " + rc.request().remoteAddress() + ": "
-        + message + (detail == null ? "" : " (" + detail + ")"));
+        + message + (detail == null || detail.equals(message) ? "" : " (" + detail + ")"));
     rc.response().setStatusCode(status).putHeader("content-type", "application/json")
         .end(new JsonObject().put("error", message).put("reason", outcome.substring(outcome.indexOf('.') + 1))
             .encode());

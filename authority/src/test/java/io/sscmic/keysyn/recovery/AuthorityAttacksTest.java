@@ -27,6 +27,8 @@ import io.vertx.core.net.SocketAddress;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.SecureRandom;
@@ -217,6 +219,58 @@ class AuthorityAttacksTest {
     assertTrue(failure(thief.recover(clock)).getMessage().contains("certificate expired"));
     // A new token starts a new bound.
     await(client(a, "alpha").enroll(token("alpha")));
+  }
+
+  /**
+   * The renewal bound as a running node meets it: renewals stop at the bound, the used token in
+   * its token file does not help, and once the operator writes a new token there the node enrolls
+   * again on its own, without a restart (OPERATIONS.md "Renewal bound").
+   */
+  @Test
+  void aRunningNodePastTheBoundEnrollsAgainWithTheNewTokenInItsTokenFile(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    AuthorityVerticle a = startAuthority(vertx, ca, tokens, clock, new AuthorityVerticle.Options(
+        SocketAddress.inetSocketAddress(0, "127.0.0.1"), Duration.ofSeconds(3), false, Duration.ofSeconds(5)), random,
+        revocations, null, null);
+    Path caFile = dir.resolve("ca.crt");
+    Pem.write(caFile, Pem.encode(ca.certificate()), false);
+    Path tokenFile = dir.resolve("token");
+    Files.writeString(tokenFile, token("alpha"));
+    var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    AuthorityRecovery node = new AuthorityRecovery("alpha", new AuthorityRecovery.Settings("127.0.0.1", a.port(),
+        caFile, dir.resolve("state"), TokenSource.file(tokenFile), AuthorityRecovery.Method.SEALED_STATE), clock, null,
+        random, registry);
+    try (LogLines log = new LogLines(AuthorityRecovery.class)) {
+      await(node.initialState(vertx, clock.currentEpoch()));
+      Instant firstEnrollment = a.certificates().entry("alpha").enrolled();
+      var failed = registry.counter("sscmic.authority.certificate.renewals", "node", "alpha", "result", "failed");
+      long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+      while (failed.count() < 1) {
+        assertTrue(System.nanoTime() < deadline, "a renewal was refused at the bound within 40 s");
+        Thread.sleep(100);
+      }
+      // The token file still holds the first, used token: enrolling with it is tried and refused.
+      assertTrue(log.any(m -> m.contains("enrolling with the token in file " + tokenFile + " failed too")
+          && m.contains("token already used")), log.toString());
+      assertEquals(firstEnrollment, a.certificates().entry("alpha").enrolled(), "not enrolled again yet");
+      Files.writeString(tokenFile, token("alpha"));
+      while (!a.certificates().entry("alpha").enrolled().isAfter(firstEnrollment)) {
+        assertTrue(System.nanoTime() < deadline + Duration.ofSeconds(30).toNanos(), "enrolled again with the new token");
+        Thread.sleep(100);
+      }
+      long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (!log.any(m -> m.contains("enrolled again with the token in file " + tokenFile))) {
+        assertTrue(System.nanoTime() < until, log.toString());
+        Thread.sleep(100);
+      }
+      while (!a.certificates().entry("alpha").active().equals(
+          NodeIdentity.load(dir.resolve("state")).certificate().getSerialNumber())) {
+        assertTrue(System.nanoTime() < until, "the new certificate is stored");
+        Thread.sleep(100);
+      }
+    } finally {
+      await(node.close());
+    }
   }
 
   /** A renewal whose answer was lost may be repeated with the old certificate while the new one is unused. */

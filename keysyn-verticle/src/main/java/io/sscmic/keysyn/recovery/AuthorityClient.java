@@ -234,7 +234,8 @@ public final class AuthorityClient {
       throw new RecoveryException("the authority answered " + status + " without JSON");
     }
     if (status != 200) {
-      throw new RecoveryException("the authority refused (" + status + "): " + json.getString("error"));
+      throw new RecoveryException("the authority refused (" + status + "): " + json.getString("error"),
+          json.getString("reason"));
     }
     return json;
   }
@@ -247,8 +248,26 @@ public final class AuthorityClient {
 
   /** A refused or invalid recovery step; the message says why. */
   public static final class RecoveryException extends RuntimeException {
+    private final String reason;
+
     public RecoveryException(String message) {
+      this(message, null);
+    }
+
+    /** @param reason the authority's refusal code ({@code superseded}, {@code reenroll_required}, ...), or null */
+    public RecoveryException(String message, String reason) {
       super(message);
+      this.reason = reason;
+    }
+
+    /** The authority's refusal code, or null when the authority did not refuse (a check here failed). */
+    public String reason() {
+      return reason;
+    }
+
+    /** Whether only a new enrollment token gets this node a certificate again. */
+    public boolean needsEnrollment() {
+      return java.util.Set.of("reenroll_required", "superseded", "revoked", "certificate_expired").contains(reason);
     }
   }
 }
