@@ -46,11 +46,19 @@ public final class MeshCa {
   private final X509Certificate certificate;
   private final PrivateKey key;
   private final SecureRandom random;
+  /** CAs this one replaced (a CA rotation): their node certificates are still accepted, never issued. */
+  private final List<X509Certificate> previous;
 
   public MeshCa(X509Certificate certificate, PrivateKey key, SecureRandom random) {
+    this(certificate, key, random, List.of());
+  }
+
+  /** @param previous the CAs this one replaced, whose node certificates stay valid until they expire */
+  public MeshCa(X509Certificate certificate, PrivateKey key, SecureRandom random, List<X509Certificate> previous) {
     this.certificate = certificate;
     this.key = key;
     this.random = random;
+    this.previous = List.copyOf(previous);
   }
 
   /** A new self-signed root for a mesh. */
@@ -179,9 +187,7 @@ public final class MeshCa {
 
   /** The node id a certificate was issued to (its CN), if this CA issued it and it is valid now. */
   public String verifyNode(X509Certificate cert, Instant now) {
-    try {
-      cert.verify(certificate.getPublicKey());
-    } catch (GeneralSecurityException e) {
+    if (!issuedBy(cert, certificate) && previous.stream().noneMatch(p -> issuedBy(cert, p))) {
       throw new IllegalArgumentException("certificate not issued by this mesh's CA");
     }
     if (now.isAfter(cert.getNotAfter().toInstant())) {
@@ -194,6 +200,15 @@ public final class MeshCa {
       throw new IllegalArgumentException("certificate not issued for TLS client authentication");
     }
     return nodeId(cert);
+  }
+
+  private static boolean issuedBy(X509Certificate cert, X509Certificate ca) {
+    try {
+      cert.verify(ca.getPublicKey());
+      return true;
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
   }
 
   private static BigInteger serial(SecureRandom random) {

@@ -87,7 +87,8 @@ public final class AuthorityRole {
       AuthorityAnchor.Loaded loaded = AuthorityAnchor.load(config.files(), clock, config.method1());
       logAnchor(loaded, config, (System.nanoTime() - loading) / 1_000_000);
       MeshCa ca = new MeshCa(Pem.certificate(Files.readString(config.file(AuthorityFiles.CA_CERT))),
-          Pem.privateKey(Files.readString(config.file(AuthorityFiles.CA_KEY))), random);
+          Pem.privateKey(Files.readString(config.file(AuthorityFiles.CA_KEY))), random,
+          io.sscmic.authority.ca.CaRotation.previous(config.files()));
       X509Certificate cert = Pem.certificate(Files.readString(config.file(AuthorityFiles.CERT)));
       PrivateKey key = Pem.privateKey(Files.readString(config.file(AuthorityFiles.KEY)));
       EnrollmentTokens tokens = new EnrollmentTokens(MeshInit.tokenKey(config.files()), config.file(AuthorityFiles.USED_TOKENS));

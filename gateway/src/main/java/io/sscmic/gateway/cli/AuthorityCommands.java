@@ -5,6 +5,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.gateway.authority.AuthorityConfig;
 import io.sscmic.gateway.authority.AuthorityRole;
 import io.sscmic.authority.ca.AuthorityCertificate;
+import io.sscmic.authority.ca.CaRotation;
+import java.security.cert.X509Certificate;
 import io.sscmic.authority.chain.AuthorityAnchor;
 import io.sscmic.authority.chain.ChainFile;
 import io.sscmic.authority.MeshInit;
@@ -182,6 +184,57 @@ final class AuthorityCommands {
     } catch (Exception e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       err.println("sscmic: cannot rotate the authority certificate: " + cause.getMessage());
+      return 1;
+    } finally {
+      vertx.close();
+    }
+  }
+
+  /**
+   * {@code ca rotate --stage | --switch | --retire}: the mesh CA rotated in place with a
+   * cross-trusted transition (see {@link CaRotation} and OPERATIONS.md "Rotate the CA").
+   */
+  static int ca(List<String> a, PrintStream out, PrintStream err) {
+    List<String> steps = a.stream().filter(x -> x.equals("--stage") || x.equals("--switch") || x.equals("--retire"))
+        .toList();
+    if (a.size() < 2 || !a.get(1).equals("rotate") || steps.size() != 1) {
+      err.println("sscmic: ca: expected 'rotate' and one of --stage, --switch, --retire (sscmic ca --help)");
+      return 2;
+    }
+    Path config = Path.of(Main.required(a, "--config"));
+    Vertx vertx = Vertx.vertx();
+    try {
+      AuthorityConfig cfg = AuthorityConfig.load(vertx, config).toCompletionStage().toCompletableFuture().get();
+      switch (steps.get(0)) {
+        case "--stage" -> {
+          X509Certificate next = CaRotation.stage(cfg.files(), new SecureRandom());
+          out.println("staged a new CA (serial " + next.getSerialNumber().toString(16) + ") in " + cfg.dir()
+              + "; nothing changed for the running mesh.");
+          out.println("Next: give every node " + cfg.file(CaRotation.BUNDLE) + " (the old and the new CA) as its"
+              + " authority.ca-file and restart it; then run sscmic ca rotate --switch.");
+        }
+        case "--switch" -> {
+          X509Certificate authority = CaRotation.switchOver(cfg.files(), MeshInit.AUTHORITY_VALIDITY,
+              new SecureRandom());
+          out.println("the new CA issues from now on; the old CA's key is erased and its certificate kept as "
+              + CaRotation.PREVIOUS + " (its node certificates stay accepted until they expire).");
+          out.println("The authority certificate was re-issued by the new CA (serial "
+              + authority.getSerialNumber().toString(16) + "). Restart the authority now; nodes renew under the"
+              + " new CA within " + cfg.certificateValidity() + ". Then, after that, run sscmic ca rotate --retire.");
+        }
+        default -> {
+          CaRotation.retire(cfg.files(), cfg.certificateValidity(), Instant.now());
+          out.println("retired the previous CA: " + CaRotation.BUNDLE + " now holds the new CA only; give it to the"
+              + " nodes as their authority.ca-file when convenient, and restart the authority.");
+        }
+      }
+      return 0;
+    } catch (CaRotation.Refused e) {
+      err.println("sscmic: " + e.getMessage());
+      return 1;
+    } catch (Exception e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      err.println("sscmic: cannot rotate the CA: " + cause.getMessage());
       return 1;
     } finally {
       vertx.close();

@@ -182,6 +182,90 @@ class AuthorityCommandsTest {
     assertTrue(err.toString().contains("expected 'rotate'"), err.toString());
   }
 
+  private static <T> T await(io.vertx.core.Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private static io.sscmic.gateway.authority.AuthorityRole startRole(Vertx vertx, AuthorityConfig cfg) throws Exception {
+    return await(io.sscmic.gateway.authority.AuthorityRole.start(vertx, cfg,
+        new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+            io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT)));
+  }
+
+  /**
+   * Issue 14 item 9: the mesh CA rotated in place. A node that trusts the bundle (old and new CA)
+   * keeps recovering across the switch with its old-CA certificate and renews into a new-CA one;
+   * a node that trusts only the old CA cannot reach the switched authority (why the bundle comes
+   * first); after --retire, old-CA certificates are refused.
+   */
+  @Test
+  void caRotateStagesSwitchesAndRetiresWhileANodeWithTheBundleKeepsWorking() throws Exception {
+    Path mesh = dir.resolve("mesh");
+    assertEquals(0, run("init", "--dir", mesh.toString()), err.toString());
+    Path config = mesh.resolve(AuthorityFiles.FILE);
+    AuthorityConfig loaded = load(config);
+    AuthorityConfig cfg = new AuthorityConfig(loaded.dir(), loaded.genesis(), loaded.interval(),
+        io.vertx.core.net.SocketAddress.inetSocketAddress(0, "127.0.0.1"), Duration.ofMinutes(5),
+        loaded.method1(), null, null);
+    var clock = new io.sscmic.keysyn.EpochClock(cfg.genesis(), cfg.interval());
+    var random = new java.security.SecureRandom();
+    var oldCa = Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CA_CERT)));
+    Vertx vertx = Vertx.vertx();
+    try {
+      var role = startRole(vertx, cfg);
+      var node = new io.sscmic.keysyn.recovery.AuthorityClient(vertx, "127.0.0.1", role.port(), oldCa, "n1", random);
+      var first = await(node.enroll(role.tokens().issue("n1", Duration.ofMinutes(5), Instant.now(), random)));
+      await(node.recover(clock));
+
+      assertEquals(0, run("ca", "rotate", "--config", config.toString(), "--stage"), err.toString());
+      var bundle = Pem.certificates(Files.readString(mesh.resolve("ca-bundle.crt")));
+      assertEquals(2, bundle.size());
+      assertEquals(oldCa, bundle.get(0));
+      assertEquals(1, run("ca", "rotate", "--config", config.toString(), "--stage"), "staged once");
+
+      assertEquals(0, run("ca", "rotate", "--config", config.toString(), "--switch"), err.toString());
+      var newCa = Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CA_CERT)));
+      assertEquals(bundle.get(1), newCa);
+      Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CERT))).verify(newCa.getPublicKey());
+      await(role.stop());
+      role = startRole(vertx, cfg);
+
+      // The node restarted with the bundle as its ca-file: its old-CA certificate still works.
+      var withBundle = new io.sscmic.keysyn.recovery.AuthorityClient(vertx, "127.0.0.1", role.port(), bundle, "n1",
+          random).identity(first);
+      await(withBundle.recover(clock));
+      var renewed = await(withBundle.renew());
+      renewed.certificate().verify(newCa.getPublicKey());
+      await(withBundle.recover(clock));
+      // A node still trusting only the old CA does not reach the switched authority.
+      var oldOnly = new io.sscmic.keysyn.recovery.AuthorityClient(vertx, "127.0.0.1", role.port(), oldCa, "n2",
+          random);
+      String n2Token = role.tokens().issue("n2", Duration.ofMinutes(5), Instant.now(), random);
+      var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> await(oldOnly.enroll(n2Token)));
+      assertTrue(e.getCause() instanceof javax.net.ssl.SSLHandshakeException, e.getCause().toString());
+
+      assertEquals(1, run("ca", "rotate", "--config", config.toString(), "--retire"));
+      assertTrue(err.toString().contains("retire after"), err.toString());
+      Files.setLastModifiedTime(mesh.resolve("ca-previous.crt"),
+          java.nio.file.attribute.FileTime.from(Instant.now().minus(Duration.ofHours(25))));  // authority.yaml: 24h validity
+      assertEquals(0, run("ca", "rotate", "--config", config.toString(), "--retire"), err.toString());
+      assertEquals(java.util.List.of(newCa), Pem.certificates(Files.readString(mesh.resolve("ca-bundle.crt"))));
+      await(role.stop());
+      role = startRole(vertx, cfg);
+      // An old-CA certificate (say, a copy taken before the rotation) is refused now; the node's new one works.
+      var stale = new io.sscmic.keysyn.recovery.AuthorityClient(vertx, "127.0.0.1", role.port(), bundle, "n1", random)
+          .identity(first);
+      var refused = assertThrows(java.util.concurrent.ExecutionException.class, () -> await(stale.recover(clock)));
+      assertTrue(refused.getCause().getMessage().contains("not issued by this mesh's CA"), refused.getCause().toString());
+      var current = new io.sscmic.keysyn.recovery.AuthorityClient(vertx, "127.0.0.1", role.port(), newCa, "n1", random)
+          .identity(renewed);
+      await(current.recover(clock));
+      await(role.stop());
+    } finally {
+      await(vertx.close());
+    }
+  }
+
   /** Issue 14 item 7: the authority's own id cannot be handed to a node. */
   @Test
   void aTokenForTheAuthoritysOwnIdIsRefused() throws Exception {

@@ -34,7 +34,8 @@ public final class AuthorityClient {
   private final Vertx vertx;
   private final String host;
   private final int port;
-  private final X509Certificate ca;
+  /** The mesh CA, or during a CA rotation the old and the new one (a bundle). */
+  private final java.util.List<X509Certificate> cas;
   private final String nodeId;
   private final SecureRandom random;
   private HttpClient anonymous;
@@ -42,10 +43,16 @@ public final class AuthorityClient {
   private NodeIdentity identity;
 
   public AuthorityClient(Vertx vertx, String host, int port, X509Certificate ca, String nodeId, SecureRandom random) {
+    this(vertx, host, port, java.util.List.of(ca), nodeId, random);
+  }
+
+  /** @param cas the CAs to trust for the authority: one, or the old and the new while the CA is rotated */
+  public AuthorityClient(Vertx vertx, String host, int port, java.util.List<X509Certificate> cas, String nodeId,
+                         SecureRandom random) {
     this.vertx = vertx;
     this.host = host;
     this.port = port;
-    this.ca = ca;
+    this.cas = java.util.List.copyOf(cas);
     this.nodeId = nodeId;
     this.random = random;
   }
@@ -56,9 +63,11 @@ public final class AuthorityClient {
    * checks on the connection before it reads an answer.
    */
   private HttpClientOptions tls() {
+    PemTrustOptions trust = new PemTrustOptions();
+    cas.forEach(ca -> trust.addCertValue(Buffer.buffer(Pem.encode(ca))));
     return new HttpClientOptions().setSsl(true).setVerifyHost(true).setConnectTimeout(5000)
         .setEnabledSecureTransportProtocols(java.util.Set.of("TLSv1.3"))
-        .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(Pem.encode(ca))));
+        .setTrustOptions(trust);
   }
 
   /** Uses an identity from an earlier enrollment. */
@@ -140,8 +149,20 @@ public final class AuthorityClient {
   /** Verifies a recovery answer against this request; package-visible for the forgery tests. */
   RecoveryCrypto.Recovered check(JsonObject answer, EpochClock clock, AsymmetricCipherKeyPair ephemeral, byte[] pub, byte[] nonce) {
     X509Certificate authority = Pem.certificate(answer.getString("authority", ""));
+    Exception notSigned = null;
+    for (X509Certificate ca : cas) {
+      try {
+        authority.verify(ca.getPublicKey());
+        notSigned = null;
+        break;
+      } catch (Exception e) {
+        notSigned = e;
+      }
+    }
     try {
-      authority.verify(ca.getPublicKey());
+      if (notSigned != null) {
+        throw notSigned;
+      }
       authority.checkValidity();
     } catch (Exception e) {
       throw new RecoveryException("the answer's signer is not this mesh's authority: " + e.getMessage());

@@ -209,14 +209,16 @@ public final class AuthorityRecovery implements KeyStateSource {
         throw new IllegalStateException("cannot read the mesh CA certificate " + settings.caFile()
             + " (authority.ca-file: copy ca.crt from the authority's directory)");
       }
-      X509Certificate ca = Pem.certificate(Files.readString(settings.caFile()));
+      // One CA, or the old and the new while the mesh CA is rotated (OPERATIONS.md "Rotate the CA").
+      java.util.List<X509Certificate> ca = Pem.certificates(Files.readString(settings.caFile()));
       Files.createDirectories(settings.stateDir());
       NodeIdentity stored = NodeIdentity.load(settings.stateDir());
       String token = stored == null || expiresSoon(stored) ? settings.token().read() : null;
       return new Object[] {ca, stored, token};
     }).compose(prep -> {
       AuthorityClient fresh = client != null ? client
-          : new AuthorityClient(vertx, settings.host(), settings.port(), (X509Certificate) prep[0], nodeId, random);
+          : new AuthorityClient(vertx, settings.host(), settings.port(), (java.util.List<X509Certificate>) prep[0],
+              nodeId, random);
       client = fresh;
       NodeIdentity stored = (NodeIdentity) prep[1];
       if (stored != null && !expiresSoon(stored)) {
