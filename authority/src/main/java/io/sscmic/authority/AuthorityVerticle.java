@@ -422,8 +422,10 @@ public final class AuthorityVerticle extends VerticleBase {
     IssuedCertificates.Standing standing = certificates.standing(node, cert, "renew".equals(op));
     if (standing == IssuedCertificates.Standing.SUPERSEDED) {
       reportSuperseded(node, cert);
-      refuse(rc, 403, op + ".superseded", "this certificate was replaced by a newer one for node '" + node
-          + "'; enroll again with a new token");
+      IssuedCertificates.Entry live = certificates.entry(node);
+      refuse(rc, 403, op + ".superseded", live != null && live.active() != null
+          ? "this certificate was replaced by a newer one for node '" + node + "'; enroll again with a new token"
+          : "node '" + node + "' has no live certificate (revoked, or issued elsewhere); enroll again with a new token");
       return null;
     }
     sawCertificate(node, cert);
@@ -437,7 +439,7 @@ public final class AuthorityVerticle extends VerticleBase {
   private void reportSuperseded(String node, X509Certificate cert) {
     IssuedCertificates.Entry live = certificates.entry(node);
     String presentedKey = IssuedCertificates.fingerprint(cert.getPublicKey());
-    if (live == null || presentedKey.equals(live.activeKey())) {
+    if (live == null || live.active() == null || presentedKey.equals(live.activeKey())) {
       return;
     }
     conflicts.computeIfAbsent(node, k -> Counter.builder("sscmic.authority.key.conflicts")

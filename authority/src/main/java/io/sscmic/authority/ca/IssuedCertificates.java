@@ -35,8 +35,9 @@ public final class IssuedCertificates {
    * What the authority knows of one node.
    *
    * @param enrolled when the node last enrolled with a token (the renewal bound counts from it)
-   * @param active the serial of its one live certificate
-   * @param activeKey SHA-256 of that certificate's public key, hex
+   * @param active the serial of its one live certificate, or null when it was revoked (the node
+   *     needs a new enrollment token)
+   * @param activeKey SHA-256 of that certificate's public key, hex, or "-"
    * @param previous the serial the last renewal replaced, or null
    * @param activeUsed whether the active certificate has been presented since it was issued
    */
@@ -50,38 +51,48 @@ public final class IssuedCertificates {
     ACTIVE,
     /** The certificate the last renewal replaced, whose successor was never used: may renew once more. */
     RENEWABLE_PREDECESSOR,
-    /** Replaced by a newer certificate: refused. */
+    /** Replaced by a newer certificate, or the node has no live one (revoked): refused. */
     SUPERSEDED,
-    /** No record of the node (an authority upgraded from before this file): adopted as active. */
+    /**
+     * No record of the node, and the certificate is older than this record (issued by an authority
+     * from before the {@code certificates} file): adopted as the node's live one.
+     */
     UNKNOWN
   }
 
   private final Path file;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+  /** When this record began: certificates issued since then were recorded when issued. */
+  private Instant since;
 
-  private IssuedCertificates(Path file) {
+  private IssuedCertificates(Path file, Instant since) {
     this.file = file;
+    this.since = since;
   }
 
   /** Kept in memory only (tests). */
   public static IssuedCertificates inMemory() {
-    return new IssuedCertificates(null);
+    return new IssuedCertificates(null, Instant.now());
   }
 
   /** Reads {@code file} if it exists. Blocking. */
   public static IssuedCertificates load(Path file) throws IOException {
-    IssuedCertificates c = new IssuedCertificates(file);
+    IssuedCertificates c = new IssuedCertificates(file, Instant.now());
     if (Files.exists(file)) {
       int n = 0;
       for (String line : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
         n++;
         String t = line.trim();
+        if (t.startsWith("# since ")) {
+          c.since = Instant.ofEpochSecond(Long.parseLong(t.substring("# since ".length()).trim()));
+        }
         if (t.isEmpty() || t.startsWith("#")) {
           continue;
         }
         String[] f = t.split(" ");
         try {
-          c.entries.put(f[0], new Entry(f[0], Instant.ofEpochSecond(Long.parseLong(f[1])), new BigInteger(f[2], 16),
+          c.entries.put(f[0], new Entry(f[0], Instant.ofEpochSecond(Long.parseLong(f[1])),
+              "-".equals(f[2]) ? null : new BigInteger(f[2], 16),
               f[3], "-".equals(f[4]) ? null : new BigInteger(f[4], 16), "1".equals(f[5])));
         } catch (RuntimeException e) {
           throw new IOException(file + " line " + n + ": expected '<node> <enrolled> <serial> <key> <previous> <used>'");
@@ -103,7 +114,10 @@ public final class IssuedCertificates {
   public Standing standing(String node, X509Certificate cert, boolean renewal) {
     Entry e = entries.get(node);
     if (e == null) {
-      return Standing.UNKNOWN;
+      // Every certificate issued since this record began was recorded: an unknown newer one is not live.
+      // (Issued certificates are backdated 60 s and their times truncated to the second: hence 61 s.)
+      return cert.getNotBefore().toInstant().isBefore(since.minusSeconds(61)) ? Standing.UNKNOWN
+          : Standing.SUPERSEDED;
     }
     BigInteger serial = cert.getSerialNumber();
     if (serial.equals(e.active())) {
@@ -165,7 +179,9 @@ public final class IssuedCertificates {
   public synchronized String revoke(BigInteger serial) throws IOException {
     for (Entry e : entries.values()) {
       if (serial.equals(e.active())) {
-        remove(e.node());
+        // The entry stays, without a live certificate: no other certificate of the node (the
+        // replaced one a thief may also hold) can be adopted in its place; a new token re-admits.
+        put(new Entry(e.node(), e.enrolled(), null, "-", null, false));
         return e.node();
       }
       if (serial.equals(e.previous())) {
@@ -209,11 +225,11 @@ public final class IssuedCertificates {
     if (file == null) {
       return;
     }
-    StringBuilder text = new StringBuilder("# node, enrolled (Unix s), active serial, its key's SHA-256,"
-        + " replaced serial, active used\n");
+    StringBuilder text = new StringBuilder("# node, enrolled (Unix s), live serial, its key's SHA-256,"
+        + " replaced serial, live one used\n# since " + since.getEpochSecond() + "\n");
     for (Entry e : all().values()) {
       text.append(e.node()).append(' ').append(e.enrolled().getEpochSecond()).append(' ')
-          .append(e.active().toString(16)).append(' ').append(e.activeKey()).append(' ')
+          .append(e.active() == null ? "-" : e.active().toString(16)).append(' ').append(e.activeKey()).append(' ')
           .append(e.previous() == null ? "-" : e.previous().toString(16)).append(' ')
           .append(e.activeUsed() ? '1' : '0').append('\n');
     }

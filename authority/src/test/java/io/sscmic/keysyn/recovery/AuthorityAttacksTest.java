@@ -158,6 +158,9 @@ class AuthorityAttacksTest {
     Throwable revoked = failure(thief.recover(clock));
     assertTrue(revoked.getMessage().contains("serial " + serial.toString(16) + ") is revoked"), revoked.getMessage());
     assertTrue(failure(thief.renew()).getMessage().contains("is revoked"));
+    // The replaced certificate (alpha's, and the thief's original copy) is not adopted in its place.
+    Throwable noneLive = failure(client(authority, "alpha").identity(stolen).recover(clock));
+    assertTrue(noneLive.getMessage().contains("has no live certificate"), noneLive.getMessage());
 
     NodeIdentity readmitted = await(alpha.enroll(token("alpha")));
     await(alpha.recover(clock));
@@ -271,6 +274,27 @@ class AuthorityAttacksTest {
     } finally {
       await(node.close());
     }
+  }
+
+  /**
+   * Certificates older than the authority's record (issued before the upgrade that added it) are
+   * adopted as live once; an unknown certificate issued since then is refused, so the record
+   * cannot be bypassed by a certificate it never saw.
+   */
+  @Test
+  void onlyACertificateFromBeforeTheRecordIsAdopted() throws Exception {
+    KeyPair before = NodeCertificates.newKeyPair(random);
+    X509Certificate legacy = ca.issueNode(NodeCertificates.csr("old", before), "old", Duration.ofHours(1));
+    Thread.sleep(1500);
+    AuthorityVerticle upgraded = start(Duration.ofDays(30));
+    AuthorityClient old = client(upgraded, "old").identity(new NodeIdentity(legacy, before.getPrivate()));
+    await(old.recover(clock));
+    assertEquals(legacy.getSerialNumber(), upgraded.certificates().entry("old").active());
+    KeyPair after = NodeCertificates.newKeyPair(random);
+    X509Certificate unrecorded = ca.issueNode(NodeCertificates.csr("other", after), "other", Duration.ofHours(1));
+    Throwable e = failure(client(upgraded, "other").identity(new NodeIdentity(unrecorded, after.getPrivate()))
+        .recover(clock));
+    assertTrue(e.getMessage().contains("has no live certificate"), e.getMessage());
   }
 
   /** A renewal whose answer was lost may be repeated with the old certificate while the new one is unused. */

@@ -333,7 +333,8 @@ public final class AuthorityRole {
         .put("certificateExpiry", until.toString()).put("lastRecovery", recoveries.getString(node))));
     server.certificates().all().forEach((node, e) -> {
       JsonObject n = nodes.getJsonObject(node, new JsonObject());
-      nodes.put(node, n.put("enrolled", e.enrolled().toString()).put("serial", e.active().toString(16)));
+      nodes.put(node, n.put("enrolled", e.enrolled().toString()).put("serial", e.active() == null ? null
+          : e.active().toString(16)));
     });
     server.keyConflicts().forEach((node, count) -> {
       JsonObject n = nodes.getJsonObject(node, new JsonObject());
