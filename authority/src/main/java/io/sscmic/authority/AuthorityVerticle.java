@@ -49,13 +49,17 @@ import javax.net.ssl.X509TrustManager;
  *       CSR's key (generated on the node; the key never travels).</li>
  *   <li>{@code POST /v1/recover {nonce, key}}: the key state r, sealed to the request's fresh key
  *       and signed by the authority (recovery method 2).</li>
- *   <li>{@code POST /v1/renew {csr}}: a node with a valid certificate gets a new one for a new key
- *       before the old one expires.</li>
+ *   <li>{@code POST /v1/renew {csr}}: a node with its live certificate gets a new one for a new key
+ *       before the old one expires; the new one replaces it (one live certificate per node, see
+ *       {@link IssuedCertificates}), and none outlives the enrollment by more than
+ *       {@link Options#maxRenewalAge}.</li>
  *   <li>{@code GET /v1/epoch}: N and Tc only, for nodes that hold the seed (method 1, off unless
  *       enabled).</li>
  * </ul>
- * Client certificates are checked here rather than in the TLS layer so that a refusal carries its
- * reason (another CA, expired) in an HTTP 403 and a counter.
+ * TLS 1.3 only. Client certificates are checked here rather than in the TLS layer so that a
+ * refusal carries its reason (another CA, expired, not for clients, revoked, replaced) in an HTTP
+ * 403 and a counter. Enrollment checks everything before it spends the token. Answers to refused
+ * requests carry a fixed sentence and the reason code; exception text goes to the log only.
  */
 public final class AuthorityVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(AuthorityVerticle.class.getName());
