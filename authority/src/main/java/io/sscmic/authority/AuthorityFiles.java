@@ -9,15 +9,23 @@ import java.nio.file.Path;
  */
 public record AuthorityFiles(Path dir) {
   public static final String FILE = "authority.yaml";
+  /**
+   * The mesh seed: written by init for recovery-method-1 nodes, erased by the authority at its
+   * first start unless method 1 is on (the authority runs from {@link #ANCHOR}).
+   */
   public static final String SEED = "seed";
+  /** The authority's key-chain anchor (N, K(N)), advanced on a schedule (0600). */
+  public static final String ANCHOR = io.sscmic.authority.chain.AuthorityAnchor.NAME;
   public static final String CA_CERT = "ca.crt";
   public static final String CA_KEY = "ca.key";
   public static final String CERT = "authority.crt";
   public static final String KEY = "authority.key";
   public static final String TOKEN_KEY = "token.key";
   public static final String USED_TOKENS = "used-tokens";
-  /** Node ids revoked from the dashboard, one per line (0600). */
+  /** Revoked node ids and certificate serials ({@code serial:<hex>}), one per line (0600). */
   public static final String REVOKED = "revoked";
+  /** Each node's one live certificate and enrollment time (0600), see {@link io.sscmic.authority.ca.IssuedCertificates}. */
+  public static final String CERTIFICATES = io.sscmic.authority.ca.IssuedCertificates.NAME;
 
   public Path file(String name) {
     return dir.resolve(name);

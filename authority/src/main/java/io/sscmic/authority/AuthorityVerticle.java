@@ -24,7 +24,11 @@ import io.vertx.core.net.TrustOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.sscmic.authority.ca.IssuedCertificates;
+import java.math.BigInteger;
 import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.util.Set;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -45,32 +49,53 @@ import javax.net.ssl.X509TrustManager;
  *       CSR's key (generated on the node; the key never travels).</li>
  *   <li>{@code POST /v1/recover {nonce, key}}: the key state r, sealed to the request's fresh key
  *       and signed by the authority (recovery method 2).</li>
- *   <li>{@code POST /v1/renew {csr}}: a node with a valid certificate gets a new one for a new key
- *       before the old one expires.</li>
+ *   <li>{@code POST /v1/renew {csr}}: a node with its live certificate gets a new one for a new key
+ *       before the old one expires; the new one replaces it (one live certificate per node, see
+ *       {@link IssuedCertificates}), and none outlives the enrollment by more than
+ *       {@link Options#maxRenewalAge}.</li>
  *   <li>{@code GET /v1/epoch}: N and Tc only, for nodes that hold the seed (method 1, off unless
  *       enabled).</li>
  * </ul>
- * Client certificates are checked here rather than in the TLS layer so that a refusal carries its
- * reason (another CA, expired) in an HTTP 403 and a counter.
+ * TLS 1.3 only. Client certificates are checked here rather than in the TLS layer so that a
+ * refusal carries its reason (another CA, expired, not for clients, revoked, replaced) in an HTTP
+ * 403 and a counter. Enrollment checks everything before it spends the token. Answers to refused
+ * requests carry a fixed sentence and the reason code; exception text goes to the log only.
  */
 public final class AuthorityVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(AuthorityVerticle.class.getName());
   private static final Base64.Decoder B64D = Base64.getDecoder();
   private static final Base64.Encoder B64 = Base64.getEncoder();
 
-  /** Settings of the authority role. */
-  public record Options(SocketAddress listen, Duration certificateValidity, boolean method1) {
+  /**
+   * Settings of the authority role.
+   *
+   * @param maxRenewalAge how long after its enrollment a node may keep renewing its certificate;
+   *     then it needs a new enrollment token (a copied key cannot be renewed for ever)
+   */
+  public record Options(SocketAddress listen, Duration certificateValidity, boolean method1, Duration maxRenewalAge) {
+    public static final Duration DEFAULT_MAX_RENEWAL_AGE = Duration.ofDays(30);
+
+    public Options(SocketAddress listen, Duration certificateValidity, boolean method1) {
+      this(listen, certificateValidity, method1, DEFAULT_MAX_RENEWAL_AGE);
+    }
   }
+
+  /** The only TLS version the authority speaks, and its nodes with it. */
+  public static final Set<String> TLS_PROTOCOLS = Set.of("TLSv1.3");
 
   private final Options options;
   private final Revocations revocations;
+  private final IssuedCertificates certificates;
   private final MeshCa ca;
-  private final X509Certificate serverCert;
-  private final PrivateKey serverKey;
+  /** The authority's certificate and key: TLS and recovery signatures; swapped together on rotation. */
+  private volatile Identity identity;
   private final EnrollmentTokens tokens;
   private final KeySchedule schedule;
   private final EpochClock clock;
   private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
+  private final Map<String, Counter> conflicts = new ConcurrentHashMap<>();
+  /** Superseded serials already reported in the log (each is counted every time, logged once). */
+  private final Set<BigInteger> reported = ConcurrentHashMap.newKeySet();
   private final Map<String, Instant> lastRecovery = new ConcurrentHashMap<>();
   /** The latest certificate expiry seen per node (issued, renewed or presented) since this process started. */
   private final Map<String, Instant> certificateExpiry = new ConcurrentHashMap<>();
@@ -83,16 +108,24 @@ public final class AuthorityVerticle extends VerticleBase {
     this(options, ca, serverCert, serverKey, tokens, schedule, clock, registry, Revocations.none());
   }
 
-  /** @param revocations nodes refused at enrollment, recovery and renewal */
+  /** @param revocations certificates and nodes refused at recovery and renewal */
   public AuthorityVerticle(Options options, MeshCa ca, X509Certificate serverCert, PrivateKey serverKey,
                            EnrollmentTokens tokens, KeySchedule schedule, EpochClock clock, MeterRegistry registry,
                            Revocations revocations) {
+    this(options, ca, serverCert, serverKey, tokens, schedule, clock, registry, revocations,
+        IssuedCertificates.inMemory());
+  }
+
+  /** @param certificates each node's one live certificate and enrollment time */
+  public AuthorityVerticle(Options options, MeshCa ca, X509Certificate serverCert, PrivateKey serverKey,
+                           EnrollmentTokens tokens, KeySchedule schedule, EpochClock clock, MeterRegistry registry,
+                           Revocations revocations, IssuedCertificates certificates) {
     this.revocations = revocations;
+    this.certificates = certificates;
     this.registry = registry;
     this.options = options;
     this.ca = ca;
-    this.serverCert = serverCert;
-    this.serverKey = serverKey;
+    this.identity = new Identity(serverCert, serverKey);
     this.tokens = tokens;
     this.schedule = schedule;
     this.clock = clock;
@@ -106,17 +139,48 @@ public final class AuthorityVerticle extends VerticleBase {
     router.post("/v1/recover").handler(this::recover);
     router.post("/v1/renew").handler(this::renew);
     router.get("/v1/epoch").handler(this::epoch);
-    server = vertx.createHttpServer(new HttpServerOptions()
-        .setSsl(true)
-        .setKeyCertOptions(new PemKeyCertOptions()
-            .setCertValue(Buffer.buffer(Pem.encode(serverCert)))
-            .setKeyValue(Buffer.buffer(Pem.encode(serverKey))))
-        .setTrustOptions(TrustOptions.wrap(AnyClientCertificate.factory()))
-        .setClientAuth(ClientAuth.REQUEST))
+    io.vertx.core.net.ServerSSLOptions tls = tls(identity);
+    server = vertx.createHttpServer(new HttpServerOptions().setSsl(true)
+            .setEnabledSecureTransportProtocols(tls.getEnabledSecureTransportProtocols())
+            .setKeyCertOptions(tls.getKeyCertOptions()).setTrustOptions(tls.getTrustOptions())
+            .setClientAuth(tls.getClientAuth()))
         .requestHandler(router);
     return server.listen(options.listen())
         .onSuccess(s -> LOG.info(() -> "authority: listening on https://" + options.listen().host() + ":"
             + s.actualPort() + (options.method1() ? " (recovery methods 1 and 2)" : " (recovery method 2)")));
+  }
+
+  private record Identity(X509Certificate certificate, PrivateKey key) {
+  }
+
+  /** TLS 1.3 only; any client certificate through the handshake, checked per request ({@link #callerNode}). */
+  private static io.vertx.core.net.ServerSSLOptions tls(Identity id) {
+    return new io.vertx.core.net.ServerSSLOptions()
+        .setEnabledSecureTransportProtocols(TLS_PROTOCOLS)
+        .setKeyCertOptions(new PemKeyCertOptions()
+            .setCertValue(Buffer.buffer(Pem.encode(id.certificate())))
+            .setKeyValue(Buffer.buffer(Pem.encode(id.key()))))
+        .setTrustOptions(TrustOptions.wrap(AnyClientCertificate.factory()))
+        .setClientAuth(ClientAuth.REQUEST);
+  }
+
+  /**
+   * Serves a rotated certificate and key from now on (new TLS connections, new recovery
+   * signatures); connections open now keep the old one until they close.
+   */
+  public Future<Void> useCertificate(X509Certificate certificate, PrivateKey key) {
+    Identity next = new Identity(certificate, key);
+    return server.updateSSLOptions(tls(next)).map(updated -> {
+      identity = next;
+      LOG.info(() -> "authority: now serving certificate serial " + certificate.getSerialNumber().toString(16)
+          + ", valid until " + certificate.getNotAfter().toInstant());
+      return null;
+    });
+  }
+
+  /** The certificate served now. */
+  public X509Certificate certificate() {
+    return identity.certificate();
   }
 
   @Override
@@ -133,6 +197,18 @@ public final class AuthorityVerticle extends VerticleBase {
     Map<String, Long> copy = new java.util.TreeMap<>();
     outcomes.forEach((k, v) -> copy.put(k, (long) v.count()));
     return copy;
+  }
+
+  /** Times each node id was seen with a certificate for another key than its live one. */
+  public Map<String, Long> keyConflicts() {
+    Map<String, Long> copy = new java.util.TreeMap<>();
+    conflicts.forEach((k, v) -> copy.put(k, (long) v.count()));
+    return copy;
+  }
+
+  /** Each node's live certificate and enrollment time. */
+  public IssuedCertificates certificates() {
+    return certificates;
   }
 
   /**
@@ -152,6 +228,29 @@ public final class AuthorityVerticle extends VerticleBase {
     return Map.copyOf(lastRecovery);
   }
 
+  /**
+   * Revokes every certificate of {@code node}: refused from now on until it enrolls again with a
+   * new token. Blocking (files): call on a worker.
+   *
+   * @return false when it was already revoked
+   */
+  public boolean revokeNode(String node) throws java.io.IOException {
+    boolean fresh = revocations.revoke(node);
+    certificates.remove(node);
+    return fresh;
+  }
+
+  /**
+   * Revokes one certificate by serial; the node's other certificate, if it is live, is untouched.
+   * Blocking (files): call on a worker.
+   *
+   * @return the node the serial was live for, or null (unknown or already dead)
+   */
+  public String revokeSerial(BigInteger serial) throws java.io.IOException {
+    revocations.revoke(serial);
+    return certificates.revoke(serial);
+  }
+
   private void count(String outcome) {
     outcomes.computeIfAbsent(outcome, k -> {
       int dot = k.indexOf('.');
@@ -162,14 +261,36 @@ public final class AuthorityVerticle extends VerticleBase {
     }).increment();
   }
 
-  private void refuse(RoutingContext rc, int status, String outcome, String reason) {
-    count(outcome);
-    LOG.warning(() -> "authority: refused " + rc.request().path() + " from " + rc.request().remoteAddress() + ": "
-        + reason);
-    rc.response().setStatusCode(status).putHeader("content-type", "application/json")
-        .end(new JsonObject().put("error", reason).encode());
+  /** Refuses with a message fit for the caller; nothing else goes back. */
+  private void refuse(RoutingContext rc, int status, String outcome, String message) {
+    refuse(rc, status, outcome, message, null);
   }
 
+  /**
+   * Refuses with {@code message} to the caller and {@code detail} (exception text, paths) in the
+   * log only.
+   */
+  private void refuse(RoutingContext rc, int status, String outcome, String message, String detail) {
+    count(outcome);
+    LOG.warning(() -> "authority: refused " + rc.request().path() + " from " + rc.request().remoteAddress() + ": "
+        + message + (detail == null || detail.equals(message) ? "" : " (" + detail + ")"));
+    rc.response().setStatusCode(status).putHeader("content-type", "application/json")
+        .end(new JsonObject().put("error", message).put("reason", outcome.substring(outcome.indexOf('.') + 1))
+            .encode());
+  }
+
+  /** The result of an enrollment attempt, worked out on a worker. */
+  private record Enrolled(String outcome, int status, String message, String detail, X509Certificate cert,
+                          String node) {
+    static Enrolled refused(String outcome, int status, String message, String detail) {
+      return new Enrolled(outcome, status, message, detail, null, null);
+    }
+  }
+
+  /**
+   * Checks everything (token, claimed id, reserved id, CSR) before the token is spent: a request
+   * that fails any check leaves the token usable.
+   */
   private void enroll(RoutingContext rc) {
     JsonObject body;
     try {
@@ -177,59 +298,98 @@ public final class AuthorityVerticle extends VerticleBase {
     } catch (Exception e) {
       body = null;
     }
-    if (body == null || body.getString("token") == null || body.getString("csr") == null) {
+    if (body == null || !(body.getValue("token") instanceof String) || !(body.getValue("csr") instanceof String)
+        || !(body.getValue("node", "") instanceof String)) {
       refuse(rc, 400, "enroll.malformed", "expected JSON {node, token, csr}");
       return;
     }
     String token = body.getString("token");
     String csrPem = body.getString("csr");
     String claimed = body.getString("node", "");
-    vertx.executeBlocking(() -> {
-      String node;
-      try {
-        node = tokens.redeem(token, Instant.now());
-      } catch (IllegalArgumentException e) {
-        String reason = e.getMessage();
-        String outcome = reason.contains("expired") ? "enroll.token_expired" : reason.contains("used")
-            ? "enroll.token_used" : "enroll.token_invalid";
-        return new Object[] {outcome, reason};
-      } catch (java.io.UncheckedIOException e) {
-        // The used-token file could not be written (a full disk): the token stays unused, try again later.
-        return new Object[] {"enroll.state_write_failed", e.getMessage()};
-      }
-      if (!claimed.isEmpty() && !claimed.equals(node)) {
-        return new Object[] {"enroll.wrong_node", "the token is for '" + node + "', not '" + claimed + "'"};
-      }
-      if (revocations.isRevoked(node)) {
-        return new Object[] {"enroll.revoked", "node '" + node + "' is revoked"};
-      }
-      try {
-        X509Certificate cert = ca.issueNode(Pem.csr(csrPem), node, options.certificateValidity());
-        return new Object[] {"enroll.ok", cert, node};
-      } catch (IllegalArgumentException e) {
-        return new Object[] {"enroll.wrong_node", e.getMessage()};
-      }
-    }).onComplete(ar -> {
+    vertx.executeBlocking(() -> enroll(token, csrPem, claimed)).onComplete(ar -> {
       if (ar.failed()) {
-        refuse(rc, 500, "enroll.error", ar.cause().toString());
+        refuse(rc, 500, "enroll.error", "internal error", ar.cause().toString());
         return;
       }
-      Object[] r = ar.result();
-      if (!"enroll.ok".equals(r[0])) {
-        refuse(rc, "enroll.state_write_failed".equals(r[0]) ? 503 : 403, (String) r[0], (String) r[1]);
+      Enrolled r = ar.result();
+      if (r.cert() == null) {
+        refuse(rc, r.status(), r.outcome(), r.message(), r.detail());
         return;
       }
-      X509Certificate cert = (X509Certificate) r[1];
       count("enroll.ok");
-      sawCertificate((String) r[2], cert);
-      LOG.info(() -> "authority: enrolled node '" + r[2] + "', certificate valid until " + cert.getNotAfter().toInstant());
+      sawCertificate(r.node(), r.cert());
+      LOG.info(() -> "authority: enrolled node '" + r.node() + "', certificate serial " + r.cert().getSerialNumber()
+          .toString(16) + " valid until " + r.cert().getNotAfter().toInstant());
       rc.response().putHeader("content-type", "application/json").end(new JsonObject()
-          .put("certificate", Pem.encode(cert)).put("ca", Pem.encode(ca.certificate())).encode());
+          .put("certificate", Pem.encode(r.cert())).put("ca", Pem.encode(ca.certificate())).encode());
     });
   }
 
-  /** The calling node's id from its TLS client certificate, or null after answering 403. */
-  private String callerNode(RoutingContext rc, String op) {
+  /** Blocking: the token file and the certificates file. */
+  private Enrolled enroll(String token, String csrPem, String claimed) {
+    Instant now = Instant.now();
+    EnrollmentTokens.Checked checked;
+    try {
+      checked = tokens.check(token, now);
+    } catch (EnrollmentTokens.TokenRefused e) {
+      String outcome = switch (e.reason()) {
+        case EXPIRED -> "enroll.token_expired";
+        case USED -> "enroll.token_used";
+        default -> "enroll.token_invalid";
+      };
+      return Enrolled.refused(outcome, 403, e.getMessage(), null);
+    }
+    String node = checked.node();
+    if (!claimed.isEmpty() && !claimed.equals(node)) {
+      return Enrolled.refused("enroll.wrong_node", 403, "the token is for '" + node + "', not '" + claimed + "'", null);
+    }
+    PublicKey key;
+    try {
+      key = MeshCa.checkCsr(Pem.csr(csrPem), node);
+    } catch (MeshCa.CsrRefused e) {
+      boolean reserved = NodeCertificates.isReserved(node);
+      return Enrolled.refused(reserved ? "enroll.reserved" : e.publicMessage().startsWith("the CSR is for")
+          ? "enroll.wrong_node" : "enroll.bad_csr", 403, e.publicMessage(), e.getMessage());
+    } catch (IllegalArgumentException e) {
+      return Enrolled.refused("enroll.bad_csr", 400, "the CSR is not a PEM certificate request", e.getMessage());
+    }
+    // Everything checked: now the token is spent (atomically: of two requests with it, one wins).
+    try {
+      tokens.consume(checked, now);
+    } catch (EnrollmentTokens.TokenRefused e) {
+      return Enrolled.refused("enroll.token_used", 403, e.getMessage(), null);
+    } catch (java.io.UncheckedIOException e) {
+      // The used-token file could not be written (a full disk): the token stays unused, try again later.
+      return Enrolled.refused("enroll.state_write_failed", 503,
+          "the authority cannot record the enrollment now; the token is still unused, try again later",
+          e.getMessage());
+    }
+    X509Certificate cert = ca.issueNode(key, node, now.plus(min(options.certificateValidity(),
+        options.maxRenewalAge())));
+    try {
+      certificates.enrolled(node, cert, now);
+      if (revocations.readmit(node)) {
+        LOG.warning(() -> "authority: node '" + node + "' was revoked and is re-admitted by a new enrollment token");
+      }
+    } catch (java.io.IOException e) {
+      tokens.release(checked, now);
+      return Enrolled.refused("enroll.state_write_failed", 503,
+          "the authority cannot record the enrollment now; the token is still unused, try again later",
+          e.getMessage());
+    }
+    return new Enrolled("enroll.ok", 200, null, null, cert, node);
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  /** A node that has shown a certificate of this mesh: its id, the certificate, and how it stands. */
+  private record Caller(String node, X509Certificate cert, IssuedCertificates.Standing standing) {
+  }
+
+  /** The calling node from its TLS client certificate, or null after answering 403. */
+  private Caller callerNode(RoutingContext rc, String op) {
     List<Certificate> chain;
     try {
       chain = rc.request().connection().peerCertificates();
@@ -240,30 +400,92 @@ public final class AuthorityVerticle extends VerticleBase {
       refuse(rc, 403, op + ".no_certificate", "a node certificate is required (enroll first)");
       return null;
     }
+    X509Certificate cert = (X509Certificate) chain.get(0);
+    String node;
     try {
-      String node = ca.verifyNode((X509Certificate) chain.get(0), Instant.now());
-      if (NodeCertificates.AUTHORITY_ID.equals(node)) {
-        refuse(rc, 403, op + ".wrong_certificate", "not a node certificate");
-        return null;
-      }
-      if (revocations.isRevoked(node)) {
-        refuse(rc, 403, op + ".revoked", "node '" + node + "' is revoked");
-        return null;
-      }
-      sawCertificate(node, (X509Certificate) chain.get(0));
-      return node;
+      node = ca.verifyNode(cert, Instant.now());
     } catch (IllegalArgumentException e) {
-      refuse(rc, 403, op + (e.getMessage().contains("expired") ? ".certificate_expired" : ".foreign_certificate"),
-          e.getMessage());
+      String m = e.getMessage();
+      refuse(rc, 403, op + (m.contains("expired") ? ".certificate_expired" : m.contains("TLS client")
+          ? ".wrong_certificate" : ".foreign_certificate"), m);
       return null;
+    }
+    if (NodeCertificates.isReserved(node)) {
+      refuse(rc, 403, op + ".wrong_certificate", "not a node certificate");
+      return null;
+    }
+    if (revocations.isRevoked(cert.getSerialNumber())) {
+      refuse(rc, 403, op + ".revoked", "this certificate (serial " + cert.getSerialNumber().toString(16)
+          + ") is revoked");
+      return null;
+    }
+    if (revocations.isRevoked(node)) {
+      refuse(rc, 403, op + ".revoked", "node '" + node + "' is revoked");
+      return null;
+    }
+    IssuedCertificates.Standing standing = certificates.standing(node, cert, "renew".equals(op));
+    if (standing == IssuedCertificates.Standing.SUPERSEDED) {
+      reportSuperseded(node, cert);
+      IssuedCertificates.Entry live = certificates.entry(node);
+      refuse(rc, 403, op + ".superseded", live != null && live.active() != null
+          ? "this certificate was replaced by a newer one for node '" + node + "'; enroll again with a new token"
+          : "node '" + node + "' has no live certificate (revoked, or issued elsewhere); enroll again with a new token");
+      return null;
+    }
+    sawCertificate(node, cert);
+    return new Caller(node, cert, standing);
+  }
+
+  /**
+   * A certificate the node's renewal replaced is still in use: two holders of one node id (a
+   * copied key), or a node that lost its renewal answer. Counted every time, logged once per serial.
+   */
+  private void reportSuperseded(String node, X509Certificate cert) {
+    IssuedCertificates.Entry live = certificates.entry(node);
+    String presentedKey = IssuedCertificates.fingerprint(cert.getPublicKey());
+    if (live == null || live.active() == null || presentedKey.equals(live.activeKey())) {
+      return;
+    }
+    conflicts.computeIfAbsent(node, k -> Counter.builder("sscmic.authority.key.conflicts")
+        .description("Requests with a replaced certificate of a node whose live certificate has another key (a "
+            + "copied node key, or a renewal answer lost on the way)")
+        .tag("node", NodeCertificates.AUTHORITY_ID).tag("client", k).register(registry)).increment();
+    if (reported.add(cert.getSerialNumber())) {
+      LOG.warning(() -> "authority: node '" + node + "' seen with two keys: a request with certificate serial "
+          + cert.getSerialNumber().toString(16) + " (key " + presentedKey.substring(0, 16) + ") while its live "
+          + "certificate is serial " + live.active().toString(16) + " (key " + live.activeKey().substring(0, 16)
+          + "). If the node did not renew just now, its key was copied: revoke the serial that is not the node's"
+          + " (dashboard: revoke serial:<hex>) or revoke the node and enroll it again with a new token");
     }
   }
 
+  /** Records the caller's certificate as in use (adopting one this authority has no record of). */
+  private Future<Void> admit(Caller c) {
+    if (c.standing() == IssuedCertificates.Standing.UNKNOWN) {
+      return vertx.executeBlocking(() -> {
+        certificates.adopt(c.node(), c.cert(), Instant.now());
+        LOG.info(() -> "authority: node '" + c.node() + "' has no record here yet (an authority from before the "
+            + "certificates file): its certificate serial " + c.cert().getSerialNumber().toString(16)
+            + " is now its live one, and its renewal bound counts from now");
+        return null;
+      });
+    }
+    IssuedCertificates.Entry e = certificates.entry(c.node());
+    if (e != null && !e.activeUsed()) {
+      return vertx.executeBlocking(() -> {
+        certificates.used(c.node(), c.cert().getSerialNumber());
+        return null;
+      });
+    }
+    return Future.succeededFuture();
+  }
+
   private void recover(RoutingContext rc) {
-    String node = callerNode(rc, "recover");
-    if (node == null) {
+    Caller caller = callerNode(rc, "recover");
+    if (caller == null) {
       return;
     }
+    String node = caller.node();
     JsonObject body;
     byte[] nonce;
     byte[] key;
@@ -284,19 +506,20 @@ public final class AuthorityVerticle extends VerticleBase {
       refuse(rc, 503, "recover.not_ready", "the authority has no key state yet");
       return;
     }
-    vertx.executeBlocking(() -> {
+    Identity signer = identity;
+    admit(caller).compose(x -> vertx.executeBlocking(() -> {
       ChainAnchor next = schedule.pending();
       byte[][] encCt = RecoveryCrypto.seal(key, node, state.epoch(), nonce, state,
           next != null && next.epoch() > state.epoch() ? next : null);
-      byte[] sig = RecoveryCrypto.sign(serverKey,
+      byte[] sig = RecoveryCrypto.sign(signer.key(),
           RecoveryCrypto.signedBytes(node, state.epoch(), nonce, key, encCt[0], encCt[1]));
       return new JsonObject().put("node", node).put("epoch", state.epoch())
           .put("genesis", clock.genesis().toString()).put("intervalMillis", clock.interval().toMillis())
           .put("enc", B64.encodeToString(encCt[0])).put("ct", B64.encodeToString(encCt[1]))
-          .put("signature", B64.encodeToString(sig)).put("authority", Pem.encode(serverCert));
-    }).onComplete(ar -> {
+          .put("signature", B64.encodeToString(sig)).put("authority", Pem.encode(signer.certificate()));
+    })).onComplete(ar -> {
       if (ar.failed()) {
-        refuse(rc, 500, "recover.error", ar.cause().toString());
+        refuse(rc, 500, "recover.error", "internal error", ar.cause().toString());
         return;
       }
       count("recover.ok");
@@ -308,12 +531,17 @@ public final class AuthorityVerticle extends VerticleBase {
     });
   }
 
-  /** A node renews its certificate while the current one is valid: same node id, new key. */
+  /**
+   * A node renews its certificate while the current one is valid: same node id, new key. The new
+   * certificate replaces the presented one (which is dead from then on), and no certificate
+   * outlives the node's enrollment by more than {@link Options#maxRenewalAge}.
+   */
   private void renew(RoutingContext rc) {
-    String node = callerNode(rc, "renew");
-    if (node == null) {
+    Caller caller = callerNode(rc, "renew");
+    if (caller == null) {
       return;
     }
+    String node = caller.node();
     String csrPem;
     try {
       csrPem = rc.body().asJsonObject().getString("csr");
@@ -324,20 +552,56 @@ public final class AuthorityVerticle extends VerticleBase {
       refuse(rc, 400, "renew.malformed", "expected JSON {csr}");
       return;
     }
+    Instant now = Instant.now();
+    IssuedCertificates.Entry entry = certificates.entry(node);
+    Instant enrolled = entry == null ? now : entry.enrolled();
+    Instant bound = enrolled.plus(options.maxRenewalAge());
+    if (!now.isBefore(bound)) {
+      refuse(rc, 403, "renew.reenroll_required", "node '" + node + "' enrolled more than "
+          + options.maxRenewalAge() + " ago: it needs a new enrollment token (sscmic token --node " + node + ")");
+      return;
+    }
     String csr = csrPem;
-    vertx.executeBlocking(() -> ca.issueNode(Pem.csr(csr), node, options.certificateValidity()))
-        .onComplete(ar -> {
-          if (ar.failed()) {
-            refuse(rc, 403, "renew.wrong_node", ar.cause().getMessage());
-            return;
-          }
-          count("renew.ok");
-          sawCertificate(node, ar.result());
-          LOG.info(() -> "authority: renewed the certificate of node '" + node + "' until "
-              + ar.result().getNotAfter().toInstant());
-          rc.response().putHeader("content-type", "application/json").end(new JsonObject()
-              .put("certificate", Pem.encode(ar.result())).put("ca", Pem.encode(ca.certificate())).encode());
-        });
+    vertx.executeBlocking(() -> {
+      PublicKey key;
+      try {
+        key = MeshCa.checkCsr(Pem.csr(csr), node);
+      } catch (MeshCa.CsrRefused e) {
+        return Enrolled.refused("renew.wrong_node", 403, e.publicMessage(), e.getMessage());
+      } catch (IllegalArgumentException e) {
+        return Enrolled.refused("renew.bad_csr", 400, "the CSR is not a PEM certificate request", e.getMessage());
+      }
+      Instant notAfter = now.plus(options.certificateValidity());
+      X509Certificate fresh = ca.issueNode(key, node, notAfter.isAfter(bound) ? bound : notAfter);
+      try {
+        certificates.renewed(node, caller.cert(), fresh, now);
+      } catch (IllegalStateException e) {
+        reportSuperseded(node, caller.cert());
+        return Enrolled.refused("renew.superseded", 403, "this certificate was replaced by a newer one for node '"
+            + node + "'; enroll again with a new token", null);
+      } catch (java.io.IOException e) {
+        return Enrolled.refused("renew.state_write_failed", 503, "the authority cannot record the renewal now; "
+            + "try again later", e.getMessage());
+      }
+      return new Enrolled("renew.ok", 200, null, null, fresh, node);
+    }).onComplete(ar -> {
+      if (ar.failed()) {
+        refuse(rc, 500, "renew.error", "internal error", ar.cause().toString());
+        return;
+      }
+      Enrolled r = ar.result();
+      if (r.cert() == null) {
+        refuse(rc, r.status(), r.outcome(), r.message(), r.detail());
+        return;
+      }
+      count("renew.ok");
+      sawCertificate(node, r.cert());
+      LOG.info(() -> "authority: renewed the certificate of node '" + node + "': serial "
+          + r.cert().getSerialNumber().toString(16) + " until " + r.cert().getNotAfter().toInstant()
+          + " replaces serial " + caller.cert().getSerialNumber().toString(16));
+      rc.response().putHeader("content-type", "application/json").end(new JsonObject()
+          .put("certificate", Pem.encode(r.cert())).put("ca", Pem.encode(ca.certificate())).encode());
+    });
   }
 
   private void epoch(RoutingContext rc) {
@@ -345,11 +609,17 @@ public final class AuthorityVerticle extends VerticleBase {
       refuse(rc, 404, "epoch.disabled", "recovery method 1 is disabled on this authority");
       return;
     }
-    String node = callerNode(rc, "epoch");
-    if (node == null) {
+    Caller caller = callerNode(rc, "epoch");
+    if (caller == null) {
       return;
     }
     KeyState state = schedule.current();
+    if (state == null) {
+      refuse(rc, 503, "epoch.not_ready", "the authority has no key state yet");
+      return;
+    }
+    admit(caller).onFailure(e -> LOG.warning(() -> "authority: cannot record the certificate of node '"
+        + caller.node() + "' as in use: " + e.getMessage()));
     count("epoch.ok");
     rc.response().putHeader("content-type", "application/json").end(new JsonObject()
         .put("epoch", state.epoch()).put("tc", state.tc()).put("genesis", clock.genesis().toString())

@@ -62,6 +62,10 @@ public final class EnrollmentTokens {
   }
 
   public String issue(String nodeId, Duration ttl, Instant now, SecureRandom random) {
+    if (io.sscmic.keysyn.pki.NodeCertificates.isReserved(nodeId)) {
+      throw new IllegalArgumentException("the node id '" + io.sscmic.keysyn.pki.NodeCertificates.AUTHORITY_ID
+          + "' is reserved for the authority");
+    }
     byte[] id = nodeId.getBytes(StandardCharsets.UTF_8);
     byte[] nonce = new byte[16];
     random.nextBytes(nonce);
@@ -71,51 +75,106 @@ public final class EnrollmentTokens {
     return ENC.encodeToString(b.array());
   }
 
+  /** A token that has passed {@link #check}: for {@code node}, not yet consumed. */
+  public record Checked(String node, String nonce, long expiry) {
+  }
+
+  /** Why a token is refused. */
+  public enum Refusal { MALFORMED, FOREIGN, EXPIRED, USED }
+
+  /** A refused token; the message is fit for the caller (it names no secret). */
+  public static final class TokenRefused extends IllegalArgumentException {
+    private final Refusal reason;
+
+    TokenRefused(Refusal reason, String message) {
+      super(message);
+      this.reason = reason;
+    }
+
+    public Refusal reason() {
+      return reason;
+    }
+  }
+
   /**
    * Checks a token and consumes it.
    *
    * @return the node id the token was issued for
-   * @throws IllegalArgumentException with the reason: malformed, not issued here, expired, used
+   * @throws TokenRefused with the reason: malformed, not issued here, expired, used
    */
   public String redeem(String token, Instant now) {
+    Checked c = check(token, now);
+    consume(c, now);
+    return c.node();
+  }
+
+  /**
+   * Checks a token without consuming it: the authority checks the rest of the request (the CSR)
+   * before it spends the token, so that a malformed request leaves the token usable.
+   */
+  public Checked check(String token, Instant now) {
     byte[] raw;
     try {
       raw = Base64.getUrlDecoder().decode(token.trim());
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("malformed token");
+      throw new TokenRefused(Refusal.MALFORMED, "malformed token");
     }
     if (raw.length < 1 + 1 + 8 + 16 + 32 || raw.length != 1 + (raw[0] & 0xFF) + 8 + 16 + 32) {
-      throw new IllegalArgumentException("malformed token");
+      throw new TokenRefused(Refusal.MALFORMED, "malformed token");
     }
     int body = raw.length - 32;
     byte[] expected = mac(raw, body);
     byte[] actual = java.util.Arrays.copyOfRange(raw, body, raw.length);
     if (!MessageDigest.isEqual(expected, actual)) {
-      throw new IllegalArgumentException("token not issued by this authority");
+      throw new TokenRefused(Refusal.FOREIGN, "token not issued by this authority");
     }
     ByteBuffer b = ByteBuffer.wrap(raw);
     byte[] nodeId = new byte[b.get() & 0xFF];
     b.get(nodeId);
     long expiry = b.getLong();
     if (now.getEpochSecond() > expiry) {
-      throw new IllegalArgumentException("token expired at " + Instant.ofEpochSecond(expiry));
+      throw new TokenRefused(Refusal.EXPIRED, "token expired at " + Instant.ofEpochSecond(expiry));
     }
     byte[] nonce = new byte[16];
     b.get(nonce);
     String id64 = ENC.encodeToString(nonce);
-    if (consumed.putIfAbsent(id64, expiry) != null) {
-      throw new IllegalArgumentException("token already used");
+    if (consumed.containsKey(id64)) {
+      throw new TokenRefused(Refusal.USED, "token already used");
+    }
+    return new Checked(new String(nodeId, StandardCharsets.UTF_8), id64, expiry);
+  }
+
+  /**
+   * Spends a checked token; atomic, so of two requests with one token only one gets through.
+   *
+   * @throws TokenRefused (used) when another request spent it first
+   * @throws UncheckedIOException when the used-token file cannot be written: the token stays unused
+   */
+  public void consume(Checked c, Instant now) {
+    if (consumed.putIfAbsent(c.nonce(), c.expiry()) != null) {
+      throw new TokenRefused(Refusal.USED, "token already used");
     }
     if (usedFile != null) {
       try {
         record(now);
       } catch (IOException e) {
         // Not recorded, so not consumed: the token can be tried again once there is space.
-        consumed.remove(id64);
+        consumed.remove(c.nonce());
         throw new UncheckedIOException(e.getMessage(), e);
       }
     }
-    return new String(nodeId, StandardCharsets.UTF_8);
+  }
+
+  /** Gives a consumed token back (what it was to buy could not be recorded). Blocking. */
+  public void release(Checked c, Instant now) {
+    if (consumed.remove(c.nonce()) != null && usedFile != null) {
+      try {
+        record(now);
+      } catch (IOException e) {
+        // The file still lists it as used: the token stays spent, the safe side.
+        consumed.put(c.nonce(), c.expiry());
+      }
+    }
   }
 
   /**

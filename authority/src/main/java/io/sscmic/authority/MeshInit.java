@@ -28,7 +28,8 @@ import java.util.Set;
 public final class MeshInit {
   /** The CA outlives many node certificates; the authority's own certificate is renewed by re-running init's step. */
   static final Duration CA_VALIDITY = Duration.ofDays(3650);
-  static final Duration AUTHORITY_VALIDITY = Duration.ofDays(365);
+  /** The authority's certificate; renewed with {@code sscmic authority-cert rotate}. */
+  public static final Duration AUTHORITY_VALIDITY = Duration.ofDays(365);
 
   private MeshInit() {
   }
@@ -42,7 +43,8 @@ public final class MeshInit {
                                   List<String> hosts, SocketAddress adminListen, SecureRandom random)
       throws IOException {
     Path config = dir.resolve(AuthorityFiles.FILE);
-    if (Files.exists(config) || Files.exists(dir.resolve(AuthorityFiles.SEED))) {
+    if (Files.exists(config) || Files.exists(dir.resolve(AuthorityFiles.SEED))
+        || Files.exists(dir.resolve(AuthorityFiles.ANCHOR))) {
       throw new FileAlreadyExistsException(dir + " already holds a mesh (" + AuthorityFiles.FILE
           + " or seed); refusing to overwrite it");
     }
@@ -51,6 +53,10 @@ public final class MeshInit {
     Path seed = dir.resolve(AuthorityFiles.SEED);
     Seed.writeNew(seed, random);
     written.add(seed);
+    // The authority runs from this anchor (K0 at epoch 0) and erases the seed at its first start
+    // unless recovery method 1 is on: the seed is handed out once, for method-1 nodes.
+    io.sscmic.keysyn.ChainAnchor k0 = io.sscmic.keysyn.ChainAnchor.genesis(Seed.readFile(seed));
+    written.add(write(dir, AuthorityFiles.ANCHOR, "0 " + HexFormat.of().formatHex(k0.key()) + "\n", true));
 
     MeshCa ca = MeshCa.create("sscmic mesh " + genesis, CA_VALIDITY, random);
     written.add(write(dir, AuthorityFiles.CA_KEY, Pem.encode(ca.key()), true));
@@ -81,6 +87,8 @@ public final class MeshInit {
         "  listen: " + hostPort(listen),
         "  certificate-validity: 24h      # nodes renew at two thirds of it",
         "  recovery-method1: false        # true lets nodes that hold the seed ask for the epoch only",
+        "  max-renewal-age: 30d           # after it a node needs a new enrollment token (sscmic token)",
+        "  anchor-advance: 24h            # how often the stored key anchor moves on (older keys erased)",
         "admin:",
         "  listen: " + (adminListen == null ? "none" : hostPort(adminListen)) + "      # /metrics, /healthz, /readyz, /status",
         "");

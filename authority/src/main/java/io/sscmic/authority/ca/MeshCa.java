@@ -3,6 +3,7 @@ package io.sscmic.authority.ca;
 import static io.sscmic.keysyn.pki.NodeCertificates.AUTHORITY_ID;
 import static io.sscmic.keysyn.pki.NodeCertificates.NODE_URI_PREFIX;
 import static io.sscmic.keysyn.pki.NodeCertificates.commonName;
+import static io.sscmic.keysyn.pki.NodeCertificates.isReserved;
 import static io.sscmic.keysyn.pki.NodeCertificates.newKeyPair;
 import static io.sscmic.keysyn.pki.NodeCertificates.nodeId;
 import static io.sscmic.keysyn.pki.NodeCertificates.signer;
@@ -45,11 +46,19 @@ public final class MeshCa {
   private final X509Certificate certificate;
   private final PrivateKey key;
   private final SecureRandom random;
+  /** CAs this one replaced (a CA rotation): their node certificates are still accepted, never issued. */
+  private final List<X509Certificate> previous;
 
   public MeshCa(X509Certificate certificate, PrivateKey key, SecureRandom random) {
+    this(certificate, key, random, List.of());
+  }
+
+  /** @param previous the CAs this one replaced, whose node certificates stay valid until they expire */
+  public MeshCa(X509Certificate certificate, PrivateKey key, SecureRandom random, List<X509Certificate> previous) {
     this.certificate = certificate;
     this.key = key;
     this.random = random;
+    this.previous = List.copyOf(previous);
   }
 
   /** A new self-signed root for a mesh. */
@@ -80,28 +89,72 @@ public final class MeshCa {
   }
 
   /**
-   * Issues a node certificate from a CSR after checking the CSR's signature and that it names
-   * {@code expectedNodeId}.
+   * A CSR the CA will not sign. {@link #getMessage()} is for the log (it may quote a parser);
+   * {@link #publicMessage()} is what the caller is told.
    */
-  public X509Certificate issueNode(PKCS10CertificationRequest csr, String expectedNodeId, Duration validity) {
+  public static final class CsrRefused extends IllegalArgumentException {
+    private final String publicMessage;
+
+    CsrRefused(String publicMessage, String detail) {
+      super(detail);
+      this.publicMessage = publicMessage;
+    }
+
+    public String publicMessage() {
+      return publicMessage;
+    }
+  }
+
+  /**
+   * Checks a CSR without signing anything: its signature verifies and it names
+   * {@code expectedNodeId}, which must not be the reserved authority id.
+   *
+   * @return the key to certify
+   * @throws CsrRefused with a message fit for the caller and a detail for the log
+   */
+  public static PublicKey checkCsr(PKCS10CertificationRequest csr, String expectedNodeId) {
+    if (isReserved(expectedNodeId)) {
+      throw new CsrRefused("the node id '" + AUTHORITY_ID + "' is reserved", "a CSR for the reserved id");
+    }
     JcaPKCS10CertificationRequest req = new JcaPKCS10CertificationRequest(csr);
     PublicKey pub;
     try {
       pub = req.getPublicKey();
       if (!req.isSignatureValid(new JcaContentVerifierProviderBuilder().build(pub))) {
-        throw new IllegalArgumentException("the CSR signature does not verify");
+        throw new CsrRefused("the CSR signature does not verify", "the CSR signature does not verify");
       }
-    } catch (IllegalArgumentException e) {
+    } catch (CsrRefused e) {
       throw e;
     } catch (Exception e) {
-      throw new IllegalArgumentException("unreadable CSR: " + e.getMessage());
+      throw new CsrRefused("unreadable CSR", "unreadable CSR: " + e);
     }
     String cn = commonName(req.getSubject());
     if (!expectedNodeId.equals(cn)) {
-      throw new IllegalArgumentException("the CSR is for '" + cn + "', the token for '" + expectedNodeId + "'");
+      String m = "the CSR is for '" + cn + "', the token for '" + expectedNodeId + "'";
+      throw new CsrRefused(m, m);
     }
-    return issue(pub, expectedNodeId, validity, List.of(new GeneralName(GeneralName.uniformResourceIdentifier,
-        NODE_URI_PREFIX + expectedNodeId)), KeyPurposeId.id_kp_clientAuth, KeyPurposeId.id_kp_serverAuth);
+    return pub;
+  }
+
+  /**
+   * Issues a node certificate from a CSR after checking the CSR's signature and that it names
+   * {@code expectedNodeId}.
+   */
+  public X509Certificate issueNode(PKCS10CertificationRequest csr, String expectedNodeId, Duration validity) {
+    return issueNode(checkCsr(csr, expectedNodeId), expectedNodeId, Instant.now().plus(validity));
+  }
+
+  /**
+   * A node certificate for a key already checked by {@link #checkCsr}: TLS client authentication
+   * only (no serverAuth: a node cannot pose as a TLS server of the mesh, whatever its name), its
+   * id in the URI SAN and the CN.
+   */
+  public X509Certificate issueNode(PublicKey pub, String nodeId, Instant notAfter) {
+    if (isReserved(nodeId)) {
+      throw new IllegalArgumentException("the node id '" + AUTHORITY_ID + "' is reserved");
+    }
+    return issue(pub, nodeId, notAfter, List.of(new GeneralName(GeneralName.uniformResourceIdentifier,
+        NODE_URI_PREFIX + nodeId)), KeyPurposeId.id_kp_clientAuth);
   }
 
   /** The authority's TLS server certificate, for the given host names and IP addresses. */
@@ -111,16 +164,16 @@ public final class MeshCa {
     for (String h : hosts) {
       names.add(new GeneralName(h.matches("[0-9.]+|.*:.*") ? GeneralName.iPAddress : GeneralName.dNSName, h));
     }
-    return issue(pub, AUTHORITY_ID, validity, names, KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth);
+    return issue(pub, AUTHORITY_ID, Instant.now().plus(validity), names, KeyPurposeId.id_kp_serverAuth);
   }
 
-  private X509Certificate issue(PublicKey pub, String cn, Duration validity, List<GeneralName> sans,
+  private X509Certificate issue(PublicKey pub, String cn, Instant notAfter, List<GeneralName> sans,
                                 KeyPurposeId... purposes) {
     Instant now = Instant.now();
     try {
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
       X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(certificate, serial(random),
-          Date.from(now.minusSeconds(60)), Date.from(now.plus(validity)), new X500Name("CN=" + cn), pub)
+          Date.from(now.minusSeconds(60)), Date.from(notAfter), new X500Name("CN=" + cn), pub)
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
           .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement))
           .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purposes))
@@ -134,9 +187,7 @@ public final class MeshCa {
 
   /** The node id a certificate was issued to (its CN), if this CA issued it and it is valid now. */
   public String verifyNode(X509Certificate cert, Instant now) {
-    try {
-      cert.verify(certificate.getPublicKey());
-    } catch (GeneralSecurityException e) {
+    if (!issuedBy(cert, certificate) && previous.stream().noneMatch(p -> issuedBy(cert, p))) {
       throw new IllegalArgumentException("certificate not issued by this mesh's CA");
     }
     if (now.isAfter(cert.getNotAfter().toInstant())) {
@@ -145,7 +196,19 @@ public final class MeshCa {
     if (now.isBefore(cert.getNotBefore().toInstant())) {
       throw new IllegalArgumentException("certificate not valid before " + cert.getNotBefore().toInstant());
     }
+    if (!io.sscmic.keysyn.pki.NodeCertificates.hasExtendedKeyUsage(cert, io.sscmic.keysyn.pki.NodeCertificates.CLIENT_AUTH)) {
+      throw new IllegalArgumentException("certificate not issued for TLS client authentication");
+    }
     return nodeId(cert);
+  }
+
+  private static boolean issuedBy(X509Certificate cert, X509Certificate ca) {
+    try {
+      cert.verify(ca.getPublicKey());
+      return true;
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
   }
 
   private static BigInteger serial(SecureRandom random) {

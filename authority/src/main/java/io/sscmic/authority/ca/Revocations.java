@@ -11,13 +11,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
- * Revoked node ids, one per line in the authority's {@code revoked} file (0600). A revoked node
- * can no longer enroll, recover its key state or renew its certificate, so it cannot learn a key
- * chain scheduled after its revocation: revoke, then re-seed, shuts it out of the tunnel. Reads
- * are lock-free; {@link #revoke} writes the file and is blocking (call it on a worker).
+ * Revoked certificates and nodes, one per line in the authority's {@code revoked} file (0600):
+ * {@code serial:<hex>} for one certificate, a bare node id for every certificate a node holds.
+ * A revoked certificate can no longer recover the key state or renew, so its holder cannot learn
+ * a key chain scheduled after the revocation: revoke, then re-seed, shuts it out of the tunnel.
+ * Revoking a serial leaves the node's other certificate alone (the real node keeps working when a
+ * thief's serial is revoked); a revoked node is re-admitted by enrolling with a new token. Reads
+ * are lock-free; changes write the file and are blocking (call them on a worker).
  */
 public final class Revocations {
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._-]{1,63}");
+  private static final String SERIAL = "serial:";
   private final Path file;
   private final Set<String> revoked = ConcurrentHashMap.newKeySet();
 
@@ -47,28 +51,58 @@ public final class Revocations {
     return revoked.contains(node);
   }
 
+  public boolean isRevoked(java.math.BigInteger serial) {
+    return revoked.contains(SERIAL + serial.toString(16));
+  }
+
+  /** @return false when the serial was already revoked. Blocking: rewrites the file. */
+  public synchronized boolean revoke(java.math.BigInteger serial) throws IOException {
+    return add(SERIAL + serial.toString(16));
+  }
+
+  /** A node enrolled again with a new token: its new certificate is not revoked. Blocking. */
+  public synchronized boolean readmit(String node) throws IOException {
+    if (!revoked.contains(node)) {
+      return false;
+    }
+    Set<String> rest = all();
+    rest.remove(node);
+    save(rest);
+    revoked.remove(node);
+    return true;
+  }
+
+  private void save(Set<String> lines) throws IOException {
+    if (file != null) {
+      // Rewritten whole rather than appended to: a full disk must not leave a torn last line.
+      StringBuilder text = new StringBuilder();
+      for (String id : lines) {
+        text.append(id).append('\n');
+      }
+      StateFiles.write(file, text.toString().getBytes(StandardCharsets.UTF_8), true);
+    }
+  }
+
+  private boolean add(String line) throws IOException {
+    if (revoked.contains(line)) {
+      return false;
+    }
+    Set<String> next = all();
+    next.add(line);
+    save(next);
+    revoked.add(line);
+    return true;
+  }
+
   public Set<String> all() {
     return new TreeSet<>(revoked);
   }
 
-  /** @return false when the node was already revoked. Blocking: appends to the file. */
+  /** @return false when the node was already revoked. Blocking: rewrites the file. */
   public synchronized boolean revoke(String node) throws IOException {
     if (!NODE_ID.matcher(node).matches()) {
       throw new IllegalArgumentException("a node id is letters, digits, '.', '_' or '-', at most 63 characters");
     }
-    if (revoked.contains(node)) {
-      return false;
-    }
-    if (file != null) {
-      // Rewritten whole rather than appended to: a full disk must not leave a torn last line.
-      StringBuilder text = new StringBuilder();
-      for (String id : all()) {
-        text.append(id).append('\n');
-      }
-      text.append(node).append('\n');
-      StateFiles.write(file, text.toString().getBytes(StandardCharsets.UTF_8), true);
-    }
-    revoked.add(node);
-    return true;
+    return add(node);
   }
 }

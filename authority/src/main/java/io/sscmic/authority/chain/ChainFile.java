@@ -15,6 +15,7 @@ import java.util.List;
  */
 public final class ChainFile {
   public static final String NAME = "chain";
+  static final String HEADER = "# re-seeded key chains: <first epoch> <chain key>; keep 0600\n";
 
   private ChainFile() {
   }
@@ -43,7 +44,7 @@ public final class ChainFile {
 
   /** Adds a re-seed, rewriting the file atomically with mode 0600. */
   public static void append(Path file, ChainAnchor anchor) throws IOException {
-    StringBuilder text = new StringBuilder("# re-seeded key chains: <first epoch> <chain key>; keep 0600\n");
+    StringBuilder text = new StringBuilder(HEADER);
     for (ChainAnchor a : read(file)) {
       text.append(a.epoch()).append(' ').append(HexFormat.of().formatHex(a.key())).append('\n');
     }

@@ -19,13 +19,53 @@ import java.time.Instant;
  * @param dir the directory that holds the config file and the secrets
  * @param adminPasswordHash the dashboard password ({@code admin.password-hash}), or null to generate one
  * @param adminTls the admin port's certificate and key ({@code admin.tls}), or null for plain HTTP
+ * @param security the renewal bound and the anchor schedule ({@code authority.max-renewal-age},
+ *     {@code authority.anchor-advance})
  */
 public record AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
                               Duration certificateValidity, boolean method1, SocketAddress adminListen,
-                              String adminPasswordHash, io.sscmic.admin.AdminTls adminTls) {
+                              String adminPasswordHash, io.sscmic.admin.AdminTls adminTls, Security security) {
   public static final Duration DEFAULT_VALIDITY = Duration.ofHours(24);
   public static final Duration MIN_VALIDITY = Duration.ofMinutes(5);
   public static final Duration MAX_VALIDITY = Duration.ofDays(30);
+
+  // ---- issue 14: the renewal bound and the advancing anchor (kept apart from the settings above) ----
+
+  /**
+   * @param maxRenewalAge how long after enrolling a node may keep renewing; then it needs a new
+   *     token ({@code authority.max-renewal-age}, default 30d, at least the certificate validity)
+   * @param anchorAdvance how often the authority moves its stored anchor (N, K(N)) forward and
+   *     erases the one it replaces ({@code authority.anchor-advance}, default 24h, 1m to 30d)
+   */
+  public record Security(Duration maxRenewalAge, Duration anchorAdvance) {
+    public static final Duration DEFAULT_MAX_RENEWAL_AGE = Duration.ofDays(30);
+    public static final Duration DEFAULT_ANCHOR_ADVANCE = Duration.ofHours(24);
+    public static final Security DEFAULTS = new Security(DEFAULT_MAX_RENEWAL_AGE, DEFAULT_ANCHOR_ADVANCE);
+  }
+
+  static Security security(ConfigTree t, Duration validity) {
+    Duration maxAge = t.get(AuthorityKeys.MAX_RENEWAL_AGE);
+    if (maxAge.compareTo(validity) < 0 || maxAge.compareTo(Duration.ofDays(365)) > 0) {
+      throw new ConfigException("authority.max-renewal-age", "must be between authority.certificate-validity ("
+          + validity + ") and 365d (after it a node needs a new enrollment token), got " + maxAge);
+    }
+    return new Security(maxAge, t.get(AuthorityKeys.ANCHOR_ADVANCE));
+  }
+
+  /** Before issue 14's settings: the defaults for them. */
+  public AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
+                         Duration certificateValidity, boolean method1, SocketAddress adminListen,
+                         String adminPasswordHash, io.sscmic.admin.AdminTls adminTls) {
+    this(dir, genesis, interval, listen, certificateValidity, method1, adminListen, adminPasswordHash, adminTls,
+        Security.DEFAULTS);
+  }
+
+  public AuthorityConfig withSecurity(Security s) {
+    return new AuthorityConfig(dir, genesis, interval, listen, certificateValidity, method1, adminListen,
+        adminPasswordHash, adminTls, s);
+  }
+
+  // ---- end of issue 14's settings ----
 
   /** An authority whose admin port speaks plain HTTP. */
   public AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
@@ -36,7 +76,7 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
 
   public AuthorityConfig withAdminPassword(String hash) {
     return new AuthorityConfig(dir, genesis, interval, listen, certificateValidity, method1, adminListen, hash,
-        adminTls);
+        adminTls, security);
   }
 
   public Path file(String name) {
@@ -74,7 +114,8 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
       tls = new io.sscmic.admin.AdminTls(required(t, AuthorityKeys.ADMIN_TLS_CERT_FILE),
           required(t, AuthorityKeys.ADMIN_TLS_KEY_FILE));
     }
-    return new AuthorityConfig(dir, genesis, interval, listen, validity, method1, adminListen, passwordHash, tls);
+    return new AuthorityConfig(dir, genesis, interval, listen, validity, method1, adminListen, passwordHash, tls,
+        security(t, validity));
   }
 
   private static String required(ConfigTree t, io.sscmic.gateway.config.ConfigKey<String> key) {

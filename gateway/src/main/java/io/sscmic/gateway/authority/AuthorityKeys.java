@@ -54,6 +54,22 @@ public final class AuthorityKeys {
     }
     return (Boolean) raw;
   }, none("`false`"), "`false`", "also answer `GET /v1/epoch` for nodes that hold the seed");
+  /** Checked against the certificate validity in {@link AuthorityConfig#security}. */
+  public static final ConfigKey<Duration> MAX_RENEWAL_AGE = key("authority.max-renewal-age",
+      ValueParsers.duration(), value("30d"), "`14d`",
+      "how long after its enrollment a node may keep renewing its certificate (at least `certificate-validity`, "
+          + "at most 365d); no certificate outlives enrollment + this, and a node then needs a new token (see "
+          + "\"Renewal bound\")");
+  public static final ConfigKey<Duration> ANCHOR_ADVANCE = key("authority.anchor-advance",
+      (k, raw) -> {
+        Duration d = ValueParsers.duration().parse(k, raw);
+        if (d.compareTo(Duration.ofMinutes(1)) < 0 || d.compareTo(Duration.ofDays(30)) > 0) {
+          throw new ConfigException(k, "must be between 1m and 30d, got " + d);
+        }
+        return d;
+      }, value("24h"), "`6h`",
+      "how often the authority moves its stored key anchor to the current epoch and erases the one it replaces "
+          + "(1m to 30d): the authority's disk never holds a key older than this");
   public static final ConfigKey<Optional<SocketAddress>> ADMIN_LISTEN = key("admin.listen",
       (k, raw) -> "none".equalsIgnoreCase(String.valueOf(raw)) ? Optional.empty()
           : Optional.of(ValueParsers.addressAsWritten().parse(k, raw)),

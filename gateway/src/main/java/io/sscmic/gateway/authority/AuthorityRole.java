@@ -8,6 +8,7 @@ import io.sscmic.admin.AdminAddresses;
 import io.sscmic.admin.AdminServerVerticle;
 import io.sscmic.gateway.node.Deployments;
 import io.sscmic.authority.MeshInit;
+import io.sscmic.authority.chain.AuthorityAnchor;
 import io.sscmic.authority.chain.ChainFile;
 import io.sscmic.authority.chain.Reseed;
 import io.sscmic.keysyn.ChainAnchor;
@@ -19,6 +20,7 @@ import io.sscmic.keysyn.KeySynVerticle;
 import io.sscmic.keysyn.Seed;
 import io.sscmic.authority.AuthorityVerticle;
 import io.sscmic.authority.EnrollmentTokens;
+import io.sscmic.authority.ca.IssuedCertificates;
 import io.sscmic.authority.ca.Revocations;
 import io.sscmic.authority.ca.MeshCa;
 import io.sscmic.keysyn.pki.Pem;
@@ -49,6 +51,8 @@ public final class AuthorityRole {
   private final AuthorityConfig config;
   private Vertx vertx;
   private long watchTimer = -1;
+  private long anchorTimer = -1;
+  private long certificateTimer = -1;
   private final Deployments deployments;
   private final AuthorityVerticle server;
   private final AdminServerVerticle admin;
@@ -78,17 +82,19 @@ public final class AuthorityRole {
     return vertx.executeBlocking(() -> {
       SecureRandom random = new SecureRandom();
       random.nextBytes(new byte[16]);
-      byte[] seed = Seed.readFile(config.file(AuthorityFiles.SEED));
-      List<ChainAnchor> anchors = new ArrayList<>();
-      anchors.add(ChainAnchor.genesis(seed));
-      anchors.addAll(ChainFile.read(config.file(ChainFile.NAME)));
+      // From the stored anchor, not the seed: catching up costs the epochs since the last advance.
+      long loading = System.nanoTime();
+      AuthorityAnchor.Loaded loaded = AuthorityAnchor.load(config.files(), clock, config.method1());
+      logAnchor(loaded, config, (System.nanoTime() - loading) / 1_000_000);
       MeshCa ca = new MeshCa(Pem.certificate(Files.readString(config.file(AuthorityFiles.CA_CERT))),
-          Pem.privateKey(Files.readString(config.file(AuthorityFiles.CA_KEY))), random);
+          Pem.privateKey(Files.readString(config.file(AuthorityFiles.CA_KEY))), random,
+          io.sscmic.authority.ca.CaRotation.previous(config.files()));
       X509Certificate cert = Pem.certificate(Files.readString(config.file(AuthorityFiles.CERT)));
       PrivateKey key = Pem.privateKey(Files.readString(config.file(AuthorityFiles.KEY)));
       EnrollmentTokens tokens = new EnrollmentTokens(MeshInit.tokenKey(config.files()), config.file(AuthorityFiles.USED_TOKENS));
       Revocations revocations = Revocations.load(config.file(AuthorityFiles.REVOKED));
-      return new Object[] {new KeyChain(anchors), ca, cert, key, tokens, revocations};
+      IssuedCertificates issued = IssuedCertificates.load(config.file(IssuedCertificates.NAME));
+      return new Object[] {loaded.chain(), ca, cert, key, tokens, revocations, issued};
     }).recover(e -> Future.failedFuture(new IllegalStateException("cannot read the mesh files in " + config.dir()
         + " (made by sscmic init): " + e.getMessage(), e))).compose(files -> {
           MeshCa ca = (MeshCa) files[1];
@@ -96,12 +102,13 @@ public final class AuthorityRole {
           EnrollmentTokens tokens = (EnrollmentTokens) files[4];
           Revocations revocations = (Revocations) files[5];
           AuthorityVerticle server = new AuthorityVerticle(new AuthorityVerticle.Options(config.listen(),
-              config.certificateValidity(), config.method1()), ca, cert, (PrivateKey) files[3], tokens, schedule,
-              clock, registry, revocations);
+              config.certificateValidity(), config.method1(), config.security().maxRenewalAge()), ca, cert,
+              (PrivateKey) files[3], tokens, schedule, clock, registry, revocations, (IssuedCertificates) files[6]);
           AdminServerVerticle admin = config.adminListen() == null ? null
               : new AdminServerVerticle(ID, config.adminListen(), registry, config.adminPasswordHash(),
                   config.adminTls(), config.dir());
-          Gauge.builder("sscmic.authority.certificate.expiry", cert, c -> c.getNotAfter().getTime() / 1000.0)
+          Gauge.builder("sscmic.authority.certificate.expiry", server,
+                  s -> s.certificate().getNotAfter().getTime() / 1000.0)
               .description("When this node's certificate expires (Unix time)").baseUnit("seconds")
               .tag("node", ID).register(registry);
           Gauge.builder("sscmic.keysyn.reseed.epoch", schedule, s -> s.pending() == null ? Double.NaN
@@ -113,11 +120,12 @@ public final class AuthorityRole {
           deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.ready(ID), m -> m.reply(new JsonObject()
               .put("ready", schedule.isReady()).put("checks", new JsonObject().put("keyState", schedule.isReady())))));
           deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.status(ID), m -> m.reply(status(schedule,
-              server, clock, cert, started).put("revoked", new JsonArray(List.copyOf(revocations.all()))))));
+              server, clock, server.certificate(), started).put("revoked", new JsonArray(List.copyOf(revocations.all()))))));
           deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(AdminAddresses.action(ID, "reseed"),
               m -> reseed(vertx, config).onComplete(ar -> m.reply(ar.result()))));
           deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(AdminAddresses.action(ID, "revoke"),
-              m -> revoke(vertx, revocations, m.body() == null ? null : m.body().getString("node"))
+              m -> revoke(vertx, server, m.body() == null ? null : m.body().getString("serial",
+                  m.body().getString("node")))
                   .onComplete(ar -> m.reply(ar.result()))));
           Future<?> adminUp = admin == null ? Future.succeededFuture() : deployments.deploy(admin);
           return adminUp
@@ -127,10 +135,95 @@ public final class AuthorityRole {
                 AuthorityRole role = new AuthorityRole(config, deployments, server, admin, tokens, schedule);
                 role.vertx = vertx;
                 role.watchReseeds(vertx, (KeyChain) files[0]);
+                role.advanceAnchor(vertx);
+                role.watchCertificate(vertx);
                 return role;
               });
         })
         .recover(e -> deployments.stop().transform(x -> Future.failedFuture(e)));
+  }
+
+  private static void logAnchor(AuthorityAnchor.Loaded loaded, AuthorityConfig config, long millis) {
+    LOG.info(() -> "authority: key chain from the anchor at epoch " + loaded.anchor().epoch() + " ("
+        + loaded.stepsFromStoredAnchor() + " ratchet steps from the stored one, " + millis + " ms)"
+        + (loaded.erased().isEmpty() ? "" : "; erased the replaced " + loaded.erased().stream()
+            .map(p -> p.getFileName().toString()).toList()));
+    if (loaded.seedKept()) {
+      LOG.warning(() -> "authority: " + config.file(AuthorityFiles.SEED) + " is kept because recovery method 1 is on"
+          + " (its nodes compute keys from it): with it, anyone who reads this disk computes every key of the"
+          + " mesh, past ones included. The authority does not need it: move it off this machine once the"
+          + " method-1 nodes have it");
+    }
+    long steps = AuthorityAnchor.stepsToCatchUp(java.time.Duration.ofDays(30), config.security().anchorAdvance(),
+        config.interval());
+    if (steps > AuthorityAnchor.CATCH_UP_BUDGET_STEPS) {
+      LOG.warning(() -> "authority: mesh.interval " + config.interval().toMillis() + " ms: after a 30-day outage this"
+          + " authority would ratchet " + steps + " steps before it is ready (more than "
+          + AuthorityAnchor.CATCH_UP_BUDGET_STEPS + ", about a second); new meshes need an interval of at least "
+          + AuthorityAnchor.MIN_INTERVAL.toSeconds() + " s");
+    }
+  }
+
+  /** Identifies one version of a file: a rotation renames a new file in place, which changes its file key. */
+  private static String version(Path file) throws java.io.IOException {
+    var a = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+    return a.lastModifiedTime().toMillis() + "/" + a.size() + "/" + a.fileKey();
+  }
+
+  /**
+   * Serves the pair that {@code sscmic authority-cert rotate} writes, within a second and without
+   * a restart (new connections and recovery signatures use it; nodes trust the CA, so they need
+   * nothing). A key that does not match the certificate (read between the two renames) is retried.
+   */
+  private void watchCertificate(Vertx vertx) {
+    Path certFile = config.file(AuthorityFiles.CERT);
+    Path keyFile = config.file(AuthorityFiles.KEY);
+    String[] seen = {null};
+    vertx.executeBlocking(() -> version(certFile)).onSuccess(v -> seen[0] = v);
+    certificateTimer = vertx.setPeriodic(1000, t -> vertx.executeBlocking(() -> {
+      String v = version(certFile);
+      if (seen[0] == null || v.equals(seen[0])) {
+        return null;
+      }
+      X509Certificate c = Pem.certificate(Files.readString(certFile));
+      PrivateKey k = Pem.privateKey(Files.readString(keyFile));
+      byte[] probe = new byte[32];
+      new SecureRandom().nextBytes(probe);
+      if (!io.sscmic.keysyn.recovery.RecoveryCrypto.verify(c.getPublicKey(), probe,
+          io.sscmic.keysyn.recovery.RecoveryCrypto.sign(k, probe))) {
+        throw new IllegalStateException(keyFile + " does not match " + certFile + " (yet)");
+      }
+      seen[0] = v;
+      return new Object[] {c, k};
+    }).compose(r -> r == null ? Future.succeededFuture()
+        : server.useCertificate((X509Certificate) r[0], (PrivateKey) r[1]))
+        .onFailure(e -> LOG.warning(() -> "authority: cannot load the rotated certificate: " + e.getMessage()
+            + "; still serving the previous one, trying again in a second")));
+  }
+
+  /**
+   * Moves the stored anchor to the running key state every {@code authority.anchor-advance} and
+   * erases what it replaces, so the authority's disk never holds keys older than one period.
+   */
+  private void advanceAnchor(Vertx vertx) {
+    anchorTimer = vertx.setPeriodic(config.security().anchorAdvance().toMillis(), t -> {
+      KeyState s = schedule.current();
+      if (s == null) {
+        return;
+      }
+      vertx.executeBlocking(() -> {
+        ChainAnchor anchor = AuthorityAnchor.of(s);
+        return new Object[] {anchor, AuthorityAnchor.keepOnly(config.files(), anchor, config.method1())};
+      }).onComplete(ar -> {
+        if (ar.failed()) {
+          LOG.warning(() -> "authority: cannot advance the key anchor: " + ar.cause().getMessage() + " (the old one"
+              + " stays; trying again in " + config.security().anchorAdvance() + ")");
+          return;
+        }
+        LOG.info(() -> "authority: key anchor advanced to epoch " + ((ChainAnchor) ar.result()[0]).epoch()
+            + "; erased " + ar.result()[1]);
+      });
+    });
   }
 
   /**
@@ -174,22 +267,44 @@ public final class AuthorityRole {
     }));
   }
 
-  /** The dashboard's revoke action: the node is refused from now on; a re-seed then shuts it out. */
-  private static Future<JsonObject> revoke(Vertx vertx, Revocations revocations, String node) {
-    if (node == null || node.isBlank()) {
-      return Future.succeededFuture(new JsonObject().put("ok", false).put("message", "which node? (a node id)"));
+  /**
+   * The dashboard's revoke action: {@code serial:<hex>} revokes one certificate (a copied key's),
+   * leaving the node's live one alone; a node id revokes every certificate of the node, which a
+   * new enrollment token re-admits. A re-seed then shuts the holder out of the key chain.
+   */
+  private static Future<JsonObject> revoke(Vertx vertx, AuthorityVerticle server, String what) {
+    if (what == null || what.isBlank()) {
+      return Future.succeededFuture(new JsonObject().put("ok", false).put("message",
+          "which node id, or which certificate (serial:<hex>)?"));
     }
+    String target = what.trim();
     return vertx.executeBlocking(() -> {
+      if (target.startsWith("serial:")) {
+        java.math.BigInteger serial;
+        try {
+          serial = new java.math.BigInteger(target.substring("serial:".length()), 16);
+        } catch (NumberFormatException e) {
+          return new JsonObject().put("ok", false).put("message", "a serial is hex digits, as in serial:3fa2...");
+        }
+        String node = server.revokeSerial(serial);
+        LOG.warning(() -> "authority: dashboard: revoked certificate serial " + serial.toString(16)
+            + (node == null ? "" : " of node '" + node + "'"));
+        return new JsonObject().put("ok", true).put("message", "revoked certificate serial " + serial.toString(16)
+            + (node == null ? " (not a live certificate of any node)" : " of node '" + node + "'; the node's other"
+            + " certificate, if live, still works; a node left without one enrolls again with a new token")
+            + "; schedule a re-seed to shut the holder out of the current key chain");
+      }
       try {
-        if (!revocations.revoke(node.trim())) {
-          return new JsonObject().put("ok", true).put("message", "node '" + node.trim() + "' was already revoked");
+        if (!server.revokeNode(target)) {
+          return new JsonObject().put("ok", true).put("message", "node '" + target + "' was already revoked");
         }
       } catch (IllegalArgumentException e) {
         return new JsonObject().put("ok", false).put("message", e.getMessage());
       }
-      LOG.warning(() -> "authority: dashboard: revoked node '" + node.trim() + "'");
-      return new JsonObject().put("ok", true).put("message", "revoked node '" + node.trim() + "': it can no longer"
-          + " enroll, recover or renew; it still holds the current key chain, so schedule a re-seed to shut it out");
+      LOG.warning(() -> "authority: dashboard: revoked node '" + target + "'");
+      return new JsonObject().put("ok", true).put("message", "revoked node '" + target + "': its certificates can no"
+          + " longer recover or renew (a new enrollment token re-admits it); it still holds the current key chain,"
+          + " so schedule a re-seed to shut it out");
     }).otherwise(e -> new JsonObject().put("ok", false).put("message", "cannot revoke: " + e.getMessage()));
   }
 
@@ -216,6 +331,15 @@ public final class AuthorityRole {
     JsonObject nodes = new JsonObject();
     server.certificateExpiry().forEach((node, until) -> nodes.put(node, new JsonObject()
         .put("certificateExpiry", until.toString()).put("lastRecovery", recoveries.getString(node))));
+    server.certificates().all().forEach((node, e) -> {
+      JsonObject n = nodes.getJsonObject(node, new JsonObject());
+      nodes.put(node, n.put("enrolled", e.enrolled().toString()).put("serial", e.active() == null ? null
+          : e.active().toString(16)));
+    });
+    server.keyConflicts().forEach((node, count) -> {
+      JsonObject n = nodes.getJsonObject(node, new JsonObject());
+      nodes.put(node, n.put("keyConflicts", count));
+    });
     JsonObject requests = new JsonObject();
     server.outcomes().forEach(requests::put);
     return new JsonObject().put("node", ID).put("role", "authority").put("ready", s != null)
@@ -235,6 +359,8 @@ public final class AuthorityRole {
 
   public Future<Void> stop() {
     vertx.cancelTimer(watchTimer);
+    vertx.cancelTimer(anchorTimer);
+    vertx.cancelTimer(certificateTimer);
     return deployments.stop();
   }
 

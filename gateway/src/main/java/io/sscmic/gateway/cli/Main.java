@@ -36,6 +36,10 @@ public final class Main {
       "                                     print a one-time enrollment token for node ID",
       "  sscmic reseed --config DIR/authority.yaml [--in 2m]",
       "                                     schedule a new key chain from a future epoch (post-compromise)",
+      "  sscmic authority-cert rotate --config DIR/authority.yaml [--validity 365d] [--host NAME]...",
+      "                                     a new key and certificate for the authority (nodes need nothing)",
+      "  sscmic ca rotate --config DIR/authority.yaml --stage | --switch | --retire",
+      "                                     rotate the mesh CA in three steps, nodes trusting both meanwhile",
       "  sscmic seed --out FILE              write a new random mesh seed, mode 0600 (for meshes without authority)",
       "  sscmic admin-password              read a dashboard password (stdin or prompt), print admin.password-hash",
       "  sscmic --version | --help",
@@ -96,6 +100,25 @@ public final class Main {
           "Schedules a new key chain from an epoch at least --in (and three intervals) ahead; the running",
           "authority announces it and every node switches at that epoch (docs/PROTOCOL.md 6.1).",
           "  --in D      lead time (default 2m)"),
+      "authority-cert", String.join(System.lineSeparator(),
+          "Usage: sscmic authority-cert rotate --config DIR/authority.yaml [--validity 365d] [--host NAME]...",
+          "",
+          "Makes a new key for the authority and a certificate for it from the mesh CA, for the names the",
+          "old certificate carried plus each --host; writes both together and erases the old key. A running",
+          "authority serves the new pair within a second; nodes need nothing, they trust ca.crt",
+          "(docs/OPERATIONS.md, rotating the authority certificate).",
+          "  --validity D   how long the new certificate is valid (default 365d, 1d to 3650d)",
+          "  --host NAME    another name or address the nodes use to reach the authority; repeatable"),
+      "ca", String.join(System.lineSeparator(),
+          "Usage: sscmic ca rotate --config DIR/authority.yaml --stage | --switch | --retire",
+          "",
+          "Rotates the mesh CA in place (docs/OPERATIONS.md, rotate the CA):",
+          "  --stage    a new CA beside the old one and ca-bundle.crt with both; give every node the bundle",
+          "             as its authority.ca-file and restart it",
+          "  --switch   the new CA issues from now on, the old one's key is erased, its node certificates",
+          "             stay accepted until they expire; the authority certificate is re-issued; restart",
+          "             the authority",
+          "  --retire   after authority.certificate-validity: the old CA is no longer accepted"),
       "admin-password", String.join(System.lineSeparator(),
           "Usage: sscmic admin-password",
           "",
@@ -157,6 +180,10 @@ public final class Main {
           return AuthorityCommands.token(a, out, err);
         case "reseed":
           return AuthorityCommands.reseed(a, out, err);
+        case "authority-cert":
+          return AuthorityCommands.authorityCert(a, out, err);
+        case "ca":
+          return AuthorityCommands.ca(a, out, err);
         case "admin-password":
           return adminPassword(System.console(), new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
               java.nio.charset.StandardCharsets.UTF_8)), out, err);

@@ -75,7 +75,8 @@ public final class NodeKeys {
       "`https://host:port` of the authority; with it the node recovers its key state there");
   public static final ConfigKey<Path> AUTHORITY_CA_FILE = key("authority.ca-file", ValueParsers.path(),
       none("required with url"), OVERRIDE, RESTART, authority(AuthorityRecovery.Settings::caFile),
-      "`/etc/sscmic/ca.crt`", "the mesh CA certificate (`ca.crt` from `sscmic init`; public)");
+      "`/etc/sscmic/ca.crt`", "the mesh CA certificate (`ca.crt` from `sscmic init`; public); during a CA rotation "
+          + "`ca-bundle.crt` with the old and the new CA (every certificate in the file is trusted, read at start)");
   public static final ConfigKey<Path> AUTHORITY_STATE_DIR = key("authority.state-dir", ValueParsers.path(),
       none("required with url"), OVERRIDE, RESTART, authority(AuthorityRecovery.Settings::stateDir),
       "`/var/lib/sscmic`", "where the node keeps `node.crt` and `node.key` (0600) after enrolling");

@@ -46,9 +46,9 @@ class AuthorityCommandsTest {
   @Test
   void initWritesANewMeshWithItsSecretsReadableOnlyByTheOwner() throws Exception {
     Path mesh = dir.resolve("mesh");
-    assertEquals(0, run("init", "--dir", mesh.toString(), "--interval", "10s", "--listen", "0.0.0.0:8443",
+    assertEquals(0, run("init", "--dir", mesh.toString(), "--interval", "20s", "--listen", "0.0.0.0:8443",
         "--host", "authority.internal"), err.toString());
-    for (String secret : new String[] {"seed", "ca.key", "authority.key", "token.key"}) {
+    for (String secret : new String[] {"seed", "anchor", "ca.key", "authority.key", "token.key"}) {
       assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(mesh.resolve(secret))),
           secret);
       assertTrue(out.toString().contains(secret + "   (secret, 0600)"), out.toString());
@@ -57,7 +57,7 @@ class AuthorityCommandsTest {
     assertTrue(out.toString().contains("url: https://authority.internal:8443"), out.toString());
 
     AuthorityConfig cfg = load(mesh.resolve(AuthorityFiles.FILE));
-    assertEquals(Duration.ofSeconds(10), cfg.interval());
+    assertEquals(Duration.ofSeconds(20), cfg.interval());
     assertEquals(8443, cfg.listen().port());
     assertTrue(cfg.genesis().isBefore(Instant.now()), "genesis in the past: the chain has a previous key");
     // The authority's certificate names the host the nodes use, signed by the new CA.
@@ -106,10 +106,187 @@ class AuthorityCommandsTest {
     assertEquals("token already used", reuse.getMessage());
   }
 
+  /**
+   * Issue 14 item 9: the operator rotates the authority certificate while the authority runs. The
+   * running authority serves the new certificate on new connections within seconds, a node that
+   * trusts only ca.crt enrolls and recovers against it (the recovery answer is signed with the new
+   * key), and the old key is gone from the directory.
+   */
+  @Test
+  void authorityCertRotateReplacesTheKeyAndTheRunningAuthorityServesItWithoutARestart() throws Exception {
+    Path mesh = dir.resolve("mesh");
+    assertEquals(0, run("init", "--dir", mesh.toString(), "--host", "authority.internal"), err.toString());
+    Path config = mesh.resolve(AuthorityFiles.FILE);
+    AuthorityConfig loaded = load(config);
+    AuthorityConfig cfg = new AuthorityConfig(loaded.dir(), loaded.genesis(), loaded.interval(),
+        io.vertx.core.net.SocketAddress.inetSocketAddress(0, "127.0.0.1"), loaded.certificateValidity(),
+        loaded.method1(), null, null);
+    String oldKey = Files.readString(mesh.resolve(AuthorityFiles.KEY));
+    var oldCert = Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CERT)));
+    Vertx vertx = Vertx.vertx();
+    try {
+      var role = io.sscmic.gateway.authority.AuthorityRole.start(vertx, cfg,
+          new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+              io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT))
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      assertEquals(oldCert, role.server().certificate());
+
+      assertEquals(0, run("authority-cert", "rotate", "--config", config.toString(), "--validity", "90d"),
+          err.toString());
+      assertTrue(out.toString().contains("its key is erased"), out.toString());
+      var newCert = Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CERT)));
+      assertTrue(!newCert.getPublicKey().equals(oldCert.getPublicKey()), "a new key");
+      assertTrue(!Files.readString(mesh.resolve(AuthorityFiles.KEY)).equals(oldKey), "the old key is replaced");
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+          mesh.resolve(AuthorityFiles.KEY))));
+      try (var left = Files.list(mesh)) {
+        assertTrue(left.noneMatch(f -> f.getFileName().toString().endsWith(".old")), "no copy of the old key left");
+      }
+      assertTrue(newCert.getSubjectAlternativeNames().stream().anyMatch(n -> n.get(1).equals("authority.internal")),
+          "the names are kept");
+      assertTrue(io.sscmic.keysyn.pki.NodeCertificates.isAuthority(newCert));
+      newCert.verify(Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CA_CERT))).getPublicKey());
+      assertTrue(newCert.getNotAfter().toInstant().isBefore(Instant.now().plus(Duration.ofDays(91))));
+
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!newCert.equals(role.server().certificate())) {
+        assertTrue(System.nanoTime() < deadline, "the running authority picked up the new certificate");
+        Thread.sleep(100);
+      }
+      // A node that trusts only ca.crt: TLS to the new certificate, a recovery answer signed with the new key.
+      var ca = Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CA_CERT)));
+      var client = new io.sscmic.keysyn.recovery.AuthorityClient(vertx, "127.0.0.1", role.port(), ca, "n1",
+          new java.security.SecureRandom());
+      String token = role.tokens().issue("n1", Duration.ofMinutes(5), Instant.now(), new java.security.SecureRandom());
+      client.enroll(token).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      var clock = new io.sscmic.keysyn.EpochClock(cfg.genesis(), cfg.interval());
+      client.recover(clock).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      var http = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setSsl(true).setVerifyHost(true)
+          .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertValue(
+              io.vertx.core.buffer.Buffer.buffer(Pem.encode(ca)))));
+      var served = http.request(io.vertx.core.http.HttpMethod.GET, role.port(), "127.0.0.1", "/v1/epoch")
+          .compose(req -> req.send().map(resp -> {
+            try {
+              return req.connection().peerCertificates();
+            } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+              throw new IllegalStateException(e);
+            }
+          }))
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      assertEquals(newCert, served.get(0), "new connections get the new certificate");
+      role.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+    assertEquals(2, run("authority-cert", "renew", "--config", config.toString()));
+    assertTrue(err.toString().contains("expected 'rotate'"), err.toString());
+  }
+
+  private static <T> T await(io.vertx.core.Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private static io.sscmic.gateway.authority.AuthorityRole startRole(Vertx vertx, AuthorityConfig cfg) throws Exception {
+    return await(io.sscmic.gateway.authority.AuthorityRole.start(vertx, cfg,
+        new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+            io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT)));
+  }
+
+  /**
+   * Issue 14 item 9: the mesh CA rotated in place. A node that trusts the bundle (old and new CA)
+   * keeps recovering across the switch with its old-CA certificate and renews into a new-CA one;
+   * a node that trusts only the old CA cannot reach the switched authority (why the bundle comes
+   * first); after --retire, old-CA certificates are refused.
+   */
+  @Test
+  void caRotateStagesSwitchesAndRetiresWhileANodeWithTheBundleKeepsWorking() throws Exception {
+    Path mesh = dir.resolve("mesh");
+    assertEquals(0, run("init", "--dir", mesh.toString()), err.toString());
+    Path config = mesh.resolve(AuthorityFiles.FILE);
+    AuthorityConfig loaded = load(config);
+    AuthorityConfig cfg = new AuthorityConfig(loaded.dir(), loaded.genesis(), loaded.interval(),
+        io.vertx.core.net.SocketAddress.inetSocketAddress(0, "127.0.0.1"), Duration.ofMinutes(5),
+        loaded.method1(), null, null);
+    var clock = new io.sscmic.keysyn.EpochClock(cfg.genesis(), cfg.interval());
+    var random = new java.security.SecureRandom();
+    var oldCa = Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CA_CERT)));
+    Vertx vertx = Vertx.vertx();
+    try {
+      var role = startRole(vertx, cfg);
+      var node = new io.sscmic.keysyn.recovery.AuthorityClient(vertx, "127.0.0.1", role.port(), oldCa, "n1", random);
+      var first = await(node.enroll(role.tokens().issue("n1", Duration.ofMinutes(5), Instant.now(), random)));
+      await(node.recover(clock));
+
+      assertEquals(0, run("ca", "rotate", "--config", config.toString(), "--stage"), err.toString());
+      var bundle = Pem.certificates(Files.readString(mesh.resolve("ca-bundle.crt")));
+      assertEquals(2, bundle.size());
+      assertEquals(oldCa, bundle.get(0));
+      assertEquals(1, run("ca", "rotate", "--config", config.toString(), "--stage"), "staged once");
+
+      assertEquals(0, run("ca", "rotate", "--config", config.toString(), "--switch"), err.toString());
+      var newCa = Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CA_CERT)));
+      assertEquals(bundle.get(1), newCa);
+      Pem.certificate(Files.readString(mesh.resolve(AuthorityFiles.CERT))).verify(newCa.getPublicKey());
+      await(role.stop());
+      role = startRole(vertx, cfg);
+
+      // The node restarted with the bundle as its ca-file: its old-CA certificate still works.
+      var withBundle = new io.sscmic.keysyn.recovery.AuthorityClient(vertx, "127.0.0.1", role.port(), bundle, "n1",
+          random).identity(first);
+      await(withBundle.recover(clock));
+      var renewed = await(withBundle.renew());
+      renewed.certificate().verify(newCa.getPublicKey());
+      await(withBundle.recover(clock));
+      // A node still trusting only the old CA does not reach the switched authority.
+      var oldOnly = new io.sscmic.keysyn.recovery.AuthorityClient(vertx, "127.0.0.1", role.port(), oldCa, "n2",
+          random);
+      String n2Token = role.tokens().issue("n2", Duration.ofMinutes(5), Instant.now(), random);
+      var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> await(oldOnly.enroll(n2Token)));
+      assertTrue(e.getCause() instanceof javax.net.ssl.SSLHandshakeException, e.getCause().toString());
+
+      assertEquals(1, run("ca", "rotate", "--config", config.toString(), "--retire"));
+      assertTrue(err.toString().contains("retire after"), err.toString());
+      Files.setLastModifiedTime(mesh.resolve("ca-previous.crt"),
+          java.nio.file.attribute.FileTime.from(Instant.now().minus(Duration.ofHours(25))));  // authority.yaml: 24h validity
+      assertEquals(0, run("ca", "rotate", "--config", config.toString(), "--retire"), err.toString());
+      assertEquals(java.util.List.of(newCa), Pem.certificates(Files.readString(mesh.resolve("ca-bundle.crt"))));
+      await(role.stop());
+      role = startRole(vertx, cfg);
+      // An old-CA certificate (say, a copy taken before the rotation) is refused now; the node's new one works.
+      var stale = new io.sscmic.keysyn.recovery.AuthorityClient(vertx, "127.0.0.1", role.port(), bundle, "n1", random)
+          .identity(first);
+      var refused = assertThrows(java.util.concurrent.ExecutionException.class, () -> await(stale.recover(clock)));
+      assertTrue(refused.getCause().getMessage().contains("not issued by this mesh's CA"), refused.getCause().toString());
+      var current = new io.sscmic.keysyn.recovery.AuthorityClient(vertx, "127.0.0.1", role.port(), newCa, "n1", random)
+          .identity(renewed);
+      await(current.recover(clock));
+      await(role.stop());
+    } finally {
+      await(vertx.close());
+    }
+  }
+
+  /** Issue 14 item 7: the authority's own id cannot be handed to a node. */
+  @Test
+  void aTokenForTheAuthoritysOwnIdIsRefused() throws Exception {
+    Path mesh = dir.resolve("mesh");
+    assertEquals(0, run("init", "--dir", mesh.toString()));
+    Path config = mesh.resolve(AuthorityFiles.FILE);
+    for (String reserved : new String[] {"authority", "Authority"}) {
+      assertEquals(2, run("token", "--config", config.toString(), "--node", reserved));
+      assertTrue(err.toString().contains("reserved for the authority"), err.toString());
+      assertEquals("", out.toString().trim(), "no token printed");
+    }
+  }
+
   @Test
   void badArgumentsAreNamed() throws Exception {
     assertEquals(2, run("init", "--dir", dir.toString(), "--interval", "soon"));
     assertTrue(err.toString().contains("'--interval'"), err.toString());
+    // Issue 14 item 10: an interval whose 30-day catch-up would take more than about a second.
+    assertEquals(2, run("init", "--dir", dir.toString(), "--interval", "10ms"));
+    assertTrue(err.toString().contains("at least 20s") && err.toString().contains("267840000 ratchet steps"),
+        err.toString());
     assertEquals(2, run("token", "--config", dir.resolve("authority.yaml").toString(), "--node", "no spaces"));
     assertTrue(err.toString().contains("--node 'no spaces'"), err.toString());
     assertEquals(1, run("token", "--config", dir.resolve("missing.yaml").toString(), "--node", "a"));

@@ -33,6 +33,7 @@ class MainTest {
     String[][] expected = {
         {"demo", "--interval"}, {"node", "--config", "--log-json"}, {"init", "--dir", "--genesis", "--admin"},
         {"authority", "--config"}, {"token", "--node", "--ttl"}, {"reseed", "--in"}, {"seed", "--out"},
+        {"authority-cert", "rotate", "--validity", "--host"}, {"ca", "rotate", "--stage", "--switch", "--retire"},
         {"admin-password", "admin.password-hash", "stdin"}};
     for (String[] e : expected) {
       out.reset();

@@ -60,6 +60,28 @@ public final class Pem {
     }
   }
 
+  /**
+   * Every certificate in a PEM text (a CA bundle: the mesh CA, or the old and the new one while the
+   * CA is rotated), in order; at least one.
+   */
+  public static java.util.List<X509Certificate> certificates(String pem) {
+    java.util.List<X509Certificate> all = new java.util.ArrayList<>();
+    try (PEMParser p = new PEMParser(new StringReader(pem))) {
+      for (Object o; (o = p.readObject()) != null; ) {
+        if (!(o instanceof X509CertificateHolder)) {
+          throw new IllegalArgumentException("PEM holds something other than certificates");
+        }
+        all.add(new JcaX509CertificateConverter().getCertificate((X509CertificateHolder) o));
+      }
+    } catch (IOException | CertificateException e) {
+      throw new IllegalArgumentException("unreadable PEM certificates: " + e.getMessage());
+    }
+    if (all.isEmpty()) {
+      throw new IllegalArgumentException("no PEM certificate found");
+    }
+    return all;
+  }
+
   public static PrivateKey privateKey(String pem) {
     Object o = parse(pem, "private key");
     if (!(o instanceof PrivateKeyInfo)) {

@@ -34,7 +34,8 @@ public final class AuthorityClient {
   private final Vertx vertx;
   private final String host;
   private final int port;
-  private final X509Certificate ca;
+  /** The mesh CA, or during a CA rotation the old and the new one (a bundle). */
+  private final java.util.List<X509Certificate> cas;
   private final String nodeId;
   private final SecureRandom random;
   private HttpClient anonymous;
@@ -42,17 +43,31 @@ public final class AuthorityClient {
   private NodeIdentity identity;
 
   public AuthorityClient(Vertx vertx, String host, int port, X509Certificate ca, String nodeId, SecureRandom random) {
+    this(vertx, host, port, java.util.List.of(ca), nodeId, random);
+  }
+
+  /** @param cas the CAs to trust for the authority: one, or the old and the new while the CA is rotated */
+  public AuthorityClient(Vertx vertx, String host, int port, java.util.List<X509Certificate> cas, String nodeId,
+                         SecureRandom random) {
     this.vertx = vertx;
     this.host = host;
     this.port = port;
-    this.ca = ca;
+    this.cas = java.util.List.copyOf(cas);
     this.nodeId = nodeId;
     this.random = random;
   }
 
+  /**
+   * TLS 1.3 only, the mesh CA as the only trust anchor, and the host name checked; what is not
+   * checked here (that the server is the authority, not some node of the mesh) {@link #post}
+   * checks on the connection before it reads an answer.
+   */
   private HttpClientOptions tls() {
+    PemTrustOptions trust = new PemTrustOptions();
+    cas.forEach(ca -> trust.addCertValue(Buffer.buffer(Pem.encode(ca))));
     return new HttpClientOptions().setSsl(true).setVerifyHost(true).setConnectTimeout(5000)
-        .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(Pem.encode(ca))));
+        .setEnabledSecureTransportProtocols(java.util.Set.of("TLSv1.3"))
+        .setTrustOptions(trust);
   }
 
   /** Uses an identity from an earlier enrollment. */
@@ -134,14 +149,29 @@ public final class AuthorityClient {
   /** Verifies a recovery answer against this request; package-visible for the forgery tests. */
   RecoveryCrypto.Recovered check(JsonObject answer, EpochClock clock, AsymmetricCipherKeyPair ephemeral, byte[] pub, byte[] nonce) {
     X509Certificate authority = Pem.certificate(answer.getString("authority", ""));
+    Exception notSigned = null;
+    for (X509Certificate ca : cas) {
+      try {
+        authority.verify(ca.getPublicKey());
+        notSigned = null;
+        break;
+      } catch (Exception e) {
+        notSigned = e;
+      }
+    }
     try {
-      authority.verify(ca.getPublicKey());
+      if (notSigned != null) {
+        throw notSigned;
+      }
       authority.checkValidity();
     } catch (Exception e) {
       throw new RecoveryException("the answer's signer is not this mesh's authority: " + e.getMessage());
     }
-    if (!NodeCertificates.AUTHORITY_ID.equals(NodeCertificates.nodeId(authority))) {
-      throw new RecoveryException("the answer is signed by '" + NodeCertificates.nodeId(authority) + "', not the authority");
+    if (!NodeCertificates.isAuthority(authority)) {
+      // The CN alone proves nothing: the authority's certificate carries its URI SAN and serverAuth.
+      throw new RecoveryException("the answer is signed by '" + NodeCertificates.nodeId(authority) + "', not the "
+          + "authority (no URI SAN " + NodeCertificates.NODE_URI_PREFIX + NodeCertificates.AUTHORITY_ID
+          + " with serverAuth and digitalSignature)");
     }
     String node = answer.getString("node");
     long epoch = answer.getLong("epoch");
@@ -176,7 +206,7 @@ public final class AuthorityClient {
     return authenticated.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(host).setPort(port)
             .setURI("/v1/epoch"))
         .compose(req -> req.send())
-        .compose(resp -> resp.body().map(b -> answer(resp.statusCode(), b)))
+        .compose(resp -> fromAuthority(resp).compose(x -> resp.body()).map(b -> answer(resp.statusCode(), b)))
         .map(answer -> {
           long epoch = answer.getLong("epoch");
           long local = clock.currentEpoch();
@@ -192,7 +222,29 @@ public final class AuthorityClient {
     return client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port).setURI(path)
             .putHeader("content-type", "application/json"))
         .compose(req -> req.send(body.toBuffer()))
-        .compose(resp -> resp.body().map(b -> answer(resp.statusCode(), b)));
+        .compose(resp -> fromAuthority(resp).compose(x -> resp.body()).map(b -> answer(resp.statusCode(), b)));
+  }
+
+  /**
+   * The server of this connection must be the authority itself (its URI SAN and serverAuth), not
+   * merely a certificate of this mesh that names the host: a node named like the authority's host
+   * could otherwise answer enrollments and renewals.
+   */
+  private static Future<Void> fromAuthority(io.vertx.core.http.HttpClientResponse resp) {
+    java.util.List<java.security.cert.Certificate> chain;
+    try {
+      chain = resp.request().connection().peerCertificates();
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      chain = java.util.List.of();
+    }
+    if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof X509Certificate server)
+        || !NodeCertificates.isAuthority(server)) {
+      resp.request().connection().close();
+      return Future.failedFuture(new RecoveryException("the server at this address is not the mesh's authority (its "
+          + "certificate lacks the URI SAN " + NodeCertificates.NODE_URI_PREFIX + NodeCertificates.AUTHORITY_ID
+          + " with serverAuth)"));
+    }
+    return Future.succeededFuture();
   }
 
   private static JsonObject answer(int status, Buffer body) {
@@ -203,7 +255,8 @@ public final class AuthorityClient {
       throw new RecoveryException("the authority answered " + status + " without JSON");
     }
     if (status != 200) {
-      throw new RecoveryException("the authority refused (" + status + "): " + json.getString("error"));
+      throw new RecoveryException("the authority refused (" + status + "): " + json.getString("error"),
+          json.getString("reason"));
     }
     return json;
   }
@@ -216,8 +269,26 @@ public final class AuthorityClient {
 
   /** A refused or invalid recovery step; the message says why. */
   public static final class RecoveryException extends RuntimeException {
+    private final String reason;
+
     public RecoveryException(String message) {
+      this(message, null);
+    }
+
+    /** @param reason the authority's refusal code ({@code superseded}, {@code reenroll_required}, ...), or null */
+    public RecoveryException(String message, String reason) {
       super(message);
+      this.reason = reason;
+    }
+
+    /** The authority's refusal code, or null when the authority did not refuse (a check here failed). */
+    public String reason() {
+      return reason;
+    }
+
+    /** Whether only a new enrollment token gets this node a certificate again. */
+    public boolean needsEnrollment() {
+      return java.util.Set.of("reenroll_required", "superseded", "revoked", "certificate_expired").contains(reason);
     }
   }
 }

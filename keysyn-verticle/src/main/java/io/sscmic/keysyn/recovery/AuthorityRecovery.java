@@ -209,14 +209,16 @@ public final class AuthorityRecovery implements KeyStateSource {
         throw new IllegalStateException("cannot read the mesh CA certificate " + settings.caFile()
             + " (authority.ca-file: copy ca.crt from the authority's directory)");
       }
-      X509Certificate ca = Pem.certificate(Files.readString(settings.caFile()));
+      // One CA, or the old and the new while the mesh CA is rotated (OPERATIONS.md "Rotate the CA").
+      java.util.List<X509Certificate> ca = Pem.certificates(Files.readString(settings.caFile()));
       Files.createDirectories(settings.stateDir());
       NodeIdentity stored = NodeIdentity.load(settings.stateDir());
       String token = stored == null || expiresSoon(stored) ? settings.token().read() : null;
       return new Object[] {ca, stored, token};
     }).compose(prep -> {
       AuthorityClient fresh = client != null ? client
-          : new AuthorityClient(vertx, settings.host(), settings.port(), (X509Certificate) prep[0], nodeId, random);
+          : new AuthorityClient(vertx, settings.host(), settings.port(), (java.util.List<X509Certificate>) prep[0],
+              nodeId, random);
       client = fresh;
       NodeIdentity stored = (NodeIdentity) prep[1];
       if (stored != null && !expiresSoon(stored)) {
@@ -290,13 +292,20 @@ public final class AuthorityRecovery implements KeyStateSource {
     });
   }
 
-  /** Renews the certificate now; on failure retries every minute (sooner near expiry) until it works. */
+  /**
+   * Renews the certificate now; on failure retries every minute (sooner near expiry) until it
+   * works. When only a new token helps (the renewal bound passed, the certificate was replaced or
+   * revoked), it enrolls with the token in {@code authority.token-file} if there is one, so that
+   * an operator who puts a token there re-admits a running node without a restart.
+   */
   public Future<NodeIdentity> renew() {
     AuthorityClient c = client;
     if (c == null) {
       return Future.failedFuture(new IllegalStateException("not started"));
     }
     return c.renew()
+        .recover(e -> e instanceof AuthorityClient.RecoveryException r && r.needsEnrollment()
+            ? reenroll(c, r) : Future.failedFuture(e))
         .compose(id -> vertx.executeBlocking(() -> {
           id.store(settings.stateDir());
           return id;
@@ -308,13 +317,31 @@ public final class AuthorityRecovery implements KeyStateSource {
           scheduleRenewal();
         })
         .onFailure(e -> {
-          renewalFailures.increment();
           long left = certificateExpiry == null ? 0 : certificateExpiry.toEpochMilli() - System.currentTimeMillis();
           long retry = Math.max(1000, Math.min(Duration.ofMinutes(1).toMillis(), left / 4));
           LOG.warning(() -> nodeId + ": certificate renewal failed: " + e.getMessage() + "; retrying in " + retry
               + " ms (the certificate expires at " + certificateExpiry + ")");
+          // Counted after the log line: whoever watches the counter finds the line already written.
+          renewalFailures.increment();
           schedule(retry);
         });
+  }
+
+  /** Enrolls again with the token in the token file, or fails saying that one is needed. */
+  private Future<NodeIdentity> reenroll(AuthorityClient c, AuthorityClient.RecoveryException refused) {
+    return vertx.executeBlocking(() -> settings.token().read()).compose(token -> {
+      if (token == null) {
+        return Future.failedFuture(new AuthorityClient.RecoveryException(refused.getMessage() + "; this node needs a "
+            + "new enrollment token in " + settings.token().describe() + " (sscmic token --node " + nodeId + ")",
+            refused.reason()));
+      }
+      return c.enroll(token)
+          .onSuccess(id -> LOG.info(() -> nodeId + ": enrolled again with the token in " + settings.token().describe()
+              + " (" + refused.reason() + "); certificate valid until " + id.expiry()))
+          .recover(e -> Future.failedFuture(new AuthorityClient.RecoveryException(refused.getMessage()
+              + "; enrolling with the token in " + settings.token().describe() + " failed too: " + e.getMessage(),
+              refused.reason())));
+    });
   }
 
   /** When the node certificate in use expires, or null before enrollment. */

@@ -1,0 +1,247 @@
+package io.sscmic.authority.ca;
+
+import io.sscmic.keysyn.StateFiles;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The one live certificate of each node. A node holds one active certificate; a renewal makes the
+ * new one active and the one it replaces dead, so a copied key and certificate cannot keep a
+ * second holder alive beside the node: whichever renews first leaves the other's certificate
+ * superseded, and the next request with it is refused and reported as one node id with two keys.
+ * Each node also keeps its enrollment time, which bounds how long renewals can be chained.
+ *
+ * <p>One allowance: the certificate a renewal replaced may renew once more as long as its
+ * successor has never been used (the node's renewal answer was lost on the way). Kept in the
+ * authority's {@code certificates} file (0600), one line per node; reads are lock-free, changes
+ * write the file and are blocking (call them on a worker).
+ */
+public final class IssuedCertificates {
+  public static final String NAME = "certificates";
+
+  /**
+   * What the authority knows of one node.
+   *
+   * @param enrolled when the node last enrolled with a token (the renewal bound counts from it)
+   * @param active the serial of its one live certificate, or null when it was revoked (the node
+   *     needs a new enrollment token)
+   * @param activeKey SHA-256 of that certificate's public key, hex, or "-"
+   * @param previous the serial the last renewal replaced, or null
+   * @param activeUsed whether the active certificate has been presented since it was issued
+   */
+  public record Entry(String node, Instant enrolled, BigInteger active, String activeKey, BigInteger previous,
+                      boolean activeUsed) {
+  }
+
+  /** How a presented certificate stands. */
+  public enum Standing {
+    /** The node's active certificate. */
+    ACTIVE,
+    /** The certificate the last renewal replaced, whose successor was never used: may renew once more. */
+    RENEWABLE_PREDECESSOR,
+    /** Replaced by a newer certificate, or the node has no live one (revoked): refused. */
+    SUPERSEDED,
+    /**
+     * No record of the node, and the certificate is older than this record (issued by an authority
+     * from before the {@code certificates} file): adopted as the node's live one.
+     */
+    UNKNOWN
+  }
+
+  private final Path file;
+  private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+  /** When this record began: certificates issued since then were recorded when issued. */
+  private Instant since;
+
+  private IssuedCertificates(Path file, Instant since) {
+    this.file = file;
+    this.since = since;
+  }
+
+  /** Kept in memory only (tests). */
+  public static IssuedCertificates inMemory() {
+    return new IssuedCertificates(null, Instant.now());
+  }
+
+  /** Reads {@code file} if it exists. Blocking. */
+  public static IssuedCertificates load(Path file) throws IOException {
+    IssuedCertificates c = new IssuedCertificates(file, Instant.now());
+    if (Files.exists(file)) {
+      int n = 0;
+      for (String line : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
+        n++;
+        String t = line.trim();
+        if (t.startsWith("# since ")) {
+          c.since = Instant.ofEpochSecond(Long.parseLong(t.substring("# since ".length()).trim()));
+        }
+        if (t.isEmpty() || t.startsWith("#")) {
+          continue;
+        }
+        String[] f = t.split(" ");
+        try {
+          c.entries.put(f[0], new Entry(f[0], Instant.ofEpochSecond(Long.parseLong(f[1])),
+              "-".equals(f[2]) ? null : new BigInteger(f[2], 16),
+              f[3], "-".equals(f[4]) ? null : new BigInteger(f[4], 16), "1".equals(f[5])));
+        } catch (RuntimeException e) {
+          throw new IOException(file + " line " + n + ": expected '<node> <enrolled> <serial> <key> <previous> <used>'");
+        }
+      }
+    }
+    return c;
+  }
+
+  public Entry entry(String node) {
+    return entries.get(node);
+  }
+
+  public Map<String, Entry> all() {
+    return new TreeMap<>(entries);
+  }
+
+  /** How {@code cert}, presented by {@code node}, stands; lock-free. */
+  public Standing standing(String node, X509Certificate cert, boolean renewal) {
+    Entry e = entries.get(node);
+    if (e == null) {
+      // Every certificate issued since this record began was recorded: an unknown newer one is not live.
+      // (Issued certificates are backdated 60 s and their times truncated to the second: hence 61 s.)
+      return cert.getNotBefore().toInstant().isBefore(since.minusSeconds(61)) ? Standing.UNKNOWN
+          : Standing.SUPERSEDED;
+    }
+    BigInteger serial = cert.getSerialNumber();
+    if (serial.equals(e.active())) {
+      return Standing.ACTIVE;
+    }
+    if (renewal && serial.equals(e.previous()) && !e.activeUsed()) {
+      return Standing.RENEWABLE_PREDECESSOR;
+    }
+    return Standing.SUPERSEDED;
+  }
+
+  /** A new enrollment: the node's certificate from now on; any earlier one is dead. Blocking. */
+  public synchronized Entry enrolled(String node, X509Certificate cert, Instant now) throws IOException {
+    Entry e = new Entry(node, now, cert.getSerialNumber(), fingerprint(cert.getPublicKey()), null, false);
+    return put(e);
+  }
+
+  /**
+   * A renewal: {@code fresh} replaces the presented certificate, atomically with the check that
+   * the presented one may still renew (two holders renewing at once: one wins).
+   *
+   * @throws IllegalStateException when the presented certificate was superseded meanwhile
+   */
+  public synchronized Entry renewed(String node, X509Certificate presented, X509Certificate fresh, Instant now)
+      throws IOException {
+    Standing s = standing(node, presented, true);
+    Entry old = entries.get(node);
+    if (s == Standing.SUPERSEDED) {
+      throw new IllegalStateException("superseded");
+    }
+    Instant enrolled = old == null ? now : old.enrolled();
+    return put(new Entry(node, enrolled, fresh.getSerialNumber(), fingerprint(fresh.getPublicKey()),
+        presented.getSerialNumber(), false));
+  }
+
+  /** Records a node seen with a certificate this file does not know (adopted on upgrade). Blocking. */
+  public synchronized Entry adopt(String node, X509Certificate cert, Instant now) throws IOException {
+    Entry known = entries.get(node);
+    if (known != null) {
+      return known;
+    }
+    return put(new Entry(node, now, cert.getSerialNumber(), fingerprint(cert.getPublicKey()), null, true));
+  }
+
+  /** Notes that the active certificate is in use, which ends its predecessor's allowance. Blocking when it changes. */
+  public synchronized void used(String node, BigInteger serial) throws IOException {
+    Entry e = entries.get(node);
+    if (e != null && serial.equals(e.active()) && !e.activeUsed()) {
+      put(new Entry(e.node(), e.enrolled(), e.active(), e.activeKey(), e.previous(), true));
+    }
+  }
+
+  /**
+   * Drops what makes {@code serial} live for its node (revocation by serial): when it is the active
+   * certificate, the node has none until it enrolls again. Blocking.
+   *
+   * @return the node whose certificate it was, or null
+   */
+  public synchronized String revoke(BigInteger serial) throws IOException {
+    for (Entry e : entries.values()) {
+      if (serial.equals(e.active())) {
+        // The entry stays, without a live certificate: no other certificate of the node (the
+        // replaced one a thief may also hold) can be adopted in its place; a new token re-admits.
+        put(new Entry(e.node(), e.enrolled(), null, "-", null, false));
+        return e.node();
+      }
+      if (serial.equals(e.previous())) {
+        put(new Entry(e.node(), e.enrolled(), e.active(), e.activeKey(), null, e.activeUsed()));
+        return e.node();
+      }
+    }
+    return null;
+  }
+
+  /** Forgets a node (revoked by id): none of its certificates is live until it enrolls again. Blocking. */
+  public synchronized Entry remove(String node) throws IOException {
+    Entry old = entries.remove(node);
+    if (old != null) {
+      try {
+        save();
+      } catch (IOException e) {
+        entries.put(node, old);
+        throw e;
+      }
+    }
+    return old;
+  }
+
+  private Entry put(Entry e) throws IOException {
+    Entry old = entries.put(e.node(), e);
+    try {
+      save();
+    } catch (IOException x) {
+      if (old == null) {
+        entries.remove(e.node());
+      } else {
+        entries.put(e.node(), old);
+      }
+      throw x;
+    }
+    return e;
+  }
+
+  private void save() throws IOException {
+    if (file == null) {
+      return;
+    }
+    StringBuilder text = new StringBuilder("# node, enrolled (Unix s), live serial, its key's SHA-256,"
+        + " replaced serial, live one used\n# since " + since.getEpochSecond() + "\n");
+    for (Entry e : all().values()) {
+      text.append(e.node()).append(' ').append(e.enrolled().getEpochSecond()).append(' ')
+          .append(e.active() == null ? "-" : e.active().toString(16)).append(' ').append(e.activeKey()).append(' ')
+          .append(e.previous() == null ? "-" : e.previous().toString(16)).append(' ')
+          .append(e.activeUsed() ? '1' : '0').append('\n');
+    }
+    StateFiles.write(file, text.toString().getBytes(StandardCharsets.US_ASCII), true);
+  }
+
+  /** SHA-256 of an encoded public key, hex: how log lines and the file name a key. */
+  public static String fingerprint(PublicKey key) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getEncoded()));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
