@@ -94,16 +94,16 @@ public final class AuthorityRole {
       EnrollmentTokens tokens = new EnrollmentTokens(MeshInit.tokenKey(config.files()), config.file(AuthorityFiles.USED_TOKENS));
       Revocations revocations = Revocations.load(config.file(AuthorityFiles.REVOKED));
       IssuedCertificates issued = IssuedCertificates.load(config.file(IssuedCertificates.NAME));
-      return new Object[] {loaded.chain(), ca, cert, key, tokens, revocations, issued};
+      return new MeshFiles(loaded.chain(), ca, cert, key, tokens, revocations, issued);
     }).recover(e -> Future.failedFuture(new IllegalStateException("cannot read the mesh files in " + config.dir()
         + " (made by sscmic init): " + e.getMessage(), e))).compose(files -> {
-          MeshCa ca = (MeshCa) files[1];
-          X509Certificate cert = (X509Certificate) files[2];
-          EnrollmentTokens tokens = (EnrollmentTokens) files[4];
-          Revocations revocations = (Revocations) files[5];
+          MeshCa ca = files.ca();
+          X509Certificate cert = files.certificate();
+          EnrollmentTokens tokens = files.tokens();
+          Revocations revocations = files.revocations();
           AuthorityVerticle server = new AuthorityVerticle(new AuthorityVerticle.Options(config.listen(),
               config.certificateValidity(), config.method1(), config.security().maxRenewalAge()), ca, cert,
-              (PrivateKey) files[3], tokens, schedule, clock, registry, revocations, (IssuedCertificates) files[6]);
+              files.key(), tokens, schedule, clock, registry, revocations, files.issued());
           AdminServerVerticle admin = config.adminListen() == null ? null
               : new AdminServerVerticle(ID, config.adminListen(), registry, config.adminPasswordHash(),
                   config.adminTls(), config.dir());
@@ -129,12 +129,12 @@ public final class AuthorityRole {
                   .onComplete(ar -> m.reply(ar.result()))));
           Future<?> adminUp = admin == null ? Future.succeededFuture() : deployments.deploy(admin);
           return adminUp
-              .compose(x -> deployments.deploy(new KeySynVerticle(ID, clock, schedule, (KeyChain) files[0])))
+              .compose(x -> deployments.deploy(new KeySynVerticle(ID, clock, schedule, files.chain())))
               .compose(x -> deployments.deploy(server))
               .map(x -> {
                 AuthorityRole role = new AuthorityRole(config, deployments, server, admin, tokens, schedule);
                 role.vertx = vertx;
-                role.watchReseeds(vertx, (KeyChain) files[0]);
+                role.watchReseeds(vertx, files.chain());
                 role.advanceAnchor(vertx);
                 role.watchCertificate(vertx);
                 return role;
@@ -194,9 +194,9 @@ public final class AuthorityRole {
         throw new IllegalStateException(keyFile + " does not match " + certFile + " (yet)");
       }
       seen[0] = v;
-      return new Object[] {c, k};
+      return new ServingPair(c, k);
     }).compose(r -> r == null ? Future.succeededFuture()
-        : server.useCertificate((X509Certificate) r[0], (PrivateKey) r[1]))
+        : server.useCertificate(r.certificate(), r.key()))
         .onFailure(e -> LOG.warning(() -> "authority: cannot load the rotated certificate: " + e.getMessage()
             + "; still serving the previous one, trying again in a second")));
   }
@@ -213,15 +213,15 @@ public final class AuthorityRole {
       }
       vertx.executeBlocking(() -> {
         ChainAnchor anchor = AuthorityAnchor.of(s);
-        return new Object[] {anchor, AuthorityAnchor.keepOnly(config.files(), anchor, config.method1())};
+        return new AnchorMove(anchor, AuthorityAnchor.keepOnly(config.files(), anchor, config.method1()));
       }).onComplete(ar -> {
         if (ar.failed()) {
           LOG.warning(() -> "authority: cannot advance the key anchor: " + ar.cause().getMessage() + " (the old one"
               + " stays; trying again in " + config.security().anchorAdvance() + ")");
           return;
         }
-        LOG.info(() -> "authority: key anchor advanced to epoch " + ((ChainAnchor) ar.result()[0]).epoch()
-            + "; erased " + ar.result()[1]);
+        LOG.info(() -> "authority: key anchor advanced to epoch " + ar.result().anchor().epoch()
+            + "; erased " + ar.result().erased());
       });
     });
   }
@@ -386,5 +386,18 @@ public final class AuthorityRole {
 
   public EnrollmentTokens tokens() {
     return tokens;
+  }
+
+  /** What the authority reads from its directory at start (on a worker). */
+  private record MeshFiles(KeyChain chain, MeshCa ca, X509Certificate certificate, PrivateKey key,
+                           EnrollmentTokens tokens, Revocations revocations, IssuedCertificates issued) {
+  }
+
+  /** The authority's TLS certificate and key after a rotation, checked to belong together. */
+  private record ServingPair(X509Certificate certificate, PrivateKey key) {
+  }
+
+  /** An anchor moved forward and the files its move erased. */
+  private record AnchorMove(ChainAnchor anchor, List<Path> erased) {
   }
 }

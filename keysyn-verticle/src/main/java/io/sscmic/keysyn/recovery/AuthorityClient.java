@@ -106,13 +106,13 @@ public final class AuthorityClient {
   private Future<NodeIdentity> certify(HttpClient client, String path, JsonObject request) {
     return vertx.executeBlocking(() -> {
       KeyPair kp = NodeCertificates.newKeyPair(random);
-      return new Object[] {kp, Pem.encode(NodeCertificates.csr(nodeId, kp))};
-    }).compose(prep -> post(client, path, request.copy().put("csr", prep[1])).map(answer -> {
+      return new KeyAndCsr(kp, Pem.encode(NodeCertificates.csr(nodeId, kp)));
+    }).compose(prep -> post(client, path, request.copy().put("csr", prep.csrPem())).map(answer -> {
       X509Certificate cert = Pem.certificate(answer.getString("certificate"));
       if (!nodeId.equals(NodeCertificates.nodeId(cert))) {
         throw new RecoveryException("the authority issued a certificate for another node");
       }
-      NodeIdentity id = new NodeIdentity(cert, ((KeyPair) prep[0]).getPrivate());
+      NodeIdentity id = new NodeIdentity(cert, prep.keys().getPrivate());
       identity(id);
       return id;
     }));
@@ -134,11 +134,11 @@ public final class AuthorityClient {
       AsymmetricCipherKeyPair ephemeral = hpke.generatePrivateKey();
       byte[] nonce = new byte[32];
       random.nextBytes(nonce);
-      return new Object[] {ephemeral, hpke.serializePublicKey(ephemeral.getPublic()), nonce};
+      return new RecoveryRequest(ephemeral, hpke.serializePublicKey(ephemeral.getPublic()), nonce);
     }).compose(req -> {
-      AsymmetricCipherKeyPair ephemeral = (AsymmetricCipherKeyPair) req[0];
-      byte[] pub = (byte[]) req[1];
-      byte[] nonce = (byte[]) req[2];
+      AsymmetricCipherKeyPair ephemeral = req.ephemeral();
+      byte[] pub = req.publicKey();
+      byte[] nonce = req.nonce();
       JsonObject request = new JsonObject().put("nonce", Base64.getEncoder().encodeToString(nonce))
           .put("key", Base64.getEncoder().encodeToString(pub));
       return post(authenticated, "/v1/recover", request)
@@ -290,5 +290,13 @@ public final class AuthorityClient {
     public boolean needsEnrollment() {
       return java.util.Set.of("reenroll_required", "superseded", "revoked", "certificate_expired").contains(reason);
     }
+  }
+
+  /** A key pair made on a worker and the CSR for it (PEM). */
+  private record KeyAndCsr(KeyPair keys, String csrPem) {
+  }
+
+  /** A recovery request's fresh X25519 key pair, its encoded public key and the nonce. */
+  private record RecoveryRequest(AsymmetricCipherKeyPair ephemeral, byte[] publicKey, byte[] nonce) {
   }
 }

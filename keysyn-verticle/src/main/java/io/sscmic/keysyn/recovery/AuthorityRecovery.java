@@ -214,19 +214,19 @@ public final class AuthorityRecovery implements KeyStateSource {
       Files.createDirectories(settings.stateDir());
       NodeIdentity stored = NodeIdentity.load(settings.stateDir());
       String token = stored == null || expiresSoon(stored) ? settings.token().read() : null;
-      return new Object[] {ca, stored, token};
+      return new StoredState(ca, stored, token);
     }).compose(prep -> {
       AuthorityClient fresh = client != null ? client
-          : new AuthorityClient(vertx, settings.host(), settings.port(), (java.util.List<X509Certificate>) prep[0],
+          : new AuthorityClient(vertx, settings.host(), settings.port(), prep.ca(),
               nodeId, random);
       client = fresh;
-      NodeIdentity stored = (NodeIdentity) prep[1];
+      NodeIdentity stored = prep.identity();
       if (stored != null && !expiresSoon(stored)) {
         fresh.identity(stored);
         certificateExpiry = stored.expiry();
         return Future.succeededFuture(fresh);
       }
-      String token = (String) prep[2];
+      String token = prep.token();
       if (token == null) {
         return Future.failedFuture(new AuthorityClient.RecoveryException((stored == null ? "not enrolled"
             : "the node certificate expired at " + stored.expiry()) + " and no enrollment token in "
@@ -359,5 +359,12 @@ public final class AuthorityRecovery implements KeyStateSource {
       vertx.cancelTimer(refreshTimer);
     }
     return client == null ? Future.succeededFuture() : client.close();
+  }
+
+  /**
+   * What the state directory and config hold, read on a worker: the trusted CA certificates, the
+   * stored identity (or null) and an enrollment token when one is needed (or null).
+   */
+  private record StoredState(java.util.List<X509Certificate> ca, NodeIdentity identity, String token) {
   }
 }
