@@ -1,5 +1,6 @@
 package io.sscmic.authority;
 
+import io.sscmic.authority.store.AuthorityFiles;
 import io.sscmic.keysyn.pki.NodeCertificates;
 import io.sscmic.keysyn.Seed;
 import io.sscmic.authority.ca.MeshCa;

@@ -1,7 +1,7 @@
 package io.sscmic.authority.ca;
 
-import io.sscmic.authority.AuthorityFiles;
-import io.sscmic.authority.chain.SecretErasure;
+import io.sscmic.authority.store.AuthorityFiles;
+import io.sscmic.authority.store.SecretErasure;
 import io.sscmic.keysyn.StateFiles;
 import io.sscmic.keysyn.pki.NodeCertificates;
 import io.sscmic.keysyn.pki.Pem;

@@ -1,6 +1,7 @@
 package io.sscmic.authority.chain;
 
-import io.sscmic.authority.AuthorityFiles;
+import io.sscmic.authority.store.SecretErasure;
+import io.sscmic.authority.store.AuthorityFiles;
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeyChain;

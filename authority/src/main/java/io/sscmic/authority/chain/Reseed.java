@@ -1,6 +1,6 @@
 package io.sscmic.authority.chain;
 
-import io.sscmic.authority.AuthorityFiles;
+import io.sscmic.authority.store.AuthorityFiles;
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
 import java.io.IOException;

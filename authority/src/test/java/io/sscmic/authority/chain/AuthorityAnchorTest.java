@@ -1,11 +1,12 @@
 package io.sscmic.authority.chain;
 
+import io.sscmic.authority.store.SecretErasure;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sscmic.authority.AuthorityFiles;
+import io.sscmic.authority.store.AuthorityFiles;
 import io.sscmic.authority.MeshInit;
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;

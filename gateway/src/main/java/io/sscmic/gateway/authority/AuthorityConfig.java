@@ -1,6 +1,6 @@
 package io.sscmic.gateway.authority;
 
-import io.sscmic.authority.AuthorityFiles;
+import io.sscmic.authority.store.AuthorityFiles;
 import io.sscmic.gateway.config.ConfigException;
 import io.sscmic.gateway.config.ConfigLoader;
 import io.sscmic.gateway.config.ConfigTree;

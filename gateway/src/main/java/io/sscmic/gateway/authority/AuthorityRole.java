@@ -1,6 +1,6 @@
 package io.sscmic.gateway.authority;
 
-import io.sscmic.authority.AuthorityFiles;
+import io.sscmic.authority.store.AuthorityFiles;
 import io.sscmic.keysyn.pki.NodeCertificates;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

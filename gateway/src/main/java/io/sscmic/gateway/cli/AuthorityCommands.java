@@ -2,7 +2,7 @@ package io.sscmic.gateway.cli;
 
 import io.sscmic.gateway.process.Runtimes;
 import io.sscmic.gateway.process.Shutdown;
-import io.sscmic.authority.AuthorityFiles;
+import io.sscmic.authority.store.AuthorityFiles;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.gateway.authority.AuthorityConfig;
 import io.sscmic.gateway.authority.AuthorityRole;

@@ -1,6 +1,6 @@
 package io.sscmic.gateway.demo;
 
-import io.sscmic.authority.AuthorityFiles;
+import io.sscmic.authority.store.AuthorityFiles;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.admin.ui.PasswordHash;
 import io.sscmic.gateway.process.Runtimes;

@@ -1,6 +1,6 @@
 package io.sscmic.gateway.cli;
 
-import io.sscmic.authority.AuthorityFiles;
+import io.sscmic.authority.store.AuthorityFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

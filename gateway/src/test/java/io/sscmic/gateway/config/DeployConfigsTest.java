@@ -1,6 +1,6 @@
 package io.sscmic.gateway.config;
 
-import io.sscmic.authority.AuthorityFiles;
+import io.sscmic.authority.store.AuthorityFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;

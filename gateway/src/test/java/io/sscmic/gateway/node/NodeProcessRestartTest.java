@@ -1,6 +1,6 @@
 package io.sscmic.gateway.node;
 
-import io.sscmic.authority.AuthorityFiles;
+import io.sscmic.authority.store.AuthorityFiles;
 import io.sscmic.gateway.TestVertx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

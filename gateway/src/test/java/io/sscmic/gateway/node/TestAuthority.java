@@ -1,6 +1,6 @@
 package io.sscmic.gateway.node;
 
-import io.sscmic.authority.AuthorityFiles;
+import io.sscmic.authority.store.AuthorityFiles;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sscmic.gateway.authority.AuthorityConfig;

@@ -1,4 +1,4 @@
-package io.sscmic.authority.chain;
+package io.sscmic.authority.store;
 
 import io.sscmic.keysyn.StateFiles;
 import java.io.IOException;
@@ -20,7 +20,7 @@ public final class SecretErasure {
   }
 
   /** Where the old content waits for erasure while its replacement is written. */
-  static Path old(Path file) {
+  public static Path old(Path file) {
     return file.resolveSibling(file.getFileName() + ".old");
   }
 

@@ -1,4 +1,4 @@
-package io.sscmic.authority;
+package io.sscmic.authority.store;
 
 import java.nio.file.Path;
 
