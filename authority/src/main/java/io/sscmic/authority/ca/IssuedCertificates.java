@@ -1,5 +1,6 @@
 package io.sscmic.authority.ca;
 
+import io.sscmic.authority.store.AuthorityFiles;
 import io.sscmic.keysyn.StateFiles;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -29,7 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * write the file and are blocking (call them on a worker).
  */
 public final class IssuedCertificates {
-  public static final String NAME = "certificates";
+  public static final String NAME = AuthorityFiles.CERTIFICATES;
 
   /**
    * What the authority knows of one node.

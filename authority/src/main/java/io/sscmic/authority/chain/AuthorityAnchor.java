@@ -29,7 +29,7 @@ import java.util.List;
  * ratchet): call on a worker or the command-line thread.
  */
 public final class AuthorityAnchor {
-  public static final String NAME = "anchor";
+  public static final String NAME = AuthorityFiles.ANCHOR;
   /**
    * Ratchet steps a restart may take and still be ready in about a second: 150,000 HKDF steps.
    * Measured (AuthorityAnchorTest, 2 shared cores at load average 20): 6.3 us of CPU a step, so

@@ -15,7 +15,7 @@ public record AuthorityFiles(Path dir) {
    */
   public static final String SEED = "seed";
   /** The authority's key-chain anchor (N, K(N)), advanced on a schedule (0600). */
-  public static final String ANCHOR = io.sscmic.authority.chain.AuthorityAnchor.NAME;
+  public static final String ANCHOR = "anchor";
   public static final String CA_CERT = "ca.crt";
   public static final String CA_KEY = "ca.key";
   public static final String CERT = "authority.crt";
@@ -24,8 +24,8 @@ public record AuthorityFiles(Path dir) {
   public static final String USED_TOKENS = "used-tokens";
   /** Revoked node ids and certificate serials ({@code serial:<hex>}), one per line (0600). */
   public static final String REVOKED = "revoked";
-  /** Each node's one live certificate and enrollment time (0600), see {@link io.sscmic.authority.ca.IssuedCertificates}. */
-  public static final String CERTIFICATES = io.sscmic.authority.ca.IssuedCertificates.NAME;
+  /** Each node's one live certificate and enrollment time (0600), kept by the CA's IssuedCertificates. */
+  public static final String CERTIFICATES = "certificates";
 
   public Path file(String name) {
     return dir.resolve(name);
