@@ -86,9 +86,12 @@ public abstract class TunnelListener {
   public Future<Void> close(Duration drain) {
     Future<Void> s = server == null ? Future.succeededFuture()
         : server.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS);
-    Future<Void> c = client == null ? Future.succeededFuture()
-        : client.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS);
-    return Future.join(s, c).onComplete(x -> {
+    // The client closes only once the server's connections have: one accepted just before the
+    // shutdown may still be dialling onward (a reload swapped listeners under a steady stream of
+    // new connections, and the one caught in between was reset when both shut down together).
+    Future<Void> c = client == null ? s
+        : s.transform(x -> client.shutdown(1, TimeUnit.SECONDS));
+    return c.onComplete(x -> {
       if (idle != null) {
         idle.close();
       }
