@@ -22,6 +22,9 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.concurrent.Future;
 import io.sscmic.gateway.handshake.AlertReason;
 import io.sscmic.gateway.handshake.LocalIdentity;
@@ -349,23 +352,34 @@ class StackedTunnelTest {
     Endpoint peer = alpha.to(bravo);
     int batch = 32;
 
-    streamRounds(alpha, peer, 1_000, batch); // warm-up (JIT, pools)
-    directRounds(echo.address(), 500, batch);
-    long stacked = 0;
-    long direct = 0;
-    long stackedNanos = 0;
-    long directNanos = 0;
-    for (int rep = 0; rep < 3; rep++) { // interleaved, so both see the same machine load
+    // The multiplexer alone (declared identities, no record layer) in the same run, for the record layer's share.
+    Node plainB = new Node("plain-b", new DeclaredIdentityLayer("plain-b", "plain-a"), onePerPeer)
+        .listen(StreamPolicy.ALLOW_MEMBERS, Map.of("echo", echo.address()));
+    nodes.add(0, plainB);
+    Node plainA = new Node("plain-a", new DeclaredIdentityLayer("plain-b", "plain-a"), onePerPeer).dialler();
+    nodes.add(0, plainA);
+    Endpoint plainPeer = plainA.to(plainB);
+
+    streamRounds(alpha.pool, peer, 2_000, batch); // warm-up (JIT, pools)
+    streamRounds(plainA.pool, plainPeer, 2_000, batch);
+    directRounds(echo.address(), 1_000, batch);
+    long[] count = new long[3];
+    long[] nanos = new long[3];
+    for (int rep = 0; rep < 3; rep++) { // interleaved, so all three see the same machine load
       long t0 = System.nanoTime();
-      stacked += streamRounds(alpha, peer, 1_000, batch);
+      count[0] += streamRounds(alpha.pool, peer, 1_000, batch);
       long t1 = System.nanoTime();
-      direct += directRounds(echo.address(), 1_000, batch);
+      count[1] += streamRounds(plainA.pool, plainPeer, 1_000, batch);
       long t2 = System.nanoTime();
-      stackedNanos += t1 - t0;
-      directNanos += t2 - t1;
+      count[2] += directRounds(echo.address(), 1_000, batch);
+      long t3 = System.nanoTime();
+      nanos[0] += t1 - t0;
+      nanos[1] += t2 - t1;
+      nanos[2] += t3 - t2;
     }
-    double stackedRate = stacked * 1e9 / stackedNanos;
-    double directRate = direct * 1e9 / directNanos;
+    double stackedRate = count[0] * 1e9 / nanos[0];
+    double plainRate = count[1] * 1e9 / nanos[1];
+    double directRate = count[2] * 1e9 / nanos[2];
 
     // Heap per idle stream: open streams that stay open, both nodes and the echo connections in this JVM.
     int idle = 1_000;
@@ -388,11 +402,11 @@ class StackedTunnelTest {
     }
 
     String load = Files.readString(Path.of("/proc/loadavg")).trim();
-    System.out.printf("STACKED-MEASURE streams/s stacked=%.0f direct-tcp=%.0f ratio=%.2f (batches of %d,"
-            + " %d streams, %d connections); heap per idle stream (both nodes + local service connection)"
-            + " %.0f bytes; loadavg %s; cores %d%n",
-        stackedRate, directRate, stackedRate / directRate, batch, stacked, direct, perStream, load,
-        Runtime.getRuntime().availableProcessors());
+    System.out.printf("STACKED-MEASURE streams/s: stacked (record layer + mux)=%.0f, mux alone=%.0f,"
+            + " direct tcp=%.0f; stacked/direct=%.2f stacked/mux-alone=%.2f (%d in flight, %d each);"
+            + " heap per idle stream (both nodes + local service connection) %.0f bytes; loadavg %s; cores %d%n",
+        stackedRate, plainRate, directRate, stackedRate / directRate, stackedRate / plainRate, batch, count[0],
+        perStream, load, Runtime.getRuntime().availableProcessors());
     assertEquals(1, alpha.clientHandshakes.get(), "all of it over one handshake");
     assertEquals(1, alpha.pool.connections(peer).size());
   }
@@ -404,13 +418,22 @@ class StackedTunnelTest {
     final String id;
     final KeySchedule schedule;
     final MuxSettings settings;
-    final RecordSecureLayer layer;
+    final SecureLayer layer;
     final MuxMetrics metrics;
     final AtomicInteger clientHandshakes = new AtomicInteger();
     final AtomicInteger serverHandshakes = new AtomicInteger();
     final List<RecordLayerClosed> closes = new CopyOnWriteArrayList<>();
     PeerListener listener;
     PeerPool pool;
+
+    /** A node over the insecure declared-identity layer: the multiplexer alone, for comparison. */
+    Node(String id, SecureLayer plain, MuxSettings settings) {
+      this.id = id;
+      this.schedule = null;
+      this.settings = settings;
+      this.metrics = new MuxMetrics(new SimpleMeterRegistry(), id);
+      this.layer = plain;
+    }
 
     Node(LocalIdentity identity, KeySchedule schedule, MuxSettings settings) {
       this.id = identity.nodeId();
@@ -519,28 +542,71 @@ class StackedTunnelTest {
     return out.toByteArray();
   }
 
-  /** {@code total} streams, {@code batch} at a time, each a 1-byte echo with END_STREAM both ways. */
-  private static long streamRounds(Node node, Endpoint peer, int total, int batch) throws Exception {
+  /**
+   * {@code total} streams, {@code batch} at a time, each a 1-byte echo with END_STREAM both ways;
+   * nothing blocks between the open and the answer (the test thread only waits for the batch).
+   */
+  private static long streamRounds(PeerPool pool, Endpoint peer, int total, int batch) throws Exception {
     long done = 0;
-    byte[] one = {42};
     for (int sent = 0; sent < total; sent += batch) {
-      List<Future<MuxStream>> opening = new ArrayList<>(batch);
+      List<CompletableFuture<Integer>> results = new ArrayList<>(batch);
       for (int i = 0; i < batch; i++) {
-        opening.add(node.pool.open(peer, "echo"));
+        CompletableFuture<Integer> r = new CompletableFuture<>();
+        results.add(r);
+        pool.open(peer, "echo").addListener((Future<MuxStream> f) -> {
+          if (!f.isSuccess()) {
+            r.completeExceptionally(f.cause());
+            return;
+          }
+          Http2StreamChannel ch = f.getNow().channel();
+          ch.eventLoop().execute(() -> {
+            ch.pipeline().addLast(new OneByteStream(r));
+            ch.read();
+            ch.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(new byte[] {42}), true));
+          });
+        });
       }
-      List<StreamProbe> probes = new ArrayList<>(batch);
-      for (Future<MuxStream> f : opening) {
-        StreamProbe p = StreamProbe.attach(f.get(60, TimeUnit.SECONDS), false, true);
-        p.send(one, true);
-        probes.add(p);
-      }
-      for (StreamProbe p : probes) {
-        p.ended.get(60, TimeUnit.SECONDS);
-        assertEquals(1, p.received.get());
+      for (CompletableFuture<Integer> r : results) {
+        assertEquals(1, r.get(60, TimeUnit.SECONDS));
         done++;
       }
     }
     return done;
+  }
+
+  /** Counts a stream's echoed bytes; reports them at the peer's END_STREAM. */
+  private static final class OneByteStream extends ChannelInboundHandlerAdapter {
+    private final CompletableFuture<Integer> result;
+    private int received;
+
+    OneByteStream(CompletableFuture<Integer> result) {
+      this.result = result;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof Http2DataFrame data) {
+        received += data.content().readableBytes();
+        boolean end = data.isEndStream();
+        data.release();
+        if (end) {
+          result.complete(received);
+        }
+      } else {
+        io.netty.util.ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      ctx.read();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      result.completeExceptionally(new IllegalStateException("stream closed before END_STREAM"));
+      ctx.fireChannelInactive();
+    }
   }
 
   /** {@code total} fresh TCP connections to {@code echo}, {@code batch} at a time, each a 1-byte echo with half-close. */
