@@ -195,11 +195,34 @@ class StackedTunnelTest {
         Map.of("echo", echo.address()));
     Node alpha = node(MESH.node("alpha"), clockSchedule(clock)).dialler();
     Endpoint peer = alpha.to(bravo);
+    // Each node's KeySyn verticle moves its schedule at every epoch boundary; a schedule that is
+    // only read keeps no key of the epochs it jumps over (KeySchedule.retain), so a record or INIT
+    // sealed in such an epoch and read late would be refused. Tick both, as the verticles do.
+    java.util.concurrent.ScheduledExecutorService ticker = java.util.concurrent.Executors
+        .newSingleThreadScheduledExecutor(r -> new Thread(r, "keysyn-ticks"));
+    ticker.scheduleAtFixedRate(() -> {
+      alpha.schedule.advanceTo(clock.currentEpoch());
+      bravo.schedule.advanceTo(clock.currentEpoch());
+    }, 0, 20, TimeUnit.MILLISECONDS);
+    try {
+      rotateUnderOpenStreams(clock, alpha, bravo, peer);
+    } finally {
+      ticker.shutdownNow();
+    }
+  }
 
+  private void rotateUnderOpenStreams(EpochClock clock, Node alpha, Node bravo, Endpoint peer) throws Exception {
     int streams = 20;
     List<StreamProbe> probes = new ArrayList<>();
     for (int i = 0; i < streams; i++) {
-      MuxStream s = alpha.pool.open(peer, "echo").get(60, TimeUnit.SECONDS);
+      MuxStream s;
+      try {
+        s = alpha.pool.open(peer, "echo").get(60, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        throw new AssertionError("open failed; clock epoch " + clock.currentEpoch() + ", alpha at "
+            + alpha.schedule.current().epoch() + ", bravo at " + bravo.schedule.current().epoch()
+            + ", bravo's refusals " + bravo.failures(), e);
+      }
       probes.add(StreamProbe.attach(s, true, true));
     }
     long firstEpoch = alpha.schedule.current().epoch();
