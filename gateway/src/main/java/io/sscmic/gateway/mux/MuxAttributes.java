@@ -10,6 +10,16 @@ public final class MuxAttributes {
   public static final AttributeKey<String> PEER_NODE_ID =
       AttributeKey.valueOf("io.sscmic.gateway.mux.peerNodeId");
 
+  /**
+   * Why the secure layer ended the connection, set by the layer before it closes the channel
+   * (a {@link SecureLayer} that knows its reasons, e.g. the record layer's ALERT). The pool's
+   * caller receives it as the cause of {@link PeerUnavailableException.Reason#HANDSHAKE_FAILED},
+   * also when the layer below authenticated the peer but the peer then refused this node (the
+   * client's certificate is checked last, after the client already saw the server's).
+   */
+  public static final AttributeKey<Throwable> SECURE_LAYER_FAILURE =
+      AttributeKey.valueOf("io.sscmic.gateway.mux.secureLayerFailure");
+
   private MuxAttributes() {
   }
 

@@ -85,7 +85,7 @@ final class MuxInstaller extends ChannelInboundHandlerAdapter {
     connection[0] = new PeerConnection(ctx.channel(), role, peerId, localNodeId, codec, metrics);
     ctx.channel().closeFuture().addListener(f -> ready.tryFailure(new PeerUnavailableException(
         PeerUnavailableException.Reason.HANDSHAKE_FAILED, peerId,
-        new IllegalStateException("closed before the peer's HTTP/2 SETTINGS"))));
+        layerFailureOr(ctx.channel(), "closed before the peer's HTTP/2 SETTINGS"))));
     ctx.pipeline().remove(this);
     ctx.flush();
     // Ready once the peer's SETTINGS arrive (as gRPC marks a transport ready): only then is its
@@ -119,7 +119,13 @@ final class MuxInstaller extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     ready.tryFailure(new PeerUnavailableException(PeerUnavailableException.Reason.HANDSHAKE_FAILED,
-        String.valueOf(expectedPeer), new IllegalStateException("closed before the peer was authenticated")));
+        String.valueOf(expectedPeer), layerFailureOr(ctx.channel(), "closed before the peer was authenticated")));
     ctx.fireChannelInactive();
+  }
+
+  /** The reason the secure layer gave for closing ({@link MuxAttributes#SECURE_LAYER_FAILURE}), else {@code what}. */
+  private static Throwable layerFailureOr(io.netty.channel.Channel channel, String what) {
+    Throwable reason = channel.attr(MuxAttributes.SECURE_LAYER_FAILURE).get();
+    return reason != null ? reason : new IllegalStateException(what);
   }
 }
