@@ -61,7 +61,7 @@ final class FixedCertificates {
   }
 
   private static ECParameterSpec params() {
-    return ((java.security.interfaces.ECPublicKey) NodeCertificates.newKeyPair(TestMesh.RANDOM).getPublic()).getParams();
+    return ((java.security.interfaces.ECPublicKey) NodeCertificates.newKeyPair(TestIdentities.RANDOM).getPublic()).getParams();
   }
 
   static ContentSigner signer(PrivateKey key) {

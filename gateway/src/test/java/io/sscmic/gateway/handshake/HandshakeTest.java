@@ -19,10 +19,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /** The v2 handshake state machines without any socket: the good path and every refusal, with its reason. */
 class HandshakeTest {
-  private static final TestMesh MESH = new TestMesh("hs");
+  private static final TestIdentities MESH = new TestIdentities("hs");
   private static final LocalIdentity ALPHA = MESH.node("alpha");
   private static final LocalIdentity BETA = MESH.node("beta");
-  private static final long N = TestMesh.EPOCH;
+  private static final long N = TestIdentities.EPOCH;
 
   private static HandshakeSettings alpha(long epoch) {
     return MESH.settings(ALPHA, MESH.schedule(epoch));
@@ -82,7 +82,7 @@ class HandshakeTest {
 
   @Test
   void aCertificateHolderWithoutTheChainKeyStopsAtTheMac() {
-    TestMesh otherChain = new TestMesh("other");
+    TestIdentities otherChain = new TestIdentities("other");
     HandshakeSettings outsider = MESH.settings(ALPHA, otherChain.schedule(N));
     assertEquals(AlertReason.BAD_MAC, refusal(() -> new Responder(beta(N))
         .onInit(new Initiator(outsider, "beta", CipherSuite.AES_256_GCM).start())));
@@ -90,7 +90,7 @@ class HandshakeTest {
 
   @Test
   void theMacIsCheckedBeforeTheDestinationAndVersionBeforeTheMac() throws Exception {
-    TestMesh otherChain = new TestMesh("other");
+    TestIdentities otherChain = new TestIdentities("other");
     HandshakeSettings outsider = MESH.settings(ALPHA, otherChain.schedule(N));
     // An outsider learns nothing about which node it reached: bad_mac, not wrong_destination.
     assertEquals(AlertReason.BAD_MAC, refusal(() -> new Responder(beta(N))
@@ -132,7 +132,7 @@ class HandshakeTest {
     byte[] shortInit = java.util.Arrays.copyOf(init, init.length - 1);
     assertEquals(AlertReason.MALFORMED, refusal(() -> new Responder(beta(N)).onInit(shortInit)));
     byte[] garbage = new byte[Wire.HEADER_LENGTH + Init.MIN_BODY];
-    TestMesh.RANDOM.nextBytes(garbage);
+    TestIdentities.RANDOM.nextBytes(garbage);
     garbage[Wire.HEADER_LENGTH] = 1;
     garbage[Wire.HEADER_LENGTH + 1] = (byte) 200;
     assertEquals(AlertReason.MALFORMED, refusal(() -> new Responder(beta(N)).onInit(garbage)));
@@ -148,7 +148,7 @@ class HandshakeTest {
 
   @Test
   void aMemberWithoutAValidCertificateIsRefusedOnBothSides() throws Exception {
-    TestMesh foreignCa = new TestMesh("foreign");
+    TestIdentities foreignCa = new TestIdentities("foreign");
     // Client with a certificate from another CA but this mesh's chain key: refused at FINISH.
     HandshakeSettings client = MESH.settings(foreignCa.node("alpha"), MESH.schedule(N));
     Initiator i = new Initiator(client, "beta", CipherSuite.AES_256_GCM);
@@ -169,7 +169,7 @@ class HandshakeTest {
     Clock tomorrow = Clock.fixed(Instant.now().plus(Duration.ofDays(2)), ZoneOffset.UTC);
     HandshakeSettings client = new HandshakeSettings(ALPHA, new PeerVerifier(MESH.ca.certificate(),
         RevocationCheck.NONE, tomorrow), MESH.schedule(N), alpha(N).replayFilter(), alpha(N).provider(),
-        TestMesh.RANDOM, HandshakeSettings.DEFAULT_TIMEOUT);
+        TestIdentities.RANDOM, HandshakeSettings.DEFAULT_TIMEOUT);
     Initiator i = new Initiator(client, "beta", CipherSuite.AES_256_GCM);
     byte[] resp = new Responder(beta(N)).onInit(i.start());
     assertEquals(AlertReason.BAD_CERTIFICATE, refusal(() -> i.onResponse(resp)));
@@ -213,7 +213,7 @@ class HandshakeTest {
   void aRevokedClientIsRefused() throws Exception {
     HandshakeSettings server = new HandshakeSettings(BETA, new PeerVerifier(MESH.ca.certificate(),
         (id, cert) -> id.equals("alpha"), Clock.systemUTC()), MESH.schedule(N), beta(N).replayFilter(),
-        beta(N).provider(), TestMesh.RANDOM, HandshakeSettings.DEFAULT_TIMEOUT);
+        beta(N).provider(), TestIdentities.RANDOM, HandshakeSettings.DEFAULT_TIMEOUT);
     Initiator i = new Initiator(alpha(N), "beta", CipherSuite.AES_256_GCM);
     Responder r = new Responder(server);
     Established c = i.onResponse(r.onInit(i.start()));

@@ -62,9 +62,9 @@ class ProtocolV2VectorsTest {
     KeySchedule cs = scheduleAt(1);
     KeySchedule ss = scheduleAt(1);
     HandshakeSettings client = new HandshakeSettings(new LocalIdentity("alpha", alpha.certificate(), alpha.key()),
-        verifier, cs, new ReplayFilter(0, 0, 10), AeadProvider.JDK, TestMesh.RANDOM, HandshakeSettings.DEFAULT_TIMEOUT);
+        verifier, cs, new ReplayFilter(0, 0, 10), AeadProvider.JDK, TestIdentities.RANDOM, HandshakeSettings.DEFAULT_TIMEOUT);
     HandshakeSettings server = new HandshakeSettings(new LocalIdentity("beta", beta.certificate(), beta.key()),
-        verifier, ss, new ReplayFilter(0, 0, 10), AeadProvider.JDK, TestMesh.RANDOM, HandshakeSettings.DEFAULT_TIMEOUT);
+        verifier, ss, new ReplayFilter(0, 0, 10), AeadProvider.JDK, TestIdentities.RANDOM, HandshakeSettings.DEFAULT_TIMEOUT);
     Initiator i = new Initiator(client, "beta", suite, new Ephemeral(range(0x30, 32)), range(0x70, 32));
     Responder r = new Responder(server, new Ephemeral(range(0x50, 32)), range(0x90, 32));
     byte[] init = i.start();

@@ -11,6 +11,7 @@ import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.config.SeedSource;
+import io.sscmic.gateway.TestMesh;
 import io.sscmic.gateway.node.Node;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -43,21 +44,14 @@ final class HttpMesh {
   /** A server sidecar exposing {@code service} at {@code backend}. */
   static Node server(Vertx vertx, String id, Instant genesis, Duration interval, String service, int backend)
       throws Exception {
-    NodeConfig c = new NodeConfig(new NodeSection(id), new KeysynSection(genesis, interval, SeedSource.memory(SEED)),
-        null, new TunnelSection(loopback(0), CipherSuite.AES_256_GCM, AeadProvider.defaultProvider(),
-            Duration.ofSeconds(2), Duration.ofSeconds(2), TunnelLimits.DEFAULTS),
-        AdminSection.plain(null), Map.of(service, loopback(backend)), List.of(), null);
+    NodeConfig c = TestMesh.server(id, genesis, interval, SEED, Map.of(service, loopback(backend)));
     return await(Node.start(vertx, c, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
   }
 
   /** A client sidecar whose only job is its HTTP listener. */
   static Node client(Vertx vertx, String id, Instant genesis, Duration interval, HttpModeConfig http,
                      PrometheusMeterRegistry registry) throws Exception {
-    NodeConfig c = new NodeConfig(new NodeSection(id), new KeysynSection(genesis, interval, SeedSource.memory(SEED)),
-        null, new TunnelSection(null, CipherSuite.AES_256_GCM, AeadProvider.defaultProvider(), Duration.ofSeconds(2),
-            Duration.ofSeconds(2), TunnelLimits.DEFAULTS),
-        AdminSection.plain(null), Map.of(), List.of(), http);
-    return await(Node.start(vertx, c, registry));
+    return await(Node.start(vertx, TestMesh.httpClient(id, genesis, interval, SEED, http), registry));
   }
 
   static String sha256(byte[] b) throws Exception {

@@ -28,7 +28,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.concurrent.Future;
 import io.sscmic.gateway.handshake.AlertReason;
 import io.sscmic.gateway.handshake.LocalIdentity;
-import io.sscmic.gateway.handshake.TestMesh;
+import io.sscmic.gateway.handshake.TestIdentities;
 import io.sscmic.gateway.record.HandshakeCompleted;
 import io.sscmic.gateway.record.KeySynRecordHandler;
 import io.sscmic.gateway.record.RecordLayerClosed;
@@ -81,7 +81,7 @@ import org.junit.jupiter.api.io.TempDir;
  * at PARANOID and a test fails on any leak it reports.
  */
 class StackedTunnelTest {
-  private static final TestMesh MESH = new TestMesh("stacked");
+  private static final TestIdentities MESH = new TestIdentities("stacked");
   private static final String SERVER = "bravo";
   private static final MuxSettings SETTINGS = MuxSettings.defaults().withConnectTimeout(Duration.ofSeconds(30));
 
@@ -121,9 +121,9 @@ class StackedTunnelTest {
   @Test
   void anApplicationConnectionRoundTripsThroughBothRecordLayersAndHalfCloseKeepsTheReply() throws Exception {
     LoopbackServices.Service echo = services.echo();
-    Node bravo = node(MESH.node(SERVER), MESH.schedule(TestMesh.EPOCH)).listen(StreamPolicy.ALLOW_MEMBERS,
+    Node bravo = node(MESH.node(SERVER), MESH.schedule(TestIdentities.EPOCH)).listen(StreamPolicy.ALLOW_MEMBERS,
         Map.of("echo", echo.address()));
-    Node alpha = node(MESH.node("alpha"), MESH.schedule(TestMesh.EPOCH)).dialler();
+    Node alpha = node(MESH.node("alpha"), MESH.schedule(TestIdentities.EPOCH)).dialler();
     AtomicReference<Future<Void>> relay = new AtomicReference<>();
     InetSocketAddress app = appListener(alpha, alpha.to(bravo), "echo", relay);
 
@@ -156,9 +156,9 @@ class StackedTunnelTest {
   void twoHundredStreamsShareOnePeerConnectionAndOneHandshake() throws Exception {
     LoopbackServices.Service echo = services.echo();
     MuxSettings onePerPeer = SETTINGS.withPool(1, Duration.ofMinutes(5), Duration.ofSeconds(30));
-    Node bravo = node(MESH.node(SERVER), MESH.schedule(TestMesh.EPOCH), onePerPeer)
+    Node bravo = node(MESH.node(SERVER), MESH.schedule(TestIdentities.EPOCH), onePerPeer)
         .listen(StreamPolicy.ALLOW_MEMBERS, Map.of("echo", echo.address()));
-    Node alpha = node(MESH.node("alpha"), MESH.schedule(TestMesh.EPOCH), onePerPeer).dialler();
+    Node alpha = node(MESH.node("alpha"), MESH.schedule(TestIdentities.EPOCH), onePerPeer).dialler();
     Endpoint peer = alpha.to(bravo);
 
     int n = 200;
@@ -267,12 +267,12 @@ class StackedTunnelTest {
     LoopbackServices.Service echo = services.echo();
     Path policyFile = dir.resolve("streams.policy");
     Files.writeString(policyFile, "# only alpha may reach echo\nallow echo alpha\n");
-    Node bravo = node(MESH.node(SERVER), MESH.schedule(TestMesh.EPOCH))
+    Node bravo = node(MESH.node(SERVER), MESH.schedule(TestIdentities.EPOCH))
         .listen(FileStreamPolicy.load(policyFile), Map.of("echo", echo.address()));
     // mallory holds a valid certificate of this mesh, and its connector even writes "alpha" into
     // the caller header of every stream it opens: the header is for logs, the policy never reads it.
-    Node mallory = node(MESH.node("mallory"), MESH.schedule(TestMesh.EPOCH)).dialler("alpha");
-    Node alpha = node(MESH.node("alpha"), MESH.schedule(TestMesh.EPOCH)).dialler();
+    Node mallory = node(MESH.node("mallory"), MESH.schedule(TestIdentities.EPOCH)).dialler("alpha");
+    Node alpha = node(MESH.node("alpha"), MESH.schedule(TestIdentities.EPOCH)).dialler();
 
     AtomicReference<Future<Void>> malloryRelay = new AtomicReference<>();
     InetSocketAddress malloryApp = appListener(mallory, mallory.to(bravo), "echo", malloryRelay);
@@ -309,11 +309,11 @@ class StackedTunnelTest {
   @Test
   void aClientWithASelfSignedCertificateFailsTheHandshakeWithATypedReason() throws Exception {
     LoopbackServices.Service echo = services.echo();
-    Node bravo = node(MESH.node(SERVER), MESH.schedule(TestMesh.EPOCH)).listen(StreamPolicy.ALLOW_MEMBERS,
+    Node bravo = node(MESH.node(SERVER), MESH.schedule(TestIdentities.EPOCH)).listen(StreamPolicy.ALLOW_MEMBERS,
         Map.of("echo", echo.address()));
     // Knows the mesh's chain key (so its INIT MAC passes) and claims to be alpha, but its
     // certificate is signed by itself, not by the mesh CA.
-    Node imposter = node(selfSigned("alpha"), MESH.schedule(TestMesh.EPOCH)).dialler();
+    Node imposter = node(selfSigned("alpha"), MESH.schedule(TestIdentities.EPOCH)).dialler();
 
     ExecutionException failure = assertThrows(ExecutionException.class,
         () -> imposter.pool.open(imposter.to(bravo), "echo").get(30, TimeUnit.SECONDS));
@@ -338,9 +338,9 @@ class StackedTunnelTest {
   @Test
   void anInitAddressedToAnotherNodeFailsAtTheReceiver() throws Exception {
     LoopbackServices.Service echo = services.echo();
-    Node bravo = node(MESH.node(SERVER), MESH.schedule(TestMesh.EPOCH)).listen(StreamPolicy.ALLOW_MEMBERS,
+    Node bravo = node(MESH.node(SERVER), MESH.schedule(TestIdentities.EPOCH)).listen(StreamPolicy.ALLOW_MEMBERS,
         Map.of("echo", echo.address()));
-    Node alpha = node(MESH.node("alpha"), MESH.schedule(TestMesh.EPOCH)).dialler();
+    Node alpha = node(MESH.node("alpha"), MESH.schedule(TestIdentities.EPOCH)).dialler();
     // bravo's address, but the INIT names charlie (a stale resolver entry, or a redirected dial).
     Endpoint misdirected = new Endpoint("127.0.0.1", bravo.listener.port(), "charlie");
 
@@ -369,9 +369,9 @@ class StackedTunnelTest {
   void measureStreamOpenRateAgainstDirectTcpConnections() throws Exception {
     LoopbackServices.Service echo = services.echo();
     MuxSettings onePerPeer = SETTINGS.withPool(1, Duration.ofMinutes(5), Duration.ofSeconds(30));
-    Node bravo = node(MESH.node(SERVER), MESH.schedule(TestMesh.EPOCH), onePerPeer)
+    Node bravo = node(MESH.node(SERVER), MESH.schedule(TestIdentities.EPOCH), onePerPeer)
         .listen(StreamPolicy.ALLOW_MEMBERS, Map.of("echo", echo.address()));
-    Node alpha = node(MESH.node("alpha"), MESH.schedule(TestMesh.EPOCH), onePerPeer).dialler();
+    Node alpha = node(MESH.node("alpha"), MESH.schedule(TestIdentities.EPOCH), onePerPeer).dialler();
     Endpoint peer = alpha.to(bravo);
     int batch = 32;
 
@@ -534,7 +534,7 @@ class StackedTunnelTest {
 
   /** A node certificate (CN and URI SAN as the mesh CA writes them) signed by its own key. */
   private static LocalIdentity selfSigned(String id) throws Exception {
-    KeyPair kp = NodeCertificates.newKeyPair(TestMesh.RANDOM);
+    KeyPair kp = NodeCertificates.newKeyPair(TestIdentities.RANDOM);
     X500Name name = new X500Name("CN=" + id);
     Instant now = Instant.now();
     X509Certificate cert = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(name,

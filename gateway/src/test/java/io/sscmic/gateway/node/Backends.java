@@ -1,5 +1,6 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.gateway.TestMesh;
 import io.sscmic.gateway.tunnel.TcpHalfClose;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

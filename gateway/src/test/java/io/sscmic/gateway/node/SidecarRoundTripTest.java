@@ -1,5 +1,6 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.gateway.TestMesh;
 import io.sscmic.gateway.TestVertx;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

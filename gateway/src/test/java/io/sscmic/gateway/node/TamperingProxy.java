@@ -1,5 +1,6 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.gateway.TestMesh;
 import io.sscmic.gateway.frame.FrameDecoder;
 import io.sscmic.gateway.frame.FrameType;
 import io.vertx.core.Vertx;

@@ -1,5 +1,6 @@
 package io.sscmic.gateway.node;
 
+import io.sscmic.gateway.TestMesh;
 import io.sscmic.authority.store.AuthorityFiles;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

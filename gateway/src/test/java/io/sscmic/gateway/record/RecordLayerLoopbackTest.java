@@ -23,7 +23,7 @@ import io.sscmic.gateway.handshake.AlertReason;
 import io.sscmic.gateway.handshake.HandshakeSettings;
 import io.sscmic.gateway.handshake.LocalIdentity;
 import io.sscmic.gateway.handshake.ReplayFilter;
-import io.sscmic.gateway.handshake.TestMesh;
+import io.sscmic.gateway.handshake.TestIdentities;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -46,10 +46,10 @@ class RecordLayerLoopbackTest {
     LeakWatch.install();
   }
 
-  private static final TestMesh MESH = new TestMesh("loopback");
+  private static final TestIdentities MESH = new TestIdentities("loopback");
   private static final LocalIdentity ALPHA = MESH.node("alpha");
   private static final LocalIdentity BETA = MESH.node("beta");
-  private static final long N = TestMesh.EPOCH;
+  private static final long N = TestIdentities.EPOCH;
   private static final int SIZE = 1 << 20;
   private static EventLoopGroup group;
   private static Channel listener;
@@ -153,7 +153,7 @@ class RecordLayerLoopbackTest {
   @EnumSource(CipherSuite.class)
   void aMebibyteMakesTheRoundTripThroughBothRecordLayers(CipherSuite suite) throws Exception {
     byte[] payload = new byte[SIZE];
-    TestMesh.RANDOM.nextBytes(payload);
+    TestIdentities.RANDOM.nextBytes(payload);
     Collector app = new Collector(SIZE);
     Channel ch = connect(MESH.settings(ALPHA, MESH.schedule(N)), suite, app);
     for (int off = 0; off < SIZE; off += 65536) {
@@ -169,7 +169,7 @@ class RecordLayerLoopbackTest {
 
   @Test
   void aClientWithAForeignCertificateReadsTheServersReasonOverTheSocket() throws Exception {
-    TestMesh foreign = new TestMesh("foreign");
+    TestIdentities foreign = new TestIdentities("foreign");
     Collector app = new Collector(1);
     Channel ch = connect(MESH.settings(foreign.node("alpha"), MESH.schedule(N)), CipherSuite.AES_256_GCM, app);
     ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1, 2, 3}));

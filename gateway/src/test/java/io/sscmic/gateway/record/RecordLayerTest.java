@@ -19,7 +19,7 @@ import io.sscmic.gateway.handshake.HandshakeSettings;
 import io.sscmic.gateway.handshake.Init;
 import io.sscmic.gateway.handshake.LocalIdentity;
 import io.sscmic.gateway.handshake.ReplayFilter;
-import io.sscmic.gateway.handshake.TestMesh;
+import io.sscmic.gateway.handshake.TestIdentities;
 import io.sscmic.gateway.handshake.Wire;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeyRole;
@@ -45,10 +45,10 @@ class RecordLayerTest {
     LeakWatch.install();
   }
 
-  private static final TestMesh MESH = new TestMesh("records");
+  private static final TestIdentities MESH = new TestIdentities("records");
   private static final LocalIdentity ALPHA = MESH.node("alpha");
   private static final LocalIdentity BETA = MESH.node("beta");
-  private static final long N = TestMesh.EPOCH;
+  private static final long N = TestIdentities.EPOCH;
 
   private static HandshakeSettings clientAt(KeySchedule s) {
     return MESH.settings(ALPHA, s);
@@ -68,7 +68,7 @@ class RecordLayerTest {
 
   private static byte[] random(int n) {
     byte[] b = new byte[n];
-    TestMesh.RANDOM.nextBytes(b);
+    TestIdentities.RANDOM.nextBytes(b);
     return b;
   }
 
@@ -369,7 +369,7 @@ class RecordLayerTest {
 
   @Test
   void aMemberWithoutAValidCertificateIsRefusedAndGetsNothingThrough() {
-    TestMesh foreign = new TestMesh("foreign");
+    TestIdentities foreign = new TestIdentities("foreign");
     HandshakeSettings client = MESH.settings(foreign.node("alpha"), MESH.schedule(N));
     try (BackToBack p = new BackToBack(client, "beta", CipherSuite.AES_256_GCM, serverAt(MESH.schedule(N)))) {
       ChannelFuture write = p.client.writeAndFlush(text("let me in"));
@@ -386,7 +386,7 @@ class RecordLayerTest {
 
   @Test
   void aServerWithAForeignCertificateIsRefusedByTheClientBeforeAnyDataLeaves() {
-    TestMesh foreign = new TestMesh("foreign");
+    TestIdentities foreign = new TestIdentities("foreign");
     HandshakeSettings server = MESH.settings(foreign.node("beta"), MESH.schedule(N))
         .withReplayFilter(new ReplayFilter(N - 5, 0, 100));
     try (BackToBack p = new BackToBack(clientAt(MESH.schedule(N)), "beta", CipherSuite.AES_256_GCM, server)) {
@@ -406,7 +406,7 @@ class RecordLayerTest {
 
   @Test
   void aCertificateHolderWithoutTheChainKeyIsRefusedAtTheMac() {
-    TestMesh otherChain = new TestMesh("other");
+    TestIdentities otherChain = new TestIdentities("other");
     HandshakeSettings client = MESH.settings(ALPHA, otherChain.schedule(N));
     try (BackToBack p = new BackToBack(client, "beta", CipherSuite.AES_256_GCM, serverAt(MESH.schedule(N)))) {
       p.shuttle();

@@ -17,7 +17,7 @@ import io.sscmic.gateway.handshake.Initiator;
 import io.sscmic.gateway.handshake.LocalIdentity;
 import io.sscmic.gateway.handshake.ReplayFilter;
 import io.sscmic.gateway.handshake.Responder;
-import io.sscmic.gateway.handshake.TestMesh;
+import io.sscmic.gateway.handshake.TestIdentities;
 import io.sscmic.gateway.handshake.V2Kdf;
 import io.sscmic.gateway.handshake.Wire;
 import io.sscmic.keysyn.KeyRole;
@@ -41,10 +41,10 @@ class RecordedConnectionTest {
     LeakWatch.install();
   }
 
-  private static final TestMesh MESH = new TestMesh("recording");
+  private static final TestIdentities MESH = new TestIdentities("recording");
   private static final LocalIdentity ALPHA = MESH.node("alpha");
   private static final LocalIdentity BETA = MESH.node("beta");
-  private static final long N = TestMesh.EPOCH;
+  private static final long N = TestIdentities.EPOCH;
 
   /** Opens a record with a candidate key and iv for sequence numbers 0..15; true if any opens. */
   static boolean opens(byte[] record, CipherSuite suite, byte[] key, byte[] iv) {

@@ -12,13 +12,13 @@ import java.time.Clock;
 import java.time.Duration;
 
 /** A mesh for tests: its CA, node identities issued as the authority issues them, key schedules. */
-public final class TestMesh {
+public final class TestIdentities {
   public static final SecureRandom RANDOM = new SecureRandom();
   public static final long EPOCH = 1000;
   public final MeshCa ca;
   public final ChainAnchor chain;
 
-  public TestMesh(String name) {
+  public TestIdentities(String name) {
     this.ca = MeshCa.create(name, Duration.ofDays(1), RANDOM);
     byte[] seed = new byte[32];
     RANDOM.nextBytes(seed);
