@@ -133,7 +133,7 @@ fi
 # ---------------------------------------------------------------- 2. authority and nodes
 JAVA_OPTS=(-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1)
 sscmic() { java "${JAVA_OPTS[@]}" -jar "$JAR" "$@"; }
-sscmic init --dir "$WORK/authority" --interval "$INTERVAL" --listen "0.0.0.0:$AUTH_PORT" \
+sscmic init --dir "$WORK/authority" --interval "$INTERVAL" --allow-short-interval --listen "0.0.0.0:$AUTH_PORT" \
   --host "$AUTH_IP" --admin "0.0.0.0:$AUTH_ADMIN" > "$WORK/init.log" 2>&1
 GENESIS="$(sed -n 's/^  genesis: \([^ ]*\).*/\1/p' "$WORK/authority/authority.yaml")"
 say "mesh created: genesis $GENESIS, interval $INTERVAL"

@@ -89,7 +89,7 @@ units_under_seccomp() {
   local ns="sscmic-t-sc-$$" d="$TMP/seccomp" apid npid rc=1
   mkdir -p "$d/state" && chmod 700 "$d/state"
   ip netns add "$ns" && ip -n "$ns" link set lo up
-  seccomp_run sscmic-authority.service java -jar "$JAR" init --dir "$d/mesh" --interval 2s \
+  seccomp_run sscmic-authority.service java -jar "$JAR" init --dir "$d/mesh" --interval 2s --allow-short-interval \
     --listen 127.0.0.1:8443 --admin 127.0.0.1:15100 >/dev/null
   ip netns exec "$ns" /usr/bin/python3 "$TEST_DIR/unit-seccomp.py" "$ROOT/deploy/systemd/sscmic-authority.service" -- \
     java -Xmx128m -jar "$JAR" authority --config "$d/mesh/authority.yaml" > "$d/authority.log" 2>&1 &
