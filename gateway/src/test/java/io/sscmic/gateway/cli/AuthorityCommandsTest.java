@@ -287,6 +287,10 @@ class AuthorityCommandsTest {
     assertEquals(2, run("init", "--dir", dir.toString(), "--interval", "10ms"));
     assertTrue(err.toString().contains("at least 20s") && err.toString().contains("267840000 ratchet steps"),
         err.toString());
+    assertTrue(err.toString().contains("--allow-short-interval"), "the refusal names the way out: " + err);
+    // A test mesh that rotates fast on purpose says so, and gets its mesh.
+    assertEquals(0, run("init", "--dir", dir.resolve("fast").toString(), "--interval", "2s", "--allow-short-interval"));
+    assertTrue(java.nio.file.Files.exists(dir.resolve("fast").resolve("authority.yaml")));
     assertEquals(2, run("token", "--config", dir.resolve("authority.yaml").toString(), "--node", "no spaces"));
     assertTrue(err.toString().contains("--node 'no spaces'"), err.toString());
     assertEquals(1, run("token", "--config", dir.resolve("missing.yaml").toString(), "--node", "a"));
