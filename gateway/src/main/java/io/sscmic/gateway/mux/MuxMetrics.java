@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.netty.handler.codec.http2.Http2Error;
 import java.util.EnumMap;
 import java.util.Locale;
+import io.sscmic.gateway.tunnel.BoundedLabels;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,11 +21,11 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class MuxMetrics {
   public static final int MAX_PEERS = 64;
-  public static final String OTHER = "other";
+  public static final String OTHER = BoundedLabels.OTHER;
 
   private final MeterRegistry registry;
   private final String node;
-  private final Map<String, Peer> peers = new ConcurrentHashMap<>();
+  private final BoundedLabels<Peer> peers = new BoundedLabels<>(MAX_PEERS, Peer::new);
   private final Map<RefusalReason, Counter> refusedIn = new EnumMap<>(RefusalReason.class);
   private final Map<RefusalReason, Counter> refusedOut = new EnumMap<>(RefusalReason.class);
   private final Map<Http2Error, Counter> resets = new ConcurrentHashMap<>();
@@ -54,20 +55,7 @@ public final class MuxMetrics {
 
   /** The meters of one authenticated peer (created on first use, bounded). */
   public Peer peer(String peerNodeId) {
-    String label = peerNodeId == null ? "unknown" : peerNodeId;
-    Peer p = peers.get(label);
-    if (p != null) {
-      return p;
-    }
-    synchronized (this) {
-      p = peers.get(label);
-      if (p != null) {
-        return p;
-      }
-      int named = peers.size() - (peers.containsKey(OTHER) ? 1 : 0);
-      String actual = named >= MAX_PEERS - 1 ? OTHER : label;
-      return peers.computeIfAbsent(actual, Peer::new);
-    }
+    return peers.get(peerNodeId == null ? "unknown" : peerNodeId);
   }
 
   public void refused(RefusalReason reason, Role role) {

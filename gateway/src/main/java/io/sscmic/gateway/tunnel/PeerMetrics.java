@@ -10,7 +10,6 @@ import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -28,13 +27,13 @@ public final class PeerMetrics {
   /** Distinct peer labels per node, {@value #OTHER} included. */
   public static final int MAX_PEERS = 64;
   /** The label of peers beyond {@link #MAX_PEERS}. */
-  public static final String OTHER = "other";
+  public static final String OTHER = BoundedLabels.OTHER;
   /** Recent failures kept per peer for the dashboard. */
   static final int RECENT = 5;
 
   private final MeterRegistry registry;
   private final String node;
-  private final Map<String, Peer> peers = new ConcurrentHashMap<>();
+  private final BoundedLabels<Peer> peers = new BoundedLabels<>(MAX_PEERS, Peer::new);
 
   PeerMetrics(MeterRegistry registry, String node) {
     this.registry = registry;
@@ -53,29 +52,16 @@ public final class PeerMetrics {
 
   /** The peer with this label if it has one already, else null (never creates a label). */
   public Peer known(String label) {
-    return peers.get(label);
+    return peers.known(label);
   }
 
   private Peer labelled(String label) {
-    Peer p = peers.get(label);
-    if (p != null) {
-      return p;
-    }
-    synchronized (this) {
-      p = peers.get(label);
-      if (p != null) {
-        return p;
-      }
-      // One slot stays free for OTHER, so the labels never exceed MAX_PEERS.
-      int named = peers.size() - (peers.containsKey(OTHER) ? 1 : 0);
-      String actual = named >= MAX_PEERS - 1 ? OTHER : label;
-      return peers.computeIfAbsent(actual, Peer::new);
-    }
+    return peers.get(label);
   }
 
   /** Every labelled peer, by label. */
   public List<Peer> all() {
-    List<Peer> list = new ArrayList<>(peers.values());
+    List<Peer> list = new ArrayList<>(peers.all());
     list.sort(Comparator.comparing(Peer::label));
     return list;
   }

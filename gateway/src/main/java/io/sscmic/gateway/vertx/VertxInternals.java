@@ -26,7 +26,11 @@ public final class VertxInternals {
     return ((BufferInternal) buffer).getByteBuf();
   }
 
-  /** A Vert.x buffer over a Netty buffer (no copy; the buffer's ownership passes to the result). */
+  /**
+   * A Vert.x buffer over a Netty buffer, without a copy. Only for unpooled heap buffers (as the
+   * frame path wraps its own arrays): Vert.x does not release the buffer behind a {@code Buffer}
+   * it writes, so a pooled one passed here would leak.
+   */
   public static Buffer buffer(ByteBuf bytes) {
     return BufferInternal.buffer(bytes);
   }
