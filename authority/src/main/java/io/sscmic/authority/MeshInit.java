@@ -84,6 +84,8 @@ public final class MeshInit {
         "mesh:",
         "  genesis: " + genesis + "      # the same on every node (keysyn.genesis)",
         "  interval: " + interval.toMillis() + "ms      # the key rotation interval (keysyn.interval)",
+        interval.compareTo(io.sscmic.authority.chain.AuthorityAnchor.MIN_INTERVAL) < 0
+            ? "  allow-short-interval: true      # under 20 s on purpose: a test or demo mesh" : "",
         "authority:",
         "  listen: " + hostPort(listen),
         "  certificate-validity: 24h      # nodes renew at two thirds of it",

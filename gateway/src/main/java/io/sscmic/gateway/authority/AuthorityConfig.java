@@ -36,11 +36,13 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
    *     token ({@code authority.max-renewal-age}, default 30d, at least the certificate validity)
    * @param anchorAdvance how often the authority moves its stored anchor (N, K(N)) forward and
    *     erases the one it replaces ({@code authority.anchor-advance}, default 24h, 1m to 30d)
+   * @param shortIntervalOnPurpose {@code mesh.allow-short-interval}: an interval under 20 s was
+   *     chosen (a test or demo mesh), so its catch-up cost is reported at INFO, not as a warning
    */
-  public record Security(Duration maxRenewalAge, Duration anchorAdvance) {
+  public record Security(Duration maxRenewalAge, Duration anchorAdvance, boolean shortIntervalOnPurpose) {
     public static final Duration DEFAULT_MAX_RENEWAL_AGE = Duration.ofDays(30);
     public static final Duration DEFAULT_ANCHOR_ADVANCE = Duration.ofHours(24);
-    public static final Security DEFAULTS = new Security(DEFAULT_MAX_RENEWAL_AGE, DEFAULT_ANCHOR_ADVANCE);
+    public static final Security DEFAULTS = new Security(DEFAULT_MAX_RENEWAL_AGE, DEFAULT_ANCHOR_ADVANCE, false);
   }
 
   static Security security(ConfigTree t, Duration validity) {
@@ -49,7 +51,8 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
       throw new ConfigException("authority.max-renewal-age", "must be between authority.certificate-validity ("
           + validity + ") and 365d (after it a node needs a new enrollment token), got " + maxAge);
     }
-    return new Security(maxAge, t.get(AuthorityKeys.ANCHOR_ADVANCE));
+    return new Security(maxAge, t.get(AuthorityKeys.ANCHOR_ADVANCE),
+        Boolean.TRUE.equals(t.get(AuthorityKeys.MESH_ALLOW_SHORT_INTERVAL)));
   }
 
   /** Before issue 14's settings: the defaults for them. */

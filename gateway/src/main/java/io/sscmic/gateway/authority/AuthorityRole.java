@@ -156,7 +156,11 @@ public final class AuthorityRole {
     }
     long steps = AuthorityAnchor.stepsToCatchUp(java.time.Duration.ofDays(30), config.security().anchorAdvance(),
         config.interval());
-    if (steps > AuthorityAnchor.CATCH_UP_BUDGET_STEPS) {
+    if (steps > AuthorityAnchor.CATCH_UP_BUDGET_STEPS && config.security().shortIntervalOnPurpose()) {
+      LOG.info(() -> "authority: mesh.interval " + config.interval().toMillis() + " ms, under "
+          + AuthorityAnchor.MIN_INTERVAL.toSeconds() + " s on purpose (mesh.allow-short-interval): keys rotate fast"
+          + " for a test or demo mesh; a real mesh uses 20 s or more");
+    } else if (steps > AuthorityAnchor.CATCH_UP_BUDGET_STEPS) {
       LOG.warning(() -> "authority: mesh.interval " + config.interval().toMillis() + " ms: after a 30-day outage this"
           + " authority would ratchet " + steps + " steps before it is ready (more than "
           + AuthorityAnchor.CATCH_UP_BUDGET_STEPS + ", about a second); new meshes need an interval of at least "

@@ -2,6 +2,7 @@ package io.sscmic.gateway.cli;
 
 import io.sscmic.authority.store.AuthorityFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -291,6 +292,12 @@ class AuthorityCommandsTest {
     // A test mesh that rotates fast on purpose says so, and gets its mesh.
     assertEquals(0, run("init", "--dir", dir.resolve("fast").toString(), "--interval", "2s", "--allow-short-interval"));
     assertTrue(java.nio.file.Files.exists(dir.resolve("fast").resolve("authority.yaml")));
+    // ...and the mesh remembers it, so its authority starts with an INFO line instead of a warning.
+    assertTrue(load(dir.resolve("fast").resolve("authority.yaml")).security().shortIntervalOnPurpose(),
+        "init --allow-short-interval writes mesh.allow-short-interval: true");
+    assertEquals(0, run("init", "--dir", dir.resolve("normal").toString(), "--interval", "30s"));
+    assertFalse(load(dir.resolve("normal").resolve("authority.yaml")).security().shortIntervalOnPurpose(),
+        "a 30 s mesh keeps the warning armed for a later hand edit of the interval");
     assertEquals(2, run("token", "--config", dir.resolve("authority.yaml").toString(), "--node", "no spaces"));
     assertTrue(err.toString().contains("--node 'no spaces'"), err.toString());
     assertEquals(1, run("token", "--config", dir.resolve("missing.yaml").toString(), "--node", "a"));
