@@ -42,12 +42,8 @@ public final class AuthorityKeys {
       required("a duration such as 30s, 500ms or 5m"), "`30000ms`", "the same value every node has as "
           + "`keysyn.interval`");
   /** Absent: false. Written by {@code sscmic init --allow-short-interval} and the demo. */
-  public static final ConfigKey<Boolean> MESH_ALLOW_SHORT_INTERVAL = key("mesh.allow-short-interval", (k, raw) -> {
-    if (!(raw instanceof Boolean)) {
-      throw new ConfigException(k, "expected true or false");
-    }
-    return (Boolean) raw;
-  }, none("`false`"), "`true`", "the interval is under 20 s on purpose (a test or demo mesh): the authority "
+  public static final ConfigKey<Boolean> MESH_ALLOW_SHORT_INTERVAL = key("mesh.allow-short-interval", ValueParsers.bool(),
+      none("`false`"), "`true`", "the interval is under 20 s on purpose (a test or demo mesh): the authority "
       + "then says so at INFO instead of warning about its catch-up cost after a long outage");
   public static final ConfigKey<SocketAddress> LISTEN = key("authority.listen", ValueParsers.addressAsWritten(),
       required("host:port for the nodes to reach, e.g. 0.0.0.0:8443"), "`0.0.0.0:8443`",
