@@ -10,6 +10,7 @@ import io.sscmic.gateway.authority.AuthorityConfig;
 import io.sscmic.authority.MeshInit;
 import io.sscmic.authority.EnrollmentTokens;
 import io.sscmic.keysyn.pki.Pem;
+import io.sscmic.gateway.TestVertx;
 import io.vertx.core.Vertx;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code sscmic init} and {@code sscmic token} as an operator runs them. */
@@ -35,13 +37,11 @@ class AuthorityCommandsTest {
     return Main.run(args, new PrintStream(out, true), new PrintStream(err, true));
   }
 
-  private static AuthorityConfig load(Path file) throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try {
-      return AuthorityConfig.load(vertx, file).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } finally {
-      vertx.close();
-    }
+  @RegisterExtension
+  final TestVertx vertx = new TestVertx();
+
+  private AuthorityConfig load(Path file) throws Exception {
+    return AuthorityConfig.load(vertx.get(), file).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sscmic.gateway.authority.AuthorityConfig;
+import io.sscmic.gateway.TestVertx;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -17,8 +18,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.yaml.snakeyaml.Yaml;
 
 /**
@@ -30,15 +31,11 @@ class DeployConfigsTest {
   private static final Path DEPLOY = Path.of("..", "deploy");
   private static final Pattern INIT_GENESIS = Pattern.compile("--genesis (\\S+)");
   private static final Pattern INIT_INTERVAL = Pattern.compile("--interval (\\S+)");
-  private final Vertx vertx = Vertx.vertx();
-
-  @AfterEach
-  void close() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-  }
+  @RegisterExtension
+  final TestVertx vertx = new TestVertx();
 
   private NodeConfig parse(Path file, Map<String, String> env) throws Exception {
-    JsonObject merged = ConfigLoader.read(vertx, file, false).toCompletionStage().toCompletableFuture()
+    JsonObject merged = ConfigLoader.read(vertx.get(), file, false).toCompletionStage().toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     env.forEach(merged::put);
     return NodeConfigParser.parse(ConfigLoader.applyEnvironment(merged));

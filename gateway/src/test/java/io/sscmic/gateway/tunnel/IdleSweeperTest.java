@@ -3,22 +3,18 @@ package io.sscmic.gateway.tunnel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vertx.core.Vertx;
+import io.sscmic.gateway.TestVertx;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The idle sweeper on a real Vert.x timer, over streams whose activity the test sets. */
 class IdleSweeperTest {
-  private final Vertx vertx = Vertx.vertx();
-
-  @AfterEach
-  void close() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
+  @RegisterExtension
+  final TestVertx testVertx = new TestVertx();
 
   /** A stream that only records what the sweeper did to it. */
   private static final class Stream implements IdleSweeper.Stream {
@@ -44,7 +40,7 @@ class IdleSweeperTest {
 
   private <T> T onContext(java.util.function.Supplier<T> action) throws Exception {
     CompletableFuture<T> f = new CompletableFuture<>();
-    vertx.runOnContext(v -> f.complete(action.get()));
+    testVertx.get().runOnContext(v -> f.complete(action.get()));
     return f.get(30, TimeUnit.SECONDS);
   }
 
@@ -53,7 +49,7 @@ class IdleSweeperTest {
     Stream idle = new Stream();
     Stream busy = new Stream();
     IdleSweeper sweeper = onContext(() -> {
-      IdleSweeper s = new IdleSweeper(vertx, Duration.ofMillis(300));
+      IdleSweeper s = new IdleSweeper(testVertx.get(), Duration.ofMillis(300));
       s.add(idle);
       s.add(busy);
       return s;
@@ -76,7 +72,7 @@ class IdleSweeperTest {
     Stream gone = new Stream();
     Stream watched = new Stream();
     onContext(() -> {
-      IdleSweeper s = new IdleSweeper(vertx, Duration.ofMillis(200));
+      IdleSweeper s = new IdleSweeper(testVertx.get(), Duration.ofMillis(200));
       s.add(gone);
       s.add(watched);
       s.remove(gone);
@@ -95,7 +91,7 @@ class IdleSweeperTest {
     Stream s1 = new Stream();
     s1.last = 0;
     IdleSweeper sweeper = onContext(() -> {
-      IdleSweeper s = new IdleSweeper(vertx, Duration.ZERO);
+      IdleSweeper s = new IdleSweeper(testVertx.get(), Duration.ZERO);
       s.add(s1);
       return s;
     });
