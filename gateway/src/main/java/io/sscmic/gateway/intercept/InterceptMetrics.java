@@ -1,0 +1,82 @@
+package io.sscmic.gateway.intercept;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Captured connections: {@code sscmic_intercept_connections_total{node, protocol, outcome}} and
+ * how their protocol was decided, {@code sscmic_intercept_detections_total{node, how}}. What
+ * happens to a carried connection in the tunnel is in the tunnel's own outbound meters.
+ */
+public final class InterceptMetrics {
+  /** What became of a captured connection. */
+  public enum Outcome {
+    /** Mapped to a service and handed to the tunnel. */
+    CARRIED("carried"),
+    /** No route for its original destination (rules wider than the routes): reset. */
+    UNMAPPED("unmapped"),
+    /** The client closed before its protocol was known. */
+    CLOSED("closed");
+
+    final String label;
+
+    Outcome(String label) {
+      this.label = label;
+    }
+  }
+
+  /** How the protocol was decided. */
+  public enum How {
+    SNIFFED("sniffed"), TIMEOUT("timeout"), SERVER_FIRST("server_first");
+
+    final String label;
+
+    How(String label) {
+      this.label = label;
+    }
+  }
+
+  private final Map<String, Counter> connections = new HashMap<>();
+  private final Map<How, Counter> detections = new EnumMap<>(How.class);
+
+  public InterceptMetrics(MeterRegistry registry, String node) {
+    for (Protocol p : Protocol.values()) {
+      for (Outcome o : Outcome.values()) {
+        connections.put(p.label() + "/" + o.label, Counter.builder("sscmic.intercept.connections")
+            .description("Connections captured by transparent interception, by detected protocol (http1, http2, "
+                + "tcp) and outcome (carried, unmapped, closed)")
+            .tag("node", node).tag("protocol", p.label()).tag("outcome", o.label).register(registry));
+      }
+    }
+    for (How h : How.values()) {
+      detections.put(h, Counter.builder("sscmic.intercept.detections")
+          .description("How a captured connection's protocol was decided: sniffed from its first bytes, timeout "
+              + "(nothing conclusive within intercept.detect-timeout: tcp), server_first (a declared port: tcp)")
+          .tag("node", node).tag("how", h.label).register(registry));
+    }
+  }
+
+  public void connection(Protocol protocol, Outcome outcome) {
+    connections.get(protocol.label() + "/" + outcome.label).increment();
+  }
+
+  public void detected(How how) {
+    detections.get(how).increment();
+  }
+
+  public double connections(Protocol protocol, Outcome outcome) {
+    return connections.get(protocol.label() + "/" + outcome.label).count();
+  }
+
+  public double detections(How how) {
+    return detections.get(how).count();
+  }
+
+  static List<String> outcomes() {
+    return List.of(Outcome.values()).stream().map(o -> o.label).toList();
+  }
+}

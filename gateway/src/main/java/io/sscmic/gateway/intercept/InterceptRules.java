@@ -1,0 +1,85 @@
+package io.sscmic.gateway.intercept;
+
+import io.vertx.core.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The kernel state that captures connections, written from an {@link InterceptConfig}: one
+ * nftables table of our own ({@code table inet sscmic}) and a policy-routing rule with its table.
+ * How a local application's connection reaches the sidecar (TPROXY works in prerouting only):
+ * <ol>
+ *   <li>{@code output} (a route chain): a packet to a captured destination gets the mark; the
+ *       sidecar's own connections (its uid, its tunnel peers and authority), local destinations
+ *       and everything else pass untouched;</li>
+ *   <li>the rule {@code fwmark MARK lookup TABLE} and the route {@code local 0.0.0.0/0 dev lo} in
+ *       TABLE send a marked packet back in through loopback, as if it had arrived;</li>
+ *   <li>{@code prerouting}: a marked packet on {@code lo} is given to the transparent listener
+ *       ({@code tproxy}), whose accepted socket keeps the original destination as its local address.</li>
+ * </ol>
+ * The script replaces the whole table in one nft transaction (add, delete, define), so installing
+ * twice leaves one copy and a stale set from a crashed node is replaced, never merged.
+ */
+public final class InterceptRules {
+  /** Our table; nothing else is touched. */
+  public static final String TABLE = "inet sscmic";
+
+  private InterceptRules() {
+  }
+
+  /** The nft script ({@code nft -f -}) that installs, or atomically replaces, our table. */
+  public static String nftScript(InterceptConfig c) {
+    String mark = hex(c.mark());
+    List<String> out = new ArrayList<>();
+    out.add("type route hook output priority mangle; policy accept;");
+    out.add("meta nfproto != ipv4 return");
+    out.add("meta l4proto != tcp return");
+    if (c.excludeUid() != null) {
+      out.add("meta skuid " + c.excludeUid() + " return comment \"the sidecar's own connections\"");
+    }
+    out.add("fib daddr type local return comment \"local destinations\"");
+    for (SocketAddress own : c.ownDestinations()) {
+      if (own.hostAddress() != null && own.hostAddress().matches("\\d+(\\.\\d+){3}")) {
+        out.add("ip daddr " + own.hostAddress() + " tcp dport " + own.port()
+            + " return comment \"the sidecar's peer or authority\"");
+      }
+    }
+    for (InterceptRoute r : c.routes()) {
+      out.add(r.match().nft() + " meta mark set " + mark + " counter comment \"" + r.service() + "\"");
+    }
+    StringBuilder s = new StringBuilder();
+    s.append("# sscmic transparent interception: generated, replaced as a whole\n");
+    s.append("add table ").append(TABLE).append('\n');
+    s.append("delete table ").append(TABLE).append('\n');
+    s.append("table ").append(TABLE).append(" {\n");
+    s.append("  chain output {\n");
+    out.forEach(l -> s.append("    ").append(l).append('\n'));
+    s.append("  }\n");
+    s.append("  chain prerouting {\n");
+    s.append("    type filter hook prerouting priority mangle; policy accept;\n");
+    s.append("    meta nfproto ipv4 iif \"lo\" meta mark ").append(mark).append(" meta l4proto tcp tproxy ip to ")
+        .append(c.listen().hostAddress()).append(':').append(c.listen().port()).append(" counter accept\n");
+    s.append("  }\n");
+    s.append("}\n");
+    return s.toString();
+  }
+
+  /** The script that removes our table, if it is there ({@code add} first makes it idempotent). */
+  public static String nftRemoveScript() {
+    return "add table " + TABLE + "\ndelete table " + TABLE + "\n";
+  }
+
+  /** {@code ip rule} selector words of our policy rule. */
+  public static List<String> ruleSelector(int mark, int table) {
+    return List.of("fwmark", hex(mark), "lookup", String.valueOf(table));
+  }
+
+  /** The route that delivers every marked packet locally; {@code replace} makes it idempotent. */
+  public static List<String> localRoute(int table) {
+    return List.of("ip", "-4", "route", "replace", "local", "0.0.0.0/0", "dev", "lo", "table", String.valueOf(table));
+  }
+
+  public static String hex(int mark) {
+    return "0x" + Integer.toHexString(mark);
+  }
+}

@@ -1,0 +1,112 @@
+package io.sscmic.gateway.intercept;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Applies and removes the capture rules ({@link InterceptRules}) with nft and ip, idempotently,
+ * telling {@code say} each thing it did in words an operator can check with nft and ip. Blocking:
+ * call it from a worker or the command line. Touches only our table, our fwmark rule and our
+ * routing table.
+ */
+public final class RuleInstaller {
+  /** nft or ip refused: the message carries their own words. */
+  public static final class RuleException extends RuntimeException {
+    RuleException(String message) {
+      super(message);
+    }
+  }
+
+  private final CommandRunner runner;
+  private final Consumer<String> say;
+
+  public RuleInstaller(CommandRunner runner, Consumer<String> say) {
+    this.runner = runner;
+    this.say = say;
+  }
+
+  /** Installs (or replaces) our table and adds the policy routing unless it is there already. */
+  public void install(InterceptConfig c) {
+    boolean had = tablePresent();
+    run(List.of("nft", "-f", "-"), InterceptRules.nftScript(c));
+    say.accept((had ? "replaced" : "created") + " nftables table " + InterceptRules.TABLE + ": " + c.routes().size()
+        + " destination(s) captured to " + c.listen().hostAddress() + ":" + c.listen().port() + " with mark "
+        + InterceptRules.hex(c.mark()));
+    if (rulePresent(c.mark(), c.routeTable())) {
+      say.accept("ip rule " + String.join(" ", InterceptRules.ruleSelector(c.mark(), c.routeTable()))
+          + " already present");
+    } else {
+      List<String> add = new ArrayList<>(List.of("ip", "-4", "rule", "add"));
+      add.addAll(InterceptRules.ruleSelector(c.mark(), c.routeTable()));
+      run(add, null);
+      say.accept("added ip rule " + String.join(" ", InterceptRules.ruleSelector(c.mark(), c.routeTable())));
+    }
+    run(InterceptRules.localRoute(c.routeTable()), null);
+    say.accept("route local 0.0.0.0/0 dev lo in table " + c.routeTable() + " in place");
+  }
+
+  /** Removes our table, our fwmark rule(s) and our routing table's routes; says what was there. */
+  public void remove(int mark, int routeTable) {
+    if (tablePresent()) {
+      run(List.of("nft", "-f", "-"), InterceptRules.nftRemoveScript());
+      say.accept("deleted nftables table " + InterceptRules.TABLE);
+    } else {
+      say.accept("nftables table " + InterceptRules.TABLE + " not present");
+    }
+    int removed = 0;
+    while (rulePresent(mark, routeTable) && removed < 100) {
+      List<String> del = new ArrayList<>(List.of("ip", "-4", "rule", "del"));
+      del.addAll(InterceptRules.ruleSelector(mark, routeTable));
+      run(del, null);
+      removed++;
+    }
+    say.accept(removed == 0 ? "no ip rule " + String.join(" ", InterceptRules.ruleSelector(mark, routeTable))
+        : "deleted ip rule " + String.join(" ", InterceptRules.ruleSelector(mark, routeTable))
+        + (removed > 1 ? " (" + removed + " copies)" : ""));
+    CommandRunner.Result flush = runner.run(List.of("ip", "-4", "route", "flush", "table", String.valueOf(routeTable)),
+        null);
+    say.accept(flush.ok() ? "flushed routing table " + routeTable : "routing table " + routeTable + " already empty");
+  }
+
+  /** What is installed now: our table as nft lists it, our rule and our routing table. */
+  public String status(int mark, int routeTable) {
+    StringBuilder s = new StringBuilder();
+    CommandRunner.Result table = runner.run(List.of("nft", "list", "table", "inet", "sscmic"), null);
+    s.append(table.ok() ? table.out() : "nftables table " + InterceptRules.TABLE + ": not installed\n");
+    List<String> show = new ArrayList<>(List.of("ip", "-4", "rule", "show"));
+    show.addAll(InterceptRules.ruleSelector(mark, routeTable));
+    CommandRunner.Result rule = runner.run(show, null);
+    s.append("ip rule ").append(String.join(" ", InterceptRules.ruleSelector(mark, routeTable))).append(": ")
+        .append(rule.ok() && !rule.out().isBlank() ? "present" : "absent").append('\n');
+    CommandRunner.Result routes = runner.run(List.of("ip", "-4", "route", "show", "table",
+        String.valueOf(routeTable)), null);
+    s.append("routing table ").append(routeTable).append(": ")
+        .append(routes.ok() && !routes.out().isBlank() ? routes.out().strip() : "empty").append('\n');
+    return s.toString();
+  }
+
+  /** Whether the whole capture is installed (the table and the rule). */
+  public boolean installed(int mark, int routeTable) {
+    return tablePresent() && rulePresent(mark, routeTable);
+  }
+
+  private boolean tablePresent() {
+    return runner.run(List.of("nft", "list", "table", "inet", "sscmic"), null).ok();
+  }
+
+  private boolean rulePresent(int mark, int routeTable) {
+    List<String> show = new ArrayList<>(List.of("ip", "-4", "rule", "show"));
+    show.addAll(InterceptRules.ruleSelector(mark, routeTable));
+    CommandRunner.Result r = runner.run(show, null);
+    return r.ok() && !r.out().isBlank();
+  }
+
+  private void run(List<String> argv, String stdin) {
+    CommandRunner.Result r = runner.run(argv, stdin);
+    if (!r.ok()) {
+      throw new RuleException(String.join(" ", argv) + " failed (exit " + r.exit() + "): "
+          + (r.err().isBlank() ? r.out() : r.err()).strip());
+    }
+  }
+}
