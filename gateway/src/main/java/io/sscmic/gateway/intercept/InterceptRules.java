@@ -15,7 +15,8 @@ import java.util.List;
  *   <li>the rule {@code fwmark MARK lookup TABLE} and the route {@code local 0.0.0.0/0 dev lo} in
  *       TABLE send a marked packet back in through loopback, as if it had arrived;</li>
  *   <li>{@code prerouting}: a marked packet on {@code lo} is given to the transparent listener
- *       ({@code tproxy}), whose accepted socket keeps the original destination as its local address.</li>
+ *       ({@code tproxy}), whose accepted socket keeps the original destination as its local address;
+ *       when no listener is there (the node is down) the connection is refused with a reset at once.</li>
  * </ol>
  * The script replaces the whole table in one nft transaction (add, delete, define), so installing
  * twice leaves one copy and a stale set from a crashed node is replaced, never merged.
@@ -59,6 +60,11 @@ public final class InterceptRules {
     s.append("    type filter hook prerouting priority mangle; policy accept;\n");
     s.append("    meta nfproto ipv4 iif \"lo\" meta mark ").append(mark).append(" meta l4proto tcp tproxy ip to ")
         .append(c.listen().hostAddress()).append(':').append(c.listen().port()).append(" counter accept\n");
+    // tproxy finds no transparent listener (the node is down): refuse at once. Without this the
+    // kernel cannot even answer with a reset (its source would be a foreign address) and the
+    // application's SYNs go unanswered until its own timeout: a black hole.
+    s.append("    meta nfproto ipv4 iif \"lo\" meta mark ").append(mark)
+        .append(" meta l4proto tcp counter reject with tcp reset comment \"no listener: refused\"\n");
     s.append("  }\n");
     s.append("}\n");
     return s.toString();
