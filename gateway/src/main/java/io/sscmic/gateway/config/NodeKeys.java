@@ -243,7 +243,7 @@ public final class NodeKeys {
   public static final ConfigKey<Boolean> INTERCEPT_MANAGE_RULES = key("intercept.manage-rules", ValueParsers.bool(),
       value("false"), OVERRIDE, RESTART, intercept(InterceptConfig::manageRules), "`true`",
       "the node installs the nftables table `inet sscmic` and the policy routing at start (replacing a stale set "
-          + "a crash left) and removes them when it stops; otherwise `sscmic intercept install|remove` does");
+          + "a crash left) and removes them when it stops; otherwise `sscmic intercept install` and `remove` do");
   public static final ConfigKey<Integer> INTERCEPT_MARK = key("intercept.mark",
       ValueParsers.parsedBy(InterceptKeys::mark), value("0x5353"), OVERRIDE, RESTART,
       intercept(InterceptConfig::mark), "`0x5353`",
