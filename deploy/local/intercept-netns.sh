@@ -3,15 +3,15 @@
 # namespaces, unmodified clients on one reaching services on the other at their real addresses,
 # captured by nftables TPROXY and carried through the sidecar pair encrypted (root required).
 #
-#   sscmic-i-<id>-a   10.78.0.11   node-a: intercept.outbound captures 10.78.0.12:6379 (redis),
+#   sscmic-i-<id>-a   10.78.0.11   node-a: intercept.outbound captures 10.78.0.12:6379 (redis), :5432 (postgres),
 #                                  10.78.0.12:18080 (web, HTTP) and 10.78.0.12:18025 (a server-first
 #                                  banner service); manage-rules: the node installs and removes them
-#   sscmic-i-<id>-b   10.78.0.12   node-b (tunnel :17443) beside redis-server, an HTTP server (:18080),
+#   sscmic-i-<id>-b   10.78.0.12   node-b (tunnel :17443) beside redis-server, PostgreSQL, an HTTP server (:18080),
 #                                  the banner service (:18025) and a service outside the mesh (:18090)
 #
 # One veth cable joins them; the services listen on B's real address, so that without the rules A
 # reaches them directly (in plaintext). The script proves, and prints as it goes:
-#   1. redis-cli and curl, unmodified, in A, talking to 10.78.0.12 are carried through the sidecars:
+#   1. redis-cli, psql and curl, unmodified, in A, talking to 10.78.0.12 are carried through the sidecars:
 #      a capture on the cable (tcpdump) holds none of the marker strings they sent, only tunnel
 #      traffic to :17443; a service outside the mesh is reached directly, its marker visible (the
 #      capture works); node-a counted the connections by protocol (http1, tcp) and how it decided;
@@ -25,8 +25,8 @@
 # and tears everything down on any exit (trap), within bounded time (every wait has a timeout).
 #
 # Usage: sudo deploy/local/intercept-netns.sh [--jar gateway/target/sscmic.jar] [--keep-logs DIR]
-# Needs ip, nft, tcpdump, curl, redis-server, redis-cli, python3, java. Exit status 0 only when every
-# check passed.
+# Needs ip, nft, tcpdump, curl, redis-server, redis-cli, psql and PostgreSQL's server (Debian's
+# postgresql, run as user postgres), python3, java. Exit status 0 only when every check passed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
 done
 
 [ "$(id -u)" = 0 ] || { echo "intercept-netns: needs root (ip netns, nft)" >&2; exit 2; }
-for tool in ip nft tcpdump java curl python3 redis-server redis-cli; do
+for tool in ip nft tcpdump java curl python3 redis-server redis-cli psql runuser; do
   command -v "$tool" >/dev/null || { echo "intercept-netns: needs $tool" >&2; exit 2; }
 done
 [ -f "$JAR" ] || { echo "intercept-netns: $JAR missing (mvn -B -q -DskipTests package)" >&2; exit 2; }
@@ -126,6 +126,17 @@ ip netns exec "$NS_B" python3 "$WORK/web.py" outside 18090 > "$WORK/outside.log"
 PID[outside]=$!
 ip netns exec "$NS_B" python3 "$WORK/banner.py" 18025 > "$WORK/banner.log" 2>&1 &
 PID[banner]=$!
+# PostgreSQL as Debian ships it, run by its own user from a cluster made here (trust: a test).
+PG_BIN="$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d | sort -V | tail -n 1)"
+chmod 711 "$WORK"
+mkdir -p "$WORK/pg" "$WORK/pgsock" && chown postgres "$WORK/pg" "$WORK/pgsock"
+runuser -u postgres -- "$PG_BIN/initdb" -D "$WORK/pg" -A trust > "$WORK/initdb.log" 2>&1
+echo "host all all 0.0.0.0/0 trust" >> "$WORK/pg/pg_hba.conf"
+ip netns exec "$NS_B" runuser -u postgres -- "$PG_BIN/postgres" -D "$WORK/pg" -c listen_addresses='*' -c port=5432 \
+  -c unix_socket_directories="$WORK/pgsock" -c fsync=off > "$WORK/postgres.log" 2>&1 &
+PID[postgres]=$!
+pg_up() { in_b psql -h 127.0.0.1 -U postgres -At -c 'select 1'; }
+wait_for 30 "postgres" pg_up || { fail "postgres did not start"; exit 1; }
 wait_for 10 "redis" in_b redis-cli -p 6379 PING || { fail "redis-server did not start"; exit 1; }
 wait_for 10 "web" in_b curl -sf -m 2 "http://127.0.0.1:18080/" || { fail "web did not start"; exit 1; }
 wait_for 10 "outside" in_b curl -sf -m 2 "http://127.0.0.1:18090/" || { fail "outside did not start"; exit 1; }
@@ -155,6 +166,7 @@ common() {
   echo "  listen: $B_IP:$TUNNEL_PORT"
   echo "services:"
   echo "  redis: 127.0.0.1:6379"
+  echo "  postgres: 127.0.0.1:5432"
   echo "  web: 127.0.0.1:18080"
   echo "  banner: 127.0.0.1:18025"
 } > "$WORK/node-b.yaml"
@@ -169,6 +181,7 @@ common() {
   echo "  server-first-ports: [18025]"
   echo "  outbound:"
   echo "    - {match: \"$B_IP:6379\", service: redis, peer: \"$B_IP:$TUNNEL_PORT\"}"
+  echo "    - {match: \"$B_IP:5432\", service: postgres, peer: \"$B_IP:$TUNNEL_PORT\"}"
   echo "    - {match: \"$B_IP:18080\", service: web, peer: \"$B_IP:$TUNNEL_PORT\"}"
   echo "    - {match: \"$B_IP:18025\", service: banner, peer: \"$B_IP:$TUNNEL_PORT\"}"
 } > "$WORK/node-a.yaml"
@@ -204,6 +217,13 @@ if [ "$set_ok" = OK ] && [ "$get" = "$M1" ] && [ "$direct" = "$M1" ]; then
 else
   fail "redis-cli via interception: SET '$set_ok', GET '$get', on B '$direct'"
 fi
+M4="pg-marker-$RANDOM$RANDOM"
+pg="$(in_a psql -h "$B_IP" -U postgres -At -c "select '$M4' || ' from ' || host(inet_client_addr())" 2>&1 || true)"
+if [ "$pg" = "$M4 from 127.0.0.1" ]; then
+  pass "psql in A: a query on $B_IP:5432 answered through the sidecars (postgres saw its client at 127.0.0.1: node-b)"
+else
+  fail "psql via interception answered '$pg'"
+fi
 web="$(in_a curl -sf -m 5 "http://$B_IP:18080/$M2" || true)"
 if [ "$web" = "web got GET /$M2" ]; then
   pass "curl in A: http://$B_IP:18080/ answered through the sidecars"
@@ -220,17 +240,18 @@ sleep 1
 kill -INT "${PID[tcpdump]}" 2>/dev/null; wait "${PID[tcpdump]}" 2>/dev/null || true
 unset 'PID[tcpdump]'
 tunnel_pkts="$(tcpdump -r "$WORK/cable.pcap" -nn "tcp port $TUNNEL_PORT" 2>/dev/null | wc -l)"
-direct_pkts="$(tcpdump -r "$WORK/cable.pcap" -nn "tcp port 6379 or tcp port 18080" 2>/dev/null | wc -l)"
+direct_pkts="$(tcpdump -r "$WORK/cable.pcap" -nn "tcp port 6379 or tcp port 5432 or tcp port 18080" 2>/dev/null | wc -l)"
 if grep -qa "$M3" "$WORK/cable.pcap" && ! grep -qa "$M1" "$WORK/cable.pcap" && ! grep -qa "$M2" "$WORK/cable.pcap" \
+   && ! grep -qa "$M4" "$WORK/cable.pcap" \
    && [ "$tunnel_pkts" -gt 0 ] && [ "$direct_pkts" = 0 ]; then
-  pass "capture on the cable: no plaintext of the redis or web markers, $tunnel_pkts packets to :$TUNNEL_PORT, none to :6379 or :18080; the outside marker is visible (the capture sees plaintext)"
+  pass "capture on the cable: no plaintext of the redis, postgres or web markers, $tunnel_pkts packets to :$TUNNEL_PORT, none to :6379, :5432 or :18080; the outside marker is visible (the capture sees plaintext)"
 else
-  fail "capture: outside marker seen=$(grep -ca "$M3" "$WORK/cable.pcap"), redis marker seen=$(grep -ca "$M1" "$WORK/cable.pcap"), web marker seen=$(grep -ca "$M2" "$WORK/cable.pcap"), tunnel packets $tunnel_pkts, direct packets $direct_pkts"
+  fail "capture: outside marker seen=$(grep -ca "$M3" "$WORK/cable.pcap"), redis marker seen=$(grep -ca "$M1" "$WORK/cable.pcap"), postgres marker seen=$(grep -ca "$M4" "$WORK/cable.pcap"), web marker seen=$(grep -ca "$M2" "$WORK/cable.pcap"), tunnel packets $tunnel_pkts, direct packets $direct_pkts"
 fi
 metric() { in_a curl -sf -m 2 "http://127.0.0.1:$ADMIN/metrics" | sed -n "s/^$1{.*$2.*} \([0-9.E]*\)\$/\1/p" | head -n 1; }
 http1="$(metric sscmic_intercept_connections_total 'outcome="carried",protocol="http1"')"
 tcp="$(metric sscmic_intercept_connections_total 'outcome="carried",protocol="tcp"')"
-if awk "BEGIN{exit !(${http1:-0} >= 1 && ${tcp:-0} >= 2)}"; then
+if awk "BEGIN{exit !(${http1:-0} >= 1 && ${tcp:-0} >= 3)}"; then
   pass "node-a counted captured connections: http1 carried ${http1}, tcp carried ${tcp} (sscmic_intercept_connections_total)"
 else
   fail "intercept metrics: http1 '${http1}', tcp '${tcp}'"
@@ -290,8 +311,9 @@ kill -TERM "${PID[nodea]}"; wait "${PID[nodea]}" 2>/dev/null || true
 unset 'PID[nodea]'
 if ! installed && [ "$(in_a ip -4 rule show fwmark 0x5353 | wc -l)" = 0 ] \
    && [ "$(in_a curl -sf -m 5 "http://$B_IP:18080/direct" || true)" = "web got GET /direct" ] \
-   && [ "$(in_a redis-cli -h "$B_IP" PING 2>&1)" = PONG ]; then
-  pass "node-a stopped (SIGTERM) and removed its rules: curl and redis-cli reach B directly"
+   && [ "$(in_a redis-cli -h "$B_IP" PING 2>&1)" = PONG ] \
+   && [ "$(in_a psql -h "$B_IP" -U postgres -At -c "select host(inet_client_addr())" 2>&1)" = "$A_IP" ]; then
+  pass "node-a stopped (SIGTERM) and removed its rules: curl, redis-cli and psql reach B directly (postgres sees $A_IP)"
 else
   fail "after node-a's stop: table present=$(installed && echo yes || echo no), direct traffic fails"
 fi
