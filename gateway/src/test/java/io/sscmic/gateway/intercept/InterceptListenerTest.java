@@ -110,6 +110,14 @@ class InterceptListenerTest {
     assertEquals(1.0, metrics.detections(InterceptMetrics.How.SNIFFED));
     assertTrue(a.metrics().streamsOpened(io.sscmic.gateway.tunnel.TunnelMetrics.Side.OUTBOUND) >= 1,
         "the connection went through the outbound tunnel path");
+    String scrape = registry.scrape();
+    assertTrue(scrape.contains("sscmic_intercept_connections_total{node=\"a\",outcome=\"carried\",protocol=\"http1\"} 1.0"),
+        scrape);
+    assertTrue(scrape.contains("sscmic_intercept_detections_total{how=\"sniffed\",node=\"a\"} 1.0"), scrape);
+    if (java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/promtool"))) {
+      CommandRunner.Result lint = CommandRunner.system().run(List.of("promtool", "check", "metrics"), scrape);
+      assertEquals(0, lint.exit(), "promtool check metrics: " + lint.out() + lint.err());
+    }
   }
 
   @Test
