@@ -151,14 +151,14 @@ public final class KubernetesInjector {
     pod.put("valueFrom", new LinkedHashMap<>(Map.of("fieldRef", new LinkedHashMap<>(Map.of("fieldPath",
         "metadata.name")))));
     env.add(pod);
-    env.add(new LinkedHashMap<>(Map.of("name", "SSCMIC_NODE_ID", "value", "$(POD_NAME)")));
+    env.add(entry("name", "SSCMIC_NODE_ID", "value", "$(POD_NAME)"));
     c.put("env", env);
     List<Object> ports = new ArrayList<>();
-    ports.add(new LinkedHashMap<>(Map.of("name", "sscmic-tunnel", "containerPort", options.tunnelPort())));
-    ports.add(new LinkedHashMap<>(Map.of("name", "sscmic-admin", "containerPort", options.adminPort())));
+    ports.add(entry("name", "sscmic-tunnel", "containerPort", options.tunnelPort()));
+    ports.add(entry("name", "sscmic-admin", "containerPort", options.adminPort()));
     c.put("ports", ports);
     Map<String, Object> probe = new LinkedHashMap<>();
-    probe.put("httpGet", new LinkedHashMap<>(Map.of("path", "/readyz", "port", "sscmic-admin")));
+    probe.put("httpGet", entry("path", "/readyz", "port", "sscmic-admin"));
     probe.put("periodSeconds", 5);
     c.put("readinessProbe", probe);
     // IP_TRANSPARENT on the interception listener needs CAP_NET_ADMIN.
@@ -189,6 +189,14 @@ public final class KubernetesInjector {
     m.put("readOnly", true);
     mounts.add(m);
     return mounts;
+  }
+
+  /** Two keys in this order (Map.of has none: the output would change from run to run). */
+  private static Map<String, Object> entry(String k1, Object v1, String k2, Object v2) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put(k1, v1);
+    m.put(k2, v2);
+    return m;
   }
 
   /** The map at {@code key}, or an empty one that is not attached (reading only). */
