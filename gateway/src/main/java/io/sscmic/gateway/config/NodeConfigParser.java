@@ -89,7 +89,7 @@ public final class NodeConfigParser {
           NodeKeys.OUTBOUND_PEER.parse(base + ".peer", o.getValue("peer"))));
     }
     HttpModeConfig http = t.has("http") ? http(t) : null;
-    InterceptConfig intercept = t.has("intercept") ? intercept(t, outbound, http, authority) : null;
+    InterceptConfig intercept = t.has("intercept") ? intercept(t, outbound, http, authority, tunnel.listen()) : null;
     if (services.isEmpty() && outbound.isEmpty() && http == null && intercept == null) {
       throw new ConfigException("services", "nothing to do: configure services (inbound), outbound listeners, an "
           + "http listener or intercept.outbound");
@@ -105,7 +105,7 @@ public final class NodeConfigParser {
    * are gathered here so the rules never capture the sidecar's own connections.
    */
   private static InterceptConfig intercept(ConfigTree t, List<OutboundRoute> outbound, HttpModeConfig http,
-                                           AuthorityRecovery.Settings authority) {
+                                           AuthorityRecovery.Settings authority, SocketAddress tunnelListen) {
     List<InterceptRoute> routes = new ArrayList<>();
     List<JsonObject> items = items(t.raw("intercept.outbound"), "intercept.outbound", NodeKeys.ALL);
     for (int i = 0; i < items.size(); i++) {
@@ -116,9 +116,15 @@ public final class NodeConfigParser {
       routes.add(new InterceptRoute(match, NodeKeys.INTERCEPT_OUTBOUND_SERVICE.parse(base + ".service",
           o.getValue("service")), NodeKeys.INTERCEPT_OUTBOUND_PEER.parse(base + ".peer", o.getValue("peer"))));
     }
-    if (routes.isEmpty()) {
-      throw new ConfigException("intercept.outbound", "required with an intercept section: the destinations to "
-          + "capture, e.g. [{match: 10.1.0.5:6379, service: redis, peer: 10.1.0.5:7443}]");
+    java.util.Set<Integer> inbound = t.get(NodeKeys.INTERCEPT_INBOUND_PORTS);
+    if (routes.isEmpty() && inbound.isEmpty()) {
+      throw new ConfigException("intercept.outbound", "required with an intercept section (unless "
+          + "intercept.inbound-ports is set): the destinations to capture, e.g. "
+          + "[{match: 10.1.0.5:6379, service: redis, peer: 10.1.0.5:7443}]");
+    }
+    if (tunnelListen != null && inbound.contains(tunnelListen.port())) {
+      throw new ConfigException("intercept.inbound-ports", "holds the tunnel port " + tunnelListen.port()
+          + ": peers could no longer reach this sidecar");
     }
     SocketAddress listen = t.get(NodeKeys.INTERCEPT_LISTEN);
     if (listen.hostAddress() == null || !listen.hostAddress().matches("\\d+(\\.\\d+){3}")) {
@@ -137,7 +143,7 @@ public final class NodeConfigParser {
     return new InterceptConfig(listen, t.get(NodeKeys.INTERCEPT_MANAGE_RULES), t.get(NodeKeys.INTERCEPT_MARK),
         t.get(NodeKeys.INTERCEPT_ROUTE_TABLE), t.get(NodeKeys.INTERCEPT_EXCLUDE_UID),
         t.get(NodeKeys.INTERCEPT_DETECT_TIMEOUT), t.get(NodeKeys.INTERCEPT_SERVER_FIRST_PORTS), routes,
-        own.stream().distinct().toList());
+        own.stream().distinct().toList(), inbound);
   }
 
   private static Map<String, SocketAddress> services(ConfigTree t) {

@@ -268,6 +268,12 @@ public final class NodeKeys {
       RESTART, intercept(InterceptConfig::serverFirstPorts), "`[3306, 25]`",
       "destination ports whose server speaks first (FTP, SSH, SMTP, POP3, IMAP, MySQL): carried at once as TCP, "
           + "nothing is awaited from the client. The default is that list; `[]` none");
+  public static final ConfigKey<java.util.Set<Integer>> INTERCEPT_INBOUND_PORTS = key("intercept.inbound-ports",
+      InterceptKeys.ports(), value("[]"), FILE_ONLY, RESTART, intercept(InterceptConfig::inboundPorts),
+      "`[6379, 5432]`",
+      "inbound capture: local service ports that only the sidecar may reach (over loopback); a connection to one "
+          + "from outside is reset by the kernel and counted (`sscmic_intercept_plaintext_refused_total`). For "
+          + "services that listen on all addresses; never the tunnel port");
   public static final ConfigKey<String> INTERCEPT_OUTBOUND_MATCH = key("intercept.outbound[i].match",
       ValueParsers.text(), required("e.g. 10.1.0.5:6379, 10.1.0.0/16:8000-8999 or 10.1.0.0/16"), FILE_ONLY, RESTART,
       intercept(InterceptConfig::routes), "`10.1.0.5:6379`",

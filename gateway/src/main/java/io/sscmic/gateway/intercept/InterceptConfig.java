@@ -23,14 +23,30 @@ import java.util.Set;
  *     at once as TCP, nothing is awaited from the client
  * @param routes destination to service, first match wins
  * @param ownDestinations where the sidecar itself connects (tunnel peers, the authority): never captured
+ * @param inboundPorts inbound capture: local service ports that only the sidecar may reach (from
+ *     loopback); connections to them arriving from outside are reset and counted
  */
 public record InterceptConfig(SocketAddress listen, boolean manageRules, int mark, int routeTable, Integer excludeUid,
                               Duration detectTimeout, Set<Integer> serverFirstPorts, List<InterceptRoute> routes,
-                              List<SocketAddress> ownDestinations) {
+                              List<SocketAddress> ownDestinations, Set<Integer> inboundPorts) {
   public InterceptConfig {
     serverFirstPorts = Set.copyOf(serverFirstPorts);
     routes = List.copyOf(routes);
     ownDestinations = List.copyOf(ownDestinations);
+    inboundPorts = Set.copyOf(inboundPorts);
+  }
+
+  /** Outbound capture only (no inbound ports). */
+  public InterceptConfig(SocketAddress listen, boolean manageRules, int mark, int routeTable, Integer excludeUid,
+                         Duration detectTimeout, Set<Integer> serverFirstPorts, List<InterceptRoute> routes,
+                         List<SocketAddress> ownDestinations) {
+    this(listen, manageRules, mark, routeTable, excludeUid, detectTimeout, serverFirstPorts, routes, ownDestinations,
+        Set.of());
+  }
+
+  /** Whether outbound connections are captured (there is a route), so the listener and policy routing are needed. */
+  public boolean capturesOutbound() {
+    return !routes.isEmpty();
   }
 
   /** The route of a connection whose original destination is {@code address}:{@code port}, if any. */

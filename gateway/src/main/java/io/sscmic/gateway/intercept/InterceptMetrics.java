@@ -8,8 +8,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Captured connections: {@code sscmic_intercept_connections_total{node, protocol, outcome}} and
- * how their protocol was decided, {@code sscmic_intercept_detections_total{node, how}}. What
+ * Captured connections: {@code sscmic_intercept_connections_total{node, protocol, outcome}},
+ * how their protocol was decided, {@code sscmic_intercept_detections_total{node, how}}, and
+ * plaintext refused by inbound capture, {@code sscmic_intercept_plaintext_refused_total{node}}. What
  * happens to a carried connection in the tunnel is in the tunnel's own outbound meters.
  */
 public final class InterceptMetrics {
@@ -42,6 +43,8 @@ public final class InterceptMetrics {
 
   private final Map<String, Counter> connections = new HashMap<>();
   private final Map<How, Counter> detections = new EnumMap<>(How.class);
+  /** Read by the meter below (which holds it weakly: this field keeps it alive). */
+  private final java.util.concurrent.atomic.AtomicLong plaintextRefused = new java.util.concurrent.atomic.AtomicLong();
 
   public InterceptMetrics(MeterRegistry registry, String node) {
     for (Protocol p : Protocol.values()) {
@@ -52,6 +55,12 @@ public final class InterceptMetrics {
             .tag("node", node).tag("protocol", p.label()).tag("outcome", o.label).register(registry));
       }
     }
+    io.micrometer.core.instrument.FunctionCounter.builder("sscmic.intercept.plaintext.refused", plaintextRefused,
+            java.util.concurrent.atomic.AtomicLong::doubleValue)
+        .description("Connections from outside to a local service port under inbound capture "
+            + "(intercept.inbound-ports), reset by the kernel rule: only the sidecar may connect; read from the "
+            + "rule's nftables counter every few seconds")
+        .tag("node", node).register(registry);
     for (How h : How.values()) {
       detections.put(h, Counter.builder("sscmic.intercept.detections")
           .description("How a captured connection's protocol was decided: sniffed from its first bytes, timeout "
@@ -66,6 +75,15 @@ public final class InterceptMetrics {
 
   public void detected(How how) {
     detections.get(how).increment();
+  }
+
+  /** The rule's counter as last read; never goes down (a reinstalled table restarts from 0). */
+  public void plaintextRefused(long count) {
+    plaintextRefused.accumulateAndGet(count, Math::max);
+  }
+
+  public long plaintextRefused() {
+    return plaintextRefused.get();
   }
 
   public double connections(Protocol protocol, Outcome outcome) {

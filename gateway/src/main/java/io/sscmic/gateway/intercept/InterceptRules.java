@@ -18,12 +18,16 @@ import java.util.List;
  *       ({@code tproxy}), whose accepted socket keeps the original destination as its local address;
  *       when no listener is there (the node is down) the connection is refused with a reset at once.</li>
  * </ol>
+ * With {@code inbound-ports}, chain {@code input} resets connections from outside (not on
+ * {@code lo}) to those local ports and counts them in the named counter {@value #PLAINTEXT_REFUSED}.
  * The script replaces the whole table in one nft transaction (add, delete, define), so installing
  * twice leaves one copy and a stale set from a crashed node is replaced, never merged.
  */
 public final class InterceptRules {
   /** Our table; nothing else is touched. */
   public static final String TABLE = "inet sscmic";
+  /** The named counter of connections refused by inbound capture. */
+  public static final String PLAINTEXT_REFUSED = "plaintext_refused";
 
   private InterceptRules() {
   }
@@ -53,6 +57,21 @@ public final class InterceptRules {
     s.append("add table ").append(TABLE).append('\n');
     s.append("delete table ").append(TABLE).append('\n');
     s.append("table ").append(TABLE).append(" {\n");
+    if (!c.inboundPorts().isEmpty()) {
+      // Inbound capture: the local services' ports answer the sidecar (over loopback) only.
+      // Plaintext from outside is reset and counted; IPv4 and IPv6 alike (an inet chain).
+      s.append("  counter ").append(PLAINTEXT_REFUSED).append(" {\n  }\n");
+      s.append("  chain input {\n");
+      s.append("    type filter hook input priority filter; policy accept;\n");
+      s.append("    iif != \"lo\" tcp dport { ").append(c.inboundPorts().stream().sorted().map(String::valueOf)
+          .collect(java.util.stream.Collectors.joining(", "))).append(" } counter name \"").append(PLAINTEXT_REFUSED)
+          .append("\" reject with tcp reset comment \"plaintext to a local service: only the sidecar may connect\"\n");
+      s.append("  }\n");
+    }
+    if (!c.capturesOutbound()) {
+      s.append("}\n");
+      return s.toString();
+    }
     s.append("  chain output {\n");
     out.forEach(l -> s.append("    ").append(l).append('\n'));
     s.append("  }\n");

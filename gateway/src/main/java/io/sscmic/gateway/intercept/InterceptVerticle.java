@@ -32,6 +32,8 @@ import java.util.logging.Logger;
 public final class InterceptVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(InterceptVerticle.class.getName());
   private static final Duration DRAIN = Duration.ofSeconds(10);
+  /** How often the inbound-capture refusal counter is read from nftables. */
+  static final Duration COUNTER_POLL = Duration.ofSeconds(5);
 
   private final String node;
   private final InterceptConfig config;
@@ -85,16 +87,27 @@ public final class InterceptVerticle extends VerticleBase {
       carriers.put(service, path::carry);
       ready.add(path.listen(SocketAddress.inetSocketAddress(0, "127.0.0.1")));
     }
-    listener = new InterceptListener(vertx, node, config, carriers, metrics);
+    listener = config.capturesOutbound() ? new InterceptListener(vertx, node, config, carriers, metrics) : null;
+    if (!config.inboundPorts().isEmpty()) {
+      // The kernel counts refusals; the meter follows it (a blocking nft call: on a worker).
+      vertx.setPeriodic(COUNTER_POLL.toMillis(), id -> vertx.executeBlocking(rules::plaintextRefused, false)
+          .onSuccess(n -> {
+            if (n >= 0) {
+              metrics.plaintextRefused(n);
+            }
+          }));
+    }
     return Future.all(ready)
-        .compose(v -> listener.listen())
+        .compose(v -> listener == null ? Future.succeededFuture(-1) : listener.listen())
         .onSuccess(p -> port = p)
         .compose(p -> config.manageRules() ? vertx.executeBlocking(() -> {
           rules.install(config);
           return p;
         }) : Future.succeededFuture(p))
         .onSuccess(p -> LOG.info(() -> "node " + node + ": intercepting " + config.routes().size()
-            + " destination(s) on " + config.listen().hostAddress() + ":" + p
+            + " destination(s)" + (p > 0 ? " on " + config.listen().hostAddress() + ":" + p : "")
+            + (config.inboundPorts().isEmpty() ? "" : ", refusing plaintext from outside on local port(s) "
+            + config.inboundPorts().stream().sorted().toList())
             + (config.manageRules() ? ", rules installed" : ", rules managed outside the node (sscmic intercept)")));
   }
 

@@ -32,7 +32,13 @@ public final class RuleInstaller {
     run(List.of("nft", "-f", "-"), InterceptRules.nftScript(c));
     say.accept((had ? "replaced" : "created") + " nftables table " + InterceptRules.TABLE + ": " + c.routes().size()
         + " destination(s) captured to " + c.listen().hostAddress() + ":" + c.listen().port() + " with mark "
-        + InterceptRules.hex(c.mark()));
+        + InterceptRules.hex(c.mark())
+        + (c.inboundPorts().isEmpty() ? "" : "; plaintext from outside refused on local port(s) "
+        + c.inboundPorts().stream().sorted().toList()));
+    if (!c.capturesOutbound()) {
+      say.accept("no outbound capture: no policy routing needed");
+      return;
+    }
     if (rulePresent(c.mark(), c.routeTable())) {
       say.accept("ip rule " + String.join(" ", InterceptRules.ruleSelector(c.mark(), c.routeTable()))
           + " already present");
@@ -89,6 +95,20 @@ public final class RuleInstaller {
   /** Whether the whole capture is installed (the table and the rule). */
   public boolean installed(int mark, int routeTable) {
     return tablePresent() && rulePresent(mark, routeTable);
+  }
+
+  /**
+   * Connections refused by inbound capture so far (the named counter's packets: one SYN per
+   * refused attempt), or -1 when our table or the counter is not there.
+   */
+  public long plaintextRefused() {
+    CommandRunner.Result r = runner.run(List.of("nft", "list", "counter", "inet", "sscmic",
+        InterceptRules.PLAINTEXT_REFUSED), null);
+    if (!r.ok()) {
+      return -1;
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("packets (\\d+)").matcher(r.out());
+    return m.find() ? Long.parseLong(m.group(1)) : -1;
   }
 
   private boolean tablePresent() {

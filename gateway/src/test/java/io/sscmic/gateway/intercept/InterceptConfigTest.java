@@ -85,6 +85,19 @@ class InterceptConfigTest {
   }
 
   @Test
+  void inboundCaptureAloneIsANodesJobButNeverOnTheTunnelPort() {
+    JsonObject n = node(new JsonObject().put("inbound-ports", new JsonArray().add(6379).add(5432)))
+        .put("tunnel", new JsonObject().put("listen", "0.0.0.0:7443"))
+        .put("services", new JsonObject().put("redis", "127.0.0.1:6379"));
+    InterceptConfig i = NodeConfigParser.parse(n).intercept();
+    assertEquals(Set.of(6379, 5432), i.inboundPorts());
+    assertFalse(i.capturesOutbound());
+    n.getJsonObject("intercept").put("inbound-ports", new JsonArray().add(7443));
+    String e = assertThrows(ConfigException.class, () -> NodeConfigParser.parse(n)).getMessage();
+    assertTrue(e.contains("intercept.inbound-ports") && e.contains("tunnel port 7443"), e);
+  }
+
+  @Test
   void badValuesNameTheirKey() {
     assertTrue(error(new JsonObject()).contains("intercept.outbound"), "no destinations");
     assertTrue(error(new JsonObject().put("outbound", new JsonArray().add(route("redis:6379", "redis",

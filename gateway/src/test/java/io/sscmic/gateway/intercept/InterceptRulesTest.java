@@ -62,6 +62,33 @@ class InterceptRulesTest {
     assertTrue(!script.contains("authority.internal"), "a name cannot go into an ip daddr match");
   }
 
+  static InterceptConfig inboundOnly() {
+    return new InterceptConfig(SocketAddress.inetSocketAddress(15001, "127.0.0.1"), true, 0x5353, 153, null,
+        Duration.ofMillis(300), Set.of(), List.of(), List.of(), Set.of(6379, 5432));
+  }
+
+  @Test
+  void inboundCaptureRefusesEveryInterfaceButLoopbackOnTheServicePortsAndCounts() {
+    assertEquals("""
+        # sscmic transparent interception: generated, replaced as a whole
+        add table inet sscmic
+        delete table inet sscmic
+        table inet sscmic {
+          counter plaintext_refused {
+          }
+          chain input {
+            type filter hook input priority filter; policy accept;
+            iif != "lo" tcp dport { 5432, 6379 } counter name "plaintext_refused" reject with tcp reset comment "plaintext to a local service: only the sidecar may connect"
+          }
+        }
+        """, InterceptRules.nftScript(inboundOnly()), "no outbound capture: no output or prerouting chain");
+    InterceptConfig both = new InterceptConfig(config(null).listen(), true, 0x5353, 153, null, Duration.ofMillis(300),
+        Set.of(), config(null).routes(), config(null).ownDestinations(), Set.of(6379));
+    String script = InterceptRules.nftScript(both);
+    assertTrue(script.contains("chain input {") && script.contains("chain output {")
+        && script.contains("chain prerouting {"), script);
+  }
+
   @Test
   void thePolicyRoutingCommands() {
     assertEquals(List.of("fwmark", "0x5353", "lookup", "153"), InterceptRules.ruleSelector(0x5353, 153));
@@ -75,9 +102,9 @@ class InterceptRulesTest {
   void nftAcceptsTheScript() throws Exception {
     assumeTrue(Files.isExecutable(Path.of("/usr/sbin/nft")) && Files.isExecutable(Path.of("/usr/bin/unshare"))
         && "root".equals(System.getProperty("user.name")), "needs root, nft and unshare");
-    for (Integer uid : new Integer[] {1337, null}) {
+    for (InterceptConfig c : List.of(config(1337), config(null), inboundOnly())) {
       CommandRunner.Result r = CommandRunner.system().run(List.of("unshare", "--net", "/usr/sbin/nft", "--check",
-          "-f", "-"), InterceptRules.nftScript(config(uid)));
+          "-f", "-"), InterceptRules.nftScript(c));
       assertEquals(0, r.exit(), r.err());
     }
   }

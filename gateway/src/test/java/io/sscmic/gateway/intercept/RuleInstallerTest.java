@@ -113,6 +113,26 @@ class RuleInstallerTest {
   }
 
   @Test
+  void inboundCaptureAloneNeedsNoPolicyRouting() {
+    installer.install(InterceptRulesTest.inboundOnly());
+    assertTrue(kernel.table);
+    assertEquals(0, kernel.rules);
+    assertEquals(false, kernel.route);
+    assertTrue(said.get(0).endsWith("plaintext from outside refused on local port(s) [5432, 6379]"), said.toString());
+    assertTrue(said.contains("no outbound capture: no policy routing needed"), said.toString());
+  }
+
+  @Test
+  void theRefusalCounterIsReadFromNft() {
+    RuleInstaller reader = new RuleInstaller((argv, stdin) -> String.join(" ", argv)
+        .equals("nft list counter inet sscmic plaintext_refused")
+        ? new CommandRunner.Result(0, "table inet sscmic {\n\tcounter plaintext_refused {\n\t\tpackets 7 bytes 420\n"
+        + "\t}\n}\n", "") : new CommandRunner.Result(1, "", ""), said::add);
+    assertEquals(7, reader.plaintextRefused());
+    assertEquals(-1, installer.plaintextRefused(), "no table: unknown, not zero");
+  }
+
+  @Test
   void statusListsTheTableTheRuleAndTheRoute() {
     installer.install(InterceptRulesTest.config(null));
     String s = installer.status(0x5353, 153);
