@@ -22,6 +22,8 @@
 #   4. SIGTERM of node-a removes its rules: the same clients reach the services directly again;
 #   5. `sscmic intercept install` twice leaves one set, `status` lists it, `remove` restores
 #      direct traffic and `status` then says not installed;
+#   6. inbound capture (node-b, intercept.inbound-ports): plaintext from A straight to B's service
+#      ports is refused and counted, while the same clients through the sidecars get answers;
 # and tears everything down on any exit (trap), within bounded time (every wait has a timeout).
 #
 # Usage: sudo deploy/local/intercept-netns.sh [--jar gateway/target/sscmic.jar] [--keep-logs DIR]
@@ -342,6 +344,50 @@ if grep -q "deleted nftables table" "$WORK/remove.log" && [ "$st" = 3 ] \
   pass "sscmic intercept remove: table and rule gone (status exit 3), direct traffic restored"
 else
   fail "intercept remove: $(tr '\n' '|' < "$WORK/remove.log") status exit $st"
+fi
+
+# ---------------------------------------------------------------- 6. inbound capture on node-b
+# node-b restarts with intercept.inbound-ports: its services' ports answer its sidecar (loopback)
+# only. A's direct plaintext is refused and counted; A through its sidecars still gets answers.
+kill -TERM "${PID[nodeb]}"; wait "${PID[nodeb]}" 2>/dev/null || true
+unset 'PID[nodeb]'
+{
+  echo "intercept:"
+  echo "  manage-rules: true"
+  echo "  inbound-ports: [6379, 5432, 18080]"
+} >> "$WORK/node-b.yaml"
+b_guarded() { in_b nft list chain inet sscmic input > /dev/null 2>&1; }
+start_node b "$NS_B"
+if wait_for 90 "node-b ready again" ready "$NS_B" && wait_for 20 "node-b's inbound rule" b_guarded; then
+  rc=0; in_a redis-cli -h "$B_IP" -p 6379 PING > "$WORK/direct-redis.log" 2>&1 || rc=$?
+  web_rc=0; in_a curl -s -m 5 -o /dev/null "http://$B_IP:18080/" || web_rc=$?
+  if grep -q "Connection refused" "$WORK/direct-redis.log" && [ "$web_rc" = 7 ] \
+     && [ "$(in_b redis-cli -p 6379 PING 2>&1)" = PONG ]; then
+    pass "inbound capture on node-b: redis-cli and curl from A in plaintext are refused (connection refused); on B's loopback redis still answers"
+  else
+    fail "inbound capture: direct redis-cli said '$(cat "$WORK/direct-redis.log")', curl exit $web_rc"
+  fi
+  start_node a "$NS_A"
+  if wait_for 90 "node-a ready" ready "$NS_A" \
+     && wait_for 30 "captured call" in_a curl -sf -m 2 -o /dev/null "http://$B_IP:18080/" \
+     && [ "$(in_a redis-cli -h "$B_IP" -p 6379 GET greeting 2>&1)" = "$M1" ]; then
+    pass "through the sidecars the same clients still get answers (curl, redis-cli GET)"
+  else
+    fail "with inbound capture on node-b, calls through the sidecars fail"
+  fi
+  refused_metric() {
+    local v
+    v="$(in_b curl -sf -m 2 "http://127.0.0.1:$ADMIN/metrics" \
+      | sed -n 's/^sscmic_intercept_plaintext_refused_total{.*} \([0-9.E]*\)$/\1/p' | head -n 1)"
+    awk "BEGIN{exit !(${v:-0} >= 2)}"
+  }
+  if wait_for 20 "the refusal counter" refused_metric; then
+    pass "node-b counted the refused plaintext connections (sscmic_intercept_plaintext_refused_total >= 2)"
+  else
+    fail "node-b's sscmic_intercept_plaintext_refused_total did not reach 2"
+  fi
+else
+  fail "node-b with inbound capture did not start or has no input chain"
 fi
 
 say "done: $PASSED passed, $FAILED failed"
