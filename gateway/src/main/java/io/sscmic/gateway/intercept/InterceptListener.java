@@ -23,7 +23,7 @@ import java.util.logging.Logger;
  * The transparent listener: a Vert.x server on the native epoll transport whose listening socket
  * has IP_TRANSPARENT, so that the TPROXY rule can hand it connections addressed to other hosts;
  * an accepted socket's local address is the destination the application dialled. Each one is
- * mapped to its service ({@link InterceptConfig#route}), its protocol detected from its first
+ * mapped to its service ({@link DestinationMap}), its protocol detected from its first
  * bytes ({@link ProtocolSniffer}; server-first ports skip that), and handed to that service's
  * carrier: the outbound path, exactly as an outbound listener carries its connections.
  */
@@ -32,18 +32,23 @@ public final class InterceptListener {
 
   private final Vertx vertx;
   private final InterceptConfig config;
+  private final DestinationMap destinations;
   private final Map<String, Consumer<NetSocket>> carriers;
   private final InterceptMetrics metrics;
   private final String node;
   private final AtomicLong ids = new AtomicLong();
   private NetServer server;
 
-  /** @param carriers service name to what carries its connections (called on this listener's context) */
-  public InterceptListener(Vertx vertx, String node, InterceptConfig config, Map<String, Consumer<NetSocket>> carriers,
-                           InterceptMetrics metrics) {
+  /**
+   * @param destinations original destination to route (the config's static map, or a registry)
+   * @param carriers service name to what carries its connections (called on this listener's context)
+   */
+  public InterceptListener(Vertx vertx, String node, InterceptConfig config, DestinationMap destinations,
+                           Map<String, Consumer<NetSocket>> carriers, InterceptMetrics metrics) {
     this.vertx = vertx;
     this.node = node;
     this.config = config;
+    this.destinations = destinations;
     this.carriers = Map.copyOf(carriers);
     this.metrics = metrics;
   }
@@ -89,15 +94,15 @@ public final class InterceptListener {
     String id = node + "/capture#" + ids.incrementAndGet() + "(" + dst.getAddress().getHostAddress() + ":"
         + dst.getPort() + ")";
     socket.exceptionHandler(e -> LOG.fine(() -> id + ": " + e));
-    Optional<InterceptRoute> route = config.route(dst.getAddress(), dst.getPort());
-    if (route.isEmpty()) {
+    Optional<InterceptRoute> route = destinations.route(dst.getAddress(), dst.getPort());
+    Consumer<NetSocket> carrier = route.map(r -> carriers.get(r.service())).orElse(null);
+    if (carrier == null) {
       metrics.connection(Protocol.TCP, InterceptMetrics.Outcome.UNMAPPED);
       LOG.warning(() -> id + ": captured, but no intercept.outbound entry matches its destination: reset "
           + "(the nftables rules are wider than the config; reinstall them from this config)");
       TcpHalfClose.abort(socket);
       return;
     }
-    Consumer<NetSocket> carrier = carriers.get(route.get().service());
     if (config.serverFirst(dst.getPort())) {
       metrics.detected(InterceptMetrics.How.SERVER_FIRST);
       carry(id, socket, route.get(), carrier, Protocol.TCP);

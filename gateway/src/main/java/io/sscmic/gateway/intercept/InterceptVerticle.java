@@ -87,7 +87,8 @@ public final class InterceptVerticle extends VerticleBase {
       carriers.put(service, path::carry);
       ready.add(path.listen(SocketAddress.inetSocketAddress(0, "127.0.0.1")));
     }
-    listener = config.capturesOutbound() ? new InterceptListener(vertx, node, config, carriers, metrics) : null;
+    listener = config.capturesOutbound() ? new InterceptListener(vertx, node, config, config::route, carriers, metrics)
+        : null;
     if (!config.inboundPorts().isEmpty()) {
       // The kernel counts refusals; the meter follows it (a blocking nft call: on a worker).
       vertx.setPeriodic(COUNTER_POLL.toMillis(), id -> vertx.executeBlocking(rules::plaintextRefused, false)
