@@ -32,8 +32,36 @@ public final class InterceptRules {
   private InterceptRules() {
   }
 
-  /** The nft script ({@code nft -f -}) that installs, or atomically replaces, our table. */
+  /** Resolves a host name of the sidecar's own destinations to its IPv4 addresses (may block). */
+  @FunctionalInterface
+  public interface NameResolver {
+    List<String> ipv4(String host);
+
+    /** The system resolver; a name that does not resolve gives none (and the log says so). */
+    static NameResolver system() {
+      return host -> {
+        try {
+          return java.util.Arrays.stream(java.net.InetAddress.getAllByName(host))
+              .filter(a -> a instanceof java.net.Inet4Address).map(java.net.InetAddress::getHostAddress).toList();
+        } catch (java.net.UnknownHostException e) {
+          return List.of();
+        }
+      };
+    }
+  }
+
+  /** The nft script with the sidecar's own destinations given by address only (names are skipped). */
   public static String nftScript(InterceptConfig c) {
+    return nftScript(c, host -> List.of());
+  }
+
+  /**
+   * The nft script ({@code nft -f -}) that installs, or atomically replaces, our table. Own
+   * destinations given by name (a peer {@code billing-0.billing:7443}) are excluded at the
+   * addresses {@code names} gives now: a later change of address is not followed (set
+   * {@code intercept.exclude-uid} for that).
+   */
+  public static String nftScript(InterceptConfig c, NameResolver names) {
     String mark = hex(c.mark());
     List<String> out = new ArrayList<>();
     out.add("type route hook output priority mangle; policy accept;");
@@ -44,9 +72,14 @@ public final class InterceptRules {
     }
     out.add("fib daddr type local return comment \"local destinations\"");
     for (SocketAddress own : c.ownDestinations()) {
-      if (own.hostAddress() != null && own.hostAddress().matches("\\d+(\\.\\d+){3}")) {
-        out.add("ip daddr " + own.hostAddress() + " tcp dport " + own.port()
-            + " return comment \"the sidecar's peer or authority\"");
+      String host = own.hostAddress() != null ? own.hostAddress() : own.host();
+      if (host != null && host.matches("\\d+(\\.\\d+){3}")) {
+        out.add("ip daddr " + host + " tcp dport " + own.port() + " return comment \"the sidecar's peer or authority\"");
+      } else if (host != null && !host.contains(":")) {
+        for (String ip : names.ipv4(host)) {
+          out.add("ip daddr " + ip + " tcp dport " + own.port() + " return comment \"the sidecar's peer or authority "
+              + host + "\"");
+        }
       }
     }
     for (InterceptRoute r : c.routes()) {

@@ -20,16 +20,32 @@ public final class RuleInstaller {
 
   private final CommandRunner runner;
   private final Consumer<String> say;
+  private final InterceptRules.NameResolver names;
 
+  /** With the system resolver for the sidecar's own destinations given by name. */
   public RuleInstaller(CommandRunner runner, Consumer<String> say) {
+    this(runner, say, InterceptRules.NameResolver.system());
+  }
+
+  public RuleInstaller(CommandRunner runner, Consumer<String> say, InterceptRules.NameResolver names) {
     this.runner = runner;
     this.say = say;
+    this.names = names;
   }
 
   /** Installs (or replaces) our table and adds the policy routing unless it is there already. */
   public void install(InterceptConfig c) {
     boolean had = tablePresent();
-    run(List.of("nft", "-f", "-"), InterceptRules.nftScript(c));
+    for (io.vertx.core.net.SocketAddress own : c.ownDestinations()) {
+      String host = own.hostAddress() != null ? own.hostAddress() : own.host();
+      if (host != null && !host.matches("\\d+(\\.\\d+){3}") && c.excludeUid() == null && c.capturesOutbound()) {
+        List<String> ips = names.ipv4(host);
+        say.accept("the sidecar's own destination " + host + ":" + own.port() + " is a name: excluded from capture at "
+            + (ips.isEmpty() ? "no address (it does not resolve now)" : ips) + " only; set intercept.exclude-uid "
+            + "to exclude the sidecar's connections whatever their address");
+      }
+    }
+    run(List.of("nft", "-f", "-"), InterceptRules.nftScript(c, names));
     say.accept((had ? "replaced" : "created") + " nftables table " + InterceptRules.TABLE + ": " + c.routes().size()
         + " destination(s) captured to " + c.listen().hostAddress() + ":" + c.listen().port() + " with mark "
         + InterceptRules.hex(c.mark())

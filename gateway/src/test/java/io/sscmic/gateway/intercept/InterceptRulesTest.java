@@ -90,6 +90,16 @@ class InterceptRulesTest {
   }
 
   @Test
+  void ownDestinationsGivenByNameAreExcludedAtTheirAddressesOfNow() {
+    String script = InterceptRules.nftScript(config(null),
+        host -> host.equals("authority.internal") ? List.of("10.9.0.1", "10.9.0.2") : List.of());
+    assertTrue(script.contains("ip daddr 10.9.0.1 tcp dport 8443 return comment \"the sidecar's peer or authority "
+        + "authority.internal\""), script);
+    assertTrue(script.contains("ip daddr 10.9.0.2 tcp dport 8443 return"), script);
+    assertTrue(script.indexOf("10.9.0.2 tcp dport 8443 return") < script.indexOf("meta mark set"), script);
+  }
+
+  @Test
   void thePolicyRoutingCommands() {
     assertEquals(List.of("fwmark", "0x5353", "lookup", "153"), InterceptRules.ruleSelector(0x5353, 153));
     assertEquals(List.of("ip", "-4", "route", "replace", "local", "0.0.0.0/0", "dev", "lo", "table", "153"),

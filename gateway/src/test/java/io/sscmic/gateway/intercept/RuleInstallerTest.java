@@ -65,7 +65,7 @@ class RuleInstallerTest {
 
   private final FakeKernel kernel = new FakeKernel();
   private final List<String> said = new ArrayList<>();
-  private final RuleInstaller installer = new RuleInstaller(kernel, said::add);
+  private final RuleInstaller installer = new RuleInstaller(kernel, said::add, host -> List.of());
 
   @Test
   void installingTwiceLeavesOneSetAndSaysWhatItDid() {
@@ -74,12 +74,23 @@ class RuleInstallerTest {
     assertTrue(kernel.table);
     assertEquals(1, kernel.rules, "the rule is added once, not once per install");
     assertTrue(kernel.route);
-    assertTrue(said.get(0).startsWith("created nftables table inet sscmic: 2 destination(s) captured to "
-        + "127.0.0.1:15001 with mark 0x5353"), said.toString());
+    assertTrue(said.stream().anyMatch(s -> s.startsWith("created nftables table inet sscmic: 2 destination(s) "
+        + "captured to 127.0.0.1:15001 with mark 0x5353")), said.toString());
     assertTrue(said.contains("added ip rule fwmark 0x5353 lookup 153"), said.toString());
     assertTrue(said.stream().anyMatch(s -> s.startsWith("replaced nftables table inet sscmic")), said.toString());
     assertTrue(said.contains("ip rule fwmark 0x5353 lookup 153 already present"), said.toString());
     assertTrue(installer.installed(0x5353, 153));
+  }
+
+  @Test
+  void aPeerGivenByNameWithoutAnExcludedUidIsSaid() {
+    installer.install(InterceptRulesTest.config(null));
+    assertTrue(said.contains("the sidecar's own destination authority.internal:8443 is a name: excluded from capture "
+        + "at no address (it does not resolve now) only; set intercept.exclude-uid to exclude the sidecar's "
+        + "connections whatever their address"), said.toString());
+    said.clear();
+    installer.install(InterceptRulesTest.config(1337));
+    assertTrue(said.stream().noneMatch(s -> s.contains("is a name")), "with the uid excluded there is nothing to say");
   }
 
   @Test
