@@ -42,6 +42,10 @@ public final class Main {
       "                                     rotate the mesh CA in three steps, nodes trusting both meanwhile",
       "  sscmic seed --out FILE              write a new random mesh seed, mode 0600 (for meshes without authority)",
       "  sscmic admin-password              read a dashboard password (stdin or prompt), print admin.password-hash",
+      "  sscmic intercept install|remove|status [--config FILE]",
+      "                                     program, remove or show the transparent-interception rules (root)",
+      "  sscmic inject --config-map NAME [FILE]",
+      "                                     add the sidecar and interception to Kubernetes workload YAML",
       "  sscmic --version | --help",
       "",
       "Options for demo and node: --debug (log every connection), --log-json (one JSON object per line)",
@@ -149,6 +153,11 @@ public final class Main {
   static int run(String[] args, PrintStream out, PrintStream err) {
     List<String> a = Arrays.asList(args);
     boolean help = a.contains("--help") || a.contains("-h");
+    if (help && !a.isEmpty() && (a.get(0).equals("intercept") || a.get(0).equals("inject"))) {
+      // Map.of above is full (ten entries)
+      out.println(a.get(0).equals("intercept") ? InterceptCommand.HELP : InjectCommand.HELP);
+      return 0;
+    }
     if (help && !a.isEmpty() && COMMAND_HELP.containsKey(a.get(0))) {
       out.println(COMMAND_HELP.get(a.get(0)));
       return 0;
@@ -186,6 +195,10 @@ public final class Main {
           return AuthorityCommands.authorityCert(a, out, err);
         case "ca":
           return AuthorityCommands.ca(a, out, err);
+        case "intercept":
+          return InterceptCommand.run(a, out, err);
+        case "inject":
+          return InjectCommand.run(a, System.in, out, err);
         case "admin-password":
           return adminPassword(System.console(), new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
               java.nio.charset.StandardCharsets.UTF_8)), out, err);

@@ -1,6 +1,7 @@
 package io.sscmic.gateway.config;
 
 import io.sscmic.gateway.http.HttpModeConfig;
+import io.sscmic.gateway.intercept.InterceptConfig;
 import io.sscmic.gateway.tunnel.TunnelOptions;
 import io.sscmic.gateway.inbound.TunnelLimits;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
@@ -17,6 +18,7 @@ import java.util.function.UnaryOperator;
  * @param services inbound: service name to local address
  * @param outbound outbound: local listeners, each bound to one service on one peer
  * @param http the HTTP listener (reverse and forward proxy), or null for none
+ * @param intercept transparent interception, or null for none
  */
 public record NodeConfig(
     NodeSection node,
@@ -26,11 +28,19 @@ public record NodeConfig(
     AdminSection admin,
     Map<String, SocketAddress> services,
     List<OutboundRoute> outbound,
-    HttpModeConfig http) {
+    HttpModeConfig http,
+    InterceptConfig intercept) {
 
   public NodeConfig {
     services = Map.copyOf(services);
     outbound = List.copyOf(outbound);
+  }
+
+  /** A node without transparent interception. */
+  public NodeConfig(NodeSection node, KeysynSection keysyn, AuthorityRecovery.Settings authority, TunnelSection tunnel,
+                    AdminSection admin, Map<String, SocketAddress> services, List<OutboundRoute> outbound,
+                    HttpModeConfig http) {
+    this(node, keysyn, authority, tunnel, admin, services, outbound, http, null);
   }
 
   public String nodeId() {
@@ -43,27 +53,27 @@ public record NodeConfig(
   }
 
   public NodeConfig withKeysyn(UnaryOperator<KeysynSection> change) {
-    return new NodeConfig(node, change.apply(keysyn), authority, tunnel, admin, services, outbound, http);
+    return new NodeConfig(node, change.apply(keysyn), authority, tunnel, admin, services, outbound, http, intercept);
   }
 
   public NodeConfig withAuthority(AuthorityRecovery.Settings a) {
-    return new NodeConfig(node, keysyn, a, tunnel, admin, services, outbound, http);
+    return new NodeConfig(node, keysyn, a, tunnel, admin, services, outbound, http, intercept);
   }
 
   public NodeConfig withTunnel(UnaryOperator<TunnelSection> change) {
-    return new NodeConfig(node, keysyn, authority, change.apply(tunnel), admin, services, outbound, http);
+    return new NodeConfig(node, keysyn, authority, change.apply(tunnel), admin, services, outbound, http, intercept);
   }
 
   public NodeConfig withAdmin(UnaryOperator<AdminSection> change) {
-    return new NodeConfig(node, keysyn, authority, tunnel, change.apply(admin), services, outbound, http);
+    return new NodeConfig(node, keysyn, authority, tunnel, change.apply(admin), services, outbound, http, intercept);
   }
 
   /** The same node with other inbound services and outbound listeners (what a config reload may change). */
   public NodeConfig withRoutes(Map<String, SocketAddress> newServices, List<OutboundRoute> newOutbound) {
-    return new NodeConfig(node, keysyn, authority, tunnel, admin, newServices, newOutbound, http);
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, newServices, newOutbound, http, intercept);
   }
 
   public NodeConfig withHttp(HttpModeConfig h) {
-    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, h);
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, h, intercept);
   }
 }

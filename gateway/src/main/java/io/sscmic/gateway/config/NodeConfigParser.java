@@ -17,6 +17,9 @@ import io.sscmic.gateway.http.HttpModeConfig;
 import io.sscmic.gateway.http.HttpRoute;
 import io.sscmic.gateway.http.ListenerLimits;
 import io.sscmic.gateway.inbound.TunnelLimits;
+import io.sscmic.gateway.intercept.DestinationMatch;
+import io.sscmic.gateway.intercept.InterceptConfig;
+import io.sscmic.gateway.intercept.InterceptRoute;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.sscmic.keysyn.recovery.TokenSource;
 import io.vertx.core.json.JsonArray;
@@ -86,14 +89,61 @@ public final class NodeConfigParser {
           NodeKeys.OUTBOUND_PEER.parse(base + ".peer", o.getValue("peer"))));
     }
     HttpModeConfig http = t.has("http") ? http(t) : null;
-    if (services.isEmpty() && outbound.isEmpty() && http == null) {
-      throw new ConfigException("services", "nothing to do: configure services (inbound), outbound listeners or an "
-          + "http listener");
+    InterceptConfig intercept = t.has("intercept") ? intercept(t, outbound, http, authority, tunnel.listen()) : null;
+    if (services.isEmpty() && outbound.isEmpty() && http == null && intercept == null) {
+      throw new ConfigException("services", "nothing to do: configure services (inbound), outbound listeners, an "
+          + "http listener or intercept.outbound");
     }
     AdminSection admin = new AdminSection(t.get(ADMIN_LISTEN).orElse(null), t.get(ADMIN_PASSWORD_HASH),
         t.has("admin.tls") ? new AdminTls(required(t, ADMIN_TLS_CERT_FILE), required(t, ADMIN_TLS_KEY_FILE)) : null);
     return new NodeConfig(node, new KeysynSection(genesis, interval, seed), authority, tunnel, admin, services,
-        outbound, http);
+        outbound, http, intercept);
+  }
+
+  /**
+   * The intercept section. The sidecar's own destinations (peers of every kind, the authority)
+   * are gathered here so the rules never capture the sidecar's own connections.
+   */
+  private static InterceptConfig intercept(ConfigTree t, List<OutboundRoute> outbound, HttpModeConfig http,
+                                           AuthorityRecovery.Settings authority, SocketAddress tunnelListen) {
+    List<InterceptRoute> routes = new ArrayList<>();
+    List<JsonObject> items = items(t.raw("intercept.outbound"), "intercept.outbound", NodeKeys.ALL);
+    for (int i = 0; i < items.size(); i++) {
+      String base = "intercept.outbound[" + i + "]";
+      JsonObject o = items.get(i);
+      DestinationMatch match = DestinationMatch.parse(base + ".match",
+          NodeKeys.INTERCEPT_OUTBOUND_MATCH.parse(base + ".match", o.getValue("match")));
+      routes.add(new InterceptRoute(match, NodeKeys.INTERCEPT_OUTBOUND_SERVICE.parse(base + ".service",
+          o.getValue("service")), NodeKeys.INTERCEPT_OUTBOUND_PEER.parse(base + ".peer", o.getValue("peer"))));
+    }
+    java.util.Set<Integer> inbound = t.get(NodeKeys.INTERCEPT_INBOUND_PORTS);
+    if (routes.isEmpty() && inbound.isEmpty()) {
+      throw new ConfigException("intercept.outbound", "required with an intercept section (unless "
+          + "intercept.inbound-ports is set): the destinations to capture, e.g. "
+          + "[{match: 10.1.0.5:6379, service: redis, peer: 10.1.0.5:7443}]");
+    }
+    if (tunnelListen != null && inbound.contains(tunnelListen.port())) {
+      throw new ConfigException("intercept.inbound-ports", "holds the tunnel port " + tunnelListen.port()
+          + ": peers could no longer reach this sidecar");
+    }
+    SocketAddress listen = t.get(NodeKeys.INTERCEPT_LISTEN);
+    if (listen.hostAddress() == null || !listen.hostAddress().matches("\\d+(\\.\\d+){3}")) {
+      throw new ConfigException("intercept.listen", "an IPv4 address and port, e.g. 127.0.0.1:15001 (the TPROXY "
+          + "rule names it)");
+    }
+    List<SocketAddress> own = new ArrayList<>();
+    routes.forEach(r -> own.add(r.peer()));
+    outbound.forEach(r -> own.add(r.peer()));
+    if (http != null) {
+      http.services().values().forEach(own::addAll);
+    }
+    if (authority != null) {
+      own.add(SocketAddress.inetSocketAddress(authority.port(), authority.host()));
+    }
+    return new InterceptConfig(listen, t.get(NodeKeys.INTERCEPT_MANAGE_RULES), t.get(NodeKeys.INTERCEPT_MARK),
+        t.get(NodeKeys.INTERCEPT_ROUTE_TABLE), t.get(NodeKeys.INTERCEPT_EXCLUDE_UID),
+        t.get(NodeKeys.INTERCEPT_DETECT_TIMEOUT), t.get(NodeKeys.INTERCEPT_SERVER_FIRST_PORTS), routes,
+        own.stream().distinct().toList(), inbound);
   }
 
   private static Map<String, SocketAddress> services(ConfigTree t) {

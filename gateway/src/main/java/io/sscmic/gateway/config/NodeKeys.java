@@ -12,6 +12,7 @@ import static io.sscmic.gateway.config.ConfigKey.Reload.RESTART;
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
 import io.sscmic.gateway.http.HttpModeConfig;
+import io.sscmic.gateway.intercept.InterceptConfig;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.sscmic.keysyn.recovery.AuthorityRecovery.Method;
 import io.vertx.core.net.SocketAddress;
@@ -235,6 +236,58 @@ public final class NodeKeys {
           + "query, status, service, peer, ms");
 
 
+  public static final ConfigKey<SocketAddress> INTERCEPT_LISTEN = key("intercept.listen", ValueParsers.address(),
+      value("127.0.0.1:15001"), OVERRIDE, RESTART, intercept(InterceptConfig::listen), "`127.0.0.1:15001`",
+      "transparent interception: the listener the TPROXY rule hands captured connections to (IP_TRANSPARENT, "
+          + "epoll transport, CAP_NET_ADMIN). The section is off unless `intercept.outbound` lists a destination");
+  public static final ConfigKey<Boolean> INTERCEPT_MANAGE_RULES = key("intercept.manage-rules", ValueParsers.bool(),
+      value("false"), OVERRIDE, RESTART, intercept(InterceptConfig::manageRules), "`true`",
+      "the node installs the nftables table `inet sscmic` and the policy routing at start (replacing a stale set "
+          + "a crash left) and removes them when it stops; otherwise `sscmic intercept install` and `remove` do");
+  public static final ConfigKey<Integer> INTERCEPT_MARK = key("intercept.mark",
+      ValueParsers.parsedBy(InterceptKeys::mark), value("0x5353"), OVERRIDE, RESTART,
+      intercept(InterceptConfig::mark), "`0x5353`",
+      "the firewall mark that routes a captured connection's packets back in through `lo` to the listener; pick "
+          + "one no other tool on the host uses");
+  public static final ConfigKey<Integer> INTERCEPT_ROUTE_TABLE = key("intercept.route-table", ValueParsers.count(252),
+      value("153"), OVERRIDE, RESTART, intercept(InterceptConfig::routeTable), "`153`",
+      "the policy-routing table (1-252) that holds `local 0.0.0.0/0 dev lo` for marked packets; ours alone");
+  public static final ConfigKey<Integer> INTERCEPT_EXCLUDE_UID = key("intercept.exclude-uid",
+      ValueParsers.parsedBy(InterceptKeys::uid), none("none"), OVERRIDE, RESTART,
+      intercept(InterceptConfig::excludeUid), "`1337`",
+      "connections of this uid (the sidecar's own user) are never captured. Without it only the sidecar's tunnel "
+          + "peers and authority are excluded (by address), which is enough unless a captured block holds other "
+          + "hosts the sidecar dials");
+  public static final ConfigKey<Duration> INTERCEPT_DETECT_TIMEOUT = key("intercept.detect-timeout",
+      ValueParsers.durationAtLeast(Duration.ofMillis(1), "must be at least 1ms"), value("300ms"), OVERRIDE, RESTART,
+      intercept(InterceptConfig::detectTimeout), "`500ms`",
+      "how long a captured connection waits for its client's first bytes (protocol detection) before it is "
+          + "carried as opaque TCP; a client that speaks second waits this long once per connection");
+  public static final ConfigKey<java.util.Set<Integer>> INTERCEPT_SERVER_FIRST_PORTS = key(
+      "intercept.server-first-ports", InterceptKeys.ports(), value("[21, 22, 25, 110, 143, 587, 3306]"), FILE_ONLY,
+      RESTART, intercept(InterceptConfig::serverFirstPorts), "`[3306, 25]`",
+      "destination ports whose server speaks first (FTP, SSH, SMTP, POP3, IMAP, MySQL): carried at once as TCP, "
+          + "nothing is awaited from the client. The default is that list; `[]` none");
+  public static final ConfigKey<java.util.Set<Integer>> INTERCEPT_INBOUND_PORTS = key("intercept.inbound-ports",
+      InterceptKeys.ports(), value("[]"), FILE_ONLY, RESTART, intercept(InterceptConfig::inboundPorts),
+      "`[6379, 5432]`",
+      "inbound capture: local service ports that only the sidecar may reach (over loopback); a connection to one "
+          + "from outside is reset by the kernel and counted (`sscmic_intercept_plaintext_refused_total`). For "
+          + "services that listen on all addresses; never the tunnel port");
+  public static final ConfigKey<String> INTERCEPT_OUTBOUND_MATCH = key("intercept.outbound[i].match",
+      ValueParsers.text(), required("e.g. 10.1.0.5:6379, 10.1.0.0/16:8000-8999 or 10.1.0.0/16"), FILE_ONLY, RESTART,
+      intercept(InterceptConfig::routes), "`10.1.0.5:6379`",
+      "destinations captured: an IPv4 address or CIDR block, with a port, a port range or none (every port); "
+          + "the first matching entry wins");
+  public static final ConfigKey<String> INTERCEPT_OUTBOUND_SERVICE = key("intercept.outbound[i].service",
+      ValueParsers.matching(ValueParsers.NAME, "required: the service name known to the peer"),
+      required("the service name known to the peer"), FILE_ONLY, RESTART, intercept(InterceptConfig::routes),
+      "`redis`", "the service on the peer that captured connections to `match` are carried to");
+  public static final ConfigKey<SocketAddress> INTERCEPT_OUTBOUND_PEER = key("intercept.outbound[i].peer",
+      ValueParsers.address(), required(""), FILE_ONLY, RESTART, intercept(InterceptConfig::routes),
+      "`10.1.0.5:7443`", "the peer sidecar's tunnel listener `host:port`, as for `outbound[i].peer`");
+
+
   private static <T> ConfigKey<T> key(String name, ValueParser<T> parser, ConfigKey.Default dflt, ConfigKey.Env env,
                                       ConfigKey.Reload reload, Function<NodeConfig, ?> current, String example,
                                       String description) {
@@ -245,6 +298,10 @@ public final class NodeKeys {
 
   private static Function<NodeConfig, ?> authority(Function<AuthorityRecovery.Settings, ?> f) {
     return c -> c.authority() == null ? null : f.apply(c.authority());
+  }
+
+  private static Function<NodeConfig, ?> intercept(Function<InterceptConfig, ?> f) {
+    return c -> c.intercept() == null ? null : f.apply(c.intercept());
   }
 
   private static Function<NodeConfig, ?> http(Function<HttpModeConfig, ?> f) {

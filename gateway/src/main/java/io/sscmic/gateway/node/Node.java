@@ -5,6 +5,7 @@ import io.sscmic.admin.AdminAddresses;
 import io.sscmic.admin.AdminServerVerticle;
 import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.http.HttpProxyVerticle;
+import io.sscmic.gateway.intercept.InterceptVerticle;
 import io.sscmic.gateway.resolve.StaticPeerResolver;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.keysyn.ChainAnchor;
@@ -162,6 +163,8 @@ public final class Node {
                   prep.random(), registry);
               return deployments.deploy(sidecar)
                   .compose(sidecarId -> (http == null ? Future.succeededFuture() : deployments.deploy(http))
+                  .compose(x -> config.intercept() == null ? Future.succeededFuture()
+                      : deployments.deploy(InterceptVerticle.of(config, schedule, metrics, prep.random(), registry)))
                   .map(x -> {
                     if (http != null) {
                       status.httpUp(http);

@@ -73,6 +73,15 @@ public final class OutboundListener extends TunnelListener {
     return service;
   }
 
+  /**
+   * Seam for transparent interception (package intercept): carries a connection that another
+   * listener accepted exactly as one accepted here. Call on this listener's context, once
+   * {@link #listen} has completed.
+   */
+  public void carry(NetSocket local) {
+    accept(local);
+  }
+
   @Override
   protected void accept(NetSocket local) {
     long started = System.nanoTime();

@@ -7,15 +7,18 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.net.NetSocketInternal;
+import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.impl.NetServerImpl;
 import io.vertx.core.net.impl.ConnectionBase;
 
 /**
  * Every use of a Vert.x class outside its public API goes through here, so that a Vert.x upgrade
  * that moves one breaks this file alone. We need them for three reasons: to read and write Netty
  * buffers without the heap copies the public {@link Buffer} API makes (the frame path), to
- * half-close and linger-close a socket (no public API), and to put a guard handler into an HTTP
- * connection's pipeline (listener limits).
+ * half-close and linger-close a socket (no public API), to put a guard handler into an HTTP
+ * connection's pipeline (listener limits), and to set IP_TRANSPARENT on a listening socket
+ * (transparent interception).
  */
 public final class VertxInternals {
   private VertxInternals() {
@@ -45,5 +48,28 @@ public final class VertxInternals {
 
   public static Channel channel(HttpConnection connection) {
     return ((ConnectionBase) connection).channel();
+  }
+
+  /**
+   * The listening channel of a bound NetServer (the shared server behind it), to set a socket
+   * option Vert.x's options do not offer (IP_TRANSPARENT for the interception listener). Read
+   * from NetServerImpl's private fields: a Vert.x upgrade that renames them fails here, loudly.
+   */
+  public static Channel listeningChannel(NetServer server) {
+    try {
+      java.lang.reflect.Field actual = NetServerImpl.class.getDeclaredField("actualServer");
+      actual.setAccessible(true);
+      Object main = actual.get(server);
+      java.lang.reflect.Field bind = NetServerImpl.class.getDeclaredField("bindFuture");
+      bind.setAccessible(true);
+      @SuppressWarnings("unchecked")
+      io.vertx.core.Future<Channel> f = (io.vertx.core.Future<Channel>) bind.get(main == null ? server : main);
+      if (f == null || !f.succeeded()) {
+        throw new IllegalStateException("the server is not bound");
+      }
+      return f.result();
+    } catch (ReflectiveOperationException | ClassCastException e) {
+      throw new IllegalStateException("cannot reach the listening channel of this Vert.x version's NetServer: " + e, e);
+    }
   }
 }
