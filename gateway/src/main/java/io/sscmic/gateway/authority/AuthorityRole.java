@@ -107,19 +107,21 @@ public final class AuthorityRole {
           AdminServerVerticle admin = config.adminListen() == null ? null
               : new AdminServerVerticle(ID, config.adminListen(), registry, config.adminPasswordHash(),
                   config.adminTls(), config.dir());
-          Gauge.builder("sscmic.authority.certificate.expiry", server,
+          Gauge.builder(io.sscmic.keysyn.recovery.AuthorityRecovery.CERTIFICATE_EXPIRY, server,
                   s -> s.certificate().getNotAfter().getTime() / 1000.0)
-              .description("When this node's certificate expires (Unix time)").baseUnit("seconds")
+              .description("When this node's certificate expires, Unix time in seconds").baseUnit("seconds")
               .tag("node", ID).register(registry);
-          Gauge.builder("sscmic.keysyn.reseed.epoch", schedule, s -> s.pending() == null ? Double.NaN
-                  : s.pending().epoch())
-              .description("The epoch at which the announced re-seed switches chains (NaN: none announced yet)")
-              .tag("node", ID).register(registry);
-          Gauge.builder("sscmic.keysyn.epoch", schedule, s -> s.isReady() ? s.current().epoch() : Double.NaN)
-              .description("The epoch N of the key in force (Tc = N mod 65536)").tag("node", ID).register(registry);
+          io.sscmic.keysyn.KeyScheduleGauges scheduleGauges = new io.sscmic.keysyn.KeyScheduleGauges(registry, ID,
+              schedule);
+          // Each rotation (and each status read) brings the epoch gauges in line with the schedule.
+          deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(KeySynVerticle.TICK_ADDRESS, m -> {
+            if (ID.equals(m.body().getString("node"))) {
+              scheduleGauges.refresh();
+            }
+          }));
           deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.ready(ID), m -> m.reply(new JsonObject()
               .put("ready", schedule.isReady()).put("checks", new JsonObject().put("keyState", schedule.isReady())))));
-          deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.status(ID), m -> m.reply(status(schedule,
+          deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.status(ID), m -> m.reply(status(scheduleGauges, schedule,
               server, clock, server.certificate(), started).put("revoked", new JsonArray(List.copyOf(revocations.all()))))));
           deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(AdminAddresses.action(ID, "reseed"),
               m -> reseed(vertx, config).onComplete(ar -> m.reply(ar.result()))));
@@ -132,6 +134,7 @@ public final class AuthorityRole {
               .compose(x -> deployments.deploy(new KeySynVerticle(ID, clock, schedule, files.chain())))
               .compose(x -> deployments.deploy(server))
               .map(x -> {
+                scheduleGauges.refresh();
                 AuthorityRole role = new AuthorityRole(config, deployments, server, admin, tokens, schedule);
                 role.vertx = vertx;
                 role.watchReseeds(vertx, files.chain());
@@ -323,8 +326,9 @@ public final class AuthorityRole {
         + e.getMessage()));
   }
 
-  private static JsonObject status(KeySchedule schedule, AuthorityVerticle server, EpochClock clock,
-                                   X509Certificate cert, long started) {
+  private static JsonObject status(io.sscmic.keysyn.KeyScheduleGauges gauges, KeySchedule schedule,
+                                   AuthorityVerticle server, EpochClock clock, X509Certificate cert, long started) {
+    gauges.refresh();
     KeyState s = schedule.current();
     JsonObject recoveries = new JsonObject();
     server.lastRecovery().forEach((node, at) -> recoveries.put(node, at.toString()));
@@ -347,7 +351,8 @@ public final class AuthorityRole {
         .put("intervalSeconds", clock.interval().toMillis() / 1000.0)
         .put("secondsToNextRotation", clock.millisUntilNextEpoch() / 1000.0)
         .put("uptimeSeconds", (System.currentTimeMillis() - started) / 1000)
-        .put("reseedEpoch", schedule.pending() == null ? null : schedule.pending().epoch())
+        // A re-seed already past is history, not "scheduled".
+        .put("reseedEpoch", io.sscmic.keysyn.KeyScheduleGauges.upcomingReseed(schedule))
         .put("certificateExpiry", cert.getNotAfter().toInstant().toString())
         .put("requests", requests).put("lastRecovery", recoveries).put("nodes", nodes);
   }

@@ -10,6 +10,7 @@ import io.sscmic.gateway.tunnel.PeerMetrics;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeySchedule;
+import io.sscmic.keysyn.KeyScheduleGauges;
 import io.sscmic.keysyn.KeyState;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,6 +25,7 @@ final class NodeStatus {
   private final KeySchedule schedule;
   private final TunnelMetrics metrics;
   private final Counter rotations;
+  private final KeyScheduleGauges scheduleGauges;
   private final long startedMillis = System.currentTimeMillis();
   private volatile SidecarVerticle sidecar;
   private volatile io.sscmic.gateway.http.HttpProxyVerticle http;
@@ -34,13 +36,9 @@ final class NodeStatus {
     this.schedule = schedule;
     this.metrics = metrics;
     String node = config.nodeId();
-    Gauge.builder("sscmic.keysyn.epoch", schedule, s -> s.isReady() ? s.current().epoch() : Double.NaN)
-        .description("The epoch N of the key in force (Tc = N mod 65536)").tag("node", node).register(registry);
+    scheduleGauges = new KeyScheduleGauges(registry, node, schedule);
     Gauge.builder("sscmic.keysyn.next.rotation", clock, c -> c.millisUntilNextEpoch() / 1000.0).baseUnit("seconds")
         .description("Seconds until the next key rotation").tag("node", node).register(registry);
-    Gauge.builder("sscmic.keysyn.reseed.epoch", schedule, s -> s.pending() == null ? Double.NaN : s.pending().epoch())
-        .description("The epoch at which the announced re-seed switches chains (NaN: none announced yet)")
-        .tag("node", node).register(registry);
     Gauge.builder("sscmic.keysyn.ready", schedule, s -> s.isReady() ? 1 : 0)
         .description("1 when the node holds a key state").tag("node", node).register(registry);
     // With the epoch and the seconds to the next rotation, the interval lets an alert place every
@@ -56,6 +54,7 @@ final class NodeStatus {
   }
 
   void rotated() {
+    scheduleGauges.refresh();
     rotations.increment();
   }
 
@@ -68,6 +67,7 @@ final class NodeStatus {
   }
 
   void sidecarUp(SidecarVerticle s) {
+    scheduleGauges.refresh(); // the key state is in: sscmic_keysyn_epoch from now on
     this.sidecar = s;
   }
 
@@ -103,6 +103,7 @@ final class NodeStatus {
   }
 
   JsonObject status() {
+    scheduleGauges.refresh();
     NodeConfig config;
     SidecarVerticle sidecar;
     synchronized (this) { // a reload swaps both together: never new routes with the old listeners' ports
