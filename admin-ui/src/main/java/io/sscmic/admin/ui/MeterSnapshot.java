@@ -4,7 +4,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.CountAtBucket;
 import io.micrometer.core.instrument.search.Search;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.TimeUnit;
 
@@ -40,6 +42,23 @@ final class MeterSnapshot {
       httpRequests += t.count();
       httpMillis += t.totalTime(TimeUnit.MILLISECONDS);
     }
+    JsonObject http = new JsonObject();
+    for (Timer t : find("sscmic.http.request.duration").timers()) {
+      String service = t.getId().getTag("service");
+      if (service != null) {
+        http.put(service, new JsonObject().put("latency", histogram(t)).put("outcomes", new JsonObject()));
+      }
+    }
+    for (Counter c : find("sscmic.http.requests").counters()) {
+      JsonObject service = http.getJsonObject(c.getId().getTag("service"));
+      if (service != null) {
+        service.getJsonObject("outcomes").put(c.getId().getTag("outcome"), (long) c.count());
+      }
+    }
+    JsonObject handshakeLatency = null;
+    for (Timer t : find("sscmic.tunnel.handshake").timers()) {
+      handshakeLatency = Histogram.sum(handshakeLatency, histogram(t));
+    }
     JsonObject bytes = new JsonObject()
         .put("sent", (long) sum("sscmic.tunnel.plaintext.sent"))
         .put("received", (long) sum("sscmic.tunnel.plaintext.received"));
@@ -57,7 +76,21 @@ final class MeterSnapshot {
         .put("failures", failures)
         .put("httpRequests", httpRequests)
         .put("httpMillis", httpMillis)
+        .put("http", http)
+        .put("handshakeLatency", handshakeLatency)
         .put("loginFailures", (long) sum(DashboardMeters.LOGIN_FAILURES));
+  }
+
+  /** A timer's bucket bounds (seconds) and cumulative counts, and its total count (the +Inf bucket). */
+  private static JsonObject histogram(Timer t) {
+    CountAtBucket[] buckets = t.takeSnapshot().histogramCounts();
+    JsonArray bounds = new JsonArray();
+    JsonArray counts = new JsonArray();
+    for (CountAtBucket b : buckets) {
+      bounds.add(b.bucket(TimeUnit.SECONDS));
+      counts.add((long) b.count());
+    }
+    return new JsonObject().put("bounds", bounds).put("counts", counts).put("count", t.count());
   }
 
   private double sum(String name) {

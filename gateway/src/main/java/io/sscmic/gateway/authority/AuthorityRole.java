@@ -331,14 +331,20 @@ public final class AuthorityRole {
     gauges.refresh();
     KeyState s = schedule.current();
     JsonObject recoveries = new JsonObject();
-    server.lastRecovery().forEach((node, at) -> recoveries.put(node, at.toString()));
+    server.lastRecovery().forEach((node, at) -> recoveries.put(node, second(at)));
     JsonObject nodes = new JsonObject();
     server.certificateExpiry().forEach((node, until) -> nodes.put(node, new JsonObject()
-        .put("certificateExpiry", until.toString()).put("lastRecovery", recoveries.getString(node))));
+        .put("certificateExpiry", second(until)).put("lastRecovery", recoveries.getString(node))));
     server.certificates().all().forEach((node, e) -> {
       JsonObject n = nodes.getJsonObject(node, new JsonObject());
       nodes.put(node, n.put("enrolled", e.enrolled().toString()).put("serial", e.active() == null ? null
           : e.active().toString(16)));
+    });
+    // The mesh-wide console: each node as its last recovery described it (times to the second).
+    server.contacts().forEach((node, c) -> {
+      JsonObject n = nodes.getJsonObject(node, new JsonObject());
+      nodes.put(node, n.put("contact", new JsonObject().put("at", second(c.at())).put("started", c.started())
+          .put("version", c.version()).put("epoch", c.epoch()).put("reseedEpoch", c.reseedEpoch())));
     });
     server.keyConflicts().forEach((node, count) -> {
       JsonObject n = nodes.getJsonObject(node, new JsonObject());
@@ -354,7 +360,16 @@ public final class AuthorityRole {
         // A re-seed already past is history, not "scheduled".
         .put("reseedEpoch", io.sscmic.keysyn.KeyScheduleGauges.upcomingReseed(schedule))
         .put("certificateExpiry", cert.getNotAfter().toInstant().toString())
-        .put("requests", requests).put("lastRecovery", recoveries).put("nodes", nodes);
+        .put("requests", requests).put("lastRecovery", recoveries).put("nodes", nodes)
+        // A node is live when it asked within three refresh periods (authority.refresh, 30 s by default).
+        .put("liveWithinSeconds", LIVE_WITHIN_SECONDS);
+  }
+
+  /** Three of the nodes' default refresh periods (authority.refresh, 30 s). */
+  static final int LIVE_WITHIN_SECONDS = 90;
+
+  private static String second(Instant at) {
+    return at == null ? null : at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
   }
 
   /** A one-time enrollment token for {@code node}, valid for {@code ttl}. */

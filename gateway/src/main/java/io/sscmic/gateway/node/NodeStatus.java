@@ -28,6 +28,7 @@ final class NodeStatus {
   private final KeyScheduleGauges scheduleGauges;
   private final long startedMillis = System.currentTimeMillis();
   private volatile SidecarVerticle sidecar;
+  private volatile io.sscmic.keysyn.recovery.AuthorityRecovery authority;
   private volatile io.sscmic.gateway.http.HttpProxyVerticle http;
 
   NodeStatus(NodeConfig config, EpochClock clock, KeySchedule schedule, TunnelMetrics metrics, MeterRegistry registry) {
@@ -60,6 +61,35 @@ final class NodeStatus {
 
   double rotations() {
     return rotations.count();
+  }
+
+  /** The node's key state comes from the authority: its dashboard shows the certificate and the last contact. */
+  void authorityUp(io.sscmic.keysyn.recovery.AuthorityRecovery r) {
+    this.authority = r;
+  }
+
+  /**
+   * The node's key lifecycle, timestamps to the second: the announced re-seed still ahead (its
+   * epoch and seconds to it), the node certificate's expiry and the authority's last answer (nodes
+   * that recover from the authority).
+   */
+  private JsonObject keyLifecycle(KeyState state) {
+    JsonObject keys = new JsonObject();
+    Long reseed = KeyScheduleGauges.upcomingReseed(schedule);
+    if (reseed != null && state != null) {
+      double seconds = (reseed - state.epoch() - 1) * (clock.interval().toMillis() / 1000.0)
+          + clock.millisUntilNextEpoch() / 1000.0;
+      keys.put("reseedEpoch", reseed).put("secondsToReseed", seconds);
+    }
+    io.sscmic.keysyn.recovery.AuthorityRecovery a = authority;
+    if (a != null) {
+      keys.put("certificateExpiry", second(a.certificateExpiry())).put("lastAuthorityContact", second(a.lastContact()));
+    }
+    return keys;
+  }
+
+  private static String second(java.time.Instant at) {
+    return at == null ? null : at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
   }
 
   void httpUp(io.sscmic.gateway.http.HttpProxyVerticle h) {
@@ -140,6 +170,7 @@ final class NodeStatus {
         .put("intervalSeconds", clock.interval().toMillis() / 1000.0)
         .put("secondsToNextRotation", clock.millisUntilNextEpoch() / 1000.0)
         .put("genesis", clock.genesis().toString())
+        .put("keys", keyLifecycle(state))
         .put("tunnel", tunnel)
         .put("routes", routes)
         .put("connections", new JsonObject()
