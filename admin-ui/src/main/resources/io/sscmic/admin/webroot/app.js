@@ -139,6 +139,7 @@
         }
         c = charts[def.id] = makeChart(def, series);
       }
+      c.el.dataset.points = points.length; // how many seconds the chart shows (read by the browser test)
       c.plot.setData([points.map((p) => p.t / 1000)].concat(series.map((s) => points.map((p) => {
         const v = s[1](p);
         return v == null ? null : v;
