@@ -74,14 +74,16 @@
   const CHARTS = [
     {id: 'chart-throughput', unit: 'bytes/s', format: (v) => bytes(v) + '/s',
       series: () => [['sent', (p) => p.bytesSent], ['received', (p) => p.bytesReceived]]},
-    {id: 'chart-connections', unit: 'streams', format: (v) => String(Math.round(v)),
+    {id: 'chart-connections', unit: 'streams', format: (v) => String(Math.round(v)), whole: true,
       series: () => [['open', (p) => p.connectionsActive]]},
     {id: 'chart-new-connections', unit: 'streams/s', format: (v) => v.toFixed(1) + '/s',
       series: () => [['new', (p) => p.connectionsNew]]},
     {id: 'chart-latency', unit: 'ms', format: ms,
       series: () => ['p50', 'p95', 'p99'].map((q) => [q, (p) => (p.handshake || {})[q]])},
     {id: 'chart-failures', unit: 'failures/s', format: (v) => v.toFixed(1) + '/s',
-      series: (keys) => keys.failures.map((r) => [r, (p) => (p.failures || {})[r]])},
+      // The total, and each reason that occurred in the window shown (not all twenty).
+      series: (keys) => [['all reasons', (p) => (p.failures ? Object.values(p.failures).reduce((a, b) => a + b, 0)
+        : null)]].concat(keys.failures.map((r) => [r, (p) => (p.failures || {})[r]]))},
     {id: 'chart-http', unit: 'requests/s', format: (v) => v.toFixed(1) + '/s',
       series: (keys) => keys.services.map((s) => [s, (p) => ((p.http || {})[s] || {}).rate])},
     {id: 'chart-http-success', unit: '%', format: (v) => v.toFixed(0) + ' %', max: 100,
@@ -109,7 +111,8 @@
       },
       axes: [
         {values: (u, vals) => vals.map((v) => clock(v * 1000)), space: 70},
-        {label: def.unit, size: 80, values: (u, vals) => vals.map((v) => def.format(v))}
+        Object.assign({label: def.unit, size: 80, values: (u, vals) => vals.map((v) => def.format(v))},
+          def.whole ? {incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 100000]} : {})
       ],
       legend: {show: true, live: true}
     };
@@ -121,7 +124,7 @@
     const failures = new Set();
     const services = new Set();
     points.forEach((p) => {
-      Object.keys(p.failures || {}).forEach((r) => failures.add(r));
+      Object.entries(p.failures || {}).forEach(([r, v]) => v > 0 && failures.add(r));
       Object.keys(p.http || {}).forEach((s) => services.add(s));
     });
     return {failures: Array.from(failures).sort(), services: Array.from(services).sort()};
@@ -177,7 +180,7 @@
       Array.from($('http-services').children).forEach((tr, i) => {
         const g = p.http[services[i]];
         tr.dataset.service = services[i];
-        tr.className = g.requests >= 5 && g.success < 0.95 ? 'health-failing' : 'health-healthy';
+        tr.className = g.requests >= 5 && g.success < 0.95 ? 'service-failing' : 'service-ok';
       });
       const rate = services.reduce((a, s) => a + p.http[s].rate, 0);
       text('rate-http', rate.toFixed(1) + '/s');

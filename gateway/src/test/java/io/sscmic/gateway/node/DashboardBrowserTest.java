@@ -312,7 +312,7 @@ class DashboardBrowserTest {
     for (int i = 3; i < 6; i++) {
       assertTrue(signals.get(i).endsWith(" ms"), "p50/p95/p99 from the histogram: " + signals);
     }
-    assertEquals("health-failing", browser.findElement(By.cssSelector("#http-services tr[data-service='web']"))
+    assertEquals("service-failing", browser.findElement(By.cssSelector("#http-services tr[data-service='web']"))
         .getAttribute("class"));
     screenshot("dashboard-http-failing.png");
 
