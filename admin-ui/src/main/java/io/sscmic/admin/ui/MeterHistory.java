@@ -22,6 +22,7 @@ final class MeterHistory {
 
   private final Deque<JsonObject> totals = new ArrayDeque<>();
   private final Deque<JsonObject> points = new ArrayDeque<>();
+  private JsonArray latestEdges;
 
   /** Adds the totals of one second and answers the point derived from them. */
   synchronized JsonObject add(JsonObject now) {
@@ -32,11 +33,13 @@ final class MeterHistory {
       totals.removeFirst();
     }
     JsonObject point = derive(now, previous, totals.peekFirst());
+    // The edges go with the latest point only: up to 64 peers a second for 15 minutes would be megabytes.
+    latestEdges = (JsonArray) point.remove("edges");
     points.addLast(point);
     while (points.size() > POINTS) {
       points.removeFirst();
     }
-    return point;
+    return latest();
   }
 
   synchronized JsonArray points() {
@@ -47,8 +50,10 @@ final class MeterHistory {
     return all;
   }
 
+  /** The newest point with the topology's edges, or null before the first. */
   synchronized JsonObject latest() {
-    return points.peekLast();
+    JsonObject last = points.peekLast();
+    return last == null ? null : last.copy().put("edges", latestEdges == null ? new JsonArray() : latestEdges);
   }
 
   static JsonObject derive(JsonObject now, JsonObject previous, JsonObject windowStart) {
@@ -96,7 +101,39 @@ final class MeterHistory {
           .put("success", requests == 0 ? null : (requests - failed) / (double) requests));
     }
     p.put("http", http).put("windowSeconds", window);
+    p.put("edges", edges(now, windowStart, window));
     return p;
+  }
+
+  /**
+   * The topology's edges from this node, one per peer sidecar, over the window: streams opened per
+   * second, plaintext bytes per second both ways, and the share of attempts that did not fail. A
+   * peer is named by what {@code sscmic_peer_*} labels it with: today an address ({@code kind:
+   * "address"}, host:port for a configured peer, the source host for one that called in); once the
+   * v2 tunnel names peers by their authenticated node id the same edge carries {@code kind: "node"}
+   * and the id, and nothing else changes. Latency per peer is not measured yet: {@code null}.
+   */
+  static JsonArray edges(JsonObject now, JsonObject windowStart, double window) {
+    JsonArray edges = new JsonArray();
+    JsonObject peers = now.getJsonObject("peers", new JsonObject());
+    JsonObject before = windowStart.getJsonObject("peers", new JsonObject());
+    for (String label : peers.fieldNames().stream().sorted().toList()) {
+      JsonObject p = peers.getJsonObject(label);
+      JsonObject b = before.getJsonObject(label, new JsonObject());
+      long opened = p.getLong("opened", 0L) - b.getLong("opened", 0L);
+      long failed = p.getLong("failures", 0L) - b.getLong("failures", 0L);
+      long bytes = p.getLong("sent", 0L) - b.getLong("sent", 0L) + p.getLong("received", 0L)
+          - b.getLong("received", 0L);
+      edges.add(new JsonObject()
+          .put("from", new JsonObject().put("kind", "node").put("id", now.getString("node")))
+          .put("to", new JsonObject().put("kind", "address").put("id", label))
+          .put("streamsPerSecond", opened / window).put("bytesPerSecond", bytes / window)
+          .put("failuresPerSecond", failed / window)
+          .put("success", opened + failed == 0 ? null : opened / (double) (opened + failed))
+          .put("latencyMs", (Double) null)
+          .put("streamsSinceStart", p.getLong("opened", 0L)));
+    }
+    return edges;
   }
 
   private static JsonObject percentiles(JsonObject histogram) {

@@ -55,6 +55,18 @@ final class MeterSnapshot {
         service.getJsonObject("outcomes").put(c.getId().getTag("outcome"), (long) c.count());
       }
     }
+    // Per peer sidecar (labels as in sscmic_peer_*): the topology's edges.
+    JsonObject peers = new JsonObject();
+    for (Counter c : find("sscmic.peer.connections.opened").counters()) {
+      peer(peers, c.getId().getTag("peer")).put("opened", (long) c.count());
+    }
+    for (Counter c : find("sscmic.peer.bytes").counters()) {
+      peer(peers, c.getId().getTag("peer")).put(c.getId().getTag("direction"), (long) c.count());
+    }
+    for (Counter c : find("sscmic.peer.failures").counters()) {
+      JsonObject p = peer(peers, c.getId().getTag("peer"));
+      p.put("failures", p.getLong("failures", 0L) + (long) c.count());
+    }
     JsonObject handshakeLatency = null;
     for (Timer t : find("sscmic.tunnel.handshake").timers()) {
       handshakeLatency = Histogram.sum(handshakeLatency, histogram(t));
@@ -78,7 +90,18 @@ final class MeterSnapshot {
         .put("httpMillis", httpMillis)
         .put("http", http)
         .put("handshakeLatency", handshakeLatency)
+        .put("node", node)
+        .put("peers", peers)
         .put("loginFailures", (long) sum(DashboardMeters.LOGIN_FAILURES));
+  }
+
+  private static JsonObject peer(JsonObject peers, String label) {
+    JsonObject p = peers.getJsonObject(label);
+    if (p == null) {
+      p = new JsonObject();
+      peers.put(label, p);
+    }
+    return p;
   }
 
   /** A timer's bucket bounds (seconds) and cumulative counts, and its total count (the +Inf bucket). */

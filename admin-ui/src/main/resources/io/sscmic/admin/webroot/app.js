@@ -189,6 +189,51 @@
     }
   }
 
+  // The topology: this node on the left, each peer on the right, an edge per peer labelled with its
+  // streams/s, success and throughput (red when streams fail). Drawn with SVG attributes only (CSP).
+  const SVG = 'http://www.w3.org/2000/svg';
+  function svg(name, attrs, content) {
+    const el = document.createElementNS(SVG, name);
+    Object.entries(attrs).forEach(([k, v]) => el.setAttribute(k, v));
+    if (content != null) {
+      el.textContent = content;
+    }
+    return el;
+  }
+
+  function renderTopology(edges) {
+    if (!edges.length) {
+      return;
+    }
+    const graph = $('topology-graph');
+    const width = Math.max(320, graph.clientWidth || 320);
+    const rowHeight = 48;
+    const height = Math.max(60, edges.length * rowHeight + 12);
+    graph.setAttribute('height', height);
+    graph.setAttribute('viewBox', '0 0 ' + width + ' ' + height);
+    const from = {x: 90, y: height / 2};
+    const children = [svg('circle', {cx: from.x, cy: from.y, r: 8, fill: '#2b7bb9'}),
+      svg('text', {x: from.x - 12, y: from.y + 4, 'text-anchor': 'end', 'font-size': 13}, edges[0].from.id)];
+    edges.forEach((e, i) => {
+      const to = {x: width - 170, y: 12 + i * rowHeight + rowHeight / 2};
+      const failing = e.success != null && e.success < 0.95;
+      children.push(svg('line', {x1: from.x, y1: from.y, x2: to.x, y2: to.y, stroke: failing ? '#c23030' : '#3a9d23',
+        'stroke-width': e.streamsPerSecond > 0 ? 3 : 1}));
+      children.push(svg('circle', {cx: to.x, cy: to.y, r: 6, fill: failing ? '#c23030' : '#5c6b7a'}));
+      children.push(svg('text', {x: to.x + 10, y: to.y + 4, 'font-size': 13}, e.to.id));
+      children.push(svg('text', {x: (from.x + to.x) / 2, y: (from.y + to.y) / 2 - 4, 'text-anchor': 'middle',
+        'font-size': 11, fill: '#1d2733'}, e.streamsPerSecond.toFixed(1) + ' streams/s, '
+        + (e.success == null ? 'no attempts' : percent(e.success) + ' ok') + ', ' + bytes(e.bytesPerSecond) + '/s'));
+    });
+    graph.replaceChildren(...children);
+    rows('edges', edges.map((e) => [e.from.id, e.to.id + (e.to.kind === 'address' ? ' (address)' : ''),
+      e.streamsPerSecond.toFixed(1), bytes(e.bytesPerSecond) + '/s', e.success == null ? 'no attempts' : percent(e.success),
+      e.latencyMs == null ? 'not measured' : ms(e.latencyMs), e.streamsSinceStart]));
+    Array.from($('edges').children).forEach((tr, i) => {
+      tr.dataset.peer = edges[i].to.id;
+    });
+  }
+
   function renderHealth(h) {
     const banner = $('banner');
     if (!h || h.state === 'ok') {
@@ -310,6 +355,7 @@
     }
     if (snapshot.point) {
       renderPoint(snapshot.point);
+      renderTopology(snapshot.point.edges || []);
       if (addPoint(snapshot.point) && historyLoaded) {
         drawCharts();
       }

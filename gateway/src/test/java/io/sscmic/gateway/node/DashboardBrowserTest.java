@@ -197,6 +197,16 @@ class DashboardBrowserTest {
     assertTrue(peer.get(5).contains("KiB") || peer.get(5).contains("MiB"), "received from the peer: " + peer.get(5));
     assertTrue(Long.parseLong(peer.get(3)) >= 5, "streams with the peer: " + peer.get(3));
     assertTrue(text("bytes-sent").contains("KiB") || text("bytes-sent").contains("MiB"), text("bytes-sent"));
+    // The topology: an edge from alpha to its peer, with the streams and their success.
+    By edge = By.cssSelector("#edges tr[data-peer='127.0.0.1:" + server.tunnelPort() + "'] td");
+    java.util.List<String> edgeCells = until("alpha's edge to beta", d -> {
+      java.util.List<String> cells = d.findElements(edge).stream().map(org.openqa.selenium.WebElement::getText).toList();
+      return cells.size() == 7 && Long.parseLong(cells.get(6)) >= 5 ? cells : null;
+    });
+    assertEquals("alpha", edgeCells.get(0));
+    assertEquals("127.0.0.1:" + server.tunnelPort() + " (address)", edgeCells.get(1));
+    assertTrue(edgeCells.get(4).equals("100 %") || edgeCells.get(4).equals("no attempts"), "success: " + edgeCells);
+    assertTrue(browser.findElements(By.cssSelector("#topology-graph line")).size() >= 1, "the edge is drawn");
     screenshot("dashboard-wide.png");
 
     // An action without the CSRF token, from the logged-in page itself: refused.
