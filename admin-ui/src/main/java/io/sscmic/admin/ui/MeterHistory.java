@@ -21,7 +21,12 @@ final class MeterHistory {
   static final Set<String> FAILED = Set.of("5xx", "no_route", "no_peer", "timeout", "upstream", "connect");
 
   private final Deque<JsonObject> totals = new ArrayDeque<>();
-  private final Deque<JsonObject> points = new ArrayDeque<>();
+  /**
+   * Kept encoded: a point as a JsonObject (nested maps, boxed numbers) costs about 2 KB, its JSON
+   * text a few hundred bytes; the history is decoded only when a page loads it.
+   */
+  private final Deque<String> points = new ArrayDeque<>();
+  private JsonObject latest;
   private JsonArray latestEdges;
 
   /** Adds the totals of one second and answers the point derived from them. */
@@ -35,7 +40,8 @@ final class MeterHistory {
     JsonObject point = derive(now, previous, totals.peekFirst());
     // The edges go with the latest point only: up to 64 peers a second for 15 minutes would be megabytes.
     latestEdges = (JsonArray) point.remove("edges");
-    points.addLast(point);
+    latest = point;
+    points.addLast(point.encode());
     while (points.size() > POINTS) {
       points.removeFirst();
     }
@@ -44,16 +50,15 @@ final class MeterHistory {
 
   synchronized JsonArray points() {
     JsonArray all = new JsonArray();
-    for (Iterator<JsonObject> it = points.iterator(); it.hasNext(); ) {
-      all.add(it.next());
+    for (Iterator<String> it = points.iterator(); it.hasNext(); ) {
+      all.add(new JsonObject(it.next()));
     }
     return all;
   }
 
   /** The newest point with the topology's edges, or null before the first. */
   synchronized JsonObject latest() {
-    JsonObject last = points.peekLast();
-    return last == null ? null : last.copy().put("edges", latestEdges == null ? new JsonArray() : latestEdges);
+    return latest == null ? null : latest.copy().put("edges", latestEdges == null ? new JsonArray() : latestEdges);
   }
 
   static JsonObject derive(JsonObject now, JsonObject previous, JsonObject windowStart) {
@@ -72,7 +77,10 @@ final class MeterHistory {
     JsonObject f = now.getJsonObject("failures");
     JsonObject g = previous.getJsonObject("failures");
     for (String reason : f.fieldNames()) {
-      failures.put(reason, (f.getLong(reason) - g.getLong(reason, 0L)) / dt);
+      long more = f.getLong(reason) - g.getLong(reason, 0L);
+      if (more > 0) { // sparse: twenty reasons at zero in every point would triple the ring's size
+        failures.put(reason, more / dt);
+      }
     }
     p.put("failures", failures);
     double window = Math.max(0.001, (now.getLong("at") - windowStart.getLong("at")) / 1000.0);

@@ -83,7 +83,7 @@
     {id: 'chart-failures', unit: 'failures/s', format: (v) => v.toFixed(1) + '/s',
       // The total, and each reason that occurred in the window shown (not all twenty).
       series: (keys) => [['all reasons', (p) => (p.failures ? Object.values(p.failures).reduce((a, b) => a + b, 0)
-        : null)]].concat(keys.failures.map((r) => [r, (p) => (p.failures || {})[r]]))},
+        : null)]].concat(keys.failures.map((r) => [r, (p) => (p.failures ? p.failures[r] || 0 : null)]))},
     {id: 'chart-http', unit: 'requests/s', format: (v) => v.toFixed(1) + '/s',
       series: (keys) => keys.services.map((s) => [s, (p) => ((p.http || {})[s] || {}).rate])},
     {id: 'chart-http-success', unit: '%', format: (v) => v.toFixed(0) + ' %', max: 100,
@@ -111,7 +111,7 @@
       },
       axes: [
         {values: (u, vals) => vals.map((v) => clock(v * 1000)), space: 70},
-        Object.assign({label: def.unit, size: 80, values: (u, vals) => vals.map((v) => def.format(v))},
+        Object.assign({label: def.unit, size: 110, labelGap: 4, values: (u, vals) => vals.map((v) => def.format(v))},
           def.whole ? {incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 100000]} : {})
       ],
       legend: {show: true, live: true}
@@ -132,6 +132,8 @@
 
   function drawCharts() {
     const keys = seriesKeys();
+    // HTTP mode's section only where an HTTP listener has served requests in the last 15 minutes.
+    $('http').hidden = keys.services.length === 0;
     CHARTS.forEach((def) => {
       const series = def.series(keys);
       const key = series.map((s) => s[0]).join('|');
