@@ -119,7 +119,8 @@ final class MeterHistory {
    * peer is named by what {@code sscmic_peer_*} labels it with: today an address ({@code kind:
    * "address"}, host:port for a configured peer, the source host for one that called in); once the
    * v2 tunnel names peers by their authenticated node id the same edge carries {@code kind: "node"}
-   * and the id, and nothing else changes. Latency per peer is not measured yet: {@code null}.
+   * and the id, and nothing else changes. Latency: the mean handshake time with the peer over the
+   * window ({@code sscmic_peer_handshake_seconds}), null without handshakes in it.
    */
   static JsonArray edges(JsonObject now, JsonObject windowStart, double window) {
     JsonArray edges = new JsonArray();
@@ -138,10 +139,16 @@ final class MeterHistory {
           .put("streamsPerSecond", opened / window).put("bytesPerSecond", bytes / window)
           .put("failuresPerSecond", failed / window)
           .put("success", opened + failed == 0 ? null : opened / (double) (opened + failed))
-          .put("latencyMs", (Double) null)
+          .put("latencyMs", latency(p, b))
           .put("streamsSinceStart", p.getLong("opened", 0L)));
     }
     return edges;
+  }
+
+  /** The mean handshake time with a peer over the window (ms), or null without handshakes in it. */
+  private static Double latency(JsonObject peer, JsonObject before) {
+    long n = peer.getLong("handshakes", 0L) - before.getLong("handshakes", 0L);
+    return n <= 0 ? null : (peer.getDouble("handshakeMillis", 0.0) - before.getDouble("handshakeMillis", 0.0)) / n;
   }
 
   private static JsonObject percentiles(JsonObject histogram) {

@@ -63,6 +63,10 @@ final class MeterSnapshot {
     for (Counter c : find("sscmic.peer.bytes").counters()) {
       peer(peers, c.getId().getTag("peer")).put(c.getId().getTag("direction"), (long) c.count());
     }
+    for (Timer t : find("sscmic.peer.handshake").timers()) {
+      peer(peers, t.getId().getTag("peer")).put("handshakes", t.count())
+          .put("handshakeMillis", t.totalTime(TimeUnit.MILLISECONDS));
+    }
     for (Counter c : find("sscmic.peer.failures").counters()) {
       JsonObject p = peer(peers, c.getId().getTag("peer"));
       p.put("failures", p.getLong("failures", 0L) + (long) c.count());

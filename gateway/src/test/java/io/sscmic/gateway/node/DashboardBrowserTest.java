@@ -201,7 +201,7 @@ class DashboardBrowserTest {
     By edge = By.cssSelector("#edges tr[data-peer='127.0.0.1:" + server.tunnelPort() + "'] td");
     java.util.List<String> edgeCells = until("alpha's edge to beta", d -> {
       java.util.List<String> cells = d.findElements(edge).stream().map(org.openqa.selenium.WebElement::getText).toList();
-      return cells.size() == 7 && Long.parseLong(cells.get(6)) >= 5 ? cells : null;
+      return cells.size() == 7 && Long.parseLong(cells.get(6)) >= 5 && cells.get(5).endsWith(" ms") ? cells : null;
     });
     assertEquals("alpha", edgeCells.get(0));
     assertEquals("127.0.0.1:" + server.tunnelPort() + " (address)", edgeCells.get(1));
