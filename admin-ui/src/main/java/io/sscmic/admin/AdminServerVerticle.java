@@ -67,6 +67,7 @@ public final class AdminServerVerticle extends VerticleBase {
     this.listen = listen;
     this.registry = registry;
     this.passwordHash = passwordHash;
+    BuildInfo.register(registry, node);
   }
 
   @Override

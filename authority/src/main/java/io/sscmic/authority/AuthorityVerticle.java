@@ -97,6 +97,7 @@ public final class AuthorityVerticle extends VerticleBase {
   /** Superseded serials already reported in the log (each is counted every time, logged once). */
   private final Set<BigInteger> reported = ConcurrentHashMap.newKeySet();
   private final Map<String, Instant> lastRecovery = new ConcurrentHashMap<>();
+  private final Map<String, NodeContact> contacts = new ConcurrentHashMap<>();
   /** The latest certificate expiry seen per node (issued, renewed or presented) since this process started. */
   private final Map<String, Instant> certificateExpiry = new ConcurrentHashMap<>();
   private final MeterRegistry registry;
@@ -226,6 +227,19 @@ public final class AuthorityVerticle extends VerticleBase {
   /** When each node last recovered its key state. */
   public Map<String, Instant> lastRecovery() {
     return Map.copyOf(lastRecovery);
+  }
+
+  /**
+   * A node's last successful recovery as it described itself: when its process (client) started and
+   * its version (both as the node sent them, unverified: for the log and the console), the epoch it
+   * got, and the pending re-seed's epoch if the answer carried one (the node holds that chain now).
+   */
+  public record NodeContact(Instant at, String started, String version, long epoch, Long reseedEpoch) {
+  }
+
+  /** Each node's last successful recovery since this process started. */
+  public Map<String, NodeContact> contacts() {
+    return Map.copyOf(contacts);
   }
 
   /**
@@ -523,10 +537,21 @@ public final class AuthorityVerticle extends VerticleBase {
         return;
       }
       count("recover.ok");
-      // The first recovery of a node is news; its periodic refreshes (authority.refresh) are counted, not logged.
-      boolean first = lastRecovery.put(node, Instant.now()) == null;
-      LOG.log(first ? java.util.logging.Level.INFO : java.util.logging.Level.FINE,
-          () -> "authority: node '" + node + "' recovered its key state at epoch " + state.epoch());
+      // The first recovery of a node is news, and so is a node that started again (kill -9 and restart:
+      // its client says when it started, and that changed); periodic refreshes (authority.refresh) are
+      // counted and logged at FINE only.
+      Instant now = Instant.now();
+      boolean first = lastRecovery.put(node, now) == null;
+      ChainAnchor handed = schedule.pending();
+      NodeContact contact = new NodeContact(now, body.getString("started"), body.getString("version"),
+          state.epoch(), handed != null && handed.epoch() > state.epoch() ? handed.epoch() : null);
+      NodeContact before = contacts.put(node, contact);
+      boolean restarted = !first && contact.started() != null && before != null
+          && !contact.started().equals(before.started());
+      LOG.log(first || restarted ? java.util.logging.Level.INFO : java.util.logging.Level.FINE,
+          () -> "authority: node '" + node + "' recovered its key state at epoch " + state.epoch()
+              + (restarted ? " after a restart (it started at " + contact.started() + ", before: "
+                  + before.started() + ")" : ""));
       rc.response().putHeader("content-type", "application/json").end(ar.result().encode());
     });
   }

@@ -48,6 +48,8 @@ public final class Dashboard {
   private final MeterSnapshot meters;
   private final LoginGate gate;
   private final SessionStore sessions;
+  private final MeterHistory history = new MeterHistory();
+  private final long sampler;
 
   public Dashboard(Vertx vertx, String node, DashboardSecrets secrets, MeterRegistry registry, NodeLink link) {
     this.vertx = vertx;
@@ -57,6 +59,9 @@ public final class Dashboard {
     this.meters = new MeterSnapshot(registry, node);
     this.gate = new LoginGate(vertx, node, secrets.password(), new DashboardMeters(registry, node), new SecureRandom());
     this.sessions = LocalSessionStore.create(vertx, "sscmic.admin.sessions." + node);
+    // The charts' history lives here, not in the page: a reload shows the last 15 minutes at once.
+    history.add(meters.take());
+    this.sampler = vertx.setPeriodic(1000, t -> history.add(meters.take()));
   }
 
   /**
@@ -69,6 +74,7 @@ public final class Dashboard {
 
   /** Ends the sessions (their store's cleanup timer stops): every operator logs in again. */
   public void close() {
+    vertx.cancelTimer(sampler);
     sessions.close();
   }
 
@@ -113,6 +119,8 @@ public final class Dashboard {
     r.post("/logout").handler(this::logout);
     r.get("/api/status").handler(this::status);
     r.get("/api/stream").handler(this::stream);
+    r.get("/api/history").handler(rc -> json(rc.response(), new JsonObject()
+        .put("windowSeconds", MeterHistory.WINDOW_SECONDS).put("points", history.points())));
     r.post("/api/actions/:name").handler(this::action);
     r.route().handler(StaticHandler.create("io/sscmic/admin/webroot").setIndexPage("index.html"));
     return r;
@@ -169,8 +177,9 @@ public final class Dashboard {
         .otherwise(e -> new JsonObject().put("status", new JsonObject().put("node", node)
             .put("error", "node not answering: " + e.getMessage())))
         .map(j -> {
-          j.getJsonObject("status").put("version", VERSION);
-          return j.put("meters", meters.take());
+          JsonObject status = j.getJsonObject("status").put("version", VERSION);
+          JsonObject point = history.latest();
+          return j.put("meters", meters.take()).put("point", point).put("health", MeterHistory.health(status, point));
         });
   }
 

@@ -4,7 +4,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.CountAtBucket;
 import io.micrometer.core.instrument.search.Search;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.TimeUnit;
 
@@ -40,6 +42,39 @@ final class MeterSnapshot {
       httpRequests += t.count();
       httpMillis += t.totalTime(TimeUnit.MILLISECONDS);
     }
+    JsonObject http = new JsonObject();
+    for (Timer t : find("sscmic.http.request.duration").timers()) {
+      String service = t.getId().getTag("service");
+      if (service != null) {
+        http.put(service, new JsonObject().put("latency", histogram(t)).put("outcomes", new JsonObject()));
+      }
+    }
+    for (Counter c : find("sscmic.http.requests").counters()) {
+      JsonObject service = http.getJsonObject(c.getId().getTag("service"));
+      if (service != null) {
+        service.getJsonObject("outcomes").put(c.getId().getTag("outcome"), (long) c.count());
+      }
+    }
+    // Per peer sidecar (labels as in sscmic_peer_*): the topology's edges.
+    JsonObject peers = new JsonObject();
+    for (Counter c : find("sscmic.peer.connections.opened").counters()) {
+      peer(peers, c.getId().getTag("peer")).put("opened", (long) c.count());
+    }
+    for (Counter c : find("sscmic.peer.bytes").counters()) {
+      peer(peers, c.getId().getTag("peer")).put(c.getId().getTag("direction"), (long) c.count());
+    }
+    for (Timer t : find("sscmic.peer.handshake").timers()) {
+      peer(peers, t.getId().getTag("peer")).put("handshakes", t.count())
+          .put("handshakeMillis", t.totalTime(TimeUnit.MILLISECONDS));
+    }
+    for (Counter c : find("sscmic.peer.failures").counters()) {
+      JsonObject p = peer(peers, c.getId().getTag("peer"));
+      p.put("failures", p.getLong("failures", 0L) + (long) c.count());
+    }
+    JsonObject handshakeLatency = null;
+    for (Timer t : find("sscmic.tunnel.handshake").timers()) {
+      handshakeLatency = Histogram.sum(handshakeLatency, histogram(t));
+    }
     JsonObject bytes = new JsonObject()
         .put("sent", (long) sum("sscmic.tunnel.plaintext.sent"))
         .put("received", (long) sum("sscmic.tunnel.plaintext.received"));
@@ -57,7 +92,32 @@ final class MeterSnapshot {
         .put("failures", failures)
         .put("httpRequests", httpRequests)
         .put("httpMillis", httpMillis)
+        .put("http", http)
+        .put("handshakeLatency", handshakeLatency)
+        .put("node", node)
+        .put("peers", peers)
         .put("loginFailures", (long) sum(DashboardMeters.LOGIN_FAILURES));
+  }
+
+  private static JsonObject peer(JsonObject peers, String label) {
+    JsonObject p = peers.getJsonObject(label);
+    if (p == null) {
+      p = new JsonObject();
+      peers.put(label, p);
+    }
+    return p;
+  }
+
+  /** A timer's bucket bounds (seconds) and cumulative counts, and its total count (the +Inf bucket). */
+  private static JsonObject histogram(Timer t) {
+    CountAtBucket[] buckets = t.takeSnapshot().histogramCounts();
+    JsonArray bounds = new JsonArray();
+    JsonArray counts = new JsonArray();
+    for (CountAtBucket b : buckets) {
+      bounds.add(b.bucket(TimeUnit.SECONDS));
+      counts.add((long) b.count());
+    }
+    return new JsonObject().put("bounds", bounds).put("counts", counts).put("count", t.count());
   }
 
   private double sum(String name) {

@@ -134,6 +134,7 @@ class DashboardTest {
     assertEquals("/ui/login.html", page.headers().firstValue("location").orElse(""));
     assertEquals(401, get("/ui/api/status").statusCode());
     assertEquals(401, get("/ui/api/stream").statusCode());
+    assertEquals(401, get("/ui/api/history").statusCode(), "the charts' history too");
     assertEquals(302, get("/ui/app.js").statusCode(), "the dashboard's script too");
     for (String entry : new String[] {"/", "/ui"}) {
       HttpResponse<String> r = get(entry);
@@ -179,6 +180,10 @@ class DashboardTest {
     JsonObject body = new JsonObject(status.body());
     assertEquals(42L, body.getJsonObject("status").getLong("epoch"));
     assertTrue(body.getJsonObject("meters").containsKey("bytes"));
+    assertEquals("ok", body.getJsonObject("health").getString("state"), body.encode());
+    HttpResponse<String> history = get("/ui/api/history");
+    assertEquals(200, history.statusCode());
+    assertFalse(new JsonObject(history.body()).getJsonArray("points").isEmpty(), "the ring holds a point from start");
     assertEquals(200, get("/ui/").statusCode());
   }
 

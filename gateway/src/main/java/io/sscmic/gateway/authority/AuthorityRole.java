@@ -107,19 +107,21 @@ public final class AuthorityRole {
           AdminServerVerticle admin = config.adminListen() == null ? null
               : new AdminServerVerticle(ID, config.adminListen(), registry, config.adminPasswordHash(),
                   config.adminTls(), config.dir());
-          Gauge.builder("sscmic.authority.certificate.expiry", server,
+          Gauge.builder(io.sscmic.keysyn.recovery.AuthorityRecovery.CERTIFICATE_EXPIRY, server,
                   s -> s.certificate().getNotAfter().getTime() / 1000.0)
-              .description("When this node's certificate expires (Unix time)").baseUnit("seconds")
+              .description("When this node's certificate expires, Unix time in seconds").baseUnit("seconds")
               .tag("node", ID).register(registry);
-          Gauge.builder("sscmic.keysyn.reseed.epoch", schedule, s -> s.pending() == null ? Double.NaN
-                  : s.pending().epoch())
-              .description("The epoch at which the announced re-seed switches chains (NaN: none announced yet)")
-              .tag("node", ID).register(registry);
-          Gauge.builder("sscmic.keysyn.epoch", schedule, s -> s.isReady() ? s.current().epoch() : Double.NaN)
-              .description("The epoch N of the key in force (Tc = N mod 65536)").tag("node", ID).register(registry);
+          io.sscmic.keysyn.KeyScheduleGauges scheduleGauges = new io.sscmic.keysyn.KeyScheduleGauges(registry, ID,
+              schedule);
+          // Each rotation (and each status read) brings the epoch gauges in line with the schedule.
+          deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(KeySynVerticle.TICK_ADDRESS, m -> {
+            if (ID.equals(m.body().getString("node"))) {
+              scheduleGauges.refresh();
+            }
+          }));
           deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.ready(ID), m -> m.reply(new JsonObject()
               .put("ready", schedule.isReady()).put("checks", new JsonObject().put("keyState", schedule.isReady())))));
-          deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.status(ID), m -> m.reply(status(schedule,
+          deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.status(ID), m -> m.reply(status(scheduleGauges, schedule,
               server, clock, server.certificate(), started).put("revoked", new JsonArray(List.copyOf(revocations.all()))))));
           deployments.consumer(vertx.eventBus().<JsonObject>localConsumer(AdminAddresses.action(ID, "reseed"),
               m -> reseed(vertx, config).onComplete(ar -> m.reply(ar.result()))));
@@ -132,6 +134,7 @@ public final class AuthorityRole {
               .compose(x -> deployments.deploy(new KeySynVerticle(ID, clock, schedule, files.chain())))
               .compose(x -> deployments.deploy(server))
               .map(x -> {
+                scheduleGauges.refresh();
                 AuthorityRole role = new AuthorityRole(config, deployments, server, admin, tokens, schedule);
                 role.vertx = vertx;
                 role.watchReseeds(vertx, files.chain());
@@ -327,18 +330,25 @@ public final class AuthorityRole {
         + e.getMessage()));
   }
 
-  private static JsonObject status(KeySchedule schedule, AuthorityVerticle server, EpochClock clock,
-                                   X509Certificate cert, long started) {
+  private static JsonObject status(io.sscmic.keysyn.KeyScheduleGauges gauges, KeySchedule schedule,
+                                   AuthorityVerticle server, EpochClock clock, X509Certificate cert, long started) {
+    gauges.refresh();
     KeyState s = schedule.current();
     JsonObject recoveries = new JsonObject();
-    server.lastRecovery().forEach((node, at) -> recoveries.put(node, at.toString()));
+    server.lastRecovery().forEach((node, at) -> recoveries.put(node, second(at)));
     JsonObject nodes = new JsonObject();
     server.certificateExpiry().forEach((node, until) -> nodes.put(node, new JsonObject()
-        .put("certificateExpiry", until.toString()).put("lastRecovery", recoveries.getString(node))));
+        .put("certificateExpiry", second(until)).put("lastRecovery", recoveries.getString(node))));
     server.certificates().all().forEach((node, e) -> {
       JsonObject n = nodes.getJsonObject(node, new JsonObject());
       nodes.put(node, n.put("enrolled", e.enrolled().toString()).put("serial", e.active() == null ? null
           : e.active().toString(16)));
+    });
+    // The mesh-wide console: each node as its last recovery described it (times to the second).
+    server.contacts().forEach((node, c) -> {
+      JsonObject n = nodes.getJsonObject(node, new JsonObject());
+      nodes.put(node, n.put("contact", new JsonObject().put("at", second(c.at())).put("started", c.started())
+          .put("version", c.version()).put("epoch", c.epoch()).put("reseedEpoch", c.reseedEpoch())));
     });
     server.keyConflicts().forEach((node, count) -> {
       JsonObject n = nodes.getJsonObject(node, new JsonObject());
@@ -351,9 +361,19 @@ public final class AuthorityRole {
         .put("intervalSeconds", clock.interval().toMillis() / 1000.0)
         .put("secondsToNextRotation", clock.millisUntilNextEpoch() / 1000.0)
         .put("uptimeSeconds", (System.currentTimeMillis() - started) / 1000)
-        .put("reseedEpoch", schedule.pending() == null ? null : schedule.pending().epoch())
+        // A re-seed already past is history, not "scheduled".
+        .put("reseedEpoch", io.sscmic.keysyn.KeyScheduleGauges.upcomingReseed(schedule))
         .put("certificateExpiry", cert.getNotAfter().toInstant().toString())
-        .put("requests", requests).put("lastRecovery", recoveries).put("nodes", nodes);
+        .put("requests", requests).put("lastRecovery", recoveries).put("nodes", nodes)
+        // A node is live when it asked within three refresh periods (authority.refresh, 30 s by default).
+        .put("liveWithinSeconds", LIVE_WITHIN_SECONDS);
+  }
+
+  /** Three of the nodes' default refresh periods (authority.refresh, 30 s). */
+  static final int LIVE_WITHIN_SECONDS = 90;
+
+  private static String second(Instant at) {
+    return at == null ? null : at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
   }
 
   /** A one-time enrollment token for {@code node}, valid for {@code ttl}. */

@@ -34,7 +34,18 @@ final class HttpMetrics {
         .tag("node", node).tag("service", service).tag("outcome", outcome).register(registry)).increment();
     durations.computeIfAbsent(service, k -> Timer.builder("sscmic.http.request.duration")
         .description("From request arrival to the response's end")
-        .tag("node", node).tag("service", service).publishPercentileHistogram().register(registry)).record(took);
+        .tag("node", node).tag("service", service).serviceLevelObjectives(latencyBuckets()).register(registry))
+        .record(took);
+  }
+
+  /**
+   * The latency histogram's bucket bounds, 1 ms to 30 s (14 buckets and +Inf, was 69 with
+   * Micrometer's percentile histogram): enough for p50/p95/p99 with {@code histogram_quantile} and
+   * the dashboard, at a fifth of the series per service.
+   */
+  static Duration[] latencyBuckets() {
+    return java.util.stream.LongStream.of(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000)
+        .mapToObj(Duration::ofMillis).toArray(Duration[]::new);
   }
 
   /**

@@ -125,6 +125,15 @@ public final class Node {
     deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.ready(id), m -> m.reply(status.readiness())));
     deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.action(id, "drain"),
         m -> m.reply(status.drain())));
+    deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.action(id, "undrain"), m -> {
+      Node n = self.get();
+      if (n == null) {
+        m.reply(new JsonObject().put("ok", false).put("message", "the node is still starting; nothing to undrain"));
+      } else {
+        n.undrain().onComplete(ar -> m.reply(ar.succeeded() ? ar.result()
+            : new JsonObject().put("ok", false).put("message", "undrain failed: " + ar.cause().getMessage())));
+      }
+    }));
     deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.action(id, "reload"), m -> {
       Node n = self.get();
       if (n == null) {
@@ -154,6 +163,12 @@ public final class Node {
           : new AuthorityRecovery(id, config.authority(), clock, seedChain, random, registry);
       return new KeyStart(source, random);
     }))
+        .compose(prep -> {
+          if (prep.source() instanceof AuthorityRecovery recovery) {
+            status.authorityUp(recovery);
+          }
+          return Future.succeededFuture(prep);
+        })
         .compose(prep -> deployments.deploy(new KeySynVerticle(id, clock, schedule, prep.source()))
             .compose(keysynId -> {
               SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, prep.random(),
@@ -244,6 +259,38 @@ public final class Node {
           + "; streams already open run on until they end (at most " + SidecarVerticle.RELOAD_DRAIN.toMinutes()
           + " min)");
     });
+  }
+
+  /**
+   * The dashboard's undrain action: a drained node takes connections again. A fresh data plane
+   * binds the listeners the drained one closed (same config; a port configured as 0 gets a new
+   * one); the drained one keeps its open streams until its drain ends. HTTP mode's listener is
+   * not re-opened here: a node with one is refused (restart it).
+   */
+  Future<JsonObject> undrain() {
+    if (!sidecar.draining()) {
+      return Future.succeededFuture(new JsonObject().put("ok", true).put("message", "not draining: nothing to do"));
+    }
+    if (http != null) {
+      return Future.succeededFuture(new JsonObject().put("ok", false).put("message",
+          "this node has an HTTP listener, which an undrain does not re-open; restart the node"));
+    }
+    if (!reloading.compareAndSet(false, true)) {
+      return Future.succeededFuture(new JsonObject().put("ok", false).put("message", "a reload is in progress"));
+    }
+    SidecarVerticle old = sidecar;
+    String oldId = sidecarId;
+    SidecarVerticle fresh = new SidecarVerticle(config, schedule, metrics, random, replays);
+    return vertx.deployVerticle(fresh).map(deploymentId -> {
+      deployments.replace(oldId, deploymentId);
+      sidecar = fresh;
+      sidecarId = deploymentId;
+      status.reconfigured(config, fresh);
+      retiring.add(old);
+      old.retire().onComplete(x -> retiring.remove(old));
+      LOG.info(() -> config.nodeId() + ": undrained: listeners open again, /readyz answers 200 once keys are ready");
+      return new JsonObject().put("ok", true).put("message", "undrained: the node accepts new connections again");
+    }).andThen(ar -> reloading.set(false));
   }
 
   private Future<JsonObject> reloaded(String outcome, String message) {

@@ -10,6 +10,7 @@ import io.sscmic.gateway.tunnel.PeerMetrics;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeySchedule;
+import io.sscmic.keysyn.KeyScheduleGauges;
 import io.sscmic.keysyn.KeyState;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,8 +25,10 @@ final class NodeStatus {
   private final KeySchedule schedule;
   private final TunnelMetrics metrics;
   private final Counter rotations;
+  private final KeyScheduleGauges scheduleGauges;
   private final long startedMillis = System.currentTimeMillis();
   private volatile SidecarVerticle sidecar;
+  private volatile io.sscmic.keysyn.recovery.AuthorityRecovery authority;
   private volatile io.sscmic.gateway.http.HttpProxyVerticle http;
 
   NodeStatus(NodeConfig config, EpochClock clock, KeySchedule schedule, TunnelMetrics metrics, MeterRegistry registry) {
@@ -34,13 +37,9 @@ final class NodeStatus {
     this.schedule = schedule;
     this.metrics = metrics;
     String node = config.nodeId();
-    Gauge.builder("sscmic.keysyn.epoch", schedule, s -> s.isReady() ? s.current().epoch() : Double.NaN)
-        .description("The epoch N of the key in force (Tc = N mod 65536)").tag("node", node).register(registry);
+    scheduleGauges = new KeyScheduleGauges(registry, node, schedule);
     Gauge.builder("sscmic.keysyn.next.rotation", clock, c -> c.millisUntilNextEpoch() / 1000.0).baseUnit("seconds")
         .description("Seconds until the next key rotation").tag("node", node).register(registry);
-    Gauge.builder("sscmic.keysyn.reseed.epoch", schedule, s -> s.pending() == null ? Double.NaN : s.pending().epoch())
-        .description("The epoch at which the announced re-seed switches chains (NaN: none announced yet)")
-        .tag("node", node).register(registry);
     Gauge.builder("sscmic.keysyn.ready", schedule, s -> s.isReady() ? 1 : 0)
         .description("1 when the node holds a key state").tag("node", node).register(registry);
     // With the epoch and the seconds to the next rotation, the interval lets an alert place every
@@ -56,6 +55,7 @@ final class NodeStatus {
   }
 
   void rotated() {
+    scheduleGauges.refresh();
     rotations.increment();
   }
 
@@ -63,11 +63,41 @@ final class NodeStatus {
     return rotations.count();
   }
 
+  /** The node's key state comes from the authority: its dashboard shows the certificate and the last contact. */
+  void authorityUp(io.sscmic.keysyn.recovery.AuthorityRecovery r) {
+    this.authority = r;
+  }
+
+  /**
+   * The node's key lifecycle, timestamps to the second: the announced re-seed still ahead (its
+   * epoch and seconds to it), the node certificate's expiry and the authority's last answer (nodes
+   * that recover from the authority).
+   */
+  private JsonObject keyLifecycle(KeyState state) {
+    JsonObject keys = new JsonObject();
+    Long reseed = KeyScheduleGauges.upcomingReseed(schedule);
+    if (reseed != null && state != null) {
+      double seconds = (reseed - state.epoch() - 1) * (clock.interval().toMillis() / 1000.0)
+          + clock.millisUntilNextEpoch() / 1000.0;
+      keys.put("reseedEpoch", reseed).put("secondsToReseed", seconds);
+    }
+    io.sscmic.keysyn.recovery.AuthorityRecovery a = authority;
+    if (a != null) {
+      keys.put("certificateExpiry", second(a.certificateExpiry())).put("lastAuthorityContact", second(a.lastContact()));
+    }
+    return keys;
+  }
+
+  private static String second(java.time.Instant at) {
+    return at == null ? null : at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+  }
+
   void httpUp(io.sscmic.gateway.http.HttpProxyVerticle h) {
     this.http = h;
   }
 
   void sidecarUp(SidecarVerticle s) {
+    scheduleGauges.refresh(); // the key state is in: sscmic_keysyn_epoch from now on
     this.sidecar = s;
   }
 
@@ -103,6 +133,7 @@ final class NodeStatus {
   }
 
   JsonObject status() {
+    scheduleGauges.refresh();
     NodeConfig config;
     SidecarVerticle sidecar;
     synchronized (this) { // a reload swaps both together: never new routes with the old listeners' ports
@@ -139,6 +170,7 @@ final class NodeStatus {
         .put("intervalSeconds", clock.interval().toMillis() / 1000.0)
         .put("secondsToNextRotation", clock.millisUntilNextEpoch() / 1000.0)
         .put("genesis", clock.genesis().toString())
+        .put("keys", keyLifecycle(state))
         .put("tunnel", tunnel)
         .put("routes", routes)
         .put("connections", new JsonObject()

@@ -2,6 +2,7 @@ package io.sscmic.gateway.tunnel;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sscmic.gateway.frame.FailureReason;
 import java.util.ArrayDeque;
@@ -90,6 +91,7 @@ public final class PeerMetrics {
     private final Counter sent;
     private final Counter received;
     private final Counter opened;
+    private final Timer handshakes;
     private final AtomicLong active = new AtomicLong();
     private final Map<FailureReason, Counter> failures = new EnumMap<>(FailureReason.class);
     private final ArrayDeque<RecentFailure> recent = new ArrayDeque<>();
@@ -106,6 +108,10 @@ public final class PeerMetrics {
       opened = Counter.builder("sscmic.peer.connections.opened")
           .description("Tunnel streams established with a peer sidecar")
           .tag("node", node).tag("peer", label).register(registry);
+      // No histogram: count, sum and max per peer (three series, not fifteen) give each edge's mean.
+      handshakes = Timer.builder("sscmic.peer.handshake")
+          .description("From the accept to an established stream with a peer sidecar (the topology's edge latency)")
+          .tag("node", node).tag("peer", label).register(registry);
       Gauge.builder("sscmic.peer.connections", active, AtomicLong::get)
           .description("Tunnel streams open now with a peer sidecar")
           .tag("node", node).tag("peer", label).register(registry);
@@ -113,6 +119,10 @@ public final class PeerMetrics {
 
     public String label() {
       return label;
+    }
+
+    void handshook(long nanos) {
+      handshakes.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     void opened() {

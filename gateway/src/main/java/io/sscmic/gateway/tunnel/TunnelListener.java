@@ -117,6 +117,7 @@ public abstract class TunnelListener {
     TunnelRelay relay = new TunnelRelay(id, side, local, tunnel, decoder, new FrameSealer(schedule, keys, sends),
         new FrameOpener(schedule, keys, receives), metrics, idle, peer);
     metrics.handshake(side, startedNanos);
+    peer.handshook(System.nanoTime() - startedNanos); // the topology's edge latency
     return relay;
   }
 }

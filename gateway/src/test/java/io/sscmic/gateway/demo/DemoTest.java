@@ -93,7 +93,7 @@ class DemoTest {
   }
 
   /** A base whose eleven ports are all free now (tried by binding each), away from the default. */
-  private static DemoPorts freePorts() throws Exception {
+  static DemoPorts freePorts() throws Exception {
     java.util.Random random = new java.util.Random();
     for (int attempt = 0; attempt < 50; attempt++) {
       DemoPorts ports = new DemoPorts(20000 + random.nextInt(30000));

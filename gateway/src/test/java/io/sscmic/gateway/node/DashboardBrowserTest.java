@@ -197,6 +197,16 @@ class DashboardBrowserTest {
     assertTrue(peer.get(5).contains("KiB") || peer.get(5).contains("MiB"), "received from the peer: " + peer.get(5));
     assertTrue(Long.parseLong(peer.get(3)) >= 5, "streams with the peer: " + peer.get(3));
     assertTrue(text("bytes-sent").contains("KiB") || text("bytes-sent").contains("MiB"), text("bytes-sent"));
+    // The topology: an edge from alpha to its peer, with the streams and their success.
+    By edge = By.cssSelector("#edges tr[data-peer='127.0.0.1:" + server.tunnelPort() + "'] td");
+    java.util.List<String> edgeCells = until("alpha's edge to beta", d -> {
+      java.util.List<String> cells = d.findElements(edge).stream().map(org.openqa.selenium.WebElement::getText).toList();
+      return cells.size() == 7 && Long.parseLong(cells.get(6)) >= 5 && cells.get(5).endsWith(" ms") ? cells : null;
+    });
+    assertEquals("alpha", edgeCells.get(0));
+    assertEquals("127.0.0.1:" + server.tunnelPort() + " (address)", edgeCells.get(1));
+    assertTrue(edgeCells.get(4).equals("100 %") || edgeCells.get(4).equals("no attempts"), "success: " + edgeCells);
+    assertTrue(browser.findElements(By.cssSelector("#topology-graph line")).size() >= 1, "the edge is drawn");
     screenshot("dashboard-wide.png");
 
     // An action without the CSRF token, from the logged-in page itself: refused.
@@ -226,6 +236,20 @@ class DashboardBrowserTest {
     HttpResponse<String> ready = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url("/readyz")))
         .build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(503, ready.statusCode(), ready.body());
+    until("the draining banner", ExpectedConditions.textToBe(By.id("banner-state"), "DRAINING"));
+    screenshot("dashboard-draining.png");
+
+    // Undrain (POST with the CSRF token, confirmed): listeners open again, ready, the banner goes.
+    browser.findElement(By.id("action-undrain")).click();
+    until("the undrain's confirmation dialog", ExpectedConditions.alertIsPresent()).accept();
+    until("the undrain's answer", ExpectedConditions.textToBePresentInElementLocated(By.id("action-result"),
+        "undrain: undrained"));
+    until("the overview to show ready again", ExpectedConditions.textToBe(By.id("ready"), "yes"));
+    until("the banner to go", ExpectedConditions.invisibilityOfElementLocated(By.id("banner")));
+    byte[] again = Clients.random(10_000, 99);
+    assertArrayEquals(again, Clients.exchange(client.outboundPort("echo"), again), "new connections after the undrain");
+    assertEquals(200, HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url("/readyz"))).build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode());
 
     // The server side, beta: a garbage hello shows up in its recent failures, by reason.
     browser.get(url(server.adminPort(), "/ui/"));
@@ -252,6 +276,69 @@ class DashboardBrowserTest {
     assertTrue(assertCleanConsole().contains("401"), "the console log is read (it shows the refused login)");
   }
 
+  /**
+   * HTTP mode with a service that answers every request 503: the dashboard shows the service
+   * failing (a banner, 0 % success, p50/p95/p99 from the histogram) where it used to look healthy;
+   * and the charts' history, kept by the admin server, survives a page reload.
+   */
+  @Test
+  void everyRequestAnswered503ShowsAsFailingAndTheHistorySurvivesAReload() throws Exception {
+    io.vertx.core.http.HttpServer broken = TestMesh.await(vertx.createHttpServer()
+        .requestHandler(req -> req.response().setStatusCode(503).end("down for maintenance\n")).listen(0, "127.0.0.1"));
+    Instant genesis = Instant.now().minusSeconds(3600);
+    String hash = PasswordHash.hash(PASSWORD.toCharArray(), new SecureRandom());
+    SocketAddress anyLoopbackPort = SocketAddress.inetSocketAddress(0, "127.0.0.1");
+    Node web = TestMesh.start(vertx, TestMesh.server("web-side", genesis, INTERVAL, TestMesh.SEED,
+        Map.of("web", SocketAddress.inetSocketAddress(broken.actualPort(), "127.0.0.1"))));
+    Node caller = TestMesh.start(vertx, TestMesh.httpClient("caller", genesis, INTERVAL, TestMesh.SEED,
+        new io.sscmic.gateway.http.HttpModeConfig(anyLoopbackPort,
+            java.util.List.of(new io.sscmic.gateway.http.HttpRoute(null, "/", "web", null)),
+            Map.of("web", java.util.List.of(SocketAddress.inetSocketAddress(web.tunnelPort(), "127.0.0.1"))),
+            Duration.ofSeconds(10), 8, false))
+        .withAdmin(a -> a.withListen(anyLoopbackPort).withPasswordHash(hash)));
+    browser.get(url(caller.adminPort(), "/ui/"));
+    until("the login page", ExpectedConditions.urlContains("/ui/login.html"));
+    logIn(PASSWORD);
+    until("the dashboard", ExpectedConditions.textToBe(By.id("node"), "caller"));
+    assertFalse(browser.findElement(By.id("banner")).isDisplayed(), "no banner while nothing fails");
+
+    // HTTP/1.1: Java's client otherwise asks for an h2c upgrade, which the sidecar passes on as an upgrade.
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    for (int i = 0; i < 40; i++) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + caller.httpPort()
+          + "/orders/" + i)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(503, r.statusCode(), "the service answers 503: " + r.body());
+    }
+    until("the failing banner", ExpectedConditions.textToBe(By.id("banner-state"), "FAILING"));
+    // The window is the last 10 s: all 40 requests, or the part of them sent within it.
+    assertTrue(text("banner-reasons").matches("(?s).*HTTP service web: 0 % of \\d+ requests succeeded in the last .*"),
+        text("banner-reasons"));
+    By row = By.cssSelector("#http-services tr[data-service='web'] td");
+    java.util.List<String> signals = until("the service's golden signals", d -> {
+      java.util.List<String> cells = d.findElements(row).stream().map(org.openqa.selenium.WebElement::getText).toList();
+      return cells.size() == 6 && cells.get(2).startsWith("0 %") ? cells : null;
+    });
+    assertTrue(signals.get(2).matches("0 % of \\d+"), "success rate: " + signals);
+    for (int i = 3; i < 6; i++) {
+      assertTrue(signals.get(i).endsWith(" ms"), "p50/p95/p99 from the histogram: " + signals);
+    }
+    assertEquals("service-failing", browser.findElement(By.cssSelector("#http-services tr[data-service='web']"))
+        .getAttribute("class"));
+    screenshot("dashboard-http-failing.png");
+
+    // History: the page shows at least 15 seconds, then a reload shows them again at once (the
+    // server-sent stream alone would start from one point).
+    until("15 seconds of points", d -> Integer.parseInt(browser.findElement(By.id("chart-http"))
+        .getAttribute("data-points")) >= 15);
+    browser.navigate().refresh();
+    until("the dashboard again", ExpectedConditions.textToBe(By.id("node"), "caller"));
+    new WebDriverWait(browser, Duration.ofSeconds(3)).withMessage("the history right after the reload")
+        .ignoring(NumberFormatException.class)
+        .until(d -> Integer.parseInt(String.valueOf(browser.findElement(By.id("chart-http"))
+            .getAttribute("data-points"))) >= 15);
+    assertCleanConsole();
+  }
+
   /** The authority's dashboard: recoveries per node, certificate expiry, and a confirmed re-seed. */
   @Test
   void anOperatorSeesTheAuthorityAndSchedulesAReseed(@TempDir Path dir) throws Exception {
@@ -259,8 +346,9 @@ class DashboardBrowserTest {
     TestAuthority authority = TestAuthority.init(vertx, dir, INTERVAL, false).withAdmin(hash).start(vertx);
     authority.refresh = Duration.ofMillis(300); // gamma asks often, so its refusal after the revocation shows soon
     // A seedless node recovers its key state from the authority: the authority lists it.
-    TestMesh.start(vertx, authority.seedless(TestMesh.server("gamma", authority.config.genesis(), INTERVAL, new byte[32],
-        Map.of()), true));
+    Node gammaNode = TestMesh.start(vertx, authority.seedless(TestMesh.server("gamma", authority.config.genesis(),
+        INTERVAL, new byte[32], Map.of()), true)
+        .withAdmin(a -> a.withListen(SocketAddress.inetSocketAddress(0, "127.0.0.1")).withPasswordHash(hash)));
     browser.get(url(authority.role.adminPort(), "/ui/"));
     until("the login page", ExpectedConditions.urlContains("/ui/login.html"));
     logIn(PASSWORD);
@@ -283,6 +371,38 @@ class DashboardBrowserTest {
     long epoch = until("the scheduled re-seed in the overview", d -> text("reseed").matches("at epoch \\d+")
         ? Long.parseLong(text("reseed").substring("at epoch ".length())) : null);
     assertTrue(epoch > number("epoch"), "the re-seed is in the future");
+
+    // The mesh-wide console: gamma is live, at an epoch, on a version, and adopts the pending re-seed
+    // at its next refresh (300 ms here).
+    until("gamma to adopt the pending re-seed", d -> {
+      java.util.List<String> row = d.findElements(By.cssSelector("#recoveries tr[data-node='gamma'] td")).stream()
+          .map(org.openqa.selenium.WebElement::getText).toList();
+      return row.size() == 8 && row.get(7).equals("adopted") ? row : null;
+    });
+    java.util.List<String> gamma = until("gamma's console row", d -> d.findElements(
+        By.cssSelector("#recoveries tr[data-node='gamma'] td")).stream().map(org.openqa.selenium.WebElement::getText)
+        .toList());
+    assertTrue(gamma.get(3).startsWith("yes, "), "gamma is live: " + gamma);
+    assertTrue(gamma.get(4).matches("\\d+"), "gamma's epoch: " + gamma);
+    assertEquals("dev", gamma.get(5), "gamma's version (no jar manifest in tests)");
+    assertTrue(gamma.get(6).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z"), gamma.get(6));
+    assertTrue(gamma.get(1).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ"), "to the second: " + gamma.get(1));
+    until("one node live", ExpectedConditions.textToBe(By.id("nodes-live"), "1 of 1"));
+    screenshot("dashboard-authority-console.png");
+
+    // gamma's own dashboard: its key lifecycle (the re-seed's countdown, its certificate, the
+    // authority's last answer), timestamps to the second.
+    String authorityPage = browser.getCurrentUrl();
+    browser.get(url(gammaNode.adminPort(), "/ui/"));
+    until("gamma's login page", ExpectedConditions.urlContains("/ui/login.html"));
+    logIn(PASSWORD);
+    until("gamma's dashboard", ExpectedConditions.textToBe(By.id("node"), "gamma"));
+    until("gamma's re-seed countdown", d -> text("node-reseed").matches("at epoch " + epoch + ", in \\d+.*s"));
+    assertTrue(text("node-cert").matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ"), text("node-cert"));
+    until("the authority's last answer", d -> text("authority-contact").matches("\\d{4}-.*\\d\\dZ \\(\\d+s ago\\)"));
+    screenshot("dashboard-node-keys.png");
+    browser.get(authorityPage);
+    until("the authority's dashboard again", ExpectedConditions.textToBe(By.id("role"), "authority"));
 
     // A second one is refused while the first is pending, and the page says why.
     browser.findElement(By.id("action-reseed")).click();

@@ -18,6 +18,9 @@ final class LogCapture extends Handler implements AutoCloseable {
 
   @Override
   public synchronized void publish(LogRecord r) {
+    if (!isLoggable(r)) { // setLevel(INFO) keeps what an operator sees with the default logging
+      return;
+    }
     messages.add(r.getMessage());
   }
 

@@ -18,15 +18,15 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /** A real Prometheus server (Debian package "prometheus", installed by .ci/run) scraping test nodes. */
-final class PrometheusServer implements AutoCloseable {
-  static final String BINARY = "/usr/bin/prometheus";
-  static final String PROMTOOL = "/usr/bin/promtool";
+public final class PrometheusServer implements AutoCloseable {
+  public static final String BINARY = "/usr/bin/prometheus";
+  public static final String PROMTOOL = "/usr/bin/promtool";
   private final Process process;
   private final int port;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(java.time.Duration.ofSeconds(10)).build();
 
-  PrometheusServer(Path dir, List<Integer> targets) throws Exception {
+  public PrometheusServer(Path dir, List<Integer> targets) throws Exception {
     requireInstalled(BINARY);
     port = freePort();
     String config = "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: sscmic\n"
@@ -54,7 +54,7 @@ final class PrometheusServer implements AutoCloseable {
     }
   }
 
-  static void requireInstalled(String path) {
+  public static void requireInstalled(String path) {
     if (!new File(path).canExecute()) {
       throw new IllegalStateException(path + " is missing: apt-get install prometheus (.ci/run installs it)");
     }
@@ -67,7 +67,7 @@ final class PrometheusServer implements AutoCloseable {
   }
 
   /** An instant query; returns the result vector. */
-  JsonArray query(String promql) throws Exception {
+  public JsonArray query(String promql) throws Exception {
     String url = "http://127.0.0.1:" + port + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8);
     String body = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
@@ -79,7 +79,7 @@ final class PrometheusServer implements AutoCloseable {
   }
 
   /** The single value of a query, or NaN when there is no series. */
-  double value(String promql) throws Exception {
+  public double value(String promql) throws Exception {
     JsonArray result = query(promql);
     if (result.isEmpty()) {
       return Double.NaN;
@@ -88,7 +88,7 @@ final class PrometheusServer implements AutoCloseable {
   }
 
   /** Polls until the query's value equals {@code expected} (scrapes happen every second). */
-  void awaitValue(String promql, double expected) throws Exception {
+  public void awaitValue(String promql, double expected) throws Exception {
     long deadline = System.nanoTime() + 30_000_000_000L;
     double last = Double.NaN;
     while (System.nanoTime() < deadline) {

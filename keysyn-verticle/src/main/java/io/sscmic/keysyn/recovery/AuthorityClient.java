@@ -41,6 +41,15 @@ public final class AuthorityClient {
   private HttpClient anonymous;
   private HttpClient authenticated;
   private NodeIdentity identity;
+  /**
+   * When this client (one per node start) was made. Sent with every recovery so that the authority
+   * can tell a restarted node (a new value: logged at INFO) from a periodic refresh (logged at FINE);
+   * the authority uses it for its log and console only, never for a decision.
+   */
+  private final java.time.Instant started = java.time.Instant.now();
+  /** This build's version from the jar manifest ("dev" from classes), shown on the authority's console. */
+  private static final String VERSION = java.util.Objects.requireNonNullElse(
+      AuthorityClient.class.getPackage().getImplementationVersion(), "dev");
 
   public AuthorityClient(Vertx vertx, String host, int port, X509Certificate ca, String nodeId, SecureRandom random) {
     this(vertx, host, port, java.util.List.of(ca), nodeId, random);
@@ -140,7 +149,8 @@ public final class AuthorityClient {
       byte[] pub = req.publicKey();
       byte[] nonce = req.nonce();
       JsonObject request = new JsonObject().put("nonce", Base64.getEncoder().encodeToString(nonce))
-          .put("key", Base64.getEncoder().encodeToString(pub));
+          .put("key", Base64.getEncoder().encodeToString(pub))
+          .put("started", started.toString()).put("version", VERSION);
       return post(authenticated, "/v1/recover", request)
           .compose(answer -> vertx.executeBlocking(() -> check(answer, clock, ephemeral, pub, nonce)));
     });

@@ -67,6 +67,14 @@ public final class AuthorityRecovery implements KeyStateSource {
   private final Counter renewalFailures;
   private volatile AuthorityClient client;
   private volatile Instant certificateExpiry;
+  private volatile Instant lastContact;
+  private boolean expiryGauge;
+  private boolean contactGauge;
+  private final MeterRegistry registry;
+  /** {@code sscmic_certificate_expiry_timestamp_seconds}: a node's own certificate (the authority's too). */
+  public static final String CERTIFICATE_EXPIRY = "sscmic.certificate.expiry.timestamp";
+  /** {@code sscmic_authority_client_last_success_timestamp_seconds}. */
+  public static final String LAST_CONTACT = "sscmic.authority.client.last.success.timestamp";
   private final Counter adopted;
   private Vertx vertx;
   private KeySchedule schedule;
@@ -97,10 +105,37 @@ public final class AuthorityRecovery implements KeyStateSource {
     adopted = Counter.builder("sscmic.keysyn.chain.adopted")
         .description("Times this node found its key chain differed from the authority's (a missed re-seed) and "
             + "adopted the authority's").tag("node", nodeId).register(registry);
-    Gauge.builder("sscmic.authority.certificate.expiry", this,
-            r -> r.certificateExpiry == null ? Double.NaN : r.certificateExpiry.getEpochSecond())
-        .description("When this node's certificate expires (Unix time)").baseUnit("seconds")
-        .tag("node", nodeId).register(registry);
+    this.registry = registry;
+  }
+
+  /**
+   * The node certificate in use expires at {@code at}. Its gauge appears with the first certificate
+   * (a node not yet enrolled has no series rather than NaN).
+   */
+  private synchronized void expires(Instant at) {
+    certificateExpiry = at;
+    if (at != null && !expiryGauge) {
+      expiryGauge = true;
+      Gauge.builder(CERTIFICATE_EXPIRY, this, r -> r.certificateExpiry.getEpochSecond())
+          .description("When this node's certificate expires, Unix time in seconds").baseUnit("seconds")
+          .tag("node", nodeId).register(registry);
+    }
+  }
+
+  /** The authority answered a recovery: the node's last contact, shown on its dashboard and scraped. */
+  private synchronized void contacted() {
+    lastContact = Instant.now();
+    if (!contactGauge) {
+      contactGauge = true;
+      Gauge.builder(LAST_CONTACT, this, r -> r.lastContact.toEpochMilli() / 1000.0)
+          .description("When the authority last answered this node's recovery, Unix time in seconds")
+          .baseUnit("seconds").tag("node", nodeId).register(registry);
+    }
+  }
+
+  /** When the authority last answered a recovery of this node, or null before the first answer. */
+  public Instant lastContact() {
+    return lastContact;
   }
 
   private Counter result(MeterRegistry registry, String name, String help, String result) {
@@ -122,6 +157,7 @@ public final class AuthorityRecovery implements KeyStateSource {
                 null))))
         .onSuccess(r -> {
           ok.increment();
+          contacted();
           announced = r.nextChain();
           scheduleRenewal();
         })
@@ -157,6 +193,7 @@ public final class AuthorityRecovery implements KeyStateSource {
         return;
       }
       ok.increment();
+      contacted();
       if (authorityLost) {
         authorityLost = false;
         LOG.info(() -> nodeId + ": the authority answers again");
@@ -223,7 +260,7 @@ public final class AuthorityRecovery implements KeyStateSource {
       NodeIdentity stored = prep.identity();
       if (stored != null && !expiresSoon(stored)) {
         fresh.identity(stored);
-        certificateExpiry = stored.expiry();
+        expires(stored.expiry());
         return Future.succeededFuture(fresh);
       }
       String token = prep.token();
@@ -238,7 +275,7 @@ public final class AuthorityRecovery implements KeyStateSource {
             return id;
           }))
           .map(id -> {
-            certificateExpiry = id.expiry();
+            expires(id.expiry());
             LOG.info(() -> nodeId + ": enrolled with the authority; certificate valid until " + id.expiry()
                 + ", kept in " + settings.stateDir());
             return fresh;
@@ -312,7 +349,7 @@ public final class AuthorityRecovery implements KeyStateSource {
         }))
         .onSuccess(id -> {
           renewals.increment();
-          certificateExpiry = id.expiry();
+          expires(id.expiry());
           LOG.info(() -> nodeId + ": renewed the node certificate; valid until " + id.expiry());
           scheduleRenewal();
         })

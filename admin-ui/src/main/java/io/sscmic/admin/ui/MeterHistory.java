@@ -1,0 +1,192 @@
+package io.sscmic.admin.ui;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.Set;
+
+/**
+ * The last 15 minutes of the dashboard's charts, one point a second, kept on the admin server so
+ * that a reloaded page shows its history at once. Each point is derived from the meter totals
+ * ({@link MeterSnapshot}) of that second and of {@value #WINDOW_SECONDS} seconds before: rates per
+ * second, and the HTTP golden signals per service (request rate, success rate, p50/p95/p99 from the
+ * latency histogram's buckets over that window).
+ */
+final class MeterHistory {
+  static final int POINTS = 15 * 60;
+  static final int WINDOW_SECONDS = 10;
+  /** The outcomes counted as failed, as in the SscmicHttpErrorRate alert. */
+  static final Set<String> FAILED = Set.of("5xx", "no_route", "no_peer", "timeout", "upstream", "connect");
+
+  private final Deque<JsonObject> totals = new ArrayDeque<>();
+  /**
+   * Kept encoded: a point as a JsonObject (nested maps, boxed numbers) costs about 2 KB, its JSON
+   * text a few hundred bytes; the history is decoded only when a page loads it.
+   */
+  private final Deque<String> points = new ArrayDeque<>();
+  private JsonObject latest;
+  private JsonArray latestEdges;
+
+  /** Adds the totals of one second and answers the point derived from them. */
+  synchronized JsonObject add(JsonObject now) {
+    JsonObject previous = totals.peekLast();
+    totals.addLast(now);
+    // The oldest totals within the window (the window may be shorter right after start).
+    while (totals.size() > 1 && now.getLong("at") - totals.peekFirst().getLong("at") > WINDOW_SECONDS * 1000L + 500) {
+      totals.removeFirst();
+    }
+    JsonObject point = derive(now, previous, totals.peekFirst());
+    // The edges go with the latest point only: up to 64 peers a second for 15 minutes would be megabytes.
+    latestEdges = (JsonArray) point.remove("edges");
+    latest = point;
+    points.addLast(point.encode());
+    while (points.size() > POINTS) {
+      points.removeFirst();
+    }
+    return latest();
+  }
+
+  synchronized JsonArray points() {
+    JsonArray all = new JsonArray();
+    for (Iterator<String> it = points.iterator(); it.hasNext(); ) {
+      all.add(new JsonObject(it.next()));
+    }
+    return all;
+  }
+
+  /** The newest point with the topology's edges, or null before the first. */
+  synchronized JsonObject latest() {
+    return latest == null ? null : latest.copy().put("edges", latestEdges == null ? new JsonArray() : latestEdges);
+  }
+
+  static JsonObject derive(JsonObject now, JsonObject previous, JsonObject windowStart) {
+    JsonObject p = new JsonObject().put("t", now.getLong("at"));
+    p.put("connectionsActive", now.getLong("connectionsActive"));
+    if (previous == null) {
+      return p;
+    }
+    double dt = Math.max(0.001, (now.getLong("at") - previous.getLong("at")) / 1000.0);
+    JsonObject bytes = now.getJsonObject("bytes");
+    JsonObject before = previous.getJsonObject("bytes");
+    p.put("bytesSent", (bytes.getLong("sent") - before.getLong("sent")) / dt)
+        .put("bytesReceived", (bytes.getLong("received") - before.getLong("received")) / dt)
+        .put("connectionsNew", (now.getLong("connectionsOpened") - previous.getLong("connectionsOpened")) / dt);
+    JsonObject failures = new JsonObject();
+    JsonObject f = now.getJsonObject("failures");
+    JsonObject g = previous.getJsonObject("failures");
+    for (String reason : f.fieldNames()) {
+      long more = f.getLong(reason) - g.getLong(reason, 0L);
+      if (more > 0) { // sparse: twenty reasons at zero in every point would triple the ring's size
+        failures.put(reason, more / dt);
+      }
+    }
+    p.put("failures", failures);
+    double window = Math.max(0.001, (now.getLong("at") - windowStart.getLong("at")) / 1000.0);
+    JsonObject handshakes = Histogram.delta(now.getJsonObject("handshakeLatency"),
+        windowStart.getJsonObject("handshakeLatency"));
+    p.put("handshake", percentiles(handshakes));
+    JsonObject http = new JsonObject();
+    JsonObject services = now.getJsonObject("http", new JsonObject());
+    JsonObject servicesBefore = windowStart.getJsonObject("http", new JsonObject());
+    for (String service : services.fieldNames()) {
+      JsonObject s = services.getJsonObject(service);
+      JsonObject b = servicesBefore.getJsonObject(service, new JsonObject());
+      long requests = 0;
+      long failed = 0;
+      JsonObject outcomes = s.getJsonObject("outcomes");
+      JsonObject outcomesBefore = b.getJsonObject("outcomes", new JsonObject());
+      for (String outcome : outcomes.fieldNames()) {
+        long n = outcomes.getLong(outcome) - outcomesBefore.getLong(outcome, 0L);
+        requests += n;
+        if (FAILED.contains(outcome)) {
+          failed += n;
+        }
+      }
+      JsonObject latency = Histogram.delta(s.getJsonObject("latency"), b.getJsonObject("latency"));
+      http.put(service, percentiles(latency).put("requests", requests).put("rate", requests / window)
+          .put("success", requests == 0 ? null : (requests - failed) / (double) requests));
+    }
+    p.put("http", http).put("windowSeconds", window);
+    p.put("edges", edges(now, windowStart, window));
+    return p;
+  }
+
+  /**
+   * The topology's edges from this node, one per peer sidecar, over the window: streams opened per
+   * second, plaintext bytes per second both ways, and the share of attempts that did not fail. A
+   * peer is named by what {@code sscmic_peer_*} labels it with: today an address ({@code kind:
+   * "address"}, host:port for a configured peer, the source host for one that called in); once the
+   * v2 tunnel names peers by their authenticated node id the same edge carries {@code kind: "node"}
+   * and the id, and nothing else changes. Latency: the mean handshake time with the peer over the
+   * window ({@code sscmic_peer_handshake_seconds}), null without handshakes in it.
+   */
+  static JsonArray edges(JsonObject now, JsonObject windowStart, double window) {
+    JsonArray edges = new JsonArray();
+    JsonObject peers = now.getJsonObject("peers", new JsonObject());
+    JsonObject before = windowStart.getJsonObject("peers", new JsonObject());
+    for (String label : peers.fieldNames().stream().sorted().toList()) {
+      JsonObject p = peers.getJsonObject(label);
+      JsonObject b = before.getJsonObject(label, new JsonObject());
+      long opened = p.getLong("opened", 0L) - b.getLong("opened", 0L);
+      long failed = p.getLong("failures", 0L) - b.getLong("failures", 0L);
+      long bytes = p.getLong("sent", 0L) - b.getLong("sent", 0L) + p.getLong("received", 0L)
+          - b.getLong("received", 0L);
+      edges.add(new JsonObject()
+          .put("from", new JsonObject().put("kind", "node").put("id", now.getString("node")))
+          .put("to", new JsonObject().put("kind", "address").put("id", label))
+          .put("streamsPerSecond", opened / window).put("bytesPerSecond", bytes / window)
+          .put("failuresPerSecond", failed / window)
+          .put("success", opened + failed == 0 ? null : opened / (double) (opened + failed))
+          .put("latencyMs", latency(p, b))
+          .put("streamsSinceStart", p.getLong("opened", 0L)));
+    }
+    return edges;
+  }
+
+  /** The mean handshake time with a peer over the window (ms), or null without handshakes in it. */
+  private static Double latency(JsonObject peer, JsonObject before) {
+    long n = peer.getLong("handshakes", 0L) - before.getLong("handshakes", 0L);
+    return n <= 0 ? null : (peer.getDouble("handshakeMillis", 0.0) - before.getDouble("handshakeMillis", 0.0)) / n;
+  }
+
+  private static JsonObject percentiles(JsonObject histogram) {
+    return new JsonObject().put("p50", Histogram.quantileMillis(histogram, 0.5))
+        .put("p95", Histogram.quantileMillis(histogram, 0.95)).put("p99", Histogram.quantileMillis(histogram, 0.99));
+  }
+
+  /**
+   * The node's health as the banner shows it: {@code ok}, {@code failing} (a service's success rate
+   * under 95 % over the window with at least 5 requests, or the node not answering), {@code
+   * draining} or {@code not_ready}; with one line per reason.
+   */
+  static JsonObject health(JsonObject status, JsonObject point) {
+    JsonArray reasons = new JsonArray();
+    String state = "ok";
+    if (status.getString("error") != null) {
+      state = "failing";
+      reasons.add(status.getString("error"));
+    }
+    JsonObject http = point == null ? null : point.getJsonObject("http");
+    if (http != null) {
+      for (String service : http.fieldNames().stream().sorted().toList()) {
+        JsonObject s = http.getJsonObject(service);
+        Double success = s.getDouble("success");
+        if (success != null && s.getLong("requests") >= 5 && success < 0.95) {
+          state = "failing";
+          reasons.add(String.format(java.util.Locale.ROOT, "HTTP service %s: %.0f %% of %d requests succeeded in the "
+              + "last %.0f s", service, success * 100, s.getLong("requests"), point.getDouble("windowSeconds")));
+        }
+      }
+    }
+    if (status.getBoolean("draining", false)) {
+      state = state.equals("ok") ? "draining" : state;
+      reasons.add("draining: new connections are refused, /readyz answers 503 (undrain in Actions)");
+    } else if (status.containsKey("ready") && !status.getBoolean("ready", false)) {
+      state = state.equals("ok") ? "not_ready" : state;
+      reasons.add("not ready: no key state yet (see the key state card)");
+    }
+    return new JsonObject().put("state", state).put("reasons", reasons);
+  }
+}
