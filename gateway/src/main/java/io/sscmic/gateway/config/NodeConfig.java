@@ -26,11 +26,24 @@ public record NodeConfig(
     AdminSection admin,
     Map<String, SocketAddress> services,
     List<OutboundRoute> outbound,
-    HttpModeConfig http) {
+    HttpModeConfig http,
+    DiscoverySection discovery) {
 
   public NodeConfig {
     services = Map.copyOf(services);
     outbound = List.copyOf(outbound);
+    discovery = discovery == null ? DiscoverySection.DEFAULTS : discovery;
+  }
+
+  /** With the default discovery settings. */
+  public NodeConfig(NodeSection node, KeysynSection keysyn, AuthorityRecovery.Settings authority, TunnelSection tunnel,
+                    AdminSection admin, Map<String, SocketAddress> services, List<OutboundRoute> outbound,
+                    HttpModeConfig http) {
+    this(node, keysyn, authority, tunnel, admin, services, outbound, http, DiscoverySection.DEFAULTS);
+  }
+
+  public NodeConfig withDiscovery(UnaryOperator<DiscoverySection> change) {
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, http, change.apply(discovery));
   }
 
   public String nodeId() {
@@ -43,27 +56,27 @@ public record NodeConfig(
   }
 
   public NodeConfig withKeysyn(UnaryOperator<KeysynSection> change) {
-    return new NodeConfig(node, change.apply(keysyn), authority, tunnel, admin, services, outbound, http);
+    return new NodeConfig(node, change.apply(keysyn), authority, tunnel, admin, services, outbound, http, discovery);
   }
 
   public NodeConfig withAuthority(AuthorityRecovery.Settings a) {
-    return new NodeConfig(node, keysyn, a, tunnel, admin, services, outbound, http);
+    return new NodeConfig(node, keysyn, a, tunnel, admin, services, outbound, http, discovery);
   }
 
   public NodeConfig withTunnel(UnaryOperator<TunnelSection> change) {
-    return new NodeConfig(node, keysyn, authority, change.apply(tunnel), admin, services, outbound, http);
+    return new NodeConfig(node, keysyn, authority, change.apply(tunnel), admin, services, outbound, http, discovery);
   }
 
   public NodeConfig withAdmin(UnaryOperator<AdminSection> change) {
-    return new NodeConfig(node, keysyn, authority, tunnel, change.apply(admin), services, outbound, http);
+    return new NodeConfig(node, keysyn, authority, tunnel, change.apply(admin), services, outbound, http, discovery);
   }
 
   /** The same node with other inbound services and outbound listeners (what a config reload may change). */
   public NodeConfig withRoutes(Map<String, SocketAddress> newServices, List<OutboundRoute> newOutbound) {
-    return new NodeConfig(node, keysyn, authority, tunnel, admin, newServices, newOutbound, http);
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, newServices, newOutbound, http, discovery);
   }
 
   public NodeConfig withHttp(HttpModeConfig h) {
-    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, h);
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, h, discovery);
   }
 }

@@ -110,6 +110,14 @@ public final class RegistryLease {
     return terms;
   }
 
+  /** Stops renewing without removing the entry (a new registration of this node replaces it). */
+  public synchronized void abandon() {
+    stopped = true;
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+  }
+
   /**
    * Stops renewing and removes the entry (a drain or a stop). The entry lapses after its TTL
    * anyway when the authority cannot be told.
