@@ -58,7 +58,9 @@ final class Discovery {
     if (client == null) {
       return Future.succeededFuture(new Discovery(vertx, config.nodeId(), registry, null, null));
     }
-    AuthorityPeerResolver r = new AuthorityPeerResolver(vertx, config.nodeId(), client, d.cacheFile(), registry);
+    java.nio.file.Path cache = d.cacheFile() != null ? d.cacheFile() : config.authority() == null ? null
+        : config.authority().stateDir().resolve(DiscoverySection.CACHE_FILE);
+    AuthorityPeerResolver r = new AuthorityPeerResolver(vertx, config.nodeId(), client, cache, registry);
     return r.start().map(x -> new Discovery(vertx, config.nodeId(), registry, client, r));
   }
 
