@@ -48,6 +48,9 @@ public final class AuthorityPeerResolver implements PeerResolver {
   private boolean everConnected;
   private boolean lost;
   private boolean saving;
+  /** The cache has been read (start) and the stream was asked for (a first watch): both confined to {@link #context}. */
+  private boolean loaded;
+  private boolean streaming;
   private boolean dirty;
   private volatile boolean connected;
   private volatile boolean closed;
@@ -79,7 +82,7 @@ public final class AuthorityPeerResolver implements PeerResolver {
     return "authority";
   }
 
-  /** Loads the cached view (routes by it at once), then opens the watch. */
+  /** Loads the cached view (routes by it at once); the stream opens with the first watch. */
   public Future<AuthorityPeerResolver> start() {
     Future<String> cached = cacheFile == null ? Future.succeededFuture(null)
         : vertx.executeBlocking(() -> Files.exists(cacheFile) ? Files.readString(cacheFile) : null);
@@ -97,7 +100,11 @@ public final class AuthorityPeerResolver implements PeerResolver {
             LOG.warning(() -> nodeId + ": ignoring the registry cache " + cacheFile + " (" + e.getMessage() + ")");
           }
         }
-        connect();
+        loaded = true;
+        if (!watchers.watched().isEmpty()) {
+          streaming = true;
+          connect();
+        }
         p.complete(this);
       });
       return p.future();
@@ -226,9 +233,20 @@ public final class AuthorityPeerResolver implements PeerResolver {
     }));
   }
 
+  /**
+   * Opens the stream with the first watch: a node that calls nothing by name (a pure server) holds
+   * no watch on the authority.
+   */
   @Override
   public EndpointWatch watch(String service, Consumer<List<Endpoint>> onChange) {
-    return watchers.open(service, onChange);
+    EndpointWatch w = watchers.open(service, onChange);
+    context.runOnContext(v -> {
+      if (loaded && !streaming && !closed) {
+        streaming = true;
+        connect();
+      }
+    });
+    return w;
   }
 
   @Override
