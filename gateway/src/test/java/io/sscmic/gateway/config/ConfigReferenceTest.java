@@ -100,6 +100,6 @@ class ConfigReferenceTest {
         assertThrows(ConfigException.class, () -> NodeConfigParser.parse(c)).getMessage());
     JsonObject top = NodeConfigParserTest.valid().put("tunel", new JsonObject());
     assertEquals("config key 'tunel': unknown key; expected one of [node, keysyn, authority, tunnel, admin, services, "
-        + "outbound, http]", assertThrows(ConfigException.class, () -> NodeConfigParser.parse(top)).getMessage());
+        + "outbound, http, resolve]", assertThrows(ConfigException.class, () -> NodeConfigParser.parse(top)).getMessage());
   }
 }
