@@ -160,6 +160,47 @@ class RegistryMeshTest {
     TestMesh.await(caller.stop());
   }
 
+  /** HTTP mode by name: {@code http.services: {billing: []}} balances over the registry's replicas, live. */
+  @Test
+  void anHttpCallerByNameBalancesOverTheRegisteredReplicas() throws Exception {
+    startAuthority();
+    io.vertx.core.http.HttpServer web1 = TestMesh.await(vertx.get().createHttpServer()
+        .requestHandler(r -> r.response().end("billing-1")).listen(0, "127.0.0.1"));
+    io.vertx.core.http.HttpServer web2 = TestMesh.await(vertx.get().createHttpServer()
+        .requestHandler(r -> r.response().end("billing-2")).listen(0, "127.0.0.1"));
+    start(vertx.get(), enrolled(TestMesh.server("billing-1", authority.config.genesis(), INTERVAL, new byte[32],
+        Map.of("billing", SocketAddress.inetSocketAddress(web1.actualPort(), "127.0.0.1")))),
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    io.sscmic.gateway.http.HttpModeConfig http = new io.sscmic.gateway.http.HttpModeConfig(
+        SocketAddress.inetSocketAddress(0, "127.0.0.1"), List.of(new io.sscmic.gateway.http.HttpRoute(null, "/",
+        "billing", null)), Map.of("billing", List.of()), Duration.ofSeconds(10), 8, false);
+    Node caller = start(vertx.get(), enrolled(TestMesh.httpClient("caller", authority.config.genesis(), INTERVAL,
+        new byte[32], http)), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+    java.net.http.HttpRequest get = java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + caller.httpPort() + "/")).timeout(Duration.ofSeconds(10)).build();
+    java.util.function.Supplier<String> ask = () -> {
+      try {
+        var resp = client.send(get, java.net.http.HttpResponse.BodyHandlers.ofString());
+        return resp.statusCode() + " " + resp.body();
+      } catch (Exception e) {
+        return e.toString();
+      }
+    };
+    eventually(() -> ask.get().equals("200 billing-1"), "the HTTP caller to reach billing-1 by name");
+
+    start(vertx.get(), enrolled(TestMesh.server("billing-2", authority.config.genesis(), INTERVAL, new byte[32],
+        Map.of("billing", SocketAddress.inetSocketAddress(web2.actualPort(), "127.0.0.1")))),
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    Set<String> answered = new HashSet<>();
+    eventually(() -> {
+      answered.add(ask.get());
+      return answered.contains("200 billing-2");
+    }, "the second replica to get HTTP traffic without a reload: " + answered);
+    assertEquals(Set.of("200 billing-1", "200 billing-2"), answered);
+  }
+
   @Test
   void aCallerRestartedWhileTheAuthorityIsDownRoutesByItsDiskCache() throws Exception {
     startAuthority();
