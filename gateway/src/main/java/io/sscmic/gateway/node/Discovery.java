@@ -8,6 +8,7 @@ import io.sscmic.gateway.resolve.DnsSrvPeerResolver;
 import io.sscmic.gateway.resolve.Endpoint;
 import io.sscmic.gateway.resolve.OverridePeerResolver;
 import io.sscmic.gateway.resolve.PeerResolver;
+import io.sscmic.gateway.resolve.ResolverGauges;
 import io.sscmic.gateway.resolve.StaticPeerResolver;
 import io.sscmic.keysyn.recovery.AuthorityClient;
 import io.sscmic.keysyn.registry.RegistryLease;
@@ -31,6 +32,7 @@ final class Discovery {
   private final MeterRegistry registry;
   private final Supplier<AuthorityClient> client;
   private final PeerResolver byName;
+  private final ResolverGauges gauges;
   private RegistryLease lease;
   private List<String> leased = List.of();
 
@@ -41,6 +43,7 @@ final class Discovery {
     this.registry = registry;
     this.client = client;
     this.byName = byName;
+    this.gauges = new ResolverGauges(registry, nodeId);
   }
 
   /**
@@ -66,7 +69,7 @@ final class Discovery {
 
   /** The resolver for a data plane: {@code staticPeers} override, the rest by name. */
   PeerResolver resolver(Map<String, List<Endpoint>> staticPeers) {
-    return new OverridePeerResolver(new StaticPeerResolver(staticPeers), byName, registry, nodeId);
+    return new OverridePeerResolver(new StaticPeerResolver(staticPeers), byName, gauges);
   }
 
   /** Registers (or re-registers after a reload) what {@code config} serves at the bound tunnel port. */

@@ -1,10 +1,6 @@
 package io.sscmic.gateway.resolve;
 
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -16,21 +12,17 @@ import java.util.function.Consumer;
 public final class OverridePeerResolver implements PeerResolver {
   private final StaticPeerResolver overrides;
   private final PeerResolver byName;
-  private final MeterRegistry registry;
-  private final String nodeId;
-  /** Held here: Micrometer gauges keep only weak references to what they read. */
-  private final Map<String, EndpointCount> counts = new ConcurrentHashMap<>();
+  private final ResolverGauges gauges;
 
   /**
    * @param byName the resolver for services without a static peer, or null when there is none (a
    *     seed-only node: such services then have no endpoint)
+   * @param gauges the node's endpoint gauges, shared by the data planes a reload replaces (or null)
    */
-  public OverridePeerResolver(StaticPeerResolver overrides, PeerResolver byName, MeterRegistry registry,
-                              String nodeId) {
+  public OverridePeerResolver(StaticPeerResolver overrides, PeerResolver byName, ResolverGauges gauges) {
     this.overrides = overrides;
     this.byName = byName;
-    this.registry = registry;
-    this.nodeId = nodeId;
+    this.gauges = gauges;
   }
 
   private PeerResolver of(String service) {
@@ -40,16 +32,7 @@ public final class OverridePeerResolver implements PeerResolver {
   @Override
   public EndpointWatch watch(String service, Consumer<List<Endpoint>> onChange) {
     PeerResolver r = of(service);
-    EndpointCount count = counts.computeIfAbsent(r.kind() + "/" + service, k -> {
-      EndpointCount c = new EndpointCount();
-      if (registry != null) {
-        Gauge.builder("sscmic.resolver.endpoints", c, x -> x.size)
-            .description("Endpoints the resolver knows now for a service the node calls (resolver: static, "
-                + "authority or dns)")
-            .tag("node", nodeId).tag("resolver", r.kind()).tag("service", service).register(registry);
-      }
-      return c;
-    });
+    ResolverGauges.Count count = gauges == null ? new ResolverGauges.Count() : gauges.of(r.kind(), service);
     return r.watch(service, set -> {
       count.size = set.size();
       onChange.accept(set);
@@ -64,9 +47,5 @@ public final class OverridePeerResolver implements PeerResolver {
   @Override
   public String kind() {
     return byName == null ? "static" : byName.kind();
-  }
-
-  private static final class EndpointCount {
-    volatile int size;
   }
 }
