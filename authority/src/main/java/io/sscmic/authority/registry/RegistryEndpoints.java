@@ -41,6 +41,10 @@ public final class RegistryEndpoints {
   private final RegistrySettings settings;
   private final RequestGate gate;
   private long sweepTimer = -1;
+  /** When this registry started empty: its first renewal period is a warm-up (see {@link #watch}). */
+  private final long startedNanos = System.nanoTime();
+  /** The longest a watch is held during the warm-up: under the nodes' 15 s idle bound. */
+  static final Duration MAX_HOLD = Duration.ofSeconds(10);
 
   public RegistryEndpoints(Vertx vertx, ServiceRegistry registry, RegistrySettings settings, RequestGate gate,
                            MeterRegistry meters, String authorityId) {
@@ -188,10 +192,31 @@ public final class RegistryEndpoints {
     resp.setWriteQueueMaxSize(MAX_QUEUED_BYTES);
     resp.closeHandler(v -> end.run());
     rc.request().connection().closeHandler(v -> end.run());
-    sub[0] = registry.subscribe(rc.request().getParam("since"), change -> context.runOnContext(v ->
-        write.accept(change.toJson(registry.id()))));
     gate.count("watch.ok");
-    sub[0].first().forEach(write);
-    ping[0] = vertx.setPeriodic(pingInterval().toMillis(), t -> write.accept(registry.ping()));
+    String since = rc.request().getParam("since");
+    Runnable open = () -> {
+      if (done[0]) {
+        return;
+      }
+      sub[0] = registry.subscribe(since, change -> context.runOnContext(v ->
+          write.accept(change.toJson(registry.id()))));
+      sub[0].first().forEach(write);
+      ping[0] = vertx.setPeriodic(pingInterval().toMillis(), t -> write.accept(registry.ping()));
+    };
+    long hold = warmUpLeftMillis();
+    if (hold > 0 && (since == null || !since.startsWith(registry.id() + ":"))) {
+      // A registry that just started (an authority restart) is empty until the nodes renew: a
+      // snapshot now would empty every caller's view. The caller keeps routing by its last view
+      // while it waits for the first full snapshot.
+      vertx.setTimer(hold, t -> open.run());
+    } else {
+      open.run();
+    }
+  }
+
+  /** How much of the warm-up (one renewal period and a half, at most {@link #MAX_HOLD}) is left, in ms. */
+  long warmUpLeftMillis() {
+    long warmUp = Math.min(settings.renew().toMillis() * 3 / 2, MAX_HOLD.toMillis());
+    return warmUp - (System.nanoTime() - startedNanos) / 1_000_000;
   }
 }

@@ -211,6 +211,44 @@ class RegistryTest {
     assertEquals(2, other.events.get(0).getJsonArray("entries").size());
   }
 
+  /**
+   * After an authority restart the registry is empty until the nodes renew: a watcher coming back
+   * then (its version names the old registry) is held for the warm-up, and its first line is a
+   * snapshot with the nodes that renewed, never an empty one that would wipe its view.
+   */
+  @Test
+  void aRestartedRegistryHoldsReturningWatchersUntilTheNodesHaveRenewed() throws Exception {
+    AuthorityVerticle fresh = startAuthority(vertx, ca, tokens, clock, new AuthorityVerticle.Options(
+        SocketAddress.inetSocketAddress(0, "127.0.0.1"), Duration.ofHours(24), false, Duration.ofDays(30),
+        new RegistrySettings(Duration.ofSeconds(6), Duration.ofSeconds(4), Map.of())), random, revocations, null,
+        null);
+    AuthorityClient caller = new AuthorityClient(vertx, "127.0.0.1", fresh.port(), ca.certificate(), "caller", random);
+    await(caller.enroll(tokens.issue("caller", Duration.ofMinutes(10), Instant.now(), random)));
+    AuthorityClient node = new AuthorityClient(vertx, "127.0.0.1", fresh.port(), ca.certificate(), "billing-1",
+        random);
+    await(node.enroll(tokens.issue("billing-1", Duration.ofMinutes(10), Instant.now(), random)));
+    Seen seen = new Seen();
+    long asked = System.nanoTime();
+    var stream = caller.watchRegistry("0123456789ab:42", Duration.ofSeconds(15), seen.events::add);
+    Thread.sleep(300);
+    assertTrue(seen.events.isEmpty(), "held: " + seen.events);
+    await(node.register(List.of("billing"), "10.0.0.7", 7443)); // the node's renewal after the restart
+    await(stream);
+    eventually(() -> !seen.events.isEmpty(), "the first line");
+    JsonObject first = seen.events.get(0);
+    assertEquals("snapshot", first.getString("type"));
+    assertEquals(1, first.getJsonArray("entries").size(), first.encode());
+    long heldMillis = (System.nanoTime() - asked) / 1_000_000;
+    assertTrue(heldMillis <= 6000 + 2000, "held for " + heldMillis + " ms (warm-up 6 s: 1.5 renewal periods)");
+    // A watcher of this registry's own version is not held.
+    Seen current = new Seen();
+    String version = first.getString("version");
+    long t0 = System.nanoTime();
+    await(caller.watchRegistry(version, Duration.ofSeconds(15), current.events::add));
+    eventually(() -> !current.events.isEmpty(), "the catch-up");
+    assertTrue((System.nanoTime() - t0) / 1_000_000 < 3000, "not held");
+  }
+
   /** What a node sees when it sends {@code body} to PUT /v1/registry/self with its own certificate. */
   private JsonObject put(NodeIdentity id, JsonObject body, int[] status) throws Exception {
     HttpClient raw = vertx.createHttpClient(new HttpClientOptions().setSsl(true)

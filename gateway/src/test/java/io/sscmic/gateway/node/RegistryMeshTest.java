@@ -225,7 +225,16 @@ class RegistryMeshTest {
     assertEquals(0.0, meters.find("sscmic.registry.watch.connected").gauge().value());
 
     // The authority comes back: the watch reopens (snapshot after its restart) and routing goes on.
+    // The restarted registry is empty until billing-1 renews; the caller's view must never be
+    // emptied meanwhile (the authority holds new watches for its warm-up).
     authority.start(vertx.get());
+    double lowest = endpoints(meters);
+    long until = System.nanoTime() + RENEW.multipliedBy(3).toNanos() + Duration.ofSeconds(2).toNanos();
+    while (System.nanoTime() < until) {
+      lowest = Math.min(lowest, endpoints(meters));
+      Thread.sleep(5);
+    }
+    assertEquals(1.0, lowest, "the caller's view kept billing-1 across the authority's restart");
     eventually(() -> meters.find("sscmic.registry.watch.connected").gauge().value() == 1.0,
         "the watch to reopen");
     assertTrue(meters.find("sscmic.registry.watch.reconnects").counter().count() >= 1);
