@@ -148,7 +148,10 @@ class RegistryTest {
     AuthorityClient b2 = enrolled("billing-2");
     RegistryLease lease2 = new RegistryLease(vertx, "billing-2", () -> b2, List.of("billing"), null, 7444, meters);
     await(lease2.start());
+    long registered = System.nanoTime();
     eventually(() -> seen.events.stream().anyMatch(e -> "billing-2".equals(e.getString("node"))), "billing-2's update");
+    System.out.println("RegistryTest: a registration reached the watcher " + (System.nanoTime() - registered) / 1000
+        + " us after the registration's answer");
     JsonObject update = seen.events.stream().filter(e -> "billing-2".equals(e.getString("node"))).findFirst().get();
     assertEquals("127.0.0.1", update.getJsonObject("entry").getString("host"));
 

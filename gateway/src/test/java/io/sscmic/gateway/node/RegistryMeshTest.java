@@ -147,6 +147,8 @@ class RegistryMeshTest {
     long tookMillis = (System.nanoTime() - killed) / 1_000_000;
     // One TTL, plus the authority's sweep (at most TTL/4) and the stream's delivery; slack for a loaded machine.
     assertTrue(tookMillis <= TTL.toMillis() + TTL.toMillis() / 4 + 1500, "left after " + tookMillis + " ms");
+    System.out.println("RegistryMeshTest: killed replica left the caller's view after " + tookMillis + " ms (TTL "
+        + TTL.toMillis() + " ms)");
     for (int i = 0; i < 10; i++) {
       assertEquals("billing-2", call(port), "traffic moved to the live replica");
     }
@@ -241,5 +243,12 @@ class RegistryMeshTest {
     eventually(() -> endpoints(meters) == 1 && authority.role.server().serviceRegistry().size() == 1,
         "billing-1 registered again");
     assertEquals("billing-1", call(again));
+    // The series as OPERATIONS.md names them, in the Prometheus text a scrape gets.
+    String scrape = meters.scrape();
+    for (String series : List.of("sscmic_resolver_endpoints{", "sscmic_registry_watch_connected{",
+        "sscmic_registry_watch_reconnects_total{", "sscmic_registry_view_entries{")) {
+      assertTrue(scrape.contains(series), series + " in\n" + scrape);
+    }
+    assertTrue(scrape.contains("resolver=\"authority\"") && scrape.contains("service=\"billing\""), scrape);
   }
 }
