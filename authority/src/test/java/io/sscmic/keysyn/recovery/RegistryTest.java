@@ -189,13 +189,16 @@ class RegistryTest {
     String version = first.events.get(first.events.size() - 1).getString("version");
     s1.close();
 
-    // Renewed every RENEW for three TTLs: still there, and renewals are no change (no new version).
-    long until = System.nanoTime() + TTL.multipliedBy(3).toNanos();
-    while (System.nanoTime() < until) {
-      await(b1.register(List.of("billing"), "10.0.0.7", 7443));
-      Thread.sleep(RENEW.toMillis());
-    }
+    // Renewed every RENEW (by its lease) for three TTLs: still there, and renewals are no change
+    // (no new version).
+    RegistryLease lease = new RegistryLease(vertx, "billing-1", () -> b1, List.of("billing"), "10.0.0.7", 7443,
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    await(lease.start());
+    long before = authority.serviceRegistry().version();
+    Thread.sleep(TTL.multipliedBy(3).toMillis());
     assertTrue(registered("billing-1"));
+    assertEquals(before, authority.serviceRegistry().version(), "renewals change nothing");
+    assertTrue(authority.outcomes().get("register.renewed") >= 3, authority.outcomes().toString());
     AuthorityClient b2 = enrolled("billing-2");
     await(b2.register(List.of("billing"), "10.0.0.8", 7443));
 
@@ -324,8 +327,11 @@ class RegistryTest {
     // A revoked node's own entry leaves the registry with it.
     AuthorityClient gone = enrolled("gone");
     await(gone.register(List.of("orders"), "10.0.0.9", 7443));
+    assertTrue(registered("gone"));
+    long lapsed = authority.serviceRegistry().expiredCount();
     await(vertx.executeBlocking(() -> authority.revokeNode("gone")));
     assertTrue(!registered("gone"));
+    assertEquals(lapsed, authority.serviceRegistry().expiredCount(), "removed by the revocation, not by its lease");
   }
 
   /**
