@@ -139,9 +139,10 @@ class ObservabilityTest {
         JsonObject metric = ((JsonObject) s).getJsonObject("metric");
         for (String label : metric.fieldNames()) {
           // "limit" names a config key (tunnel.max-connections, ...), "peer" a configured or verified
-          // peer (at most 64, then "other"), "outcome" a fixed set: all bounded.
+          // peer (at most 64, then "other"), "outcome" a fixed set, "resolver" and "service" of
+          // sscmic_resolver_endpoints the services the node's config calls: all bounded.
           assertTrue(List.of("__name__", "job", "instance", "node", "direction", "reason", "key", "le", "limit",
-              "peer", "outcome").contains(label),
+              "peer", "outcome", "resolver", "service").contains(label),
               "unexpected label " + label + " on " + metric.getString("__name__"));
         }
       }
