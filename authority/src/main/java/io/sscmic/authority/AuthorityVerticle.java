@@ -72,11 +72,16 @@ public final class AuthorityVerticle extends VerticleBase {
    * @param maxRenewalAge how long after its enrollment a node may keep renewing its certificate;
    *     then it needs a new enrollment token (a copied key cannot be renewed for ever)
    */
-  public record Options(SocketAddress listen, Duration certificateValidity, boolean method1, Duration maxRenewalAge) {
+  public record Options(SocketAddress listen, Duration certificateValidity, boolean method1, Duration maxRenewalAge,
+                        io.sscmic.authority.registry.RegistrySettings registry) {
     public static final Duration DEFAULT_MAX_RENEWAL_AGE = Duration.ofDays(30);
 
     public Options(SocketAddress listen, Duration certificateValidity, boolean method1) {
       this(listen, certificateValidity, method1, DEFAULT_MAX_RENEWAL_AGE);
+    }
+
+    public Options(SocketAddress listen, Duration certificateValidity, boolean method1, Duration maxRenewalAge) {
+      this(listen, certificateValidity, method1, maxRenewalAge, io.sscmic.authority.registry.RegistrySettings.DEFAULTS);
     }
   }
 
@@ -102,6 +107,9 @@ public final class AuthorityVerticle extends VerticleBase {
   private final Map<String, Instant> certificateExpiry = new ConcurrentHashMap<>();
   private final MeterRegistry registry;
   private HttpServer server;
+  /** The service registry (issue 17): who serves what, under leases, watched by sidecars. */
+  private final io.sscmic.authority.registry.ServiceRegistry services = new io.sscmic.authority.registry.ServiceRegistry();
+  private io.sscmic.authority.registry.RegistryEndpoints registryEndpoints;
 
   /** @param registry receives {@code sscmic_authority_requests_total{op,outcome}} */
   public AuthorityVerticle(Options options, MeshCa ca, X509Certificate serverCert, PrivateKey serverKey,
@@ -140,6 +148,25 @@ public final class AuthorityVerticle extends VerticleBase {
     router.post("/v1/recover").handler(this::recover);
     router.post("/v1/renew").handler(this::renew);
     router.get("/v1/epoch").handler(this::epoch);
+    registryEndpoints = new io.sscmic.authority.registry.RegistryEndpoints(vertx, services, options.registry(),
+        new io.sscmic.authority.registry.RequestGate() {
+          @Override
+          public String caller(RoutingContext rc, String op) {
+            Caller c = callerNode(rc, op);
+            return c == null ? null : c.node();
+          }
+
+          @Override
+          public void refuse(RoutingContext rc, int status, String outcome, String message) {
+            AuthorityVerticle.this.refuse(rc, status, outcome, message);
+          }
+
+          @Override
+          public void count(String outcome) {
+            AuthorityVerticle.this.count(outcome);
+          }
+        }, registry, NodeCertificates.AUTHORITY_ID);
+    registryEndpoints.mount(router);
     io.vertx.core.net.ServerSSLOptions tls = tls(identity);
     server = vertx.createHttpServer(new HttpServerOptions().setSsl(true)
             .setEnabledSecureTransportProtocols(tls.getEnabledSecureTransportProtocols())
@@ -186,6 +213,9 @@ public final class AuthorityVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (registryEndpoints != null) {
+      registryEndpoints.stop();
+    }
     return server == null ? Future.succeededFuture() : server.close();
   }
 
@@ -205,6 +235,11 @@ public final class AuthorityVerticle extends VerticleBase {
     Map<String, Long> copy = new java.util.TreeMap<>();
     conflicts.forEach((k, v) -> copy.put(k, (long) v.count()));
     return copy;
+  }
+
+  /** The service registry: who serves what now (the dashboard lists it). */
+  public io.sscmic.authority.registry.ServiceRegistry serviceRegistry() {
+    return services;
   }
 
   /** Each node's live certificate and enrollment time. */
@@ -251,6 +286,7 @@ public final class AuthorityVerticle extends VerticleBase {
   public boolean revokeNode(String node) throws java.io.IOException {
     boolean fresh = revocations.revoke(node);
     certificates.remove(node);
+    services.deregister(node);
     return fresh;
   }
 
@@ -262,7 +298,11 @@ public final class AuthorityVerticle extends VerticleBase {
    */
   public String revokeSerial(BigInteger serial) throws java.io.IOException {
     revocations.revoke(serial);
-    return certificates.revoke(serial);
+    String node = certificates.revoke(serial);
+    if (node != null) {
+      services.deregister(node);
+    }
+    return node;
   }
 
   private void count(String outcome) {

@@ -29,10 +29,12 @@ public final class EnrollmentTokens {
   /** Consumed token nonce to the token's expiry (Unix seconds): the file keeps an entry until then. */
   private final Map<String, Long> consumed = new ConcurrentHashMap<>();
   private final Path usedFile;
+  /** Spent tokens shared by authority replicas (etcd), or null for this authority alone. */
+  private final TokenLedger ledger;
 
   /** Tokens remembered in memory only: a restarted authority would accept an unexpired token again. */
   public EnrollmentTokens(byte[] key) {
-    this(key, null);
+    this(key, (Path) null);
   }
 
   /**
@@ -41,6 +43,19 @@ public final class EnrollmentTokens {
    *     construct and redeem on a worker.
    */
   public EnrollmentTokens(byte[] key, Path usedFile) {
+    this(key, usedFile, null);
+  }
+
+  /**
+   * Tokens shared by several authority replicas: a token is spent in {@code ledger} (one
+   * linearizable record for all replicas) as well as here.
+   */
+  public EnrollmentTokens(byte[] key, TokenLedger ledger) {
+    this(key, null, ledger);
+  }
+
+  private EnrollmentTokens(byte[] key, Path usedFile, TokenLedger ledger) {
+    this.ledger = ledger;
     if (key.length < 32) {
       throw new IllegalArgumentException("token key must be at least 32 bytes");
     }
@@ -138,7 +153,7 @@ public final class EnrollmentTokens {
     byte[] nonce = new byte[16];
     b.get(nonce);
     String id64 = ENC.encodeToString(nonce);
-    if (consumed.containsKey(id64)) {
+    if (consumed.containsKey(id64) || usedElsewhere(id64)) {
       throw new TokenRefused(Refusal.USED, "token already used");
     }
     return new Checked(new String(nodeId, StandardCharsets.UTF_8), id64, expiry);
@@ -154,6 +169,19 @@ public final class EnrollmentTokens {
     if (consumed.putIfAbsent(c.nonce(), c.expiry()) != null) {
       throw new TokenRefused(Refusal.USED, "token already used");
     }
+    if (ledger != null) {
+      boolean mine;
+      try {
+        mine = ledger.consume(c.nonce(), c.expiry());
+      } catch (IOException e) {
+        consumed.remove(c.nonce());
+        throw new UncheckedIOException(e.getMessage(), e);
+      }
+      if (!mine) {
+        // Another replica spent it: remembered here as spent, refused.
+        throw new TokenRefused(Refusal.USED, "token already used");
+      }
+    }
     if (usedFile != null) {
       try {
         record(now);
@@ -167,6 +195,13 @@ public final class EnrollmentTokens {
 
   /** Gives a consumed token back (what it was to buy could not be recorded). Blocking. */
   public void release(Checked c, Instant now) {
+    if (ledger != null) {
+      try {
+        ledger.release(c.nonce());
+      } catch (IOException e) {
+        return; // still spent in the ledger: the safe side
+      }
+    }
     if (consumed.remove(c.nonce()) != null && usedFile != null) {
       try {
         record(now);
@@ -174,6 +209,17 @@ public final class EnrollmentTokens {
         // The file still lists it as used: the token stays spent, the safe side.
         consumed.put(c.nonce(), c.expiry());
       }
+    }
+  }
+
+  private boolean usedElsewhere(String nonce) {
+    if (ledger == null) {
+      return false;
+    }
+    try {
+      return ledger.isUsed(nonce);
+    } catch (IOException e) {
+      return false; // the consume below asks again, and refuses to spend without an answer
     }
   }
 

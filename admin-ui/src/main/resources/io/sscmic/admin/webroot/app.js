@@ -312,11 +312,12 @@
       });
       text('nodes-live', nodes.filter(([, n]) => live(n)).length + ' of ' + nodes.length);
       rows('requests', Object.entries(s.requests || {}).sort());
+      rows('registry', (s.registry || []).map((r) => [r.node, (r.services || []).join(', '), r.host + ':' + r.port]));
     } else {
       const t = s.tunnel || {};
       text('tunnel', (t.listen ? 'listening on ' + t.listen : 'no inbound listener') + ', cipher ' + (t.cipher || '?')
         + (t.services && t.services.length ? ', services ' + t.services.join(', ') : ''));
-      rows('routes', (s.routes || []).map((r) => [r.service, r.peer, r.listen || (s.draining ? 'closed (draining)' : '–')]));
+      rows('routes', (s.routes || []).map((r) => [r.service, r.peer || 'by name', r.listen || (s.draining ? 'closed (draining)' : '–')]));
       rows('failures', Object.entries(s.failures || {}).sort());
       if (s.peers && s.peers.length) {
         rows('peers-body', s.peers.map((p) => [p.peer, p.health, p.connections, p.connectionsOpened,

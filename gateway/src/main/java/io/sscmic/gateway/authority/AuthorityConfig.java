@@ -1,5 +1,6 @@
 package io.sscmic.gateway.authority;
 
+import io.sscmic.authority.registry.RegistrySettings;
 import io.sscmic.authority.store.AuthorityFiles;
 import io.sscmic.gateway.config.ConfigException;
 import io.sscmic.gateway.config.ConfigLoader;
@@ -24,7 +25,8 @@ import java.time.Instant;
  */
 public record AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
                               Duration certificateValidity, boolean method1, SocketAddress adminListen,
-                              String adminPasswordHash, io.sscmic.admin.AdminTls adminTls, Security security) {
+                              String adminPasswordHash, io.sscmic.admin.AdminTls adminTls, Security security,
+                              RegistrySettings registry) {
   public static final Duration DEFAULT_VALIDITY = Duration.ofHours(24);
   public static final Duration MIN_VALIDITY = Duration.ofMinutes(5);
   public static final Duration MAX_VALIDITY = Duration.ofDays(30);
@@ -55,6 +57,43 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
         Boolean.TRUE.equals(t.get(AuthorityKeys.MESH_ALLOW_SHORT_INTERVAL)));
   }
 
+  /** Before issue 17's registry settings: the defaults for them. */
+  public AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
+                         Duration certificateValidity, boolean method1, SocketAddress adminListen,
+                         String adminPasswordHash, io.sscmic.admin.AdminTls adminTls, Security security) {
+    this(dir, genesis, interval, listen, certificateValidity, method1, adminListen, adminPasswordHash, adminTls,
+        security, RegistrySettings.DEFAULTS);
+  }
+
+  public AuthorityConfig withRegistry(RegistrySettings r) {
+    return new AuthorityConfig(dir, genesis, interval, listen, certificateValidity, method1, adminListen,
+        adminPasswordHash, adminTls, security, r);
+  }
+
+  static RegistrySettings registry(ConfigTree t) {
+    Duration ttl = t.get(AuthorityKeys.REGISTRY_TTL);
+    Duration renew = t.get(AuthorityKeys.REGISTRY_RENEW);
+    if (renew.compareTo(ttl) >= 0) {
+      throw new ConfigException("registry.renew", "must be shorter than registry.ttl (" + ttl + "), got " + renew);
+    }
+    java.util.Map<String, java.util.Set<String>> owners = new java.util.LinkedHashMap<>();
+    Object raw = t.raw("registry.owners");
+    if (raw != null && !(raw instanceof JsonObject)) {
+      throw new ConfigException("registry.owners", "expected a map of service name to node ids");
+    }
+    if (raw != null) {
+      for (String service : ((JsonObject) raw).fieldNames()) {
+        String key = "registry.owners." + service;
+        if (!io.sscmic.gateway.config.ValueParsers.NAME.matcher(service).matches()) {
+          throw new ConfigException(key, "service names use letters, digits, '.', '_' or '-'");
+        }
+        owners.put(service, java.util.Set.copyOf(AuthorityKeys.REGISTRY_OWNERS.parser().parse(key,
+            ((JsonObject) raw).getValue(service))));
+      }
+    }
+    return new RegistrySettings(ttl, renew, owners);
+  }
+
   /** Before issue 14's settings: the defaults for them. */
   public AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
                          Duration certificateValidity, boolean method1, SocketAddress adminListen,
@@ -65,7 +104,7 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
 
   public AuthorityConfig withSecurity(Security s) {
     return new AuthorityConfig(dir, genesis, interval, listen, certificateValidity, method1, adminListen,
-        adminPasswordHash, adminTls, s);
+        adminPasswordHash, adminTls, s, registry);
   }
 
   // ---- end of issue 14's settings ----
@@ -79,7 +118,7 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
 
   public AuthorityConfig withAdminPassword(String hash) {
     return new AuthorityConfig(dir, genesis, interval, listen, certificateValidity, method1, adminListen, hash,
-        adminTls, security);
+        adminTls, security, registry);
   }
 
   public Path file(String name) {
@@ -98,7 +137,7 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
   static AuthorityConfig parse(JsonObject root, Path dir) {
     for (String key : root.fieldNames()) {
       if (!ConfigTree.topLevel(AuthorityKeys.ALL).contains(key)) {
-        throw new ConfigException(key, "unknown key; expected mesh, authority or admin");
+        throw new ConfigException(key, "unknown key; expected mesh, authority, admin or registry");
       }
     }
     ConfigTree t = ConfigTree.of(root, AuthorityKeys.ALL);
@@ -118,7 +157,7 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
           required(t, AuthorityKeys.ADMIN_TLS_KEY_FILE));
     }
     return new AuthorityConfig(dir, genesis, interval, listen, validity, method1, adminListen, passwordHash, tls,
-        security(t, validity));
+        security(t, validity), registry(t));
   }
 
   private static String required(ConfigTree t, io.sscmic.gateway.config.ConfigKey<String> key) {

@@ -88,6 +88,27 @@ public final class AuthorityKeys {
   public static final ConfigKey<String> ADMIN_TLS_KEY_FILE = key("admin.tls.key-file", ValueParsers.text(),
       none("none"), "`/etc/sscmic-authority/admin.key`", "its private key, PEM");
 
+  public static final ConfigKey<Duration> REGISTRY_TTL = key("registry.ttl",
+      ValueParsers.durationAtLeast(Duration.ofMillis(200), "must be at least 200ms"), value("30s"), "`30s`",
+      "service registry: an entry lapses this long after its node's last renewal, so a node that died leaves "
+          + "every caller's view within it (see \"Service discovery\")");
+  public static final ConfigKey<Duration> REGISTRY_RENEW = key("registry.renew",
+      ValueParsers.durationAtLeast(Duration.ofMillis(50), "must be at least 50ms"), value("10s"), "`10s`",
+      "how often nodes renew their registry entry (the authority tells them); shorter than `registry.ttl`, and "
+          + "watch streams get a ping this often (at most every 5 s)");
+  public static final ConfigKey<List<String>> REGISTRY_OWNERS = key("registry.owners.NAME", (k, raw) -> {
+    List<Object> items = raw instanceof io.vertx.core.json.JsonArray a ? a.getList() : List.of(raw);
+    List<String> nodes = new ArrayList<>();
+    for (Object o : items) {
+      if (!(o instanceof String s) || !ValueParsers.NAME.matcher(s).matches()) {
+        throw new ConfigException(k, "expected a node id or a list of node ids");
+      }
+      nodes.add(s);
+    }
+    return nodes;
+  }, none("open"), "`billing: [billing-1, billing-2]`",
+      "the only nodes that may register service NAME; a service not listed here may be registered by any enrolled "
+          + "node");
 
   private static <T> ConfigKey<T> key(String name, ValueParser<T> parser, ConfigKey.Default dflt, String example,
                                       String description) {

@@ -102,7 +102,7 @@ public final class AuthorityRole {
           EnrollmentTokens tokens = files.tokens();
           Revocations revocations = files.revocations();
           AuthorityVerticle server = new AuthorityVerticle(new AuthorityVerticle.Options(config.listen(),
-              config.certificateValidity(), config.method1(), config.security().maxRenewalAge()), ca, cert,
+              config.certificateValidity(), config.method1(), config.security().maxRenewalAge(), config.registry()), ca, cert,
               files.key(), tokens, schedule, clock, registry, revocations, files.issued());
           AdminServerVerticle admin = config.adminListen() == null ? null
               : new AdminServerVerticle(ID, config.adminListen(), registry, config.adminPasswordHash(),
@@ -365,6 +365,8 @@ public final class AuthorityRole {
         .put("reseedEpoch", io.sscmic.keysyn.KeyScheduleGauges.upcomingReseed(schedule))
         .put("certificateExpiry", cert.getNotAfter().toInstant().toString())
         .put("requests", requests).put("lastRecovery", recoveries).put("nodes", nodes)
+        .put("registry", new JsonArray(server.serviceRegistry().entries().stream()
+            .map(io.sscmic.keysyn.registry.Registration::toJson).toList()))
         // A node is live when it asked within three refresh periods (authority.refresh, 30 s by default).
         .put("liveWithinSeconds", LIVE_WITHIN_SECONDS);
   }

@@ -19,6 +19,7 @@ import java.util.function.UnaryOperator;
  * @param outbound outbound: local listeners, each bound to one service on one peer
  * @param http the HTTP listener (reverse and forward proxy), or null for none
  * @param intercept transparent interception, or null for none
+ * @param discovery how services named without a peer are resolved (the registry, DNS SRV)
  */
 public record NodeConfig(
     NodeSection node,
@@ -29,18 +30,25 @@ public record NodeConfig(
     Map<String, SocketAddress> services,
     List<OutboundRoute> outbound,
     HttpModeConfig http,
-    InterceptConfig intercept) {
+    InterceptConfig intercept,
+    DiscoverySection discovery) {
 
   public NodeConfig {
     services = Map.copyOf(services);
     outbound = List.copyOf(outbound);
+    discovery = discovery == null ? DiscoverySection.DEFAULTS : discovery;
   }
 
-  /** A node without transparent interception. */
+  /** A node without transparent interception, with the default discovery settings. */
   public NodeConfig(NodeSection node, KeysynSection keysyn, AuthorityRecovery.Settings authority, TunnelSection tunnel,
                     AdminSection admin, Map<String, SocketAddress> services, List<OutboundRoute> outbound,
                     HttpModeConfig http) {
-    this(node, keysyn, authority, tunnel, admin, services, outbound, http, null);
+    this(node, keysyn, authority, tunnel, admin, services, outbound, http, null, DiscoverySection.DEFAULTS);
+  }
+
+  public NodeConfig withDiscovery(UnaryOperator<DiscoverySection> change) {
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, http, intercept,
+        change.apply(discovery));
   }
 
   public String nodeId() {
@@ -53,27 +61,27 @@ public record NodeConfig(
   }
 
   public NodeConfig withKeysyn(UnaryOperator<KeysynSection> change) {
-    return new NodeConfig(node, change.apply(keysyn), authority, tunnel, admin, services, outbound, http, intercept);
+    return new NodeConfig(node, change.apply(keysyn), authority, tunnel, admin, services, outbound, http, intercept, discovery);
   }
 
   public NodeConfig withAuthority(AuthorityRecovery.Settings a) {
-    return new NodeConfig(node, keysyn, a, tunnel, admin, services, outbound, http, intercept);
+    return new NodeConfig(node, keysyn, a, tunnel, admin, services, outbound, http, intercept, discovery);
   }
 
   public NodeConfig withTunnel(UnaryOperator<TunnelSection> change) {
-    return new NodeConfig(node, keysyn, authority, change.apply(tunnel), admin, services, outbound, http, intercept);
+    return new NodeConfig(node, keysyn, authority, change.apply(tunnel), admin, services, outbound, http, intercept, discovery);
   }
 
   public NodeConfig withAdmin(UnaryOperator<AdminSection> change) {
-    return new NodeConfig(node, keysyn, authority, tunnel, change.apply(admin), services, outbound, http, intercept);
+    return new NodeConfig(node, keysyn, authority, tunnel, change.apply(admin), services, outbound, http, intercept, discovery);
   }
 
   /** The same node with other inbound services and outbound listeners (what a config reload may change). */
   public NodeConfig withRoutes(Map<String, SocketAddress> newServices, List<OutboundRoute> newOutbound) {
-    return new NodeConfig(node, keysyn, authority, tunnel, admin, newServices, newOutbound, http, intercept);
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, newServices, newOutbound, http, intercept, discovery);
   }
 
   public NodeConfig withHttp(HttpModeConfig h) {
-    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, h, intercept);
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, h, intercept, discovery);
   }
 }

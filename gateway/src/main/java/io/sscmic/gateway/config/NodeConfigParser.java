@@ -90,6 +90,23 @@ public final class NodeConfigParser {
     }
     HttpModeConfig http = t.has("http") ? http(t) : null;
     InterceptConfig intercept = t.has("intercept") ? intercept(t, outbound, http, authority, tunnel.listen()) : null;
+    DiscoverySection discovery = discovery(t, authority);
+    if (discovery.resolver() == DiscoverySection.Resolver.AUTHORITY && authority == null) {
+      for (int i = 0; i < outbound.size(); i++) {
+        if (outbound.get(i).peer() == null) {
+          throw new ConfigException("outbound[" + i + "].peer", "required without an authority (a service is "
+              + "resolved by name through the authority's registry, or set resolve.resolver: dns)");
+        }
+      }
+      if (http != null) {
+        http.services().forEach((name, peers) -> {
+          if (peers.isEmpty()) {
+            throw new ConfigException("http.services." + name, "required: one or more peer sidecars host:port "
+                + "(an empty list resolves by name, which needs an authority or resolve.resolver: dns)");
+          }
+        });
+      }
+    }
     if (services.isEmpty() && outbound.isEmpty() && http == null && intercept == null) {
       throw new ConfigException("services", "nothing to do: configure services (inbound), outbound listeners, an "
           + "http listener or intercept.outbound");
@@ -97,7 +114,7 @@ public final class NodeConfigParser {
     AdminSection admin = new AdminSection(t.get(ADMIN_LISTEN).orElse(null), t.get(ADMIN_PASSWORD_HASH),
         t.has("admin.tls") ? new AdminTls(required(t, ADMIN_TLS_CERT_FILE), required(t, ADMIN_TLS_KEY_FILE)) : null);
     return new NodeConfig(node, new KeysynSection(genesis, interval, seed), authority, tunnel, admin, services,
-        outbound, http, intercept);
+        outbound, http, intercept, discovery);
   }
 
   /**
@@ -133,7 +150,7 @@ public final class NodeConfigParser {
     }
     List<SocketAddress> own = new ArrayList<>();
     routes.forEach(r -> own.add(r.peer()));
-    outbound.forEach(r -> own.add(r.peer()));
+    outbound.stream().filter(r -> r.peer() != null).forEach(r -> own.add(r.peer()));
     if (http != null) {
       http.services().values().forEach(own::addAll);
     }
@@ -144,6 +161,21 @@ public final class NodeConfigParser {
         t.get(NodeKeys.INTERCEPT_ROUTE_TABLE), t.get(NodeKeys.INTERCEPT_EXCLUDE_UID),
         t.get(NodeKeys.INTERCEPT_DETECT_TIMEOUT), t.get(NodeKeys.INTERCEPT_SERVER_FIRST_PORTS), routes,
         own.stream().distinct().toList(), inbound);
+  }
+
+  private static DiscoverySection discovery(ConfigTree t, AuthorityRecovery.Settings authority) {
+    DiscoverySection.Resolver resolver = t.get(NodeKeys.RESOLVE_RESOLVER);
+    String domain = t.get(NodeKeys.RESOLVE_DNS_DOMAIN);
+    if (resolver == DiscoverySection.Resolver.DNS && (domain == null || domain.isBlank())) {
+      throw new ConfigException("resolve.dns.domain", "required with resolve.resolver: dns (SRV names are "
+          + "_NAME._tcp.<domain>)");
+    }
+    java.nio.file.Path cache = t.get(NodeKeys.RESOLVE_CACHE_FILE);
+    if (cache == null && authority != null) {
+      cache = authority.stateDir().resolve(DiscoverySection.CACHE_FILE);
+    }
+    return new DiscoverySection(resolver, t.get(NodeKeys.RESOLVE_DNS_SERVER), domain,
+        t.get(NodeKeys.RESOLVE_DNS_REFRESH), cache, t.get(NodeKeys.TUNNEL_ADVERTISE));
   }
 
   private static Map<String, SocketAddress> services(ConfigTree t) {
@@ -179,11 +211,9 @@ public final class NodeConfigParser {
       checkName(name, key);
       Object v = ((JsonObject) svc).getValue(name);
       List<SocketAddress> list = new ArrayList<>();
+      // An empty list (or no value) resolves the service by name (resolve.resolver).
       for (Object p : v instanceof JsonArray ? ((JsonArray) v).getList() : v == null ? List.of() : List.of(v)) {
         list.add(NodeKeys.HTTP_SERVICES.parser().parse(key, p));
-      }
-      if (list.isEmpty()) {
-        throw new ConfigException(key, "required: one or more peer sidecars host:port");
       }
       peers.put(name.toLowerCase(Locale.ROOT), list);
     }

@@ -175,8 +175,9 @@ public final class NodeKeys {
       required("the service name known to the peer"), FILE_ONLY, APPLIED, NodeConfig::outbound, "`billing`",
       "the service name on the peer");
   public static final ConfigKey<SocketAddress> OUTBOUND_PEER = key("outbound[i].peer", ValueParsers.address(),
-      required(""), FILE_ONLY, APPLIED, NodeConfig::outbound, "`10.0.0.7:7443`",
-      "the peer sidecar's tunnel listener `host:port`");
+      none("by name"), FILE_ONLY, APPLIED, NodeConfig::outbound, "`10.0.0.7:7443`",
+      "the peer sidecar's tunnel listener `host:port`, a static override; without it the service is resolved by "
+          + "name (`resolve.resolver`: the authority's registry, or DNS SRV) and its endpoints follow live");
 
   public static final ConfigKey<SocketAddress> HTTP_LISTEN = key("http.listen", ValueParsers.address(),
       none("none"), OVERRIDE, RESTART, http(HttpModeConfig::listen), "`127.0.0.1:7080`",
@@ -184,7 +185,8 @@ public final class NodeKeys {
   public static final ConfigKey<SocketAddress> HTTP_SERVICES = key("http.services.NAME", ValueParsers.addressAsWritten(),
       none("required with listen"), FILE_ONLY, RESTART, http(HttpModeConfig::services),
       "`orders: [10.0.0.7:7443, 10.0.0.8:7443]`",
-      "the peer sidecars (`host:port` of their tunnel listeners) that serve service NAME; one or a list");
+      "the peer sidecars (`host:port` of their tunnel listeners) that serve service NAME; one or a list, a static "
+          + "override. An empty list (`orders: []`) resolves NAME by name (`resolve.resolver`), live");
   public static final ConfigKey<String> HTTP_ROUTE_HOST = key("http.routes[i].host", ValueParsers.text(),
       none("any"), FILE_ONLY, RESTART, http(HttpModeConfig::routes), "`api.internal`",
       "match the Host header (without port), case-insensitive");
@@ -235,6 +237,33 @@ public final class NodeKeys {
       "one log line per request (logger `io.sscmic.gateway.http.access`): client, method, host, path without "
           + "query, status, service, peer, ms");
 
+  public static final ConfigKey<Optional<SocketAddress>> TUNNEL_ADVERTISE = key("tunnel.advertise",
+      ValueParsers.addressOrNone(), none("derived"), FILE_ONLY, RESTART,
+      c -> c.discovery().advertise(), "`10.0.0.7:7443`",
+      "the tunnel endpoint this node registers for its `services` in the authority's registry (what callers "
+          + "dial). Default: `tunnel.listen`'s host and bound port, or, when that host is a wildcard (`0.0.0.0`), "
+          + "the address the authority sees the node's requests come from. `none`: do not register");
+  public static final ConfigKey<DiscoverySection.Resolver> RESOLVE_RESOLVER = key("resolve.resolver",
+      ValueParsers.choice(choices("authority", DiscoverySection.Resolver.AUTHORITY, "dns",
+          DiscoverySection.Resolver.DNS), "expected authority or dns"), value("authority"), FILE_ONLY, RESTART,
+      c -> c.discovery().resolver(), "`dns`",
+      "how services without a static peer are found: `authority` (the registry: one watch stream, applied live; "
+          + "needs `authority.url`) or `dns` (SRV records `_NAME._tcp.<resolve.dns.domain>`)");
+  public static final ConfigKey<SocketAddress> RESOLVE_DNS_SERVER = key("resolve.dns.server", ValueParsers.address(),
+      none("the system's"), FILE_ONLY, RESTART, c -> c.discovery().dnsServer(), "`10.0.0.2:53`",
+      "the DNS server asked for SRV records");
+  public static final ConfigKey<String> RESOLVE_DNS_DOMAIN = key("resolve.dns.domain", ValueParsers.text(),
+      none("required with dns"), FILE_ONLY, RESTART, c -> c.discovery().dnsDomain(), "`mesh.internal`",
+      "SRV names are `_NAME._tcp.<domain>`");
+  public static final ConfigKey<Duration> RESOLVE_DNS_REFRESH = key("resolve.dns.refresh",
+      ValueParsers.durationAtLeast(Duration.ofMillis(100), "must be at least 100ms"), value("30s"), FILE_ONLY,
+      RESTART, c -> c.discovery().dnsRefresh(), "`10s`",
+      "how often each watched SRV name is asked again (a failed query keeps the last answer)");
+  public static final ConfigKey<Path> RESOLVE_CACHE_FILE = key("resolve.cache-file", ValueParsers.path(),
+      none("`<authority.state-dir>/registry-view.json`"), FILE_ONLY, RESTART, c -> c.discovery().cacheFile(),
+      "`/var/lib/sscmic/registry-view.json`",
+      "where the last registry view is kept (0600, replaced atomically at each change): a sidecar that restarts "
+          + "while the authority is down routes by it");
 
   public static final ConfigKey<SocketAddress> INTERCEPT_LISTEN = key("intercept.listen", ValueParsers.address(),
       value("127.0.0.1:15001"), OVERRIDE, RESTART, intercept(InterceptConfig::listen), "`127.0.0.1:15001`",

@@ -35,8 +35,8 @@ final class ConfigChanges {
   static String describe(NodeConfig before, NodeConfig after) {
     List<String> out = new ArrayList<>();
     for (OutboundRoute r : after.outbound()) {
-      out.add(r.listen().host() + ":" + r.listen().port() + " -> " + r.service() + " at " + r.peer().host() + ":"
-          + r.peer().port());
+      out.add(r.listen().host() + ":" + r.listen().port() + " -> " + r.service() + (r.peer() == null ? " by name"
+          : " at " + r.peer().host() + ":" + r.peer().port()));
     }
     String what = "services " + after.services().keySet().stream().sorted().toList() + "; outbound "
         + (out.isEmpty() ? "none" : String.join(", ", out));

@@ -42,9 +42,20 @@ public final class Deployments {
     consumers.add(c);
   }
 
+  private final List<java.util.function.Supplier<Future<?>>> stops = new ArrayList<>();
+
+  /** Something started outside a verticle (the registry watch) that stops before the deployments. */
+  public synchronized void onStop(java.util.function.Supplier<Future<?>> stop) {
+    stops.add(stop);
+  }
+
   /** Undeploys in reverse order, then unregisters the consumers; never fails. */
   public synchronized Future<Void> stop() {
     Future<Void> chain = Future.succeededFuture();
+    for (java.util.function.Supplier<Future<?>> stop : List.copyOf(stops)) {
+      chain = chain.eventually(stop::get).mapEmpty();
+    }
+    stops.clear();
     for (int i = ids.size() - 1; i >= 0; i--) {
       String d = ids.get(i);
       chain = chain.eventually(() -> vertx.undeploy(d));

@@ -57,6 +57,7 @@ public final class Node {
   private final Map<String, Counter> reloads;
   private final AtomicBoolean reloading = new AtomicBoolean();
   private final Set<SidecarVerticle> retiring = ConcurrentHashMap.newKeySet();
+  private volatile Discovery discovery;
 
   private Node(Vertx vertx, NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, EpochClock clock,
                NodeStatus status, Deployments deployments, SidecarVerticle sidecar, String sidecarId,
@@ -123,8 +124,13 @@ public final class Node {
     }));
     deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.status(id), m -> m.reply(status.status())));
     deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.ready(id), m -> m.reply(status.readiness())));
-    deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.action(id, "drain"),
-        m -> m.reply(status.drain())));
+    deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.action(id, "drain"), m -> {
+      Node n = self.get();
+      if (n != null && n.discovery != null) {
+        n.discovery.leave(); // callers stop picking a draining node (issue 17)
+      }
+      m.reply(status.drain());
+    }));
     deployments.consumer(vertx.eventBus().localConsumer(AdminAddresses.action(id, "undrain"), m -> {
       Node n = self.get();
       if (n == null) {
@@ -170,11 +176,15 @@ public final class Node {
           return Future.succeededFuture(prep);
         })
         .compose(prep -> deployments.deploy(new KeySynVerticle(id, clock, schedule, prep.source()))
-            .compose(keysynId -> {
+            .compose(keysynId -> Discovery.start(vertx, config, registry, prep.source() instanceof AuthorityRecovery
+                r ? r::client : null).map(d -> new DataPlaneStart(prep, d)))
+            .compose(start -> {
+              Discovery discovery = start.discovery();
+              deployments.onStop(() -> discovery.stop());
               SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, prep.random(),
-                  replays);
+                  replays, discovery);
               HttpProxyVerticle http = config.http() == null ? null : new HttpProxyVerticle(config.http(),
-                  new StaticPeerResolver(config.http().endpoints()), config.tunnelOptions(), schedule, metrics,
+                  discovery.resolver(config.http().endpoints()), config.tunnelOptions(), schedule, metrics,
                   prep.random(), registry);
               return deployments.deploy(sidecar)
                   .compose(sidecarId -> (http == null ? Future.succeededFuture() : deployments.deploy(http))
@@ -187,6 +197,8 @@ public final class Node {
                     status.sidecarUp(sidecar);
                     Node node = new Node(vertx, config, schedule, metrics, clock, status, deployments, sidecar,
                         sidecarId, admin, http, configFile, prep.random(), replays, reloads);
+                    node.discovery = discovery;
+                    discovery.register(config, sidecar.tunnelPort());
                     self.set(node);
                     return node;
                   }));
@@ -198,7 +210,9 @@ public final class Node {
   public Future<Void> stop() {
     // A data plane replaced by a reload may still carry old streams: a stop does not wait for them.
     retiring.forEach(SidecarVerticle::cutShort);
-    return deployments.stop();
+    // Leave the registry first, while the authority client is still open (issue 17).
+    Future<Void> left = discovery == null ? Future.succeededFuture() : discovery.leave();
+    return left.transform(x -> deployments.stop());
   }
 
   /**
@@ -243,7 +257,7 @@ public final class Node {
     NodeConfig before = config;
     SidecarVerticle old = sidecar;
     String oldId = sidecarId;
-    SidecarVerticle fresh = new SidecarVerticle(next, schedule, metrics, random, replays);
+    SidecarVerticle fresh = new SidecarVerticle(next, schedule, metrics, random, replays, discovery);
     return vertx.deployVerticle(fresh).transform(ar -> {
       if (ar.failed()) {
         return reloaded("failed", "nothing changed: " + ar.cause().getMessage());
@@ -253,6 +267,9 @@ public final class Node {
       sidecar = fresh;
       sidecarId = ar.result();
       status.reconfigured(next, fresh);
+      if (discovery != null) {
+        discovery.register(next, fresh.tunnelPort());
+      }
       retiring.add(old);
       old.retire().onComplete(x -> retiring.remove(old));
       return reloaded("ok", "reloaded " + configFile + ": " + ConfigChanges.describe(before, next)
@@ -280,12 +297,15 @@ public final class Node {
     }
     SidecarVerticle old = sidecar;
     String oldId = sidecarId;
-    SidecarVerticle fresh = new SidecarVerticle(config, schedule, metrics, random, replays);
+    SidecarVerticle fresh = new SidecarVerticle(config, schedule, metrics, random, replays, discovery);
     return vertx.deployVerticle(fresh).map(deploymentId -> {
       deployments.replace(oldId, deploymentId);
       sidecar = fresh;
       sidecarId = deploymentId;
       status.reconfigured(config, fresh);
+      if (discovery != null) {
+        discovery.register(config, fresh.tunnelPort()); // back in the registry: callers pick it again
+      }
       retiring.add(old);
       old.retire().onComplete(x -> retiring.remove(old));
       LOG.info(() -> config.nodeId() + ": undrained: listeners open again, /readyz answers 200 once keys are ready");
@@ -352,5 +372,9 @@ public final class Node {
 
   /** What the start prepares on a worker: where the key state comes from, and the seeded randomness. */
   private record KeyStart(KeyStateSource source, SecureRandom random) {
+  }
+
+  /** The key start and the discovery started after it (the registry watch needs the node's certificate). */
+  private record DataPlaneStart(KeyStart prep, Discovery discovery) {
   }
 }

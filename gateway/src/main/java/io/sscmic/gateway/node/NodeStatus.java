@@ -149,7 +149,8 @@ final class NodeStatus {
     }
     JsonArray routes = new JsonArray();
     for (OutboundRoute r : config.outbound()) {
-      JsonObject route = new JsonObject().put("service", r.service()).put("peer", r.peer().host() + ":" + r.peer().port());
+      JsonObject route = new JsonObject().put("service", r.service()).put("peer", r.peer() == null ? null
+          : r.peer().host() + ":" + r.peer().port());
       if (sidecar != null) {
         route.put("listen", r.listen().host() + ":" + sidecar.outboundPort(r.service()));
       }

@@ -6,6 +6,7 @@ import io.sscmic.gateway.inbound.HelloReplayCache;
 import io.sscmic.gateway.inbound.InboundListener;
 import io.sscmic.gateway.outbound.OutboundListener;
 import io.sscmic.gateway.resolve.Endpoint;
+import io.sscmic.gateway.resolve.PeerResolver;
 import io.sscmic.gateway.resolve.StaticPeerResolver;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.gateway.tunnel.TunnelOptions;
@@ -35,6 +36,7 @@ public final class SidecarVerticle extends VerticleBase {
   private final TunnelMetrics metrics;
   private final SecureRandom random;
   private final HelloReplayCache replays;
+  private final Discovery discovery;
   private volatile java.time.Duration drainTime = DRAIN;
   private InboundListener inbound;
   private final List<OutboundListener> outbound = new ArrayList<>();
@@ -49,6 +51,13 @@ public final class SidecarVerticle extends VerticleBase {
   /** @param replays hellos seen so far, shared with the data plane this one replaces at a reload */
   SidecarVerticle(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, SecureRandom random,
                   HelloReplayCache replays) {
+    this(config, schedule, metrics, random, replays, null);
+  }
+
+  /** @param discovery resolves services that have no static peer (issue 17), or null for static peers only */
+  SidecarVerticle(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, SecureRandom random,
+                  HelloReplayCache replays, Discovery discovery) {
+    this.discovery = discovery;
     this.replays = replays;
     this.config = config;
     this.schedule = schedule;
@@ -72,15 +81,18 @@ public final class SidecarVerticle extends VerticleBase {
           .recover(e -> Future.failedFuture(new IllegalStateException(
               "cannot bind tunnel.listen " + config.tunnel().listen() + ": " + e.getMessage(), e))));
     }
-    // Each route's static peer, as a resolver: a registry can take its place and feed endpoints live.
+    // Each route's static peer overrides; a route without one resolves by name (registry or DNS), live.
     Map<String, List<Endpoint>> peers = new LinkedHashMap<>();
     for (OutboundRoute route : config.outbound()) {
+      if (route.peer() == null) {
+        continue;
+      }
       List<Endpoint> list = peers.computeIfAbsent(route.service(), s -> new ArrayList<>());
       if (!list.contains(Endpoint.of(route.peer()))) {
         list.add(Endpoint.of(route.peer()));
       }
     }
-    StaticPeerResolver resolver = new StaticPeerResolver(peers);
+    PeerResolver resolver = discovery == null ? new StaticPeerResolver(peers) : discovery.resolver(peers);
     for (int i = 0; i < config.outbound().size(); i++) {
       OutboundRoute route = config.outbound().get(i);
       OutboundListener l = new OutboundListener(vertx, options, schedule, route.service(), resolver, metrics,

@@ -21,4 +21,9 @@ public interface PeerResolver {
 
   /** The endpoints of {@code service} right now (empty when none). */
   List<Endpoint> endpoints(String service);
+
+  /** What the endpoints come from, for metrics and /status: {@code static}, {@code authority}, {@code dns}. */
+  default String kind() {
+    return "static";
+  }
 }

@@ -101,6 +101,6 @@ class ConfigReferenceTest {
         assertThrows(ConfigException.class, () -> NodeConfigParser.parse(c)).getMessage());
     JsonObject top = NodeConfigParserTest.valid().put("tunel", new JsonObject());
     assertEquals("config key 'tunel': unknown key; expected one of [node, keysyn, authority, tunnel, admin, services, "
-        + "outbound, http, intercept]", assertThrows(ConfigException.class, () -> NodeConfigParser.parse(top)).getMessage());
+        + "outbound, http, resolve, intercept]", assertThrows(ConfigException.class, () -> NodeConfigParser.parse(top)).getMessage());
   }
 }

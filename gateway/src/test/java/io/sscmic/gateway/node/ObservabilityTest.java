@@ -141,9 +141,10 @@ class ObservabilityTest {
         for (String label : metric.fieldNames()) {
           // "limit" names a config key (tunnel.max-connections, ...), "peer" a configured or verified
           // peer (at most 64, then "other"), "outcome" a fixed set, "version" and "java" (sscmic_build_info)
-          // one value per process: all bounded.
+          // one value per process, "resolver" and "service" of sscmic_resolver_endpoints the services the
+          // node's config calls: all bounded.
           assertTrue(List.of("__name__", "job", "instance", "node", "direction", "reason", "key", "le", "limit",
-              "peer", "outcome", "version", "java").contains(label),
+              "peer", "outcome", "version", "java", "resolver", "service").contains(label),
               "unexpected label " + label + " on " + metric.getString("__name__"));
         }
       }

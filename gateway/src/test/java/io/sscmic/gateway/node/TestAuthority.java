@@ -52,7 +52,7 @@ final class TestAuthority {
     role = TestMesh.await(AuthorityRole.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
     config = new AuthorityConfig(config.dir(), config.genesis(), config.interval(),
         SocketAddress.inetSocketAddress(role.port(), "127.0.0.1"), config.certificateValidity(), config.method1(),
-        config.adminListen(), config.adminPasswordHash());
+        config.adminListen(), config.adminPasswordHash(), config.adminTls(), config.security(), config.registry());
     return this;
   }
 

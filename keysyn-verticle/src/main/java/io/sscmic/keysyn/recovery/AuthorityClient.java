@@ -228,6 +228,139 @@ public final class AuthorityClient {
         });
   }
 
+  // ---- the service registry (issue 17): register under a lease, deregister, watch ----
+
+  /**
+   * Registers (or renews the lease of) this node's entry: the services it serves and the tunnel
+   * endpoint to dial. The authority takes the node id from the certificate; a null {@code host}
+   * asks it to use the address this request comes from (a node listening on a wildcard address).
+   */
+  public Future<io.sscmic.keysyn.registry.LeaseTerms> register(java.util.List<String> services, String host,
+                                                               int port) {
+    if (authenticated == null) {
+      return Future.failedFuture(new IllegalStateException("not enrolled: no node certificate"));
+    }
+    JsonObject endpoint = new JsonObject().put("port", port);
+    if (host != null) {
+      endpoint.put("host", host);
+    }
+    JsonObject body = new JsonObject().put("services", new io.vertx.core.json.JsonArray(services))
+        .put("endpoint", endpoint);
+    return send(authenticated, HttpMethod.PUT, REGISTRY_SELF, body).map(a -> {
+      if (!nodeId.equals(a.getString("node"))) {
+        throw new RecoveryException("the authority registered node '" + a.getString("node") + "', not this one");
+      }
+      return new io.sscmic.keysyn.registry.LeaseTerms(a.getString("node"),
+          java.time.Duration.ofMillis(a.getLong("ttlMillis")), java.time.Duration.ofMillis(a.getLong("renewMillis")),
+          a.getLong("version"));
+    });
+  }
+
+  /** Removes this node's entry (a drained or stopping node). */
+  public Future<Void> deregister() {
+    if (authenticated == null) {
+      return Future.succeededFuture();
+    }
+    return send(authenticated, HttpMethod.DELETE, REGISTRY_SELF, null).mapEmpty();
+  }
+
+  /** Where a node's own registry entry lives. */
+  public static final String REGISTRY_SELF = "/v1/registry/self";
+  /** The registry watch: a snapshot then changes, one JSON object a line. */
+  public static final String REGISTRY_WATCH = "/v1/registry/watch";
+
+  /**
+   * Opens the registry watch: one JSON object a line ({@code snapshot}, {@code update},
+   * {@code ping}), each handed to {@code onEvent} on this client's context. {@code since} (the
+   * last {@code registry:version} seen, or null) lets the authority send only what changed. The
+   * stream ends when no line arrives for {@code idle} (a dead connection that TCP has not noticed)
+   * or when the server is not the mesh's authority (checked like every answer here).
+   */
+  public Future<io.sscmic.keysyn.registry.RegistryStream> watchRegistry(String since, java.time.Duration idle,
+                                                                        java.util.function.Consumer<JsonObject> onEvent) {
+    if (authenticated == null) {
+      return Future.failedFuture(new IllegalStateException("not enrolled: no node certificate"));
+    }
+    String uri = REGISTRY_WATCH + (since == null ? "" : "?since="
+        + java.net.URLEncoder.encode(since, java.nio.charset.StandardCharsets.UTF_8));
+    io.vertx.core.Promise<Void> ended = io.vertx.core.Promise.promise();
+    return authenticated.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(host).setPort(port)
+            .setURI(uri))
+        .compose(req -> req.send())
+        .compose(resp -> fromAuthority(resp).compose(x -> {
+          // Nothing may be read before the line handler is in place.
+          resp.pause();
+          if (resp.statusCode() != 200) {
+            resp.resume();
+            return resp.body().map(b -> {
+              answer(resp.statusCode(), b);
+              throw new RecoveryException("the authority answered the watch with " + resp.statusCode());
+            });
+          }
+          long[] lastSeen = {System.nanoTime()};
+          long idleNanos = idle.toNanos();
+          long timer = vertx.setPeriodic(Math.max(50, idle.toMillis() / 4), t -> {
+            if (System.nanoTime() - lastSeen[0] > idleNanos) {
+              ended.tryFail(new RecoveryException("no event or ping from the registry for " + idle.toMillis()
+                  + " ms"));
+              resp.request().connection().close();
+            }
+          });
+          ended.future().onComplete(ar -> vertx.cancelTimer(timer));
+          io.vertx.core.parsetools.RecordParser lines = io.vertx.core.parsetools.RecordParser.newDelimited("\n",
+              line -> {
+                lastSeen[0] = System.nanoTime();
+                if (line.length() == 0 || ended.future().isComplete()) {
+                  return;
+                }
+                JsonObject event;
+                try {
+                  event = line.toJsonObject();
+                } catch (Exception e) {
+                  ended.tryFail(new RecoveryException("the registry sent a line that is not JSON"));
+                  resp.request().connection().close();
+                  return;
+                }
+                onEvent.accept(event);
+              });
+          lines.maxRecordSize(4 * 1024 * 1024);
+          resp.handler(b -> {
+            try {
+              lines.handle(b);
+            } catch (IllegalStateException e) {
+              ended.tryFail(new RecoveryException("the registry sent a line over 4 MiB"));
+              resp.request().connection().close();
+            }
+          });
+          resp.endHandler(v -> ended.tryComplete());
+          resp.exceptionHandler(ended::tryFail);
+          resp.request().connection().closeHandler(v -> ended.tryFail(new RecoveryException("the registry "
+              + "connection closed")));
+          resp.resume();
+          io.sscmic.keysyn.registry.RegistryStream stream = new io.sscmic.keysyn.registry.RegistryStream() {
+            @Override
+            public Future<Void> ended() {
+              return ended.future();
+            }
+
+            @Override
+            public void close() {
+              if (ended.tryComplete()) {
+                resp.request().connection().close();
+              }
+            }
+          };
+          return Future.succeededFuture(stream);
+        }));
+  }
+
+  private Future<JsonObject> send(HttpClient client, HttpMethod method, String path, JsonObject body) {
+    return client.request(new RequestOptions().setMethod(method).setHost(host).setPort(port).setURI(path)
+            .putHeader("content-type", "application/json"))
+        .compose(req -> body == null ? req.send() : req.send(body.toBuffer()))
+        .compose(resp -> fromAuthority(resp).compose(x -> resp.body()).map(b -> answer(resp.statusCode(), b)));
+  }
+
   private Future<JsonObject> post(HttpClient client, String path, JsonObject body) {
     return client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port).setURI(path)
             .putHeader("content-type", "application/json"))

@@ -153,7 +153,8 @@ public final class AuthorityRecovery implements KeyStateSource {
     this.vertx = vertx;
     return enrolled()
         .compose(c -> settings.method() == Method.SEALED_STATE ? c.recover(clock)
-            : c.epoch(clock).compose(n -> vertx.executeBlocking(() -> new RecoveryCrypto.Recovered(seedChain.stateAt(n),
+            : c.epoch(clock).recover(e -> fromLocalClock(e, localEpoch))
+                .compose(n -> vertx.executeBlocking(() -> new RecoveryCrypto.Recovered(seedChain.stateAt(n),
                 null))))
         .onSuccess(r -> {
           ok.increment();
@@ -163,6 +164,30 @@ public final class AuthorityRecovery implements KeyStateSource {
         })
         .map(RecoveryCrypto.Recovered::state)
         .recover(this::explain);
+  }
+
+  /**
+   * Method 1 while the authority cannot be reached (not when it refuses): the node holds the seed
+   * and an enrolled certificate, so it starts from its own clock's epoch, as a seed-only node does,
+   * instead of staying not ready until the authority is back. Its registry view then comes from
+   * its disk cache (issue 17).
+   */
+  private Future<Long> fromLocalClock(Throwable e, long localEpoch) {
+    if (e instanceof AuthorityClient.RecoveryException) {
+      return Future.failedFuture(e);
+    }
+    unreachable.increment();
+    LOG.warning(() -> nodeId + ": the authority is unreachable (" + e.getMessage() + "); method 1: starting from "
+        + "this node's clock (epoch " + localEpoch + ") and the seed it holds");
+    return Future.succeededFuture(localEpoch);
+  }
+
+  /**
+   * The client with this node's certificate, for the registry (issue 17): null until the node has
+   * enrolled or loaded its identity.
+   */
+  public AuthorityClient client() {
+    return client;
   }
 
   /** Takes the announced re-seed into the schedule and, with method 2, keeps asking for news. */
