@@ -17,6 +17,7 @@ import java.util.function.UnaryOperator;
  * @param services inbound: service name to local address
  * @param outbound outbound: local listeners, each bound to one service on one peer
  * @param http the HTTP listener (reverse and forward proxy), or null for none
+ * @param v2 tunnel v2: the version this node dials, the stream policy, the peer pool
  */
 public record NodeConfig(
     NodeSection node,
@@ -26,11 +27,24 @@ public record NodeConfig(
     AdminSection admin,
     Map<String, SocketAddress> services,
     List<OutboundRoute> outbound,
-    HttpModeConfig http) {
+    HttpModeConfig http,
+    TunnelV2Section v2) {
 
   public NodeConfig {
     services = Map.copyOf(services);
     outbound = List.copyOf(outbound);
+    v2 = v2 == null ? TunnelV2Section.defaults() : v2;
+  }
+
+  /** A node with the v2 defaults (it dials v1). */
+  public NodeConfig(NodeSection node, KeysynSection keysyn, AuthorityRecovery.Settings authority, TunnelSection tunnel,
+                    AdminSection admin, Map<String, SocketAddress> services, List<OutboundRoute> outbound,
+                    HttpModeConfig http) {
+    this(node, keysyn, authority, tunnel, admin, services, outbound, http, null);
+  }
+
+  public NodeConfig withV2(UnaryOperator<TunnelV2Section> change) {
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, http, change.apply(v2));
   }
 
   public String nodeId() {
@@ -43,27 +57,27 @@ public record NodeConfig(
   }
 
   public NodeConfig withKeysyn(UnaryOperator<KeysynSection> change) {
-    return new NodeConfig(node, change.apply(keysyn), authority, tunnel, admin, services, outbound, http);
+    return new NodeConfig(node, change.apply(keysyn), authority, tunnel, admin, services, outbound, http, v2);
   }
 
   public NodeConfig withAuthority(AuthorityRecovery.Settings a) {
-    return new NodeConfig(node, keysyn, a, tunnel, admin, services, outbound, http);
+    return new NodeConfig(node, keysyn, a, tunnel, admin, services, outbound, http, v2);
   }
 
   public NodeConfig withTunnel(UnaryOperator<TunnelSection> change) {
-    return new NodeConfig(node, keysyn, authority, change.apply(tunnel), admin, services, outbound, http);
+    return new NodeConfig(node, keysyn, authority, change.apply(tunnel), admin, services, outbound, http, v2);
   }
 
   public NodeConfig withAdmin(UnaryOperator<AdminSection> change) {
-    return new NodeConfig(node, keysyn, authority, tunnel, change.apply(admin), services, outbound, http);
+    return new NodeConfig(node, keysyn, authority, tunnel, change.apply(admin), services, outbound, http, v2);
   }
 
   /** The same node with other inbound services and outbound listeners (what a config reload may change). */
   public NodeConfig withRoutes(Map<String, SocketAddress> newServices, List<OutboundRoute> newOutbound) {
-    return new NodeConfig(node, keysyn, authority, tunnel, admin, newServices, newOutbound, http);
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, newServices, newOutbound, http, v2);
   }
 
   public NodeConfig withHttp(HttpModeConfig h) {
-    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, h);
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, h, v2);
   }
 }

@@ -56,12 +56,15 @@ public final class Node {
   private final Map<String, Counter> reloads;
   private final AtomicBoolean reloading = new AtomicBoolean();
   private final Set<SidecarVerticle> retiring = ConcurrentHashMap.newKeySet();
+  /** Tunnel v2 (identity, record layer, peer pool), kept across reloads; null: the node speaks v1 only. */
+  private final TunnelV2 v2;
 
   private Node(Vertx vertx, NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, EpochClock clock,
                NodeStatus status, Deployments deployments, SidecarVerticle sidecar, String sidecarId,
                AdminServerVerticle admin, HttpProxyVerticle http, Path configFile, SecureRandom random,
-               HelloReplayCache replays, Map<String, Counter> reloads) {
+               HelloReplayCache replays, Map<String, Counter> reloads, TunnelV2 v2) {
     this.vertx = vertx;
+    this.v2 = v2;
     this.sidecarId = sidecarId;
     this.configFile = configFile;
     this.random = random;
@@ -154,9 +157,12 @@ public final class Node {
       return new KeyStart(source, random);
     }))
         .compose(prep -> deployments.deploy(new KeySynVerticle(id, clock, schedule, prep.source()))
-            .compose(keysynId -> {
+            // Tunnel v2 after the key schedule runs (its replay filter starts at this epoch) and
+            // after enrollment (the node certificate is in the state directory by now).
+            .compose(keysynId -> TunnelV2.start(vertx, config, schedule, prep.random(), registry))
+            .compose(v2 -> {
               SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, prep.random(),
-                  replays);
+                  replays, v2);
               HttpProxyVerticle http = config.http() == null ? null : new HttpProxyVerticle(config.http(),
                   new StaticPeerResolver(config.http().endpoints()), config.tunnelOptions(), schedule, metrics,
                   prep.random(), registry);
@@ -168,7 +174,7 @@ public final class Node {
                     }
                     status.sidecarUp(sidecar);
                     Node node = new Node(vertx, config, schedule, metrics, clock, status, deployments, sidecar,
-                        sidecarId, admin, http, configFile, prep.random(), replays, reloads);
+                        sidecarId, admin, http, configFile, prep.random(), replays, reloads, v2);
                     self.set(node);
                     return node;
                   }));
@@ -180,7 +186,9 @@ public final class Node {
   public Future<Void> stop() {
     // A data plane replaced by a reload may still carry old streams: a stop does not wait for them.
     retiring.forEach(SidecarVerticle::cutShort);
-    return deployments.stop();
+    // The data plane drains first (its application connections may still use pooled streams), then
+    // the pool sends GOAWAY on its peer connections.
+    return deployments.stop().eventually(() -> v2 == null ? Future.succeededFuture() : v2.close());
   }
 
   /**
@@ -225,7 +233,7 @@ public final class Node {
     NodeConfig before = config;
     SidecarVerticle old = sidecar;
     String oldId = sidecarId;
-    SidecarVerticle fresh = new SidecarVerticle(next, schedule, metrics, random, replays);
+    SidecarVerticle fresh = new SidecarVerticle(next, schedule, metrics, random, replays, v2);
     return vertx.deployVerticle(fresh).transform(ar -> {
       if (ar.failed()) {
         return reloaded("failed", "nothing changed: " + ar.cause().getMessage());
@@ -273,6 +281,11 @@ public final class Node {
 
   public TunnelMetrics metrics() {
     return metrics;
+  }
+
+  /** Tunnel v2 of this node, or null when it has no certificate (v1 only). */
+  public TunnelV2 v2() {
+    return v2;
   }
 
   public double rotations() {
