@@ -162,6 +162,7 @@ public final class TunnelV2 {
       throw new GeneralSecurityException("the certificate names node '" + identity.nodeId() + "', this node is '"
           + nodeId + "'");
     }
+    warmUp(identity);
     List<X509Certificate> cas = Pem.certificates(Files.readString(files.caFile()));
     // During a CA rotation the file holds the old and the new CA: peers are checked against the one
     // that issued this node's certificate (docs/OPERATIONS.md, "Rotate the CA").
@@ -174,6 +175,25 @@ public final class TunnelV2 {
       }
     }
     throw new GeneralSecurityException("no CA in " + files.caFile() + " issued this node's certificate");
+  }
+
+  /**
+   * One signature, its check and an X25519 key, on this worker: the first handshake of a fresh JVM
+   * otherwise pays for loading and initialising the providers on the event loop (measured over
+   * 2 s on a loaded machine, longer than a short handshake timeout).
+   */
+  private static void warmUp(LocalIdentity identity) throws GeneralSecurityException {
+    java.security.Signature sign = java.security.Signature.getInstance("SHA256withECDSA");
+    sign.initSign(identity.privateKey());
+    sign.update(new byte[32]);
+    byte[] signature = sign.sign();
+    java.security.Signature verify = java.security.Signature.getInstance("SHA256withECDSA");
+    verify.initVerify(identity.certificate().getPublicKey());
+    verify.update(new byte[32]);
+    verify.verify(signature);
+    byte[] k = new byte[32];
+    org.bouncycastle.math.ec.rfc7748.X25519.generatePrivateKey(new SecureRandom(), k);
+    org.bouncycastle.math.ec.rfc7748.X25519.generatePublicKey(k, 0, new byte[32], 0);
   }
 
   private void adopt(Loaded loaded) {
