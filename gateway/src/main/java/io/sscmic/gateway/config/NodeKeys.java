@@ -156,7 +156,7 @@ public final class NodeKeys {
       c -> c.v2().policyFile(), "`/etc/sscmic/streams.policy`",
       "v2: who may open streams to this node's services, by caller node id (`allow SERVICE CALLER...`, `group`; "
           + "see docs/MUX-v2.md, \"Authorization\"); read at start and at every reload. A refused stream is reset "
-          + "and counted (`sscmic_mux_streams_refused_total{reason=\"forbidden\"}`). v1 connections carry no "
+          + "and counted (`sscmic_mux_streams_refused_total{reason=\"policy\"}`). v1 connections carry no "
           + "caller identity and are not checked");
   public static final ConfigKey<Path> TUNNEL_IDENTITY_DIR = key("tunnel.identity-dir", ValueParsers.path(),
       none("the authority's"), OVERRIDE, RESTART, c -> c.v2().identityDir(), "`/etc/sscmic/identity`",
