@@ -173,6 +173,7 @@ public final class Node {
                       status.httpUp(http);
                     }
                     status.sidecarUp(sidecar);
+                    status.v2Up(v2);
                     Node node = new Node(vertx, config, schedule, metrics, clock, status, deployments, sidecar,
                         sidecarId, admin, http, configFile, prep.random(), replays, reloads, v2);
                     self.set(node);

@@ -210,4 +210,58 @@ class TunnelV2NodeTest {
       }
     }
   }
+
+  @Test
+  void aV2DialToAPeerThatSpeaksV1OnlyFailsAsUnsupportedWithoutFallingBack() throws Exception {
+    // bravo without a certificate: its tunnel port is v1 only, as a node of an older release.
+    Node bravo = bravo(TestMesh.server("bravo", genesis, INTERVAL, TestMesh.SEED, Map.of("echo", Backends.address(echo))));
+    Node alpha = alpha(bravo, 1);
+
+    byte[] got = Clients.refusedExchange(alpha.outboundPort("echo"), "hello".getBytes(StandardCharsets.UTF_8));
+
+    assertEquals(0, got.length, "the application connection is reset, not silently carried over v1");
+    TestWait.until(() -> alphaMetrics.find("sscmic.v2.handshakes").tag("outcome", "unsupported").counters().stream()
+        .mapToDouble(Counter::count).sum() == 1, "alpha counts the v2 dial refused as unsupported");
+    assertEquals(0, bravo.metrics().handshakes(TunnelMetrics.Side.INBOUND), "no v1 tunnel was opened instead");
+  }
+
+  @Test
+  void aReloadAddsAV2RouteThatUsesTheNodesOnePool() throws Exception {
+    NetServer web = vertx.createNetServer().connectHandler(s -> s.end(io.vertx.core.buffer.Buffer.buffer("web\n")));
+    TestMesh.await(web.listen(0, "127.0.0.1"));
+    Node bravo = bravo(bravoConfig().withRoutes(Map.of("echo", Backends.address(echo), "web", Backends.address(web)),
+        List.of()));
+    Path file = dir.resolve("alpha.yaml");
+    Path identity = dir.resolve("identity-alpha");
+    TestMesh.v2(TestMesh.client("alpha", genesis, INTERVAL, TestMesh.SEED, "echo", bravo.tunnelPort()), MESH, dir,
+        "bravo");
+    Files.writeString(dir.resolve("seed"), java.util.HexFormat.of().formatHex(TestMesh.SEED));
+    int echoPort = freePort();
+    int webPort = freePort();
+    String head = "node:\n  id: alpha\nkeysyn:\n  genesis: \"" + genesis + "\"\n  interval: 20s\n  seed-file: "
+        + dir.resolve("seed") + "\ntunnel:\n  version: v2\n  identity-dir: " + identity
+        + "\n  handshake-timeout: 15s\nadmin:\n  listen: none\noutbound:\n"
+        + "  - {listen: \"127.0.0.1:" + echoPort + "\", service: echo, peer: \"127.0.0.1:" + bravo.tunnelPort()
+        + "\", peer-node: bravo}\n";
+    Files.writeString(file, head);
+    NodeConfig config = TestMesh.await(io.sscmic.gateway.config.ConfigLoader.load(vertx, file));
+    Node alpha = TestMesh.await(Node.start(vertx, config, alphaMetrics, file));
+    byte[] a = "before".getBytes(StandardCharsets.UTF_8);
+    assertArrayEquals(a, Clients.exchange(echoPort, a));
+
+    Files.writeString(file, head + "  - {listen: \"127.0.0.1:" + webPort + "\", service: web, peer: \"127.0.0.1:"
+        + bravo.tunnelPort() + "\", peer-node: bravo}\n");
+    io.vertx.core.json.JsonObject answer = TestMesh.await(alpha.reload());
+    assertTrue(answer.getBoolean("ok"), answer.encode());
+
+    assertArrayEquals(a, Clients.exchange(echoPort, a));
+    assertEquals("web\n", new String(Clients.exchange(webPort, new byte[0]), StandardCharsets.UTF_8));
+    assertEquals(1, handshakes(alphaMetrics, "initiator"), "the reloaded listeners use the node's one pool");
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
 }
