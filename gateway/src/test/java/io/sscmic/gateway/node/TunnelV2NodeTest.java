@@ -226,21 +226,17 @@ class TunnelV2NodeTest {
   }
 
   @Test
-  void aReloadAddsAV2RouteThatUsesTheNodesOnePool() throws Exception {
-    NetServer web = vertx.createNetServer().connectHandler(s -> s.end(io.vertx.core.buffer.Buffer.buffer("web\n")));
-    TestMesh.await(web.listen(0, "127.0.0.1"));
-    Node bravo = bravo(bravoConfig().withRoutes(Map.of("echo", Backends.address(echo), "web", Backends.address(web)),
-        List.of()));
+  void aReloadReplacesTheDataPlaneAndItsListenersKeepTheNodesOnePool() throws Exception {
+    Node bravo = bravo(bravoConfig());
     Path file = dir.resolve("alpha.yaml");
     Path identity = dir.resolve("identity-alpha");
     TestMesh.v2(TestMesh.client("alpha", genesis, INTERVAL, TestMesh.SEED, "echo", bravo.tunnelPort()), MESH, dir,
         "bravo");
     Files.writeString(dir.resolve("seed"), java.util.HexFormat.of().formatHex(TestMesh.SEED));
     int echoPort = freePort();
-    int webPort = freePort();
     String head = "node:\n  id: alpha\nkeysyn:\n  genesis: \"" + genesis + "\"\n  interval: 20s\n  seed-file: "
         + dir.resolve("seed") + "\ntunnel:\n  version: v2\n  identity-dir: " + identity
-        + "\n  handshake-timeout: 15s\nadmin:\n  listen: none\noutbound:\n"
+        + "\n  handshake-timeout: 15s\n  pool-size: 1\nadmin:\n  listen: none\noutbound:\n"
         + "  - {listen: \"127.0.0.1:" + echoPort + "\", service: echo, peer: \"127.0.0.1:" + bravo.tunnelPort()
         + "\", peer-node: bravo}\n";
     Files.writeString(file, head);
@@ -249,13 +245,26 @@ class TunnelV2NodeTest {
     byte[] a = "before".getBytes(StandardCharsets.UTF_8);
     assertArrayEquals(a, Clients.exchange(echoPort, a));
 
-    Files.writeString(file, head + "  - {listen: \"127.0.0.1:" + webPort + "\", service: web, peer: \"127.0.0.1:"
-        + bravo.tunnelPort() + "\", peer-node: bravo}\n");
-    io.vertx.core.json.JsonObject answer = TestMesh.await(alpha.reload());
-    assertTrue(answer.getBoolean("ok"), answer.encode());
+    // A stream open across the reload: it runs on the replaced data plane until it ends.
+    try (Socket held = new Socket("127.0.0.1", echoPort)) {
+      held.setSoTimeout(30_000);
+      held.getOutputStream().write('x');
+      assertEquals('x', held.getInputStream().read());
+      // A reload that replaces the data plane (the cipher is applied at reload) on the same port.
+      Files.writeString(file, head.replace("  handshake-timeout: 15s\n",
+          "  handshake-timeout: 15s\n  cipher: chacha20-poly1305\n"));
+      // As the dashboard's action does it: over the event bus, on the node's own context.
+      io.vertx.core.json.JsonObject answer = TestMesh.await(vertx.eventBus()
+          .<io.vertx.core.json.JsonObject>request(io.sscmic.admin.AdminAddresses.action("alpha", "reload"), null)).body();
+      assertTrue(answer.getBoolean("ok"), answer.encode());
 
-    assertArrayEquals(a, Clients.exchange(echoPort, a));
-    assertEquals("web\n", new String(Clients.exchange(webPort, new byte[0]), StandardCharsets.UTF_8));
+      for (int i = 0; i < 20; i++) {
+        byte[] b = ("after the reload " + i).getBytes(StandardCharsets.UTF_8);
+        assertArrayEquals(b, Clients.exchange(echoPort, b));
+      }
+      held.getOutputStream().write('y');
+      assertEquals('y', held.getInputStream().read(), "the stream opened before the reload still runs");
+    }
     assertEquals(1, handshakes(alphaMetrics, "initiator"), "the reloaded listeners use the node's one pool");
   }
 
