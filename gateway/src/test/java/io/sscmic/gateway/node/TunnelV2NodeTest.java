@@ -253,7 +253,9 @@ class TunnelV2NodeTest {
       // A reload that replaces the data plane (the cipher is applied at reload) on the same port.
       Files.writeString(file, head.replace("  handshake-timeout: 15s\n",
           "  handshake-timeout: 15s\n  cipher: chacha20-poly1305\n"));
-      // As the dashboard's action does it: over the event bus, on the node's own context.
+      // As the dashboard's action does it: over the event bus, on the node's own context. (Called
+      // from this thread instead, as SIGHUP's handler calls Node.reload(), the first new connection
+      // after the swap is reset, v1 and v2 alike: a bug of the reload swap, reported, not fixed here.)
       io.vertx.core.json.JsonObject answer = TestMesh.await(vertx.eventBus()
           .<io.vertx.core.json.JsonObject>request(io.sscmic.admin.AdminAddresses.action("alpha", "reload"), null)).body();
       assertTrue(answer.getBoolean("ok"), answer.encode());
