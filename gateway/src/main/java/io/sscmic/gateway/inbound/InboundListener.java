@@ -247,7 +247,7 @@ public final class InboundListener extends TunnelListener {
      */
     @Override
     protected Buffer divert(Buffer chunk) {
-      if (versionKnown || v2 == null || chunk.length() == 0) {
+      if (versionKnown || v2 == null || chunk.length() == 0 || done()) {
         return chunk;
       }
       head = head == null ? chunk.copy() : head.appendBuffer(chunk);

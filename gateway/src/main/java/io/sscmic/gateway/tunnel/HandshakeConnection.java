@@ -99,9 +99,6 @@ public abstract class HandshakeConnection {
       relay.onTunnelBytes(chunk);
       return;
     }
-    if (done) {
-      return;
-    }
     chunk = divert(chunk);
     if (chunk == null) {
       return;
