@@ -7,6 +7,8 @@
 #   sscmic-tcp   client -> sidecar A -> AES-256-GCM tunnel -> sidecar B -> service   (TCP mode)
 #   sscmic-http  client -> sidecar A's HTTP listener -> tunnel -> sidecar B -> nginx (HTTP mode; HTTP figures only)
 #   sscmic-rot   sscmic-tcp with the key rotating every 100 ms (bulk only: the cost of rotation)
+#   sscmic-v2    sscmic-tcp on tunnel v2 (tunnel.version: v2): streams over pooled, mutually
+#                authenticated peer connections (certificates from a throw-away openssl CA)
 #   sscmic-ref   sscmic-tcp run by another build, start script and flags (REF_JAR, REF_SCRIPT,
 #                REF_JAVA_OPTS, REF_JAVA): before/after in the same run, e.g. the jar and script of
 #                an older commit with today's flags
@@ -49,7 +51,7 @@ python3 bench/echo_server.py 17202 & pids+=($!)
 
 # Each pair's client side listens on base+1 (nginx), base+2 (iperf3), base+3 (echo).
 declare -A base=([direct]=17199 [plain]=17400 [stunnel]=17500 [haproxy-tls]=17600 [sscmic-tcp]=17700
-                 [sscmic-http]=17800 [sscmic-rot]=17900 [sscmic-ref]=18000)
+                 [sscmic-http]=17800 [sscmic-rot]=17900 [sscmic-ref]=18000 [sscmic-v2]=18100)
 declare -A procs   # pair -> pids of its two proxies
 services=(17200 17201 17202)
 
@@ -105,12 +107,30 @@ start_stunnel() { # side listen_base targets...
 
 java -jar "$JAR" seed --out "$work/seed" >/dev/null
 genesis=$(date -u -d '1 hour ago' +%Y-%m-%dT%H:00:00Z)
+# Tunnel v2 identities (tunnel.identity-dir) for the sscmic-v2 pair: a P-256 mesh CA and a node
+# certificate each, CN and URI SAN sscmic://node/<id>, as the authority issues them.
+v2_identity() { # node-id -> prints the tunnel YAML line for it
+  local id=$1 d=$work/identity-$1
+  mkdir -p "$d"
+  if [ ! -f "$work/v2ca.key" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=bench-mesh-ca \
+      -keyout "$work/v2ca.key" -out "$work/v2ca.crt" 2>/dev/null
+  fi
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$d/node.key" 2>/dev/null
+  openssl req -new -key "$d/node.key" -subj "/CN=$id" -out "$d/node.csr" 2>/dev/null
+  printf 'subjectAltName=URI:sscmic://node/%s\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n' "$id" > "$d/ext"
+  openssl x509 -req -in "$d/node.csr" -CA "$work/v2ca.crt" -CAkey "$work/v2ca.key" -CAcreateserial -days 1 \
+    -extfile "$d/ext" -out "$d/node.crt" 2>/dev/null
+  cp "$work/v2ca.crt" "$d/ca.crt"
+  echo ", version: v2, identity-dir: $d"
+}
 start_sscmic_pair() { # name listen_base interval [http]
-  local name=$1 b=$2 interval=$3 http=${4:-}
+  local name=$1 b=$2 interval=$3 http=${4:-} v2b="" v2a="" peer_node=""
+  if [ "$name" = sscmic-v2 ]; then v2b=$(v2_identity "$name-b"); v2a=$(v2_identity "$name-a"); peer_node=", peer-node: $name-b"; fi
   cat > "$work/$name-b.yaml" <<YAML
 node: {id: $name-b}
 keysyn: {genesis: "$genesis", interval: $interval, seed-file: $work/seed}
-tunnel: {listen: "127.0.0.1:$((b + 10))"}
+tunnel: {listen: "127.0.0.1:$((b + 10))"$v2b}
 services: {web: "127.0.0.1:17200", iperf: "127.0.0.1:17201", echo: "127.0.0.1:17202"}
 admin: {listen: none}
 YAML
@@ -118,13 +138,14 @@ YAML
     echo "node: {id: $name-a}"
     echo "keysyn: {genesis: \"$genesis\", interval: $interval, seed-file: $work/seed}"
     echo "admin: {listen: none}"
+    [ -z "$v2a" ] || echo "tunnel: {${v2a#, }}"
     if [ -n "$http" ]; then
       echo "http: {listen: \"127.0.0.1:$((b + 1))\", services: {web: [\"127.0.0.1:$((b + 10))\"]}, routes: [{path-prefix: /, service: web}]}"
     else
       echo "outbound:"
-      echo "  - {listen: \"127.0.0.1:$((b + 1))\", service: web, peer: \"127.0.0.1:$((b + 10))\"}"
-      echo "  - {listen: \"127.0.0.1:$((b + 2))\", service: iperf, peer: \"127.0.0.1:$((b + 10))\"}"
-      echo "  - {listen: \"127.0.0.1:$((b + 3))\", service: echo, peer: \"127.0.0.1:$((b + 10))\"}"
+      echo "  - {listen: \"127.0.0.1:$((b + 1))\", service: web, peer: \"127.0.0.1:$((b + 10))\"$peer_node}"
+      echo "  - {listen: \"127.0.0.1:$((b + 2))\", service: iperf, peer: \"127.0.0.1:$((b + 10))\"$peer_node}"
+      echo "  - {listen: \"127.0.0.1:$((b + 3))\", service: echo, peer: \"127.0.0.1:$((b + 10))\"$peer_node}"
     fi
   } > "$work/$name-a.yaml"
   local side
@@ -155,6 +176,7 @@ for pair in $PAIRS; do
     sscmic-tcp)  start_sscmic_pair sscmic-tcp "$b" 10s ;;
     sscmic-ref)  start_sscmic_pair sscmic-ref "$b" 10s ;;
     sscmic-rot)  start_sscmic_pair sscmic-rot "$b" 100ms ;;
+    sscmic-v2)   start_sscmic_pair sscmic-v2 "$b" 10s ;;
     sscmic-http) start_sscmic_pair sscmic-http "$b" 10s http ;;
   esac
 done

@@ -113,6 +113,13 @@ for mode in ("sscmic-tcp", "sscmic-http"):
     a, st = med(mode, "small_p99_ms"), med("stunnel", "small_p99_ms")
     if None not in (a, st, d):
         check("%s added p99 <= stunnel's" % mode, a - d <= st - d, "+%.2f ms vs +%.2f ms" % (a - d, st - d))
+for mode in ("sscmic-tcp", "sscmic-v2"):
+    r = ratio(med(mode, "conn_per_s"), med("plain", "conn_per_s"))
+    check("%s new connections/s >= 0.8 x plaintext pair (issue 15)" % mode, None if r is None else r >= 0.8,
+          "%.2f x" % r if r else "")
+    a, t = med(mode, "small_p99_ms"), med("haproxy-tls", "small_p99_ms")
+    if None not in (a, t):
+        check("%s p99 under saturation <= haproxy TLS pair's (issue 15)" % mode, a <= t, "%.2f ms vs %.2f ms" % (a, t))
 r = ratio(med("sscmic-rot", "bulk1_gbps"), x)
 check("rotation every 100 ms costs < 2 % bulk", None if r is None else r >= 0.98,
       "%.1f %% of the 10 s-interval pair" % (100 * r) if r else "")

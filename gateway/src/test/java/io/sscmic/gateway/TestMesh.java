@@ -16,6 +16,13 @@ import io.sscmic.gateway.http.HttpModeConfig;
 import io.sscmic.gateway.node.Node;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
+import io.sscmic.gateway.config.TunnelVersion;
+import io.sscmic.gateway.handshake.LocalIdentity;
+import io.sscmic.gateway.handshake.TestIdentities;
+import io.sscmic.keysyn.pki.Pem;
+import io.sscmic.keysyn.recovery.NodeIdentity;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -54,6 +61,26 @@ public final class TestMesh {
         new TunnelSection(null, CipherSuite.AES_256_GCM, AeadProvider.defaultProvider(), Duration.ofSeconds(2),
             Duration.ofSeconds(2), TunnelLimits.DEFAULTS),
         AdminSection.plain(null), Map.of(), List.of(), http);
+  }
+
+  /**
+   * The same node on tunnel v2: its certificate (issued by {@code mesh}'s CA as the authority issues
+   * them), key and the CA written into {@code dir} as {@code tunnel.identity-dir} expects them; it
+   * dials v2, each outbound route naming {@code peerNode} (null: the routes keep no node id, so
+   * they dial v1). Its tunnel listener, if any, accepts both versions.
+   */
+  public static NodeConfig v2(NodeConfig config, TestIdentities mesh, Path dir, String peerNode) throws Exception {
+    LocalIdentity id = mesh.node(config.nodeId());
+    Path d = Files.createDirectories(dir.resolve("identity-" + config.nodeId()));
+    new NodeIdentity(id.certificate(), id.privateKey()).store(d);
+    Files.writeString(d.resolve("ca.crt"), Pem.encode(mesh.ca.certificate()));
+    List<OutboundRoute> routes = config.outbound().stream()
+        .map(r -> new OutboundRoute(r.listen(), r.service(), r.peer(), peerNode)).toList();
+    // A v2 handshake signs and verifies certificates: on a loaded 2-core machine the first one of a
+    // JVM took over 2 s, the v1 tests' handshake timeout.
+    return config.withRoutes(config.services(), routes)
+        .withTunnel(t -> t.withHandshakeTimeout(Duration.ofSeconds(15)))
+        .withV2(v -> v.withVersion(TunnelVersion.V2).withIdentityDir(d));
   }
 
   public static Node start(Vertx vertx, NodeConfig config) throws Exception {

@@ -214,9 +214,16 @@ public final class RegistryEndpoints {
     }
   }
 
-  /** How much of the warm-up (one renewal period and a half, at most {@link #MAX_HOLD}) is left, in ms. */
+  /**
+   * How much of the warm-up is left, in ms: one renewal period and a half, and at least the
+   * longest retry delay of a node that kept failing while the authority was down (its back-off
+   * cap plus jitter, {@link io.sscmic.keysyn.RetryBackoff}) with half a second to spare; at most
+   * {@link #MAX_HOLD}. With a short renewal period and only the first bound, a node still waiting
+   * out its back-off missed the warm-up and every caller's view lost it until it renewed.
+   */
   long warmUpLeftMillis() {
-    long warmUp = Math.min(settings.renew().toMillis() * 3 / 2, MAX_HOLD.toMillis());
+    long retry = io.sscmic.keysyn.RetryBackoff.CAP_MILLIS * 5 / 4 + 500;
+    long warmUp = Math.min(Math.max(settings.renew().toMillis() * 3 / 2, retry), MAX_HOLD.toMillis());
     return warmUp - (System.nanoTime() - startedNanos) / 1_000_000;
   }
 }

@@ -20,6 +20,7 @@ import java.util.function.UnaryOperator;
  * @param http the HTTP listener (reverse and forward proxy), or null for none
  * @param intercept transparent interception, or null for none
  * @param discovery how services named without a peer are resolved (the registry, DNS SRV)
+ * @param v2 tunnel v2: the version this node dials, the stream policy, the peer pool
  */
 public record NodeConfig(
     NodeSection node,
@@ -31,24 +32,31 @@ public record NodeConfig(
     List<OutboundRoute> outbound,
     HttpModeConfig http,
     InterceptConfig intercept,
-    DiscoverySection discovery) {
+    DiscoverySection discovery,
+    TunnelV2Section v2) {
 
   public NodeConfig {
     services = Map.copyOf(services);
     outbound = List.copyOf(outbound);
     discovery = discovery == null ? DiscoverySection.DEFAULTS : discovery;
+    v2 = v2 == null ? TunnelV2Section.defaults() : v2;
   }
 
-  /** A node without transparent interception, with the default discovery settings. */
+  /** A node without transparent interception, with the default discovery and v2 settings (it dials v1). */
   public NodeConfig(NodeSection node, KeysynSection keysyn, AuthorityRecovery.Settings authority, TunnelSection tunnel,
                     AdminSection admin, Map<String, SocketAddress> services, List<OutboundRoute> outbound,
                     HttpModeConfig http) {
-    this(node, keysyn, authority, tunnel, admin, services, outbound, http, null, DiscoverySection.DEFAULTS);
+    this(node, keysyn, authority, tunnel, admin, services, outbound, http, null, DiscoverySection.DEFAULTS, null);
   }
 
   public NodeConfig withDiscovery(UnaryOperator<DiscoverySection> change) {
     return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, http, intercept,
-        change.apply(discovery));
+        change.apply(discovery), v2);
+  }
+
+  public NodeConfig withV2(UnaryOperator<TunnelV2Section> change) {
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, http, intercept, discovery,
+        change.apply(v2));
   }
 
   public String nodeId() {
@@ -61,27 +69,33 @@ public record NodeConfig(
   }
 
   public NodeConfig withKeysyn(UnaryOperator<KeysynSection> change) {
-    return new NodeConfig(node, change.apply(keysyn), authority, tunnel, admin, services, outbound, http, intercept, discovery);
+    return new NodeConfig(node, change.apply(keysyn), authority, tunnel, admin, services, outbound, http, intercept, discovery,
+        v2);
   }
 
   public NodeConfig withAuthority(AuthorityRecovery.Settings a) {
-    return new NodeConfig(node, keysyn, a, tunnel, admin, services, outbound, http, intercept, discovery);
+    return new NodeConfig(node, keysyn, a, tunnel, admin, services, outbound, http, intercept, discovery,
+        v2);
   }
 
   public NodeConfig withTunnel(UnaryOperator<TunnelSection> change) {
-    return new NodeConfig(node, keysyn, authority, change.apply(tunnel), admin, services, outbound, http, intercept, discovery);
+    return new NodeConfig(node, keysyn, authority, change.apply(tunnel), admin, services, outbound, http, intercept, discovery,
+        v2);
   }
 
   public NodeConfig withAdmin(UnaryOperator<AdminSection> change) {
-    return new NodeConfig(node, keysyn, authority, tunnel, change.apply(admin), services, outbound, http, intercept, discovery);
+    return new NodeConfig(node, keysyn, authority, tunnel, change.apply(admin), services, outbound, http, intercept, discovery,
+        v2);
   }
 
   /** The same node with other inbound services and outbound listeners (what a config reload may change). */
   public NodeConfig withRoutes(Map<String, SocketAddress> newServices, List<OutboundRoute> newOutbound) {
-    return new NodeConfig(node, keysyn, authority, tunnel, admin, newServices, newOutbound, http, intercept, discovery);
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, newServices, newOutbound, http, intercept, discovery,
+        v2);
   }
 
   public NodeConfig withHttp(HttpModeConfig h) {
-    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, h, intercept, discovery);
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, h, intercept, discovery,
+        v2);
   }
 }

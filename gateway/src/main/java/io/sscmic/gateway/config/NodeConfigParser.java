@@ -86,7 +86,8 @@ public final class NodeConfigParser {
       JsonObject o = items.get(i);
       String service = NodeKeys.OUTBOUND_SERVICE.parse(base + ".service", o.getValue("service"));
       outbound.add(new OutboundRoute(NodeKeys.OUTBOUND_LISTEN.parse(base + ".listen", o.getValue("listen")), service,
-          NodeKeys.OUTBOUND_PEER.parse(base + ".peer", o.getValue("peer"))));
+          NodeKeys.OUTBOUND_PEER.parse(base + ".peer", o.getValue("peer")),
+          NodeKeys.OUTBOUND_PEER_NODE.parse(base + ".peer-node", o.getValue("peer-node"))));
     }
     HttpModeConfig http = t.has("http") ? http(t) : null;
     InterceptConfig intercept = t.has("intercept") ? intercept(t, outbound, http, authority, tunnel.listen()) : null;
@@ -111,10 +112,18 @@ public final class NodeConfigParser {
       throw new ConfigException("services", "nothing to do: configure services (inbound), outbound listeners, an "
           + "http listener or intercept.outbound");
     }
+    TunnelV2Section v2 = new TunnelV2Section(t.get(NodeKeys.TUNNEL_VERSION), t.get(NodeKeys.TUNNEL_POLICY_FILE),
+        t.get(NodeKeys.TUNNEL_IDENTITY_DIR), t.get(NodeKeys.TUNNEL_POOL_SIZE), t.get(NodeKeys.TUNNEL_POOL_IDLE_TIMEOUT),
+        t.get(NodeKeys.TUNNEL_MAX_CONCURRENT_STREAMS));
+    if (v2.version() == TunnelVersion.V2 && authority == null && v2.identityDir() == null) {
+      throw new ConfigException("tunnel.version", "v2 authenticates nodes by their certificates: configure an "
+          + "authority section (the node enrolls for one) or tunnel.identity-dir, or dial v1");
+    }
     AdminSection admin = new AdminSection(t.get(ADMIN_LISTEN).orElse(null), t.get(ADMIN_PASSWORD_HASH),
         t.has("admin.tls") ? new AdminTls(required(t, ADMIN_TLS_CERT_FILE), required(t, ADMIN_TLS_KEY_FILE)) : null);
     return new NodeConfig(node, new KeysynSection(genesis, interval, seed), authority, tunnel, admin, services,
-        outbound, http, intercept, discovery);
+
+        outbound, http, intercept, discovery, v2);
   }
 
   /**

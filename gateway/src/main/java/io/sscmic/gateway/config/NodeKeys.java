@@ -144,6 +144,42 @@ public final class NodeKeys {
       "a stream on which nothing moved either way for this long is closed (the peer is told `timeout`, the local "
           + "connection reset); `0s` never");
 
+  public static final ConfigKey<TunnelVersion> TUNNEL_VERSION = key("tunnel.version",
+      ValueParsers.choice(choices("v1", TunnelVersion.V1, "v2", TunnelVersion.V2), "expected v1 or v2"),
+      value("v1"), OVERRIDE, RESTART, c -> c.v2().version(), "`v2`",
+      "the tunnel protocol this node dials: `v1` (one tunnel connection per application connection) or `v2` "
+          + "(pooled, mutually authenticated peer connections carrying streams; needs the node certificate: an "
+          + "`authority` section or `tunnel.identity-dir`). A v2 route also needs `outbound[i].peer-node`; a route "
+          + "without it dials v1. The tunnel listener accepts both versions on its one port whatever this says. "
+          + "`sscmic init` and `sscmic demo` write `v2`");
+  public static final ConfigKey<Path> TUNNEL_POLICY_FILE = key("tunnel.policy-file", ValueParsers.path(),
+      none("none: every member reaches every service"), OVERRIDE, APPLIED,
+      c -> c.v2().policyFile(), "`/etc/sscmic/streams.policy`",
+      "v2: who may open streams to this node's services, by caller node id (`allow SERVICE CALLER...`, `group`; "
+          + "see docs/MUX-v2.md, \"Authorization\"); read at start and at every reload. A refused stream is reset "
+          + "and counted (`sscmic_mux_streams_refused_total{reason=\"policy\"}`). v1 connections carry no "
+          + "caller identity and are not checked");
+  public static final ConfigKey<Path> TUNNEL_IDENTITY_DIR = key("tunnel.identity-dir", ValueParsers.path(),
+      none("the authority's"), OVERRIDE, RESTART, c -> c.v2().identityDir(), "`/etc/sscmic/identity`",
+      "v2, for a node without an `authority` section: a directory with `node.crt` and `node.key` (issued by the "
+          + "mesh CA, CN = node id) and the mesh CA's `ca.crt`. With an authority the node uses the certificate it "
+          + "enrolled for (`authority.state-dir`) and `authority.ca-file`, and follows its renewals");
+  public static final ConfigKey<Integer> TUNNEL_POOL_SIZE = key("tunnel.pool-size", ValueParsers.countOrAuto(64,
+      Math.min(Runtime.getRuntime().availableProcessors(), 4)), value("auto"), OVERRIDE, RESTART,
+      c -> c.v2().poolSize(), "`2`",
+      "v2: the most connections this node keeps to one peer, 1 to 64; `auto` is min(cores, 4). A further "
+          + "connection opens (on the next event loop) only when every open one carries a stream, so bulk streams "
+          + "spread over cores and idle peers cost one connection");
+  public static final ConfigKey<Duration> TUNNEL_POOL_IDLE_TIMEOUT = key("tunnel.pool-idle-timeout",
+      ValueParsers.durationAtLeast(Duration.ofSeconds(1), "must be at least 1s"), value("2m"), OVERRIDE, RESTART,
+      c -> c.v2().poolIdleTimeout(), "`5m`",
+      "v2: a pooled peer connection without a stream for this long is closed (GOAWAY); the next application "
+          + "connection dials again (one handshake)");
+  public static final ConfigKey<Integer> TUNNEL_MAX_CONCURRENT_STREAMS = key("tunnel.max-concurrent-streams",
+      ValueParsers.count(1 << 20), value("8192"), OVERRIDE, RESTART, c -> c.v2().maxConcurrentStreams(), "`1000`",
+      "v2: streams one peer connection carries at once, both ways (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); "
+          + "beyond it the pool opens another connection, up to `tunnel.pool-size`");
+
   public static final ConfigKey<Optional<SocketAddress>> ADMIN_LISTEN = key("admin.listen",
       ValueParsers.addressOrNone(), value("127.0.0.1:15000"), OVERRIDE, RESTART, c -> c.admin().listen(),
       "`0.0.0.0:15000`", "the admin port; `none` disables it");
@@ -178,6 +214,11 @@ public final class NodeKeys {
       none("by name"), FILE_ONLY, APPLIED, NodeConfig::outbound, "`10.0.0.7:7443`",
       "the peer sidecar's tunnel listener `host:port`, a static override; without it the service is resolved by "
           + "name (`resolve.resolver`: the authority's registry, or DNS SRV) and its endpoints follow live");
+
+  public static final ConfigKey<String> OUTBOUND_PEER_NODE = key("outbound[i].peer-node",
+      ValueParsers.matching(ValueParsers.NAME, NAME_RULE), none("none"), FILE_ONLY, APPLIED, NodeConfig::outbound,
+      "`billing-1`", "the peer sidecar's node id (its `node.id`, its certificate's CN); with `tunnel.version: v2` "
+          + "the route dials v2 and the peer must prove this identity. Without it the route dials v1");
 
   public static final ConfigKey<SocketAddress> HTTP_LISTEN = key("http.listen", ValueParsers.address(),
       none("none"), OVERRIDE, RESTART, http(HttpModeConfig::listen), "`127.0.0.1:7080`",

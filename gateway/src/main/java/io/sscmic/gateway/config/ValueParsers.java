@@ -142,6 +142,12 @@ public final class ValueParsers {
     };
   }
 
+  /** A whole number from 1 to {@code max}, or {@code auto}: {@code auto}. */
+  public static ValueParser<Integer> countOrAuto(int max, int auto) {
+    ValueParser<Integer> count = count(max);
+    return (key, raw) -> "auto".equals(raw) ? Integer.valueOf(auto) : count.parse(key, raw);
+  }
+
   /** A whole number of at least 1. */
   public static ValueParser<Integer> positive() {
     return count(Integer.MAX_VALUE);

@@ -14,6 +14,8 @@ import io.sscmic.gateway.config.TunnelSection;
 import io.sscmic.gateway.inbound.TunnelLimits;
 import io.sscmic.gateway.config.NodeConfigParser;
 import io.sscmic.gateway.config.OutboundRoute;
+import io.sscmic.gateway.config.TunnelV2Section;
+import io.sscmic.gateway.config.TunnelVersion;
 import io.sscmic.gateway.authority.AuthorityConfig;
 import io.sscmic.gateway.authority.AuthorityRole;
 import io.sscmic.authority.MeshInit;
@@ -146,14 +148,14 @@ public final class Demo {
           AuthorityConfig cfg = authority.config();
           // Alpha also has an HTTP listener: a reverse proxy for /echo and a forward proxy for http://echo/.
           NodeConfig alpha = node(cfg, "alpha", ports.alphaTunnel(), Map.of("web", loopback(ports.webBackend())),
-              new OutboundRoute(loopback(ports.toEcho()), "echo", loopback(ports.betaTunnel())), ports.alphaAdmin(), authority)
+              new OutboundRoute(loopback(ports.toEcho()), "echo", loopback(ports.betaTunnel()), "beta"), ports.alphaAdmin(), authority)
               .withHttp(new HttpModeConfig(loopback(ports.httpListener()),
                   List.of(new HttpRoute(null, "/echo", "echo", null)),
                   Map.of("echo", List.of(loopback(ports.betaTunnel()))), HttpModeConfig.DEFAULT_TIMEOUT,
                   HttpModeConfig.DEFAULT_MAX_CONNECTIONS, false))
               .withAdmin(a -> a.withPasswordHash(cfg.adminPasswordHash()));
           NodeConfig beta = node(cfg, "beta", ports.betaTunnel(), Map.of("echo", loopback(ports.echoBackend())),
-              new OutboundRoute(loopback(ports.toWeb()), "web", loopback(ports.alphaTunnel())), ports.betaAdmin(), authority)
+              new OutboundRoute(loopback(ports.toWeb()), "web", loopback(ports.alphaTunnel()), "alpha"), ports.betaAdmin(), authority)
               .withAdmin(a -> a.withPasswordHash(cfg.adminPasswordHash()));
           // One registry per role: each admin port serves its own node's series (with one shared
           // registry every port served all three, and a Prometheus scraping the demo counted
@@ -175,7 +177,10 @@ public final class Demo {
     return new NodeConfig(new NodeSection(id), new KeysynSection(cfg.genesis(), cfg.interval(), null), settings,
         new TunnelSection(loopback(tunnel), CipherSuite.AES_256_GCM, AeadProvider.defaultProvider(),
             TunnelSection.DEFAULT_CONNECT_TIMEOUT, TunnelSection.DEFAULT_HANDSHAKE_TIMEOUT, TunnelLimits.DEFAULTS),
-        AdminSection.plain(loopback(admin)), services, List.of(route), null);
+        AdminSection.plain(loopback(admin)), services, List.of(route), null, null, null,
+        // Tunnel v2: the TCP routes are streams over one pooled, mutually authenticated connection
+        // per peer (each node's certificate is the one it enrolled for).
+        TunnelV2Section.defaults().withVersion(TunnelVersion.V2));
   }
 
   private static Future<Void> deleteQuietly(Path dir) {

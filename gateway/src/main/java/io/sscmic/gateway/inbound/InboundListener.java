@@ -50,6 +50,7 @@ public final class InboundListener extends TunnelListener {
 
   private final Map<String, SocketAddress> services;
   private final ServerHandshake handshakes;
+  private final V2Handoff v2;
   /** Connections whose hello verified (the established pool). */
   private final AtomicInteger established = new AtomicInteger();
   /** Connections still in their handshake (a pool of its own), and per source address. */
@@ -78,7 +79,19 @@ public final class InboundListener extends TunnelListener {
    */
   public InboundListener(Vertx vertx, TunnelOptions options, KeySchedule schedule, Map<String, SocketAddress> services,
                          TunnelMetrics metrics, SecureRandom random, TunnelLimits limits, HelloReplayCache replays) {
+    this(vertx, options, schedule, services, metrics, random, limits, replays, null);
+  }
+
+  /**
+   * @param v2 where connections that start with a v2 record go (the same port serves both versions
+   *     during the migration), or null: this node speaks v1 only (it has no certificate), and the v1
+   *     path refuses them
+   */
+  public InboundListener(Vertx vertx, TunnelOptions options, KeySchedule schedule, Map<String, SocketAddress> services,
+                         TunnelMetrics metrics, SecureRandom random, TunnelLimits limits, HelloReplayCache replays,
+                         V2Handoff v2) {
     super(vertx, options, schedule, metrics, TunnelMetrics.Side.INBOUND);
+    this.v2 = v2;
     this.limits = limits;
     this.rate = new HandshakeRateLimit(limits.handshakesPerSecondPerSource());
     this.services = Map.copyOf(services);
@@ -118,6 +131,11 @@ public final class InboundListener extends TunnelListener {
 
   private static void onClose(NetSocket socket, Runnable action) {
     VertxInternals.channel(socket).closeFuture().addListener(f -> action.run());
+  }
+
+  /** The v2 hand-off of this listener, or null. */
+  public V2Handoff v2() {
+    return v2;
   }
 
   /**
@@ -166,6 +184,28 @@ public final class InboundListener extends TunnelListener {
   }
 
   /**
+   * A v2 connection's peer authenticated: it leaves the unauthenticated budget and takes an
+   * established slot (and one of its source address's), as a v1 connection whose hello verified.
+   */
+  private boolean admitV2(Handshake h, String peerNodeId) {
+    h.releaseHandshakeSlot();
+    if (established.incrementAndGet() > limits.maxConnections()) {
+      established.decrementAndGet();
+      metrics.limitHit(TunnelMetrics.Limit.MAX_CONNECTIONS);
+      LOG.fine(() -> h.id() + ": refused v2 peer " + peerNodeId + ": connection limit reached (tunnel.max-connections)");
+      return false;
+    }
+    onClose(h.socket(), established::decrementAndGet);
+    if (!claimPeerSlot(h.source, h.socket())) {
+      metrics.limitHit(TunnelMetrics.Limit.MAX_CONNECTIONS_PER_PEER);
+      LOG.fine(() -> h.id() + ": refused v2 peer " + peerNodeId + " from " + h.source
+          + ": tunnel.max-connections-per-peer reached");
+      return false;
+    }
+    return true;
+  }
+
+  /**
    * One inbound connection until its stream starts or it is refused: a HELLO, then (after ACCEPT)
    * the client's first sealed frame, then the connection to the local service.
    */
@@ -182,10 +222,48 @@ public final class InboundListener extends TunnelListener {
     /** The first sealed frame and any that followed it in the same read, kept for the relay. */
     private ByteArrayOutputStream early;
 
+    /** The first bytes, held until there are enough of them to tell the version (v2 hand-off only). */
+    private Buffer head;
+    private boolean versionKnown;
+
     Handshake(String id, NetSocket tunnel, String source) {
       super(id, tunnel);
       this.source = source;
       decoder.expect(EnumSet.of(FrameType.HELLO));
+    }
+
+    String id() {
+      return id;
+    }
+
+    NetSocket socket() {
+      return tunnel;
+    }
+
+    /**
+     * The third byte of a connection is the record type: 0x20-0x2f a v2 record (the connection goes
+     * to the v2 hand-off, keeping its handshake slot until its peer authenticates), anything else a
+     * v1 frame for this handshake.
+     */
+    @Override
+    protected Buffer divert(Buffer chunk) {
+      if (versionKnown || v2 == null || chunk.length() == 0 || done()) {
+        return chunk;
+      }
+      head = head == null ? chunk.copy() : head.appendBuffer(chunk);
+      if (head.length() < 3) {
+        return null;
+      }
+      versionKnown = true;
+      Buffer first = head;
+      head = null;
+      if (!V2Handoff.isV2(first.getByte(2))) {
+        return first;
+      }
+      finish();
+      decoder.stop();
+      v2.adopt(tunnel, first, peer -> admitV2(this, peer));
+      return null;
     }
 
     void claimHandshakeSlot() {
@@ -195,8 +273,8 @@ public final class InboundListener extends TunnelListener {
       onClose(tunnel, this::releaseHandshakeSlot);
     }
 
-    /** Once: when the hello verified or the connection closed, whichever comes first. */
-    private void releaseHandshakeSlot() {
+    /** Once: when the hello verified (v2: the peer authenticated) or the connection closed, whichever comes first. */
+    void releaseHandshakeSlot() {
       if (holdsHandshakeSlot) {
         holdsHandshakeSlot = false;
         handshaking.decrementAndGet();

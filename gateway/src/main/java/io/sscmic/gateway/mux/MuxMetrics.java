@@ -58,6 +58,11 @@ public final class MuxMetrics {
     return peers.get(peerNodeId == null ? "unknown" : peerNodeId);
   }
 
+  /** The peers with meters so far (for a status page). */
+  public java.util.Collection<Peer> peers() {
+    return peers.all();
+  }
+
   public void refused(RefusalReason reason, Role role) {
     (role == Role.SERVER ? refusedIn : refusedOut).get(reason).increment();
   }

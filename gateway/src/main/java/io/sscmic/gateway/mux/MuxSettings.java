@@ -79,6 +79,11 @@ public record MuxSettings(
         idleTimeout, connectionsPerPeer, drainTimeout, maxPendingOpens);
   }
 
+  public MuxSettings withDrainTimeout(Duration drain) {
+    return new MuxSettings(streamWindow, connectionWindow, maxConcurrentStreams, connectTimeout, pingInterval,
+        idleTimeout, connectionsPerPeer, drain, maxPendingOpens);
+  }
+
   public MuxSettings withMaxPendingOpens(int max) {
     return new MuxSettings(streamWindow, connectionWindow, maxConcurrentStreams, connectTimeout,
         pingInterval, idleTimeout, connectionsPerPeer, drainTimeout, max);

@@ -3,6 +3,7 @@ package io.sscmic.gateway.mux;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.util.concurrent.Future;
@@ -41,22 +42,41 @@ public final class PeerListener {
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
-            Promise<PeerConnection> ready = ch.eventLoop().newPromise();
-            ready.addListener((Future<PeerConnection> f) -> {
+            serve(ch, layer, settings, acceptor, metrics, localNodeId, null).addListener((Future<PeerConnection> f) -> {
               if (f.isSuccess()) {
                 PeerConnection c = f.getNow();
                 connections.add(c);
                 ch.closeFuture().addListener(x -> connections.remove(c));
               }
             });
-            layer.install(ch, Role.SERVER, null);
-            ch.pipeline().addLast("sscmic-mux-installer", new MuxInstaller(Role.SERVER, settings, localNodeId, null,
-                acceptor.streamInitializer(), metrics, ready));
           }
         })
         .bind(address)
         .sync();
     return new PeerListener(bound.channel(), acceptor, connections);
+  }
+
+  /**
+   * Serves one accepted channel as a peer connection: the secure layer (server role), then the
+   * multiplexer once the peer authenticated, its streams served by {@code acceptor}. For a listener
+   * that accepts by itself (the node's tunnel port takes a connection from Vert.x once its first
+   * bytes say v2). Call on the channel's event loop, before it reads anything further.
+   *
+   * @param admission an optional handler placed between the secure layer and the multiplexer: it
+   *     sees the {@link AuthenticatedPeer} event first (e.g. to move the connection from an
+   *     unauthenticated budget to an established one, or to close it), and must pass it on
+   * @return completes with the connection once the peer's SETTINGS arrived, or fails
+   */
+  public static Future<PeerConnection> serve(Channel channel, SecureLayer layer, MuxSettings settings,
+      StreamAcceptor acceptor, MuxMetrics metrics, String localNodeId, ChannelHandler admission) {
+    Promise<PeerConnection> ready = channel.eventLoop().newPromise();
+    layer.install(channel, Role.SERVER, null);
+    if (admission != null) {
+      channel.pipeline().addLast("sscmic-admission", admission);
+    }
+    channel.pipeline().addLast("sscmic-mux-installer", new MuxInstaller(Role.SERVER, settings, localNodeId, null,
+        acceptor.streamInitializer(), metrics, ready));
+    return ready;
   }
 
   public int port() {

@@ -24,7 +24,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>A stream goes on the live connection with the fewest streams that still has room under the
  *       peer's SETTINGS_MAX_CONCURRENT_STREAMS. A further connection is opened only when every live
  *       one is full, up to {@link MuxSettings#connectionsPerPeer()}; beyond that the open fails
- *       with {@link PeerUnavailableException.Reason#SATURATED}.
+ *       with {@link PeerUnavailableException.Reason#SATURATED}. With a spread threshold
+ *       ({@link #PeerPool(PeerConnector, int)}) a further connection is opened, and the stream
+ *       waits for it, as soon as every live one carries that many streams: each connection runs on
+ *       one event loop, so a few bulk streams on one connection would use one core only.
  *   <li>Kept warm by HTTP/2 PING ({@link KeepAlive}); a connection without streams for the idle
  *       timeout is closed with GOAWAY; one that closes or receives GOAWAY takes no more streams and
  *       the next open dials a new one.
@@ -37,12 +40,22 @@ public final class PeerPool {
   private final MuxSettings settings;
   private final MuxMetrics metrics;
   private final Map<Endpoint, Slot> slots = new ConcurrentHashMap<>();
+  private final int spreadAt;
   private volatile boolean closed;
 
   public PeerPool(PeerConnector connector) {
+    this(connector, 0);
+  }
+
+  /**
+   * @param spreadAt open a further connection (up to {@link MuxSettings#connectionsPerPeer()}) once
+   *     every live one carries this many streams; 0: only when every live one is full
+   */
+  public PeerPool(PeerConnector connector, int spreadAt) {
     this.connector = connector;
     this.settings = connector.settings();
     this.metrics = connector.metrics();
+    this.spreadAt = spreadAt;
   }
 
   /**
@@ -117,7 +130,7 @@ public final class PeerPool {
           promise.setFailure(unavailable(PeerUnavailableException.Reason.SHUTDOWN, null));
           return;
         }
-        chosen = reserveLeastLoaded();
+        chosen = spreadNow() ? null : reserveLeastLoaded();
         if (chosen == null) {
           if (!connecting && usable() < settings.connectionsPerPeer()) {
             connecting = true;
@@ -136,6 +149,19 @@ public final class PeerPool {
       } else if (!waiting) {
         promise.setFailure(unavailable(PeerUnavailableException.Reason.SATURATED, null));
       }
+    }
+
+    /** Under the lock: whether to dial a further connection for the next stream although a live one has room. */
+    private boolean spreadNow() {
+      if (spreadAt <= 0 || connecting || live.isEmpty() || usable() >= settings.connectionsPerPeer()) {
+        return false;
+      }
+      for (PeerConnection c : live) {
+        if (!c.isDraining() && c.streams() < spreadAt) {
+          return false;
+        }
+      }
+      return true;
     }
 
     /** Under the lock: the usable connection with the fewest streams that takes one more, reserved. */
@@ -181,8 +207,16 @@ public final class PeerPool {
             }
           }
           if (failure != null) {
-            failed.addAll(waiters);
-            waiters.clear();
+            // A further connection (spread) that failed: the ones already open still take streams.
+            for (Waiter w; (w = waiters.poll()) != null; ) {
+              PeerConnection c = reserveLeastLoaded();
+              if (c == null) {
+                failed.add(w);
+              } else {
+                ready.add(w);
+                reservedFor.add(c);
+              }
+            }
           } else {
             for (Waiter w; (w = waiters.peek()) != null; ) {
               PeerConnection c = reserveLeastLoaded();

@@ -57,13 +57,17 @@ public final class Node {
   private final Map<String, Counter> reloads;
   private final AtomicBoolean reloading = new AtomicBoolean();
   private final Set<SidecarVerticle> retiring = ConcurrentHashMap.newKeySet();
+
   private volatile Discovery discovery;
+  /** Tunnel v2 (identity, record layer, peer pool), kept across reloads; null: the node speaks v1 only. */
+  private final TunnelV2 v2;
 
   private Node(Vertx vertx, NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, EpochClock clock,
                NodeStatus status, Deployments deployments, SidecarVerticle sidecar, String sidecarId,
                AdminServerVerticle admin, HttpProxyVerticle http, Path configFile, SecureRandom random,
-               HelloReplayCache replays, Map<String, Counter> reloads) {
+               HelloReplayCache replays, Map<String, Counter> reloads, TunnelV2 v2) {
     this.vertx = vertx;
+    this.v2 = v2;
     this.sidecarId = sidecarId;
     this.configFile = configFile;
     this.random = random;
@@ -177,12 +181,17 @@ public final class Node {
         })
         .compose(prep -> deployments.deploy(new KeySynVerticle(id, clock, schedule, prep.source()))
             .compose(keysynId -> Discovery.start(vertx, config, registry, prep.source() instanceof AuthorityRecovery
-                r ? r::client : null).map(d -> new DataPlaneStart(prep, d)))
+                r ? r::client : null))
+            // Tunnel v2 after the key schedule runs (its replay filter starts at this epoch) and
+            // after enrollment (the node certificate is in the state directory by now).
+            .compose(d -> TunnelV2.start(vertx, config, schedule, prep.random(), registry)
+                .map(v2 -> new DataPlaneStart(prep, d, v2)))
             .compose(start -> {
               Discovery discovery = start.discovery();
+              TunnelV2 v2 = start.v2();
               deployments.onStop(() -> discovery.stop());
               SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, prep.random(),
-                  replays, discovery);
+                  replays, discovery, v2);
               HttpProxyVerticle http = config.http() == null ? null : new HttpProxyVerticle(config.http(),
                   discovery.resolver(config.http().endpoints()), config.tunnelOptions(), schedule, metrics,
                   prep.random(), registry);
@@ -195,8 +204,9 @@ public final class Node {
                       status.httpUp(http);
                     }
                     status.sidecarUp(sidecar);
+                    status.v2Up(v2);
                     Node node = new Node(vertx, config, schedule, metrics, clock, status, deployments, sidecar,
-                        sidecarId, admin, http, configFile, prep.random(), replays, reloads);
+                        sidecarId, admin, http, configFile, prep.random(), replays, reloads, v2);
                     node.discovery = discovery;
                     discovery.register(config, sidecar.tunnelPort());
                     self.set(node);
@@ -210,9 +220,11 @@ public final class Node {
   public Future<Void> stop() {
     // A data plane replaced by a reload may still carry old streams: a stop does not wait for them.
     retiring.forEach(SidecarVerticle::cutShort);
-    // Leave the registry first, while the authority client is still open (issue 17).
+    // Leave the registry first, while the authority client is still open (issue 17); then the data
+    // plane drains (its application connections may still use pooled streams), then the pool sends
+    // GOAWAY on its peer connections.
     Future<Void> left = discovery == null ? Future.succeededFuture() : discovery.leave();
-    return left.transform(x -> deployments.stop());
+    return left.transform(x -> deployments.stop()).eventually(() -> v2 == null ? Future.succeededFuture() : v2.close());
   }
 
   /**
@@ -257,7 +269,7 @@ public final class Node {
     NodeConfig before = config;
     SidecarVerticle old = sidecar;
     String oldId = sidecarId;
-    SidecarVerticle fresh = new SidecarVerticle(next, schedule, metrics, random, replays, discovery);
+    SidecarVerticle fresh = new SidecarVerticle(next, schedule, metrics, random, replays, discovery, v2);
     return vertx.deployVerticle(fresh).transform(ar -> {
       if (ar.failed()) {
         return reloaded("failed", "nothing changed: " + ar.cause().getMessage());
@@ -297,7 +309,7 @@ public final class Node {
     }
     SidecarVerticle old = sidecar;
     String oldId = sidecarId;
-    SidecarVerticle fresh = new SidecarVerticle(config, schedule, metrics, random, replays, discovery);
+    SidecarVerticle fresh = new SidecarVerticle(config, schedule, metrics, random, replays, discovery, v2);
     return vertx.deployVerticle(fresh).map(deploymentId -> {
       deployments.replace(oldId, deploymentId);
       sidecar = fresh;
@@ -345,6 +357,11 @@ public final class Node {
     return metrics;
   }
 
+  /** Tunnel v2 of this node, or null when it has no certificate (v1 only). */
+  public TunnelV2 v2() {
+    return v2;
+  }
+
   public double rotations() {
     return status.rotations();
   }
@@ -375,6 +392,6 @@ public final class Node {
   }
 
   /** The key start and the discovery started after it (the registry watch needs the node's certificate). */
-  private record DataPlaneStart(KeyStart prep, Discovery discovery) {
+  private record DataPlaneStart(KeyStart prep, Discovery discovery, TunnelV2 v2) {
   }
 }

@@ -30,6 +30,7 @@ final class NodeStatus {
   private volatile SidecarVerticle sidecar;
   private volatile io.sscmic.keysyn.recovery.AuthorityRecovery authority;
   private volatile io.sscmic.gateway.http.HttpProxyVerticle http;
+  private volatile TunnelV2 v2;
 
   NodeStatus(NodeConfig config, EpochClock clock, KeySchedule schedule, TunnelMetrics metrics, MeterRegistry registry) {
     this.config = config;
@@ -52,6 +53,11 @@ final class NodeStatus {
         .tag("node", node).register(registry);
     rotations = Counter.builder("sscmic.keysyn.rotations").description("Key rotations performed by this node")
         .tag("node", node).register(registry);
+  }
+
+  /** Tunnel v2 is up (null: the node speaks v1 only). */
+  void v2Up(TunnelV2 tunnelV2) {
+    this.v2 = tunnelV2;
   }
 
   void rotated() {
@@ -178,7 +184,33 @@ final class NodeStatus {
             .put("inbound", metrics.active(TunnelMetrics.Side.INBOUND))
             .put("outbound", metrics.active(TunnelMetrics.Side.OUTBOUND)))
         .put("failures", failures)
-        .put("peers", peers());
+        .put("peers", peers())
+        .put("v2", v2Status(config));
+  }
+
+  /**
+   * Tunnel v2: what this node dials, and each authenticated peer (by node id, as in sscmic_mux_*)
+   * with its connections and open streams both ways. Null for a node without a certificate.
+   */
+  private JsonObject v2Status(NodeConfig config) {
+    TunnelV2 t = v2;
+    if (t == null) {
+      return null;
+    }
+    JsonArray peers = new JsonArray();
+    for (io.sscmic.gateway.mux.MuxMetrics.Peer p : t.muxMetrics().peers()) {
+      peers.add(new JsonObject()
+          .put("node", p.label())
+          .put("connections", p.connections())
+          .put("streamsOutbound", p.activeStreams(io.sscmic.gateway.mux.Role.CLIENT))
+          .put("streamsInbound", p.activeStreams(io.sscmic.gateway.mux.Role.SERVER))
+          .put("streamsOpened", (long) (p.opened(io.sscmic.gateway.mux.Role.CLIENT)
+              + p.opened(io.sscmic.gateway.mux.Role.SERVER))));
+    }
+    return new JsonObject()
+        .put("dials", config.v2().version().name().toLowerCase(java.util.Locale.ROOT))
+        .put("poolConnections", t.muxMetrics().poolConnections())
+        .put("peers", peers);
   }
 
   /** Each peer's health, open streams, bytes and recent failures (labels as in sscmic_peer_*). */

@@ -4,9 +4,10 @@ import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.config.OutboundRoute;
 import io.sscmic.gateway.inbound.HelloReplayCache;
 import io.sscmic.gateway.inbound.InboundListener;
+import io.sscmic.gateway.inbound.V2Handoff;
+import io.sscmic.gateway.resolve.PeerResolver;
 import io.sscmic.gateway.outbound.OutboundListener;
 import io.sscmic.gateway.resolve.Endpoint;
-import io.sscmic.gateway.resolve.PeerResolver;
 import io.sscmic.gateway.resolve.StaticPeerResolver;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.gateway.tunnel.TunnelOptions;
@@ -36,28 +37,29 @@ public final class SidecarVerticle extends VerticleBase {
   private final TunnelMetrics metrics;
   private final SecureRandom random;
   private final HelloReplayCache replays;
-  private final Discovery discovery;
   private volatile java.time.Duration drainTime = DRAIN;
   private InboundListener inbound;
+  private final TunnelV2 v2;
+  private final Discovery discovery;
+  private V2Handoff v2Inbound;
   private final List<OutboundListener> outbound = new ArrayList<>();
   private int tunnelPort = -1;
   private final Map<String, Integer> outboundPorts = new LinkedHashMap<>();
   private volatile Future<?> closing;
 
   public SidecarVerticle(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, SecureRandom random) {
-    this(config, schedule, metrics, random, HelloReplayCache.forSchedule(schedule));
+    this(config, schedule, metrics, random, HelloReplayCache.forSchedule(schedule), null, null);
   }
 
-  /** @param replays hellos seen so far, shared with the data plane this one replaces at a reload */
+  /**
+   * @param replays hellos seen so far, shared with the data plane this one replaces at a reload
+   * @param discovery resolves services that have no static peer (issue 17), or null for static peers only
+   * @param v2 the node's tunnel v2 (its pool outlives this data plane), or null: v1 only
+   */
   SidecarVerticle(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, SecureRandom random,
-                  HelloReplayCache replays) {
-    this(config, schedule, metrics, random, replays, null);
-  }
-
-  /** @param discovery resolves services that have no static peer (issue 17), or null for static peers only */
-  SidecarVerticle(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, SecureRandom random,
-                  HelloReplayCache replays, Discovery discovery) {
+                  HelloReplayCache replays, Discovery discovery, TunnelV2 v2) {
     this.discovery = discovery;
+    this.v2 = v2;
     this.replays = replays;
     this.config = config;
     this.schedule = schedule;
@@ -67,11 +69,30 @@ public final class SidecarVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    if (v2 == null || config.tunnel().listen() == null) {
+      return bind();
+    }
+    // The stream policy and the services' addresses are read on a worker (a file, host names).
+    return vertx.executeBlocking(() -> new V2Inputs(TunnelV2.policy(config), TunnelV2.resolve(config.services())))
+        .recover(e -> Future.failedFuture(new IllegalStateException("tunnel.policy-file " + config.v2().policyFile()
+            + ": " + e.getMessage(), e)))
+        .compose(in -> {
+          v2Inbound = v2.inbound(in.services(), in.policy());
+          return bind();
+        });
+  }
+
+  /** What the v2 inbound side reads before the listeners bind. */
+  private record V2Inputs(io.sscmic.gateway.mux.StreamPolicy policy,
+                          Map<String, java.net.InetSocketAddress> services) {
+  }
+
+  private Future<?> bind() {
     TunnelOptions options = config.tunnelOptions();
     List<Future<?>> binds = new ArrayList<>();
     if (config.tunnel().listen() != null) {
       inbound = new InboundListener(vertx, options, schedule, config.services(), metrics, random, config.tunnel().limits(),
-          replays);
+          replays, v2Inbound);
       binds.add(inbound.listen(config.tunnel().listen())
           .andThen(ar -> {
             if (ar.succeeded()) {
@@ -88,15 +109,15 @@ public final class SidecarVerticle extends VerticleBase {
         continue;
       }
       List<Endpoint> list = peers.computeIfAbsent(route.service(), s -> new ArrayList<>());
-      if (!list.contains(Endpoint.of(route.peer()))) {
-        list.add(Endpoint.of(route.peer()));
+      if (!list.contains(route.endpoint())) {
+        list.add(route.endpoint());
       }
     }
     PeerResolver resolver = discovery == null ? new StaticPeerResolver(peers) : discovery.resolver(peers);
     for (int i = 0; i < config.outbound().size(); i++) {
       OutboundRoute route = config.outbound().get(i);
       OutboundListener l = new OutboundListener(vertx, options, schedule, route.service(), resolver, metrics,
-          random);
+          random, v2 != null && v2.dials() ? v2.pool() : null);
       outbound.add(l);
       String key = "outbound[" + i + "]";
       binds.add(l.listen(route.listen())
@@ -112,6 +133,7 @@ public final class SidecarVerticle extends VerticleBase {
         + (tunnelPort > 0 ? "tunnel listening on " + config.tunnel().listen().host() + ":" + tunnelPort
         + " for " + config.services().keySet() + "; " : "")
         + "outbound " + outboundPorts + ", cipher " + config.tunnel().cipher() + ", "
+        + (v2 == null ? "tunnel v1 only (no node certificate), " : v2.dials() ? "dials tunnel v2, " : "dials tunnel v1, ")
         + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO") + " transport"))
         .onSuccess(v -> warnIfNettyLacksUnsafe());
   }
@@ -144,6 +166,13 @@ public final class SidecarVerticle extends VerticleBase {
       if (inbound != null) {
         all.add(inbound.close(drain));
       }
+      if (v2Inbound != null) {
+        // GOAWAY: peers open no new stream here (their pools dial the data plane that replaced this
+        // one, or nothing when the node stops); open streams get the drain time.
+        io.vertx.core.Promise<Void> goaway = io.vertx.core.Promise.promise();
+        v2Inbound.close(drain).addListener(f -> goaway.tryComplete());
+        all.add(goaway.future());
+      }
       for (OutboundListener l : outbound) {
         all.add(l.close(drain));
       }
@@ -170,12 +199,20 @@ public final class SidecarVerticle extends VerticleBase {
       if (inbound != null) {
         inbound.abortOpenStreams();
       }
+      if (v2Inbound != null) {
+        v2Inbound.abort();
+      }
       outbound.forEach(OutboundListener::abortOpenStreams);
     });
   }
 
   boolean draining() {
     return closing != null;
+  }
+
+  /** The inbound v2 peer connections of this data plane, or null without v2. */
+  V2Handoff v2Inbound() {
+    return v2Inbound;
   }
 
   public int tunnelPort() {

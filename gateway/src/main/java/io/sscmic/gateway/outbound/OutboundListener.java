@@ -3,7 +3,14 @@ package io.sscmic.gateway.outbound;
 import io.sscmic.gateway.frame.FailureReason;
 import io.sscmic.gateway.frame.FrameType;
 import io.sscmic.gateway.frame.ProtocolException;
+import io.sscmic.gateway.handshake.AlertReason;
+import io.sscmic.gateway.mux.AppStreams;
+import io.sscmic.gateway.record.RecordLayerException;
+import io.sscmic.gateway.mux.PeerPool;
+import io.sscmic.gateway.mux.PeerUnavailableException;
+import io.sscmic.gateway.mux.StreamResetException;
 import io.sscmic.gateway.resolve.Endpoint;
+import io.sscmic.gateway.tunnel.LogThrottle;
 import io.sscmic.gateway.resolve.PeerResolver;
 import io.sscmic.gateway.resolve.StaticPeerResolver;
 import io.sscmic.gateway.tunnel.HandshakeConnection;
@@ -39,6 +46,9 @@ public final class OutboundListener extends TunnelListener {
   private final PeerResolver resolver;
   private final SecureRandom random;
   private TunnelConnector connector;
+  private final PeerPool pool;
+  private final LogThrottle v2Log = new LogThrottle();
+  private int nextV2;
 
   /** A listener for one service at one fixed peer sidecar. */
   public OutboundListener(Vertx vertx, TunnelOptions options, KeySchedule schedule, String service,
@@ -50,10 +60,21 @@ public final class OutboundListener extends TunnelListener {
   /** A listener for one service at whichever peer sidecars {@code resolver} names, as they change. */
   public OutboundListener(Vertx vertx, TunnelOptions options, KeySchedule schedule, String service,
                           PeerResolver resolver, TunnelMetrics metrics, SecureRandom random) {
+    this(vertx, options, schedule, service, resolver, metrics, random, null);
+  }
+
+  /**
+   * @param pool the node's tunnel v2 peer pool, or null to dial v1 only: with it, a connection to
+   *     an endpoint whose node id is known goes as a stream over the pool (docs/MUX-v2.md), one to
+   *     an endpoint without a node id as a v1 tunnel
+   */
+  public OutboundListener(Vertx vertx, TunnelOptions options, KeySchedule schedule, String service,
+                          PeerResolver resolver, TunnelMetrics metrics, SecureRandom random, PeerPool pool) {
     super(vertx, options, schedule, metrics, TunnelMetrics.Side.OUTBOUND);
     this.service = service;
     this.resolver = resolver;
     this.random = random;
+    this.pool = pool;
   }
 
   @Override
@@ -96,6 +117,11 @@ public final class OutboundListener extends TunnelListener {
       TcpHalfClose.abort(local);
       return;
     }
+    Endpoint v2Peer = pool == null ? null : nextV2Endpoint();
+    if (v2Peer != null) {
+      relayV2(id, local, v2Peer);
+      return;
+    }
     connector.connect().onComplete(ar -> {
       if (ar.failed()) {
         // The peer sidecar, not the service behind it: the runbook points at the peer's host.
@@ -113,6 +139,54 @@ public final class OutboundListener extends TunnelListener {
       TcpHalfClose.enable(c.socket());
       new Handshake(id, local, c, started).start();
     });
+  }
+
+  /** The next endpoint in turn whose node id is known (a v2 INIT names it), or null when none is. */
+  private Endpoint nextV2Endpoint() {
+    List<Endpoint> set = connector.endpoints();
+    for (int k = 0; k < set.size(); k++) {
+      Endpoint e = set.get(Math.floorMod(nextV2 + k, set.size()));
+      if (e.nodeId() != null) {
+        nextV2 = Math.floorMod(nextV2 + k + 1, set.size());
+        return e;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Tunnel v2: the local connection becomes one stream over the node's pool (no TCP handshake and
+   * no round trip when a pooled connection is open). A failure resets the local connection: the
+   * pool could not reach or authenticate the peer ({@code peer_unreachable}), or the peer refused
+   * or reset the stream (counted by the multiplexer by reason).
+   */
+  private void relayV2(String id, NetSocket local, Endpoint peer) {
+    AppStreams.relay(pool, peer, service, local).onFailure(e -> {
+      if (e instanceof PeerUnavailableException) {
+        metrics.failure(FailureReason.PEER_UNREACHABLE);
+      }
+      String why = id + ": v2 stream to '" + service + "' at " + peer + " failed: " + describe(e);
+      if (e instanceof StreamResetException || !v2Log.allow()) {
+        LOG.fine(() -> why);
+      } else {
+        LOG.warning(() -> why + " (further failures this second are counted, not logged)");
+      }
+    });
+  }
+
+  private static String describe(Throwable e) {
+    StringBuilder b = new StringBuilder(String.valueOf(e.getMessage()));
+    boolean v1Only = false;
+    for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      b.append(": ").append(c.getMessage());
+      v1Only |= c instanceof RecordLayerException r && r.reason() == AlertReason.UNSUPPORTED;
+    }
+    if (v1Only) {
+      // The rolling-upgrade rule (docs/PROTOCOL-v2.md section 7): no silent fallback to v1.
+      b.append(" (the peer speaks tunnel v1 only: upgrade it, or remove this route's peer-node, or set "
+          + "tunnel.version: v1 until it is upgraded)");
+    }
+    return b.toString();
   }
 
   /** One outbound connection from HELLO until ACCEPT or refusal. */

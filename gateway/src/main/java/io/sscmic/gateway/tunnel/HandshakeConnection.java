@@ -85,9 +85,22 @@ public abstract class HandshakeConnection {
     next.start(null);
   }
 
+  /**
+   * Sees the bytes before the handshake's decoder does, until it hands them on: returns what the
+   * decoder should read now (the chunk itself, or bytes it held back), or null to read nothing
+   * yet. The inbound listener uses it to tell a v2 connection by its first header.
+   */
+  protected Buffer divert(Buffer chunk) {
+    return chunk;
+  }
+
   private void onBytes(Buffer chunk) {
     if (relay != null) {
       relay.onTunnelBytes(chunk);
+      return;
+    }
+    chunk = divert(chunk);
+    if (chunk == null) {
       return;
     }
     if (chunk.length() == 0) {

@@ -39,11 +39,18 @@ public final class TcpHalfClose {
   private TcpHalfClose() {
   }
 
-  /** Lets the socket stay writable after its peer's FIN and reports that FIN as an empty buffer. */
+  /**
+   * Lets the socket stay writable after its peer's FIN and reports that FIN as an empty buffer.
+   * Idempotent (the outbound listener enables it before it knows whether a v1 tunnel or a v2
+   * stream carries the connection, and the v2 relay enables it too).
+   */
   public static void enable(NetSocket socket) {
     ChannelHandlerContext ctx = VertxInternals.channelHandlerContext(socket);
     Channel ch = ctx.channel();
     ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    if (ch.pipeline().get("sscmic-eof-marker") != null) {
+      return;
+    }
     ch.pipeline().addBefore(ctx.name(), "sscmic-eof-marker", new EofMarker());
   }
 

@@ -4,7 +4,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.buffer.Buffer;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetServer;
@@ -17,8 +22,9 @@ import io.vertx.core.net.impl.ConnectionBase;
  * that moves one breaks this file alone. We need them for three reasons: to read and write Netty
  * buffers without the heap copies the public {@link Buffer} API makes (the frame path), to
  * half-close and linger-close a socket (no public API), to put a guard handler into an HTTP
- * connection's pipeline (listener limits), and to set IP_TRANSPARENT on a listening socket
- * (transparent interception).
+ * connection's pipeline (listener limits), to set IP_TRANSPARENT on a listening socket
+ * (transparent interception), and to run the tunnel v2 multiplexer's own Netty channels on
+ * Vert.x's event loops and transport (epoll where Vert.x uses it).
  */
 public final class VertxInternals {
   private VertxInternals() {
@@ -50,6 +56,7 @@ public final class VertxInternals {
     return ((ConnectionBase) connection).channel();
   }
 
+
   /**
    * The listening channel of a bound NetServer (the shared server behind it), to set a socket
    * option Vert.x's options do not offer (IP_TRANSPARENT for the interception listener). Read
@@ -71,5 +78,32 @@ public final class VertxInternals {
     } catch (ReflectiveOperationException | ClassCastException e) {
       throw new IllegalStateException("cannot reach the listening channel of this Vert.x version's NetServer: " + e, e);
     }
+  }
+
+  /** Vert.x's event loops, where the verticles run: the v2 peer connections share them. */
+  public static EventLoopGroup eventLoops(Vertx vertx) {
+    return ((VertxInternal) vertx).nettyEventLoopGroup();
+  }
+
+  /** Client socket channels of Vert.x's transport (epoll or NIO, as Vert.x chose). */
+  public static ChannelFactory<? extends Channel> socketChannels(Vertx vertx) {
+    return ((VertxInternal) vertx).transport().channelFactory(false);
+  }
+
+  /** Server socket channels of Vert.x's transport. */
+  public static ChannelFactory<? extends ServerChannel> serverChannels(Vertx vertx) {
+    return ((VertxInternal) vertx).transport().serverChannelFactory(false);
+  }
+
+  /**
+   * Takes an accepted socket away from Vert.x: its handler leaves the pipeline (Vert.x forgets
+   * the connection, as it does at a protocol switch), so the caller's Netty handlers own the
+   * channel from now on. Call on the socket's event loop.
+   */
+  public static Channel detach(NetSocket socket) {
+    ChannelHandlerContext ctx = channelHandlerContext(socket);
+    Channel channel = ctx.channel();
+    channel.pipeline().remove(ctx.handler());
+    return channel;
   }
 }

@@ -42,6 +42,9 @@ class DemoTest {
           .compose(req -> req.send())
           .compose(resp -> resp.body())).toString();
       assertTrue(web.startsWith("hello from the web service behind sidecar alpha"), web);
+      // The TCP routes ran on tunnel v2, each node authenticated by the certificate it enrolled for.
+      assertEquals(1.0, nodes.get(0).v2().handshakes(io.sscmic.gateway.mux.Role.CLIENT), "alpha dialled beta once, v2");
+      assertEquals(1.0, nodes.get(1).v2().handshakes(io.sscmic.gateway.mux.Role.CLIENT), "beta dialled alpha once, v2");
       String viaHttpMode = await(http.request(HttpMethod.POST, ports.httpListener(), "127.0.0.1", "/echo")
           .compose(req -> req.send(Buffer.buffer("hello over HTTP mode")))
           .compose(resp -> resp.body())).toString();
