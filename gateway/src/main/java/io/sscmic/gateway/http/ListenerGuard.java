@@ -50,13 +50,27 @@ final class ListenerGuard {
     this.node = node;
   }
 
-  /** For {@code HttpServer.connectionHandler}: a new client connection, before its first request. */
+  /**
+   * For {@code HttpServer.connectionHandler}: a new client connection, before its first request.
+   * An HTTP/2 connection (h2c with prior knowledge) counts against the connection limit only: its
+   * frames never pass the HTTP/1 codec these deadlines watch, and a stream waiting for its answer
+   * is bounded by the route timeout. An h2c upgrade shows up here a second time for the same
+   * socket: it stays counted once and its HTTP/1 deadlines end.
+   */
   void accept(HttpConnection connection) {
     Channel ch = VertxInternals.channel(connection);
-    Conn c = new Conn(ch);
+    Conn existing = ch.attr(CONN).get();
+    if (existing != null) {
+      existing.upgraded();
+      return;
+    }
+    boolean http1 = ch.pipeline().get("httpDecoder") != null;
+    Conn c = new Conn(ch, http1);
     ch.attr(CONN).set(c);
-    ch.pipeline().addBefore("httpDecoder", "sscmic-guard-bytes", c.bytes);
-    ch.pipeline().addBefore("handler", "sscmic-guard-messages", c.messages);
+    if (http1) {
+      ch.pipeline().addBefore("httpDecoder", "sscmic-guard-bytes", c.bytes);
+      ch.pipeline().addBefore("handler", "sscmic-guard-messages", c.messages);
+    }
     // A pending check must not keep a closed connection's state alive until it fires.
     ch.closeFuture().addListener(f -> {
       if (c.check != null) {
@@ -70,13 +84,23 @@ final class ListenerGuard {
             + ": http.max-client-connections (" + limits.maxClientConnections() + ") reached (further refusals this"
             + " second are counted, not logged)");
       }
-      c.answer(503, "Service Unavailable", "sidecar " + node + " has " + limits.maxClientConnections()
-          + " client connections open (http.max-client-connections)");
+      if (http1) {
+        c.answer(503, "Service Unavailable", "sidecar " + node + " has " + limits.maxClientConnections()
+            + " client connections open (http.max-client-connections)");
+      } else {
+        // HTTP/2: GOAWAY rather than a response no stream asked for.
+        c.closing = true;
+        connection.close();
+      }
       return;
     }
     open.incrementAndGet();
     ch.closeFuture().addListener(f -> open.decrementAndGet());
-    c.arm(Phase.HEADERS);
+    if (http1) {
+      c.arm(Phase.HEADERS);
+    } else {
+      c.phase = Phase.REQUEST;
+    }
   }
 
   /**
@@ -136,8 +160,26 @@ final class ListenerGuard {
     boolean readingBody;
     boolean closing;
 
-    Conn(Channel ch) {
+    final boolean http1;
+
+    Conn(Channel ch, boolean http1) {
       this.ch = ch;
+      this.http1 = http1;
+    }
+
+    /** Now HTTP/2 on the same socket (h2c upgrade): no more HTTP/1 deadlines, no more HTTP/1 handlers. */
+    void upgraded() {
+      phase = Phase.REQUEST;
+      if (check != null) {
+        check.cancel(false);
+        check = null;
+      }
+      if (ch.pipeline().context(bytes) != null) {
+        ch.pipeline().remove(bytes);
+      }
+      if (ch.pipeline().context(messages) != null) {
+        ch.pipeline().remove(messages);
+      }
     }
 
     /**
