@@ -178,7 +178,7 @@ public final class NodeConfigParser {
     RetryBudget.Settings budget = new RetryBudget.Settings(t.get(NodeKeys.HTTP_RETRY_BUDGET_RATIO),
         t.get(NodeKeys.HTTP_RETRY_BUDGET_MIN_PER_SECOND));
     return new HttpModeConfig(listen, routes, peers, timeout, max, accessLog, healthPath, healthInterval, limits,
-        protocols, budget);
+        protocols, budget, t.get(NodeKeys.HTTP_H2C));
   }
 
   private static AuthorityRecovery.Settings authority(ConfigTree t) {

@@ -253,6 +253,13 @@ public final class NodeKeys {
       ValueParsers.positive(), value("1024"), FILE_ONLY, RESTART, http(h -> h.limits().maxClientConnections()),
       "`4096`", "client connections open at once on the HTTP listener; a new one beyond is answered `503` and "
           + "closed");
+  public static final ConfigKey<Boolean> HTTP_H2C = key("http.h2c", ValueParsers.bool(),
+      none("on when a service is `h2c`"), FILE_ONLY, RESTART, http(HttpModeConfig::listensH2c), "`true`",
+      "the listener takes HTTP/2 over cleartext from applications (prior knowledge, as gRPC clients use, and "
+          + "`Upgrade: h2c`) besides HTTP/1.1. Trade-off: with it on, Vert.x shows the listener a connection only "
+          + "once its first request head is in, so `http.header-timeout` and `http.max-client-connections` do not "
+          + "bound connections that send nothing or drip their first request's headers (slow loris); HTTP/1.1-only "
+          + "meshes keep it off");
   public static final ConfigKey<Boolean> HTTP_ACCESS_LOG = key("http.access-log", ValueParsers.bool(),
       value("false"), OVERRIDE, RESTART, http(HttpModeConfig::accessLog), "`true`",
       "one log line per request (logger `io.sscmic.gateway.http.access`): client, method, host, path without "

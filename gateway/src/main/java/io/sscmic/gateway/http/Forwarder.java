@@ -239,8 +239,10 @@ final class Forwarder {
    */
   private static Future<Void> responseBody(HttpClientResponse up, HttpServerResponse resp, boolean trailers) {
     Promise<Void> done = Promise.promise();
+    // On HTTP/2 the stream's close handler fires on a normal end too: only a close before the end is the client leaving.
+    boolean[] ending = {false};
     resp.closeHandler(v -> {
-      if (done.tryFail("the client closed the connection")) {
+      if (!ending[0] && done.tryFail("the client closed the connection")) {
         up.exceptionHandler(e -> { });
         up.request().reset();
       }
@@ -262,10 +264,17 @@ final class Forwarder {
     });
     up.endHandler(v -> {
       if (!done.future().isComplete()) {
+        ending[0] = true;
         if (trailers && !up.trailers().isEmpty()) {
           HopByHop.copy(up.trailers(), resp.trailers());
         }
-        resp.end().onComplete(done);
+        resp.end().onComplete(ar -> {
+          if (ar.succeeded()) {
+            done.tryComplete();
+          } else {
+            done.tryFail(ar.cause());
+          }
+        });
       }
     });
     return done.future();

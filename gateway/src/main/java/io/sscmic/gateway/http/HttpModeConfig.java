@@ -21,11 +21,13 @@ import java.util.Map;
  * @param limits what one local client may cost the listener
  * @param protocols the protocol each service speaks where it is not HTTP/1.1 (service name to protocol)
  * @param retryBudget how many retries each service's requests may add
+ * @param h2c whether the listener takes HTTP/2 over cleartext (prior knowledge and upgrade) besides
+ *     HTTP/1.1; null for "when a service speaks h2c" (see {@link #listensH2c()})
  */
 public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<String, List<SocketAddress>> services,
                              Duration timeout, int maxConnectionsPerPeer, boolean accessLog, String healthPath,
                              Duration healthInterval, ListenerLimits limits, Map<String, ServiceProtocol> protocols,
-                             RetryBudget.Settings retryBudget) {
+                             RetryBudget.Settings retryBudget, Boolean h2c) {
   public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(5);
 
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
@@ -42,7 +44,7 @@ public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<S
                         Duration timeout, int maxConnectionsPerPeer, boolean accessLog, String healthPath,
                         Duration healthInterval, ListenerLimits limits) {
     this(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath, healthInterval, limits,
-        Map.of(), RetryBudget.Settings.DEFAULT);
+        Map.of(), RetryBudget.Settings.DEFAULT, null);
   }
 
   /** What {@code service} speaks: as configured, else HTTP/1.1. */
@@ -52,12 +54,27 @@ public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<S
 
   public HttpModeConfig withProtocols(Map<String, ServiceProtocol> p) {
     return new HttpModeConfig(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath,
-        healthInterval, limits, p, retryBudget);
+        healthInterval, limits, p, retryBudget, h2c);
+  }
+
+  /**
+   * Whether the listener takes h2c: as configured, else when some service is declared h2c (a mesh
+   * that carries gRPC). Off, Vert.x shows the listener each connection as it opens, so the header
+   * timeout bounds a connection from its first moment; on, only once its first request head is in
+   * (Vert.x tells HTTP/1.1 from HTTP/2 first), so slow-loris clients are not bounded by it.
+   */
+  public boolean listensH2c() {
+    return h2c != null ? h2c : protocols.containsValue(ServiceProtocol.H2C);
+  }
+
+  public HttpModeConfig withH2c(Boolean on) {
+    return new HttpModeConfig(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath,
+        healthInterval, limits, protocols, retryBudget, on);
   }
 
   public HttpModeConfig withRetryBudget(RetryBudget.Settings b) {
     return new HttpModeConfig(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath,
-        healthInterval, limits, protocols, b);
+        healthInterval, limits, protocols, b, h2c);
   }
 
   /** With the default listener limits. */
@@ -77,7 +94,7 @@ public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<S
 
   public HttpModeConfig withLimits(ListenerLimits l) {
     return new HttpModeConfig(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath,
-        healthInterval, l, protocols, retryBudget);
+        healthInterval, l, protocols, retryBudget, h2c);
   }
 
   /** Without active health probes. */

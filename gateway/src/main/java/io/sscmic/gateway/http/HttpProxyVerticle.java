@@ -99,8 +99,8 @@ public final class HttpProxyVerticle extends VerticleBase {
       ready.add(peers.start(resolver));
     }
     ListenerLimits limits = config.limits();
-    // HTTP/1.1 and h2c, both with prior knowledge and by upgrade (gRPC clients use prior knowledge).
-    server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(true).setTcpNoDelay(true)
+    // HTTP/1.1, and h2c both with prior knowledge and by upgrade (gRPC clients use prior knowledge) where it is on.
+    server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(config.listensH2c()).setTcpNoDelay(true)
             .setMaxHeaderSize(limits.maxHeaderSize()).setMaxInitialLineLength(limits.maxInitialLineLength()))
         .connectionHandler(guard::accept)
         .invalidRequestHandler(this::invalid)
@@ -159,6 +159,9 @@ public final class HttpProxyVerticle extends VerticleBase {
 
   private void handle(HttpServerRequest req) {
     long started = System.nanoTime();
+    if (!guard.request(req)) {
+      return;
+    }
     try {
       if (req.method() == HttpMethod.CONNECT) {
         String service = router.connectService(req);

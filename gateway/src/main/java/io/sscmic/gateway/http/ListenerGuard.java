@@ -36,6 +36,8 @@ import java.util.logging.Logger;
 final class ListenerGuard {
   private static final Logger LOG = Logger.getLogger(ListenerGuard.class.getName());
   private static final AttributeKey<Conn> CONN = AttributeKey.valueOf("sscmic-http-guard");
+  /** Vert.x's handler that turns an HTTP/1.1 connection into h2c on {@code Upgrade: h2c}. */
+  private static final String H2C_UPGRADE = "h2c";
   private final ListenerLimits limits;
   private final HttpMetrics metrics;
   private final String node;
@@ -69,7 +71,9 @@ final class ListenerGuard {
     ch.attr(CONN).set(c);
     if (http1) {
       ch.pipeline().addBefore("httpDecoder", "sscmic-guard-bytes", c.bytes);
-      ch.pipeline().addBefore("handler", "sscmic-guard-messages", c.messages);
+      // Before Vert.x's h2c upgrade handler where there is one: it consumes an upgrade request.
+      ch.pipeline().addBefore(ch.pipeline().get(H2C_UPGRADE) != null ? H2C_UPGRADE : "handler", "sscmic-guard-messages",
+          c.messages);
     }
     // A pending check must not keep a closed connection's state alive until it fires.
     ch.closeFuture().addListener(f -> {
@@ -125,6 +129,40 @@ final class ListenerGuard {
     return true;
   }
 
+  /**
+   * For the request handler, first thing: a request Vert.x hands over. With h2c on, Vert.x builds
+   * an HTTP/1.1 connection's pipeline (and calls {@link #accept}) only once the first bytes have
+   * shown it is not HTTP/2, by when the first request's head has passed the point where this guard
+   * counts heads: it is counted here instead, so that its time is the route timeout's, not the
+   * idle timeout's.
+   *
+   * @return false when the connection is being refused (over the connection limit: the sidecar's
+   *     503 is already on its way) and the request must not be served
+   */
+  boolean request(HttpServerRequest req) {
+    Conn c = VertxInternals.channel(req.connection()).attr(CONN).get();
+    if (req.version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+      if (c != null && c.http1 && !c.h2) {
+        // The request of an h2c upgrade, now stream 1 of an HTTP/2 connection on this socket.
+        c.upgraded();
+      }
+      return true;
+    }
+    if (c == null || !c.http1 || c.h2) {
+      return true;
+    }
+    if (c.closing) {
+      return false;
+    }
+    c.handled++;
+    if (c.handled > c.heads) {
+      c.heads = c.handled;
+      c.unanswered++;
+      c.phase = Phase.REQUEST;
+    }
+    return true;
+  }
+
   /** Closes a connection after a 400 without leaving the client a reset instead of the answer. */
   void closeAfterAnswer(HttpServerRequest req) {
     TcpHalfClose.lingeringClose(VertxInternals.channel(req.connection()), TcpHalfClose.LINGER);
@@ -157,29 +195,30 @@ final class ListenerGuard {
     long deadline;
     ScheduledFuture<?> check;
     int unanswered;
+    /** Request heads this guard saw pass, and requests Vert.x handed over: see {@link #request}. */
+    int heads;
+    int handled;
     boolean readingBody;
     boolean closing;
 
     final boolean http1;
+    /** Upgraded (or upgrading) to h2c: its streams are bounded by the route timeout, not by these deadlines. */
+    boolean h2;
 
     Conn(Channel ch, boolean http1) {
       this.ch = ch;
       this.http1 = http1;
     }
 
-    /** Now HTTP/2 on the same socket (h2c upgrade): no more HTTP/1 deadlines, no more HTTP/1 handlers. */
+    /** Now HTTP/2 on the same socket (h2c upgrade): no more HTTP/1 deadlines. */
     void upgraded() {
+      h2 = true;
       phase = Phase.REQUEST;
       if (check != null) {
         check.cancel(false);
         check = null;
       }
-      if (ch.pipeline().context(bytes) != null) {
-        ch.pipeline().remove(bytes);
-      }
-      if (ch.pipeline().context(messages) != null) {
-        ch.pipeline().remove(messages);
-      }
+      // The two handlers stay: they pass HTTP/2's bytes through, and arm() does nothing from now on.
     }
 
     /**
@@ -187,6 +226,9 @@ final class ListenerGuard {
      * and a new timer for every request on a keep-alive connection.
      */
     void arm(Phase p) {
+      if (h2) {
+        return;
+      }
       phase = p;
       Duration limit = p == Phase.HEADERS ? limits.headerTimeout() : limits.idleTimeout();
       if (p == Phase.REQUEST || limit.isZero()) {
@@ -272,7 +314,13 @@ final class ListenerGuard {
     final class Messages extends ChannelDuplexHandler {
       @Override
       public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest r && ctx.pipeline().get(H2C_UPGRADE) != null
+            && r.headers().containsValue("upgrade", "h2c", true) && r.headers().contains("http2-settings")) {
+          // The h2c handler after us takes it from here; the connection will be HTTP/2.
+          upgraded();
+        }
         if (msg instanceof HttpRequest) {
+          heads++;
           unanswered++;
           readingBody = true;
           phase = Phase.REQUEST;
