@@ -195,8 +195,8 @@ public final class NodeKeys {
           "expected http1 or h2c"), value("http1"), FILE_ONLY, RESTART, http(HttpModeConfig::protocols), "`h2c`",
       "what the service speaks behind its peer sidecar, so what the caller's pool speaks to it through the tunnel: "
           + "`http1` (HTTP/1.1 keep-alive) or `h2c` (HTTP/2 with prior knowledge: gRPC, streams, trailers, many "
-          + "requests per tunnel connection). The HTTP listener itself takes HTTP/1.1 and h2c from applications "
-          + "whatever this says");
+          + "requests per tunnel connection). Independent of what applications speak to the listener "
+          + "(`http.h2c`): an HTTP/1.1 client can call an h2c service and the other way round");
   public static final ConfigKey<String> HTTP_ROUTE_HOST = key("http.routes[i].host", ValueParsers.text(),
       none("any"), FILE_ONLY, RESTART, http(HttpModeConfig::routes), "`api.internal`",
       "match the Host header (without port), case-insensitive");
