@@ -9,7 +9,7 @@ import java.util.random.RandomGenerator;
  * Picks the peer for each request (not each connection: the pools underneath are per peer, so
  * every request is balanced on its own): power of two choices over peak-EWMA cost, as Linkerd and
  * Finagle do. Two healthy peers are drawn at random and the one with the lower
- * {@link UpstreamPeer#cost()} (latency times outstanding requests plus one) wins: a slow or busy
+ * {@link UpstreamPeer#cost(long)} (latency times outstanding requests plus one) wins: a slow or busy
  * peer loses traffic at once, and the random draw keeps many sidecars from herding onto the same
  * "best" peer. With two peers that is plain comparison; with one, that one.
  *
@@ -92,7 +92,7 @@ public final class PeerBalancer {
       boolean aOk = a != avoid && a.healthy(nowNanos);
       boolean bOk = b != avoid && b.healthy(nowNanos);
       if (aOk && bOk) {
-        return cheaper(a, b, r);
+        return cheaper(a, b, r, nowNanos);
       }
     }
     // Few peers, or a draw hit an ejected or avoided one: two of the eligible ones, drawn the same way.
@@ -114,12 +114,12 @@ public final class PeerBalancer {
     if (j >= i) {
       j++;
     }
-    return cheaper(eligible.get(i), eligible.get(j), r);
+    return cheaper(eligible.get(i), eligible.get(j), r, nowNanos);
   }
 
-  private static UpstreamPeer cheaper(UpstreamPeer a, UpstreamPeer b, RandomGenerator r) {
-    double ca = a.cost();
-    double cb = b.cost();
+  private static UpstreamPeer cheaper(UpstreamPeer a, UpstreamPeer b, RandomGenerator r, long nowNanos) {
+    double ca = a.cost(nowNanos);
+    double cb = b.cost(nowNanos);
     if (ca == cb) {
       // An idle mesh: spread rather than always favour the first drawn.
       return r.nextBoolean() ? a : b;

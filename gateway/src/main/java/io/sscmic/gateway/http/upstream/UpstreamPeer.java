@@ -128,23 +128,31 @@ public final class UpstreamPeer {
     if (latencyNanos < 0 || nanos > latencyNanos) {
       latencyNanos = nanos;
     } else {
-      double w = Math.exp(-(double) Math.max(0, nowNanos - latencyAt) / EWMA_DECAY.toNanos());
-      latencyNanos = latencyNanos * w + nanos * (1 - w);
+      latencyNanos = latencyNanos * decay(nowNanos) + nanos * (1 - decay(nowNanos));
     }
     latencyAt = nowNanos;
   }
 
-  /** The peak-EWMA latency, or {@link #DEFAULT_LATENCY_NANOS} before the first response. */
-  public synchronized double latencyNanos() {
-    return latencyNanos < 0 ? DEFAULT_LATENCY_NANOS : latencyNanos;
+  private double decay(long nowNanos) {
+    return Math.exp(-(double) Math.max(0, nowNanos - latencyAt) / EWMA_DECAY.toNanos());
+  }
+
+  /**
+   * The peak-EWMA latency as of {@code nowNanos}, or {@link #DEFAULT_LATENCY_NANOS} before the
+   * first response. It decays while no sample comes (as Finagle's reads it, an elapsed time being
+   * a zero sample): a peer that was slow once and then lost every draw would otherwise never be
+   * tried again, its old peak standing forever.
+   */
+  public synchronized double latencyNanos(long nowNanos) {
+    return latencyNanos < 0 ? DEFAULT_LATENCY_NANOS : latencyNanos * decay(nowNanos);
   }
 
   /**
    * What a new request would expect here: the latency times the requests it would queue behind
    * (Finagle's and Linkerd's peak-EWMA cost). Lower is better.
    */
-  public double cost() {
-    return latencyNanos() * (outstanding() + 1);
+  public double cost(long nowNanos) {
+    return latencyNanos(nowNanos) * (outstanding() + 1);
   }
 
   public synchronized boolean healthy(long nowNanos) {

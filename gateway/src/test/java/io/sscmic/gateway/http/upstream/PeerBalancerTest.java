@@ -86,10 +86,29 @@ class PeerBalancerTest {
     assertSame(slow, balancer.pick(null, NOW), "latency times load: the slow idle peer wins against a queue");
     // The peak takes a slower sample at once.
     fast.observe(100_000_000, NOW + SECOND);
-    assertEquals(100_000_000, fast.latencyNanos(), 1);
+    assertEquals(100_000_000, fast.latencyNanos(NOW + SECOND), 1);
     // And forgets it over time: 10 s later a 2 ms sample pulls it most of the way back.
     fast.observe(2_000_000, NOW + 11 * SECOND);
-    assertTrue(fast.latencyNanos() < 40_000_000, "decayed: " + fast.latencyNanos());
+    assertTrue(fast.latencyNanos(NOW + 11 * SECOND) < 40_000_000, "decayed: " + fast.latencyNanos(NOW + 11 * SECOND));
+  }
+
+  /**
+   * A peer that was slow once and then lost every draw gets no new sample; its cost decays with
+   * time anyway, so it is tried again (else one slow answer would starve it for good).
+   */
+  @Test
+  void aPeerThatWasSlowOnceIsTriedAgainLater() {
+    UpstreamPeer once = peer(1);
+    UpstreamPeer steady = peer(2);
+    PeerBalancer balancer = balancer(List.of(once, steady));
+    once.observe(500_000_000, NOW);
+    steady.observe(5_000_000, NOW);
+    assertSame(steady, balancer.pick(null, NOW + SECOND));
+    // steady keeps answering in 5 ms; once gets no sample, but half a second of peak fades.
+    for (long t = 2; t < 60; t++) {
+      steady.observe(5_000_000, NOW + t * SECOND);
+    }
+    assertSame(once, balancer.pick(null, NOW + 60 * SECOND), "its old peak has decayed below 5 ms");
   }
 
   @Test
