@@ -162,6 +162,11 @@ final class Forwarder {
       if (host != null) {
         up.authority(HostAndPort.parseAuthority(host, 80));
       }
+      // The client gives up before the answer's head (an HTTP/2 reset, as a gRPC cancel or deadline
+      // sends, or a closed connection): the request to the service is abandoned too, so that the
+      // service learns it (gRPC: CANCELLED) and the pooled stream is free. Once the answer is being
+      // relayed, responseBody() takes this handler over.
+      req.response().closeHandler(v -> up.reset());
       if (!hasBody(req)) {
         return up.send();
       }

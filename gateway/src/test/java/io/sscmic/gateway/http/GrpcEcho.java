@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code Slow}: the request back after as many milliseconds as the request says;
  *   <li>{@code Count}: server streaming, "N" gives N messages "0".."N-1";
  *   <li>{@code Collect}: client streaming, the requests joined with ',';
- *   <li>{@code Chat}: bidirectional, each request back as "echo:" + request, at once.
+ *   <li>{@code Chat}: bidirectional, each request back as "echo:" + request, at once;
+ *   <li>{@code Hold}: never answers; notes its arrival and its cancellation.
  * </ul>
  */
 final class GrpcEcho implements AutoCloseable {
@@ -54,6 +55,11 @@ final class GrpcEcho implements AutoCloseable {
   static final MethodDescriptor<byte[], byte[]> COLLECT = method("Collect",
       MethodDescriptor.MethodType.CLIENT_STREAMING);
   static final MethodDescriptor<byte[], byte[]> CHAT = method("Chat", MethodDescriptor.MethodType.BIDI_STREAMING);
+  static final MethodDescriptor<byte[], byte[]> HOLD = method("Hold", MethodDescriptor.MethodType.UNARY);
+  /** Counted down when a {@code Hold} call is cancelled (the caller went away). */
+  final java.util.concurrent.CountDownLatch holdCancelled = new java.util.concurrent.CountDownLatch(1);
+  /** Counted down when a {@code Hold} call arrives. */
+  final java.util.concurrent.CountDownLatch holdArrived = new java.util.concurrent.CountDownLatch(1);
 
   private final Server server;
   private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
@@ -84,6 +90,10 @@ final class GrpcEcho implements AutoCloseable {
           }
           out.onNext(req);
           out.onCompleted();
+        }))
+        .addMethod(HOLD, ServerCalls.asyncUnaryCall((req, out) -> {
+          ((io.grpc.stub.ServerCallStreamObserver<byte[]>) out).setOnCancelHandler(holdCancelled::countDown);
+          holdArrived.countDown();
         }))
         .addMethod(SLOW, ServerCalls.asyncUnaryCall((req, out) -> timers.schedule(() -> {
           out.onNext(req);

@@ -213,6 +213,22 @@ class GrpcThroughMeshTest {
   }
 
   /**
+   * A call the client cancels is cancelled at the service too, at once: the reset crosses the pair
+   * (without it the service would hold the call until the route's 20 s timeout).
+   */
+  @Test
+  void aCancelledCallIsCancelledAtTheService() throws Exception {
+    io.grpc.ClientCall<byte[], byte[]> call = channel.newCall(GrpcEcho.HOLD, CallOptions.DEFAULT);
+    ClientCalls.asyncUnaryCall(call, utf8("wait"), observer(new CompletableFuture<>(), new ArrayList<>()));
+    assertTrue(backend.holdArrived.await(20, TimeUnit.SECONDS), "the call reached the service");
+    long t0 = System.nanoTime();
+    call.cancel("the caller changed its mind", null);
+    assertTrue(backend.holdCancelled.await(8, TimeUnit.SECONDS), "the service saw the cancellation before the route "
+        + "timeout");
+    assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(8));
+  }
+
+  /**
    * The sidecar enforces grpc-timeout itself (a client that does not, or whose deadline is longer
    * than the sidecar's own route timeout, still gets an answer): a raw HTTP/2 request with
    * {@code grpc-timeout: 300m} to a call that takes 10 s gets 200 with grpc-status 4, trailers-only.
