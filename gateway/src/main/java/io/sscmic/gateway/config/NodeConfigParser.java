@@ -16,6 +16,8 @@ import io.sscmic.admin.AdminTls;
 import io.sscmic.gateway.http.HttpModeConfig;
 import io.sscmic.gateway.http.HttpRoute;
 import io.sscmic.gateway.http.ListenerLimits;
+import io.sscmic.gateway.http.upstream.RetryBudget;
+import io.sscmic.gateway.http.upstream.ServiceProtocol;
 import io.sscmic.gateway.inbound.TunnelLimits;
 import io.sscmic.gateway.intercept.DestinationMatch;
 import io.sscmic.gateway.intercept.InterceptConfig;
@@ -215,14 +217,30 @@ public final class NodeConfigParser {
           + "orders: [10.0.0.7:7443, 10.0.0.8:7443]");
     }
     Map<String, List<SocketAddress>> peers = new LinkedHashMap<>();
+    Map<String, ServiceProtocol> protocols = new LinkedHashMap<>();
     for (String name : ((JsonObject) svc).fieldNames()) {
       String key = "http.services." + name;
       checkName(name, key);
       Object v = ((JsonObject) svc).getValue(name);
+      String peersKey = key;
+      if (v instanceof JsonObject o) {
+        // The long form: {peers: [...], protocol: h2c}.
+        for (String field : o.fieldNames()) {
+          if (!field.equals("peers") && !field.equals("protocol")) {
+            throw new ConfigException(key + "." + field, "unknown key; expected one of [peers, protocol]");
+          }
+        }
+        ServiceProtocol protocol = NodeKeys.HTTP_SERVICE_PROTOCOL.parse(key + ".protocol", o.getValue("protocol"));
+        if (protocol != ServiceProtocol.HTTP1) {
+          protocols.put(name.toLowerCase(Locale.ROOT), protocol);
+        }
+        peersKey = key + ".peers";
+        v = o.getValue("peers");
+      }
       List<SocketAddress> list = new ArrayList<>();
       // An empty list (or no value) resolves the service by name (resolve.resolver).
       for (Object p : v instanceof JsonArray ? ((JsonArray) v).getList() : v == null ? List.of() : List.of(v)) {
-        list.add(NodeKeys.HTTP_SERVICES.parser().parse(key, p));
+        list.add(NodeKeys.HTTP_SERVICES.parser().parse(peersKey, p));
       }
       peers.put(name.toLowerCase(Locale.ROOT), list);
     }
@@ -246,7 +264,10 @@ public final class NodeConfigParser {
     ListenerLimits limits = new ListenerLimits(t.get(NodeKeys.HTTP_MAX_HEADER_SIZE),
         t.get(NodeKeys.HTTP_MAX_INITIAL_LINE_LENGTH), headerTimeout, t.get(NodeKeys.HTTP_IDLE_TIMEOUT),
         t.get(NodeKeys.HTTP_MAX_CLIENT_CONNECTIONS));
-    return new HttpModeConfig(listen, routes, peers, timeout, max, accessLog, healthPath, healthInterval, limits);
+    RetryBudget.Settings budget = new RetryBudget.Settings(t.get(NodeKeys.HTTP_RETRY_BUDGET_RATIO),
+        t.get(NodeKeys.HTTP_RETRY_BUDGET_MIN_PER_SECOND));
+    return new HttpModeConfig(listen, routes, peers, timeout, max, accessLog, healthPath, healthInterval, limits,
+        protocols, budget, t.get(NodeKeys.HTTP_H2C));
   }
 
   private static AuthorityRecovery.Settings authority(ConfigTree t) {

@@ -12,7 +12,9 @@ import static io.sscmic.gateway.config.ConfigKey.Reload.RESTART;
 import io.sscmic.gateway.cipher.AeadProvider;
 import io.sscmic.gateway.cipher.CipherSuite;
 import io.sscmic.gateway.http.HttpModeConfig;
+
 import io.sscmic.gateway.intercept.InterceptConfig;
+import io.sscmic.gateway.http.upstream.ServiceProtocol;
 import io.sscmic.keysyn.recovery.AuthorityRecovery;
 import io.sscmic.keysyn.recovery.AuthorityRecovery.Method;
 import io.vertx.core.net.SocketAddress;
@@ -228,6 +230,18 @@ public final class NodeKeys {
       "`orders: [10.0.0.7:7443, 10.0.0.8:7443]`",
       "the peer sidecars (`host:port` of their tunnel listeners) that serve service NAME; one or a list, a static "
           + "override. An empty list (`orders: []`) resolves NAME by name (`resolve.resolver`), live");
+  public static final ConfigKey<SocketAddress> HTTP_SERVICE_PEERS = key("http.services.NAME.peers",
+      ValueParsers.addressAsWritten(), none("required in the long form"), FILE_ONLY, RESTART,
+      http(HttpModeConfig::services), "`[10.0.0.7:7443, 10.0.0.8:7443]`",
+      "the long form of a service, a map: its peer sidecars, as in the short form (`orders: {peers: [...], "
+          + "protocol: h2c}`)");
+  public static final ConfigKey<ServiceProtocol> HTTP_SERVICE_PROTOCOL = key("http.services.NAME.protocol",
+      ValueParsers.choice(choices("http1", ServiceProtocol.HTTP1, "h2c", ServiceProtocol.H2C),
+          "expected http1 or h2c"), value("http1"), FILE_ONLY, RESTART, http(HttpModeConfig::protocols), "`h2c`",
+      "what the service speaks behind its peer sidecar, so what the caller's pool speaks to it through the tunnel: "
+          + "`http1` (HTTP/1.1 keep-alive) or `h2c` (HTTP/2 with prior knowledge: gRPC, streams, trailers, many "
+          + "requests per tunnel connection). Independent of what applications speak to the listener "
+          + "(`http.h2c`): an HTTP/1.1 client can call an h2c service and the other way round");
   public static final ConfigKey<String> HTTP_ROUTE_HOST = key("http.routes[i].host", ValueParsers.text(),
       none("any"), FILE_ONLY, RESTART, http(HttpModeConfig::routes), "`api.internal`",
       "match the Host header (without port), case-insensitive");
@@ -244,6 +258,17 @@ public final class NodeKeys {
   public static final ConfigKey<Integer> HTTP_MAX_CONNECTIONS_PER_PEER = key("http.max-connections-per-peer",
       ValueParsers.count(10_000), value("64"), FILE_ONLY, RESTART, http(HttpModeConfig::maxConnectionsPerPeer),
       "`64`", "bound of pooled tunnel streams per peer (requests beyond wait in a queue of 10x); at most 10000");
+  public static final ConfigKey<Double> HTTP_RETRY_BUDGET_RATIO = key("http.retry-budget.ratio",
+      ValueParsers.parsedBy(NodeKeys::ratio), value("0.2"), FILE_ONLY, RESTART,
+      http(h -> h.retryBudget().ratio()), "`0.1`",
+      "retries each service may add, as a share of its requests over the last 10 s (0 to 1). Only safe requests "
+          + "are retried, once, on another peer: those of which no byte left the sidecar (any method, gRPC "
+          + "included) and bodiless idempotent ones; never after a timeout");
+  public static final ConfigKey<Integer> HTTP_RETRY_BUDGET_MIN_PER_SECOND = key("http.retry-budget.min-per-second",
+      ValueParsers.parsedBy(NodeKeys::zeroOrMore), value("10"), FILE_ONLY, RESTART,
+      http(h -> h.retryBudget().minPerSecond()), "`5`",
+      "retries per second each service may make beyond the ratio, so that a quiet service can retry at all; "
+          + "`0` for the ratio alone");
   public static final ConfigKey<String> HTTP_HEALTH_PATH = key("http.health-path", ValueParsers.urlPath(),
       none("none"), FILE_ONLY, RESTART, http(HttpModeConfig::healthPath), "`/healthz`",
       "active health: each peer's service is asked for this path through the tunnel; a 5xx or no answer takes the "
@@ -273,6 +298,13 @@ public final class NodeKeys {
       ValueParsers.positive(), value("1024"), FILE_ONLY, RESTART, http(h -> h.limits().maxClientConnections()),
       "`4096`", "client connections open at once on the HTTP listener; a new one beyond is answered `503` and "
           + "closed");
+  public static final ConfigKey<Boolean> HTTP_H2C = key("http.h2c", ValueParsers.bool(),
+      none("on when a service is `h2c`"), FILE_ONLY, RESTART, http(HttpModeConfig::listensH2c), "`true`",
+      "the listener takes HTTP/2 over cleartext from applications (prior knowledge, as gRPC clients use, and "
+          + "`Upgrade: h2c`) besides HTTP/1.1. Trade-off: with it on, Vert.x shows the listener a connection only "
+          + "once its first request head is in, so `http.header-timeout` and `http.max-client-connections` do not "
+          + "bound connections that send nothing or drip their first request's headers (slow loris); HTTP/1.1-only "
+          + "meshes keep it off");
   public static final ConfigKey<Boolean> HTTP_ACCESS_LOG = key("http.access-log", ValueParsers.bool(),
       value("false"), OVERRIDE, RESTART, http(HttpModeConfig::accessLog), "`true`",
       "one log line per request (logger `io.sscmic.gateway.http.access`): client, method, host, path without "
@@ -381,6 +413,31 @@ public final class NodeKeys {
   private static String seedFrom(NodeConfig c, String key) {
     SeedSource s = c.keysyn().seed();
     return s != null && key.equals(s.configKey()) ? s.describe() : null;
+  }
+
+  private static double ratio(String s) {
+    double d;
+    try {
+      d = Double.parseDouble(s);
+    } catch (NumberFormatException e) {
+      d = Double.NaN;
+    }
+    if (!(d >= 0 && d <= 1)) {
+      throw new IllegalArgumentException("expected a number from 0 to 1 (0.2 = 20 %), got '" + s + "'");
+    }
+    return d;
+  }
+
+  private static int zeroOrMore(String s) {
+    try {
+      int n = Integer.parseInt(s);
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw new IllegalArgumentException("expected a whole number of 0 or more, got '" + s + "'");
   }
 
   private static <T> Map<String, T> choices(String a, T ta, String b, T tb) {

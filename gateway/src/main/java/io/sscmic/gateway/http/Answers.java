@@ -2,6 +2,7 @@ package io.sscmic.gateway.http;
 
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -36,20 +37,42 @@ final class Answers {
     access(req, status, service, peer, started);
   }
 
-  /** The sidecar answers instead of the service; a response already under way is cut instead. */
+  /**
+   * The sidecar answers instead of the service; a response already under way is cut instead (on
+   * HTTP/2 its stream only, the connection carries other requests). A gRPC client gets its own
+   * terms: 200 with {@code grpc-status} and {@code grpc-message} as a trailers-only response (one
+   * HEADERS frame that ends the stream), which grpc libraries report as that status.
+   */
   void fail(HttpServerRequest req, ProxyFailure failure, long started) {
-    done(req, failure.status(), failure.outcome(), failure.service(), "-", started);
+    boolean grpc = GrpcStatus.isGrpc(req);
+    done(req, grpc ? 200 : failure.status(), failure.outcome(), failure.service(), "-", started);
     HttpServerResponse resp = req.response();
     if (resp.closed() || resp.ended()) {
       return;
     }
     if (resp.headWritten()) {
-      req.connection().close();
+      cut(req);
       return;
     }
     LOG.fine(() -> node + ": " + failure.status() + " " + failure.getMessage());
+    if (grpc) {
+      resp.setStatusCode(200).putHeader("content-type", "application/grpc")
+          .putHeader("grpc-status", Integer.toString(GrpcStatus.of(failure.kind())))
+          .putHeader("grpc-message", GrpcStatus.encodeMessage(failure.getMessage()))
+          .putHeader(HttpProxyVerticle.PRODUCED_BY, node).end();
+      return;
+    }
     resp.setStatusCode(failure.status()).putHeader("content-type", "text/plain; charset=utf-8")
         .putHeader(HttpProxyVerticle.PRODUCED_BY, node).end(failure.getMessage() + "\n");
+  }
+
+  /** Ends a response that cannot be completed: its stream on HTTP/2, the connection on HTTP/1.x. */
+  static void cut(HttpServerRequest req) {
+    if (req.version() == HttpVersion.HTTP_2) {
+      req.response().reset();
+    } else {
+      req.connection().close();
+    }
   }
 
   private void access(HttpServerRequest req, int status, String service, String peer, long started) {

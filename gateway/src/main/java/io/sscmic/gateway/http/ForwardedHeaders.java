@@ -27,6 +27,11 @@ final class ForwardedHeaders {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     HopByHop.copy(req.headers(), headers);
     headers.remove("expect");
+    String te = req.getHeader("te");
+    if (te != null && te.toLowerCase(java.util.Locale.ROOT).contains("trailers")) {
+      // The one TE HTTP/2 allows, and how a gRPC client says it takes trailers; gRPC servers may insist on it.
+      headers.set("te", "trailers");
+    }
     if (target.host() != null && !headers.contains("host")) {
       headers.set("host", req.authority() != null ? req.authority().toString() : target.host());
     }

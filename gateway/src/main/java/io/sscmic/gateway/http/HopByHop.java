@@ -22,7 +22,8 @@ final class HopByHop {
     }
     from.forEach((name, value) -> {
       String n = name.toLowerCase(Locale.ROOT);
-      if (!ALWAYS.contains(n) && !named.contains(n)) {
+      // A pseudo-header (":path") is HTTP/2 framing, never a header to copy.
+      if (!ALWAYS.contains(n) && !named.contains(n) && !n.startsWith(":")) {
         to.add(name, value);
       }
     });

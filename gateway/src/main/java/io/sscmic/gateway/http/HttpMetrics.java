@@ -21,6 +21,7 @@ final class HttpMetrics {
   private final Map<String, Counter> ejections = new ConcurrentHashMap<>();
   private final Map<String, Counter> retries = new ConcurrentHashMap<>();
   private final Map<String, Counter> limitHits = new ConcurrentHashMap<>();
+  private final Map<String, Counter> budgetExhausted = new ConcurrentHashMap<>();
 
   HttpMetrics(MeterRegistry registry, String node) {
     this.registry = registry;
@@ -81,7 +82,14 @@ final class HttpMetrics {
 
   void retried(String service) {
     retries.computeIfAbsent(service, k -> Counter.builder("sscmic.http.retries")
-        .description("Idempotent requests retried on another peer")
+        .description("Requests retried on another peer (safe ones only, within the retry budget)")
+        .tag("node", node).tag("service", service).register(registry)).increment();
+  }
+
+  /** A retry that was safe but refused: the service's retry budget was spent (http.retry-budget.*). */
+  void retryBudgetExhausted(String service) {
+    budgetExhausted.computeIfAbsent(service, k -> Counter.builder("sscmic.http.retry.budget.exhausted")
+        .description("Retries not made because the service's retry budget was spent")
         .tag("node", node).tag("service", service).register(registry)).increment();
   }
 }

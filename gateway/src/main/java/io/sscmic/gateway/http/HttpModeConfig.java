@@ -1,5 +1,7 @@
 package io.sscmic.gateway.http;
 
+import io.sscmic.gateway.http.upstream.RetryBudget;
+import io.sscmic.gateway.http.upstream.ServiceProtocol;
 import io.sscmic.gateway.resolve.Endpoint;
 import io.vertx.core.net.SocketAddress;
 import java.time.Duration;
@@ -17,10 +19,15 @@ import java.util.Map;
  *     passive health only
  * @param healthInterval how often the probes run
  * @param limits what one local client may cost the listener
+ * @param protocols the protocol each service speaks where it is not HTTP/1.1 (service name to protocol)
+ * @param retryBudget how many retries each service's requests may add
+ * @param h2c whether the listener takes HTTP/2 over cleartext (prior knowledge and upgrade) besides
+ *     HTTP/1.1; null for "when a service speaks h2c" (see {@link #listensH2c()})
  */
 public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<String, List<SocketAddress>> services,
                              Duration timeout, int maxConnectionsPerPeer, boolean accessLog, String healthPath,
-                             Duration healthInterval, ListenerLimits limits) {
+                             Duration healthInterval, ListenerLimits limits, Map<String, ServiceProtocol> protocols,
+                             RetryBudget.Settings retryBudget, Boolean h2c) {
   public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(5);
 
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
@@ -29,6 +36,45 @@ public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<S
   public HttpModeConfig {
     routes = List.copyOf(routes);
     services = Map.copyOf(services);
+    protocols = Map.copyOf(protocols);
+  }
+
+  /** Every service on HTTP/1.1, the default retry budget. */
+  public HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<String, List<SocketAddress>> services,
+                        Duration timeout, int maxConnectionsPerPeer, boolean accessLog, String healthPath,
+                        Duration healthInterval, ListenerLimits limits) {
+    this(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath, healthInterval, limits,
+        Map.of(), RetryBudget.Settings.DEFAULT, null);
+  }
+
+  /** What {@code service} speaks: as configured, else HTTP/1.1. */
+  public ServiceProtocol protocol(String service) {
+    return protocols.getOrDefault(service, ServiceProtocol.HTTP1);
+  }
+
+  public HttpModeConfig withProtocols(Map<String, ServiceProtocol> p) {
+    return new HttpModeConfig(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath,
+        healthInterval, limits, p, retryBudget, h2c);
+  }
+
+  /**
+   * Whether the listener takes h2c: as configured, else when some service is declared h2c (a mesh
+   * that carries gRPC). Off, Vert.x shows the listener each connection as it opens, so the header
+   * timeout bounds a connection from its first moment; on, only once its first request head is in
+   * (Vert.x tells HTTP/1.1 from HTTP/2 first), so slow-loris clients are not bounded by it.
+   */
+  public boolean listensH2c() {
+    return h2c != null ? h2c : protocols.containsValue(ServiceProtocol.H2C);
+  }
+
+  public HttpModeConfig withH2c(Boolean on) {
+    return new HttpModeConfig(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath,
+        healthInterval, limits, protocols, retryBudget, on);
+  }
+
+  public HttpModeConfig withRetryBudget(RetryBudget.Settings b) {
+    return new HttpModeConfig(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath,
+        healthInterval, limits, protocols, b, h2c);
   }
 
   /** With the default listener limits. */
@@ -48,7 +94,7 @@ public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<S
 
   public HttpModeConfig withLimits(ListenerLimits l) {
     return new HttpModeConfig(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath,
-        healthInterval, l);
+        healthInterval, l, protocols, retryBudget, h2c);
   }
 
   /** Without active health probes. */

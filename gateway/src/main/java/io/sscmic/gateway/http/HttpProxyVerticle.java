@@ -93,13 +93,14 @@ public final class HttpProxyVerticle extends VerticleBase {
     List<Future<?>> ready = new ArrayList<>();
     for (String service : names) {
       ServicePeers peers = new ServicePeers(node, service, vertx, this::entry, config.maxConnectionsPerPeer(),
-          tunnel.connectTimeout(), DRAIN);
+          tunnel.connectTimeout(), DRAIN, config.protocol(service), config.retryBudget());
       services.put(service, peers);
       metrics.peerHealth(service, peers.balancer());
       ready.add(peers.start(resolver));
     }
     ListenerLimits limits = config.limits();
-    server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false).setTcpNoDelay(true)
+    // HTTP/1.1, and h2c both with prior knowledge and by upgrade (gRPC clients use prior knowledge) where it is on.
+    server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(config.listensH2c()).setTcpNoDelay(true)
             .setMaxHeaderSize(limits.maxHeaderSize()).setMaxInitialLineLength(limits.maxInitialLineLength()))
         .connectionHandler(guard::accept)
         .invalidRequestHandler(this::invalid)
@@ -158,6 +159,9 @@ public final class HttpProxyVerticle extends VerticleBase {
 
   private void handle(HttpServerRequest req) {
     long started = System.nanoTime();
+    if (!guard.request(req)) {
+      return;
+    }
     try {
       if (req.method() == HttpMethod.CONNECT) {
         String service = router.connectService(req);

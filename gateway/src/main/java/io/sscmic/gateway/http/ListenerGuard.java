@@ -36,6 +36,8 @@ import java.util.logging.Logger;
 final class ListenerGuard {
   private static final Logger LOG = Logger.getLogger(ListenerGuard.class.getName());
   private static final AttributeKey<Conn> CONN = AttributeKey.valueOf("sscmic-http-guard");
+  /** Vert.x's handler that turns an HTTP/1.1 connection into h2c on {@code Upgrade: h2c}. */
+  private static final String H2C_UPGRADE = "h2c";
   private final ListenerLimits limits;
   private final HttpMetrics metrics;
   private final String node;
@@ -50,13 +52,29 @@ final class ListenerGuard {
     this.node = node;
   }
 
-  /** For {@code HttpServer.connectionHandler}: a new client connection, before its first request. */
+  /**
+   * For {@code HttpServer.connectionHandler}: a new client connection, before its first request.
+   * An HTTP/2 connection (h2c with prior knowledge) counts against the connection limit only: its
+   * frames never pass the HTTP/1 codec these deadlines watch, and a stream waiting for its answer
+   * is bounded by the route timeout. An h2c upgrade shows up here a second time for the same
+   * socket: it stays counted once and its HTTP/1 deadlines end.
+   */
   void accept(HttpConnection connection) {
     Channel ch = VertxInternals.channel(connection);
-    Conn c = new Conn(ch);
+    Conn existing = ch.attr(CONN).get();
+    if (existing != null) {
+      existing.upgraded();
+      return;
+    }
+    boolean http1 = ch.pipeline().get("httpDecoder") != null;
+    Conn c = new Conn(ch, http1);
     ch.attr(CONN).set(c);
-    ch.pipeline().addBefore("httpDecoder", "sscmic-guard-bytes", c.bytes);
-    ch.pipeline().addBefore("handler", "sscmic-guard-messages", c.messages);
+    if (http1) {
+      ch.pipeline().addBefore("httpDecoder", "sscmic-guard-bytes", c.bytes);
+      // Before Vert.x's h2c upgrade handler where there is one: it consumes an upgrade request.
+      ch.pipeline().addBefore(ch.pipeline().get(H2C_UPGRADE) != null ? H2C_UPGRADE : "handler", "sscmic-guard-messages",
+          c.messages);
+    }
     // A pending check must not keep a closed connection's state alive until it fires.
     ch.closeFuture().addListener(f -> {
       if (c.check != null) {
@@ -70,13 +88,23 @@ final class ListenerGuard {
             + ": http.max-client-connections (" + limits.maxClientConnections() + ") reached (further refusals this"
             + " second are counted, not logged)");
       }
-      c.answer(503, "Service Unavailable", "sidecar " + node + " has " + limits.maxClientConnections()
-          + " client connections open (http.max-client-connections)");
+      if (http1) {
+        c.answer(503, "Service Unavailable", "sidecar " + node + " has " + limits.maxClientConnections()
+            + " client connections open (http.max-client-connections)");
+      } else {
+        // HTTP/2: GOAWAY rather than a response no stream asked for.
+        c.closing = true;
+        connection.close();
+      }
       return;
     }
     open.incrementAndGet();
     ch.closeFuture().addListener(f -> open.decrementAndGet());
-    c.arm(Phase.HEADERS);
+    if (http1) {
+      c.arm(Phase.HEADERS);
+    } else {
+      c.phase = Phase.REQUEST;
+    }
   }
 
   /**
@@ -97,6 +125,40 @@ final class ListenerGuard {
           + limits.maxInitialLineLength() + " bytes (http.max-initial-line-length)");
     } else {
       return false;
+    }
+    return true;
+  }
+
+  /**
+   * For the request handler, first thing: a request Vert.x hands over. With h2c on, Vert.x builds
+   * an HTTP/1.1 connection's pipeline (and calls {@link #accept}) only once the first bytes have
+   * shown it is not HTTP/2, by when the first request's head has passed the point where this guard
+   * counts heads: it is counted here instead, so that its time is the route timeout's, not the
+   * idle timeout's.
+   *
+   * @return false when the connection is being refused (over the connection limit: the sidecar's
+   *     503 is already on its way) and the request must not be served
+   */
+  boolean request(HttpServerRequest req) {
+    Conn c = VertxInternals.channel(req.connection()).attr(CONN).get();
+    if (req.version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+      if (c != null && c.http1 && !c.h2) {
+        // The request of an h2c upgrade, now stream 1 of an HTTP/2 connection on this socket.
+        c.upgraded();
+      }
+      return true;
+    }
+    if (c == null || !c.http1 || c.h2) {
+      return true;
+    }
+    if (c.closing) {
+      return false;
+    }
+    c.handled++;
+    if (c.handled > c.heads) {
+      c.heads = c.handled;
+      c.unanswered++;
+      c.phase = Phase.REQUEST;
     }
     return true;
   }
@@ -133,11 +195,30 @@ final class ListenerGuard {
     long deadline;
     ScheduledFuture<?> check;
     int unanswered;
+    /** Request heads this guard saw pass, and requests Vert.x handed over: see {@link #request}. */
+    int heads;
+    int handled;
     boolean readingBody;
     boolean closing;
 
-    Conn(Channel ch) {
+    final boolean http1;
+    /** Upgraded (or upgrading) to h2c: its streams are bounded by the route timeout, not by these deadlines. */
+    boolean h2;
+
+    Conn(Channel ch, boolean http1) {
       this.ch = ch;
+      this.http1 = http1;
+    }
+
+    /** Now HTTP/2 on the same socket (h2c upgrade): no more HTTP/1 deadlines. */
+    void upgraded() {
+      h2 = true;
+      phase = Phase.REQUEST;
+      if (check != null) {
+        check.cancel(false);
+        check = null;
+      }
+      // The two handlers stay: they pass HTTP/2's bytes through, and arm() does nothing from now on.
     }
 
     /**
@@ -145,6 +226,9 @@ final class ListenerGuard {
      * and a new timer for every request on a keep-alive connection.
      */
     void arm(Phase p) {
+      if (h2) {
+        return;
+      }
       phase = p;
       Duration limit = p == Phase.HEADERS ? limits.headerTimeout() : limits.idleTimeout();
       if (p == Phase.REQUEST || limit.isZero()) {
@@ -230,7 +314,13 @@ final class ListenerGuard {
     final class Messages extends ChannelDuplexHandler {
       @Override
       public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest r && ctx.pipeline().get(H2C_UPGRADE) != null
+            && r.headers().containsValue("upgrade", "h2c", true) && r.headers().contains("http2-settings")) {
+          // The h2c handler after us takes it from here; the connection will be HTTP/2.
+          upgraded();
+        }
         if (msg instanceof HttpRequest) {
+          heads++;
           unanswered++;
           readingBody = true;
           phase = Phase.REQUEST;

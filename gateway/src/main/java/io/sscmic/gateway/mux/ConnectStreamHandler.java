@@ -76,6 +76,13 @@ final class ConnectStreamHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void open(ChannelHandlerContext ctx, Http2HeadersFrame headers) {
+    if (RequestStreamHandler.isRequest(headers)) {
+      // Issue 16: an HTTP request stream, forwarded to the local service as HTTP (not a TCP stream).
+      ArrayDeque<Object> pending = early;
+      early = null;
+      RequestStreamHandler.takeOver(ctx, headers, acceptor, pending);
+      return;
+    }
     Http2StreamChannel stream = (Http2StreamChannel) ctx.channel();
     String caller = MuxAttributes.peerNodeId(stream);
     String service = ConnectHeaders.serviceOf(headers.headers());

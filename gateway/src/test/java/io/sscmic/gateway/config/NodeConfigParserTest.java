@@ -196,6 +196,44 @@ class NodeConfigParserTest {
     assertEquals(new io.sscmic.gateway.http.ListenerLimits(16384, 2048, Duration.ofSeconds(3), Duration.ZERO, 50), l);
   }
 
+  /** Issue 16: a service in the long form with its protocol; the listener's h2c and the retry budget. */
+  @Test
+  void anH2cServiceInTheLongFormAndTheRetryBudget() {
+    JsonObject c = withHttp();
+    HttpModeConfig plain = NodeConfigParser.parse(c).http();
+    assertEquals(io.sscmic.gateway.http.upstream.ServiceProtocol.HTTP1, plain.protocol("orders"));
+    assertTrue(!plain.listensH2c(), "no h2c service, no http.h2c: HTTP/1.1 only");
+    assertEquals(io.sscmic.gateway.http.upstream.RetryBudget.Settings.DEFAULT, plain.retryBudget());
+
+    c.getJsonObject("http").getJsonObject("services").put("payments", new JsonObject()
+        .put("peers", new JsonArray().add("10.0.0.10:7443").add("10.0.0.11:7443")).put("protocol", "h2c"));
+    c.getJsonObject("http").put("retry-budget", new JsonObject().put("ratio", 0.1).put("min-per-second", 0));
+    HttpModeConfig h = NodeConfigParser.parse(c).http();
+    assertEquals(io.sscmic.gateway.http.upstream.ServiceProtocol.H2C, h.protocol("payments"));
+    assertEquals(io.sscmic.gateway.http.upstream.ServiceProtocol.HTTP1, h.protocol("orders"));
+    assertEquals(2, h.services().get("payments").size());
+    assertTrue(h.listensH2c(), "an h2c service turns the listener's h2c on");
+    assertEquals(new io.sscmic.gateway.http.upstream.RetryBudget.Settings(0.1, 0), h.retryBudget());
+    c.getJsonObject("http").put("h2c", false);
+    assertTrue(!NodeConfigParser.parse(c).http().listensH2c(), "unless http.h2c says otherwise");
+
+    JsonObject bad = withHttp();
+    bad.getJsonObject("http").getJsonObject("services").put("payments", new JsonObject()
+        .put("peers", "10.0.0.10:7443").put("protocol", "grpc"));
+    assertTrue(error(bad).startsWith("config key 'http.services.payments.protocol': expected http1 or h2c"), error(bad));
+    bad.getJsonObject("http").getJsonObject("services").put("payments", new JsonObject().put("protocol", "h2c"));
+    // No peers and no authority to resolve the name by: refused, and the message says how to fix it.
+    assertTrue(error(bad).startsWith("config key 'http.services.payments': required: one or more peer sidecars")
+        && error(bad).contains("resolves by name"), error(bad));
+    bad.getJsonObject("http").getJsonObject("services").put("payments", new JsonObject().put("peer", "10.0.0.10:7443"));
+    assertTrue(error(bad).startsWith("config key 'http.services.payments.peer': unknown key"), error(bad));
+    bad = withHttp();
+    bad.getJsonObject("http").put("retry-budget", new JsonObject().put("ratio", 2));
+    assertTrue(error(bad).startsWith("config key 'http.retry-budget.ratio': expected a number from 0 to 1"), error(bad));
+    bad.getJsonObject("http").put("retry-budget", new JsonObject().put("retries", 2));
+    assertTrue(error(bad).startsWith("config key 'http.retry-budget.retries': unknown key"), error(bad));
+  }
+
   @Test
   void badHttpSettingsNameTheirKey() {
     JsonObject c = withHttp();

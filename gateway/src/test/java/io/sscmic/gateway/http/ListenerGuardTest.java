@@ -47,9 +47,15 @@ class ListenerGuardTest {
   }
 
   private int client(ListenerLimits limits) throws Exception {
+    return client(limits, null);
+  }
+
+  /** @param h2c http.h2c (null: as by default, off here where no service speaks h2c) */
+  private int client(ListenerLimits limits, Boolean h2c) throws Exception {
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     HttpModeConfig http = new HttpModeConfig(loopback(0), List.of(new HttpRoute(null, "/", "web", null)),
-        Map.of("web", List.of(loopback(server.tunnelPort()))), Duration.ofSeconds(30), 4, false).withLimits(limits);
+        Map.of("web", List.of(loopback(server.tunnelPort()))), Duration.ofSeconds(30), 4, false).withLimits(limits)
+        .withH2c(h2c);
     return HttpMesh.client(vertx, "c", genesis, INTERVAL, http, registry).httpPort();
   }
 
@@ -190,6 +196,23 @@ class ListenerGuardTest {
       }
       getOk(busy, "/slow?ms=800");
       assertTrue(closedByPeer(idle, 100), "the idle connection was closed by the sidecar");
+    }
+    assertEquals(1, hits("idle_timeout"));
+  }
+
+  /**
+   * With h2c on, Vert.x shows the guard an HTTP/1.1 connection only once its first request head
+   * has passed; that request is still counted as in progress (the request handler tells the
+   * guard), so a slow first answer is not cut by the idle timeout, and the connection still goes
+   * idle after it.
+   */
+  @Test
+  void withH2cOnASlowFirstRequestIsNotCutAndIdleStillCloses() throws Exception {
+    int port = client(new ListenerLimits(8 * 1024, 4096, Duration.ofSeconds(10), Duration.ofMillis(400), 100), true);
+    try (Socket first = new Socket("127.0.0.1", port)) {
+      getOk(first, "/slow?ms=900");
+      getOk(first, "/after");
+      assertTrue(closedByPeer(first, 5000), "idle after its answers: closed by the sidecar");
     }
     assertEquals(1, hits("idle_timeout"));
   }

@@ -46,7 +46,8 @@ public final class ServicePeers {
   private final int maxConnections;
   private final Duration connectTimeout;
   private final Duration drain;
-  private final PeerBalancer balancer = new PeerBalancer(List.of());
+  private final ServiceProtocol protocol;
+  private final PeerBalancer balancer;
   private final Map<Endpoint, Member> members = new LinkedHashMap<>();
   private Context context;
   private EndpointWatch watch;
@@ -58,6 +59,18 @@ public final class ServicePeers {
    */
   public ServicePeers(String node, String service, Vertx vertx, Entries entries, int maxConnections,
                       Duration connectTimeout, Duration drain) {
+    this(node, service, vertx, entries, maxConnections, connectTimeout, drain, ServiceProtocol.HTTP1,
+        RetryBudget.Settings.DEFAULT);
+  }
+
+  /**
+   * @param protocol what the service speaks, so what each peer's pool speaks through the tunnel
+   * @param budget the service's retry budget
+   */
+  public ServicePeers(String node, String service, Vertx vertx, Entries entries, int maxConnections,
+                      Duration connectTimeout, Duration drain, ServiceProtocol protocol, RetryBudget.Settings budget) {
+    this.protocol = protocol;
+    this.balancer = new PeerBalancer(List.of(), null, new RetryBudget(budget));
     this.node = node;
     this.service = service;
     this.vertx = vertx;
@@ -112,7 +125,7 @@ public final class ServicePeers {
   }
 
   private Future<Void> admit(Endpoint endpoint) {
-    UpstreamPeer peer = new UpstreamPeer(service, endpoint, entries.open(service, endpoint));
+    UpstreamPeer peer = new UpstreamPeer(service, endpoint, entries.open(service, endpoint), protocol);
     Member member = new Member(peer, peer.start(vertx, maxConnections, connectTimeout));
     members.put(endpoint, member);
     return member.started().onSuccess(v -> {

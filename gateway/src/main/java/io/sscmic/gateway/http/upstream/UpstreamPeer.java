@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
@@ -20,7 +21,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * into the encrypted tunnel ({@link TunnelEntry} on an ephemeral port) and a keep-alive HTTP
  * client pooled over it, so that requests reuse established tunnel streams (no hello per request)
  * and the pool bounds the streams per peer. Tracks outstanding requests for balancing and
- * consecutive failures for ejection (passive health, as Envoy's outlier detection).
+ * consecutive failures for ejection (passive health, as Envoy's outlier detection), and a peak
+ * EWMA of its response latency, which the balancer weighs with the outstanding count.
+ *
+ * <p>The pool speaks the protocol of the service ({@link ServiceProtocol}): HTTP/1.1 keep-alive,
+ * or HTTP/2 with prior knowledge over a few tunnel connections that each carry many streams.
  *
  * <p>Health methods take the time as an argument so that the ejection schedule is testable
  * without waiting for it.
@@ -30,11 +35,20 @@ public final class UpstreamPeer {
   public static final int EJECT_AFTER = 2;
   public static final Duration BASE_EJECTION = Duration.ofSeconds(2);
   public static final Duration MAX_EJECTION = Duration.ofSeconds(30);
+  /** How fast the latency average forgets: a sample this old weighs 1/e. */
+  static final Duration EWMA_DECAY = Duration.ofSeconds(10);
+  /** The latency assumed of a peer not measured yet: low, so that a new peer gets tried. */
+  static final long DEFAULT_LATENCY_NANOS = Duration.ofMillis(1).toNanos();
+  /** HTTP/2 connections per peer: each carries many streams, a few spread the load over event loops. */
+  static final int H2_CONNECTIONS = 2;
 
   private final String service;
   private final Endpoint endpoint;
   private final TunnelEntry entry;
+  private final ServiceProtocol protocol;
   private final AtomicInteger outstanding = new AtomicInteger();
+  private double latencyNanos = -1;
+  private long latencyAt;
   private int consecutiveFailures;
   private int ejections;
   private long ejectedUntilNanos;
@@ -43,18 +57,33 @@ public final class UpstreamPeer {
   private int port;
 
   public UpstreamPeer(String service, Endpoint endpoint, TunnelEntry entry) {
+    this(service, endpoint, entry, ServiceProtocol.HTTP1);
+  }
+
+  public UpstreamPeer(String service, Endpoint endpoint, TunnelEntry entry, ServiceProtocol protocol) {
     this.service = service;
     this.endpoint = endpoint;
     this.entry = entry;
+    this.protocol = protocol;
+  }
+
+  public ServiceProtocol protocol() {
+    return protocol;
   }
 
   /** Opens the tunnel entry on an ephemeral loopback port and the clients over it. */
   public Future<Void> start(Vertx vertx, int maxConnections, Duration connectTimeout) {
     return entry.listen(SocketAddress.inetSocketAddress(0, "127.0.0.1")).map(p -> {
       port = p;
-      http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(p)
-          .setKeepAlive(true).setConnectTimeout((int) connectTimeout.toMillis()).setTcpNoDelay(true),
-          new PoolOptions().setHttp1MaxSize(maxConnections).setMaxWaitQueueSize(10 * maxConnections));
+      HttpClientOptions options = new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(p)
+          .setKeepAlive(true).setConnectTimeout((int) connectTimeout.toMillis()).setTcpNoDelay(true);
+      PoolOptions pool = new PoolOptions().setHttp1MaxSize(maxConnections).setMaxWaitQueueSize(10 * maxConnections);
+      if (protocol == ServiceProtocol.H2C) {
+        // Prior knowledge: the preface goes out at once, no HTTP/1 upgrade round trip through the tunnel.
+        options.setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false);
+        pool.setHttp2MaxSize(Math.min(H2_CONNECTIONS, maxConnections));
+      }
+      http = vertx.createHttpClient(options, pool);
       raw = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true)
           .setConnectTimeout((int) connectTimeout.toMillis()));
       return null;
@@ -89,6 +118,41 @@ public final class UpstreamPeer {
 
   public void end() {
     outstanding.decrementAndGet();
+  }
+
+  /**
+   * A response head came back after {@code nanos}: the peak EWMA takes a slower sample at once
+   * (a peer that slows down loses traffic now), and forgets it with {@link #EWMA_DECAY}.
+   */
+  public synchronized void observe(long nanos, long nowNanos) {
+    if (latencyNanos < 0 || nanos > latencyNanos) {
+      latencyNanos = nanos;
+    } else {
+      latencyNanos = latencyNanos * decay(nowNanos) + nanos * (1 - decay(nowNanos));
+    }
+    latencyAt = nowNanos;
+  }
+
+  private double decay(long nowNanos) {
+    return Math.exp(-(double) Math.max(0, nowNanos - latencyAt) / EWMA_DECAY.toNanos());
+  }
+
+  /**
+   * The peak-EWMA latency as of {@code nowNanos}, or {@link #DEFAULT_LATENCY_NANOS} before the
+   * first response. It decays while no sample comes (as Finagle's reads it, an elapsed time being
+   * a zero sample): a peer that was slow once and then lost every draw would otherwise never be
+   * tried again, its old peak standing forever.
+   */
+  public synchronized double latencyNanos(long nowNanos) {
+    return latencyNanos < 0 ? DEFAULT_LATENCY_NANOS : latencyNanos * decay(nowNanos);
+  }
+
+  /**
+   * What a new request would expect here: the latency times the requests it would queue behind
+   * (Finagle's and Linkerd's peak-EWMA cost). Lower is better.
+   */
+  public double cost(long nowNanos) {
+    return latencyNanos(nowNanos) * (outstanding() + 1);
   }
 
   public synchronized boolean healthy(long nowNanos) {

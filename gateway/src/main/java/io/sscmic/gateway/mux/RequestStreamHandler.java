@@ -1,0 +1,322 @@
+package io.sscmic.gateway.mux;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.util.ReferenceCountUtil;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A request stream (issue 16): a stream whose HEADERS are an ordinary HTTP request (a method other
+ * than CONNECT, with {@code :path}), not a CONNECT for a TCP stream. {@code :authority} names the
+ * local service (its host part; a port is ignored). After the same checks as a CONNECT (policy
+ * with the caller's authenticated node id, a known service, a pending-open slot), the receiving
+ * node dials the service and forwards the request in the protocol that service speaks. Today that
+ * is HTTP/1.1: Netty's {@link Http2StreamFrameToHttpObjectCodec} turns the stream's frames into an
+ * HTTP/1.1 request on a fresh connection to the service and its response back into frames, so the
+ * caller never parses HTTP/1 and the sidecar hop carries HTTP/2. One local connection per request
+ * stream (as one per CONNECT stream), closed once the response has ended.
+ *
+ * <p>Refusals answer as a CONNECT's do: the status and {@value RefusalReason#HEADER}, END_STREAM.
+ */
+final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
+  private static final Logger LOG = Logger.getLogger(RequestStreamHandler.class.getName());
+
+  private final StreamAcceptor acceptor;
+
+  private RequestStreamHandler(StreamAcceptor acceptor) {
+    this.acceptor = acceptor;
+  }
+
+  /** Whether {@code headers} open a request stream rather than a CONNECT. */
+  static boolean isRequest(Http2HeadersFrame headers) {
+    CharSequence method = headers.headers().method();
+    return method != null && !"CONNECT".contentEquals(method) && headers.headers().path() != null;
+  }
+
+  /** The service a request stream names: {@code :authority} without a port, or null. */
+  static String serviceOf(Http2HeadersFrame headers) {
+    CharSequence authority = headers.headers().authority();
+    if (authority == null) {
+      return null;
+    }
+    String a = authority.toString();
+    int colon = a.lastIndexOf(':');
+    String host = colon > 0 && a.indexOf(']') < colon ? a.substring(0, colon) : a;
+    return ConnectHeaders.isServiceName(host) ? host : null;
+  }
+
+  /**
+   * Takes over the stream from {@code ctx}'s handler (the CONNECT handler, which read the HEADERS).
+   *
+   * @param early frames that arrived behind the HEADERS before this point, or null
+   */
+  static void takeOver(ChannelHandlerContext ctx, Http2HeadersFrame headers, StreamAcceptor acceptor,
+                       ArrayDeque<Object> early) {
+    Http2StreamChannel stream = (Http2StreamChannel) ctx.channel();
+    String caller = MuxAttributes.peerNodeId(stream);
+    String service = serviceOf(headers);
+    RefusalReason refusal = null;
+    String why = null;
+    SocketAddress address = null;
+    if (service == null) {
+      refusal = RefusalReason.MALFORMED;
+      why = "a request whose :authority is not a service name: " + headers.headers().authority();
+    } else if (caller == null) {
+      refusal = RefusalReason.POLICY;
+      why = "no authenticated caller on this connection";
+    } else {
+      StreamPolicy.Decision decision = acceptor.policy().check(caller, service);
+      address = acceptor.services().addressOf(service);
+      if (!decision.allowed()) {
+        refusal = RefusalReason.POLICY;
+        why = decision.why();
+      } else if (address == null) {
+        refusal = RefusalReason.UNKNOWN_SERVICE;
+        why = "no local service '" + service + "'";
+      } else if (!acceptor.tryReserveOpen()) {
+        refusal = RefusalReason.OVERLOADED;
+        why = "too many opens waiting for their local dial";
+      }
+    }
+    if (refusal != null) {
+      refuse(stream, acceptor, refusal, why, caller);
+      ReferenceCountUtil.release(headers);
+      if (early != null) {
+        early.forEach(ReferenceCountUtil::release);
+      }
+      return;
+    }
+    RequestStreamHandler handler = new RequestStreamHandler(acceptor);
+    if (early != null) {
+      handler.waiting.addAll(early);
+    }
+    ctx.pipeline().replace(ctx.handler(), "sscmic-request", handler);
+    handler.dial(stream, headers, service, address, caller);
+  }
+
+  private void dial(Http2StreamChannel stream, Http2HeadersFrame headers, String service, SocketAddress address,
+                    String caller) {
+    ChannelFuture dial = new Bootstrap()
+        .group(stream.eventLoop())
+        .channelFactory(acceptor.localChannels())
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) acceptor.dialTimeout().toMillis())
+        .handler(new ChannelInitializer<>() {
+          @Override
+          protected void initChannel(Channel local) {
+            local.pipeline().addLast("http", new HttpClientCodec());
+            local.pipeline().addLast("responses", new Responses(stream));
+          }
+        })
+        .connect(address);
+    stream.closeFuture().addListener(f -> {
+      if (!dial.isDone()) {
+        dial.cancel(false);
+      } else if (dial.isSuccess()) {
+        dial.channel().close();
+      }
+    });
+    dial.addListener((ChannelFuture f) -> {
+      acceptor.releaseOpen();
+      if (f.isCancelled()) {
+        ReferenceCountUtil.release(headers);
+        releaseWaiting();
+        return;
+      }
+      if (!f.isSuccess() || !stream.isActive()) {
+        ReferenceCountUtil.release(headers);
+        releaseWaiting();
+        if (!f.isSuccess()) {
+          refuse(stream, acceptor, RefusalReason.SERVICE_REFUSED, "local service '" + service + "' at " + address
+              + ": " + f.cause(), caller);
+        } else {
+          f.channel().close();
+        }
+        return;
+      }
+      MuxMetrics.Peer peer = acceptor.metrics().peer(caller);
+      peer.streamOpened(Role.SERVER);
+      stream.closeFuture().addListener(c -> peer.streamClosed(Role.SERVER));
+      local = f.channel();
+      // From here the stream's frames are HTTP/1 objects for the service, and its answer frames again.
+      stream.pipeline().addBefore("sscmic-request", "sscmic-h2-to-http1", new Http2StreamFrameToHttpObjectCodec(true));
+      stream.pipeline().fireChannelRead(headers);
+      while (!waiting.isEmpty()) {
+        stream.pipeline().fireChannelRead(waiting.poll());
+      }
+      stream.pipeline().fireChannelReadComplete();
+      stream.config().setAutoRead(true);
+    });
+  }
+
+  private Channel local;
+  /** Frames behind the HEADERS that came before the service's connection was up; they go first. */
+  private final ArrayDeque<Object> waiting = new ArrayDeque<>(2);
+
+  private void releaseWaiting() {
+    waiting.forEach(ReferenceCountUtil::release);
+    waiting.clear();
+  }
+
+  /** The request, as HTTP/1 objects from the codec: on to the service, with back-pressure. */
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (local == null) {
+      waiting.add(msg);
+      return;
+    }
+    if (!(msg instanceof HttpObject) || !local.isActive()) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpRequest req) {
+      // One request per local connection: the service closes after answering, nothing waits on keep-alive.
+      req.headers().set(HttpHeaderNames.CONNECTION, "close");
+      if (!req.headers().contains(HttpHeaderNames.HOST) && req.headers().contains("x-http2-authority")) {
+        req.headers().set(HttpHeaderNames.HOST, req.headers().get("x-http2-authority"));
+      }
+    }
+    local.write(msg);
+    if (msg instanceof LastHttpContent) {
+      local.flush();
+    } else if (!local.isWritable()) {
+      // Pause first, then flush: a flush that drains at once fires the writability event right here.
+      ctx.channel().config().setAutoRead(false);
+      local.flush();
+      if (local.isWritable()) {
+        ctx.channel().config().setAutoRead(true);
+      }
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (local != null) {
+      local.flush();
+    }
+  }
+
+  /** The caller reset the stream: the local request is abandoned. */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof io.netty.handler.codec.http2.Http2ResetFrame && local != null) {
+      local.close();
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (local != null && ctx.channel().isWritable()) {
+      local.config().setAutoRead(true);
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    releaseWaiting();
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    LOG.log(Level.FINE, "request stream failed", cause);
+    if (local != null) {
+      local.close();
+    }
+    ctx.close();
+  }
+
+  /** The service's response, as HTTP/1 objects: back into the stream (the codec makes frames of them). */
+  private static final class Responses extends ChannelInboundHandlerAdapter {
+    private final Http2StreamChannel stream;
+    private boolean ended;
+
+    Responses(Http2StreamChannel stream) {
+      this.stream = stream;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (!(msg instanceof HttpObject) || ended || !stream.isActive()) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      if (msg instanceof LastHttpContent) {
+        ended = true;
+        stream.writeAndFlush(msg).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        ctx.close();
+        return;
+      }
+      stream.write(msg);
+      if (!stream.isWritable()) {
+        ctx.channel().config().setAutoRead(false);
+        stream.flush();
+        if (stream.isWritable()) {
+          ctx.channel().config().setAutoRead(true);
+        }
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      stream.flush();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (ctx.channel().isWritable() && stream.isActive()) {
+        stream.config().setAutoRead(true);
+      }
+      ctx.fireChannelWritabilityChanged();
+    }
+
+    /** The service went away before its response ended: the caller learns it by a reset, not a short body. */
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (!ended && stream.isActive()) {
+        stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+      }
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      LOG.log(Level.FINE, "local service failed a request stream", cause);
+      ctx.close();
+    }
+  }
+
+  private static void refuse(Http2StreamChannel stream, StreamAcceptor acceptor, RefusalReason reason, String why,
+                             String caller) {
+    acceptor.metrics().refused(reason, Role.SERVER);
+    if (LOG.isLoggable(Level.FINE)) {
+      LOG.fine("request stream refused: " + reason.status() + " " + reason.token() + " (caller " + caller + "): " + why);
+    }
+    if (stream.isActive()) {
+      stream.write(new DefaultHttp2HeadersFrame(ConnectHeaders.refused(reason), true));
+      stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+    }
+  }
+}
