@@ -39,7 +39,10 @@ class ConfigLoaderTest {
     assertEquals("authority.internal", c.authority().host());
     assertEquals(8443, c.authority().port());
     assertEquals(null, c.keysyn().seed(), "the README's node recovers its keys from the authority");
-    assertEquals(1, c.outbound().size());
+    assertEquals(2, c.outbound().size());
+    assertEquals(null, c.outbound().get(0).peer(), "billing is found by name in the registry");
+    assertEquals("ledger-1", c.outbound().get(1).peerNode(), "the static route names its peer's node for v2");
+    assertEquals(TunnelVersion.V2, c.v2().version(), "the README's node dials tunnel v2");
     assertEquals(8080, c.services().get("orders").port());
   }
 
