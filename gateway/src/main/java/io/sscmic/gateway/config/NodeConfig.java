@@ -19,6 +19,7 @@ import java.util.function.UnaryOperator;
  * @param outbound outbound: local listeners, each bound to one service on one peer
  * @param http the HTTP listener (reverse and forward proxy), or null for none
  * @param intercept transparent interception, or null for none
+ * @param tracing where spans go and how many, or null for no tracing (no SDK started)
  */
 public record NodeConfig(
     NodeSection node,
@@ -29,7 +30,8 @@ public record NodeConfig(
     Map<String, SocketAddress> services,
     List<OutboundRoute> outbound,
     HttpModeConfig http,
-    InterceptConfig intercept) {
+    InterceptConfig intercept,
+    TracingSection tracing) {
 
   public NodeConfig {
     services = Map.copyOf(services);
@@ -40,7 +42,14 @@ public record NodeConfig(
   public NodeConfig(NodeSection node, KeysynSection keysyn, AuthorityRecovery.Settings authority, TunnelSection tunnel,
                     AdminSection admin, Map<String, SocketAddress> services, List<OutboundRoute> outbound,
                     HttpModeConfig http) {
-    this(node, keysyn, authority, tunnel, admin, services, outbound, http, null);
+    this(node, keysyn, authority, tunnel, admin, services, outbound, http, null, null);
+  }
+
+  /** A node without tracing. */
+  public NodeConfig(NodeSection node, KeysynSection keysyn, AuthorityRecovery.Settings authority, TunnelSection tunnel,
+                    AdminSection admin, Map<String, SocketAddress> services, List<OutboundRoute> outbound,
+                    HttpModeConfig http, InterceptConfig intercept) {
+    this(node, keysyn, authority, tunnel, admin, services, outbound, http, intercept, null);
   }
 
   public String nodeId() {
@@ -53,27 +62,31 @@ public record NodeConfig(
   }
 
   public NodeConfig withKeysyn(UnaryOperator<KeysynSection> change) {
-    return new NodeConfig(node, change.apply(keysyn), authority, tunnel, admin, services, outbound, http, intercept);
+    return new NodeConfig(node, change.apply(keysyn), authority, tunnel, admin, services, outbound, http, intercept, tracing);
   }
 
   public NodeConfig withAuthority(AuthorityRecovery.Settings a) {
-    return new NodeConfig(node, keysyn, a, tunnel, admin, services, outbound, http, intercept);
+    return new NodeConfig(node, keysyn, a, tunnel, admin, services, outbound, http, intercept, tracing);
   }
 
   public NodeConfig withTunnel(UnaryOperator<TunnelSection> change) {
-    return new NodeConfig(node, keysyn, authority, change.apply(tunnel), admin, services, outbound, http, intercept);
+    return new NodeConfig(node, keysyn, authority, change.apply(tunnel), admin, services, outbound, http, intercept, tracing);
   }
 
   public NodeConfig withAdmin(UnaryOperator<AdminSection> change) {
-    return new NodeConfig(node, keysyn, authority, tunnel, change.apply(admin), services, outbound, http, intercept);
+    return new NodeConfig(node, keysyn, authority, tunnel, change.apply(admin), services, outbound, http, intercept, tracing);
   }
 
   /** The same node with other inbound services and outbound listeners (what a config reload may change). */
   public NodeConfig withRoutes(Map<String, SocketAddress> newServices, List<OutboundRoute> newOutbound) {
-    return new NodeConfig(node, keysyn, authority, tunnel, admin, newServices, newOutbound, http, intercept);
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, newServices, newOutbound, http, intercept, tracing);
+  }
+
+  public NodeConfig withTracing(TracingSection t) {
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, http, intercept, t);
   }
 
   public NodeConfig withHttp(HttpModeConfig h) {
-    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, h, intercept);
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, h, intercept, tracing);
   }
 }

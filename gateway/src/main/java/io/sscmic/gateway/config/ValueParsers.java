@@ -225,6 +225,50 @@ public final class ValueParsers {
     };
   }
 
+  /**
+   * An OTLP/HTTP traces URL, {@code http} or {@code https}; a bare {@code http://host:4318} gets the
+   * standard path {@code /v1/traces} (what {@code OTEL_EXPORTER_OTLP_ENDPOINT} means).
+   */
+  public static ValueParser<URI> otlpUrl() {
+    return (key, raw) -> {
+      String url = single(key, raw);
+      if (url == null) {
+        return null;
+      }
+      URI uri;
+      try {
+        uri = new URI(url);
+      } catch (URISyntaxException e) {
+        throw new ConfigException(key, "not a URL: '" + url + "'");
+      }
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+        throw new ConfigException(key, "expected http(s)://host:port[/v1/traces], got '" + url + "'");
+      }
+      String path = uri.getPath();
+      return path == null || path.isEmpty() || "/".equals(path) ? uri.resolve("/v1/traces") : uri;
+    };
+  }
+
+  /** A fraction from 0 to 1 ({@code 0.01}, {@code 1}, {@code 0}). */
+  public static ValueParser<Double> ratio() {
+    return (key, raw) -> {
+      String text = single(key, raw);
+      if (text == null) {
+        return null;
+      }
+      double d;
+      try {
+        d = Double.parseDouble(text.trim());
+      } catch (NumberFormatException e) {
+        throw new ConfigException(key, "expected a number from 0 to 1, got '" + text + "'");
+      }
+      if (!(d >= 0 && d <= 1)) {
+        throw new ConfigException(key, "expected a number from 0 to 1, got '" + text + "'");
+      }
+      return d;
+    };
+  }
+
   /** A dashboard password hash from {@code sscmic admin-password}: checked so a typo fails at start. */
   public static ValueParser<String> passwordHash() {
     return parsedBy(hash -> {
