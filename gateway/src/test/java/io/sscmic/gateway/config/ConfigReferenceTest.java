@@ -72,7 +72,8 @@ class ConfigReferenceTest {
         "tunnel.connect-timeout", "tunnel.handshake-timeout", "tunnel.max-connections", "tunnel.handshake-rate",
         "tunnel.max-connections-per-peer", "tunnel.max-handshakes-per-source", "tunnel.idle-timeout", "admin.listen", "http.listen", "http.timeout",
         "http.access-log", "intercept.listen", "intercept.manage-rules", "intercept.mark", "intercept.route-table",
-        "intercept.exclude-uid", "intercept.detect-timeout"), ConfigLoader.OVERRIDABLE);
+        "intercept.exclude-uid", "intercept.detect-timeout", "tracing.otlp-endpoint", "tracing.sample-ratio"),
+        ConfigLoader.OVERRIDABLE);
     assertEquals("SSCMIC_TUNNEL_MAX_CONNECTIONS_PER_PEER", NodeKeys.TUNNEL_MAX_CONNECTIONS_PER_PEER.envName());
     assertNull(NodeKeys.ADMIN_PASSWORD_HASH.envName(), "a secret's hash comes from the file only");
   }
@@ -101,6 +102,6 @@ class ConfigReferenceTest {
         assertThrows(ConfigException.class, () -> NodeConfigParser.parse(c)).getMessage());
     JsonObject top = NodeConfigParserTest.valid().put("tunel", new JsonObject());
     assertEquals("config key 'tunel': unknown key; expected one of [node, keysyn, authority, tunnel, admin, services, "
-        + "outbound, http, intercept]", assertThrows(ConfigException.class, () -> NodeConfigParser.parse(top)).getMessage());
+        + "outbound, http, intercept, tracing]", assertThrows(ConfigException.class, () -> NodeConfigParser.parse(top)).getMessage());
   }
 }
