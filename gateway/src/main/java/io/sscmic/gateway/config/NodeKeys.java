@@ -296,6 +296,12 @@ public final class NodeKeys {
       value("0.01"), OVERRIDE, RESTART, tracing(TracingSection::sampleRatio), "`1`",
       "share of the traces this node starts (requests without a `traceparent`) that are recorded, 0 to 1; a "
           + "request with a `traceparent` follows its caller's decision (parent-based sampling)");
+  public static final ConfigKey<java.util.Set<String>> TRACING_HTTP_SERVICES = key("tracing.http-services",
+      ValueParsers.names(), value("[]"), FILE_ONLY, RESTART, tracing(TracingSection::httpServices), "`[orders]`",
+      "inbound services (names from `services`) that speak plain HTTP/1.1: as the receiving sidecar this node "
+          + "reads their requests (a loopback HTTP hop before the service) so that its span joins the caller's "
+          + "trace and the service gets its `traceparent`. Not for services that upgrade (WebSocket) or speak "
+          + "HTTP/2; the others stay opaque TCP");
 
   private static <T> ConfigKey<T> key(String name, ValueParser<T> parser, ConfigKey.Default dflt, ConfigKey.Env env,
                                       ConfigKey.Reload reload, Function<NodeConfig, ?> current, String example,

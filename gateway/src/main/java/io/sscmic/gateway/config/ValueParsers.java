@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -246,6 +247,24 @@ public final class ValueParsers {
       }
       String path = uri.getPath();
       return path == null || path.isEmpty() || "/".equals(path) ? uri.resolve("/v1/traces") : uri;
+    };
+  }
+
+  /** A list of names ({@code [orders, billing]}); {@code []} or nothing: none. */
+  public static ValueParser<java.util.Set<String>> names() {
+    return (key, raw) -> {
+      List<?> items = raw instanceof io.vertx.core.json.JsonArray a ? a.getList()
+          : raw == null || String.valueOf(raw).isBlank() || String.valueOf(raw).trim().equals("[]") ? List.of()
+          : List.of(String.valueOf(raw).replace("[", "").replace("]", "").split(","));
+      java.util.Set<String> names = new java.util.LinkedHashSet<>();
+      for (Object o : items) {
+        String name = String.valueOf(o).trim();
+        if (!NAME.matcher(name).matches()) {
+          throw new ConfigException(key, "expected a list of service names, e.g. [orders]; got '" + o + "'");
+        }
+        names.add(name);
+      }
+      return names;
     };
   }
 

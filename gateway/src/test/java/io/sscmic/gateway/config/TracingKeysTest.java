@@ -36,6 +36,17 @@ class TracingKeysTest {
   }
 
   @Test
+  void httpServicesNameInboundServices() {
+    assertEquals(java.util.Set.of(), parse(new JsonObject().put("otlp-endpoint", "http://c:4318")).tracing()
+        .httpServices(), "none by default: every service stays opaque TCP");
+    assertEquals(java.util.Set.of("orders"), parse(new JsonObject().put("otlp-endpoint", "http://c:4318")
+        .put("http-services", new io.vertx.core.json.JsonArray().add("orders"))).tracing().httpServices());
+    assertEquals("config key 'tracing.http-services': 'billing' is not in services [orders]",
+        error(new JsonObject().put("otlp-endpoint", "http://c:4318")
+            .put("http-services", new io.vertx.core.json.JsonArray().add("billing"))));
+  }
+
+  @Test
   void badValuesAreRefusedNamingTheKey() {
     assertEquals("config key 'tracing.otlp-endpoint': expected http(s)://host:port[/v1/traces], got "
         + "'otel-collector:4317'", error(new JsonObject().put("otlp-endpoint", "otel-collector:4317")));

@@ -43,8 +43,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Tracing in HTTP mode, end to end with real parts: curl sends a request with a W3C
  * {@code traceparent} to a calling sidecar (Vert.x made by {@link Runtimes} with the SDK from
- * {@link Tracing}), which forwards it through the encrypted tunnel to a receiving sidecar and on to
- * an echo service that records the {@code traceparent} it got. The spans go over OTLP/HTTP
+ * {@link Tracing}), which forwards it through the encrypted tunnel to a receiving sidecar (traced
+ * too, the service listed in {@code tracing.http-services}) and on to an echo service that
+ * records the {@code traceparent} it got. The spans go over OTLP/HTTP
  * (protobuf) to an in-test receiver that decodes them with the official OpenTelemetry proto classes.
  */
 class TracingTest {
@@ -141,20 +142,36 @@ class TracingTest {
     };
   }
 
+  private Span span(List<Span> spans, String node, Span.SpanKind kind) {
+    return spans.stream().filter(sp -> sp.getKind() == kind)
+        .filter(sp -> node.equals(attributes(resourceOf(sp).getResource().getAttributesList()).get("sscmic.node.id")))
+        .findFirst().orElseThrow(() -> new AssertionError("no " + kind + " span of " + node + " in " + spans));
+  }
+
+  private static String id(com.google.protobuf.ByteString b) {
+    return hex(b.toByteArray());
+  }
+
   @Test
-  void aCallersTraceContinuesThroughTheSidecarToTheServiceAndIsExportedOverOtlp() throws Exception {
+  void aCallersTraceRunsThroughBothSidecarsToTheServiceAndIsExportedOverOtlp() throws Exception {
     Vertx vertx = testVertx.get();
     int echoPort = echo(vertx);
     int otlpPort = otlpReceiver(vertx);
-    Node receiver = receiver(vertx, echoPort);
-    // Ratio 0: the traces this node would start itself are never recorded, so every span below is
-    // there because the caller's traceparent said "sampled" (parent-based sampling).
-    NodeConfig config = caller(receiver.tunnelPort()).withTracing(
-        new TracingSection(URI.create("http://127.0.0.1:" + otlpPort + "/v1/traces"), 0.0));
-    Optional<OpenTelemetrySdk> sdk = Tracing.start(config.tracing(), config.nodeId());
-    assertTrue(sdk.isPresent());
-    Vertx traced = Runtimes.vertx(Runtimes.registry(), sdk.get());
+    URI otlp = URI.create("http://127.0.0.1:" + otlpPort + "/v1/traces");
+    // Ratio 0: the traces these nodes would start themselves are never recorded, so every span
+    // below is there because the caller's traceparent said "sampled" (parent-based sampling).
+    NodeConfig receiverConfig = TestMesh.server("receiver", genesis, INTERVAL, SEED, Map.of("echo", loopback(echoPort)))
+        .withTracing(new TracingSection(otlp, 0.0, java.util.Set.of("echo")));
+    Optional<OpenTelemetrySdk> receiverSdk = Tracing.start(receiverConfig.tracing(), receiverConfig.nodeId());
+    Vertx receiverVertx = Runtimes.vertx(Runtimes.registry(), receiverSdk.orElseThrow());
+    Optional<OpenTelemetrySdk> sdk = Optional.empty();
+    Vertx traced = null;
     try {
+      Node receiver = TestMesh.start(receiverVertx, receiverConfig);
+      NodeConfig config = caller(receiver.tunnelPort()).withTracing(new TracingSection(otlp, 0.0));
+      sdk = Tracing.start(config.tracing(), config.nodeId());
+      assertTrue(sdk.isPresent());
+      traced = Runtimes.vertx(Runtimes.registry(), sdk.get());
       Node caller = TestMesh.start(traced, config);
       String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
       String callerSpan = "00f067aa0ba902b7";
@@ -162,38 +179,44 @@ class TracingTest {
           "tracestate: vendor=opaque");
       assertTrue(out.endsWith("\n200"), "curl through the pair answered 200: " + out);
 
-      // The service got one traceparent: the caller's trace, a new parent (the sidecar's client
-      // span), still sampled; the tracestate as the caller sent it.
+      // The service got one traceparent: the caller's trace, a new parent (the receiving sidecar's
+      // client span), still sampled; the tracestate as the caller sent it.
       assertEquals(1, seen.size(), "one request reached the service");
       assertEquals(1, seen.get(0).traceparent().size(), "exactly one traceparent: " + seen.get(0));
       String[] tp = seen.get(0).traceparent().get(0).split("-");
       assertEquals(traceId, tp[1], "the service's traceparent carries the caller's trace id");
-      assertNotEquals(callerSpan, tp[2], "the parent is the sidecar's span, not the caller's");
+      assertNotEquals(callerSpan, tp[2], "the parent is a sidecar's span, not the caller's");
       assertEquals(1, Integer.parseInt(tp[3], 16) & 1, "sampled, as the caller said: " + tp[3]);
       assertEquals(List.of("vendor=opaque"), seen.get(0).tracestate());
 
       sdk.get().getSdkTracerProvider().forceFlush().join(20, TimeUnit.SECONDS);
+      receiverSdk.get().getSdkTracerProvider().forceFlush().join(20, TimeUnit.SECONDS);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (spansOf(traceId).size() < 2 && System.nanoTime() < deadline) {
+      while (spansOf(traceId).size() < 4 && System.nanoTime() < deadline) {
         Thread.sleep(100);
       }
       List<Span> spans = spansOf(traceId);
-      assertEquals(2, spans.size(), "a server and a client span of the caller's trace were exported: " + spans);
-      Span server = spans.stream().filter(s -> s.getKind() == Span.SpanKind.SPAN_KIND_SERVER).findFirst().orElseThrow();
-      Span client = spans.stream().filter(s -> s.getKind() == Span.SpanKind.SPAN_KIND_CLIENT).findFirst().orElseThrow();
-      assertEquals(callerSpan, hex(server.getParentSpanId().toByteArray()), "the server span is the caller's child");
-      assertEquals(hex(server.getSpanId().toByteArray()), hex(client.getParentSpanId().toByteArray()),
-          "the client span (towards the peer) is the server span's child");
-      assertEquals(tp[2], hex(client.getSpanId().toByteArray()),
-          "the service's traceparent names the client span as its parent");
-      assertEquals("200", attributes(server.getAttributesList()).get("http.response.status_code"),
-          "server span attributes: " + server.getAttributesList());
-      assertEquals("200", attributes(client.getAttributesList()).get("http.response.status_code"),
-          "client span attributes: " + client.getAttributesList());
-      Map<String, String> resource = attributes(resourceOf(server).getResource().getAttributesList());
-      assertEquals("sscmic", resource.get("service.name"));
-      assertEquals("caller", resource.get("sscmic.node.id"));
-      assertEquals("caller", resource.get("service.instance.id"));
+      assertEquals(4, spans.size(), "a server and a client span on each sidecar, one trace: " + spans);
+      Span callerServer = span(spans, "caller", Span.SpanKind.SPAN_KIND_SERVER);
+      Span callerClient = span(spans, "caller", Span.SpanKind.SPAN_KIND_CLIENT);
+      Span receiverServer = span(spans, "receiver", Span.SpanKind.SPAN_KIND_SERVER);
+      Span receiverClient = span(spans, "receiver", Span.SpanKind.SPAN_KIND_CLIENT);
+      assertEquals(callerSpan, id(callerServer.getParentSpanId()), "the calling sidecar continues the caller's span");
+      assertEquals(id(callerServer.getSpanId()), id(callerClient.getParentSpanId()),
+          "its client span (towards the peer) is its server span's child");
+      assertEquals(id(callerClient.getSpanId()), id(receiverServer.getParentSpanId()),
+          "the receiving sidecar's server span is the calling sidecar's client span's child");
+      assertEquals(id(receiverServer.getSpanId()), id(receiverClient.getParentSpanId()),
+          "its client span (towards the service) is its server span's child");
+      assertEquals(tp[2], id(receiverClient.getSpanId()),
+          "the service's traceparent names the receiving sidecar's client span as its parent");
+      for (Span sp : spans) {
+        assertEquals("200", attributes(sp.getAttributesList()).get("http.response.status_code"),
+            "span attributes: " + sp);
+        Map<String, String> resource = attributes(resourceOf(sp).getResource().getAttributesList());
+        assertEquals("sscmic", resource.get("service.name"));
+        assertEquals(resource.get("sscmic.node.id"), resource.get("service.instance.id"));
+      }
       assertTrue(exportPaths.stream().allMatch(p -> p.equals("POST /v1/traces application/x-protobuf")),
           "OTLP/HTTP protobuf to /v1/traces: " + exportPaths);
 
@@ -206,14 +229,20 @@ class TracingTest {
       String[] fresh = seen.get(1).traceparent().get(0).split("-");
       // The sampled bit (0x01) is clear; 0x02 (W3C level 2 "random trace id") may be set.
       assertEquals(0, Integer.parseInt(fresh[3], 16) & 1, "not sampled: " + seen.get(1));
+      assertNotEquals(traceId, fresh[1], "a new trace");
       sdk.get().getSdkTracerProvider().forceFlush().join(20, TimeUnit.SECONDS);
+      receiverSdk.get().getSdkTracerProvider().forceFlush().join(20, TimeUnit.SECONDS);
       assertEquals(List.of(), spansOf(fresh[1]), "an unsampled trace exports nothing");
-      assertEquals(2, exports.stream().flatMap(r -> r.getResourceSpansList().stream())
+      assertEquals(4, exports.stream().flatMap(r -> r.getResourceSpansList().stream())
           .flatMap(rs -> rs.getScopeSpansList().stream()).mapToInt(ScopeSpans::getSpansCount).sum(),
-          "only the caller's trace was exported (the admin port and health are not traced)");
+          "only the caller's trace was exported (the admin port is not traced)");
     } finally {
-      await(traced.close());
+      if (traced != null) {
+        await(traced.close());
+      }
+      await(receiverVertx.close());
       await(Tracing.stop(sdk));
+      await(Tracing.stop(receiverSdk));
     }
   }
 
