@@ -70,7 +70,7 @@ class TracingTest {
   private int echo(Vertx vertx) throws Exception {
     HttpServer server = vertx.createHttpServer().requestHandler(req -> {
       seen.add(new Seen(List.copyOf(req.headers().getAll("traceparent")), List.copyOf(req.headers().getAll("tracestate"))));
-      req.response().end("echo " + req.path() + "\n");
+      req.body().onSuccess(b -> req.response().end("echo " + req.path() + " " + b.length() + "\n"));
     });
     return await(server.listen(0, "127.0.0.1")).actualPort();
   }
@@ -100,12 +100,18 @@ class TracingTest {
         Duration.ofSeconds(30), 4, false));
   }
 
+  /** @param headers header lines, or a curl option ({@code --data-binary}) followed by its value */
   private static String curl(int port, String path, String... headers) throws Exception {
     List<String> cmd = new java.util.ArrayList<>(List.of("curl", "-sS", "--max-time", "30", "-o", "-",
         "-w", "\n%{http_code}"));
-    for (String h : headers) {
-      cmd.add("-H");
-      cmd.add(h);
+    for (int i = 0; i < headers.length; i++) {
+      if (headers[i].startsWith("--")) {
+        cmd.add(headers[i]); // a curl option and its value
+        cmd.add(headers[++i]);
+      } else {
+        cmd.add("-H");
+        cmd.add(headers[i]);
+      }
     }
     cmd.add("http://127.0.0.1:" + port + path);
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -236,6 +242,18 @@ class TracingTest {
       assertEquals(4, exports.stream().flatMap(r -> r.getResourceSpansList().stream())
           .flatMap(rs -> rs.getScopeSpansList().stream()).mapToInt(ScopeSpans::getSpansCount).sum(),
           "only the caller's trace was exported, nothing of the unsampled request");
+
+      // A body crosses the receiving sidecar's hop whole (streamed both ways, chunked and sized).
+      java.nio.file.Path upload = java.nio.file.Files.createTempFile("tracing-upload", ".bin");
+      try {
+        java.nio.file.Files.write(upload, new byte[300_000]);
+        assertEquals("echo /upload 300000\n\n200", curl(caller.httpPort(), "/upload", "content-type: application/octet-stream",
+            "--data-binary", "@" + upload));
+        assertEquals("echo /upload 300000\n\n200", curl(caller.httpPort(), "/upload", "transfer-encoding: chunked",
+            "--data-binary", "@" + upload));
+      } finally {
+        java.nio.file.Files.delete(upload);
+      }
     } finally {
       if (traced != null) {
         await(traced.close());
