@@ -23,8 +23,10 @@ import java.util.logging.Logger;
  * ({@code tracing.otlp-endpoint}); otherwise nothing of OpenTelemetry is created and Vert.x runs
  * without a tracer. Vert.x's tracing SPI (vertx-opentelemetry) then makes the spans: a server span
  * per request on the HTTP listener (a child of the caller's {@code traceparent}, if any) and a
- * client span per request sent towards the peer, whose {@code traceparent} it writes. Only the W3C
- * trace context ({@code traceparent}, {@code tracestate}) is propagated.
+ * client span per request sent towards the peer, whose {@code traceparent} it writes; on a
+ * receiving sidecar the same pair in the {@link TracedServiceHop} of each service listed in
+ * {@code tracing.http-services}. Only the W3C trace context ({@code traceparent},
+ * {@code tracestate}) is propagated.
  */
 public final class Tracing {
   /** The resource attribute that names the node (besides {@code service.instance.id}). */

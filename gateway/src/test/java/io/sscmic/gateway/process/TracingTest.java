@@ -174,7 +174,9 @@ class TracingTest {
     Vertx traced = null;
     try {
       Node receiver = TestMesh.start(receiverVertx, receiverConfig);
-      NodeConfig config = caller(receiver.tunnelPort()).withTracing(new TracingSection(otlp, 0.0));
+      // With an admin port, whose requests (scrapes, probes) must not become traces.
+      NodeConfig config = caller(receiver.tunnelPort()).withTracing(new TracingSection(otlp, 0.0))
+          .withAdmin(a -> a.withListen(loopback(0)));
       sdk = Tracing.start(config.tracing(), config.nodeId());
       assertTrue(sdk.isPresent());
       traced = Runtimes.vertx(Runtimes.registry(), sdk.get());
@@ -226,6 +228,10 @@ class TracingTest {
       assertTrue(exportPaths.stream().allMatch(p -> p.equals("POST /v1/traces application/x-protobuf")),
           "OTLP/HTTP protobuf to /v1/traces: " + exportPaths);
 
+      // The admin port, even asked with a sampled traceparent, records nothing.
+      assertTrue(curl(caller.adminPort(), "/healthz", "traceparent: 00-" + "1".repeat(32) + "-" + "2".repeat(16)
+          + "-01").endsWith("\n200"), "admin /healthz");
+
       // No traceparent and a ratio of 0: the request is carried with a fresh, unsampled context and
       // nothing of it is exported.
       String out2 = curl(caller.httpPort(), "/orders/2");
@@ -239,9 +245,10 @@ class TracingTest {
       sdk.get().getSdkTracerProvider().forceFlush().join(20, TimeUnit.SECONDS);
       receiverSdk.get().getSdkTracerProvider().forceFlush().join(20, TimeUnit.SECONDS);
       assertEquals(List.of(), spansOf(fresh[1]), "an unsampled trace exports nothing");
+      assertEquals(List.of(), spansOf("1".repeat(32)), "the admin port is not traced");
       assertEquals(4, exports.stream().flatMap(r -> r.getResourceSpansList().stream())
           .flatMap(rs -> rs.getScopeSpansList().stream()).mapToInt(ScopeSpans::getSpansCount).sum(),
-          "only the caller's trace was exported, nothing of the unsampled request");
+          "only the caller's trace was exported: nothing of the unsampled request or the admin port");
 
       // A body crosses the receiving sidecar's hop whole (streamed both ways, chunked and sized).
       java.nio.file.Path upload = java.nio.file.Files.createTempFile("tracing-upload", ".bin");
