@@ -83,7 +83,9 @@ public final class AdminServerVerticle extends VerticleBase {
   private Future<HttpServerOptions> serverOptions() {
     // HTTP/1.1 only: Prometheus, browsers and curl speak it on plain http, and the h2c upgrade path
     // answered `curl --http2` with an empty 101 and once stalled a JDK client's scrape for minutes.
-    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false);
+    // Scrapes and dashboard polls are not traced (tracing is for the data path: docs "Tracing").
+    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false)
+        .setTracingPolicy(io.vertx.core.tracing.TracingPolicy.IGNORE);
     if (tls == null) {
       return Future.succeededFuture(options);
     }

@@ -8,7 +8,11 @@ import io.sscmic.gateway.config.ConfigLoader;
 import io.sscmic.gateway.demo.Demo;
 import io.sscmic.gateway.node.Node;
 import io.sscmic.keysyn.Seed;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.sscmic.gateway.config.NodeConfig;
+import io.sscmic.gateway.process.Tracing;
 import io.vertx.core.Vertx;
+import java.util.Optional;
 import java.io.PrintStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
@@ -217,8 +221,18 @@ public final class Main {
   }
 
   private static int node(Path config, PrintStream err) {
+    NodeConfig first;
+    try {
+      first = readConfig(config);
+    } catch (Exception e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      err.println("sscmic: " + (cause instanceof ConfigException ? "" : "cannot start: ") + cause.getMessage());
+      return 1;
+    }
     PrometheusMeterRegistry registry = Runtimes.registry();
-    Vertx vertx = Runtimes.vertx(registry);
+    // The tracer is Vert.x's from its creation: the tracing keys are read first (and need a restart).
+    Optional<OpenTelemetrySdk> tracing = Tracing.start(first.tracing(), first.nodeId());
+    Vertx vertx = Runtimes.vertx(registry, tracing.orElse(null));
     // Before the node starts: the JVM's default for SIGHUP is to exit, and a reload sent as soon as
     // the listeners answer must not stop the node.
     AtomicReference<Node> started = new AtomicReference<>();
@@ -226,20 +240,29 @@ public final class Main {
     reloadOnSighup(started, early, err);
     try {
       // No time limit: a node recovering from an unreachable authority waits (and says so) until it answers.
-      Node node = ConfigLoader.load(vertx, config)
-          .compose(cfg -> Node.start(vertx, cfg, registry, config))
+      Node node = Node.start(vertx, first, registry, config)
           .toCompletionStage().toCompletableFuture().get();
       started.set(node);
       if (early.getAndSet(false)) {
         reload(node, err); // a SIGHUP came while starting: the file may have changed since it was read
       }
-      Shutdown.await(() -> node.stop().eventually(vertx::close));
+      Shutdown.await(() -> node.stop().eventually(vertx::close).eventually(() -> Tracing.stop(tracing)));
       return 0;
     } catch (Exception e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       err.println("sscmic: " + (cause instanceof ConfigException ? "" : "cannot start: ") + cause.getMessage());
-      vertx.close();
+      vertx.close().eventually(() -> Tracing.stop(tracing));
       return 1;
+    }
+  }
+
+  /** The config file, read with a short-lived Vert.x: the node's own needs the tracing keys first. */
+  private static NodeConfig readConfig(Path config) throws Exception {
+    Vertx boot = Vertx.vertx();
+    try {
+      return ConfigLoader.load(boot, config).toCompletionStage().toCompletableFuture().get();
+    } finally {
+      boot.close();
     }
   }
 

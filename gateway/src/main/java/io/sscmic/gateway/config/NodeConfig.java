@@ -21,6 +21,7 @@ import java.util.function.UnaryOperator;
  * @param intercept transparent interception, or null for none
  * @param discovery how services named without a peer are resolved (the registry, DNS SRV)
  * @param v2 tunnel v2: the version this node dials, the stream policy, the peer pool
+ * @param tracing where spans go and how many, or null for no tracing (no SDK started)
  */
 public record NodeConfig(
     NodeSection node,
@@ -33,7 +34,8 @@ public record NodeConfig(
     HttpModeConfig http,
     InterceptConfig intercept,
     DiscoverySection discovery,
-    TunnelV2Section v2) {
+    TunnelV2Section v2,
+    TracingSection tracing) {
 
   public NodeConfig {
     services = Map.copyOf(services);
@@ -46,17 +48,29 @@ public record NodeConfig(
   public NodeConfig(NodeSection node, KeysynSection keysyn, AuthorityRecovery.Settings authority, TunnelSection tunnel,
                     AdminSection admin, Map<String, SocketAddress> services, List<OutboundRoute> outbound,
                     HttpModeConfig http) {
-    this(node, keysyn, authority, tunnel, admin, services, outbound, http, null, DiscoverySection.DEFAULTS, null);
+    this(node, keysyn, authority, tunnel, admin, services, outbound, http, null, DiscoverySection.DEFAULTS, null, null);
   }
 
   public NodeConfig withDiscovery(UnaryOperator<DiscoverySection> change) {
     return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, http, intercept,
-        change.apply(discovery), v2);
+        change.apply(discovery), v2, tracing);
   }
 
   public NodeConfig withV2(UnaryOperator<TunnelV2Section> change) {
     return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, http, intercept, discovery,
-        change.apply(v2));
+        change.apply(v2), tracing);
+  }
+
+  /** Without tracing (no SDK started). */
+  public NodeConfig(NodeSection node, KeysynSection keysyn, AuthorityRecovery.Settings authority, TunnelSection tunnel,
+                    AdminSection admin, Map<String, SocketAddress> services, List<OutboundRoute> outbound,
+                    HttpModeConfig http, InterceptConfig intercept, DiscoverySection discovery, TunnelV2Section v2) {
+    this(node, keysyn, authority, tunnel, admin, services, outbound, http, intercept, discovery, v2, null);
+  }
+
+  public NodeConfig withTracing(TracingSection t) {
+    return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, http, intercept, discovery, v2,
+        t);
   }
 
   public String nodeId() {
@@ -70,32 +84,32 @@ public record NodeConfig(
 
   public NodeConfig withKeysyn(UnaryOperator<KeysynSection> change) {
     return new NodeConfig(node, change.apply(keysyn), authority, tunnel, admin, services, outbound, http, intercept, discovery,
-        v2);
+        v2, tracing);
   }
 
   public NodeConfig withAuthority(AuthorityRecovery.Settings a) {
     return new NodeConfig(node, keysyn, a, tunnel, admin, services, outbound, http, intercept, discovery,
-        v2);
+        v2, tracing);
   }
 
   public NodeConfig withTunnel(UnaryOperator<TunnelSection> change) {
     return new NodeConfig(node, keysyn, authority, change.apply(tunnel), admin, services, outbound, http, intercept, discovery,
-        v2);
+        v2, tracing);
   }
 
   public NodeConfig withAdmin(UnaryOperator<AdminSection> change) {
     return new NodeConfig(node, keysyn, authority, tunnel, change.apply(admin), services, outbound, http, intercept, discovery,
-        v2);
+        v2, tracing);
   }
 
   /** The same node with other inbound services and outbound listeners (what a config reload may change). */
   public NodeConfig withRoutes(Map<String, SocketAddress> newServices, List<OutboundRoute> newOutbound) {
     return new NodeConfig(node, keysyn, authority, tunnel, admin, newServices, newOutbound, http, intercept, discovery,
-        v2);
+        v2, tracing);
   }
 
   public NodeConfig withHttp(HttpModeConfig h) {
     return new NodeConfig(node, keysyn, authority, tunnel, admin, services, outbound, h, intercept, discovery,
-        v2);
+        v2, tracing);
   }
 }

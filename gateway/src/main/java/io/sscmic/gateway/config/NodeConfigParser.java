@@ -123,9 +123,18 @@ public final class NodeConfigParser {
     }
     AdminSection admin = new AdminSection(t.get(ADMIN_LISTEN).orElse(null), t.get(ADMIN_PASSWORD_HASH),
         t.has("admin.tls") ? new AdminTls(required(t, ADMIN_TLS_CERT_FILE), required(t, ADMIN_TLS_KEY_FILE)) : null);
+    java.net.URI otlp = t.get(NodeKeys.TRACING_OTLP_ENDPOINT);
+    TracingSection tracing = otlp == null ? null : new TracingSection(otlp, t.get(NodeKeys.TRACING_SAMPLE_RATIO),
+        t.get(NodeKeys.TRACING_HTTP_SERVICES));
+    if (tracing != null) {
+      for (String name : tracing.httpServices()) {
+        if (!services.containsKey(name)) {
+          throw new ConfigException("tracing.http-services", "'" + name + "' is not in services " + services.keySet());
+        }
+      }
+    }
     return new NodeConfig(node, new KeysynSection(genesis, interval, seed), authority, tunnel, admin, services,
-
-        outbound, http, intercept, discovery, v2);
+        outbound, http, intercept, discovery, v2, tracing);
   }
 
   /**

@@ -389,6 +389,21 @@ public final class NodeKeys {
       ValueParsers.address(), required(""), FILE_ONLY, RESTART, intercept(InterceptConfig::routes),
       "`10.1.0.5:7443`", "the peer sidecar's tunnel listener `host:port`, as for `outbound[i].peer`");
 
+  public static final ConfigKey<URI> TRACING_OTLP_ENDPOINT = key("tracing.otlp-endpoint", ValueParsers.otlpUrl(),
+      none("none: tracing off"), OVERRIDE, RESTART, tracing(TracingSection::otlpEndpoint),
+      "`http://otel-collector:4318`", "OTLP/HTTP (protobuf) traces URL of a collector; `http://host:4318` means "
+          + "`http://host:4318/v1/traces`. With it HTTP mode traces each request (see \"Tracing\"); without it no "
+          + "tracing SDK is started. Read when the process starts (Vert.x takes its tracer then)");
+  public static final ConfigKey<Double> TRACING_SAMPLE_RATIO = key("tracing.sample-ratio", ValueParsers.ratio(),
+      value("0.01"), OVERRIDE, RESTART, tracing(TracingSection::sampleRatio), "`1`",
+      "share of the traces this node starts (requests without a `traceparent`) that are recorded, 0 to 1; a "
+          + "request with a `traceparent` follows its caller's decision (parent-based sampling)");
+  public static final ConfigKey<java.util.Set<String>> TRACING_HTTP_SERVICES = key("tracing.http-services",
+      ValueParsers.names(), value("[]"), FILE_ONLY, RESTART, tracing(TracingSection::httpServices), "`[orders]`",
+      "inbound services (names from `services`) that speak plain HTTP/1.1: as the receiving sidecar this node "
+          + "reads their requests (a loopback HTTP hop before the service) so that its span joins the caller's "
+          + "trace and the service gets its `traceparent`. Not for services that upgrade (WebSocket) or speak "
+          + "HTTP/2; the others stay opaque TCP");
 
   private static <T> ConfigKey<T> key(String name, ValueParser<T> parser, ConfigKey.Default dflt, ConfigKey.Env env,
                                       ConfigKey.Reload reload, Function<NodeConfig, ?> current, String example,
@@ -404,6 +419,10 @@ public final class NodeKeys {
 
   private static Function<NodeConfig, ?> intercept(Function<InterceptConfig, ?> f) {
     return c -> c.intercept() == null ? null : f.apply(c.intercept());
+  }
+
+  private static Function<NodeConfig, ?> tracing(Function<TracingSection, ?> f) {
+    return c -> c.tracing() == null ? null : f.apply(c.tracing());
   }
 
   private static Function<NodeConfig, ?> http(Function<HttpModeConfig, ?> f) {

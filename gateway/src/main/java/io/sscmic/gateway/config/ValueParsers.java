@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -228,6 +229,68 @@ public final class ValueParsers {
         throw new ConfigException(key, "expected https://host:port, got '" + url + "'");
       }
       return uri;
+    };
+  }
+
+  /**
+   * An OTLP/HTTP traces URL, {@code http} or {@code https}; a bare {@code http://host:4318} gets the
+   * standard path {@code /v1/traces} (what {@code OTEL_EXPORTER_OTLP_ENDPOINT} means).
+   */
+  public static ValueParser<URI> otlpUrl() {
+    return (key, raw) -> {
+      String url = single(key, raw);
+      if (url == null) {
+        return null;
+      }
+      URI uri;
+      try {
+        uri = new URI(url);
+      } catch (URISyntaxException e) {
+        throw new ConfigException(key, "not a URL: '" + url + "'");
+      }
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+        throw new ConfigException(key, "expected http(s)://host:port[/v1/traces], got '" + url + "'");
+      }
+      String path = uri.getPath();
+      return path == null || path.isEmpty() || "/".equals(path) ? uri.resolve("/v1/traces") : uri;
+    };
+  }
+
+  /** A list of names ({@code [orders, billing]}); {@code []} or nothing: none. */
+  public static ValueParser<java.util.Set<String>> names() {
+    return (key, raw) -> {
+      List<?> items = raw instanceof io.vertx.core.json.JsonArray a ? a.getList()
+          : raw == null || String.valueOf(raw).isBlank() || String.valueOf(raw).trim().equals("[]") ? List.of()
+          : List.of(String.valueOf(raw).replace("[", "").replace("]", "").split(","));
+      java.util.Set<String> names = new java.util.LinkedHashSet<>();
+      for (Object o : items) {
+        String name = String.valueOf(o).trim();
+        if (!NAME.matcher(name).matches()) {
+          throw new ConfigException(key, "expected a list of service names, e.g. [orders]; got '" + o + "'");
+        }
+        names.add(name);
+      }
+      return names;
+    };
+  }
+
+  /** A fraction from 0 to 1 ({@code 0.01}, {@code 1}, {@code 0}). */
+  public static ValueParser<Double> ratio() {
+    return (key, raw) -> {
+      String text = single(key, raw);
+      if (text == null) {
+        return null;
+      }
+      double d;
+      try {
+        d = Double.parseDouble(text.trim());
+      } catch (NumberFormatException e) {
+        throw new ConfigException(key, "expected a number from 0 to 1, got '" + text + "'");
+      }
+      if (!(d >= 0 && d <= 1)) {
+        throw new ConfigException(key, "expected a number from 0 to 1, got '" + text + "'");
+      }
+      return d;
     };
   }
 

@@ -27,10 +27,18 @@ final class ForwardedHeaders {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     HopByHop.copy(req.headers(), headers);
     headers.remove("expect");
+
     String te = req.getHeader("te");
     if (te != null && te.toLowerCase(java.util.Locale.ROOT).contains("trailers")) {
       // The one TE HTTP/2 allows, and how a gRPC client says it takes trailers; gRPC servers may insist on it.
       headers.set("te", "trailers");
+    }
+    if (traced()) {
+      // Vert.x's tracer writes the trace context of the request to the peer itself (the caller's
+      // trace, the sidecar's span as parent) and adds rather than replaces: the caller's copies
+      // stay behind, or the service would get two (docs/OPERATIONS.md, "Tracing").
+      headers.remove("traceparent");
+      headers.remove("tracestate");
     }
     if (target.host() != null && !headers.contains("host")) {
       headers.set("host", req.authority() != null ? req.authority().toString() : target.host());
@@ -43,6 +51,12 @@ final class ForwardedHeaders {
       headers.set("x-forwarded-proto", "http");
     }
     return headers;
+  }
+
+  /** Whether this process runs a tracer (tracing.otlp-endpoint set): decided when Vert.x was created. */
+  private static boolean traced() {
+    io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+    return context instanceof io.vertx.core.internal.ContextInternal c && c.tracer() != null;
   }
 
   /** For the response to the client. */

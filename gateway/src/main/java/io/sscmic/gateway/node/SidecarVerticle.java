@@ -4,8 +4,10 @@ import io.sscmic.gateway.config.NodeConfig;
 import io.sscmic.gateway.config.OutboundRoute;
 import io.sscmic.gateway.inbound.HelloReplayCache;
 import io.sscmic.gateway.inbound.InboundListener;
+
 import io.sscmic.gateway.inbound.V2Handoff;
 import io.sscmic.gateway.resolve.PeerResolver;
+import io.sscmic.gateway.process.TracedServiceHop;
 import io.sscmic.gateway.outbound.OutboundListener;
 import io.sscmic.gateway.resolve.Endpoint;
 import io.sscmic.gateway.resolve.StaticPeerResolver;
@@ -91,9 +93,12 @@ public final class SidecarVerticle extends VerticleBase {
     TunnelOptions options = config.tunnelOptions();
     List<Future<?>> binds = new ArrayList<>();
     if (config.tunnel().listen() != null) {
-      inbound = new InboundListener(vertx, options, schedule, config.services(), metrics, random, config.tunnel().limits(),
-          replays, v2Inbound);
-      binds.add(inbound.listen(config.tunnel().listen())
+      // With tracing, services that speak HTTP are reached through a traced hop (tracing.http-services).
+      binds.add(TracedServiceHop.services(vertx, config).compose(services -> {
+        inbound = new InboundListener(vertx, options, schedule, services, metrics, random, config.tunnel().limits(),
+            replays, v2Inbound);
+        return inbound.listen(config.tunnel().listen());
+      })
           .andThen(ar -> {
             if (ar.succeeded()) {
               tunnelPort = ar.result();

@@ -74,7 +74,8 @@ class ConfigReferenceTest {
         "tunnel.version", "tunnel.policy-file", "tunnel.identity-dir", "tunnel.pool-size", "tunnel.pool-idle-timeout",
         "tunnel.max-concurrent-streams", "admin.listen", "http.listen", "http.timeout",
         "http.access-log", "intercept.listen", "intercept.manage-rules", "intercept.mark", "intercept.route-table",
-        "intercept.exclude-uid", "intercept.detect-timeout"), ConfigLoader.OVERRIDABLE);
+        "intercept.exclude-uid", "intercept.detect-timeout", "tracing.otlp-endpoint", "tracing.sample-ratio"),
+        ConfigLoader.OVERRIDABLE);
     assertEquals("SSCMIC_TUNNEL_MAX_CONNECTIONS_PER_PEER", NodeKeys.TUNNEL_MAX_CONNECTIONS_PER_PEER.envName());
     assertNull(NodeKeys.ADMIN_PASSWORD_HASH.envName(), "a secret's hash comes from the file only");
   }
@@ -103,6 +104,6 @@ class ConfigReferenceTest {
         assertThrows(ConfigException.class, () -> NodeConfigParser.parse(c)).getMessage());
     JsonObject top = NodeConfigParserTest.valid().put("tunel", new JsonObject());
     assertEquals("config key 'tunel': unknown key; expected one of [node, keysyn, authority, tunnel, admin, services, "
-        + "outbound, http, resolve, intercept]", assertThrows(ConfigException.class, () -> NodeConfigParser.parse(top)).getMessage());
+        + "outbound, http, resolve, intercept, tracing]", assertThrows(ConfigException.class, () -> NodeConfigParser.parse(top)).getMessage());
   }
 }
