@@ -13,13 +13,16 @@
 #                REF_JAVA_OPTS, REF_JAVA): before/after in the same run, e.g. the jar and script of
 #                an older commit with today's flags
 # Measures: iperf3 bulk with 1 and 4 streams (and their ratio: how a pair scales); wrk -c32 small
-# requests (req/s, p50, p99); 1 MiB responses (MB/s); new connections per second (connect, 1-byte
+# requests (req/s, p50, p99); latency at a fixed 1,000 req/s (hey: 10 workers at 100 req/s each;
+# p50 and p99, reported as added to direct's); redis-benchmark -c 50 GET/SET, not pipelined, through
+# the pair (req/s, as a ratio to direct); 1 MiB responses (MB/s); new connections per second (connect, 1-byte
 # echo, close); RSS per node right after start and idle after the loads; RSS and JVM heap per 1000
 # idle streams held open; CPU seconds of the pair per GB moved; start to ready (a node with a seed
 # file: exec of the start script until /readyz answers 200; stunnel and haproxy: until they accept).
 # Prints medians and ratios to stunnel and to the plaintext pair. Every load is bounded in time or
 # count; everything started is stopped on exit. Machines are shared and noisy: compare ratios.
-# Needs: java 17+, maven, iperf3, wrk, nginx-light, stunnel4, haproxy, openssl, python3.
+# Needs: java 17+, maven, iperf3, wrk, hey, redis-server (redis-benchmark), nginx-light, stunnel4,
+# haproxy, openssl, python3.
 # Knobs: REPEAT=3 DURATION=5 (s per load) CONNECTIONS=2000 IDLE=1000 STARTS=3 STARTUP_RT=10 NODE_JAVA_OPTS=...
 #        PAIRS="..." JAR=... JAVA=... (without JAVA the start script picks the JVM, as deployed)
 #        REF_JAR=... REF_SCRIPT=... REF_JAVA_OPTS=... REF_JAVA=... (the sscmic-ref pair)
@@ -39,21 +42,23 @@ REF_JAVA_OPTS=${REF_JAVA_OPTS:-$NODE_JAVA_OPTS}
 REF_JAVA=${REF_JAVA:-${JAVA:-}}
 java_explicit=${JAVA:-}
 source bench/lib.sh
-needs bench/compare.sh "iperf3 wrk nginx-light stunnel4 haproxy openssl" iperf3 wrk /usr/sbin/nginx stunnel4 haproxy openssl python3
+needs bench/compare.sh "iperf3 wrk hey redis-server nginx-light stunnel4 haproxy openssl" iperf3 wrk hey redis-server \
+  redis-benchmark /usr/sbin/nginx stunnel4 haproxy openssl python3
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 results=$work/results.tsv
 : > "$results"
 
-# --- services: nginx 17200 (HTTP), iperf3 17201 (bulk), echo 17202 (connections) -------------------
+# --- services: nginx 17200 (HTTP), iperf3 17201 (bulk), echo 17202 (connections), redis 17203 -----
 start_nginx 17200
 iperf3 -s -p 17201 >/dev/null 2>&1 & pids+=($!)
 python3 bench/echo_server.py 17202 & pids+=($!)
+redis-server --port 17203 --bind 127.0.0.1 --save "" --appendonly no --daemonize no >/dev/null 2>&1 & pids+=($!)
 
-# Each pair's client side listens on base+1 (nginx), base+2 (iperf3), base+3 (echo).
+# Each pair's client side listens on base+1 (nginx), base+2 (iperf3), base+3 (echo), base+4 (redis).
 declare -A base=([direct]=17199 [plain]=17400 [stunnel]=17500 [haproxy-tls]=17600 [sscmic-tcp]=17700
                  [sscmic-http]=17800 [sscmic-rot]=17900 [sscmic-ref]=18000 [sscmic-v2]=18100)
 declare -A procs   # pair -> pids of its two proxies
-services=(17200 17201 17202)
+services=(17200 17201 17202 17203)
 
 # --- TLS material for stunnel and haproxy (TLS 1.3, AES-256-GCM only, like our default cipher) ------
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=bench \
@@ -131,7 +136,7 @@ start_sscmic_pair() { # name listen_base interval [http]
 node: {id: $name-b}
 keysyn: {genesis: "$genesis", interval: $interval, seed-file: $work/seed}
 tunnel: {listen: "127.0.0.1:$((b + 10))"$v2b}
-services: {web: "127.0.0.1:17200", iperf: "127.0.0.1:17201", echo: "127.0.0.1:17202"}
+services: {web: "127.0.0.1:17200", iperf: "127.0.0.1:17201", echo: "127.0.0.1:17202", redis: "127.0.0.1:17203"}
 admin: {listen: none}
 YAML
   {
@@ -146,6 +151,7 @@ YAML
       echo "  - {listen: \"127.0.0.1:$((b + 1))\", service: web, peer: \"127.0.0.1:$((b + 10))\"$peer_node}"
       echo "  - {listen: \"127.0.0.1:$((b + 2))\", service: iperf, peer: \"127.0.0.1:$((b + 10))\"$peer_node}"
       echo "  - {listen: \"127.0.0.1:$((b + 3))\", service: echo, peer: \"127.0.0.1:$((b + 10))\"$peer_node}"
+      echo "  - {listen: \"127.0.0.1:$((b + 4))\", service: redis, peer: \"127.0.0.1:$((b + 10))\"$peer_node}"
     fi
   } > "$work/$name-a.yaml"
   local side
@@ -168,11 +174,11 @@ for pair in $PAIRS; do
   b=${base[$pair]}
   case $pair in
     plain)       start_haproxy plain no server $((b + 10)) "${services[@]}"
-                 start_haproxy plain no client "$b" $((b + 11)) $((b + 12)) $((b + 13)) ;;
+                 start_haproxy plain no client "$b" $((b + 11)) $((b + 12)) $((b + 13)) $((b + 14)) ;;
     haproxy-tls) start_haproxy haproxy-tls yes server $((b + 10)) "${services[@]}"
-                 start_haproxy haproxy-tls yes client "$b" $((b + 11)) $((b + 12)) $((b + 13)) ;;
+                 start_haproxy haproxy-tls yes client "$b" $((b + 11)) $((b + 12)) $((b + 13)) $((b + 14)) ;;
     stunnel)     start_stunnel server $((b + 10)) "${services[@]}"
-                 start_stunnel client "$b" $((b + 11)) $((b + 12)) $((b + 13)) ;;
+                 start_stunnel client "$b" $((b + 11)) $((b + 12)) $((b + 13)) $((b + 14)) ;;
     sscmic-tcp)  start_sscmic_pair sscmic-tcp "$b" 10s ;;
     sscmic-ref)  start_sscmic_pair sscmic-ref "$b" 10s ;;
     sscmic-rot)  start_sscmic_pair sscmic-rot "$b" 100ms ;;
@@ -182,7 +188,7 @@ for pair in $PAIRS; do
 done
 for pair in $PAIRS; do
   b=${base[$pair]}
-  case $pair in sscmic-http) wait_ports $((b + 1)) ;; *) wait_ports $((b + 1)) $((b + 2)) $((b + 3)) ;; esac
+  case $pair in sscmic-http) wait_ports $((b + 1)) ;; *) wait_ports $((b + 1)) $((b + 2)) $((b + 3)) $((b + 4)) ;; esac
 done
 
 for pair in $PAIRS; do
@@ -236,6 +242,24 @@ errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, sock.groups())) if so
 print("%.0f %.3f %.3f %.1f %d" % (float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1)), ms("50%"), ms("99%"), mb, errors))'
 }
 
+hey_figures() { # port path -> "p50_ms p99_ms errors" at a fixed 1,000 req/s (10 workers x 100 req/s)
+  hey -z "${DURATION}s" -c 10 -q 100 "http://127.0.0.1:$1$2" | python3 -c '
+import re, sys
+t = sys.stdin.read()
+def pct(p):
+    m = re.search(r"^\s*" + p + r"% in ([\d.]+) secs", t, re.M)
+    return float(m.group(1)) * 1000 if m else float("nan")
+codes = re.findall(r"\[(\d+)\]\s+(\d+) responses", t)
+bad = sum(int(n) for c, n in codes if not c.startswith("2")) + sum(map(int, re.findall(r"^\s*\[(\d+)\]\s+Get ", t, re.M)))
+print("%.3f %.3f %d" % (pct("50"), pct("99"), bad))'
+}
+redis_rps() { # port -> GET and SET requests per second, the lower of the two (-c 50, not pipelined)
+  redis-benchmark -h 127.0.0.1 -p "$1" -c 50 -n $((DURATION * 20000)) -t get,set -q 2>/dev/null | python3 -c '
+import re, sys
+v = [float(x) for x in re.findall(r"([\d.]+) requests per second", sys.stdin.read())]
+print(min(v) if len(v) == 2 else "nan")'
+}
+
 measure() { # pair
   local pair=$1 b=${base[$1]} p
   # shellcheck disable=SC2206  # word-split the pid list
@@ -257,7 +281,10 @@ measure() { # pair
   record "$pair" http_errors "$errs"
   read -r _ _ _ mb errs < <(wrk_figures $((b + 1)) /1m.bin)
   record "$pair" big_mbps "$mb"; record "$pair" http_errors "$errs"
+  read -r p50 p99 errs < <(hey_figures $((b + 1)) /small.bin)
+  record "$pair" fixed_p50_ms "$p50"; record "$pair" fixed_p99_ms "$p99"; record "$pair" http_errors "$errs"
   [ "$pair" = sscmic-http ] && return
+  record "$pair" redis_rps "$(redis_rps $((b + 4)))"
   record "$pair" conn_per_s "$(python3 bench/conn_rate.py $((b + 3)) "$CONNECTIONS")"
   if [ ${#ps[@]} -gt 0 ]; then
     sleep 1

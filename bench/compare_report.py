@@ -24,7 +24,9 @@ def total(pair, metric):
 
 columns = [("bulk1_gbps", "1 stream Gbit/s", "%.2f"), ("bulk4_gbps", "4 streams Gbit/s", "%.2f"),
            ("small_rps", "small req/s", "%.0f"), ("small_p50_ms", "p50 ms", "%.3f"),
-           ("small_p99_ms", "p99 ms", "%.2f"), ("big_mbps", "1 MiB MB/s", "%.0f"),
+           ("small_p99_ms", "p99 ms", "%.2f"), ("fixed_p50_ms", "p50 ms at 1k req/s", "%.2f"),
+           ("fixed_p99_ms", "p99 ms at 1k req/s", "%.2f"), ("redis_rps", "redis req/s", "%.0f"),
+           ("big_mbps", "1 MiB MB/s", "%.0f"),
            ("conn_per_s", "conn/s", "%.0f"), ("rss_idle_mib", "RSS idle MiB", "%.0f"),
            ("kb_per_idle_conn", "RSS KB/idle conn", "%.1f"), ("heap_kb_per_idle_conn", "JVM heap KB/idle conn", "%.1f"),
            ("cpu_s_per_gb", "CPU s/GB", "%.2f")]
@@ -70,7 +72,7 @@ for p in pairs:
     if a1 and a4:
         print("| %s | %.2f | %.2f | %.2f |" % (p, a1, a4, a4 / a1))
 
-higher_is_better = {"bulk1_gbps", "bulk4_gbps", "small_rps", "big_mbps", "conn_per_s"}
+higher_is_better = {"bulk1_gbps", "bulk4_gbps", "small_rps", "big_mbps", "conn_per_s", "redis_rps"}
 print("\nratios (higher is better for throughput, lower for latency, memory and CPU)\n")
 for ref in ("stunnel", "plain", "sscmic-ref"):
     if ref not in pairs:
@@ -120,6 +122,23 @@ for mode in ("sscmic-tcp", "sscmic-v2"):
     a, t = med(mode, "small_p99_ms"), med("haproxy-tls", "small_p99_ms")
     if None not in (a, t):
         check("%s p99 under saturation <= haproxy TLS pair's (issue 15)" % mode, a <= t, "%.2f ms vs %.2f ms" % (a, t))
+# Issue 15 on v2 (and v1 for reference): fixed-rate latency added to direct's, redis, bulk against stunnel.
+d50, d99 = med("direct", "fixed_p50_ms"), med("direct", "fixed_p99_ms")
+s50, s99 = med("stunnel", "fixed_p50_ms"), med("stunnel", "fixed_p99_ms")
+for mode in ("sscmic-tcp", "sscmic-v2", "sscmic-http"):
+    a50, a99 = med(mode, "fixed_p50_ms"), med(mode, "fixed_p99_ms")
+    if None not in (a50, a99, d50, d99, s50, s99):
+        check("%s added p99 at a fixed 1,000 req/s <= stunnel's (issues 15, 16)" % mode, a99 - d99 <= s99 - d99,
+              "+%.2f ms p99 (+%.2f p50) vs stunnel +%.2f ms p99 (+%.2f p50)"
+              % (a99 - d99, a50 - d50, s99 - d99, s50 - d50))
+for mode in ("sscmic-tcp", "sscmic-v2"):
+    r = ratio(med(mode, "redis_rps"), med("direct", "redis_rps"))
+    check("%s redis-benchmark -c 50 >= 0.5 x direct (issue 15)" % mode, None if r is None else r >= 0.5,
+          "%.2f x" % r if r else "")
+for metric, bound, label in (("bulk1_gbps", 1.5, "one stream"), ("bulk4_gbps", 1.2, "four streams")):
+    r = ratio(med("sscmic-v2", metric), med("stunnel", metric))
+    check("sscmic-v2 bulk, %s >= %.1f x stunnel pair (issue 15)" % (label, bound), None if r is None else r >= bound,
+          "%.2f x" % r if r else "")
 r = ratio(med("sscmic-rot", "bulk1_gbps"), x)
 check("rotation every 100 ms costs < 2 % bulk", None if r is None else r >= 0.98,
       "%.1f %% of the 10 s-interval pair" % (100 * r) if r else "")
