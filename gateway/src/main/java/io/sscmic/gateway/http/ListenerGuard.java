@@ -63,7 +63,9 @@ final class ListenerGuard {
         c.check.cancel(false);
       }
     });
-    if (open.get() >= limits.maxClientConnections()) {
+    // Claimed, not just checked: connections arrive on several event loops at once.
+    if (open.incrementAndGet() > limits.maxClientConnections()) {
+      open.decrementAndGet();
       metrics.limitHit("max_client_connections");
       if (connectionsLog.allow()) {
         LOG.warning(() -> node + ": refused an HTTP client connection from " + connection.remoteAddress()
@@ -74,7 +76,6 @@ final class ListenerGuard {
           + " client connections open (http.max-client-connections)");
       return;
     }
-    open.incrementAndGet();
     ch.closeFuture().addListener(f -> open.decrementAndGet());
     c.arm(Phase.HEADERS);
   }

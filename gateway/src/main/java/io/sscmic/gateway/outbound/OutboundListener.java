@@ -13,6 +13,7 @@ import io.sscmic.gateway.tunnel.TunnelListener;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.gateway.tunnel.TunnelOptions;
 import io.sscmic.keysyn.KeySchedule;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
@@ -22,6 +23,7 @@ import java.security.SecureRandom;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 
 /**
@@ -38,7 +40,8 @@ public final class OutboundListener extends TunnelListener {
   private final String service;
   private final PeerResolver resolver;
   private final SecureRandom random;
-  private TunnelConnector connector;
+  /** One connector per event loop the listener accepts on (a connector is confined to its context). */
+  private final Map<Context, TunnelConnector> connectors = new ConcurrentHashMap<>();
 
   /** A listener for one service at one fixed peer sidecar. */
   public OutboundListener(Vertx vertx, TunnelOptions options, KeySchedule schedule, String service,
@@ -58,15 +61,13 @@ public final class OutboundListener extends TunnelListener {
 
   @Override
   protected void onListen(NetClient client) {
-    connector = new TunnelConnector(client, resolver, service,
-        endpoints -> endpoints.forEach(e -> metrics.peers().configured(e.address())));
+    connectors.put(Vertx.currentContext(), new TunnelConnector(client, resolver, service,
+        endpoints -> endpoints.forEach(e -> metrics.peers().configured(e.address()))));
   }
 
   @Override
   protected void onClosed() {
-    if (connector != null) {
-      connector.close();
-    }
+    connectors.values().forEach(TunnelConnector::close);
   }
 
   public String service() {
@@ -87,7 +88,7 @@ public final class OutboundListener extends TunnelListener {
       TcpHalfClose.abort(local);
       return;
     }
-    connector.connect().onComplete(ar -> {
+    connectors.get(Vertx.currentContext()).connect().onComplete(ar -> {
       if (ar.failed()) {
         // The peer sidecar, not the service behind it: the runbook points at the peer's host.
         metrics.failure(FailureReason.PEER_UNREACHABLE);
