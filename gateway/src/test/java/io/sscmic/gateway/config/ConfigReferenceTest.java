@@ -70,7 +70,7 @@ class ConfigReferenceTest {
         "authority.url", "authority.ca-file", "authority.state-dir", "authority.token-file", "authority.token-env",
         "authority.recovery", "authority.refresh", "tunnel.listen", "tunnel.cipher", "tunnel.provider",
         "tunnel.connect-timeout", "tunnel.handshake-timeout", "tunnel.max-connections", "tunnel.handshake-rate",
-        "tunnel.max-connections-per-peer", "tunnel.max-handshakes-per-source", "tunnel.idle-timeout", "admin.listen", "http.listen", "http.timeout",
+        "tunnel.max-connections-per-peer", "tunnel.max-handshakes-per-source", "tunnel.idle-timeout", "tunnel.event-loops", "admin.listen", "http.listen", "http.timeout",
         "http.access-log"), ConfigLoader.OVERRIDABLE);
     assertEquals("SSCMIC_TUNNEL_MAX_CONNECTIONS_PER_PEER", NodeKeys.TUNNEL_MAX_CONNECTIONS_PER_PEER.envName());
     assertNull(NodeKeys.ADMIN_PASSWORD_HASH.envName(), "a secret's hash comes from the file only");
