@@ -76,7 +76,8 @@ public final class NodeConfigParser {
         t.get(NodeKeys.TUNNEL_PROVIDER), t.get(NodeKeys.TUNNEL_CONNECT_TIMEOUT),
         t.get(NodeKeys.TUNNEL_HANDSHAKE_TIMEOUT), new TunnelLimits(t.get(NodeKeys.TUNNEL_MAX_CONNECTIONS),
             t.get(NodeKeys.TUNNEL_HANDSHAKE_RATE), t.get(NodeKeys.TUNNEL_IDLE_TIMEOUT),
-            t.get(NodeKeys.TUNNEL_MAX_CONNECTIONS_PER_PEER), t.get(NodeKeys.TUNNEL_MAX_HANDSHAKES_PER_SOURCE)));
+            t.get(NodeKeys.TUNNEL_MAX_CONNECTIONS_PER_PEER), t.get(NodeKeys.TUNNEL_MAX_HANDSHAKES_PER_SOURCE)),
+        t.get(NodeKeys.TUNNEL_EVENT_LOOPS));
     Map<String, SocketAddress> services = services(t);
     if (!services.isEmpty() && tunnel.listen() == null) {
       throw new ConfigException("tunnel.listen", "required when services are configured");

@@ -146,6 +146,7 @@ public final class NodeKeys {
       "a stream on which nothing moved either way for this long is closed (the peer is told `timeout`, the local "
           + "connection reset); `0s` never");
 
+
   public static final ConfigKey<TunnelVersion> TUNNEL_VERSION = key("tunnel.version",
       ValueParsers.choice(choices("v1", TunnelVersion.V1, "v2", TunnelVersion.V2), "expected v1 or v2"),
       value("v1"), OVERRIDE, RESTART, c -> c.v2().version(), "`v2`",
@@ -181,6 +182,14 @@ public final class NodeKeys {
       ValueParsers.count(1 << 20), value("8192"), OVERRIDE, RESTART, c -> c.v2().maxConcurrentStreams(), "`1000`",
       "v2: streams one peer connection carries at once, both ways (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); "
           + "beyond it the pool opens another connection, up to `tunnel.pool-size`");
+  public static final ConfigKey<Integer> TUNNEL_EVENT_LOOPS = key("tunnel.event-loops",
+      ValueParsers.parsedBy(TunnelSection::parseEventLoops), value("auto"), OVERRIDE, RESTART,
+      c -> c.tunnel().eventLoops(), "`2`",
+      "event loops the data plane runs on: the tunnel listener, each outbound listener and the HTTP listener "
+          + "accept on this many (one server per loop on the same port), and a connection and its onward "
+          + "connection stay on the loop that accepted it. `auto`: the number of cores, at most 4 (at most the "
+          + "Vert.x pool of twice the cores is used). The limits (`tunnel.max-*`, `tunnel.handshake-rate`, "
+          + "`http.max-client-connections`) hold for each listener as a whole, whichever loop a connection lands on");
 
   public static final ConfigKey<Optional<SocketAddress>> ADMIN_LISTEN = key("admin.listen",
       ValueParsers.addressOrNone(), value("127.0.0.1:15000"), OVERRIDE, RESTART, c -> c.admin().listen(),

@@ -10,7 +10,10 @@ import io.sscmic.gateway.outbound.OutboundListener;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.gateway.tunnel.TunnelOptions;
 import io.sscmic.keysyn.KeySchedule;
+import io.sscmic.gateway.vertx.VertxInternals;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -59,7 +62,8 @@ public final class HttpProxyVerticle extends VerticleBase {
   private final ConnectProxy connects;
   private final Map<String, ServicePeers> services = new LinkedHashMap<>();
   private HealthProber prober;
-  private HttpServer server;
+  /** One server per event loop ({@code tunnel.event-loops}), all on the one port. */
+  private final List<HttpServer> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private Future<?> closing;
 
   /**
@@ -100,18 +104,36 @@ public final class HttpProxyVerticle extends VerticleBase {
     }
     ListenerLimits limits = config.limits();
     // HTTP/1.1, and h2c both with prior knowledge and by upgrade (gRPC clients use prior knowledge) where it is on.
-    server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(config.listensH2c()).setTcpNoDelay(true)
-            .setMaxHeaderSize(limits.maxHeaderSize()).setMaxInitialLineLength(limits.maxInitialLineLength()))
-        .connectionHandler(guard::accept)
-        .invalidRequestHandler(this::invalid)
-        .requestHandler(this::handle);
+    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(config.listensH2c()).setTcpNoDelay(true)
+        .setMaxHeaderSize(limits.maxHeaderSize()).setMaxInitialLineLength(limits.maxInitialLineLength());
     if (config.healthPath() != null) {
       prober = new HealthProber(vertx, services.values(), config.healthPath(), config.healthInterval(), metrics, node);
       prober.start();
     }
-    return Future.all(ready).compose(v -> server.listen(config.listen()))
+    // Requests are handled on the loop that accepted their connection: the router, balancers,
+    // guard and meters they use are shared by the loops and safe for that.
+    List<Context> loops = VertxInternals.eventLoopContexts(vertx, tunnel.eventLoops());
+    int port = VertxInternals.sharedPort(config.listen(), loops.size());
+    return Future.all(ready).compose(v -> {
+      List<Future<HttpServer>> bound = new ArrayList<>();
+      for (Context loop : loops) {
+        HttpServer server = vertx.createHttpServer(options)
+            .connectionHandler(guard::accept)
+            .invalidRequestHandler(this::invalid)
+            .requestHandler(this::handle);
+        servers.add(server);
+        Promise<HttpServer> listening = Promise.promise();
+        loop.runOnContext(x -> server.listen(port, config.listen().host()).onComplete(listening));
+        bound.add(listening.future());
+      }
+      return Future.all(bound);
+    })
         .onSuccess(s -> LOG.info(() -> node + ": HTTP listener on " + config.listen().host() + ":"
-            + s.actualPort() + " for " + config.services().keySet() + " (" + config.routes().size() + " routes)"));
+            + port() + " for " + config.services().keySet() + " (" + config.routes().size() + " routes, "
+            + servers.size() + " event loops)"))
+        // The servers on loops of their own belong to no deployment: a failed start closes them.
+        .recover(e -> Future.join(servers.stream().map(HttpServer::close).toList())
+            .transform(x -> Future.failedFuture(e)));
   }
 
   /** The tunnel entry of one peer: a private outbound tunnel listener, its port for the peer's pool only. */
@@ -146,7 +168,7 @@ public final class HttpProxyVerticle extends VerticleBase {
         prober.stop();
       }
       List<Future<?>> all = new ArrayList<>();
-      all.add(server == null ? Future.succeededFuture() : server.shutdown(DRAIN.toMillis(), TimeUnit.MILLISECONDS));
+      servers.forEach(server -> all.add(server.shutdown(DRAIN.toMillis(), TimeUnit.MILLISECONDS)));
       services.values().forEach(s -> all.add(s.close()));
       closing = Future.join(all);
     }
@@ -154,7 +176,7 @@ public final class HttpProxyVerticle extends VerticleBase {
   }
 
   public int port() {
-    return server.actualPort();
+    return servers.get(0).actualPort();
   }
 
   private void handle(HttpServerRequest req) {

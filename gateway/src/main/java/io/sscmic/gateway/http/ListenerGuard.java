@@ -81,7 +81,9 @@ final class ListenerGuard {
         c.check.cancel(false);
       }
     });
-    if (open.get() >= limits.maxClientConnections()) {
+    // Claimed, not just checked: connections arrive on several event loops at once.
+    if (open.incrementAndGet() > limits.maxClientConnections()) {
+      open.decrementAndGet();
       metrics.limitHit("max_client_connections");
       if (connectionsLog.allow()) {
         LOG.warning(() -> node + ": refused an HTTP client connection from " + connection.remoteAddress()
@@ -98,7 +100,6 @@ final class ListenerGuard {
       }
       return;
     }
-    open.incrementAndGet();
     ch.closeFuture().addListener(f -> open.decrementAndGet());
     if (http1) {
       c.arm(Phase.HEADERS);

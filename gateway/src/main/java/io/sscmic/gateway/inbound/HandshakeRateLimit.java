@@ -6,7 +6,8 @@ import java.util.Map;
 /**
  * Token buckets per source address for new inbound handshakes, so one source cannot make the
  * sidecar spend its CPU on HMACs and key derivations. The table keeps the most recently seen
- * sources only (bounded memory under spoofed-looking floods). Used from one event loop.
+ * sources only (bounded memory under spoofed-looking floods). Shared by the listener's event
+ * loops: a source's connections land on all of them, and its bucket is one.
  */
 final class HandshakeRateLimit {
   private static final int MAX_SOURCES = 4096;
@@ -25,7 +26,7 @@ final class HandshakeRateLimit {
   }
 
   /** Takes a token for {@code source}; false when its bucket is empty. */
-  boolean tryAcquire(String source, long nowNanos) {
+  synchronized boolean tryAcquire(String source, long nowNanos) {
     double[] b = buckets.computeIfAbsent(source, k -> new double[] {burst, nowNanos});
     double elapsed = (nowNanos - (long) b[1]) / 1e9;
     b[0] = Math.min(burst, b[0] + elapsed * perSecond);

@@ -107,26 +107,60 @@ public final class InboundListener extends TunnelListener {
           + limits.maxConnections() + " reached (tunnel.max-connections)");
       return;
     }
-    if (handshaking.get() >= limits.maxConnections()) {
+    // Claimed, not just checked: the listener accepts on several event loops at once, and a check
+    // followed by an increment would let each loop take the last slot.
+    TunnelMetrics.Limit full = claimHandshakeSlot(source);
+    if (full == TunnelMetrics.Limit.MAX_HANDSHAKES) {
       overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_HANDSHAKES, limits.maxConnections()
           + " connections are in their handshake (as many as tunnel.max-connections)");
       return;
     }
-    if (handshakingPerSource.getOrDefault(source, 0) >= limits.maxHandshakesPerSource()) {
+    if (full == TunnelMetrics.Limit.MAX_HANDSHAKES_PER_SOURCE) {
       overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_HANDSHAKES_PER_SOURCE, source + " has "
           + limits.maxHandshakesPerSource() + " connections in their handshake (tunnel.max-handshakes-per-source)");
       return;
     }
     if (!rate.tryAcquire(source, System.nanoTime())) {
+      releaseHandshakeSlot(source);
       overloaded(id, tunnel, source, TunnelMetrics.Limit.HANDSHAKE_RATE, "more than "
           + limits.handshakesPerSecondPerSource() + " handshakes/s from " + source + " (tunnel.handshake-rate)");
       return;
     }
     Handshake h = new Handshake(id, tunnel, source);
-    h.claimHandshakeSlot();
+    h.holdHandshakeSlot();
     // The peer's FIN must arrive in order, after frames still queued while we apply back-pressure.
     TcpHalfClose.enable(tunnel);
     h.start();
+  }
+
+  /**
+   * Takes a slot in the handshake pool and one of the source's; null when both were free, else the
+   * limit that is full (nothing taken).
+   */
+  private TunnelMetrics.Limit claimHandshakeSlot(String source) {
+    if (handshaking.incrementAndGet() > limits.maxConnections()) {
+      handshaking.decrementAndGet();
+      return TunnelMetrics.Limit.MAX_HANDSHAKES;
+    }
+    boolean[] claimed = {false};
+    handshakingPerSource.compute(source, (k, n) -> {
+      int count = n == null ? 0 : n;
+      if (count >= limits.maxHandshakesPerSource()) {
+        return n;
+      }
+      claimed[0] = true;
+      return count + 1;
+    });
+    if (!claimed[0]) {
+      handshaking.decrementAndGet();
+      return TunnelMetrics.Limit.MAX_HANDSHAKES_PER_SOURCE;
+    }
+    return null;
+  }
+
+  private void releaseHandshakeSlot(String source) {
+    handshaking.decrementAndGet();
+    handshakingPerSource.computeIfPresent(source, (k, n) -> n <= 1 ? null : n - 1);
   }
 
   private static void onClose(NetSocket socket, Runnable action) {
@@ -232,6 +266,7 @@ public final class InboundListener extends TunnelListener {
       decoder.expect(EnumSet.of(FrameType.HELLO));
     }
 
+
     String id() {
       return id;
     }
@@ -266,10 +301,9 @@ public final class InboundListener extends TunnelListener {
       return null;
     }
 
-    void claimHandshakeSlot() {
+    /** The handshake slots {@link #claimHandshakeSlot} took are this connection's now. */
+    void holdHandshakeSlot() {
       holdsHandshakeSlot = true;
-      handshaking.incrementAndGet();
-      handshakingPerSource.merge(source, 1, Integer::sum);
       onClose(tunnel, this::releaseHandshakeSlot);
     }
 
@@ -277,8 +311,7 @@ public final class InboundListener extends TunnelListener {
     void releaseHandshakeSlot() {
       if (holdsHandshakeSlot) {
         holdsHandshakeSlot = false;
-        handshaking.decrementAndGet();
-        handshakingPerSource.computeIfPresent(source, (k, n) -> n <= 1 ? null : n - 1);
+        InboundListener.this.releaseHandshakeSlot(source);
       }
     }
 

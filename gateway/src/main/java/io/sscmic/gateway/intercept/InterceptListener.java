@@ -108,10 +108,13 @@ public final class InterceptListener {
       carry(id, socket, route.get(), carrier, Protocol.TCP);
       return;
     }
+    // The sniffer decides in a Netty handler, where no Vert.x context is current: the carrier (an
+    // outbound listener, with state per context) runs on this connection's context, as here.
+    io.vertx.core.Context context = vertx.getOrCreateContext();
     ch.pipeline().addFirst("sscmic-sniff", new ProtocolSniffer(config.detectTimeout(), (protocol, how) -> {
       metrics.detected(how == ProtocolSniffer.How.TIMEOUT ? InterceptMetrics.How.TIMEOUT
           : InterceptMetrics.How.SNIFFED);
-      carry(id, socket, route.get(), carrier, protocol);
+      VertxInternals.dispatch(context, () -> carry(id, socket, route.get(), carrier, protocol));
     }, () -> metrics.connection(Protocol.TCP, InterceptMetrics.Outcome.CLOSED)));
   }
 

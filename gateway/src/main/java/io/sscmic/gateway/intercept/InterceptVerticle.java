@@ -99,6 +99,7 @@ public final class InterceptVerticle extends VerticleBase {
           }));
     }
     return Future.all(ready)
+        .onSuccess(v -> paths.forEach(OutboundListener::prepareCarry)) // on this verticle's context
         .compose(v -> listener == null ? Future.succeededFuture(-1) : listener.listen())
         .onSuccess(p -> port = p)
         .compose(p -> config.manageRules() ? vertx.executeBlocking(() -> {

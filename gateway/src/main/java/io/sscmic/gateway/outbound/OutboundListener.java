@@ -20,6 +20,7 @@ import io.sscmic.gateway.tunnel.TunnelListener;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.gateway.tunnel.TunnelOptions;
 import io.sscmic.keysyn.KeySchedule;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
@@ -29,6 +30,7 @@ import java.security.SecureRandom;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 
 /**
@@ -45,10 +47,13 @@ public final class OutboundListener extends TunnelListener {
   private final String service;
   private final PeerResolver resolver;
   private final SecureRandom random;
-  private TunnelConnector connector;
+  /** One connector per event loop the listener accepts on (a connector is confined to its context). */
+  private final Map<Context, TunnelConnector> connectors = new ConcurrentHashMap<>();
   private final PeerPool pool;
   private final LogThrottle v2Log = new LogThrottle();
-  private int nextV2;
+  private final java.util.concurrent.atomic.AtomicInteger nextV2 = new java.util.concurrent.atomic.AtomicInteger();
+  /** A client of this listener's, for a connector on a context the listener does not accept on (interception). */
+  private volatile NetClient anyClient;
 
   /** A listener for one service at one fixed peer sidecar. */
   public OutboundListener(Vertx vertx, TunnelOptions options, KeySchedule schedule, String service,
@@ -79,15 +84,27 @@ public final class OutboundListener extends TunnelListener {
 
   @Override
   protected void onListen(NetClient client) {
-    connector = new TunnelConnector(client, resolver, service,
+    anyClient = client;
+    connectors.put(Vertx.currentContext(), newConnector(client));
+  }
+
+  private TunnelConnector newConnector(NetClient client) {
+    return new TunnelConnector(client, resolver, service,
         endpoints -> endpoints.forEach(e -> metrics.peers().configured(e.address())));
+  }
+
+  /**
+   * The connector of the calling event loop: each loop the listener accepts on has its own; a
+   * connection carried in from elsewhere (interception's listener, on its own context) gets one
+   * for that context on first use.
+   */
+  private TunnelConnector connector() {
+    return connectors.computeIfAbsent(Vertx.currentContext(), c -> newConnector(anyClient));
   }
 
   @Override
   protected void onClosed() {
-    if (connector != null) {
-      connector.close();
-    }
+    connectors.values().forEach(TunnelConnector::close);
   }
 
   public String service() {
@@ -96,11 +113,20 @@ public final class OutboundListener extends TunnelListener {
 
   /**
    * Seam for transparent interception (package intercept): carries a connection that another
-   * listener accepted exactly as one accepted here. Call on this listener's context, once
+   * listener accepted exactly as one accepted here, on the caller's own context, once
    * {@link #listen} has completed.
    */
   public void carry(NetSocket local) {
     accept(local);
+  }
+
+  /**
+   * Readies {@link #carry} on the calling context (interception's own): a connector there, whose
+   * resolver delivers its endpoint set on that context before the caller starts accepting. Without
+   * it the first carried connection would find no endpoint yet and be reset.
+   */
+  public void prepareCarry() {
+    connector();
   }
 
   @Override
@@ -122,7 +148,7 @@ public final class OutboundListener extends TunnelListener {
       relayV2(id, local, v2Peer);
       return;
     }
-    connector.connect().onComplete(ar -> {
+    connector().connect().onComplete(ar -> {
       if (ar.failed()) {
         // The peer sidecar, not the service behind it: the runbook points at the peer's host.
         metrics.failure(FailureReason.PEER_UNREACHABLE);
@@ -143,11 +169,11 @@ public final class OutboundListener extends TunnelListener {
 
   /** The next endpoint in turn whose node id is known (a v2 INIT names it), or null when none is. */
   private Endpoint nextV2Endpoint() {
-    List<Endpoint> set = connector.endpoints();
+    List<Endpoint> set = connector().endpoints();
+    int start = nextV2.getAndIncrement();
     for (int k = 0; k < set.size(); k++) {
-      Endpoint e = set.get(Math.floorMod(nextV2 + k, set.size()));
+      Endpoint e = set.get(Math.floorMod(start + k, set.size()));
       if (e.nodeId() != null) {
-        nextV2 = Math.floorMod(nextV2 + k + 1, set.size());
         return e;
       }
     }

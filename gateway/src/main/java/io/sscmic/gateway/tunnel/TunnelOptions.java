@@ -15,6 +15,7 @@ public final class TunnelOptions {
   private final Duration connectTimeout;
   private final Duration handshakeTimeout;
   private final Duration idleTimeout;
+  private final int eventLoops;
 
   public TunnelOptions(String nodeId, CipherSuite cipher, AeadProvider provider, Duration connectTimeout,
                        Duration handshakeTimeout) {
@@ -24,6 +25,19 @@ public final class TunnelOptions {
   /** @param idleTimeout close a stream on which nothing moved for this long; zero: never */
   public TunnelOptions(String nodeId, CipherSuite cipher, AeadProvider provider, Duration connectTimeout,
                        Duration handshakeTimeout, Duration idleTimeout) {
+    this(nodeId, cipher, provider, connectTimeout, handshakeTimeout, idleTimeout, 1);
+  }
+
+  /**
+   * @param eventLoops how many event loops each listener accepts on (a server per loop on one
+   *     port; a connection and its onward connection stay on the loop that accepted it)
+   */
+  public TunnelOptions(String nodeId, CipherSuite cipher, AeadProvider provider, Duration connectTimeout,
+                       Duration handshakeTimeout, Duration idleTimeout, int eventLoops) {
+    if (eventLoops < 1) {
+      throw new IllegalArgumentException("eventLoops must be at least 1, got " + eventLoops);
+    }
+    this.eventLoops = eventLoops;
     this.idleTimeout = Objects.requireNonNull(idleTimeout);
     this.nodeId = Objects.requireNonNull(nodeId);
     this.cipher = Objects.requireNonNull(cipher);
@@ -54,5 +68,14 @@ public final class TunnelOptions {
 
   public Duration handshakeTimeout() {
     return handshakeTimeout;
+  }
+
+  /** Event loops each listener accepts on (1: the listener's own context only). */
+  public int eventLoops() {
+    return eventLoops;
+  }
+
+  public TunnelOptions withEventLoops(int n) {
+    return new TunnelOptions(nodeId, cipher, provider, connectTimeout, handshakeTimeout, idleTimeout, n);
   }
 }

@@ -3,12 +3,17 @@ package io.sscmic.gateway.vertx;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.vertx.core.Context;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.net.NetSocketInternal;
@@ -16,6 +21,10 @@ import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.impl.NetServerImpl;
 import io.vertx.core.net.impl.ConnectionBase;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Every use of a Vert.x class outside its public API goes through here, so that a Vert.x upgrade
@@ -23,8 +32,10 @@ import io.vertx.core.net.impl.ConnectionBase;
  * buffers without the heap copies the public {@link Buffer} API makes (the frame path), to
  * half-close and linger-close a socket (no public API), to put a guard handler into an HTTP
  * connection's pipeline (listener limits), to set IP_TRANSPARENT on a listening socket
- * (transparent interception), and to run the tunnel v2 multiplexer's own Netty channels on
- * Vert.x's event loops and transport (epoll where Vert.x uses it).
+ * (transparent interception), to run the tunnel v2 multiplexer's own Netty channels on Vert.x's
+ * event loops and transport (epoll where Vert.x uses it), and to put a listener's servers on
+ * several event loops without deploying a verticle per loop (the data plane's
+ * {@code tunnel.event-loops}).
  */
 public final class VertxInternals {
   private VertxInternals() {
@@ -57,6 +68,7 @@ public final class VertxInternals {
   }
 
 
+
   /**
    * The listening channel of a bound NetServer (the shared server behind it), to set a socket
    * option Vert.x's options do not offer (IP_TRANSPARENT for the interception listener). Read
@@ -78,6 +90,15 @@ public final class VertxInternals {
     } catch (ReflectiveOperationException | ClassCastException e) {
       throw new IllegalStateException("cannot reach the listening channel of this Vert.x version's NetServer: " + e, e);
     }
+  }
+
+  /**
+   * Runs {@code action} now, on the calling thread, as Vert.x runs a handler of {@code context}
+   * ({@link Vertx#currentContext()} is {@code context} meanwhile): for code reached from a Netty
+   * handler of a Vert.x socket, where no context is current. Call on the context's event loop.
+   */
+  public static void dispatch(io.vertx.core.Context context, Runnable action) {
+    ((io.vertx.core.internal.ContextInternal) context).dispatch(action);
   }
 
   /** Vert.x's event loops, where the verticles run: the v2 peer connections share them. */
@@ -105,5 +126,67 @@ public final class VertxInternals {
     Channel channel = ctx.channel();
     channel.pipeline().remove(ctx.handler());
     return channel;
+  }
+
+  /**
+   * Up to {@code n} event-loop contexts on distinct event loops: the caller's own context first
+   * (when it is an event-loop context), then new ones on the next loops of the Vert.x event-loop
+   * pool, as Vert.x assigns them to verticles (round robin). Fewer than {@code n} when the pool has
+   * fewer loops. The new contexts belong to no deployment: whoever uses them closes what it opens
+   * on them.
+   */
+  public static List<Context> eventLoopContexts(Vertx vertx, int n) {
+    VertxInternal vx = (VertxInternal) vertx;
+    List<Context> contexts = new ArrayList<>(n);
+    Set<EventLoop> loops = new HashSet<>();
+    ContextInternal current = vx.getContext();
+    if (current != null && current.isEventLoopContext()) {
+      contexts.add(current);
+      loops.add(current.nettyEventLoop());
+    }
+    int poolSize = 0;
+    for (var ignored : vx.nettyEventLoopGroup()) {
+      poolSize++;
+    }
+    for (int tries = 0; contexts.size() < n && tries < poolSize; tries++) {
+      EventLoop loop = vx.nettyEventLoopGroup().next();
+      if (loops.add(loop)) {
+        contexts.add(vx.contextBuilder().withThreadingModel(ThreadingModel.EVENT_LOOP).withEventLoop(loop).build());
+      }
+    }
+    return contexts;
+  }
+
+  /**
+   * Runs {@code action} when {@code owner} closes (its deployment undeployed after its stop, or its
+   * start failed), unless the returned handle was run first; nothing when {@code owner} is null or
+   * belongs to no deployment.
+   *
+   * @return removes the hook (call it when what it closes has closed otherwise)
+   */
+  public static Runnable onClose(Context owner, java.util.function.Supplier<io.vertx.core.Future<?>> action) {
+    if (owner instanceof ContextInternal ctx && ctx.isDeployment()) {
+      io.vertx.core.Closeable hook = completion -> action.get().onComplete(ar -> completion.succeed());
+      ctx.addCloseHook(hook);
+      return () -> ctx.removeCloseHook(hook);
+    }
+    return () -> { };
+  }
+
+  private static final java.util.concurrent.atomic.AtomicInteger SHARED_RANDOM_PORTS =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /**
+   * The port that {@code servers} servers of one listener pass to {@code listen(port, host)} so as
+   * to share one port: the address's own, except that port 0 becomes a negative port of its own,
+   * which Vert.x binds as one random port shared by every server given the same negative value
+   * (port 0 would give each server a port of its own). Public API, but only through
+   * {@code listen(int, String)}: a {@code SocketAddress} refuses negative ports.
+   */
+  public static int sharedPort(io.vertx.core.net.SocketAddress address, int servers) {
+    if (servers > 1 && address.port() == 0) {
+      return -1 - (SHARED_RANDOM_PORTS.getAndIncrement() & 0x3fff_ffff);
+    }
+    return address.port();
   }
 }

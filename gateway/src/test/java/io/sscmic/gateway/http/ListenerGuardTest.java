@@ -243,4 +243,42 @@ class ListenerGuardTest {
       assertTrue(answer.startsWith("HTTP/1.1 200 "), answer);
     }
   }
+
+  /**
+   * Issue 20 item 3: the HTTP listener accepts on several event loops, and the limit is the
+   * listener's, not each loop's: with 4 loops and a limit of 3, ten clients get exactly three
+   * connections that serve and seven 503s (counted per loop, 4 x 3 would all have been served).
+   */
+  @Test
+  void theClientConnectionLimitHoldsForTheListenerAcrossEventLoops() throws Exception {
+    int max = 3;
+    int tried = 10;
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    HttpModeConfig http = new HttpModeConfig(loopback(0), List.of(new HttpRoute(null, "/", "web", null)),
+        Map.of("web", List.of(loopback(server.tunnelPort()))), Duration.ofSeconds(30), 4, false)
+        .withLimits(new ListenerLimits(8 * 1024, 4096, Duration.ofSeconds(10), Duration.ofSeconds(60), max));
+    int port = await(Node.start(vertx, io.sscmic.gateway.TestMesh.httpClient("c", genesis, INTERVAL, HttpMesh.SEED, http)
+        .withTunnel(t -> t.withEventLoops(4)), registry)).httpPort();
+    List<Socket> sockets = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < tried; i++) {
+        sockets.add(new Socket("127.0.0.1", port));
+      }
+      int served = 0;
+      int refused = 0;
+      for (Socket s : sockets) {
+        send(s, "GET / HTTP/1.1\r\nhost: web\r\n\r\n");
+        String answer = readResponse(s);
+        served += answer.startsWith("HTTP/1.1 200 ") ? 1 : 0;
+        refused += answer.startsWith("HTTP/1.1 503 ") ? 1 : 0;
+      }
+      assertEquals(max, served, "connections served: the listener's limit");
+      assertEquals(tried - max, refused);
+      assertEquals(tried - max, hits("max_client_connections"));
+    } finally {
+      for (Socket s : sockets) {
+        s.close();
+      }
+    }
+  }
 }
