@@ -80,6 +80,15 @@ public final class VertxInternals {
     }
   }
 
+  /**
+   * A new event-loop context that belongs to no deployment (its resources close with Vert.x, not
+   * with a verticle's undeploy): a node's data planes bind their listeners on one such context, so
+   * that a reload's new listeners accept on the event loop of the ones they replace.
+   */
+  public static io.vertx.core.Context eventLoopContext(Vertx vertx) {
+    return ((VertxInternal) vertx).createEventLoopContext();
+  }
+
   /** Vert.x's event loops, where the verticles run: the v2 peer connections share them. */
   public static EventLoopGroup eventLoops(Vertx vertx) {
     return ((VertxInternal) vertx).nettyEventLoopGroup();
