@@ -93,7 +93,14 @@ public final class SidecarVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return onHome(this::startOnHome);
+    return onHome(() -> startOnHome().recover(e -> {
+      // The listeners that did bind belong to the node's context, not to this failed deployment:
+      // Vert.x would not close them with it, so they close here. A connection one of them accepted
+      // meanwhile (it shares the running data plane's ports) gets the usual drain; the failure is
+      // reported at once.
+      drain();
+      return Future.failedFuture(e);
+    }));
   }
 
   /** Runs {@code action} on the data-plane context (where the listeners live) and follows its outcome. */
