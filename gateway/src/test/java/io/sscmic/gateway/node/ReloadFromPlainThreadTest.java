@@ -68,7 +68,31 @@ class ReloadFromPlainThreadTest {
   void everyConnectionAcrossReloadsFromAPlainThreadCompletesOnTunnelV1() throws Exception {
     Node bravo = TestMesh.start(vertx, TestMesh.server("bravo", genesis, INTERVAL, TestMesh.SEED,
         Map.of("echo", Backends.address(echo))));
-    reloadsUnderLoad(bravo, "");
+    reloadsUnderLoad(bravo, "", "", null);
+  }
+
+  /**
+   * A node with an HTTP listener too: the reload replaces the TCP data plane and keeps the HTTP
+   * listener; requests to it, each on a connection of its own, and echo connections all complete
+   * across the reloads.
+   */
+  @Test
+  void everyConnectionAndHttpRequestAcrossReloadsFromAPlainThreadCompletesOnANodeWithAnHttpListener()
+      throws Exception {
+    io.vertx.core.http.HttpServer web = vertx.createHttpServer()
+        .requestHandler(r -> r.response().putHeader("content-type", "text/plain").end("web says " + r.path()));
+    TestMesh.await(web.listen(0, "127.0.0.1"));
+    Node bravo = TestMesh.start(vertx, TestMesh.server("bravo", genesis, INTERVAL, TestMesh.SEED,
+        Map.of("echo", Backends.address(echo), "web", io.vertx.core.net.SocketAddress.inetSocketAddress(
+            web.actualPort(), "127.0.0.1"))));
+    int httpPort = freePort();
+    reloadsUnderLoad(bravo, "", "http:\n  listen: \"127.0.0.1:" + httpPort + "\"\n  services:\n    web: [\"127.0.0.1:"
+        + bravo.tunnelPort() + "\"]\n", (client, i) -> {
+          String path = "/c" + client + "/r" + i;
+          String answer = httpGet(httpPort, path);
+          return answer.startsWith("HTTP/1.1 200") && answer.endsWith("web says " + path) ? null
+              : "HTTP request " + path + ": " + answer;
+        });
   }
 
   @Test
@@ -78,7 +102,8 @@ class ReloadFromPlainThreadTest {
     // alpha's certificate, key and CA as tunnel.identity-dir expects them (its routes come from the YAML).
     TestMesh.v2(TestMesh.client("alpha", genesis, INTERVAL, TestMesh.SEED, "echo", bravo.tunnelPort()), MESH, dir,
         "bravo");
-    reloadsUnderLoad(bravo, "  version: v2\n  identity-dir: " + dir.resolve("identity-alpha") + "\n  pool-size: 1\n");
+    reloadsUnderLoad(bravo, "  version: v2\n  identity-dir: " + dir.resolve("identity-alpha") + "\n  pool-size: 1\n",
+        "", null);
   }
 
   /**
@@ -87,7 +112,7 @@ class ReloadFromPlainThreadTest {
    * {@link #CLIENTS} threads open connections without pause; each reload changes the cipher, so
    * each one replaces the data plane on the same ports.
    */
-  private void reloadsUnderLoad(Node bravo, String tunnelV2) throws Exception {
+  private void reloadsUnderLoad(Node bravo, String tunnelV2, String otherSections, Probe http) throws Exception {
     int echoPort = freePort();
     int tunnelPort = freePort();
     Path file = dir.resolve("alpha.yaml");
@@ -98,7 +123,7 @@ class ReloadFromPlainThreadTest {
         + "admin:\n  listen: none\nservices:\n  echo: \"" + Backends.address(echo).host() + ":"
         + Backends.address(echo).port() + "\"\noutbound:\n"
         + "  - {listen: \"127.0.0.1:" + echoPort + "\", service: echo, peer: \"127.0.0.1:" + bravo.tunnelPort() + "\""
-        + (tunnelV2.isEmpty() ? "" : ", peer-node: bravo") + "}\n";
+        + (tunnelV2.isEmpty() ? "" : ", peer-node: bravo") + "}\n" + otherSections;
     Files.writeString(file, yaml.apply(0));
     NodeConfig config = TestMesh.await(ConfigLoader.load(vertx, file));
     Node alpha = TestMesh.await(Node.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
@@ -115,6 +140,15 @@ class ReloadFromPlainThreadTest {
         for (int i = 0; !stop.get(); i++) {
           byte[] payload = Clients.random(1_000 + i % 3_000, client * 1_000_000L + i);
           try {
+            if (http != null && i % 2 == 1) {
+              String failed = http.attempt(client, i);
+              if (failed == null) {
+                done.incrementAndGet();
+              } else {
+                broken.add(failed);
+              }
+              continue;
+            }
             byte[] got = Clients.exchange(echoPort, payload);
             if (java.util.Arrays.equals(payload, got)) {
               done.incrementAndGet();
@@ -148,6 +182,21 @@ class ReloadFromPlainThreadTest {
     assertTrue(done.get() >= 20 * (RELOADS + 1), done.get() + " connections");
     assertEquals("chacha20-poly1305".equals(ciphers[RELOADS % 2]) ? "CHACHA20_POLY1305" : "AES_256_GCM",
         alpha.config().tunnel().cipher().name());
+  }
+
+  /** One request of the load: null when it completed as it should, else what went wrong. */
+  private interface Probe {
+    String attempt(int client, int i) throws Exception;
+  }
+
+  /** GET {@code path} on a connection of its own (Connection: close), the whole answer as text. */
+  private static String httpGet(int port, String path) throws Exception {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      s.setSoTimeout(60_000);
+      s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
   }
 
   /** As cli/Main's SIGHUP handler: Node.reload() called on a thread Vert.x does not own. */
