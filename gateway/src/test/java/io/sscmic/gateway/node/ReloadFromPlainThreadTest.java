@@ -46,7 +46,7 @@ class ReloadFromPlainThreadTest {
   private static final TestIdentities MESH = new TestIdentities("reload-thread");
   private static final Duration INTERVAL = Duration.ofSeconds(20);
   /** Reloads in a row: each one swaps the data plane under load. */
-  private static final int RELOADS = 6;
+  private static final int RELOADS = 10;
   /** Application connections opened at once, each thread opening the next when its last one ended. */
   private static final int CLIENTS = 4;
   private final Instant genesis = Instant.now().minusSeconds(3600);
