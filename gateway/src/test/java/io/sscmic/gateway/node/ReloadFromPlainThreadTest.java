@@ -107,6 +107,41 @@ class ReloadFromPlainThreadTest {
   }
 
   /**
+   * The dashboard's drain then undrain (a fresh data plane on the node's data-plane context binds
+   * the ports the drained one closed): the outbound port refuses while drained and carries
+   * connections again after.
+   */
+  @Test
+  void anUndrainedNodeTakesConnectionsAgainOnItsPorts() throws Exception {
+    Node bravo = TestMesh.start(vertx, TestMesh.server("bravo", genesis, INTERVAL, TestMesh.SEED,
+        Map.of("echo", Backends.address(echo))));
+    Node alpha = TestMesh.start(vertx, TestMesh.client("alpha", genesis, INTERVAL, TestMesh.SEED, "echo",
+        bravo.tunnelPort()));
+    int port = alpha.outboundPort("echo");
+    assertArrayEquals(new byte[] {1}, Clients.exchange(port, new byte[] {1}));
+
+    JsonObject drained = TestMesh.await(vertx.eventBus()
+        .<JsonObject>request(io.sscmic.admin.AdminAddresses.action("alpha", "drain"), null)).body();
+    assertTrue(drained.getBoolean("ok"), drained.encode());
+    TestWait.until(() -> {
+      try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+        return false;
+      } catch (java.io.IOException e) {
+        return true;
+      }
+    }, "the drained node refuses new connections");
+
+    JsonObject undrained = TestMesh.await(vertx.eventBus()
+        .<JsonObject>request(io.sscmic.admin.AdminAddresses.action("alpha", "undrain"), null)).body();
+    assertTrue(undrained.getBoolean("ok"), undrained.encode());
+    int again = alpha.outboundPort("echo");
+    for (int i = 0; i < 10; i++) {
+      byte[] payload = Clients.random(5_000, i);
+      assertArrayEquals(payload, Clients.exchange(again, payload), "connection " + i + " after the undrain");
+    }
+  }
+
+  /**
    * alpha (from a YAML file, with an outbound listener for echo through bravo and a tunnel
    * listener of its own) reloaded {@link #RELOADS} times from a plain thread while
    * {@link #CLIENTS} threads open connections without pause; each reload changes the cipher, so
