@@ -208,8 +208,9 @@ public final class SidecarVerticle extends VerticleBase {
   }
 
   /**
-   * Stops accepting new connections at once (listeners close) and lets open ones run on for up to
-   * {@link #DRAIN}. Idempotent: a later stop waits for the same drain. Event-loop confined.
+   * Stops accepting new connections (the listeners close on the data-plane context, as soon as it
+   * runs the task) and lets open ones run on for up to {@link #DRAIN}. Idempotent: a later stop
+   * waits for the same drain. Callable from any thread.
    */
   synchronized Future<?> drain() {
     if (closing == null) {
@@ -221,26 +222,24 @@ public final class SidecarVerticle extends VerticleBase {
   }
 
   private Future<Void> closeListeners() {
-    {
-      List<Future<?>> all = new ArrayList<>();
-      java.time.Duration drain = drainTime;
-      if (inbound != null) {
-        all.add(inbound.close(drain));
-      }
-      if (v2Inbound != null) {
-        // GOAWAY: peers open no new stream here (their pools dial the data plane that replaced this
-        // one, or nothing when the node stops); open streams get the drain time.
-        io.vertx.core.Promise<Void> goaway = io.vertx.core.Promise.promise();
-        v2Inbound.close(drain).addListener(f -> goaway.tryComplete());
-        all.add(goaway.future());
-      }
-      for (OutboundListener l : outbound) {
-        all.add(l.close(drain));
-      }
-      LOG.info(() -> "node " + config.nodeId() + ": draining: listeners closed, open connections may run on for up to "
-          + drain.toSeconds() + "s");
-      return Future.join(all).mapEmpty();
+    List<Future<?>> all = new ArrayList<>();
+    java.time.Duration drain = drainTime;
+    if (inbound != null) {
+      all.add(inbound.close(drain));
     }
+    if (v2Inbound != null) {
+      // GOAWAY: peers open no new stream here (their pools dial the data plane that replaced this
+      // one, or nothing when the node stops); open streams get the drain time.
+      io.vertx.core.Promise<Void> goaway = io.vertx.core.Promise.promise();
+      v2Inbound.close(drain).addListener(f -> goaway.tryComplete());
+      all.add(goaway.future());
+    }
+    for (OutboundListener l : outbound) {
+      all.add(l.close(drain));
+    }
+    LOG.info(() -> "node " + config.nodeId() + ": draining: listeners closed, open connections may run on for up to "
+        + drain.toSeconds() + "s");
+    return Future.join(all).mapEmpty();
   }
 
   /**
