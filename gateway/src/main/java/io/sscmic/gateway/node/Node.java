@@ -8,6 +8,7 @@ import io.sscmic.gateway.http.HttpProxyVerticle;
 import io.sscmic.gateway.intercept.InterceptVerticle;
 import io.sscmic.gateway.resolve.StaticPeerResolver;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
+import io.sscmic.gateway.vertx.VertxInternals;
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
 import io.sscmic.keysyn.KeySchedule;
@@ -61,12 +62,20 @@ public final class Node {
   private volatile Discovery discovery;
   /** Tunnel v2 (identity, record layer, peer pool), kept across reloads; null: the node speaks v1 only. */
   private final TunnelV2 v2;
+  /**
+   * The context every data plane of this node binds, accepts and closes its listeners on, kept
+   * across reloads: a reload's new listeners must accept on the event loop of the ones they replace
+   * (see {@link SidecarVerticle}), or Vert.x closes connections caught in the swap.
+   */
+  private final io.vertx.core.Context dataPlane;
 
   private Node(Vertx vertx, NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, EpochClock clock,
                NodeStatus status, Deployments deployments, SidecarVerticle sidecar, String sidecarId,
                AdminServerVerticle admin, HttpProxyVerticle http, Path configFile, SecureRandom random,
-               HelloReplayCache replays, Map<String, Counter> reloads, TunnelV2 v2) {
+               HelloReplayCache replays, Map<String, Counter> reloads, TunnelV2 v2,
+               io.vertx.core.Context dataPlane) {
     this.vertx = vertx;
+    this.dataPlane = dataPlane;
     this.v2 = v2;
     this.sidecarId = sidecarId;
     this.configFile = configFile;
@@ -190,8 +199,9 @@ public final class Node {
               Discovery discovery = start.discovery();
               TunnelV2 v2 = start.v2();
               deployments.onStop(() -> discovery.stop());
+              io.vertx.core.Context dataPlane = VertxInternals.eventLoopContext(vertx);
               SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, prep.random(),
-                  replays, discovery, v2);
+                  replays, discovery, v2, dataPlane);
               HttpProxyVerticle http = config.http() == null ? null : new HttpProxyVerticle(config.http(),
                   discovery.resolver(config.http().endpoints()), config.tunnelOptions(), schedule, metrics,
                   prep.random(), registry);
@@ -206,7 +216,7 @@ public final class Node {
                     status.sidecarUp(sidecar);
                     status.v2Up(v2);
                     Node node = new Node(vertx, config, schedule, metrics, clock, status, deployments, sidecar,
-                        sidecarId, admin, http, configFile, prep.random(), replays, reloads, v2);
+                        sidecarId, admin, http, configFile, prep.random(), replays, reloads, v2, dataPlane);
                     node.discovery = discovery;
                     discovery.register(config, sidecar.tunnelPort());
                     self.set(node);
@@ -230,8 +240,9 @@ public final class Node {
   /**
    * Reads the config file again and applies what may change at runtime (inbound services,
    * outbound listeners, tunnel cipher, timeouts and limits) without a gap: the new data plane
-   * binds first, sharing the listening ports of the old one, then the old one stops accepting and
-   * lets its open streams finish. Refuses, changing nothing, an invalid file or a change to a key
+   * binds first, sharing the listening ports of the old one on the same event loop (the node's
+   * data-plane context: see {@link SidecarVerticle}), then the old one stops accepting and lets its
+   * open streams finish. Safe to call from any thread (SIGHUP's handler calls it from its own). Refuses, changing nothing, an invalid file or a change to a key
    * that cannot change while the node runs (naming it). Never fails: answers {ok, message}.
    */
   public Future<JsonObject> reload() {
@@ -269,7 +280,7 @@ public final class Node {
     NodeConfig before = config;
     SidecarVerticle old = sidecar;
     String oldId = sidecarId;
-    SidecarVerticle fresh = new SidecarVerticle(next, schedule, metrics, random, replays, discovery, v2);
+    SidecarVerticle fresh = new SidecarVerticle(next, schedule, metrics, random, replays, discovery, v2, dataPlane);
     return vertx.deployVerticle(fresh).transform(ar -> {
       if (ar.failed()) {
         return reloaded("failed", "nothing changed: " + ar.cause().getMessage());
@@ -309,7 +320,7 @@ public final class Node {
     }
     SidecarVerticle old = sidecar;
     String oldId = sidecarId;
-    SidecarVerticle fresh = new SidecarVerticle(config, schedule, metrics, random, replays, discovery, v2);
+    SidecarVerticle fresh = new SidecarVerticle(config, schedule, metrics, random, replays, discovery, v2, dataPlane);
     return vertx.deployVerticle(fresh).map(deploymentId -> {
       deployments.replace(oldId, deploymentId);
       sidecar = fresh;

@@ -14,7 +14,10 @@ import io.sscmic.gateway.resolve.StaticPeerResolver;
 import io.sscmic.gateway.tunnel.TunnelMetrics;
 import io.sscmic.gateway.tunnel.TunnelOptions;
 import io.sscmic.keysyn.KeySchedule;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.VerticleBase;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -23,7 +26,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
 
-/** The data plane of one node: its inbound tunnel listener and its outbound TCP listeners. */
+/**
+ * The data plane of one node: its inbound tunnel listener and its outbound TCP listeners.
+ *
+ * <p>Its listeners live on the node's one data-plane context ({@code home}), not on the context
+ * Vert.x gives this verticle, so that a reload's fresh data plane accepts on the same event loop as
+ * the one it replaces. Why: Vert.x shares one listening socket per host:port between the NetServers
+ * of a Vert.x instance (the old listener and its replacement during a reload), and hands each
+ * accepted connection to an event loop chosen round robin among the sharing servers' event loops
+ * (its ServerChannelLoadBalancer); the connection is registered on that loop first and only then
+ * given to a server of that loop. When the retiring listener's event loop left the shared socket
+ * (its shutdown removes it), a connection already registered on that loop found no server there and
+ * Vert.x closed it: the application saw a reset or an empty answer, on tunnel v1 and v2, whichever
+ * thread started the reload (SIGHUP's or the dashboard's: the dashboard's only lost the race less
+ * often). With both data planes on one event loop that loop never leaves the shared socket during
+ * a reload, and since the listeners also close on it, a connection is either given to the old
+ * listener before it stops accepting (and drained with its streams) or to the new one after.
+ */
 public final class SidecarVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(SidecarVerticle.class.getName());
   /** How long open connections may run on after a stop before they are closed. */
@@ -48,18 +67,23 @@ public final class SidecarVerticle extends VerticleBase {
   private int tunnelPort = -1;
   private final Map<String, Integer> outboundPorts = new LinkedHashMap<>();
   private volatile Future<?> closing;
+  /** Where the listeners bind, accept and close: the node's data-plane context, or null: this verticle's own. */
+  private final Context home;
 
   public SidecarVerticle(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, SecureRandom random) {
-    this(config, schedule, metrics, random, HelloReplayCache.forSchedule(schedule), null, null);
+    this(config, schedule, metrics, random, HelloReplayCache.forSchedule(schedule), null, null, null);
   }
 
   /**
    * @param replays hellos seen so far, shared with the data plane this one replaces at a reload
    * @param discovery resolves services that have no static peer (issue 17), or null for static peers only
    * @param v2 the node's tunnel v2 (its pool outlives this data plane), or null: v1 only
+   * @param home the node's data-plane context, the same for every data plane of the node (see the
+   *     class comment), or null: this verticle's own context (a data plane that is never replaced)
    */
   SidecarVerticle(NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, SecureRandom random,
-                  HelloReplayCache replays, Discovery discovery, TunnelV2 v2) {
+                  HelloReplayCache replays, Discovery discovery, TunnelV2 v2, Context home) {
+    this.home = home;
     this.discovery = discovery;
     this.v2 = v2;
     this.replays = replays;
@@ -71,6 +95,34 @@ public final class SidecarVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    return onHome(() -> startOnHome().recover(e -> {
+      // The listeners that did bind belong to the node's context, not to this failed deployment:
+      // Vert.x would not close them with it, so they close here. A connection one of them accepted
+      // meanwhile (it shares the running data plane's ports) gets the usual drain; the failure is
+      // reported at once.
+      drain();
+      return Future.failedFuture(e);
+    }));
+  }
+
+  /** Runs {@code action} on the data-plane context (where the listeners live) and follows its outcome. */
+  private Future<Void> onHome(java.util.function.Supplier<Future<?>> action) {
+    Context ctx = home == null ? context : home;
+    if (ctx == Vertx.currentContext()) {
+      return action.get().mapEmpty();
+    }
+    Promise<Void> done = Promise.promise();
+    ctx.runOnContext(v -> {
+      try {
+        action.get().<Void>mapEmpty().onComplete(done);
+      } catch (RuntimeException e) {
+        done.fail(e);
+      }
+    });
+    return done.future();
+  }
+
+  private Future<?> startOnHome() {
     if (v2 == null || config.tunnel().listen() == null) {
       return bind();
     }
@@ -161,31 +213,38 @@ public final class SidecarVerticle extends VerticleBase {
   }
 
   /**
-   * Stops accepting new connections at once (listeners close) and lets open ones run on for up to
-   * {@link #DRAIN}. Idempotent: a later stop waits for the same drain. Event-loop confined.
+   * Stops accepting new connections (the listeners close on the data-plane context, as soon as it
+   * runs the task) and lets open ones run on for up to {@link #DRAIN}. Idempotent: a later stop
+   * waits for the same drain. Callable from any thread.
    */
   synchronized Future<?> drain() {
     if (closing == null) {
-      List<Future<?>> all = new ArrayList<>();
-      java.time.Duration drain = drainTime;
-      if (inbound != null) {
-        all.add(inbound.close(drain));
-      }
-      if (v2Inbound != null) {
-        // GOAWAY: peers open no new stream here (their pools dial the data plane that replaced this
-        // one, or nothing when the node stops); open streams get the drain time.
-        io.vertx.core.Promise<Void> goaway = io.vertx.core.Promise.promise();
-        v2Inbound.close(drain).addListener(f -> goaway.tryComplete());
-        all.add(goaway.future());
-      }
-      for (OutboundListener l : outbound) {
-        all.add(l.close(drain));
-      }
-      closing = Future.join(all);
-      LOG.info(() -> "node " + config.nodeId() + ": draining: listeners closed, open connections may run on for up to "
-          + drain.toSeconds() + "s");
+      // On the listeners' own context: a connection accepted there is then either given to these
+      // listeners before they stop accepting (and drained) or to the data plane replacing them.
+      closing = onHome(this::closeListeners);
     }
     return closing;
+  }
+
+  private Future<Void> closeListeners() {
+    List<Future<?>> all = new ArrayList<>();
+    java.time.Duration drain = drainTime;
+    if (inbound != null) {
+      all.add(inbound.close(drain));
+    }
+    if (v2Inbound != null) {
+      // GOAWAY: peers open no new stream here (their pools dial the data plane that replaced this
+      // one, or nothing when the node stops); open streams get the drain time.
+      io.vertx.core.Promise<Void> goaway = io.vertx.core.Promise.promise();
+      v2Inbound.close(drain).addListener(f -> goaway.tryComplete());
+      all.add(goaway.future());
+    }
+    for (OutboundListener l : outbound) {
+      all.add(l.close(drain));
+    }
+    LOG.info(() -> "node " + config.nodeId() + ": draining: listeners closed, open connections may run on for up to "
+        + drain.toSeconds() + "s");
+    return Future.join(all).mapEmpty();
   }
 
   /**
@@ -200,7 +259,7 @@ public final class SidecarVerticle extends VerticleBase {
 
   /** Closes the streams a retiring data plane still carries (the node is stopping). */
   void cutShort() {
-    context.runOnContext(v -> {
+    (home == null ? context : home).runOnContext(v -> {
       if (inbound != null) {
         inbound.abortOpenStreams();
       }

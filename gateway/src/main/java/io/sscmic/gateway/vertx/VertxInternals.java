@@ -93,12 +93,22 @@ public final class VertxInternals {
   }
 
   /**
+
    * Runs {@code action} now, on the calling thread, as Vert.x runs a handler of {@code context}
    * ({@link Vertx#currentContext()} is {@code context} meanwhile): for code reached from a Netty
    * handler of a Vert.x socket, where no context is current. Call on the context's event loop.
    */
   public static void dispatch(io.vertx.core.Context context, Runnable action) {
     ((io.vertx.core.internal.ContextInternal) context).dispatch(action);
+  }
+
+  /**
+   * A new event-loop context that belongs to no deployment (its resources close with Vert.x, not
+   * with a verticle's undeploy): a node's data planes bind their listeners on one such context, so
+   * that a reload's new listeners accept on the event loop of the ones they replace.
+   */
+  public static io.vertx.core.Context eventLoopContext(Vertx vertx) {
+    return ((VertxInternal) vertx).createEventLoopContext();
   }
 
   /** Vert.x's event loops, where the verticles run: the v2 peer connections share them. */
@@ -130,8 +140,8 @@ public final class VertxInternals {
 
   /**
    * Up to {@code n} event-loop contexts on distinct event loops: the caller's own context first
-   * (when it is an event-loop context), then new ones on the next loops of the Vert.x event-loop
-   * pool, as Vert.x assigns them to verticles (round robin). Fewer than {@code n} when the pool has
+   * (when it is an event-loop context), then new ones on the loops that follow it in the Vert.x
+   * event-loop pool's fixed order (the same loops at every call from the same loop). Fewer than {@code n} when the pool has
    * fewer loops. The new contexts belong to no deployment: whoever uses them closes what it opens
    * on them.
    */
@@ -144,12 +154,17 @@ public final class VertxInternals {
       contexts.add(current);
       loops.add(current.nettyEventLoop());
     }
-    int poolSize = 0;
-    for (var ignored : vx.nettyEventLoopGroup()) {
-      poolSize++;
+    // The pool's loops in its own fixed order, from the one after the caller's: the same caller gets
+    // the same loops every time. A reload depends on it: when the old listeners of a port close,
+    // Vert.x drops their loops from the port's accept rotation, and a connection it had already
+    // handed to such a loop is reset; listeners that replace others on the same loops leave no gap.
+    List<EventLoop> pool = new ArrayList<>();
+    for (var executor : vx.nettyEventLoopGroup()) {
+      pool.add((EventLoop) executor);
     }
-    for (int tries = 0; contexts.size() < n && tries < poolSize; tries++) {
-      EventLoop loop = vx.nettyEventLoopGroup().next();
+    int start = current == null ? 0 : pool.indexOf(current.nettyEventLoop()) + 1;
+    for (int k = 0; contexts.size() < n && k < pool.size(); k++) {
+      EventLoop loop = pool.get(Math.floorMod(start + k, pool.size()));
       if (loops.add(loop)) {
         contexts.add(vx.contextBuilder().withThreadingModel(ThreadingModel.EVENT_LOOP).withEventLoop(loop).build());
       }

@@ -253,9 +253,9 @@ class TunnelV2NodeTest {
       // A reload that replaces the data plane (the cipher is applied at reload) on the same port.
       Files.writeString(file, head.replace("  handshake-timeout: 15s\n",
           "  handshake-timeout: 15s\n  cipher: chacha20-poly1305\n"));
-      // As the dashboard's action does it: over the event bus, on the node's own context. (Called
-      // from this thread instead, as SIGHUP's handler calls Node.reload(), the first new connection
-      // after the swap is reset, v1 and v2 alike: a bug of the reload swap, reported, not fixed here.)
+      // As the dashboard's action does it: over the event bus. (A reload from a plain thread, as
+      // SIGHUP's handler calls Node.reload(), under a stream of new connections: ReloadFromPlainThreadTest.
+      // Either way a connection caught in the swap was once reset: see SidecarVerticle's comment.)
       io.vertx.core.json.JsonObject answer = TestMesh.await(vertx.eventBus()
           .<io.vertx.core.json.JsonObject>request(io.sscmic.admin.AdminAddresses.action("alpha", "reload"), null)).body();
       assertTrue(answer.getBoolean("ok"), answer.encode());
