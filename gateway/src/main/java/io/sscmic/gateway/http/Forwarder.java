@@ -182,7 +182,7 @@ final class Forwarder {
         req.response().writeContinue();
       }
     };
-    return RequestStream.send(peer.streams(), peer.endpoint(), target.service(), req.method(),
+    return RequestStream.send(peer.streams(), peer.endpoint(), target.service(), peer.protocol(), req.method(),
         target.path(), out, body ? req : null, target.timeout(), opened).recover(e -> Future.failedFuture(e instanceof PeerUnavailableException
         || e instanceof StreamRefusedException ? new NotSent(e) : e));
   }

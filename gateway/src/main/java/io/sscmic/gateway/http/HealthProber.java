@@ -54,7 +54,7 @@ final class HealthProber {
   private Future<Integer> status(UpstreamPeer peer) {
     if (peer.streams() != null) {
       MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("user-agent", "sscmic-health/" + node);
-      return RequestStream.send(peer.streams(), peer.endpoint(), peer.service(), HttpMethod.GET, path, headers, null,
+      return RequestStream.send(peer.streams(), peer.endpoint(), peer.service(), peer.protocol(), HttpMethod.GET, path, headers, null,
           interval, null).compose(resp -> {
             Promise<Integer> done = Promise.promise();
             resp.exceptionHandler(done::tryFail).handler(b -> { }).endHandler(v -> done.tryComplete(resp.statusCode()));

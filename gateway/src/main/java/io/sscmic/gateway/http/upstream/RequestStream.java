@@ -15,6 +15,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.sscmic.gateway.mux.PeerPool;
 import io.sscmic.gateway.mux.RefusalReason;
+import io.sscmic.gateway.mux.ConnectHeaders;
 import io.sscmic.gateway.mux.StreamRefusedException;
 import io.sscmic.gateway.mux.StreamResetException;
 import io.sscmic.gateway.resolve.Endpoint;
@@ -36,7 +37,7 @@ import java.util.concurrent.TimeoutException;
 /**
  * One forwarded request as a request stream on the node's v2 peer pool (issue 16): the request's
  * head becomes the stream's HEADERS ({@code :authority} = the service, which the receiving node's
- * {@code RequestStreamHandler} forwards to its local service), the client's body its DATA frames,
+ * {@code RequestStreamHandler} forwards to its local service in the protocol this side names), the client's body its DATA frames,
  * and the peer's answer (HEADERS, DATA, trailers) an {@link OriginResponse}. No loopback listener
  * and no HTTP/1 parse on the calling side.
  *
@@ -91,6 +92,13 @@ public final class RequestStream implements OriginResponse {
   public static Future<OriginResponse> send(PeerPool pool, Endpoint peer, String service, HttpMethod method,
                                             String path, MultiMap requestHeaders, HttpServerRequest body,
                                             Duration timeout, Handler<OriginResponse> opened) {
+    return send(pool, peer, service, ServiceProtocol.HTTP1, method, path, requestHeaders, body, timeout, opened);
+  }
+
+  /** As above, for a service that speaks {@code protocol} behind its peer (the receiving node is told). */
+  public static Future<OriginResponse> send(PeerPool pool, Endpoint peer, String service, ServiceProtocol protocol,
+                                            HttpMethod method, String path, MultiMap requestHeaders,
+                                            HttpServerRequest body, Duration timeout, Handler<OriginResponse> opened) {
     Context context = io.vertx.core.Vertx.currentContext();
     RequestStream rs = new RequestStream(context, service);
     rs.body = body;
@@ -102,6 +110,9 @@ public final class RequestStream implements OriginResponse {
       } else if (name.equals("te") && e.getValue().trim().equalsIgnoreCase("trailers")) {
         h2.add("te", "trailers");
       }
+    }
+    if (protocol == ServiceProtocol.H2C) {
+      h2.set(ConnectHeaders.PROTOCOL, "h2c");
     }
     rs.timer = context.owner().setTimer(Math.max(1, timeout.toMillis()), t -> {
       rs.timer = -1;
