@@ -125,7 +125,7 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
 
   private void dial(Http2StreamChannel stream, Http2HeadersFrame headers, String service, SocketAddress address,
                     String caller) {
-    ChannelFuture dial = new Bootstrap()
+    Bootstrap bootstrap = new Bootstrap()
         .group(stream.eventLoop())
         .channelFactory(acceptor.localChannels())
         .option(ChannelOption.TCP_NODELAY, true)
@@ -141,9 +141,13 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
               local.pipeline().addLast("responses", new Responses(stream));
             }
           }
-        })
-        .connect(address);
+        });
+    ChannelFuture dial = h2c ? acceptor.h2c().connect(stream.eventLoop(), address, () -> bootstrap.connect(address))
+        : bootstrap.connect(address);
     stream.closeFuture().addListener(f -> {
+      if (h2c) {
+        return; // a shared connection: only this stream on it ends
+      }
       if (!dial.isDone()) {
         dial.cancel(false);
       } else if (dial.isSuccess()) {
@@ -163,7 +167,7 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
         if (!f.isSuccess()) {
           refuse(stream, acceptor, RefusalReason.SERVICE_REFUSED, "local service '" + service + "' at " + address
               + ": " + f.cause(), caller);
-        } else {
+        } else if (!h2c) {
           f.channel().close();
         }
         return;
@@ -201,11 +205,9 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(headers);
             releaseWaiting();
             stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
-            connection.close();
             return;
           }
           localStream = o.getNow();
-          localStream.closeFuture().addListener(c -> connection.close());
           localStream.write(new DefaultHttp2HeadersFrame(headers.headers(), headers.isEndStream()));
           while (!waiting.isEmpty()) {
             relayToService(stream, waiting.poll());
