@@ -174,6 +174,12 @@ final class Forwarder {
       out.set("content-length", length);
     }
     out.remove("expect");
+    // :authority names the service to the receiving node (and becomes the service's Host): the
+    // client's own host travels as X-Forwarded-Host.
+    String host = out.get("host") != null ? out.get("host") : req.authority() == null ? null : req.authority().toString();
+    if (host != null && !out.contains("x-forwarded-host")) {
+      out.set("x-forwarded-host", host);
+    }
     Handler<OriginResponse> opened = stream -> {
       // The client gives up before the answer's head: the stream is reset, as on the loopback path
       // (relay() takes this handler over once the answer is relayed).

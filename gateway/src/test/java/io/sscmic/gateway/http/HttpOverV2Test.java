@@ -103,8 +103,12 @@ class HttpOverV2Test {
     for (int i = 0; i < big.body().length; i += 4093) {
       assertEquals(HttpMesh.byteAt(i), big.body()[i], "byte " + i);
     }
-    assertEquals(7, streams(alphaMetrics, "outbound"), "one v2 request stream per request on alpha");
-    assertEquals(7, streams(bravoMetrics, "inbound"), "and bravo accepted each");
+    // The client's Host reaches the service as X-Forwarded-Host (:authority names the service).
+    HttpResponse<String> seen = client.send(HttpRequest.newBuilder(uri("/headers")).timeout(Duration.ofSeconds(30))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertTrue(seen.body().toLowerCase(java.util.Locale.ROOT).contains("x-forwarded-host"), seen.body());
+    assertEquals(8, streams(alphaMetrics, "outbound"), "one v2 request stream per request on alpha");
+    assertEquals(8, streams(bravoMetrics, "inbound"), "and bravo accepted each");
     assertTrue(alphaMetrics.find("sscmic.tunnel.connections.opened").counters().stream()
             .allMatch(c -> c.count() == 0),
         "no v1 tunnel connection from alpha: the loopback tunnel entry was not used");
