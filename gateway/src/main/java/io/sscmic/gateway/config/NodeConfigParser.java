@@ -228,17 +228,22 @@ public final class NodeConfigParser {
     }
     Map<String, List<SocketAddress>> peers = new LinkedHashMap<>();
     Map<String, ServiceProtocol> protocols = new LinkedHashMap<>();
+    Map<String, String> peerNodes = new LinkedHashMap<>();
     for (String name : ((JsonObject) svc).fieldNames()) {
       String key = "http.services." + name;
       checkName(name, key);
       Object v = ((JsonObject) svc).getValue(name);
       String peersKey = key;
       if (v instanceof JsonObject o) {
-        // The long form: {peers: [...], protocol: h2c}.
+        // The long form: {peers: [...], protocol: h2c, peer-node: beta}.
         for (String field : o.fieldNames()) {
-          if (!field.equals("peers") && !field.equals("protocol")) {
-            throw new ConfigException(key + "." + field, "unknown key; expected one of [peers, protocol]");
+          if (!field.equals("peers") && !field.equals("protocol") && !field.equals("peer-node")) {
+            throw new ConfigException(key + "." + field, "unknown key; expected one of [peers, protocol, peer-node]");
           }
+        }
+        String peerNode = NodeKeys.HTTP_SERVICE_PEER_NODE.parse(key + ".peer-node", o.getValue("peer-node"));
+        if (peerNode != null) {
+          peerNodes.put(name.toLowerCase(Locale.ROOT), peerNode);
         }
         ServiceProtocol protocol = NodeKeys.HTTP_SERVICE_PROTOCOL.parse(key + ".protocol", o.getValue("protocol"));
         if (protocol != ServiceProtocol.HTTP1) {
@@ -277,7 +282,7 @@ public final class NodeConfigParser {
     RetryBudget.Settings budget = new RetryBudget.Settings(t.get(NodeKeys.HTTP_RETRY_BUDGET_RATIO),
         t.get(NodeKeys.HTTP_RETRY_BUDGET_MIN_PER_SECOND));
     return new HttpModeConfig(listen, routes, peers, timeout, max, accessLog, healthPath, healthInterval, limits,
-        protocols, budget, t.get(NodeKeys.HTTP_H2C));
+        protocols, budget, t.get(NodeKeys.HTTP_H2C), peerNodes);
   }
 
   private static AuthorityRecovery.Settings authority(ConfigTree t) {

@@ -251,6 +251,14 @@ public final class NodeKeys {
           + "`http1` (HTTP/1.1 keep-alive) or `h2c` (HTTP/2 with prior knowledge: gRPC, streams, trailers, many "
           + "requests per tunnel connection). Independent of what applications speak to the listener "
           + "(`http.h2c`): an HTTP/1.1 client can call an h2c service and the other way round");
+  public static final ConfigKey<String> HTTP_SERVICE_PEER_NODE = key("http.services.NAME.peer-node",
+      ValueParsers.matching(ValueParsers.NAME, NAME_RULE), none("none"), FILE_ONLY, RESTART,
+      http(HttpModeConfig::peerNodes), "`beta`",
+      "the node id of the service's peer sidecars (their `node.id`, their certificates' CN), in the long form "
+          + "(`orders: {peers: [10.0.0.7:7443], peer-node: beta}`): with `tunnel.version: v2` each request goes "
+          + "as an HTTP/2 request stream on the node's v2 peer connections (no loopback tunnel entry), and the peer "
+          + "must prove this identity. Without it the requests take the loopback entry (v1). Endpoints from the "
+          + "registry name their node already");
   public static final ConfigKey<String> HTTP_ROUTE_HOST = key("http.routes[i].host", ValueParsers.text(),
       none("any"), FILE_ONLY, RESTART, http(HttpModeConfig::routes), "`api.internal`",
       "match the Host header (without port), case-insensitive");

@@ -1,6 +1,12 @@
 package io.sscmic.gateway.http;
 
+import io.sscmic.gateway.http.upstream.OriginResponse;
 import io.sscmic.gateway.http.upstream.PeerBalancer;
+import io.sscmic.gateway.http.upstream.RequestStream;
+import io.sscmic.gateway.mux.PeerUnavailableException;
+import io.sscmic.gateway.mux.StreamRefusedException;
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
 import io.sscmic.gateway.http.upstream.UpstreamPeer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -63,7 +69,7 @@ final class Forwarder {
   }
 
   /** A peer's response head, and the peer, whose outstanding count it holds until the body ends. */
-  private record Exchange(UpstreamPeer peer, HttpClientResponse response) {
+  private record Exchange(UpstreamPeer peer, OriginResponse response) {
   }
 
   private final Answers answers;
@@ -149,7 +155,45 @@ final class Forwarder {
     });
   }
 
-  private Future<HttpClientResponse> send(HttpServerRequest req, Target target, UpstreamPeer peer) {
+  private Future<OriginResponse> send(HttpServerRequest req, Target target, UpstreamPeer peer) {
+    if (peer.streams() != null) {
+      return sendAsStream(req, target, peer);
+    }
+    return sendThroughLoopback(req, target, peer).map(ClientOrigin::new);
+  }
+
+  /**
+   * Tunnel v2: the request as a request stream on the node's peer pool. No stream to be had, or
+   * one the peer refused, means the service never saw the request ({@link NotSent}).
+   */
+  private Future<OriginResponse> sendAsStream(HttpServerRequest req, Target target, UpstreamPeer peer) {
+    boolean body = hasBody(req);
+    MultiMap out = headers.request(req, target);
+    String length = req.getHeader("content-length");
+    if (body && length != null) {
+      out.set("content-length", length);
+    }
+    out.remove("expect");
+    // :authority names the service to the receiving node (and becomes the service's Host): the
+    // client's own host travels as X-Forwarded-Host.
+    String host = out.get("host") != null ? out.get("host") : req.authority() == null ? null : req.authority().toString();
+    if (host != null && !out.contains("x-forwarded-host")) {
+      out.set("x-forwarded-host", host);
+    }
+    Handler<OriginResponse> opened = stream -> {
+      // The client gives up before the answer's head: the stream is reset, as on the loopback path
+      // (relay() takes this handler over once the answer is relayed).
+      req.response().closeHandler(v -> stream.reset());
+      if (body && expectsContinue(req)) {
+        req.response().writeContinue();
+      }
+    };
+    return RequestStream.send(peer.streams(), peer.endpoint(), target.service(), peer.protocol(), req.method(),
+        target.path(), out, body ? req : null, target.timeout(), opened).recover(e -> Future.failedFuture(e instanceof PeerUnavailableException
+        || e instanceof StreamRefusedException ? new NotSent(e) : e));
+  }
+
+  private Future<HttpClientResponse> sendThroughLoopback(HttpServerRequest req, Target target, UpstreamPeer peer) {
     RequestOptions options = new RequestOptions().setMethod(req.method()).setURI(target.path())
         .setTimeout(target.timeout().toMillis()).setHeaders(headers.request(req, target));
     boolean h2 = peer.protocol() == ServiceProtocol.H2C;
@@ -209,20 +253,20 @@ final class Forwarder {
   }
 
   private void relay(HttpServerRequest req, Exchange x, Target target, long started) {
-    HttpClientResponse up = x.response();
+    OriginResponse up = x.response();
     UpstreamPeer peer = x.peer();
     HttpServerResponse resp = req.response();
     if (resp.closed() || resp.ended()) {
       // The client went away while the peer was answering: nothing to relay, free the upstream stream.
       peer.end();
       up.exceptionHandler(e -> { });
-      up.request().reset();
+      up.reset();
       answers.metrics().request(target.service(), "client_gone", Duration.ofNanos(System.nanoTime() - started));
       return;
     }
     resp.setStatusCode(up.statusCode()).setStatusMessage(up.statusMessage());
     headers.response(up.headers(), resp.headers());
-    if (up.getHeader("content-length") == null && req.method() != HttpMethod.HEAD && up.statusCode() != 204
+    if (up.headers().get("content-length") == null && req.method() != HttpMethod.HEAD && up.statusCode() != 204
         && up.statusCode() != 304 && req.version() != HttpVersion.HTTP_2) {
       resp.setChunked(true);
     }
@@ -242,14 +286,14 @@ final class Forwarder {
    * connection) and nothing more is written. The trailers (gRPC's status) follow the body where
    * the client's protocol can carry them: HTTP/2, or a chunked HTTP/1.1 response.
    */
-  private static Future<Void> responseBody(HttpClientResponse up, HttpServerResponse resp, boolean trailers) {
+  private static Future<Void> responseBody(OriginResponse up, HttpServerResponse resp, boolean trailers) {
     Promise<Void> done = Promise.promise();
     // On HTTP/2 the stream's close handler fires on a normal end too: only a close before the end is the client leaving.
     boolean[] ending = {false};
     resp.closeHandler(v -> {
       if (!ending[0] && done.tryFail("the client closed the connection")) {
         up.exceptionHandler(e -> { });
-        up.request().reset();
+        up.reset();
       }
     });
     up.exceptionHandler(e -> {

@@ -1,7 +1,11 @@
 package io.sscmic.gateway.http;
 
 import io.sscmic.gateway.http.upstream.ServicePeers;
+import io.sscmic.gateway.http.upstream.RequestStream;
 import io.sscmic.gateway.http.upstream.UpstreamPeer;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -46,12 +50,25 @@ final class HealthProber {
     vertx.cancelTimer(timer);
   }
 
-  private void probe(UpstreamPeer peer) {
-    peer.http().request(new RequestOptions().setMethod(HttpMethod.GET).setURI(path)
-            .setTimeout(interval.toMillis()).putHeader("user-agent", "sscmic-health/" + node))
+  /** The probe's status: a GET of the path, as a request stream where the peer takes them. */
+  private Future<Integer> status(UpstreamPeer peer) {
+    if (peer.streams() != null) {
+      MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("user-agent", "sscmic-health/" + node);
+      return RequestStream.send(peer.streams(), peer.endpoint(), peer.service(), peer.protocol(), HttpMethod.GET, path, headers, null,
+          interval, null).compose(resp -> {
+            Promise<Integer> done = Promise.promise();
+            resp.exceptionHandler(done::tryFail).handler(b -> { }).endHandler(v -> done.tryComplete(resp.statusCode()));
+            return done.future();
+          });
+    }
+    return peer.loopback().compose(x -> peer.http().request(new RequestOptions().setMethod(HttpMethod.GET).setURI(path)
+            .setTimeout(interval.toMillis()).putHeader("user-agent", "sscmic-health/" + node)))
         .compose(req -> req.send())
-        .compose(resp -> resp.body().map(x -> resp.statusCode()))
-        .onComplete(ar -> {
+        .compose(resp -> resp.body().map(x -> resp.statusCode()));
+  }
+
+  private void probe(UpstreamPeer peer) {
+    status(peer).onComplete(ar -> {
           if (ar.succeeded() && ar.result() < 500) {
             if (!peer.healthy(System.nanoTime())) {
               LOG.info(() -> node + ": peer " + peer + " passes its health probe again");

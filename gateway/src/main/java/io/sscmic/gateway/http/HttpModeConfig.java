@@ -21,13 +21,15 @@ import java.util.Map;
  * @param limits what one local client may cost the listener
  * @param protocols the protocol each service speaks where it is not HTTP/1.1 (service name to protocol)
  * @param retryBudget how many retries each service's requests may add
+ * @param peerNodes the node id of each service's peers where configured ({@code peer-node}, service
+ *     name to node id): with {@code tunnel.version: v2} its requests go as v2 request streams
  * @param h2c whether the listener takes HTTP/2 over cleartext (prior knowledge and upgrade) besides
  *     HTTP/1.1; null for "when a service speaks h2c" (see {@link #listensH2c()})
  */
 public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<String, List<SocketAddress>> services,
                              Duration timeout, int maxConnectionsPerPeer, boolean accessLog, String healthPath,
                              Duration healthInterval, ListenerLimits limits, Map<String, ServiceProtocol> protocols,
-                             RetryBudget.Settings retryBudget, Boolean h2c) {
+                             RetryBudget.Settings retryBudget, Boolean h2c, Map<String, String> peerNodes) {
   public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(5);
 
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
@@ -37,6 +39,21 @@ public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<S
     routes = List.copyOf(routes);
     services = Map.copyOf(services);
     protocols = Map.copyOf(protocols);
+    peerNodes = Map.copyOf(peerNodes);
+  }
+
+  /** No peer node ids configured. */
+  public HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<String, List<SocketAddress>> services,
+                        Duration timeout, int maxConnectionsPerPeer, boolean accessLog, String healthPath,
+                        Duration healthInterval, ListenerLimits limits, Map<String, ServiceProtocol> protocols,
+                        RetryBudget.Settings retryBudget, Boolean h2c) {
+    this(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath, healthInterval, limits,
+        protocols, retryBudget, h2c, Map.of());
+  }
+
+  public HttpModeConfig withPeerNodes(Map<String, String> nodes) {
+    return new HttpModeConfig(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath,
+        healthInterval, limits, protocols, retryBudget, h2c, nodes);
   }
 
   /** Every service on HTTP/1.1, the default retry budget. */
@@ -54,7 +71,7 @@ public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<S
 
   public HttpModeConfig withProtocols(Map<String, ServiceProtocol> p) {
     return new HttpModeConfig(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath,
-        healthInterval, limits, p, retryBudget, h2c);
+        healthInterval, limits, p, retryBudget, h2c, peerNodes);
   }
 
   /**
@@ -69,12 +86,12 @@ public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<S
 
   public HttpModeConfig withH2c(Boolean on) {
     return new HttpModeConfig(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath,
-        healthInterval, limits, protocols, retryBudget, on);
+        healthInterval, limits, protocols, retryBudget, on, peerNodes);
   }
 
   public HttpModeConfig withRetryBudget(RetryBudget.Settings b) {
     return new HttpModeConfig(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath,
-        healthInterval, limits, protocols, b, h2c);
+        healthInterval, limits, protocols, b, h2c, peerNodes);
   }
 
   /** With the default listener limits. */
@@ -88,13 +105,14 @@ public record HttpModeConfig(SocketAddress listen, List<HttpRoute> routes, Map<S
   /** {@code services} as a resolver takes them: the static peer set of each service. */
   public Map<String, List<Endpoint>> endpoints() {
     Map<String, List<Endpoint>> all = new LinkedHashMap<>();
-    services.forEach((service, peers) -> all.put(service, peers.stream().map(Endpoint::of).toList()));
+    services.forEach((service, peers) -> all.put(service, peers.stream()
+        .map(a -> new Endpoint(a.host(), a.port(), peerNodes.get(service))).toList()));
     return all;
   }
 
   public HttpModeConfig withLimits(ListenerLimits l) {
     return new HttpModeConfig(listen, routes, services, timeout, maxConnectionsPerPeer, accessLog, healthPath,
-        healthInterval, l, protocols, retryBudget, h2c);
+        healthInterval, l, protocols, retryBudget, h2c, peerNodes);
   }
 
   /** Without active health probes. */

@@ -3,6 +3,7 @@ package io.sscmic.gateway.http;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sscmic.gateway.http.upstream.PeerBalancer;
 import io.sscmic.gateway.http.upstream.ServicePeers;
+import io.sscmic.gateway.mux.PeerPool;
 import io.sscmic.gateway.http.upstream.TunnelEntry;
 import io.sscmic.gateway.resolve.Endpoint;
 import io.sscmic.gateway.resolve.PeerResolver;
@@ -61,6 +62,7 @@ public final class HttpProxyVerticle extends VerticleBase {
   private final UpgradeProxy upgrades;
   private final ConnectProxy connects;
   private final Map<String, ServicePeers> services = new LinkedHashMap<>();
+  private PeerPool streams;
   private HealthProber prober;
   /** One server per event loop ({@code tunnel.event-loops}), all on the one port. */
   private final List<HttpServer> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -89,6 +91,15 @@ public final class HttpProxyVerticle extends VerticleBase {
     this.connects = new ConnectProxy(answers);
   }
 
+  /**
+   * The node dials tunnel v2: requests to peers whose endpoint names their node go as request
+   * streams on {@code pool} (no loopback tunnel entry). Call before deploying.
+   */
+  public HttpProxyVerticle overStreams(PeerPool pool) {
+    this.streams = pool;
+    return this;
+  }
+
   @Override
   public Future<?> start() {
     // Every service a request can reach: those with peers configured and those routes name.
@@ -97,7 +108,7 @@ public final class HttpProxyVerticle extends VerticleBase {
     List<Future<?>> ready = new ArrayList<>();
     for (String service : names) {
       ServicePeers peers = new ServicePeers(node, service, vertx, this::entry, config.maxConnectionsPerPeer(),
-          tunnel.connectTimeout(), DRAIN, config.protocol(service), config.retryBudget());
+          tunnel.connectTimeout(), DRAIN, config.protocol(service), config.retryBudget()).overStreams(streams);
       services.put(service, peers);
       metrics.peerHealth(service, peers.balancer());
       ready.add(peers.start(resolver));

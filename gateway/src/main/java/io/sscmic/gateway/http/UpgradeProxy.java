@@ -45,7 +45,7 @@ final class UpgradeProxy {
     h.set("connection", "upgrade");
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setURI(target.path())
         .setTimeout(target.timeout().toMillis()).setHeaders(h);
-    peer.http().request(options).compose(up -> {
+    peer.loopback().compose(x -> peer.http().request(options)).compose(up -> {
       // Its failures (a timeout that names the internal entry port) are the Future's, not an unhandled error.
       up.exceptionHandler(e -> { });
       return up.connect();

@@ -16,6 +16,13 @@ import java.util.regex.Pattern;
  */
 public final class ConnectHeaders {
   /** Informational: the caller's node id as it names itself. Never used for authorization. */
+  /**
+   * On a request stream, the caller's word on what the service speaks: {@code h2c} makes the
+   * receiving node relay the stream's frames on an HTTP/2 connection to the service (gRPC); absent
+   * or anything else, HTTP/1.1. The caller's {@code http.services.NAME.protocol} names it. Not
+   * passed on to the service.
+   */
+  public static final AsciiString PROTOCOL = AsciiString.cached("sscmic-protocol");
   public static final AsciiString CALLER = AsciiString.cached("sscmic-caller");
   private static final AsciiString REASON = AsciiString.cached(RefusalReason.HEADER);
   private static final AsciiString OK = AsciiString.cached("200");

@@ -2,9 +2,11 @@ package io.sscmic.gateway.mux;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.concurrent.Future;
@@ -172,6 +174,44 @@ public final class PeerConnection {
           });
       stream.read(); // the answer
       promise.trySuccess(new MuxStream(stream, service, accepted, metrics));
+    });
+  }
+
+  /**
+   * Opens a request stream on a slot already taken by {@link #tryReserve()}: {@code head} as its
+   * HEADERS, {@code handler} first in its pipeline. Counted in the stream meters while open.
+   */
+  void openRequestReserved(Http2Headers head, boolean endStream, ChannelHandler handler,
+                           Promise<Http2StreamChannel> promise) {
+    Future<Http2StreamChannel> opening;
+    try {
+      opening = new Http2StreamChannelBootstrap(channel).option(ChannelOption.AUTO_READ, false).handler(handler).open();
+    } catch (RuntimeException e) {
+      unreserve();
+      promise.tryFailure(e);
+      return;
+    }
+    opening.addListener((Future<Http2StreamChannel> f) -> {
+      if (!f.isSuccess()) {
+        unreserve();
+        promise.tryFailure(new PeerUnavailableException(PeerUnavailableException.Reason.SHUTDOWN, peerNodeId,
+            f.cause()));
+        return;
+      }
+      Http2StreamChannel stream = f.getNow();
+      meters.streamOpened(Role.CLIENT);
+      stream.closeFuture().addListener(c -> {
+        unreserve();
+        meters.streamClosed(Role.CLIENT);
+      });
+      stream.writeAndFlush(new DefaultHttp2HeadersFrame(head, endStream)).addListener(w -> {
+        if (!w.isSuccess()) {
+          stream.pipeline().fireExceptionCaught(new PeerUnavailableException(
+              PeerUnavailableException.Reason.SHUTDOWN, peerNodeId, w.cause()));
+        }
+      });
+      stream.read(); // the answer
+      promise.trySuccess(stream);
     });
   }
 

@@ -5,6 +5,9 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.PromiseCombiner;
+import io.netty.channel.ChannelHandler;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.sscmic.gateway.resolve.Endpoint;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -69,7 +72,45 @@ public final class PeerPool {
       promise.setFailure(new PeerUnavailableException(PeerUnavailableException.Reason.SHUTDOWN, peer.toString(), null));
       return promise;
     }
-    slots.computeIfAbsent(peer, Slot::new).open(service, promise);
+    slots.computeIfAbsent(peer, Slot::new).open(new Opening() {
+      @Override
+      public void on(PeerConnection c) {
+        c.openReserved(service, promise);
+      }
+
+      @Override
+      public void fail(Throwable e) {
+        promise.tryFailure(e);
+      }
+    });
+    return promise;
+  }
+
+  /**
+   * Opens a request stream (issue 16, see {@link RequestStreamHandler} for the receiving side) to
+   * {@code peer}: {@code head} goes out as the stream's HEADERS (an ordinary HTTP/2 request,
+   * {@code :authority} = the service), and {@code handler} reads the peer's answer, unlike a
+   * CONNECT stream's no {@link ClientStreamHandler} in front of it. The stream's channel has
+   * auto-read off; one read is requested for the answer. Fails as {@link #open}.
+   */
+  public Future<Http2StreamChannel> openRequest(Endpoint peer, Http2Headers head, boolean endStream,
+                                                ChannelHandler handler) {
+    Promise<Http2StreamChannel> promise = ImmediateEventExecutor.INSTANCE.newPromise();
+    if (closed) {
+      promise.setFailure(new PeerUnavailableException(PeerUnavailableException.Reason.SHUTDOWN, peer.toString(), null));
+      return promise;
+    }
+    slots.computeIfAbsent(peer, Slot::new).open(new Opening() {
+      @Override
+      public void on(PeerConnection c) {
+        c.openRequestReserved(head, endStream, handler, promise);
+      }
+
+      @Override
+      public void fail(Throwable e) {
+        promise.tryFailure(e);
+      }
+    });
     return promise;
   }
 
@@ -106,14 +147,18 @@ public final class PeerPool {
     return all;
   }
 
-  private record Waiter(String service, Promise<MuxStream> promise) {
+  /** What a slot reserved on a connection is for: a CONNECT stream or a request stream. */
+  private interface Opening {
+    void on(PeerConnection reserved);
+
+    void fail(Throwable e);
   }
 
   /** One peer endpoint's connections. */
   private final class Slot {
     private final Endpoint endpoint;
     private final List<PeerConnection> live = new ArrayList<>();
-    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private final ArrayDeque<Opening> waiters = new ArrayDeque<>();
     private boolean connecting;
     private boolean shutDown;
 
@@ -121,13 +166,13 @@ public final class PeerPool {
       this.endpoint = endpoint;
     }
 
-    void open(String service, Promise<MuxStream> promise) {
+    void open(Opening promise) {
       PeerConnection chosen;
       boolean dial = false;
       boolean waiting = false;
       synchronized (this) {
         if (shutDown) {
-          promise.setFailure(unavailable(PeerUnavailableException.Reason.SHUTDOWN, null));
+          promise.fail(unavailable(PeerUnavailableException.Reason.SHUTDOWN, null));
           return;
         }
         chosen = spreadNow() ? null : reserveLeastLoaded();
@@ -137,17 +182,17 @@ public final class PeerPool {
             dial = true;
           }
           if (connecting) {
-            waiters.add(new Waiter(service, promise));
+            waiters.add(promise);
             waiting = true;
           }
         }
       }
       if (chosen != null) {
-        chosen.openReserved(service, promise);
+        promise.on(chosen);
       } else if (dial) {
         dial();
       } else if (!waiting) {
-        promise.setFailure(unavailable(PeerUnavailableException.Reason.SATURATED, null));
+        promise.fail(unavailable(PeerUnavailableException.Reason.SATURATED, null));
       }
     }
 
@@ -189,9 +234,9 @@ public final class PeerPool {
     private void dial() {
       InetSocketAddress address = new InetSocketAddress(endpoint.host(), endpoint.port());
       connector.connect(address, endpoint.nodeId()).addListener((Future<PeerConnection> f) -> {
-        List<Waiter> ready = new ArrayList<>();
+        List<Opening> ready = new ArrayList<>();
         List<PeerConnection> reservedFor = new ArrayList<>();
-        List<Waiter> failed = new ArrayList<>();
+        List<Opening> failed = new ArrayList<>();
         Throwable failure = f.cause();
         PeerConnection toClose = null;
         boolean again = false;
@@ -208,7 +253,7 @@ public final class PeerPool {
           }
           if (failure != null) {
             // A further connection (spread) that failed: the ones already open still take streams.
-            for (Waiter w; (w = waiters.poll()) != null; ) {
+            for (Opening w; (w = waiters.poll()) != null; ) {
               PeerConnection c = reserveLeastLoaded();
               if (c == null) {
                 failed.add(w);
@@ -218,7 +263,7 @@ public final class PeerPool {
               }
             }
           } else {
-            for (Waiter w; (w = waiters.peek()) != null; ) {
+            for (Opening w; (w = waiters.peek()) != null; ) {
               PeerConnection c = reserveLeastLoaded();
               if (c == null) {
                 break;
@@ -238,10 +283,10 @@ public final class PeerPool {
           }
         }
         for (int i = 0; i < ready.size(); i++) {
-          reservedFor.get(i).openReserved(ready.get(i).service, ready.get(i).promise);
+          ready.get(i).on(reservedFor.get(i));
         }
-        for (Waiter w : failed) {
-          w.promise.tryFailure(failure instanceof PeerUnavailableException ? failure
+        for (Opening w : failed) {
+          w.fail(failure instanceof PeerUnavailableException ? failure
               : unavailable(PeerUnavailableException.Reason.CONNECT_FAILED, failure));
         }
         if (toClose != null) {
@@ -287,8 +332,8 @@ public final class PeerPool {
 
     synchronized List<PeerConnection> shutDown() {
       shutDown = true;
-      for (Waiter w : waiters) {
-        w.promise.tryFailure(unavailable(PeerUnavailableException.Reason.SHUTDOWN, null));
+      for (Opening w : waiters) {
+        w.fail(unavailable(PeerUnavailableException.Reason.SHUTDOWN, null));
       }
       waiters.clear();
       return List.copyOf(live);

@@ -13,7 +13,12 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
@@ -42,9 +47,11 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = Logger.getLogger(RequestStreamHandler.class.getName());
 
   private final StreamAcceptor acceptor;
+  private final boolean h2c;
 
-  private RequestStreamHandler(StreamAcceptor acceptor) {
+  private RequestStreamHandler(StreamAcceptor acceptor, boolean h2c) {
     this.acceptor = acceptor;
+    this.h2c = h2c;
   }
 
   /** Whether {@code headers} open a request stream rather than a CONNECT. */
@@ -106,7 +113,9 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
       }
       return;
     }
-    RequestStreamHandler handler = new RequestStreamHandler(acceptor);
+    CharSequence protocol = headers.headers().getAndRemove(ConnectHeaders.PROTOCOL);
+    RequestStreamHandler handler = new RequestStreamHandler(acceptor, protocol != null
+        && "h2c".contentEquals(protocol));
     if (early != null) {
       handler.waiting.addAll(early);
     }
@@ -116,7 +125,7 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
 
   private void dial(Http2StreamChannel stream, Http2HeadersFrame headers, String service, SocketAddress address,
                     String caller) {
-    ChannelFuture dial = new Bootstrap()
+    Bootstrap bootstrap = new Bootstrap()
         .group(stream.eventLoop())
         .channelFactory(acceptor.localChannels())
         .option(ChannelOption.TCP_NODELAY, true)
@@ -124,12 +133,21 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
         .handler(new ChannelInitializer<>() {
           @Override
           protected void initChannel(Channel local) {
-            local.pipeline().addLast("http", new HttpClientCodec());
-            local.pipeline().addLast("responses", new Responses(stream));
+            if (h2c) {
+              local.pipeline().addLast("h2", Http2FrameCodecBuilder.forClient().build());
+              local.pipeline().addLast("streams", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+            } else {
+              local.pipeline().addLast("http", new HttpClientCodec());
+              local.pipeline().addLast("responses", new Responses(stream));
+            }
           }
-        })
-        .connect(address);
+        });
+    ChannelFuture dial = h2c ? acceptor.h2c().connect(stream.eventLoop(), address, () -> bootstrap.connect(address))
+        : bootstrap.connect(address);
     stream.closeFuture().addListener(f -> {
+      if (h2c) {
+        return; // a shared connection: only this stream on it ends
+      }
       if (!dial.isDone()) {
         dial.cancel(false);
       } else if (dial.isSuccess()) {
@@ -149,7 +167,7 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
         if (!f.isSuccess()) {
           refuse(stream, acceptor, RefusalReason.SERVICE_REFUSED, "local service '" + service + "' at " + address
               + ": " + f.cause(), caller);
-        } else {
+        } else if (!h2c) {
           f.channel().close();
         }
         return;
@@ -157,6 +175,12 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
       MuxMetrics.Peer peer = acceptor.metrics().peer(caller);
       peer.streamOpened(Role.SERVER);
       stream.closeFuture().addListener(c -> peer.streamClosed(Role.SERVER));
+      if (h2c) {
+        // Netty completes the connect promise before it fires channelActive, where the codec writes
+        // the connection preface: a stream's HEADERS written now would go out ahead of it.
+        f.channel().eventLoop().execute(() -> openLocalStream(stream, headers, f.channel()));
+        return;
+      }
       local = f.channel();
       // From here the stream's frames are HTTP/1 objects for the service, and its answer frames again.
       stream.pipeline().addBefore("sscmic-request", "sscmic-h2-to-http1", new Http2StreamFrameToHttpObjectCodec(true));
@@ -169,7 +193,53 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
     });
   }
 
+  /**
+   * h2c: one stream on the fresh HTTP/2 connection to the service carries the request; frames are
+   * relayed as they are (HEADERS, DATA, trailers, resets), with back-pressure by each side's
+   * writability, so gRPC's streaming and trailers pass intact.
+   */
+  private void openLocalStream(Http2StreamChannel stream, Http2HeadersFrame headers, Channel connection) {
+    new Http2StreamChannelBootstrap(connection).handler(new H2Responses(stream)).open()
+        .addListener((io.netty.util.concurrent.Future<Http2StreamChannel> o) -> {
+          if (!o.isSuccess() || !stream.isActive()) {
+            ReferenceCountUtil.release(headers);
+            releaseWaiting();
+            stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
+            return;
+          }
+          localStream = o.getNow();
+          localStream.write(new DefaultHttp2HeadersFrame(headers.headers(), headers.isEndStream()));
+          while (!waiting.isEmpty()) {
+            relayToService(stream, waiting.poll());
+          }
+          localStream.flush();
+          stream.config().setAutoRead(true);
+        });
+  }
+
+  private void relayToService(Channel stream, Object msg) {
+    if (msg instanceof Http2DataFrame d) {
+      localStream.write(new DefaultHttp2DataFrame(d.content(), d.isEndStream(), d.padding()));
+      if (d.isEndStream()) {
+        localStream.flush();
+      }
+    } else if (msg instanceof Http2HeadersFrame h) {
+      localStream.writeAndFlush(new DefaultHttp2HeadersFrame(h.headers(), h.isEndStream()));
+    } else {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (!localStream.isWritable()) {
+      stream.config().setAutoRead(false);
+      localStream.flush();
+      if (localStream.isWritable()) {
+        stream.config().setAutoRead(true);
+      }
+    }
+  }
+
   private Channel local;
+  private Http2StreamChannel localStream;
   /** Frames behind the HEADERS that came before the service's connection was up; they go first. */
   private final ArrayDeque<Object> waiting = new ArrayDeque<>(2);
 
@@ -181,6 +251,16 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
   /** The request, as HTTP/1 objects from the codec: on to the service, with back-pressure. */
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (h2c) {
+      if (localStream == null) {
+        waiting.add(msg);
+      } else if (!localStream.isActive()) {
+        ReferenceCountUtil.release(msg);
+      } else {
+        relayToService(ctx.channel(), msg);
+      }
+      return;
+    }
     if (local == null) {
       waiting.add(msg);
       return;
@@ -214,6 +294,9 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
     if (local != null) {
       local.flush();
     }
+    if (localStream != null) {
+      localStream.flush();
+    }
   }
 
   /** The caller reset the stream: the local request is abandoned. */
@@ -222,6 +305,9 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
     if (evt instanceof io.netty.handler.codec.http2.Http2ResetFrame && local != null) {
       local.close();
     }
+    if (evt instanceof io.netty.handler.codec.http2.Http2ResetFrame && localStream != null) {
+      localStream.close(); // RST_STREAM CANCEL to the service: a gRPC cancel reaches it
+    }
     ctx.fireUserEventTriggered(evt);
   }
 
@@ -229,6 +315,9 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     if (local != null && ctx.channel().isWritable()) {
       local.config().setAutoRead(true);
+    }
+    if (localStream != null && ctx.channel().isWritable()) {
+      localStream.config().setAutoRead(true);
     }
     ctx.fireChannelWritabilityChanged();
   }
@@ -245,7 +334,91 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
     if (local != null) {
       local.close();
     }
+    if (localStream != null) {
+      localStream.close();
+    }
     ctx.close();
+  }
+
+  /** h2c: the service's frames on its stream, back into the request stream as they are. */
+  private static final class H2Responses extends ChannelInboundHandlerAdapter {
+    private final Http2StreamChannel stream;
+    private boolean ended;
+
+    H2Responses(Http2StreamChannel stream) {
+      this.stream = stream;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      Object out;
+      if (msg instanceof Http2DataFrame d) {
+        out = new DefaultHttp2DataFrame(d.content(), d.isEndStream(), d.padding());
+        ended |= d.isEndStream();
+      } else if (msg instanceof Http2HeadersFrame h) {
+        out = new DefaultHttp2HeadersFrame(h.headers(), h.isEndStream());
+        ended |= h.isEndStream();
+      } else {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      if (!stream.isActive()) {
+        ReferenceCountUtil.release(out);
+        return;
+      }
+      if (ended) {
+        // The service's stream closes with its last frame, before any read-complete would flush.
+        stream.writeAndFlush(out);
+        return;
+      }
+      stream.write(out);
+      if (!stream.isWritable()) {
+        ctx.channel().config().setAutoRead(false);
+        stream.flush();
+        if (stream.isWritable()) {
+          ctx.channel().config().setAutoRead(true);
+        }
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      stream.flush();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (ctx.channel().isWritable() && stream.isActive()) {
+        stream.config().setAutoRead(true);
+      }
+      ctx.fireChannelWritabilityChanged();
+    }
+
+    /** The service reset its stream: the caller's stream is reset with the same code. */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof io.netty.handler.codec.http2.Http2ResetFrame rst && stream.isActive()) {
+        ended = true;
+        stream.writeAndFlush(new DefaultHttp2ResetFrame(rst.errorCode()));
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (!ended && stream.isActive()) {
+        stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
+      } else {
+        stream.flush();
+      }
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      LOG.log(Level.FINE, "local h2c service failed a request stream", cause);
+      ctx.close();
+    }
   }
 
   /** The service's response, as HTTP/1 objects: back into the stream (the codec makes frames of them). */

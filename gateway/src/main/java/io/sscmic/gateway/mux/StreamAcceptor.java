@@ -20,6 +20,7 @@ public final class StreamAcceptor {
   private final int maxPendingOpens;
   private final Duration dialTimeout;
   private final AtomicInteger pendingOpens = new AtomicInteger();
+  private final LocalH2cConnections h2c = new LocalH2cConnections();
   private volatile boolean shuttingDown;
   private final ChannelHandler streamInitializer = new Initializer();
 
@@ -49,6 +50,11 @@ public final class StreamAcceptor {
     return metrics;
   }
 
+  /** The shared HTTP/2 connections to h2c services (request streams). */
+  LocalH2cConnections h2c() {
+    return h2c;
+  }
+
   Duration dialTimeout() {
     return dialTimeout;
   }
@@ -72,6 +78,7 @@ public final class StreamAcceptor {
   /** From now on every open is refused with 503 (the node is draining). */
   public void shutDown() {
     shuttingDown = true;
+    h2c.close();
   }
 
   /** The handler for each inbound stream's child channel (shared). */

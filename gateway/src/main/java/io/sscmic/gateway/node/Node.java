@@ -205,6 +205,9 @@ public final class Node {
               HttpProxyVerticle http = config.http() == null ? null : new HttpProxyVerticle(config.http(),
                   discovery.resolver(config.http().endpoints()), config.tunnelOptions(), schedule, metrics,
                   prep.random(), registry);
+              if (http != null && v2 != null && v2.dials()) {
+                http.overStreams(v2.pool()); // requests to peers with a node id go as v2 request streams
+              }
               return deployments.deploy(sidecar)
                   .compose(sidecarId -> (http == null ? Future.succeededFuture() : deployments.deploy(http))
                   .compose(x -> config.intercept() == null ? Future.succeededFuture()

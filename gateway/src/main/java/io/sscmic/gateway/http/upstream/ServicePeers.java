@@ -1,5 +1,6 @@
 package io.sscmic.gateway.http.upstream;
 
+import io.sscmic.gateway.mux.PeerPool;
 import io.sscmic.gateway.resolve.Endpoint;
 import io.sscmic.gateway.resolve.EndpointWatch;
 import io.sscmic.gateway.resolve.PeerResolver;
@@ -49,6 +50,7 @@ public final class ServicePeers {
   private final ServiceProtocol protocol;
   private final PeerBalancer balancer;
   private final Map<Endpoint, Member> members = new LinkedHashMap<>();
+  private PeerPool streams;
   private Context context;
   private EndpointWatch watch;
   private Future<Void> applied = Future.succeededFuture();
@@ -82,6 +84,15 @@ public final class ServicePeers {
 
   public String service() {
     return service;
+  }
+
+  /**
+   * Requests to peers whose endpoint names their node go as request streams on {@code pool} (the
+   * node dials tunnel v2); the others keep their loopback tunnel entry. Call before {@link #start}.
+   */
+  public ServicePeers overStreams(PeerPool pool) {
+    this.streams = pool;
+    return this;
   }
 
   public PeerBalancer balancer() {
@@ -125,14 +136,15 @@ public final class ServicePeers {
   }
 
   private Future<Void> admit(Endpoint endpoint) {
-    UpstreamPeer peer = new UpstreamPeer(service, endpoint, entries.open(service, endpoint), protocol);
+    PeerPool pool = streams != null && endpoint.nodeId() != null ? streams : null;
+    UpstreamPeer peer = new UpstreamPeer(service, endpoint, entries.open(service, endpoint), protocol, pool);
     Member member = new Member(peer, peer.start(vertx, maxConnections, connectTimeout));
     members.put(endpoint, member);
     return member.started().onSuccess(v -> {
       // Still wanted? A newer set may have removed it while its entry was opening.
       if (members.get(endpoint) == member) {
         balancer.add(peer);
-        LOG.info(() -> node + ": HTTP peer " + peer + " in rotation");
+        LOG.info(() -> node + ": HTTP peer " + peer + " in rotation" + (pool != null ? " (tunnel v2 request streams)" : ""));
       }
     }).onFailure(e -> {
       if (members.remove(endpoint, member)) {

@@ -1,5 +1,6 @@
 package io.sscmic.gateway.http.upstream;
 
+import io.sscmic.gateway.mux.PeerPool;
 import io.sscmic.gateway.resolve.Endpoint;
 import io.sscmic.gateway.outbound.OutboundListener;
 import io.vertx.core.Future;
@@ -52,27 +53,76 @@ public final class UpstreamPeer {
   private int consecutiveFailures;
   private int ejections;
   private long ejectedUntilNanos;
+  /** The node's v2 peer pool when requests to this peer go as request streams; null: the loopback entry. */
+  private final PeerPool streams;
   private HttpClient http;
   private NetClient raw;
   private int port;
+  private Vertx vertx;
+  private int maxConnections;
+  private Duration connectTimeout;
+  /** The loopback entry's start, once asked for (at start without v2; on first upgrade, CONNECT or probe with v2). */
+  private Future<Void> loopback;
 
   public UpstreamPeer(String service, Endpoint endpoint, TunnelEntry entry) {
     this(service, endpoint, entry, ServiceProtocol.HTTP1);
   }
 
   public UpstreamPeer(String service, Endpoint endpoint, TunnelEntry entry, ServiceProtocol protocol) {
+    this(service, endpoint, entry, protocol, null);
+  }
+
+  /**
+   * @param streams the node's v2 peer pool, for a peer whose endpoint names its node: each request
+   *     is a request stream on it ({@link RequestStream}); null: through the loopback entry
+   */
+  public UpstreamPeer(String service, Endpoint endpoint, TunnelEntry entry, ServiceProtocol protocol,
+                      PeerPool streams) {
     this.service = service;
     this.endpoint = endpoint;
     this.entry = entry;
     this.protocol = protocol;
+    this.streams = streams;
+  }
+
+  /** The v2 peer pool that carries this peer's requests as request streams, or null (loopback entry). */
+  public PeerPool streams() {
+    return streams;
+  }
+
+  /** Whether the loopback tunnel entry was opened (with v2 only an upgrade, CONNECT or health probe opens it). */
+  public boolean loopbackOpened() {
+    return loopback != null;
   }
 
   public ServiceProtocol protocol() {
     return protocol;
   }
 
-  /** Opens the tunnel entry on an ephemeral loopback port and the clients over it. */
+  /**
+   * Opens the tunnel entry on an ephemeral loopback port and the clients over it; for a peer
+   * reached by request streams nothing (the entry opens on first need, see {@link #loopback()}).
+   */
   public Future<Void> start(Vertx vertx, int maxConnections, Duration connectTimeout) {
+    this.vertx = vertx;
+    this.maxConnections = maxConnections;
+    this.connectTimeout = connectTimeout;
+    return streams != null ? Future.succeededFuture() : loopback();
+  }
+
+  /**
+   * The loopback entry and its clients ({@link #http()}, {@link #openStream()}), opened once. A
+   * peer on request streams needs it only for what is not a request stream yet: an upgrade, a
+   * CONNECT, a health probe. Call on the listener's context.
+   */
+  public Future<Void> loopback() {
+    if (loopback == null) {
+      loopback = openLoopback();
+    }
+    return loopback;
+  }
+
+  private Future<Void> openLoopback() {
     return entry.listen(SocketAddress.inetSocketAddress(0, "127.0.0.1")).map(p -> {
       port = p;
       HttpClientOptions options = new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(p)
@@ -105,7 +155,7 @@ public final class UpstreamPeer {
 
   /** A fresh raw stream to the service through the tunnel (CONNECT), outside the HTTP pool. */
   public Future<NetSocket> openStream() {
-    return raw.connect(port, "127.0.0.1");
+    return loopback().compose(v -> raw.connect(port, "127.0.0.1"));
   }
 
   public int outstanding() {
@@ -204,7 +254,8 @@ public final class UpstreamPeer {
     Future<Void> h = http == null ? Future.succeededFuture()
         : http.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS);
     Future<Void> r = raw == null ? Future.succeededFuture() : raw.close();
-    return Future.join(h, r, entry.close(drain)).mapEmpty();
+    Future<Void> e = loopback == null ? Future.succeededFuture() : loopback.transform(x -> entry.close(drain));
+    return Future.join(h, r, e).mapEmpty();
   }
 
   @Override
