@@ -48,6 +48,17 @@ class HttpHealthProbeTest {
     return false;
   }
 
+  private static boolean scrapeShows(PrometheusMeterRegistry registry, String line) throws InterruptedException {
+    long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (System.nanoTime() < until) {
+      if (registry.scrape().contains(line)) {
+        return true;
+      }
+      Thread.sleep(50);
+    }
+    return false;
+  }
+
   @Test
   void aPeerFailingItsProbeLeavesTheRotationAndComesBack() throws Exception {
     Vertx vertx = TestVertx.create();
@@ -72,7 +83,9 @@ class HttpHealthProbeTest {
       assertTrue(registry.scrape().contains("sscmic_http_peers_healthy{node=\"client\",service=\"web\"} 2.0"));
       b1Sick.set(true);
       assertTrue(settles(port, "b1", false), "b1 leaves the rotation once its probe fails");
-      assertTrue(registry.scrape().contains("sscmic_http_peers_healthy{node=\"client\",service=\"web\"} 1.0"),
+      // The balancer may stop picking b1 on its failed answers (peak-EWMA) before its probe has
+      // failed; the gauge follows the probe, within a few probe intervals.
+      assertTrue(scrapeShows(registry, "sscmic_http_peers_healthy{node=\"client\",service=\"web\"} 1.0"),
           "peer health shows one of two in rotation");
       assertTrue(registry.scrape().contains("sscmic_http_peers{node=\"client\",service=\"web\"} 2.0"));
       assertTrue(registry.scrape().contains("sscmic_http_peer_ejections_total{node=\"client\",service=\"web\"}"));

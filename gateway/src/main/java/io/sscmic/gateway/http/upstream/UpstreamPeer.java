@@ -211,6 +211,12 @@ public final class UpstreamPeer {
 
   /** An active probe found the peer well: it takes traffic again at once. */
   public synchronized void probedHealthy() {
+    if (ejectedUntilNanos != 0) {
+      // Back in rotation: its latency from before its trouble says nothing now. Kept, its old peak
+      // would lose every draw against a peer with fresh samples (with two peers, P2C compares
+      // both every time) until it decayed, tens of seconds; as a new peer it is tried at once.
+      latencyNanos = -1;
+    }
     consecutiveFailures = 0;
     ejectedUntilNanos = 0;
   }
