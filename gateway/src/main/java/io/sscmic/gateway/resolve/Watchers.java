@@ -10,9 +10,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * The watches of a resolver whose endpoint sets change from elsewhere (a registry stream, DNS
- * answers): each watch gets the set once at once, then every changed set on the context that
- * opened it.
+ * The watches of a resolver whose endpoint sets change from elsewhere (a config reload, a registry
+ * stream, DNS answers): each watch gets the set once at once, then every changed set on the context
+ * that opened it.
  */
 final class Watchers {
   private final List<Watch> watches = new CopyOnWriteArrayList<>();
@@ -21,6 +21,11 @@ final class Watchers {
   /** The set of {@code service} as last published. */
   List<Endpoint> get(String service) {
     return sets.getOrDefault(service, List.of());
+  }
+
+  /** Services with a published (non-empty) set. */
+  java.util.Set<String> published() {
+    return java.util.Set.copyOf(sets.keySet());
   }
 
   /** Services some watch is interested in. */
