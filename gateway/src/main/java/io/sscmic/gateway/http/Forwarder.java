@@ -134,6 +134,13 @@ final class Forwarder {
         return Future.succeededFuture(new Exchange(peer, ar.result()));
       }
       peer.end();
+      if (req.response().closed()) {
+        // The client left, and its request to the peer was reset on its behalf (the close handlers
+        // below): the peer did nothing wrong. Blamed, it was ejected by every load generator's last
+        // in-flight requests, and a one-peer service answered 503 for seconds after.
+        return Future.failedFuture(new ProxyFailure(ProxyFailure.Kind.CLIENT_GONE, target.service(),
+            "the client closed its connection before the answer"));
+      }
       boolean notSent = ar.cause() instanceof NotSent;
       Throwable cause = notSent ? ar.cause().getCause() : ar.cause();
       ProxyFailure failure = ProxyFailure.exchange(cause, target, peer.endpoint().address());

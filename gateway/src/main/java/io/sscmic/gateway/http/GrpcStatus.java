@@ -16,6 +16,7 @@ final class GrpcStatus {
   static final int UNIMPLEMENTED = 12;
   static final int UNAVAILABLE = 14;
   static final int DEADLINE_EXCEEDED = 4;
+  static final int CANCELLED = 1;
 
   private GrpcStatus() {
   }
@@ -37,6 +38,7 @@ final class GrpcStatus {
       case NO_ROUTE -> UNIMPLEMENTED;
       case NO_PEER, UPSTREAM -> UNAVAILABLE;
       case TIMEOUT -> DEADLINE_EXCEEDED;
+      case CLIENT_GONE -> CANCELLED;
     };
   }
 

@@ -16,7 +16,12 @@ final class ProxyFailure extends RuntimeException {
     NO_ROUTE(404, "no_route"),
     NO_PEER(503, "no_peer"),
     UPSTREAM(502, "upstream"),
-    TIMEOUT(504, "timeout");
+    TIMEOUT(504, "timeout"),
+    /**
+     * The client left before its answer: nothing is sent (499 is nginx's name for it, in the access
+     * log only), and the peer is not blamed.
+     */
+    CLIENT_GONE(499, "client_gone");
 
     final int status;
     final String outcome;

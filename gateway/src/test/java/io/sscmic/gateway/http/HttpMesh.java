@@ -72,6 +72,9 @@ final class HttpMesh {
     return backend(vertx, name, new java.util.concurrent.atomic.AtomicBoolean());
   }
 
+  /** {@code /slow} requests that reached any backend, for tests that act while requests are at the service. */
+  static final java.util.concurrent.atomic.AtomicInteger SLOW_ARRIVED = new java.util.concurrent.atomic.AtomicInteger();
+
   /** @param sick while true, {@code /healthz} answers 503 */
   static HttpServer backend(Vertx vertx, String name, java.util.concurrent.atomic.AtomicBoolean sick) throws Exception {
     HttpServer server = vertx.createHttpServer().requestHandler(req -> {
@@ -110,6 +113,7 @@ final class HttpMesh {
               .end("health of " + name + "\n");
           break;
         case "/slow":
+          SLOW_ARRIVED.incrementAndGet();
           vertx.setTimer(Long.parseLong(req.getParam("ms")), t -> req.response().end("slow\n"));
           break;
         case "/headers": {

@@ -266,6 +266,41 @@ class HttpProxyVerticleTest {
         scrape);
   }
 
+  /**
+   * Every load generator ends a run by closing connections with requests in flight. Those requests
+   * to the peers are reset on the clients' behalf, which is no failure of the peers: before this
+   * test both peers were ejected for it and the next users got 503 "no healthy peer" for seconds.
+   */
+  @Test
+  void clientsThatLeaveMidRequestDoNotGetThePeersEjected() throws Exception {
+    List<java.net.Socket> leaving = new ArrayList<>();
+    int arrived = HttpMesh.SLOW_ARRIVED.get();
+    for (int i = 0; i < 12; i++) {
+      java.net.Socket s = new java.net.Socket("127.0.0.1", client.httpPort());
+      s.getOutputStream().write(("GET /slow?ms=400 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      leaving.add(s);
+    }
+    String gone = "sscmic_http_requests_total{node=\"client\",outcome=\"client_gone\",service=\"web\"} 12.0";
+    // Every request is at a backend (which answers only after 400 ms) before its client leaves.
+    long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (HttpMesh.SLOW_ARRIVED.get() - arrived < 12 && System.nanoTime() < until) {
+      Thread.sleep(5);
+    }
+    for (java.net.Socket s : leaving) {
+      s.close();
+    }
+    until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!registry.scrape().contains(gone) && System.nanoTime() < until) {
+      Thread.sleep(20);
+    }
+    String scrape = registry.scrape();
+    assertTrue(scrape.contains(gone), "each departure counted as client_gone: " + scrape);
+    assertFalse(scrape.contains("sscmic_http_peer_ejections_total{node=\"client\",service=\"web\"}"), scrape);
+    HttpResponse<String> next = get("/hello/next");
+    assertEquals(200, next.statusCode(), "the next user is served: " + next.body());
+  }
+
   @Test
   void whenOnePeerDiesRequestsKeepSucceedingThroughTheOther() throws Exception {
     int ok = 0;
