@@ -61,13 +61,15 @@ class HttpUpgradeTest {
   void whatTheServiceSendsRightAfterIts101Arrives() throws Exception {
     List<String> got = new CopyOnWriteArrayList<>();
     Promise<Void> two = Promise.promise();
-    WebSocket socket = await(ws.connect(client.httpPort(), "127.0.0.1", "/chat"));
-    socket.textMessageHandler(m -> {
+    // The handler is set as the handshake completes, on the socket's event loop: set from this
+    // thread after an await, it would miss a greeting that arrives in between (a test race, which
+    // failed a CI run; the sidecar is not what loses it).
+    WebSocket socket = await(ws.connect(client.httpPort(), "127.0.0.1", "/chat").onSuccess(s -> s.textMessageHandler(m -> {
       got.add(m);
       if (got.size() == 2) {
         two.tryComplete();
       }
-    });
+    })));
     await(socket.writeTextMessage("and an echo"));
     await(two.future());
     assertEquals(List.of("greeting from the service", "and an echo"), got);
