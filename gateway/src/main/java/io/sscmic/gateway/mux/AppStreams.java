@@ -28,7 +28,7 @@ public final class AppStreams {
   public static Future<Void> relay(PeerPool pool, Endpoint peer, String service, Channel app) {
     Promise<Void> done = ImmediateEventExecutor.INSTANCE.newPromise();
     app.config().setAutoRead(false); // nothing is read until the stream can take it
-    pool.open(peer, service).addListener((Future<MuxStream> opened) -> {
+    pool.open(peer, service, app.eventLoop()).addListener((Future<MuxStream> opened) -> {
       if (!opened.isSuccess()) {
         abort(app);
         done.tryFailure(opened.cause());

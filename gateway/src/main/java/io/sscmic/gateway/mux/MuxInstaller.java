@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2LocalFlowController;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -22,6 +23,9 @@ import io.netty.util.concurrent.Promise;
  * broke its contract: the connection is closed.
  */
 final class MuxInstaller extends ChannelInboundHandlerAdapter {
+  /** At most this many flushes are held for one write (Netty's default): bulk still writes often. */
+  static final int FLUSHES_PER_WRITE = FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES;
+
   private final Role role;
   private final MuxSettings settings;
   private final String localNodeId;
@@ -74,7 +78,10 @@ final class MuxInstaller extends ChannelInboundHandlerAdapter {
     PeerConnection[] connection = new PeerConnection[1];
     String name = ctx.name();
     ctx.pipeline()
-        .addAfter(name, "h2-codec", codec)
+        // Flushes from many streams in one event-loop turn become one socket write (one record):
+        // each application connection's read flushed its stream at once, one write per small request.
+        .addAfter(name, "sscmic-flush-batch", new FlushConsolidationHandler(FLUSHES_PER_WRITE, true))
+        .addAfter("sscmic-flush-batch", "h2-codec", codec)
         .addAfter("h2-codec", "h2-streams", new Http2MultiplexHandler(inboundStreams))
         .addAfter("h2-streams", "h2-keepalive", new KeepAlive(settings.pingInterval(), g -> {
           if (connection[0] != null) {

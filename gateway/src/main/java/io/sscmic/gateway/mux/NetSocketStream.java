@@ -65,7 +65,7 @@ final class NetSocketStream {
     TcpHalfClose.enable(socket);
     socket.closeHandler(v -> bridge.socketClosed());
     socket.exceptionHandler(bridge::socketFailed);
-    pool.open(peer, service).addListener((io.netty.util.concurrent.Future<MuxStream> opened) ->
+    pool.open(peer, service, io.sscmic.gateway.vertx.VertxInternals.eventLoop(context)).addListener((io.netty.util.concurrent.Future<MuxStream> opened) ->
         context.runOnContext(v -> {
           if (!opened.isSuccess()) {
             TcpHalfClose.abort(socket);

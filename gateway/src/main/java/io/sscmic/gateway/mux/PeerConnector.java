@@ -49,7 +49,12 @@ public final class PeerConnector {
    * @param expectedPeer the node id the peer must authenticate as, or null if the caller does not know it
    */
   public Future<PeerConnection> connect(InetSocketAddress address, String expectedPeer) {
-    EventLoop loop = transport.group().next();
+    return connect(address, expectedPeer, null);
+  }
+
+  /** As above, on event loop {@code on} (one of the transport's), or the group's next one when null. */
+  public Future<PeerConnection> connect(InetSocketAddress address, String expectedPeer, EventLoop on) {
+    EventLoop loop = on != null && isOurs(on) ? on : transport.group().next();
     Promise<PeerConnection> ready = loop.newPromise();
     String label = expectedPeer != null ? expectedPeer : address.getHostString() + ":" + address.getPort();
     long timeoutMillis = settings.connectTimeout().toMillis();
@@ -87,6 +92,16 @@ public final class PeerConnector {
       }
     });
     return ready;
+  }
+
+  /** Whether {@code loop} is one of the transport's (a caller's loop from another group cannot carry our channels). */
+  private boolean isOurs(EventLoop loop) {
+    for (io.netty.util.concurrent.EventExecutor e : transport.group()) {
+      if (e == loop) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A client-side connection takes no stream from the peer (server push is off; anything else is refused). */

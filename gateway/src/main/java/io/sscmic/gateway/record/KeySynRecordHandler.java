@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.CoalescingBufferQueue;
 import io.netty.channel.PendingWriteQueue;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -39,6 +40,12 @@ import java.util.concurrent.TimeUnit;
  * from above wait in a {@link PendingWriteQueue} (which counts toward the channel's writability)
  * until the handshake verifies; the initiator's FINISH goes out with the first of them.
  *
+ * <p>After the handshake, writes are gathered until a flush and sealed together, as SslHandler does:
+ * the multiplexer writes each DATA frame as a 9-byte header and its payload, and every stream its
+ * own frames, so sealing each write made two records (two AEAD calls, two tags) per frame. Sealed
+ * at the flush, a burst of small frames is one record. What is gathered counts toward the
+ * channel's writability, and more than {@value #SEAL_EARLY_BYTES} bytes are sealed without waiting.
+ *
  * <p>Every refusal is typed ({@link AlertReason}): the peer is told with an ALERT (sealed when a key
  * the peer can compute exists, in clear before that), a {@link RecordLayerClosed} user event goes
  * up for the layer above to count, and the connection closes (half-close after the ALERT, so that
@@ -48,6 +55,9 @@ import java.util.concurrent.TimeUnit;
 public final class KeySynRecordHandler extends ChannelDuplexHandler {
   /** How long a closing side waits for the peer's FIN after its ALERT before closing anyway. */
   static final long LINGER_MILLIS = 1000;
+
+  /** Gathered plaintext above this is sealed before the flush: four full records, then more gathering. */
+  static final int SEAL_EARLY_BYTES = 4 * io.sscmic.gateway.handshake.Wire.MAX_PLAINTEXT;
 
   private enum Phase { NEW, AWAIT_INIT, AWAIT_RESP, AWAIT_FINISH, ESTABLISHED, CLOSED }
 
@@ -59,6 +69,8 @@ public final class KeySynRecordHandler extends ChannelDuplexHandler {
   private Phase phase = Phase.NEW;
   private ByteBuf cumulation;
   private PendingWriteQueue pending;
+  /** Plaintext written since the last flush, after the handshake: sealed at the flush. */
+  private CoalescingBufferQueue gathered;
   private boolean flushRequested;
   private ScheduledFuture<?> timeout;
   private long startNanos;
@@ -108,6 +120,7 @@ public final class KeySynRecordHandler extends ChannelDuplexHandler {
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
     this.pending = new PendingWriteQueue(ctx);
+    this.gathered = new CoalescingBufferQueue(ctx.channel(), 4, true);
     if (ctx.channel().isActive()) {
       // Added to a live channel: start once the initializer has added the handlers above, so
       // they see the events (channelActive, if it is still to come, starts it first).
@@ -404,8 +417,22 @@ public final class KeySynRecordHandler extends ChannelDuplexHandler {
         buf.release();
         promise.setFailure(new ClosedChannelException());
       }
-      case ESTABLISHED -> writeSealed(buf, promise);
+      case ESTABLISHED -> {
+        gathered.add(buf, promise);
+        if (gathered.readableBytes() >= SEAL_EARLY_BYTES) {
+          sealGathered();
+        }
+      }
       default -> pending.add(buf, promise);
+    }
+  }
+
+  /** Seals what was gathered, in records of up to MAX_PLAINTEXT, and writes them (no flush). */
+  private void sealGathered() {
+    while (phase == Phase.ESTABLISHED && !gathered.isEmpty()) {
+      ChannelPromise promise = ctx.newPromise();
+      ByteBuf chunk = gathered.remove(ctx.alloc(), SEAL_EARLY_BYTES, promise);
+      writeSealed(chunk, promise);
     }
   }
 
@@ -431,6 +458,7 @@ public final class KeySynRecordHandler extends ChannelDuplexHandler {
   @Override
   public void flush(ChannelHandlerContext ctx) {
     if (phase == Phase.ESTABLISHED || phase == Phase.CLOSED) {
+      sealGathered();
       ctx.flush();
     } else {
       flushRequested = true;
@@ -441,6 +469,8 @@ public final class KeySynRecordHandler extends ChannelDuplexHandler {
   @Override
   public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
     if (phase == Phase.ESTABLISHED) {
+      // What was written before the close goes before the ALERT that ends the connection.
+      sealGathered();
       ByteBuf bye = sealer.sealAlert(ctx.alloc(), AlertReason.CLOSING);
       phase = Phase.CLOSED;
       cleanup(new ClosedChannelException());
@@ -550,6 +580,9 @@ public final class KeySynRecordHandler extends ChannelDuplexHandler {
     }
     if (pending != null) {
       pending.removeAndFailAll(cause);
+    }
+    if (gathered != null) {
+      gathered.releaseAndFailAll(cause);
     }
     if (client != null) {
       client.erase();

@@ -59,6 +59,11 @@ public final class VertxInternals {
     return ((NetSocketInternal) socket).channelHandlerContext();
   }
 
+  /** The Netty event loop a Vert.x context runs on (null for a worker context's pool, or no context). */
+  public static io.netty.channel.EventLoop eventLoop(io.vertx.core.Context context) {
+    return context instanceof io.vertx.core.internal.ContextInternal c && context.isEventLoopContext() ? c.nettyEventLoop() : null;
+  }
+
   public static Channel channel(NetSocket socket) {
     return channelHandlerContext(socket).channel();
   }

@@ -124,7 +124,7 @@ public final class RequestStream implements OriginResponse {
         rs.close();
       }
     });
-    pool.openRequest(peer, h2, body == null, rs.new Reader()).addListener(
+    pool.openRequest(peer, h2, body == null, rs.new Reader(), io.sscmic.gateway.vertx.VertxInternals.eventLoop(context)).addListener(
         (io.netty.util.concurrent.Future<Http2StreamChannel> f) -> context.runOnContext(v -> {
           if (!f.isSuccess()) {
             rs.cancelTimer();
