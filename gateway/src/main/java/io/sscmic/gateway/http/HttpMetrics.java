@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sscmic.gateway.http.upstream.PeerBalancer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -53,9 +54,14 @@ final class HttpMetrics {
    * Peer health by service (no address labels): how many peers take traffic now, of how many.
    * Micrometer holds a gauge's object weakly: the gauges sit on the service's balancer, which the
    * listener holds for its whole life (a copy of the peer list would be collected, and the gauges
-   * would read NaN after the next garbage collection).
+   * would read NaN after the next garbage collection). A listener that replaces a drained one (an
+   * undrain) takes the gauges over: Micrometer would hand back the old gauges, reading the drained
+   * listener's balancer, so they are removed and registered again on this one.
    */
   void peerHealth(String service, PeerBalancer balancer) {
+    for (String name : List.of("sscmic.http.peers.healthy", "sscmic.http.peers")) {
+      registry.find(name).tag("node", node).tag("service", service).meters().forEach(registry::remove);
+    }
     Gauge.builder("sscmic.http.peers.healthy", balancer, b -> b.healthy(System.nanoTime()))
         .description("Peers of the service in rotation now (not ejected)").tag("node", node).tag("service", service)
         .register(registry);
