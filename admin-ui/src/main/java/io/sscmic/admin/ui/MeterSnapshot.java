@@ -71,6 +71,18 @@ final class MeterSnapshot {
       JsonObject p = peer(peers, c.getId().getTag("peer"));
       p.put("failures", p.getLong("failures", 0L) + (long) c.count());
     }
+    // Per peer node on tunnel v2 (sscmic_mux_*, labelled by the authenticated node id): its edges.
+    JsonObject nodes = new JsonObject();
+    for (Counter c : find("sscmic.mux.streams.opened").counters()) {
+      peer(nodes, c.getId().getTag("peer")).put("opened_" + c.getId().getTag("direction"), (long) c.count());
+    }
+    for (Counter c : find("sscmic.mux.streams.failed").counters()) {
+      peer(nodes, c.getId().getTag("peer")).put("failed_" + c.getId().getTag("direction"), (long) c.count());
+    }
+    for (Timer t : find("sscmic.mux.stream.answer").timers()) {
+      peer(nodes, t.getId().getTag("peer")).put("answers", t.count())
+          .put("answerMillis", t.totalTime(TimeUnit.MILLISECONDS));
+    }
     JsonObject handshakeLatency = null;
     for (Timer t : find("sscmic.tunnel.handshake").timers()) {
       handshakeLatency = Histogram.sum(handshakeLatency, histogram(t));
@@ -96,6 +108,7 @@ final class MeterSnapshot {
         .put("handshakeLatency", handshakeLatency)
         .put("node", node)
         .put("peers", peers)
+        .put("peerNodes", nodes)
         .put("loginFailures", (long) sum(DashboardMeters.LOGIN_FAILURES));
   }
 

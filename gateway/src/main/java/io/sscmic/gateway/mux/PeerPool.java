@@ -80,6 +80,7 @@ public final class PeerPool {
 
       @Override
       public void fail(Throwable e) {
+        metrics.peer(peer.nodeId()).streamFailed(Role.CLIENT); // no connection to the peer: the edge failed
         promise.tryFailure(e);
       }
     });
@@ -108,6 +109,7 @@ public final class PeerPool {
 
       @Override
       public void fail(Throwable e) {
+        metrics.peer(peer.nodeId()).streamFailed(Role.CLIENT); // no connection to the peer: the edge failed
         promise.tryFailure(e);
       }
     });
