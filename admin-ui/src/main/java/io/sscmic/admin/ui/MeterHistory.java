@@ -11,8 +11,8 @@ import java.util.Set;
  * The last 15 minutes of the dashboard's charts, one point a second, kept on the admin server so
  * that a reloaded page shows its history at once. Each point is derived from the meter totals
  * ({@link MeterSnapshot}) of that second and of {@value #WINDOW_SECONDS} seconds before: rates per
- * second, and the HTTP golden signals per service (request rate, success rate, p50/p95/p99 from the
- * latency histogram's buckets over that window).
+ * second, and the HTTP golden signals per service and per route (request rate, success rate,
+ * p50/p95/p99 from the latency histogram's buckets over that window).
  */
 final class MeterHistory {
   static final int POINTS = 15 * 60;
@@ -28,6 +28,7 @@ final class MeterHistory {
   private final Deque<String> points = new ArrayDeque<>();
   private JsonObject latest;
   private JsonArray latestEdges;
+  private JsonObject latestRoutes;
 
   /** Adds the totals of one second and answers the point derived from them. */
   synchronized JsonObject add(JsonObject now) {
@@ -38,8 +39,11 @@ final class MeterHistory {
       totals.removeFirst();
     }
     JsonObject point = derive(now, previous, totals.peekFirst());
-    // The edges go with the latest point only: up to 64 peers a second for 15 minutes would be megabytes.
+    // The edges and the per-route signals go with the latest point only (the table shows the
+    // latest; the charts are per service): 64 peers or many routes a second for 15 minutes would be
+    // megabytes.
     latestEdges = (JsonArray) point.remove("edges");
+    latestRoutes = (JsonObject) point.remove("httpRoutes");
     latest = point;
     points.addLast(point.encode());
     while (points.size() > POINTS) {
@@ -56,9 +60,10 @@ final class MeterHistory {
     return all;
   }
 
-  /** The newest point with the topology's edges, or null before the first. */
+  /** The newest point with the topology's edges and the per-route HTTP signals, or null before the first. */
   synchronized JsonObject latest() {
-    return latest == null ? null : latest.copy().put("edges", latestEdges == null ? new JsonArray() : latestEdges);
+    return latest == null ? null : latest.copy().put("edges", latestEdges == null ? new JsonArray() : latestEdges)
+        .put("httpRoutes", latestRoutes == null ? new JsonObject() : latestRoutes);
   }
 
   static JsonObject derive(JsonObject now, JsonObject previous, JsonObject windowStart) {
@@ -91,23 +96,18 @@ final class MeterHistory {
     JsonObject services = now.getJsonObject("http", new JsonObject());
     JsonObject servicesBefore = windowStart.getJsonObject("http", new JsonObject());
     for (String service : services.fieldNames()) {
-      JsonObject s = services.getJsonObject(service);
-      JsonObject b = servicesBefore.getJsonObject(service, new JsonObject());
-      long requests = 0;
-      long failed = 0;
-      JsonObject outcomes = s.getJsonObject("outcomes");
-      JsonObject outcomesBefore = b.getJsonObject("outcomes", new JsonObject());
-      for (String outcome : outcomes.fieldNames()) {
-        long n = outcomes.getLong(outcome) - outcomesBefore.getLong(outcome, 0L);
-        requests += n;
-        if (FAILED.contains(outcome)) {
-          failed += n;
-        }
-      }
-      JsonObject latency = Histogram.delta(s.getJsonObject("latency"), b.getJsonObject("latency"));
-      http.put(service, percentiles(latency).put("requests", requests).put("rate", requests / window)
-          .put("success", requests == 0 ? null : (requests - failed) / (double) requests));
+      http.put(service, signals(services.getJsonObject(service), servicesBefore.getJsonObject(service), window));
     }
+    // The same signals per route, for the HTTP table (a route's row names its service and route).
+    JsonObject routes = new JsonObject();
+    JsonObject routesNow = now.getJsonObject("httpRoutes", new JsonObject());
+    JsonObject routesBefore = windowStart.getJsonObject("httpRoutes", new JsonObject());
+    for (String key : routesNow.fieldNames()) {
+      JsonObject r = routesNow.getJsonObject(key);
+      routes.put(key, signals(r, routesBefore.getJsonObject(key), window)
+          .put("service", r.getString("service")).put("route", r.getString("route")));
+    }
+    p.put("httpRoutes", routes);
     p.put("http", http).put("windowSeconds", window);
     p.put("edges", edges(now, windowStart, window));
     return p;
@@ -183,6 +183,28 @@ final class MeterHistory {
   private static Double mean(JsonObject peer, JsonObject before, String count, String millis) {
     long n = peer.getLong(count, 0L) - before.getLong(count, 0L);
     return n <= 0 ? null : (peer.getDouble(millis, 0.0) - before.getDouble(millis, 0.0)) / n;
+  }
+
+  /**
+   * Request rate, success rate and p50/p95/p99 over the window, from the totals of a service or a
+   * route now and at the window's start (null: none then).
+   */
+  private static JsonObject signals(JsonObject s, JsonObject b, double window) {
+    b = b == null ? new JsonObject() : b;
+    long requests = 0;
+    long failed = 0;
+    JsonObject outcomes = s.getJsonObject("outcomes");
+    JsonObject outcomesBefore = b.getJsonObject("outcomes", new JsonObject());
+    for (String outcome : outcomes.fieldNames()) {
+      long n = outcomes.getLong(outcome) - outcomesBefore.getLong(outcome, 0L);
+      requests += n;
+      if (FAILED.contains(outcome)) {
+        failed += n;
+      }
+    }
+    JsonObject latency = Histogram.delta(s.getJsonObject("latency"), b.getJsonObject("latency"));
+    return percentiles(latency).put("requests", requests).put("rate", requests / window)
+        .put("success", requests == 0 ? null : (requests - failed) / (double) requests);
   }
 
   private static JsonObject percentiles(JsonObject histogram) {

@@ -173,17 +173,23 @@
     const h = p.handshake || {};
     text('latency', h.p50 == null ? 'no handshakes' : 'p50 ' + ms(h.p50) + ', p99 ' + ms(h.p99));
     const services = Object.keys(p.http || {}).sort();
-    if (services.length) {
-      rows('http-services', services.map((s) => {
-        const g = p.http[s];
-        return [s, g.rate.toFixed(1), g.requests ? percent(g.success) + ' of ' + g.requests : 'no requests',
-          ms(g.p50), ms(g.p95), ms(g.p99)];
+    // The table: a row per route (service and route name; "-" for requests no route line chose).
+    const byRoute = p.httpRoutes || {};
+    const routes = Object.keys(byRoute).sort();
+    if (routes.length) {
+      rows('http-services', routes.map((k) => {
+        const g = byRoute[k];
+        return [g.service, g.route, g.rate.toFixed(1), g.requests ? percent(g.success) + ' of ' + g.requests
+          : 'no requests', ms(g.p50), ms(g.p95), ms(g.p99)];
       }));
       Array.from($('http-services').children).forEach((tr, i) => {
-        const g = p.http[services[i]];
-        tr.dataset.service = services[i];
+        const g = byRoute[routes[i]];
+        tr.dataset.service = g.service;
+        tr.dataset.route = g.route;
         tr.className = g.requests >= 5 && g.success < 0.95 ? 'service-failing' : 'service-ok';
       });
+    }
+    if (services.length) {
       const rate = services.reduce((a, s) => a + p.http[s].rate, 0);
       text('rate-http', rate.toFixed(1) + '/s');
       const worst = services.map((s) => p.http[s].p99).filter((v) => v != null);

@@ -29,14 +29,20 @@ final class HttpMetrics {
     this.node = node;
   }
 
-  /** @param outcome the status class (2xx..5xx) or the sidecar's own error (no_route, no_peer, timeout, upstream) */
-  void request(String service, String outcome, Duration took) {
-    requests.computeIfAbsent(service + ' ' + outcome, k -> Counter.builder("sscmic.http.requests")
-        .description("HTTP requests through the sidecar by service and outcome")
-        .tag("node", node).tag("service", service).tag("outcome", outcome).register(registry)).increment();
-    durations.computeIfAbsent(service, k -> Timer.builder("sscmic.http.request.duration")
+  /**
+   * @param route the route table line that chose the service (its name), or {@value HttpRoute#NONE}: a
+   *     bounded label, the routes being config (never the request's path)
+   * @param outcome the status class (2xx..5xx) or the sidecar's own error (no_route, no_peer, timeout, upstream)
+   */
+  void request(String service, String route, String outcome, Duration took) {
+    requests.computeIfAbsent(service + ' ' + route + ' ' + outcome, k -> Counter.builder("sscmic.http.requests")
+        .description("HTTP requests through the sidecar by service, route and outcome")
+        .tag("node", node).tag("service", service).tag("route", route).tag("outcome", outcome).register(registry))
+        .increment();
+    durations.computeIfAbsent(service + ' ' + route, k -> Timer.builder("sscmic.http.request.duration")
         .description("From request arrival to the response's end")
-        .tag("node", node).tag("service", service).serviceLevelObjectives(latencyBuckets()).register(registry))
+        .tag("node", node).tag("service", service).tag("route", route).serviceLevelObjectives(latencyBuckets())
+        .register(registry))
         .record(took);
   }
 
