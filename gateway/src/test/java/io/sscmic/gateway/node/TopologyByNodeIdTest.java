@@ -99,13 +99,23 @@ class TopologyByNodeIdTest {
       byte[] payload = Clients.random(10_000, i);
       assertArrayEquals(payload, Clients.exchange(alpha.outboundPort("echo"), payload));
     }
-    // Last, so that it is inside the dashboard's 10 s window when the edges are read.
-    Clients.refusedExchange(alpha.outboundPort("nope"), new byte[] {1, 2, 3});
 
+    // The dashboards' figures are over the last 10 s: each poll opens one more stream and has one
+    // more refused, so a slow machine cannot let them slide out of the window before they are read.
+    int port = alpha.outboundPort("echo");
+    int refused = alpha.outboundPort("nope");
+    Runnable traffic = () -> {
+      try {
+        Clients.exchange(port, new byte[] {7});
+        Clients.refusedExchange(refused, new byte[] {1, 2, 3});
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
     int streams = ECHOES + REQUESTS;
-    // alpha's dashboard: bravo by node id, outbound, with its refusal and a latency.
-    JsonObject toBravo = edge(alpha.adminPort(), "bravo", "outbound",
-        e -> e.getLong("streamsSinceStart") == streams && e.getDouble("success") != null
+    // alpha's dashboard: bravo by node id, outbound, with its refusals and a latency.
+    JsonObject toBravo = edge(alpha.adminPort(), "bravo", "outbound", traffic,
+        e -> e.getLong("streamsSinceStart") > streams && e.getDouble("success") != null
             && e.getDouble("success") < 1 && e.getValue("latencyMs") != null);
     assertEquals(new JsonObject().put("kind", "node").put("id", "alpha"), toBravo.getJsonObject("from"));
     assertEquals(new JsonObject().put("kind", "node").put("id", "bravo"), toBravo.getJsonObject("to"));
@@ -122,26 +132,40 @@ class TopologyByNodeIdTest {
     assertNull(find(alphaEdges, "127.0.0.1:" + bravo.tunnelPort(), "both"),
         "no idle edge by bravo's address beside its node id: " + alphaEdges.encode());
 
-    // bravo's dashboard: the same peer from the other end, inbound, its refusal counted there too.
-    JsonObject fromAlpha = edge(bravo.adminPort(), "alpha", "inbound",
-        e -> e.getLong("streamsSinceStart") == streams && e.getDouble("success") != null
+    // bravo's dashboard: the same peer from the other end, inbound, its refusals counted there too.
+    JsonObject fromAlpha = edge(bravo.adminPort(), "alpha", "inbound", traffic,
+        e -> e.getLong("streamsSinceStart") > streams && e.getDouble("success") != null
             && e.getDouble("success") < 1);
     assertEquals(new JsonObject().put("kind", "node").put("id", "alpha"), fromAlpha.getJsonObject("from"));
     assertEquals(new JsonObject().put("kind", "node").put("id", "bravo"), fromAlpha.getJsonObject("to"));
     assertNull(fromAlpha.getValue("latencyMs"), "the caller measures the answer time, not the callee");
 
-    // The series the edges come from, as Prometheus scrapes them.
-    String scrape = alphaMetrics.scrape();
-    assertTrue(scrape.contains("sscmic_mux_streams_failed_total{direction=\"outbound\",node=\"alpha\",peer=\"bravo\"} 1.0"),
-        scrape);
-    assertTrue(scrape.contains("sscmic_mux_stream_answer_seconds_count{node=\"alpha\",peer=\"bravo\"} " + streams + "\n"),
-        "every stream bravo answered, CONNECT and request streams alike: " + scrape);
-    assertTrue(bravoMetrics.scrape().contains(
-        "sscmic_mux_streams_failed_total{direction=\"inbound\",node=\"bravo\",peer=\"alpha\"} 1.0"));
+    // The series the edges come from, as Prometheus scrapes them: both ends agree, and every stream
+    // bravo accepted (CONNECT and request streams alike) has its answer time.
+    Map<String, Double> at = samples(alphaMetrics.scrape());
+    Map<String, Double> bt = samples(bravoMetrics.scrape());
+    double opened = at.get("sscmic_mux_streams_opened_total{direction=\"outbound\",node=\"alpha\",peer=\"bravo\"}");
+    double failed = at.get("sscmic_mux_streams_failed_total{direction=\"outbound\",node=\"alpha\",peer=\"bravo\"}");
+    assertTrue(opened > streams && failed >= 2, opened + " opened, " + failed + " failed");
+    assertEquals(opened, at.get("sscmic_mux_stream_answer_seconds_count{node=\"alpha\",peer=\"bravo\"}"));
+    assertEquals(opened, bt.get("sscmic_mux_streams_opened_total{direction=\"inbound\",node=\"bravo\",peer=\"alpha\"}"));
+    assertEquals(failed, bt.get("sscmic_mux_streams_failed_total{direction=\"inbound\",node=\"bravo\",peer=\"alpha\"}"));
+  }
+
+  /** Each sample of a Prometheus text exposition, series to value. */
+  private static Map<String, Double> samples(String scrape) {
+    Map<String, Double> all = new java.util.HashMap<>();
+    for (String line : scrape.split("\n")) {
+      int space = line.lastIndexOf(' ');
+      if (!line.startsWith("#") && space > 0) {
+        all.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+      }
+    }
+    return all;
   }
 
   /** Polls a node's dashboard JSON until its edge with {@code peer} in {@code direction} satisfies {@code ready}. */
-  private static JsonObject edge(int adminPort, String peer, String direction,
+  private static JsonObject edge(int adminPort, String peer, String direction, Runnable traffic,
                                  java.util.function.Predicate<JsonObject> ready) throws Exception {
     DashboardClient dashboard = new DashboardClient(adminPort);
     assertEquals(200, dashboard.login(AdminCredentials.PASSWORD).statusCode());
@@ -150,6 +174,8 @@ class TopologyByNodeIdTest {
     try {
       TestWait.until(() -> {
         try {
+          traffic.run();
+          Thread.sleep(200);
           HttpResponse<String> r = dashboard.get("/api/status");
           JsonObject point = new JsonObject(r.body()).getJsonObject("point");
           JsonArray edges = point == null ? null : point.getJsonArray("edges");
