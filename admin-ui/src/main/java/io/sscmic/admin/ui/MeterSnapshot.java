@@ -42,17 +42,26 @@ final class MeterSnapshot {
       httpRequests += t.count();
       httpMillis += t.totalTime(TimeUnit.MILLISECONDS);
     }
+    // Per service (the charts and the banner) and per route (the HTTP table): a service's figures
+    // are the sum over its routes. Route labels are config (route names), so both stay bounded.
     JsonObject http = new JsonObject();
+    JsonObject routes = new JsonObject();
     for (Timer t : find("sscmic.http.request.duration").timers()) {
       String service = t.getId().getTag("service");
       if (service != null) {
-        http.put(service, new JsonObject().put("latency", histogram(t)).put("outcomes", new JsonObject()));
+        JsonObject latency = histogram(t);
+        JsonObject s = signals(http, service, null);
+        s.put("latency", Histogram.sum(s.getJsonObject("latency"), latency));
+        signals(routes, service, t.getId().getTag("route")).put("latency", latency);
       }
     }
     for (Counter c : find("sscmic.http.requests").counters()) {
-      JsonObject service = http.getJsonObject(c.getId().getTag("service"));
-      if (service != null) {
-        service.getJsonObject("outcomes").put(c.getId().getTag("outcome"), (long) c.count());
+      String service = c.getId().getTag("service");
+      if (service != null && http.containsKey(service)) {
+        String outcome = c.getId().getTag("outcome");
+        JsonObject all = http.getJsonObject(service).getJsonObject("outcomes");
+        all.put(outcome, all.getLong(outcome, 0L) + (long) c.count());
+        signals(routes, service, c.getId().getTag("route")).getJsonObject("outcomes").put(outcome, (long) c.count());
       }
     }
     // Per peer sidecar (labels as in sscmic_peer_*): the topology's edges.
@@ -70,6 +79,18 @@ final class MeterSnapshot {
     for (Counter c : find("sscmic.peer.failures").counters()) {
       JsonObject p = peer(peers, c.getId().getTag("peer"));
       p.put("failures", p.getLong("failures", 0L) + (long) c.count());
+    }
+    // Per peer node on tunnel v2 (sscmic_mux_*, labelled by the authenticated node id): its edges.
+    JsonObject nodes = new JsonObject();
+    for (Counter c : find("sscmic.mux.streams.opened").counters()) {
+      peer(nodes, c.getId().getTag("peer")).put("opened_" + c.getId().getTag("direction"), (long) c.count());
+    }
+    for (Counter c : find("sscmic.mux.streams.failed").counters()) {
+      peer(nodes, c.getId().getTag("peer")).put("failed_" + c.getId().getTag("direction"), (long) c.count());
+    }
+    for (Timer t : find("sscmic.mux.stream.answer").timers()) {
+      peer(nodes, t.getId().getTag("peer")).put("answers", t.count())
+          .put("answerMillis", t.totalTime(TimeUnit.MILLISECONDS));
     }
     JsonObject handshakeLatency = null;
     for (Timer t : find("sscmic.tunnel.handshake").timers()) {
@@ -93,10 +114,29 @@ final class MeterSnapshot {
         .put("httpRequests", httpRequests)
         .put("httpMillis", httpMillis)
         .put("http", http)
+        .put("httpRoutes", routes)
         .put("handshakeLatency", handshakeLatency)
         .put("node", node)
         .put("peers", peers)
+        .put("peerNodes", nodes)
         .put("loginFailures", (long) sum(DashboardMeters.LOGIN_FAILURES));
+  }
+
+  /**
+   * The entry of a service ({@code route} null, keyed by the service) or of one of its routes
+   * (keyed by service and route), created empty on first use.
+   */
+  private static JsonObject signals(JsonObject all, String service, String route) {
+    String key = route == null ? service : service + " " + route;
+    JsonObject s = all.getJsonObject(key);
+    if (s == null) {
+      s = new JsonObject().put("outcomes", new JsonObject());
+      if (route != null) {
+        s.put("service", service).put("route", route);
+      }
+      all.put(key, s);
+    }
+    return s;
   }
 
   private static JsonObject peer(JsonObject peers, String label) {

@@ -173,17 +173,23 @@
     const h = p.handshake || {};
     text('latency', h.p50 == null ? 'no handshakes' : 'p50 ' + ms(h.p50) + ', p99 ' + ms(h.p99));
     const services = Object.keys(p.http || {}).sort();
-    if (services.length) {
-      rows('http-services', services.map((s) => {
-        const g = p.http[s];
-        return [s, g.rate.toFixed(1), g.requests ? percent(g.success) + ' of ' + g.requests : 'no requests',
-          ms(g.p50), ms(g.p95), ms(g.p99)];
+    // The table: a row per route (service and route name; "-" for requests no route line chose).
+    const byRoute = p.httpRoutes || {};
+    const routes = Object.keys(byRoute).sort();
+    if (routes.length) {
+      rows('http-services', routes.map((k) => {
+        const g = byRoute[k];
+        return [g.service, g.route, g.rate.toFixed(1), g.requests ? percent(g.success) + ' of ' + g.requests
+          : 'no requests', ms(g.p50), ms(g.p95), ms(g.p99)];
       }));
       Array.from($('http-services').children).forEach((tr, i) => {
-        const g = p.http[services[i]];
-        tr.dataset.service = services[i];
+        const g = byRoute[routes[i]];
+        tr.dataset.service = g.service;
+        tr.dataset.route = g.route;
         tr.className = g.requests >= 5 && g.success < 0.95 ? 'service-failing' : 'service-ok';
       });
+    }
+    if (services.length) {
       const rate = services.reduce((a, s) => a + p.http[s].rate, 0);
       text('rate-http', rate.toFixed(1) + '/s');
       const worst = services.map((s) => p.http[s].p99).filter((v) => v != null);
@@ -191,8 +197,10 @@
     }
   }
 
-  // The topology: this node on the left, each peer on the right, an edge per peer labelled with its
-  // streams/s, success and throughput (red when streams fail). Drawn with SVG attributes only (CSP).
+  // The topology: this node on the left, each peer on the right, an edge per peer and direction
+  // labelled with its streams/s, success and throughput (red when streams fail). A v2 peer is named
+  // by its node id, an edge per direction (→ this node calls it, ← it calls this node); a v1 peer by
+  // its address. Drawn with SVG attributes only (CSP).
   const SVG = 'http://www.w3.org/2000/svg';
   function svg(name, attrs, content) {
     const el = document.createElementNS(SVG, name);
@@ -202,6 +210,10 @@
     }
     return el;
   }
+
+  const peerOf = (e) => (e.direction === 'inbound' ? e.from : e.to);
+  const selfOf = (e) => (e.direction === 'inbound' ? e.to : e.from);
+  const throughput = (e) => (e.bytesPerSecond == null ? 'not measured' : bytes(e.bytesPerSecond) + '/s');
 
   function renderTopology(edges) {
     if (!edges.length) {
@@ -215,24 +227,29 @@
     graph.setAttribute('viewBox', '0 0 ' + width + ' ' + height);
     const from = {x: 90, y: height / 2};
     const children = [svg('circle', {cx: from.x, cy: from.y, r: 8, fill: '#2b7bb9'}),
-      svg('text', {x: from.x - 12, y: from.y + 4, 'text-anchor': 'end', 'font-size': 13}, edges[0].from.id)];
+      svg('text', {x: from.x - 12, y: from.y + 4, 'text-anchor': 'end', 'font-size': 13}, selfOf(edges[0]).id)];
     edges.forEach((e, i) => {
       const to = {x: width - 170, y: 12 + i * rowHeight + rowHeight / 2};
       const failing = e.success != null && e.success < 0.95;
+      const arrow = e.direction === 'inbound' ? '← ' : e.direction === 'outbound' ? '→ ' : '';
       children.push(svg('line', {x1: from.x, y1: from.y, x2: to.x, y2: to.y, stroke: failing ? '#c23030' : '#3a9d23',
         'stroke-width': e.streamsPerSecond > 0 ? 3 : 1}));
       children.push(svg('circle', {cx: to.x, cy: to.y, r: 6, fill: failing ? '#c23030' : '#5c6b7a'}));
-      children.push(svg('text', {x: to.x + 10, y: to.y + 4, 'font-size': 13}, e.to.id));
+      children.push(svg('text', {x: to.x + 10, y: to.y + 4, 'font-size': 13}, peerOf(e).id));
       children.push(svg('text', {x: (from.x + to.x) / 2, y: (from.y + to.y) / 2 - 4, 'text-anchor': 'middle',
-        'font-size': 11, fill: '#1d2733'}, e.streamsPerSecond.toFixed(1) + ' streams/s, '
-        + (e.success == null ? 'no attempts' : percent(e.success) + ' ok') + ', ' + bytes(e.bytesPerSecond) + '/s'));
+        'font-size': 11, fill: '#1d2733'}, arrow + e.streamsPerSecond.toFixed(1) + ' streams/s, '
+        + (e.success == null ? 'no attempts' : percent(e.success) + ' ok')
+        + (e.latencyMs == null ? '' : ', ' + ms(e.latencyMs))
+        + (e.bytesPerSecond == null ? '' : ', ' + bytes(e.bytesPerSecond) + '/s')));
     });
     graph.replaceChildren(...children);
-    rows('edges', edges.map((e) => [e.from.id, e.to.id + (e.to.kind === 'address' ? ' (address)' : ''),
-      e.streamsPerSecond.toFixed(1), bytes(e.bytesPerSecond) + '/s', e.success == null ? 'no attempts' : percent(e.success),
+    const name = (end) => end.id + (end.kind === 'address' ? ' (address)' : '');
+    rows('edges', edges.map((e) => [name(e.from), name(e.to),
+      e.streamsPerSecond.toFixed(1), throughput(e), e.success == null ? 'no attempts' : percent(e.success),
       e.latencyMs == null ? 'not measured' : ms(e.latencyMs), e.streamsSinceStart]));
     Array.from($('edges').children).forEach((tr, i) => {
-      tr.dataset.peer = edges[i].to.id;
+      tr.dataset.peer = peerOf(edges[i]).id;
+      tr.dataset.direction = edges[i].direction;
     });
   }
 

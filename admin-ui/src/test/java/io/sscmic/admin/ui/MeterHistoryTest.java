@@ -95,4 +95,49 @@ class MeterHistoryTest {
     assertEquals(MeterHistory.POINTS, history.points().size());
     assertEquals(100_000L, history.points().getJsonObject(0).getLong("t"), "the oldest 100 seconds are gone");
   }
+
+  /**
+   * Issue 19: a service with two routes, one healthy and one answering 503: the HTTP table's rows
+   * are per route (the failing route at 0 %, not hidden in the service's 50 %), the service's
+   * figures are the sum of its routes, and only the latest point carries the rows.
+   */
+  @Test
+  void signalsPerRouteBesideTheServiceTheirSum() {
+    // A registry of its own: Prometheus wants one set of label names per metric (this one has route).
+    PrometheusMeterRegistry routed = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    java.util.function.LongFunction<JsonObject> take = at -> new MeterSnapshot(routed, "n").take().put("at", at);
+    Timer api = routeTimer(routed, "api");
+    Timer admin = routeTimer(routed, "admin");
+    MeterHistory history = new MeterHistory();
+    history.add(take.apply(0));
+    for (int i = 0; i < 10; i++) {
+      api.record(Duration.ofMillis(3));
+      admin.record(Duration.ofMillis(40));
+    }
+    routeOutcome(routed, "api", "2xx").increment(10);
+    routeOutcome(routed, "admin", "5xx").increment(10);
+    JsonObject point = history.add(take.apply(10_000));
+    JsonObject rows = point.getJsonObject("httpRoutes");
+    assertEquals(1.0, rows.getJsonObject("orders api").getDouble("success"), 1e-9);
+    assertEquals(0.0, rows.getJsonObject("orders admin").getDouble("success"), 1e-9);
+    assertEquals("admin", rows.getJsonObject("orders admin").getString("route"));
+    assertEquals("orders", rows.getJsonObject("orders admin").getString("service"));
+    assertTrue(rows.getJsonObject("orders admin").getDouble("p50") > 25, "the slow route's own p50");
+    assertTrue(rows.getJsonObject("orders api").getDouble("p99") <= 5, "the fast route's own p99");
+    JsonObject service = point.getJsonObject("http").getJsonObject("orders");
+    assertEquals(20, service.getLong("requests"));
+    assertEquals(0.5, service.getDouble("success"), 1e-9);
+    assertEquals(null, history.points().getJsonObject(1).getValue("httpRoutes"), "rows are not kept in the ring");
+  }
+
+  private static Timer routeTimer(PrometheusMeterRegistry routed, String route) {
+    return Timer.builder("sscmic.http.request.duration").tag("node", "n").tag("service", "orders").tag("route", route)
+        .serviceLevelObjectives(LongStream.of(1, 2, 5, 10, 25, 50, 100).mapToObj(Duration::ofMillis)
+            .toArray(Duration[]::new)).register(routed);
+  }
+
+  private static Counter routeOutcome(PrometheusMeterRegistry routed, String route, String outcome) {
+    return Counter.builder("sscmic.http.requests").tag("node", "n").tag("service", "orders").tag("route", route)
+        .tag("outcome", outcome).register(routed);
+  }
 }

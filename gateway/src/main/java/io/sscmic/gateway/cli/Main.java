@@ -231,7 +231,7 @@ public final class Main {
     }
     PrometheusMeterRegistry registry = Runtimes.registry();
     // The tracer is Vert.x's from its creation: the tracing keys are read first (and need a restart).
-    Optional<OpenTelemetrySdk> tracing = Tracing.start(first.tracing(), first.nodeId());
+    Optional<OpenTelemetrySdk> tracing = Tracing.start(first.tracing(), first.nodeId(), registry);
     Vertx vertx = Runtimes.vertx(registry, tracing.orElse(null));
     // Before the node starts: the JVM's default for SIGHUP is to exit, and a reload sent as soon as
     // the listeners answer must not stop the node.

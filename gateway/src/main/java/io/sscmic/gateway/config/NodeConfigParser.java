@@ -270,8 +270,18 @@ public final class NodeConfigParser {
         throw new ConfigException(base + ".service", "'" + service + "' is not in http.services " + peers.keySet());
       }
       String prefix = NodeKeys.HTTP_ROUTE_PATH_PREFIX.parse(base + ".path-prefix", o.getValue("path-prefix"));
-      routes.add(new HttpRoute(NodeKeys.HTTP_ROUTE_HOST.parse(base + ".host", o.getValue("host")), prefix, service,
-          NodeKeys.HTTP_ROUTE_TIMEOUT.parse(base + ".timeout", o.getValue("timeout"))));
+      HttpRoute route = new HttpRoute(NodeKeys.HTTP_ROUTE_HOST.parse(base + ".host", o.getValue("host")), prefix,
+          service, NodeKeys.HTTP_ROUTE_TIMEOUT.parse(base + ".timeout", o.getValue("timeout")),
+          NodeKeys.HTTP_ROUTE_NAME.parse(base + ".name", o.getValue("name")));
+      for (HttpRoute earlier : routes) {
+        if (earlier.name().equals(route.name())) {
+          // One label value for two routes would merge their signals into one row and one series.
+          throw new ConfigException(base + ".name", "'" + route.name() + "' is already the name of route "
+              + routes.indexOf(earlier) + (o.getValue("name") == null ? " (the name derived from host and "
+              + "path-prefix: give one of them a name)" : ""));
+        }
+      }
+      routes.add(route);
     }
     String healthPath = t.get(NodeKeys.HTTP_HEALTH_PATH);
     Duration healthInterval = t.get(NodeKeys.HTTP_HEALTH_INTERVAL);

@@ -270,6 +270,10 @@ public final class NodeKeys {
   public static final ConfigKey<Duration> HTTP_ROUTE_TIMEOUT = key("http.routes[i].timeout",
       ValueParsers.duration(), none("`http.timeout`"), FILE_ONLY, RESTART, http(HttpModeConfig::routes), "`10s`",
       "from the request to the response's first byte; then 504");
+  public static final ConfigKey<String> HTTP_ROUTE_NAME = key("http.routes[i].name", ValueParsers.text(),
+      none("`HOST/PATH-PREFIX` (`*` for any host)"), FILE_ONLY, RESTART, http(HttpModeConfig::routes), "`orders-api`",
+      "the route's `route` label on `sscmic_http_requests_total` and `sscmic_http_request_duration_seconds` and its "
+          + "row on the dashboard; unique among the routes (routes are config, so the label stays bounded)");
   public static final ConfigKey<Duration> HTTP_TIMEOUT = key("http.timeout", ValueParsers.duration(),
       value("30s"), OVERRIDE, RESTART, http(HttpModeConfig::timeout), "`30s`", "default route timeout");
   public static final ConfigKey<Integer> HTTP_MAX_CONNECTIONS_PER_PEER = key("http.max-connections-per-peer",

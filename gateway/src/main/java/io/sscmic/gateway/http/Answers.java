@@ -31,9 +31,14 @@ final class Answers {
     return metrics;
   }
 
-  /** A request the service answered (or that became a tunnel): counted under {@code outcome}. */
-  void done(HttpServerRequest req, int status, String outcome, String service, String peer, long started) {
-    metrics.request(service, outcome, Duration.ofNanos(System.nanoTime() - started));
+  /**
+   * A request the service answered (or that became a tunnel): counted under {@code outcome}.
+   *
+   * @param route the route table line that chose the service ({@link HttpRoute#name()}), or {@value HttpRoute#NONE}
+   */
+  void done(HttpServerRequest req, int status, String outcome, String service, String route, String peer,
+            long started) {
+    metrics.request(service, route, outcome, Duration.ofNanos(System.nanoTime() - started));
     access(req, status, service, peer, started);
   }
 
@@ -43,9 +48,9 @@ final class Answers {
    * terms: 200 with {@code grpc-status} and {@code grpc-message} as a trailers-only response (one
    * HEADERS frame that ends the stream), which grpc libraries report as that status.
    */
-  void fail(HttpServerRequest req, ProxyFailure failure, long started) {
+  void fail(HttpServerRequest req, ProxyFailure failure, String route, long started) {
     boolean grpc = GrpcStatus.isGrpc(req);
-    done(req, grpc ? 200 : failure.status(), failure.outcome(), failure.service(), "-", started);
+    done(req, grpc ? 200 : failure.status(), failure.outcome(), failure.service(), route, "-", started);
     HttpServerResponse resp = req.response();
     if (resp.closed() || resp.ended()) {
       return;

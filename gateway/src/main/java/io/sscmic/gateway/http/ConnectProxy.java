@@ -19,14 +19,14 @@ final class ConnectProxy {
   void connect(HttpServerRequest req, String service, PeerBalancer balancer, long started) {
     UpstreamPeer peer = balancer.pick(null);
     if (peer == null) {
-      answers.fail(req, ProxyFailure.noPeer(service), started);
+      answers.fail(req, ProxyFailure.noPeer(service), HttpRoute.NONE, started);
       return;
     }
     req.pause();
     peer.openStream().onComplete(ar -> {
       if (ar.failed()) {
         answers.fail(req, new ProxyFailure(ProxyFailure.Kind.UPSTREAM, service, "CONNECT to service '" + service
-            + "' failed: " + ar.cause().getMessage()), started);
+            + "' failed: " + ar.cause().getMessage()), HttpRoute.NONE, started);
         return;
       }
       // Vert.x answers 200 to a CONNECT when the request becomes a socket.
@@ -35,7 +35,7 @@ final class ConnectProxy {
           ar.result().close();
           return;
         }
-        answers.done(req, 200, "connect", service, peer.toString(), started);
+        answers.done(req, 200, "connect", service, HttpRoute.NONE, peer.toString(), started);
         Splice.join(local.result(), ar.result());
       });
     });

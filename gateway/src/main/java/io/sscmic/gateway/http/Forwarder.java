@@ -92,7 +92,7 @@ final class Forwarder {
     balancer.budget().request(System.nanoTime());
     exchange(req, target, balancer, null, null, IDEMPOTENT.contains(req.method()) && !body)
         .onSuccess(x -> relay(req, x, target, started))
-        .onFailure(e -> answers.fail(req, ProxyFailure.exchange(e, target, "-"), started));
+        .onFailure(e -> answers.fail(req, ProxyFailure.exchange(e, target, "-"), target.route(), started));
   }
 
   /** A gRPC deadline shorter than the route's timeout bounds the exchange instead. */
@@ -103,7 +103,7 @@ final class Forwarder {
     }
     // Vert.x's timer has millisecond resolution; 0 would mean none at all.
     Duration bounded = deadline.toMillis() < 1 ? Duration.ofMillis(1) : deadline;
-    return new Target(target.service(), target.host(), target.path(), bounded);
+    return new Target(target.service(), target.route(), target.host(), target.path(), bounded);
   }
 
   /**
@@ -268,7 +268,8 @@ final class Forwarder {
       peer.end();
       up.exceptionHandler(e -> { });
       up.reset();
-      answers.metrics().request(target.service(), "client_gone", Duration.ofNanos(System.nanoTime() - started));
+      answers.metrics().request(target.service(), target.route(), "client_gone",
+          Duration.ofNanos(System.nanoTime() - started));
       return;
     }
     resp.setStatusCode(up.statusCode()).setStatusMessage(up.statusMessage());
@@ -279,7 +280,8 @@ final class Forwarder {
     }
     responseBody(up, resp, req.version() == HttpVersion.HTTP_2 || resp.isChunked()).onComplete(ar -> {
       peer.end();
-      answers.done(req, up.statusCode(), (up.statusCode() / 100) + "xx", target.service(), peer.toString(), started);
+      answers.done(req, up.statusCode(), (up.statusCode() / 100) + "xx", target.service(), target.route(), peer.toString(),
+          started);
       if (ar.failed()) {
         LOG.fine(() -> node + ": response from " + peer + " cut short: " + ar.cause().getMessage());
         Answers.cut(req);

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.sscmic.gateway.http.upstream.PeerBalancer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -28,14 +29,20 @@ final class HttpMetrics {
     this.node = node;
   }
 
-  /** @param outcome the status class (2xx..5xx) or the sidecar's own error (no_route, no_peer, timeout, upstream) */
-  void request(String service, String outcome, Duration took) {
-    requests.computeIfAbsent(service + ' ' + outcome, k -> Counter.builder("sscmic.http.requests")
-        .description("HTTP requests through the sidecar by service and outcome")
-        .tag("node", node).tag("service", service).tag("outcome", outcome).register(registry)).increment();
-    durations.computeIfAbsent(service, k -> Timer.builder("sscmic.http.request.duration")
+  /**
+   * @param route the route table line that chose the service (its name), or {@value HttpRoute#NONE}: a
+   *     bounded label, the routes being config (never the request's path)
+   * @param outcome the status class (2xx..5xx) or the sidecar's own error (no_route, no_peer, timeout, upstream)
+   */
+  void request(String service, String route, String outcome, Duration took) {
+    requests.computeIfAbsent(service + ' ' + route + ' ' + outcome, k -> Counter.builder("sscmic.http.requests")
+        .description("HTTP requests through the sidecar by service, route and outcome")
+        .tag("node", node).tag("service", service).tag("route", route).tag("outcome", outcome).register(registry))
+        .increment();
+    durations.computeIfAbsent(service + ' ' + route, k -> Timer.builder("sscmic.http.request.duration")
         .description("From request arrival to the response's end")
-        .tag("node", node).tag("service", service).serviceLevelObjectives(latencyBuckets()).register(registry))
+        .tag("node", node).tag("service", service).tag("route", route).serviceLevelObjectives(latencyBuckets())
+        .register(registry))
         .record(took);
   }
 
@@ -53,9 +60,14 @@ final class HttpMetrics {
    * Peer health by service (no address labels): how many peers take traffic now, of how many.
    * Micrometer holds a gauge's object weakly: the gauges sit on the service's balancer, which the
    * listener holds for its whole life (a copy of the peer list would be collected, and the gauges
-   * would read NaN after the next garbage collection).
+   * would read NaN after the next garbage collection). A listener that replaces a drained one (an
+   * undrain) takes the gauges over: Micrometer would hand back the old gauges, reading the drained
+   * listener's balancer, so they are removed and registered again on this one.
    */
   void peerHealth(String service, PeerBalancer balancer) {
+    for (String name : List.of("sscmic.http.peers.healthy", "sscmic.http.peers")) {
+      registry.find(name).tag("node", node).tag("service", service).meters().forEach(registry::remove);
+    }
     Gauge.builder("sscmic.http.peers.healthy", balancer, b -> b.healthy(System.nanoTime()))
         .description("Peers of the service in rotation now (not ejected)").tag("node", node).tag("service", service)
         .register(registry);

@@ -195,6 +195,7 @@ public final class HttpProxyVerticle extends VerticleBase {
     if (!guard.request(req)) {
       return;
     }
+    String route = HttpRoute.NONE; // until the route table chose one: a refusal before counts under none
     try {
       if (req.method() == HttpMethod.CONNECT) {
         String service = router.connectService(req);
@@ -202,6 +203,7 @@ public final class HttpProxyVerticle extends VerticleBase {
         return;
       }
       Target target = router.route(req);
+      route = target.route();
       PeerBalancer balancer = balancer(target.service());
       if (UpgradeProxy.isUpgrade(req)) {
         upgrades.upgrade(req, target, balancer, started);
@@ -209,7 +211,7 @@ public final class HttpProxyVerticle extends VerticleBase {
         forwarder.forward(req, target, balancer, started);
       }
     } catch (ProxyFailure f) {
-      answers.fail(req, f, started);
+      answers.fail(req, f, route, started);
     }
   }
 
@@ -225,7 +227,7 @@ public final class HttpProxyVerticle extends VerticleBase {
   private void invalid(HttpServerRequest req) {
     if (!guard.invalid(req)) {
       answers.fail(req, new ProxyFailure(ProxyFailure.Kind.BAD_REQUEST, "-", "malformed request: "
-          + req.decoderResult().cause().getMessage()), System.nanoTime());
+          + req.decoderResult().cause().getMessage()), HttpRoute.NONE, System.nanoTime());
       guard.closeAfterAnswer(req);
     }
   }

@@ -49,11 +49,11 @@ final class Router {
     String h = host == null ? "" : host.toLowerCase(Locale.ROOT);
     for (HttpRoute r : routes) {
       if (r.matches(h, path)) {
-        return new Target(r.service(), host, path, r.timeout() == null ? defaultTimeout : r.timeout());
+        return new Target(r.service(), r.name(), host, path, r.timeout() == null ? defaultTimeout : r.timeout());
       }
     }
     if (services.contains(h)) {
-      return new Target(h, host, path, defaultTimeout);
+      return new Target(h, HttpRoute.NONE, host, path, defaultTimeout);
     }
     throw new ProxyFailure(ProxyFailure.Kind.NO_ROUTE, "-", "no route for host '"
         + (req.authority() == null ? "" : req.authority().host()) + "' and path '" + req.path() + "' on sidecar " + node);

@@ -34,7 +34,7 @@ final class UpgradeProxy {
   void upgrade(HttpServerRequest req, Target target, PeerBalancer balancer, long started) {
     UpstreamPeer peer = balancer.pick(null);
     if (peer == null) {
-      answers.fail(req, ProxyFailure.noPeer(target.service()), started);
+      answers.fail(req, ProxyFailure.noPeer(target.service()), target.route(), started);
       return;
     }
     // Nothing of the client's is read until both ends are sockets.
@@ -51,7 +51,8 @@ final class UpgradeProxy {
       return up.connect();
     }).onComplete(ar -> {
       if (ar.failed()) {
-        answers.fail(req, ProxyFailure.exchange(ar.cause(), target, peer.endpoint().address()), started);
+        answers.fail(req, ProxyFailure.exchange(ar.cause(), target, peer.endpoint().address()), target.route(),
+            started);
         return;
       }
       HttpClientResponse resp = ar.result();
@@ -60,7 +61,7 @@ final class UpgradeProxy {
         resp.request().reset();
         answers.fail(req, new ProxyFailure(ProxyFailure.Kind.UPSTREAM, target.service(), "service '"
             + target.service() + "' refused the upgrade: status " + resp.statusCode() + " " + resp.statusMessage()),
-            started);
+            target.route(), started);
         return;
       }
       NetSocket upstream = resp.netSocket();
@@ -72,7 +73,7 @@ final class UpgradeProxy {
           upstream.close();
           return;
         }
-        answers.done(req, 101, "1xx", target.service(), peer.toString(), started);
+        answers.done(req, 101, "1xx", target.service(), target.route(), peer.toString(), started);
         Splice.join(local.result(), upstream);
       });
     });

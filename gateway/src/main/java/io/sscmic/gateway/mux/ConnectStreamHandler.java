@@ -147,6 +147,10 @@ final class ConnectStreamHandler extends ChannelInboundHandlerAdapter {
 
   private void refuse(ChannelHandlerContext ctx, RefusalReason reason, String why) {
     acceptor.metrics().refused(reason, Role.SERVER);
+    String caller = MuxAttributes.peerNodeId(ctx.channel());
+    if (caller != null) { // an authenticated caller's edge: no label for anyone else
+      acceptor.metrics().peer(caller).streamFailed(Role.SERVER);
+    }
     // Counted always; logged at FINE only, so a caller hammering a refused service cannot flood the log.
     if (LOG.isLoggable(Level.FINE)) {
       LOG.fine("stream refused: " + reason.status() + " " + reason.token() + " (caller "

@@ -97,6 +97,9 @@ public final class MuxMetrics {
     private final AtomicLong streamsIn = new AtomicLong();
     private final Counter openedOut;
     private final Counter openedIn;
+    private final Counter failedOut;
+    private final Counter failedIn;
+    private final io.micrometer.core.instrument.Timer answers;
 
     Peer(String label) {
       this.label = label;
@@ -113,6 +116,34 @@ public final class MuxMetrics {
           .tag("node", node).tag("peer", label).tag("direction", "outbound").register(registry);
       openedIn = Counter.builder("sscmic.mux.streams.opened").description("Streams opened (accepted)")
           .tag("node", node).tag("peer", label).tag("direction", "inbound").register(registry);
+      failedOut = failedCounter(label, "outbound");
+      failedIn = failedCounter(label, "inbound");
+      // No histogram: count, sum and max per peer (three series) give each edge's mean, as sscmic_peer_handshake.
+      answers = io.micrometer.core.instrument.Timer.builder("sscmic.mux.stream.answer")
+          .description("From opening a stream to the peer's answer (CONNECT: accepted; request stream: the "
+              + "response head), per peer node: the topology's edge latency on tunnel v2")
+          .tag("node", node).tag("peer", label).register(registry);
+    }
+
+    private Counter failedCounter(String label, String direction) {
+      return Counter.builder("sscmic.mux.streams.failed")
+          .description("Streams that did not open, per peer node (outbound: the peer could not be reached, or it "
+              + "refused or reset the stream before answering; inbound: this node refused it)")
+          .tag("node", node).tag("peer", label).tag("direction", direction).register(registry);
+    }
+
+    /** A stream with this peer that did not open (see sscmic_mux_streams_failed_total). */
+    public void streamFailed(Role role) {
+      (role == Role.CLIENT ? failedOut : failedIn).increment();
+    }
+
+    /** The peer answered a stream this node opened, {@code nanos} after the open began. */
+    void answered(long nanos) {
+      answers.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    public double failed(Role role) {
+      return (role == Role.CLIENT ? failedOut : failedIn).count();
     }
 
     public String label() {

@@ -3,10 +3,15 @@ package io.sscmic.gateway.mux;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.concurrent.Future;
@@ -144,7 +149,16 @@ public final class PeerConnection {
 
   /** Opens a stream on a slot already taken by {@link #tryReserve()}. */
   void openReserved(String service, Promise<MuxStream> promise) {
+    long began = System.nanoTime();
     Promise<Void> accepted = channel.eventLoop().newPromise();
+    // The edge's figures (sscmic_mux_stream_answer, _streams_failed): answered or not, and how soon.
+    accepted.addListener(a -> {
+      if (a.isSuccess()) {
+        meters.answered(System.nanoTime() - began);
+      } else {
+        meters.streamFailed(Role.CLIENT);
+      }
+    });
     Future<Http2StreamChannel> opening;
     try {
       opening = new Http2StreamChannelBootstrap(channel)
@@ -153,12 +167,14 @@ public final class PeerConnection {
           .open();
     } catch (RuntimeException e) {
       unreserve();
+      accepted.tryFailure(e);
       promise.tryFailure(e);
       return;
     }
     opening.addListener((Future<Http2StreamChannel> f) -> {
       if (!f.isSuccess()) {
         unreserve();
+        accepted.tryFailure(f.cause());
         promise.tryFailure(new PeerUnavailableException(PeerUnavailableException.Reason.SHUTDOWN, peerNodeId,
             f.cause()));
         return;
@@ -183,17 +199,26 @@ public final class PeerConnection {
    */
   void openRequestReserved(Http2Headers head, boolean endStream, ChannelHandler handler,
                            Promise<Http2StreamChannel> promise) {
+    FirstAnswer answer = new FirstAnswer(meters);
     Future<Http2StreamChannel> opening;
     try {
-      opening = new Http2StreamChannelBootstrap(channel).option(ChannelOption.AUTO_READ, false).handler(handler).open();
+      opening = new Http2StreamChannelBootstrap(channel).option(ChannelOption.AUTO_READ, false)
+          .handler(new ChannelInitializer<Http2StreamChannel>() {
+            @Override
+            protected void initChannel(Http2StreamChannel ch) {
+              ch.pipeline().addLast(answer, handler);
+            }
+          }).open();
     } catch (RuntimeException e) {
       unreserve();
+      meters.streamFailed(Role.CLIENT);
       promise.tryFailure(e);
       return;
     }
     opening.addListener((Future<Http2StreamChannel> f) -> {
       if (!f.isSuccess()) {
         unreserve();
+        meters.streamFailed(Role.CLIENT);
         promise.tryFailure(new PeerUnavailableException(PeerUnavailableException.Reason.SHUTDOWN, peerNodeId,
             f.cause()));
         return;
@@ -213,6 +238,48 @@ public final class PeerConnection {
       stream.read(); // the answer
       promise.trySuccess(stream);
     });
+  }
+
+  /**
+   * Before a request stream's reader: times the peer's answer (its response head) for the edge's
+   * latency, or counts the stream as failed when it is reset or closes before one; then steps out.
+   */
+  private static final class FirstAnswer extends ChannelInboundHandlerAdapter {
+    private final MuxMetrics.Peer meters;
+    private final long began = System.nanoTime();
+    private boolean done;
+
+    FirstAnswer(MuxMetrics.Peer meters) {
+      this.meters = meters;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (!done && msg instanceof Http2HeadersFrame) {
+        done = true;
+        meters.answered(System.nanoTime() - began);
+        ctx.pipeline().remove(this);
+      }
+      ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (!done && evt instanceof Http2ResetFrame) {
+        done = true;
+        meters.streamFailed(Role.CLIENT);
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (!done) {
+        done = true;
+        meters.streamFailed(Role.CLIENT);
+      }
+      ctx.fireChannelInactive();
+    }
   }
 
   /**

@@ -91,6 +91,7 @@ public final class PeerPool {
 
       @Override
       public void fail(Throwable e) {
+        metrics.peer(peer.nodeId()).streamFailed(Role.CLIENT); // no connection to the peer: the edge failed
         promise.tryFailure(e);
       }
     });
@@ -125,6 +126,7 @@ public final class PeerPool {
 
       @Override
       public void fail(Throwable e) {
+        metrics.peer(peer.nodeId()).streamFailed(Role.CLIENT); // no connection to the peer: the edge failed
         promise.tryFailure(e);
       }
     });

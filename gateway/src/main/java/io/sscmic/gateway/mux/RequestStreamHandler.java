@@ -484,6 +484,9 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
   private static void refuse(Http2StreamChannel stream, StreamAcceptor acceptor, RefusalReason reason, String why,
                              String caller) {
     acceptor.metrics().refused(reason, Role.SERVER);
+    if (caller != null) { // an authenticated caller's edge: no label for anyone else
+      acceptor.metrics().peer(caller).streamFailed(Role.SERVER);
+    }
     if (LOG.isLoggable(Level.FINE)) {
       LOG.fine("request stream refused: " + reason.status() + " " + reason.token() + " (caller " + caller + "): " + why);
     }

@@ -51,7 +51,10 @@ public final class Node {
   private volatile SidecarVerticle sidecar;
   private volatile String sidecarId;
   private final AdminServerVerticle admin;
-  private final HttpProxyVerticle http;
+  /** HTTP mode's listener, or null; an undrain replaces it with a fresh one. */
+  private volatile HttpProxyVerticle http;
+  private volatile String httpId;
+  private final PrometheusMeterRegistry registry;
   private final Path configFile;
   private final SecureRandom random;
   private final HelloReplayCache replays;
@@ -71,10 +74,12 @@ public final class Node {
 
   private Node(Vertx vertx, NodeConfig config, KeySchedule schedule, TunnelMetrics metrics, EpochClock clock,
                NodeStatus status, Deployments deployments, SidecarVerticle sidecar, String sidecarId,
-               AdminServerVerticle admin, HttpProxyVerticle http, Path configFile, SecureRandom random,
-               HelloReplayCache replays, Map<String, Counter> reloads, TunnelV2 v2,
-               io.vertx.core.Context dataPlane) {
+               AdminServerVerticle admin, HttpProxyVerticle http, String httpId, Path configFile,
+               SecureRandom random, HelloReplayCache replays, Map<String, Counter> reloads, TunnelV2 v2,
+               io.vertx.core.Context dataPlane, PrometheusMeterRegistry registry) {
     this.vertx = vertx;
+    this.registry = registry;
+    this.httpId = httpId;
     this.dataPlane = dataPlane;
     this.v2 = v2;
     this.sidecarId = sidecarId;
@@ -202,15 +207,11 @@ public final class Node {
               io.vertx.core.Context dataPlane = VertxInternals.eventLoopContext(vertx);
               SidecarVerticle sidecar = new SidecarVerticle(config, schedule, metrics, prep.random(),
                   replays, discovery, v2, dataPlane);
-              HttpProxyVerticle http = config.http() == null ? null : new HttpProxyVerticle(config.http(),
-                  discovery.resolver(config.http().endpoints()), config.tunnelOptions(), schedule, metrics,
-                  prep.random(), registry);
-              if (http != null && v2 != null && v2.dials()) {
-                http.overStreams(v2.pool()); // requests to peers with a node id go as v2 request streams
-              }
+              HttpProxyVerticle http = config.http() == null ? null
+                  : httpListener(config, discovery, schedule, metrics, prep.random(), registry, v2);
               return deployments.deploy(sidecar)
-                  .compose(sidecarId -> (http == null ? Future.succeededFuture() : deployments.deploy(http))
-                  .compose(x -> config.intercept() == null ? Future.succeededFuture()
+                  .compose(sidecarId -> (http == null ? Future.<String>succeededFuture() : deployments.deploy(http))
+                  .compose(httpId -> (config.intercept() == null ? Future.succeededFuture()
                       : deployments.deploy(InterceptVerticle.of(config, schedule, metrics, prep.random(), registry)))
                   .map(x -> {
                     if (http != null) {
@@ -219,14 +220,27 @@ public final class Node {
                     status.sidecarUp(sidecar);
                     status.v2Up(v2);
                     Node node = new Node(vertx, config, schedule, metrics, clock, status, deployments, sidecar,
-                        sidecarId, admin, http, configFile, prep.random(), replays, reloads, v2, dataPlane);
+                        sidecarId, admin, http, httpId, configFile, prep.random(), replays, reloads, v2, dataPlane,
+                        registry);
                     node.discovery = discovery;
                     discovery.register(config, sidecar.tunnelPort());
                     self.set(node);
                     return node;
-                  }));
+                  })));
             }))
         .recover(e -> deployments.stop().transform(x -> Future.failedFuture(e)));
+  }
+
+  /** HTTP mode's listener of {@code config} (not deployed yet): at the start, and fresh at an undrain. */
+  private static HttpProxyVerticle httpListener(NodeConfig config, Discovery discovery, KeySchedule schedule,
+                                                TunnelMetrics metrics, SecureRandom random,
+                                                PrometheusMeterRegistry registry, TunnelV2 v2) {
+    HttpProxyVerticle http = new HttpProxyVerticle(config.http(), discovery.resolver(config.http().endpoints()),
+        config.tunnelOptions(), schedule, metrics, random, registry);
+    if (v2 != null && v2.dials()) {
+      http.overStreams(v2.pool()); // requests to peers with a node id go as v2 request streams
+    }
+    return http;
   }
 
   /** Stops accepting, drains and closes listeners, stops the key schedule and the admin port. */
@@ -307,36 +321,54 @@ public final class Node {
   /**
    * The dashboard's undrain action: a drained node takes connections again. A fresh data plane
    * binds the listeners the drained one closed (same config; a port configured as 0 gets a new
-   * one); the drained one keeps its open streams until its drain ends. HTTP mode's listener is
-   * not re-opened here: a node with one is refused (restart it).
+   * one), and so does a fresh HTTP listener where the node has one; the drained ones keep their
+   * open streams and requests until their drain ends. The HTTP listener binds first: when it
+   * cannot (its port taken meanwhile), nothing changes and the node stays drained.
    */
   Future<JsonObject> undrain() {
     if (!sidecar.draining()) {
       return Future.succeededFuture(new JsonObject().put("ok", true).put("message", "not draining: nothing to do"));
     }
-    if (http != null) {
-      return Future.succeededFuture(new JsonObject().put("ok", false).put("message",
-          "this node has an HTTP listener, which an undrain does not re-open; restart the node"));
-    }
     if (!reloading.compareAndSet(false, true)) {
       return Future.succeededFuture(new JsonObject().put("ok", false).put("message", "a reload is in progress"));
     }
+    HttpProxyVerticle oldHttp = http;
+    String oldHttpId = httpId;
+    HttpProxyVerticle freshHttp = oldHttp == null ? null
+        : httpListener(config, discovery, schedule, metrics, random, registry, v2);
+    Future<String> httpUp = freshHttp == null ? Future.succeededFuture() : vertx.deployVerticle(freshHttp)
+        .recover(e -> Future.failedFuture(new IllegalStateException("cannot bind http.listen " + config.http().listen()
+            + ": " + e.getMessage(), e)));
     SidecarVerticle old = sidecar;
     String oldId = sidecarId;
     SidecarVerticle fresh = new SidecarVerticle(config, schedule, metrics, random, replays, discovery, v2, dataPlane);
-    return vertx.deployVerticle(fresh).map(deploymentId -> {
-      deployments.replace(oldId, deploymentId);
-      sidecar = fresh;
-      sidecarId = deploymentId;
-      status.reconfigured(config, fresh);
-      if (discovery != null) {
-        discovery.register(config, fresh.tunnelPort()); // back in the registry: callers pick it again
-      }
-      retiring.add(old);
-      old.retire().onComplete(x -> retiring.remove(old));
-      LOG.info(() -> config.nodeId() + ": undrained: listeners open again, /readyz answers 200 once keys are ready");
-      return new JsonObject().put("ok", true).put("message", "undrained: the node accepts new connections again");
-    }).andThen(ar -> reloading.set(false));
+    return httpUp.compose(newHttpId -> vertx.deployVerticle(fresh)
+        // The data plane did not bind: the fresh HTTP listener closes again, the node stays drained.
+        .recover(e -> (newHttpId == null ? Future.succeededFuture() : vertx.undeploy(newHttpId))
+            .transform(x -> Future.failedFuture(e)))
+        .map(deploymentId -> {
+          if (freshHttp != null) {
+            deployments.replace(oldHttpId, newHttpId);
+            http = freshHttp;
+            httpId = newHttpId;
+            status.httpUp(freshHttp); // a later drain closes this one
+            vertx.undeploy(oldHttpId); // already drained: its requests in flight end within its drain
+          }
+          deployments.replace(oldId, deploymentId);
+          sidecar = fresh;
+          sidecarId = deploymentId;
+          status.reconfigured(config, fresh);
+          if (discovery != null) {
+            discovery.register(config, fresh.tunnelPort()); // back in the registry: callers pick it again
+          }
+          retiring.add(old);
+          old.retire().onComplete(x -> retiring.remove(old));
+          LOG.info(() -> config.nodeId() + ": undrained: listeners open again"
+              + (freshHttp == null ? "" : " (HTTP on port " + freshHttp.port() + ")")
+              + ", /readyz answers 200 once keys are ready");
+          return new JsonObject().put("ok", true).put("message", "undrained: the node accepts new connections again");
+        }))
+        .andThen(ar -> reloading.set(false));
   }
 
   private Future<JsonObject> reloaded(String outcome, String message) {

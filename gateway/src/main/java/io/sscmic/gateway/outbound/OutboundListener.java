@@ -89,8 +89,11 @@ public final class OutboundListener extends TunnelListener {
   }
 
   private TunnelConnector newConnector(NetClient client) {
-    return new TunnelConnector(client, resolver, service,
-        endpoints -> endpoints.forEach(e -> metrics.peers().configured(e.address())));
+    // A peer reached over tunnel v2 (its endpoint names its node) is labelled by that node id in
+    // sscmic_mux_*; an address label for it too would show an idle second edge in the topology.
+    return new TunnelConnector(client, resolver, service, endpoints -> endpoints.stream()
+        .filter(e -> pool == null || e.nodeId() == null)
+        .forEach(e -> metrics.peers().configured(e.address())));
   }
 
   /**

@@ -8,9 +8,12 @@ import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.common.InternalTelemetryVersion;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.sscmic.gateway.config.TracingSection;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -32,13 +35,19 @@ public final class Tracing {
   /** The resource attribute that names the node (besides {@code service.instance.id}). */
   public static final AttributeKey<String> NODE_ID = AttributeKey.stringKey("sscmic.node.id");
   static final String SERVICE_NAME = "sscmic";
+  /** Spans waiting for export at most; beyond, new ones are dropped (counted as queue_full). */
+  static final int QUEUE = 2048;
   private static final Logger LOG = Logger.getLogger(Tracing.class.getName());
 
   private Tracing() {
   }
 
-  /** The SDK for this node's tracing section, or empty (no SDK) when it has none. */
-  public static Optional<OpenTelemetrySdk> start(TracingSection config, String nodeId) {
+  /**
+   * The SDK for this node's tracing section, or empty (no SDK) when it has none.
+   *
+   * @param registry where the export's losses are counted ({@code sscmic_tracing_spans_dropped_total}, {@link SpanDrops})
+   */
+  public static Optional<OpenTelemetrySdk> start(TracingSection config, String nodeId, MeterRegistry registry) {
     if (config == null) {
       return Optional.empty();
     }
@@ -46,15 +55,19 @@ public final class Tracing {
         AttributeKey.stringKey("service.name"), SERVICE_NAME,
         AttributeKey.stringKey("service.instance.id"), nodeId,
         NODE_ID, nodeId)));
-    OtlpHttpSpanExporter exporter = OtlpHttpSpanExporter.builder().setEndpoint(config.otlpEndpoint().toString())
-        .setTimeout(Duration.ofSeconds(10)).build();
+    SpanDrops drops = new SpanDrops(registry, nodeId);
+    SpanExporter exporter = drops.counting(OtlpHttpSpanExporter.builder()
+        .setEndpoint(config.otlpEndpoint().toString()).setTimeout(Duration.ofSeconds(10)).build());
     // Parent-based: a caller's sampled flag decides, so a trace is whole or absent across sidecars;
     // the ratio applies only to traces this node starts.
     SdkTracerProvider provider = SdkTracerProvider.builder().setResource(resource)
         .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(config.sampleRatio())))
-        // Bounded queue: spans beyond it are dropped (and counted by the SDK), never block a request.
-        .addSpanProcessor(BatchSpanProcessor.builder(exporter).setMaxQueueSize(2048)
-            .setScheduleDelay(Duration.ofSeconds(2)).build())
+        // Bounded queue: spans beyond it are dropped, never block a request; the SDK reports each
+        // drop to its meter provider, which counts it as queue_full (the semantic-conventions
+        // version of its telemetry, pinned: SpanDrops reads its counter by name).
+        .addSpanProcessor(BatchSpanProcessor.builder(exporter).setMaxQueueSize(QUEUE)
+            .setScheduleDelay(Duration.ofSeconds(2)).setMeterProvider(drops.sdkMeters())
+            .setInternalTelemetryVersion(InternalTelemetryVersion.LATEST).build())
         .build();
     LOG.info(() -> nodeId + ": tracing on: spans to " + config.otlpEndpoint() + ", sampling "
         + config.sampleRatio() + " of the traces this node starts");

@@ -187,6 +187,27 @@ class NodeConfigParserTest {
     assertEquals(io.sscmic.gateway.http.ListenerLimits.DEFAULTS, h.limits());
   }
 
+  /** Issue 19: a route's name is its label on the request meters; by default its host and path prefix. */
+  @Test
+  void routeNamesAreReadOrDerivedAndTwoRoutesCannotShareOne() {
+    JsonObject c = withHttp();
+    HttpModeConfig derived = NodeConfigParser.parse(c).http();
+    assertEquals("orders.internal/", derived.routes().get(0).name());
+    assertEquals("*/bill", derived.routes().get(1).name());
+    c.getJsonObject("http").getJsonArray("routes").getJsonObject(1).put("name", "billing-api");
+    assertEquals("billing-api", NodeConfigParser.parse(c).http().routes().get(1).name());
+
+    // Two routes, one label value: their signals would merge into one series and one row.
+    c.getJsonObject("http").getJsonArray("routes").getJsonObject(1).put("name", "orders.internal/");
+    assertTrue(error(c).startsWith("config key 'http.routes[1].name': 'orders.internal/' is already the name of "
+        + "route 0"), error(c));
+    JsonObject same = withHttp();
+    same.getJsonObject("http").getJsonArray("routes").add(new JsonObject().put("path-prefix", "/bill")
+        .put("service", "orders"));
+    assertTrue(error(same).startsWith("config key 'http.routes[2].name': '*/bill' is already the name of route 1 "
+        + "(the name derived from host and path-prefix: give one of them a name)"), error(same));
+  }
+
   @Test
   void httpListenerLimitsAreRead() {
     JsonObject c = withHttp();

@@ -81,6 +81,10 @@ class GrafanaDashboardTest {
         assertEquals("hello over HTTP mode\n", await(http.request(HttpMethod.POST, ports.httpListener(), "127.0.0.1",
             "/echo").compose(req -> req.send(Buffer.buffer("hello over HTTP mode"))).compose(r -> r.body())).toString());
       }
+      // Through alpha's TCP route to echo, a tunnel v2 stream to beta: the per-peer-node series
+      // (sscmic_mux_*, the v2 topology table) exist from its first stream.
+      assertEquals("hello through the tunnel\n", await(http.request(HttpMethod.POST, ports.toEcho(), "127.0.0.1", "/")
+          .compose(req -> req.send(Buffer.buffer("hello through the tunnel"))).compose(r -> r.body())).toString());
       // A re-seed announced (sscmic_keysyn_reseed_epoch exists only while one is ahead).
       JsonObject reseed = await(vertx.eventBus().<JsonObject>request(AdminAddresses.action("authority", "reseed"),
           new JsonObject())).body();

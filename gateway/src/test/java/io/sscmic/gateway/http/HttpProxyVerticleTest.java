@@ -262,7 +262,7 @@ class HttpProxyVerticleTest {
     assertTrue(ejected.body().startsWith("no healthy peer for service 'ghost'"), ejected.body());
     assertTrue(registry.scrape().contains("sscmic_http_peer_ejections_total{node=\"client\",service=\"ghost\"}"));
     String scrape = registry.scrape();
-    assertTrue(scrape.contains("sscmic_http_requests_total{node=\"client\",outcome=\"timeout\",service=\"web\"} 1.0"),
+    assertTrue(scrape.contains("sscmic_http_requests_total{node=\"client\",outcome=\"timeout\",route=\"*/slow\",service=\"web\"} 1.0"),
         scrape);
   }
 
@@ -281,7 +281,7 @@ class HttpProxyVerticleTest {
           .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
       leaving.add(s);
     }
-    String gone = "sscmic_http_requests_total{node=\"client\",outcome=\"client_gone\",service=\"web\"} 12.0";
+    String gone = "sscmic_http_requests_total{node=\"client\",outcome=\"client_gone\",route=\"*/slow\",service=\"web\"} 12.0";
     // Every request is at a backend (which answers only after 400 ms) before its client leaves.
     long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (HttpMesh.SLOW_ARRIVED.get() - arrived < 12 && System.nanoTime() < until) {

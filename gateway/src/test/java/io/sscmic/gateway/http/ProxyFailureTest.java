@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /** A failed exchange is classified by its type, never by the words of its message. */
 class ProxyFailureTest {
-  private final Target target = new Target("web", "web.example", "/x", Duration.ofMillis(500));
+  private final Target target = new Target("web", "web.example/", "web.example", "/x", Duration.ofMillis(500));
 
   @Test
   void aTimeoutIs504AndNotRetried() {

@@ -292,7 +292,7 @@ class DashboardBrowserTest {
         Map.of("web", SocketAddress.inetSocketAddress(broken.actualPort(), "127.0.0.1"))));
     Node caller = TestMesh.start(vertx, TestMesh.httpClient("caller", genesis, INTERVAL, TestMesh.SEED,
         new io.sscmic.gateway.http.HttpModeConfig(anyLoopbackPort,
-            java.util.List.of(new io.sscmic.gateway.http.HttpRoute(null, "/", "web", null)),
+            java.util.List.of(new io.sscmic.gateway.http.HttpRoute(null, "/", "web", null, "all-web")),
             Map.of("web", java.util.List.of(SocketAddress.inetSocketAddress(web.tunnelPort(), "127.0.0.1"))),
             Duration.ofSeconds(10), 8, false))
         .withAdmin(a -> a.withListen(anyLoopbackPort).withPasswordHash(hash)));
@@ -316,10 +316,11 @@ class DashboardBrowserTest {
     By row = By.cssSelector("#http-services tr[data-service='web'] td");
     java.util.List<String> signals = until("the service's golden signals", d -> {
       java.util.List<String> cells = d.findElements(row).stream().map(org.openqa.selenium.WebElement::getText).toList();
-      return cells.size() == 6 && cells.get(2).startsWith("0 %") ? cells : null;
+      return cells.size() == 7 && cells.get(3).startsWith("0 %") ? cells : null;
     });
-    assertTrue(signals.get(2).matches("0 % of \\d+"), "success rate: " + signals);
-    for (int i = 3; i < 6; i++) {
+    assertEquals("all-web", signals.get(1), "the route's row, by its configured name: " + signals);
+    assertTrue(signals.get(3).matches("0 % of \\d+"), "success rate: " + signals);
+    for (int i = 4; i < 7; i++) {
       assertTrue(signals.get(i).endsWith(" ms"), "p50/p95/p99 from the histogram: " + signals);
     }
     assertEquals("service-failing", browser.findElement(By.cssSelector("#http-services tr[data-service='web']"))

@@ -168,7 +168,8 @@ class TracingTest {
     // below is there because the caller's traceparent said "sampled" (parent-based sampling).
     NodeConfig receiverConfig = TestMesh.server("receiver", genesis, INTERVAL, SEED, Map.of("echo", loopback(echoPort)))
         .withTracing(new TracingSection(otlp, 0.0, java.util.Set.of("echo")));
-    Optional<OpenTelemetrySdk> receiverSdk = Tracing.start(receiverConfig.tracing(), receiverConfig.nodeId());
+    Optional<OpenTelemetrySdk> receiverSdk = Tracing.start(receiverConfig.tracing(), receiverConfig.nodeId(),
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
     Vertx receiverVertx = Runtimes.vertx(Runtimes.registry(), receiverSdk.orElseThrow());
     Optional<OpenTelemetrySdk> sdk = Optional.empty();
     Vertx traced = null;
@@ -177,7 +178,8 @@ class TracingTest {
       // With an admin port, whose requests (scrapes, probes) must not become traces.
       NodeConfig config = caller(receiver.tunnelPort()).withTracing(new TracingSection(otlp, 0.0))
           .withAdmin(a -> a.withListen(loopback(0)));
-      sdk = Tracing.start(config.tracing(), config.nodeId());
+      sdk = Tracing.start(config.tracing(), config.nodeId(),
+          new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
       assertTrue(sdk.isPresent());
       traced = Runtimes.vertx(Runtimes.registry(), sdk.get());
       Node caller = TestMesh.start(traced, config);
@@ -278,7 +280,8 @@ class TracingTest {
     Node receiver = receiver(vertx, echoPort);
     NodeConfig config = caller(receiver.tunnelPort());
     assertNull(config.tracing());
-    Optional<OpenTelemetrySdk> sdk = Tracing.start(config.tracing(), config.nodeId());
+    Optional<OpenTelemetrySdk> sdk = Tracing.start(config.tracing(), config.nodeId(),
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
     assertTrue(sdk.isEmpty(), "no tracing section, no SDK");
     // As the node command creates it: Vert.x without a tracer, so no span and no header work.
     Vertx plain = Runtimes.vertx(Runtimes.registry(), sdk.orElse(null));
