@@ -5,7 +5,8 @@
 #
 #   sscmic-i-<id>-a   10.78.0.11   node-a: intercept.outbound captures 10.78.0.12:6379 (redis), :5432 (postgres),
 #                                  10.78.0.12:18080 (web, HTTP) and 10.78.0.12:18025 (a server-first
-#                                  banner service); manage-rules: the node installs and removes them
+#                                  banner service); manage-rules: the node installs and removes them;
+#                                  an HTTP listener serving web, which takes captured HTTP (HTTP mode)
 #   sscmic-i-<id>-b   10.78.0.12   node-b (tunnel :17443) beside redis-server, PostgreSQL, an HTTP server (:18080),
 #                                  the banner service (:18025) and a service outside the mesh (:18090)
 #
@@ -15,6 +16,7 @@
 #      a capture on the cable (tcpdump) holds none of the marker strings they sent, only tunnel
 #      traffic to :17443; a service outside the mesh is reached directly, its marker visible (the
 #      capture works); node-a counted the connections by protocol (http1, tcp) and how it decided;
+#      the captured curl went to HTTP mode: node-a's sscmic_http_requests_total counts its requests;
 #   2. a server-first port (declared) gets its banner at once, not after the detection timeout;
 #   3. kill -9 of node-a: its rules stay, and connections to captured addresses are refused at once
 #      (a reset, not unanswered SYNs); its restart replaces the stale set (one rule, one table) and
@@ -186,6 +188,11 @@ common() {
   echo "    - {match: \"$B_IP:5432\", service: postgres, peer: \"$B_IP:$TUNNEL_PORT\"}"
   echo "    - {match: \"$B_IP:18080\", service: web, peer: \"$B_IP:$TUNNEL_PORT\"}"
   echo "    - {match: \"$B_IP:18025\", service: banner, peer: \"$B_IP:$TUNNEL_PORT\"}"
+  # Captured HTTP to a service the HTTP listener serves goes to HTTP mode (per-request balancing).
+  echo "http:"
+  echo "  listen: 127.0.0.1:15080"
+  echo "  services:"
+  echo "    web: [\"$B_IP:$TUNNEL_PORT\"]"
 } > "$WORK/node-a.yaml"
 
 ready() { ip netns exec "$1" curl -sf -m 2 "http://127.0.0.1:$ADMIN/readyz"; }
@@ -251,13 +258,24 @@ else
   fail "capture: outside marker seen=$(grep -ca "$M3" "$WORK/cable.pcap"), redis marker seen=$(grep -ca "$M1" "$WORK/cable.pcap"), postgres marker seen=$(grep -ca "$M4" "$WORK/cable.pcap"), web marker seen=$(grep -ca "$M2" "$WORK/cable.pcap"), tunnel packets $tunnel_pkts, direct packets $direct_pkts"
 fi
 metric() { in_a curl -sf -m 2 "http://127.0.0.1:$ADMIN/metrics" | sed -n "s/^$1{.*$2.*} \([0-9.E]*\)\$/\1/p" | head -n 1; }
-http1="$(metric sscmic_intercept_connections_total 'outcome="carried",protocol="http1"')"
+http1="$(metric sscmic_intercept_connections_total 'outcome="http_mode",protocol="http1"')"
 tcp="$(metric sscmic_intercept_connections_total 'outcome="carried",protocol="tcp"')"
 if awk "BEGIN{exit !(${http1:-0} >= 1 && ${tcp:-0} >= 3)}"; then
-  pass "node-a counted captured connections: http1 carried ${http1}, tcp carried ${tcp} (sscmic_intercept_connections_total)"
+  pass "node-a counted captured connections: http1 to HTTP mode ${http1}, tcp carried ${tcp} (sscmic_intercept_connections_total)"
 else
   fail "intercept metrics: http1 '${http1}', tcp '${tcp}'"
   in_a curl -sf -m 2 "http://127.0.0.1:$ADMIN/metrics" | grep '^sscmic_intercept' || true
+fi
+# The unmodified curl's request, captured, was served by node-a's HTTP listener (HTTP mode) as a
+# request of service web: counted in its HTTP meters, not only carried as bytes.
+before="$(metric sscmic_http_requests_total 'outcome="2xx",service="web"')"
+for i in 1 2 3; do in_a curl -sf -m 5 -o /dev/null "http://$B_IP:18080/counted-$i" || true; done
+after="$(metric sscmic_http_requests_total 'outcome="2xx",service="web"')"
+if awk "BEGIN{exit !(${before:-0} >= 1 && ${after:-0} - ${before:-0} == 3)}"; then
+  pass "captured curl went to HTTP mode: sscmic_http_requests_total{service=\"web\",outcome=\"2xx\"} ${before} -> ${after} after 3 more curls"
+else
+  fail "captured HTTP not counted in HTTP mode: sscmic_http_requests_total web 2xx '${before}' -> '${after}'"
+  in_a curl -sf -m 2 "http://127.0.0.1:$ADMIN/metrics" | grep -E '^sscmic_(http_requests|intercept_conn)' || true
 fi
 
 # ---------------------------------------------------------------- 2. server-first port

@@ -1,5 +1,6 @@
 package io.sscmic.gateway.intercept;
 
+import io.sscmic.gateway.http.CapturedHttp;
 import io.sscmic.gateway.outbound.OutboundListener;
 import io.sscmic.gateway.resolve.Endpoint;
 import io.sscmic.gateway.resolve.StaticPeerResolver;
@@ -45,6 +46,7 @@ public final class InterceptVerticle extends VerticleBase {
   private final RuleInstaller rules;
   private final List<OutboundListener> paths = new ArrayList<>();
   private InterceptListener listener;
+  private io.sscmic.gateway.http.HttpProxyVerticle http;
   private volatile int port = -1;
 
   /** @param rules applies the rules when {@code config.manageRules()}; unused otherwise */
@@ -59,6 +61,15 @@ public final class InterceptVerticle extends VerticleBase {
     this.random = random;
     this.metrics = metrics;
     this.rules = rules;
+  }
+
+  /**
+   * Captured HTTP goes to {@code http}'s HTTP mode for the services it serves (call before
+   * deploying, once {@code http} has started); without, all is carried as TCP.
+   */
+  public InterceptVerticle toHttpMode(io.sscmic.gateway.http.HttpProxyVerticle http) {
+    this.http = http;
+    return this;
   }
 
   /** A node's interception from its config, with the real nft and ip, logging what they did. */
@@ -87,8 +98,6 @@ public final class InterceptVerticle extends VerticleBase {
       carriers.put(service, path::carry);
       ready.add(path.listen(SocketAddress.inetSocketAddress(0, "127.0.0.1")));
     }
-    listener = config.capturesOutbound() ? new InterceptListener(vertx, node, config, config::route, carriers, metrics)
-        : null;
     if (!config.inboundPorts().isEmpty()) {
       // The kernel counts refusals; the meter follows it (a blocking nft call: on a worker).
       vertx.setPeriodic(COUNTER_POLL.toMillis(), id -> vertx.executeBlocking(rules::plaintextRefused, false)
@@ -100,7 +109,16 @@ public final class InterceptVerticle extends VerticleBase {
     }
     return Future.all(ready)
         .onSuccess(v -> paths.forEach(OutboundListener::prepareCarry)) // on this verticle's context
-        .compose(v -> listener == null ? Future.succeededFuture(-1) : listener.listen())
+        // The HTTP door opens on this verticle's context, where the listener below accepts.
+        .compose(v -> http == null || !config.capturesOutbound() ? Future.<CapturedHttp>succeededFuture(null)
+            : http.captureDoor())
+        .compose(door -> {
+          if (!config.capturesOutbound()) {
+            return Future.succeededFuture(-1);
+          }
+          listener = new InterceptListener(vertx, node, config, config::route, carriers, metrics, door);
+          return listener.listen();
+        })
         .onSuccess(p -> port = p)
         .compose(p -> config.manageRules() ? vertx.executeBlocking(() -> {
           rules.install(config);

@@ -211,7 +211,8 @@ public final class Node {
               return deployments.deploy(sidecar)
                   .compose(sidecarId -> (http == null ? Future.succeededFuture() : deployments.deploy(http))
                   .compose(x -> config.intercept() == null ? Future.succeededFuture()
-                      : deployments.deploy(InterceptVerticle.of(config, schedule, metrics, prep.random(), registry)))
+                      : deployments.deploy(InterceptVerticle.of(config, schedule, metrics, prep.random(), registry)
+                          .toHttpMode(http)))
                   .map(x -> {
                     if (http != null) {
                       status.httpUp(http);
