@@ -104,9 +104,13 @@ class InterceptHttpModeTest {
 
   /** The HTTP listener serves {@code web} on both peers; interception maps everything to {@code service}. */
   private InterceptVerticle deploy(String service, boolean h2c) throws Exception {
-    HttpModeConfig httpConfig = new HttpModeConfig(loopback(0), List.of(),
-        Map.of("web", List.of(loopback(peerOne), loopback(peerTwo))), Duration.ofSeconds(30), 8, false)
-        .withH2c(h2c);
+    return deploy(service, h2c, Map.of("web", List.of(loopback(peerOne), loopback(peerTwo))));
+  }
+
+  private InterceptVerticle deploy(String service, boolean h2c, Map<String, List<SocketAddress>> httpServices)
+      throws Exception {
+    HttpModeConfig httpConfig = new HttpModeConfig(loopback(0), List.of(), httpServices, Duration.ofSeconds(30), 8,
+        false).withH2c(h2c);
     HttpProxyVerticle http = new HttpProxyVerticle(httpConfig, new StaticPeerResolver(httpConfig.endpoints()),
         a.config().tunnelOptions(), a.schedule(), a.metrics(), new SecureRandom(), registry);
     TestMesh.await(vertx.get().deployVerticle(http));
@@ -154,6 +158,18 @@ class InterceptHttpModeTest {
     assertEquals(0.0, metrics.connections(Protocol.HTTP1, InterceptMetrics.Outcome.CARRIED));
     assertTrue(registry.scrape().contains(
         "sscmic_intercept_connections_total{node=\"a\",outcome=\"http_mode\",protocol=\"http1\"} 1.0"));
+  }
+
+  @Test
+  void aCapturedRequestNamingAnotherServiceInItsHostStillGoesToItsDestinationsService() throws Exception {
+    // The attack: an application captured on its way to web sets Host to another service the HTTP
+    // listener serves (raw), hoping to be routed there by Host as the listener's own port would.
+    InterceptVerticle v = deploy("web", false, Map.of("web", List.of(loopback(peerOne), loopback(peerTwo)),
+        "raw", List.of(loopback(peerOne))));
+    String out = curl("--http1.1", "-H", "Host: raw", "http://127.0.0.1:" + v.port() + "/who");
+    assertTrue(out.startsWith("one xff=") || out.startsWith("two xff="), "web's backends answered: " + out);
+    assertEquals(1.0, httpRequests("web"));
+    assertEquals(0.0, httpRequests("raw"));
   }
 
   @Test
