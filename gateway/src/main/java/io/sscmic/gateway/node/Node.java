@@ -212,7 +212,7 @@ public final class Node {
                   .compose(sidecarId -> (http == null ? Future.succeededFuture() : deployments.deploy(http))
                   .compose(x -> config.intercept() == null ? Future.succeededFuture()
                       : deployments.deploy(InterceptVerticle.of(config, schedule, metrics, prep.random(), registry)
-                          .toHttpMode(http)))
+                          .toHttpMode(http).fromRegistry(discovery.resolver(Map.of()))))
                   .map(x -> {
                     if (http != null) {
                       status.httpUp(http);
