@@ -114,7 +114,7 @@ public final class InterceptListener {
     Consumer<NetSocket> carrier = route.map(r -> carriers.get(r.service())).orElse(null);
     if (carrier == null) {
       metrics.connection(Protocol.TCP, InterceptMetrics.Outcome.UNMAPPED);
-      LOG.warning(() -> id + ": captured, but no intercept.outbound entry matches its destination: reset "
+      LOG.warning(() -> id + ": captured, but no intercept.outbound entry or registry destination matches it: reset "
           + "(the nftables rules are wider than the config; reinstall them from this config)");
       TcpHalfClose.abort(socket);
       return;
