@@ -5,7 +5,8 @@
 #
 #   sscmic-i-<id>-a   10.78.0.11   node-a: intercept.outbound captures 10.78.0.12:6379 (redis), :5432 (postgres),
 #                                  10.78.0.12:18080 (web, HTTP) and 10.78.0.12:18025 (a server-first
-#                                  banner service); manage-rules: the node installs and removes them
+#                                  banner service); manage-rules: the node installs and removes them;
+#                                  an HTTP listener serving web, which takes captured HTTP (HTTP mode)
 #   sscmic-i-<id>-b   10.78.0.12   node-b (tunnel :17443) beside redis-server, PostgreSQL, an HTTP server (:18080),
 #                                  the banner service (:18025) and a service outside the mesh (:18090)
 #
@@ -15,6 +16,7 @@
 #      a capture on the cable (tcpdump) holds none of the marker strings they sent, only tunnel
 #      traffic to :17443; a service outside the mesh is reached directly, its marker visible (the
 #      capture works); node-a counted the connections by protocol (http1, tcp) and how it decided;
+#      the captured curl went to HTTP mode: node-a's sscmic_http_requests_total counts its requests;
 #   2. a server-first port (declared) gets its banner at once, not after the detection timeout;
 #   3. kill -9 of node-a: its rules stay, and connections to captured addresses are refused at once
 #      (a reset, not unanswered SYNs); its restart replaces the stale set (one rule, one table) and
@@ -24,6 +26,9 @@
 #      direct traffic and `status` then says not installed;
 #   6. inbound capture (node-b, intercept.inbound-ports): plaintext from A straight to B's service
 #      ports is refused and counted, while the same clients through the sidecars get answers;
+#   7. destinations from the registry: with an authority on B, node-a captures web by
+#      intercept.registry alone: its nftables set gets B's address from the registry, curl is
+#      carried, and when node-b leaves the registry the set empties and curl goes direct;
 # and tears everything down on any exit (trap), within bounded time (every wait has a timeout).
 #
 # Usage: sudo deploy/local/intercept-netns.sh [--jar gateway/target/sscmic.jar] [--keep-logs DIR]
@@ -186,6 +191,11 @@ common() {
   echo "    - {match: \"$B_IP:5432\", service: postgres, peer: \"$B_IP:$TUNNEL_PORT\"}"
   echo "    - {match: \"$B_IP:18080\", service: web, peer: \"$B_IP:$TUNNEL_PORT\"}"
   echo "    - {match: \"$B_IP:18025\", service: banner, peer: \"$B_IP:$TUNNEL_PORT\"}"
+  # Captured HTTP to a service the HTTP listener serves goes to HTTP mode (per-request balancing).
+  echo "http:"
+  echo "  listen: 127.0.0.1:15080"
+  echo "  services:"
+  echo "    web: [\"$B_IP:$TUNNEL_PORT\"]"
 } > "$WORK/node-a.yaml"
 
 ready() { ip netns exec "$1" curl -sf -m 2 "http://127.0.0.1:$ADMIN/readyz"; }
@@ -251,13 +261,29 @@ else
   fail "capture: outside marker seen=$(grep -ca "$M3" "$WORK/cable.pcap"), redis marker seen=$(grep -ca "$M1" "$WORK/cable.pcap"), postgres marker seen=$(grep -ca "$M4" "$WORK/cable.pcap"), web marker seen=$(grep -ca "$M2" "$WORK/cable.pcap"), tunnel packets $tunnel_pkts, direct packets $direct_pkts"
 fi
 metric() { in_a curl -sf -m 2 "http://127.0.0.1:$ADMIN/metrics" | sed -n "s/^$1{.*$2.*} \([0-9.E]*\)\$/\1/p" | head -n 1; }
-http1="$(metric sscmic_intercept_connections_total 'outcome="carried",protocol="http1"')"
+http1="$(metric sscmic_intercept_connections_total 'outcome="http_mode",protocol="http1"')"
 tcp="$(metric sscmic_intercept_connections_total 'outcome="carried",protocol="tcp"')"
 if awk "BEGIN{exit !(${http1:-0} >= 1 && ${tcp:-0} >= 3)}"; then
-  pass "node-a counted captured connections: http1 carried ${http1}, tcp carried ${tcp} (sscmic_intercept_connections_total)"
+  pass "node-a counted captured connections: http1 to HTTP mode ${http1}, tcp carried ${tcp} (sscmic_intercept_connections_total)"
 else
   fail "intercept metrics: http1 '${http1}', tcp '${tcp}'"
   in_a curl -sf -m 2 "http://127.0.0.1:$ADMIN/metrics" | grep '^sscmic_intercept' || true
+fi
+# The unmodified curl's request, captured, was served by node-a's HTTP listener (HTTP mode) as a
+# request of service web: counted in its HTTP meters, not only carried as bytes.
+before="$(metric sscmic_http_requests_total 'outcome="2xx",.*service="web"')"
+for i in 1 2 3; do in_a curl -sf -m 5 -o /dev/null "http://$B_IP:18080/counted-$i" || true; done
+# A request is counted when its response has ended, which curl may see a moment before.
+counted() {
+  after="$(metric sscmic_http_requests_total 'outcome="2xx",.*service="web"')"
+  awk "BEGIN{exit !(${after:-0} - ${before:-0} >= 3)}"
+}
+wait_for 10 "the 3 requests counted" counted || true
+if awk "BEGIN{exit !(${before:-0} >= 1 && ${after:-0} - ${before:-0} == 3)}"; then
+  pass "captured curl went to HTTP mode: sscmic_http_requests_total{service=\"web\",outcome=\"2xx\"} ${before} -> ${after} after 3 more curls"
+else
+  fail "captured HTTP not counted in HTTP mode: sscmic_http_requests_total web 2xx '${before}' -> '${after}'"
+  in_a curl -sf -m 2 "http://127.0.0.1:$ADMIN/metrics" | grep -E '^sscmic_(http_requests|intercept_conn)' || true
 fi
 
 # ---------------------------------------------------------------- 2. server-first port
@@ -388,6 +414,84 @@ if wait_for 90 "node-b ready again" ready "$NS_B" && wait_for 20 "node-b's inbou
   fi
 else
   fail "node-b with inbound capture did not start or has no input chain"
+fi
+
+# ---------------------------------------------------------------- 7. destinations from the registry
+# An authority on B; node-b enrolls and registers its services (at $B_IP:$TUNNEL_PORT); node-a
+# captures web by the registry alone (intercept.registry, no static entry for it): the node fills
+# the nftables set from the registry, and empties it when node-b leaves.
+for n in a b; do
+  if [ -n "${PID[node$n]:-}" ]; then kill -TERM "${PID[node$n]}"; wait "${PID[node$n]}" 2>/dev/null || true; unset "PID[node$n]"; fi
+done
+java "${JAVA_OPTS[@]}" -jar "$JAR" init --dir "$WORK/authority" --listen "$B_IP:18443" --host "$B_IP" \
+  --admin "127.0.0.1:15100" > "$WORK/init.log" 2>&1
+GENESIS7="$(sed -n 's/^  genesis: \([^ ]*\).*/\1/p' "$WORK/authority/authority.yaml")"
+ip netns exec "$NS_B" java "${JAVA_OPTS[@]}" -jar "$JAR" authority --config "$WORK/authority/authority.yaml" \
+  >> "$WORK/authority.log" 2>&1 &
+PID[authority]=$!
+enrolled_config() { # NODE: the keysyn and authority sections of an enrolled node
+  mkdir -p "$WORK/$1/state" && chmod 700 "$WORK/$1/state"
+  java "${JAVA_OPTS[@]}" -jar "$JAR" token --config "$WORK/authority/authority.yaml" --node "$1" --ttl 10m \
+    > "$WORK/$1/token" 2>> "$WORK/init.log"
+  chmod 600 "$WORK/$1/token"
+  echo "node:"
+  echo "  id: $1"
+  echo "keysyn:"
+  echo "  genesis: \"$GENESIS7\""
+  echo "  interval: 30s"
+  echo "authority:"
+  echo "  url: https://$B_IP:18443"
+  echo "  ca-file: $WORK/authority/ca.crt"
+  echo "  state-dir: $WORK/$1/state"
+  echo "  token-file: $WORK/$1/token"
+  echo "admin:"
+  echo "  listen: 127.0.0.1:$ADMIN"
+}
+auth_up() { in_b curl -s -o /dev/null -m 2 --cacert "$WORK/authority/ca.crt" "https://$B_IP:18443/"; }
+if wait_for 60 "the authority" auth_up; then
+  {
+    enrolled_config node-b
+    echo "tunnel:"
+    echo "  listen: $B_IP:$TUNNEL_PORT"
+    echo "services:"
+    echo "  web: 127.0.0.1:18080"
+  } > "$WORK/node-b.yaml"
+  {
+    enrolled_config node-a
+    echo "intercept:"
+    echo "  listen: 127.0.0.1:15001"
+    echo "  manage-rules: true"
+    echo "  registry:"
+    echo "    - {service: web, port: 18080}"
+  } > "$WORK/node-a.yaml"
+  start_node b "$NS_B"
+  start_node a "$NS_A"
+  in_set() { in_a nft list set inet sscmic registry_destinations | grep -q "$B_IP . 18080"; }
+  if wait_for 90 "node-b ready" ready "$NS_B" && wait_for 90 "node-a ready" ready "$NS_A" \
+     && wait_for 30 "the registry's destination in node-a's set" in_set; then
+    before="$(metric sscmic_intercept_connections_total 'outcome="carried",protocol="http1"')"
+    web="$(in_a curl -sf -m 5 "http://$B_IP:18080/from-registry" || true)"
+    after="$(metric sscmic_intercept_connections_total 'outcome="carried",protocol="http1"')"
+    if [ "$web" = "web got GET /from-registry" ] && awk "BEGIN{exit !(${after:-0} - ${before:-0} == 1)}"; then
+      pass "registry: node-a filled set registry_destinations with $B_IP . 18080 (web's peer from the registry); curl to http://$B_IP:18080/ captured and carried ($before -> $after)"
+    else
+      fail "registry: curl answered '$web', node-a's carried http1 $before -> $after"
+    fi
+    kill -TERM "${PID[nodeb]}"; wait "${PID[nodeb]}" 2>/dev/null || true
+    unset 'PID[nodeb]'
+    emptied() { ! in_set; }
+    if wait_for 60 "node-a's set emptied" emptied \
+       && [ "$(in_a curl -sf -m 5 "http://$B_IP:18080/direct" || true)" = "web got GET /direct" ]; then
+      pass "registry: node-b left the registry, node-a emptied its set: curl reaches B directly again"
+    else
+      fail "registry: after node-b left, node-a's set still holds $B_IP . 18080 or direct curl fails"
+    fi
+  else
+    fail "registry: nodes not ready or node-a's set never got $B_IP . 18080"
+    in_a nft list set inet sscmic registry_destinations || true
+  fi
+else
+  fail "registry: the authority did not start"
 fi
 
 say "done: $PASSED passed, $FAILED failed"

@@ -267,6 +267,12 @@ fresh_copy; mutate deploy/kubernetes/authority.yaml 's#app.kubernetes.io/name: p
 expect_fail "mutant: the authority's admin port open to every SSCMIC Pod is refused" static_on_mutant
 fresh_copy; mutate deploy/kubernetes/sidecar-example.yaml '/^      tls: /,/^        key-file:/d'
 expect_fail "mutant: a sidecar admin port without TLS is refused" static_on_mutant
+fresh_copy; mutate deploy/kubernetes/intercept-example.yaml '0,/^                - NET_ADMIN$/s//                - SYS_ADMIN/'
+expect_fail "mutant: interception's init container with SYS_ADMIN instead of NET_ADMIN is refused" static_on_mutant
+fresh_copy; mutate deploy/kubernetes/intercept-example.yaml '0,/^            allowPrivilegeEscalation: false$/s//            runAsUser: 0\n            allowPrivilegeEscalation: false/'
+expect_fail "mutant: the injected application container run as root is refused" static_on_mutant
+fresh_copy; mutate deploy/kubernetes/sidecar-example.yaml '0,/^              drop: \["ALL"\]$/s//              drop: ["ALL"]\n              add: ["NET_ADMIN"]/'
+expect_fail "mutant: a gateway with NET_ADMIN outside an injected template is refused" static_on_mutant
 fresh_copy; mutate deploy/docker/prometheus.yml 's#^    scheme: https#    scheme: http#'
 expect_fail "mutant: Prometheus scraping the compose admin ports in plain http is refused" static_on_mutant
 fresh_copy; mutate deploy/docker/nodes/node-b.yaml '/^  tls:/,/key-file:/d'

@@ -210,14 +210,60 @@ function checkKubernetes() {
   const podSpec = (w) => (w.kind === "Pod" ? w.spec : w.spec.template.spec);
   check(workloads.every((w) => podSpec(w).automountServiceAccountToken === false),
     "deploy/kubernetes: no workload mounts a ServiceAccount token");
-  const sscmicContainers = workloads.flatMap((w) => [...(podSpec(w).initContainers || []), ...podSpec(w).containers]
-    .filter((c) => /^sscmic:/.test(c.image)).map((c) => [w, c]));
-  check(sscmicContainers.length > 0 && sscmicContainers.every(([w, c]) => {
+  // Transparent interception (`sscmic inject`, intercept-example.yaml) is the one case of root: in a
+  // Pod template annotated sscmic.io/injected, the init container sscmic-intercept that runs
+  // `sscmic intercept install` (nftables and policy routing in the Pod's network namespace, as
+  // istio-init does) and the gateway sidecar beside it (its TPROXY listener needs IP_TRANSPARENT)
+  // need CAP_NET_ADMIN, and Kubernetes gives an added capability to uid 0 only (no ambient
+  // capabilities). So exactly these two may run as root, with NET_ADMIN alone added to "drop ALL";
+  // every other container of every workload, the injected application's included, stays non-root.
+  const injected = (w) => ((w.kind === "Pod" ? w.metadata : w.spec.template.metadata).annotations || {})["sscmic.io/injected"] === "true";
+  const netAdminRoot = (w, c) => {
+    if (!injected(w) || !/^sscmic:/.test(c.image)) return false;
+    const inits = podSpec(w).initContainers || [];
+    const args = (c.args || []).join(" ");
+    const interceptInit = c.name === "sscmic-intercept" && inits[0] === c && /^intercept install( |$)/.test(args);
+    const sidecar = c.name === "sscmic" && inits.includes(c) && c.restartPolicy === "Always" && /^node( |$)/.test(args);
+    const caps = (c.securityContext || {}).capabilities || {};
+    return (interceptInit || sidecar) && JSON.stringify(caps.add || []) === JSON.stringify(["NET_ADMIN"]);
+  };
+  const nonRoot = (w, c) => {
     const sc = c.securityContext || {};
     const pod = podSpec(w).securityContext || {};
+    const user = sc.runAsUser !== undefined ? sc.runAsUser : pod.runAsUser;
+    return (sc.runAsNonRoot !== undefined ? sc.runAsNonRoot : pod.runAsNonRoot) === true && user !== 0
+      && pod.runAsNonRoot === true && !((sc.capabilities || {}).add || []).length;
+  };
+  const hardened = (c) => {
+    const sc = c.securityContext || {};
     return sc.allowPrivilegeEscalation === false && sc.readOnlyRootFilesystem === true
-      && (sc.capabilities || {}).drop && sc.capabilities.drop.includes("ALL") && pod.runAsNonRoot === true;
-  }), "deploy/kubernetes: every gateway container non-root, read-only, no privilege escalation, no capabilities");
+      && (sc.capabilities || {}).drop && sc.capabilities.drop.includes("ALL");
+  };
+  const sscmicContainers = workloads.flatMap((w) => [...(podSpec(w).initContainers || []), ...podSpec(w).containers]
+    .filter((c) => /^sscmic:/.test(c.image)).map((c) => [w, c]));
+  const rootOnes = sscmicContainers.filter(([w, c]) => netAdminRoot(w, c));
+  check(sscmicContainers.length > 0 && sscmicContainers.every(([w, c]) => hardened(c) && (nonRoot(w, c) || netAdminRoot(w, c))),
+    "deploy/kubernetes: every gateway container non-root, read-only, no privilege escalation, no capabilities; "
+    + `root with NET_ADMIN only for interception's init step and sidecar (${rootOnes.map(([w, c]) => w.metadata.name + "/" + c.name).join(", ")})`);
+  const appContainers = workloads.flatMap((w) => [...(podSpec(w).initContainers || []), ...podSpec(w).containers]
+    .filter((c) => !/^sscmic:/.test(c.image)).map((c) => [w, c]));
+  check(appContainers.every(([w, c]) => hardened(c) && nonRoot(w, c)),
+    "deploy/kubernetes: every application container non-root, read-only, no privilege escalation, no capabilities");
+
+  // The injected workload: what `sscmic inject` adds, in the order it must run.
+  const inj = workloads.filter(injected);
+  check(inj.length > 0 && inj.every((w) => {
+    const spec = podSpec(w);
+    const inits = spec.initContainers || [];
+    const vol = (spec.volumes || []).find((v) => v.name === "sscmic-config");
+    const cm = vol && vol.configMap && find("ConfigMap", vol.configMap.name);
+    const node = cm && YAML.parse(cm.data["node.yaml"]);
+    return inits.length >= 2 && netAdminRoot(w, inits[0]) && netAdminRoot(w, inits[1])
+      && inits[1].readinessProbe && inits[1].readinessProbe.httpGet.path === "/readyz"
+      && node && node.intercept && node.intercept["manage-rules"] === false && (node.intercept.outbound || []).length > 0
+      && (inits[0].args || []).join(" ").includes("--config /etc/sscmic/node.yaml");
+  }), `interception: ${inj.map((w) => w.metadata.name).join(", ") || "no injected workload"}: init step then native sidecar (NET_ADMIN), `
+    + "node.yaml from a ConfigMap with an intercept section whose rules the init step installed (manage-rules off)");
 
   // The authority
   const auth = find("StatefulSet", "sscmic-authority") || find("Deployment", "sscmic-authority");
@@ -277,7 +323,7 @@ function checkKubernetes() {
   }
 
   // The sidecar pattern
-  const app = workloads.find((w) => w !== auth && [...(podSpec(w).initContainers || []), ...podSpec(w).containers]
+  const app = workloads.find((w) => w !== auth && !injected(w) && [...(podSpec(w).initContainers || []), ...podSpec(w).containers]
     .some((c) => /^sscmic:/.test(c.image)));
   check(!!app, "sidecar: an example application workload with the gateway beside it");
   if (app) {

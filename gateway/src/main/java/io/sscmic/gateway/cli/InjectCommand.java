@@ -13,8 +13,8 @@ import java.util.List;
 /** {@code sscmic inject}: workload YAML in, the same with the sidecar and interception added, out. */
 final class InjectCommand {
   static final String HELP = String.join(System.lineSeparator(),
-      "Usage: sscmic inject --config-map NAME [--image sscmic:0.1.0] [--admin-port 15000] [--tunnel-port 7443]",
-      "                     [FILE | -]",
+      "Usage: sscmic inject --config-map NAME [--secret NAME] [--image sscmic:0.1.0] [--admin-port 15000]",
+      "                     [--tunnel-port 7443] [FILE | -]",
       "",
       "Reads Kubernetes YAML (FILE, or stdin) and writes it to stdout with transparent interception",
       "added to every Pod template (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob):",
@@ -25,6 +25,8 @@ final class InjectCommand {
       "sscmic.io/inject: \"false\", are left alone. e.g. kubectl get deploy orders -o yaml | sscmic inject",
       "--config-map orders-sscmic | kubectl apply -f -",
       "  --config-map NAME  the ConfigMap with the node config (required)",
+      "  --secret NAME      a Secret mounted read-only at " + KubernetesInjector.SECRET_DIR + " in the sidecar",
+      "                     (the mesh seed for keysyn.seed-file, or enrollment tokens)",
       "  --image IMG        the gateway image (default sscmic:0.1.0); it needs nft and ip for the init step",
       "  --admin-port N     the admin port named in the readiness probe (default 15000, plain HTTP)",
       "  --tunnel-port N    the tunnel port declared (default 7443)");
@@ -35,6 +37,7 @@ final class InjectCommand {
   static int run(List<String> a, InputStream stdin, PrintStream out, PrintStream err) {
     String configMap = Main.required(a, "--config-map");
     String image = Main.option(a, "--image", "sscmic:0.1.0");
+    String secret = Main.option(a, "--secret", null);
     int admin = port(Main.option(a, "--admin-port", "15000"), "--admin-port");
     int tunnel = port(Main.option(a, "--tunnel-port", "7443"), "--tunnel-port");
     String file = file(a);
@@ -49,7 +52,7 @@ final class InjectCommand {
     List<KubernetesInjector.Outcome> outcomes = new ArrayList<>();
     String result;
     try {
-      result = new KubernetesInjector(new KubernetesInjector.Options(configMap, image, admin, tunnel))
+      result = new KubernetesInjector(new KubernetesInjector.Options(configMap, image, admin, tunnel, secret))
           .inject(yaml, outcomes);
     } catch (org.yaml.snakeyaml.error.YAMLException e) {
       err.println("sscmic inject: " + file + " is not valid YAML: " + e.getMessage());

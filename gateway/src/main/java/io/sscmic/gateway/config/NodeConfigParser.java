@@ -154,10 +154,19 @@ public final class NodeConfigParser {
       routes.add(new InterceptRoute(match, NodeKeys.INTERCEPT_OUTBOUND_SERVICE.parse(base + ".service",
           o.getValue("service")), NodeKeys.INTERCEPT_OUTBOUND_PEER.parse(base + ".peer", o.getValue("peer"))));
     }
+    List<InterceptConfig.RegistryCapture> registry = new ArrayList<>();
+    List<JsonObject> fromRegistry = items(t.raw("intercept.registry"), "intercept.registry", NodeKeys.ALL);
+    for (int i = 0; i < fromRegistry.size(); i++) {
+      String base = "intercept.registry[" + i + "]";
+      JsonObject o = fromRegistry.get(i);
+      registry.add(new InterceptConfig.RegistryCapture(
+          NodeKeys.INTERCEPT_REGISTRY_SERVICE.parse(base + ".service", o.getValue("service")),
+          NodeKeys.INTERCEPT_REGISTRY_PORT.parse(base + ".port", o.getValue("port"))));
+    }
     java.util.Set<Integer> inbound = t.get(NodeKeys.INTERCEPT_INBOUND_PORTS);
-    if (routes.isEmpty() && inbound.isEmpty()) {
+    if (routes.isEmpty() && registry.isEmpty() && inbound.isEmpty()) {
       throw new ConfigException("intercept.outbound", "required with an intercept section (unless "
-          + "intercept.inbound-ports is set): the destinations to capture, e.g. "
+          + "intercept.registry or intercept.inbound-ports is set): the destinations to capture, e.g. "
           + "[{match: 10.1.0.5:6379, service: redis, peer: 10.1.0.5:7443}]");
     }
     if (tunnelListen != null && inbound.contains(tunnelListen.port())) {
@@ -181,7 +190,7 @@ public final class NodeConfigParser {
     return new InterceptConfig(listen, t.get(NodeKeys.INTERCEPT_MANAGE_RULES), t.get(NodeKeys.INTERCEPT_MARK),
         t.get(NodeKeys.INTERCEPT_ROUTE_TABLE), t.get(NodeKeys.INTERCEPT_EXCLUDE_UID),
         t.get(NodeKeys.INTERCEPT_DETECT_TIMEOUT), t.get(NodeKeys.INTERCEPT_SERVER_FIRST_PORTS), routes,
-        own.stream().distinct().toList(), inbound);
+        own.stream().distinct().toList(), inbound, registry);
   }
 
   private static DiscoverySection discovery(ConfigTree t, AuthorityRecovery.Settings authority) {

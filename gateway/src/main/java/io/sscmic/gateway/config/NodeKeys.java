@@ -362,7 +362,8 @@ public final class NodeKeys {
   public static final ConfigKey<SocketAddress> INTERCEPT_LISTEN = key("intercept.listen", ValueParsers.address(),
       value("127.0.0.1:15001"), OVERRIDE, RESTART, intercept(InterceptConfig::listen), "`127.0.0.1:15001`",
       "transparent interception: the listener the TPROXY rule hands captured connections to (IP_TRANSPARENT, "
-          + "epoll transport, CAP_NET_ADMIN). The section is off unless `intercept.outbound` lists a destination");
+          + "epoll transport, CAP_NET_ADMIN). The section is off unless `intercept.outbound` or `intercept.registry` "
+          + "lists a destination");
   public static final ConfigKey<Boolean> INTERCEPT_MANAGE_RULES = key("intercept.manage-rules", ValueParsers.bool(),
       value("false"), OVERRIDE, RESTART, intercept(InterceptConfig::manageRules), "`true`",
       "the node installs the nftables table `inet sscmic` and the policy routing at start (replacing a stale set "
@@ -409,6 +410,17 @@ public final class NodeKeys {
   public static final ConfigKey<SocketAddress> INTERCEPT_OUTBOUND_PEER = key("intercept.outbound[i].peer",
       ValueParsers.address(), required(""), FILE_ONLY, RESTART, intercept(InterceptConfig::routes),
       "`10.1.0.5:7443`", "the peer sidecar's tunnel listener `host:port`, as for `outbound[i].peer`");
+  public static final ConfigKey<String> INTERCEPT_REGISTRY_SERVICE = key("intercept.registry[i].service",
+      ValueParsers.matching(ValueParsers.NAME, "required: a service name the registry (resolve.resolver) knows"),
+      required("a service name the registry knows"), FILE_ONLY, RESTART, intercept(InterceptConfig::registry),
+      "`redis`", "destinations from the registry: every peer sidecar the node's resolver gives for this service "
+          + "(live, as for outbound routes by name) whose address is an IPv4 literal makes that address with "
+          + "`port` a captured destination, carried to the service like an `intercept.outbound` entry's. For "
+          + "services that run on the hosts of their sidecars (the registry has the sidecars' addresses)");
+  public static final ConfigKey<Integer> INTERCEPT_REGISTRY_PORT = key("intercept.registry[i].port",
+      ValueParsers.count(65535), required("the port applications dial the service at"), FILE_ONLY, RESTART,
+      intercept(InterceptConfig::registry), "`6379`",
+      "the port applications dial the service at, on its hosts' addresses");
 
   public static final ConfigKey<URI> TRACING_OTLP_ENDPOINT = key("tracing.otlp-endpoint", ValueParsers.otlpUrl(),
       none("none: tracing off"), OVERRIDE, RESTART, tracing(TracingSection::otlpEndpoint),

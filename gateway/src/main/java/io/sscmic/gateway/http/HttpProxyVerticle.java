@@ -67,6 +67,8 @@ public final class HttpProxyVerticle extends VerticleBase {
   /** One server per event loop ({@code tunnel.event-loops}), all on the one port. */
   private final List<HttpServer> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private Future<?> closing;
+  /** The servers behind {@link #captureDoor()}. */
+  private final List<HttpServer> captureDoors = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /**
    * @param resolver the peers of each service, watched live (for static config:
@@ -113,10 +115,7 @@ public final class HttpProxyVerticle extends VerticleBase {
       metrics.peerHealth(service, peers.balancer());
       ready.add(peers.start(resolver));
     }
-    ListenerLimits limits = config.limits();
-    // HTTP/1.1, and h2c both with prior knowledge and by upgrade (gRPC clients use prior knowledge) where it is on.
-    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(config.listensH2c()).setTcpNoDelay(true)
-        .setMaxHeaderSize(limits.maxHeaderSize()).setMaxInitialLineLength(limits.maxInitialLineLength());
+    HttpServerOptions options = serverOptions();
     if (config.healthPath() != null) {
       prober = new HealthProber(vertx, services.values(), config.healthPath(), config.healthInterval(), metrics, node);
       prober.start();
@@ -128,10 +127,7 @@ public final class HttpProxyVerticle extends VerticleBase {
     return Future.all(ready).compose(v -> {
       List<Future<HttpServer>> bound = new ArrayList<>();
       for (Context loop : loops) {
-        HttpServer server = vertx.createHttpServer(options)
-            .connectionHandler(guard::accept)
-            .invalidRequestHandler(this::invalid)
-            .requestHandler(this::handle);
+        HttpServer server = server(options);
         servers.add(server);
         Promise<HttpServer> listening = Promise.promise();
         loop.runOnContext(x -> server.listen(port, config.listen().host()).onComplete(listening));
@@ -145,6 +141,36 @@ public final class HttpProxyVerticle extends VerticleBase {
         // The servers on loops of their own belong to no deployment: a failed start closes them.
         .recover(e -> Future.join(servers.stream().map(HttpServer::close).toList())
             .transform(x -> Future.failedFuture(e)));
+  }
+
+  private HttpServerOptions serverOptions() {
+    ListenerLimits limits = config.limits();
+    // HTTP/1.1, and h2c both with prior knowledge and by upgrade (gRPC clients use prior knowledge) where it is on.
+    return new HttpServerOptions().setHttp2ClearTextEnabled(config.listensH2c()).setTcpNoDelay(true)
+        .setMaxHeaderSize(limits.maxHeaderSize()).setMaxInitialLineLength(limits.maxInitialLineLength());
+  }
+
+  private HttpServer server(HttpServerOptions options) {
+    return vertx.createHttpServer(options)
+        .connectionHandler(guard::accept)
+        .invalidRequestHandler(this::invalid)
+        .requestHandler(this::handle);
+  }
+
+  /**
+   * The door for connections captured by transparent interception on the calling context's event
+   * loop (call it from the interception listener's context, after this verticle started). It is an
+   * HTTP server like the listener's, same handlers and limits: Vert.x 5 builds what makes a socket
+   * an HTTP connection only when a server listens, so it listens on an ephemeral loopback port
+   * that is never advertised (a local process that finds it is served as on the listener's port).
+   * It closes with the caller's deployment or this listener's drain.
+   */
+  public Future<CapturedHttp> captureDoor() {
+    Context here = vertx.getOrCreateContext();
+    HttpServer server = server(serverOptions());
+    captureDoors.add(server);
+    return server.listen(0, "127.0.0.1").map(s -> new CapturedHttp(services.keySet(), config.listensH2c(),
+        VertxInternals.eventLoop(here), VertxInternals.httpConnectHandler(s)));
   }
 
   /** The tunnel entry of one peer: a private outbound tunnel listener, its port for the peer's pool only. */
@@ -180,6 +206,7 @@ public final class HttpProxyVerticle extends VerticleBase {
       }
       List<Future<?>> all = new ArrayList<>();
       servers.forEach(server -> all.add(server.shutdown(DRAIN.toMillis(), TimeUnit.MILLISECONDS)));
+      captureDoors.forEach(server -> all.add(server.shutdown(DRAIN.toMillis(), TimeUnit.MILLISECONDS)));
       services.values().forEach(s -> all.add(s.close()));
       closing = Future.join(all);
     }
@@ -202,7 +229,8 @@ public final class HttpProxyVerticle extends VerticleBase {
         connects.connect(req, service, balancer(service), started);
         return;
       }
-      Target target = router.route(req);
+      String captured = CapturedHttp.service(req);
+      Target target = captured != null ? router.routeCaptured(req, captured) : router.route(req);
       route = target.route();
       PeerBalancer balancer = balancer(target.service());
       if (UpgradeProxy.isUpgrade(req)) {

@@ -28,6 +28,45 @@ final class Router {
 
   /** @throws ProxyFailure 400 for a URI that does not parse, 404 when nothing matches */
   Target route(HttpServerRequest req) {
+    Named named = named(req);
+    String host = named.host();
+    String path = named.path();
+    String h = host == null ? "" : host.toLowerCase(Locale.ROOT);
+    for (HttpRoute r : routes) {
+      if (r.matches(h, path)) {
+        return new Target(r.service(), r.name(), host, path, r.timeout() == null ? defaultTimeout : r.timeout());
+      }
+    }
+    if (services.contains(h)) {
+      return new Target(h, HttpRoute.NONE, host, path, defaultTimeout);
+    }
+    throw new ProxyFailure(ProxyFailure.Kind.NO_ROUTE, "-", "no route for host '"
+        + (req.authority() == null ? "" : req.authority().host()) + "' and path '" + req.path() + "' on sidecar " + node);
+  }
+
+  /**
+   * A request on a connection that transparent interception captured: its service is the one its
+   * original destination maps to, whatever its Host says (an address, as the application dialled
+   * it). The timeout is that of the first route to the same service whose path prefix matches,
+   * else the default.
+   *
+   * @throws ProxyFailure 400 for a URI that does not parse
+   */
+  Target routeCaptured(HttpServerRequest req, String service) {
+    Named named = named(req);
+    for (HttpRoute r : routes) {
+      if (r.service().equals(service) && named.path().startsWith(r.pathPrefix())) {
+        return new Target(service, r.name(), named.host(), named.path(), r.timeout() == null ? defaultTimeout : r.timeout());
+      }
+    }
+    return new Target(service, HttpRoute.NONE, named.host(), named.path(), defaultTimeout);
+  }
+
+  /** The host a request names (absolute-form URI, else its authority) and the path to ask for. */
+  private record Named(String host, String path) {
+  }
+
+  private static Named named(HttpServerRequest req) {
     String host;
     String path;
     String uri = req.uri();
@@ -46,17 +85,7 @@ final class Router {
       host = req.authority() == null ? null : req.authority().host();
       path = uri;
     }
-    String h = host == null ? "" : host.toLowerCase(Locale.ROOT);
-    for (HttpRoute r : routes) {
-      if (r.matches(h, path)) {
-        return new Target(r.service(), r.name(), host, path, r.timeout() == null ? defaultTimeout : r.timeout());
-      }
-    }
-    if (services.contains(h)) {
-      return new Target(h, HttpRoute.NONE, host, path, defaultTimeout);
-    }
-    throw new ProxyFailure(ProxyFailure.Kind.NO_ROUTE, "-", "no route for host '"
-        + (req.authority() == null ? "" : req.authority().host()) + "' and path '" + req.path() + "' on sidecar " + node);
+    return new Named(host, path);
   }
 
   /** CONNECT service:port names its service directly; routes do not apply (there is no path). */

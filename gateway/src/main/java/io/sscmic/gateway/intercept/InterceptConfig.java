@@ -25,15 +25,37 @@ import java.util.Set;
  * @param ownDestinations where the sidecar itself connects (tunnel peers, the authority): never captured
  * @param inboundPorts inbound capture: local service ports that only the sidecar may reach (from
  *     loopback); connections to them arriving from outside are reset and counted
+ * @param registry destinations from the registry: the services whose peers' addresses, with the
+ *     given port, are captured ({@link RegistryDestinations}); after the static routes
  */
 public record InterceptConfig(SocketAddress listen, boolean manageRules, int mark, int routeTable, Integer excludeUid,
                               Duration detectTimeout, Set<Integer> serverFirstPorts, List<InterceptRoute> routes,
-                              List<SocketAddress> ownDestinations, Set<Integer> inboundPorts) {
+                              List<SocketAddress> ownDestinations, Set<Integer> inboundPorts,
+                              List<RegistryCapture> registry) {
+  /** Connections to any address the registry gives for {@code service}'s peers, on {@code port}, go to {@code service}. */
+  public record RegistryCapture(String service, int port) {
+  }
+
   public InterceptConfig {
     serverFirstPorts = Set.copyOf(serverFirstPorts);
     routes = List.copyOf(routes);
     ownDestinations = List.copyOf(ownDestinations);
     inboundPorts = Set.copyOf(inboundPorts);
+    registry = List.copyOf(registry);
+  }
+
+  /** No destinations from the registry. */
+  public InterceptConfig(SocketAddress listen, boolean manageRules, int mark, int routeTable, Integer excludeUid,
+                         Duration detectTimeout, Set<Integer> serverFirstPorts, List<InterceptRoute> routes,
+                         List<SocketAddress> ownDestinations, Set<Integer> inboundPorts) {
+    this(listen, manageRules, mark, routeTable, excludeUid, detectTimeout, serverFirstPorts, routes, ownDestinations,
+        inboundPorts, List.of());
+  }
+
+  /** With {@code registry} as the destinations from the registry. */
+  public InterceptConfig withRegistry(List<RegistryCapture> registry) {
+    return new InterceptConfig(listen, manageRules, mark, routeTable, excludeUid, detectTimeout, serverFirstPorts,
+        routes, ownDestinations, inboundPorts, registry);
   }
 
   /** Outbound capture only (no inbound ports). */
@@ -44,9 +66,12 @@ public record InterceptConfig(SocketAddress listen, boolean manageRules, int mar
         Set.of());
   }
 
-  /** Whether outbound connections are captured (there is a route), so the listener and policy routing are needed. */
+  /**
+   * Whether outbound connections are captured (there is a route, static or from the registry), so
+   * the listener and policy routing are needed.
+   */
   public boolean capturesOutbound() {
-    return !routes.isEmpty();
+    return !routes.isEmpty() || !registry.isEmpty();
   }
 
   /** The route of a connection whose original destination is {@code address}:{@code port}, if any. */

@@ -1,8 +1,11 @@
 package io.sscmic.gateway.intercept;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.sscmic.gateway.http.CapturedHttp;
 import io.sscmic.gateway.tunnel.TcpHalfClose;
 import io.sscmic.gateway.vertx.VertxInternals;
 import io.vertx.core.Future;
@@ -24,8 +27,10 @@ import java.util.logging.Logger;
  * has IP_TRANSPARENT, so that the TPROXY rule can hand it connections addressed to other hosts;
  * an accepted socket's local address is the destination the application dialled. Each one is
  * mapped to its service ({@link DestinationMap}), its protocol detected from its first
- * bytes ({@link ProtocolSniffer}; server-first ports skip that), and handed to that service's
- * carrier: the outbound path, exactly as an outbound listener carries its connections.
+ * bytes ({@link ProtocolSniffer}; server-first ports skip that), and handed on: HTTP/1.x and the
+ * HTTP/2 preface to the node's HTTP mode when it serves the service ({@link CapturedHttp}:
+ * per-request balancing and HTTP metrics), anything else to the service's carrier, the outbound
+ * path, exactly as an outbound listener carries its connections.
  */
 public final class InterceptListener {
   private static final Logger LOG = Logger.getLogger(InterceptListener.class.getName());
@@ -35,6 +40,7 @@ public final class InterceptListener {
   private final DestinationMap destinations;
   private final Map<String, Consumer<NetSocket>> carriers;
   private final InterceptMetrics metrics;
+  private final CapturedHttp http;
   private final String node;
   private final AtomicLong ids = new AtomicLong();
   private NetServer server;
@@ -45,6 +51,16 @@ public final class InterceptListener {
    */
   public InterceptListener(Vertx vertx, String node, InterceptConfig config, DestinationMap destinations,
                            Map<String, Consumer<NetSocket>> carriers, InterceptMetrics metrics) {
+    this(vertx, node, config, destinations, carriers, metrics, null);
+  }
+
+  /**
+   * @param http the node's HTTP mode, for captured HTTP (its door must be on the context this
+   *     listener listens from); null to carry HTTP as TCP too
+   */
+  public InterceptListener(Vertx vertx, String node, InterceptConfig config, DestinationMap destinations,
+                           Map<String, Consumer<NetSocket>> carriers, InterceptMetrics metrics, CapturedHttp http) {
+    this.http = http;
     this.vertx = vertx;
     this.node = node;
     this.config = config;
@@ -98,7 +114,7 @@ public final class InterceptListener {
     Consumer<NetSocket> carrier = route.map(r -> carriers.get(r.service())).orElse(null);
     if (carrier == null) {
       metrics.connection(Protocol.TCP, InterceptMetrics.Outcome.UNMAPPED);
-      LOG.warning(() -> id + ": captured, but no intercept.outbound entry matches its destination: reset "
+      LOG.warning(() -> id + ": captured, but no intercept.outbound entry or registry destination matches it: reset "
           + "(the nftables rules are wider than the config; reinstall them from this config)");
       TcpHalfClose.abort(socket);
       return;
@@ -114,8 +130,34 @@ public final class InterceptListener {
     ch.pipeline().addFirst("sscmic-sniff", new ProtocolSniffer(config.detectTimeout(), (protocol, how) -> {
       metrics.detected(how == ProtocolSniffer.How.TIMEOUT ? InterceptMetrics.How.TIMEOUT
           : InterceptMetrics.How.SNIFFED);
-      VertxInternals.dispatch(context, () -> carry(id, socket, route.get(), carrier, protocol));
+      VertxInternals.dispatch(context, () -> {
+        if (!toHttpMode(id, socket, ch, route.get(), protocol)) {
+          carry(id, socket, route.get(), carrier, protocol);
+        }
+      });
     }, () -> metrics.connection(Protocol.TCP, InterceptMetrics.Outcome.CLOSED)));
+  }
+
+  /**
+   * Hands an HTTP connection to HTTP mode when the node's HTTP listener serves its service; false
+   * (the caller carries it as TCP) otherwise, and for a client that already shut its write side:
+   * an HTTP server does not keep a half-closed connection open for its answer, a TCP relay does.
+   */
+  private boolean toHttpMode(String id, NetSocket socket, Channel ch, InterceptRoute route, Protocol protocol) {
+    if (http == null || protocol == Protocol.TCP || !http.takes(route.service(), protocol == Protocol.HTTP2)
+        || ch instanceof DuplexChannel d && d.isInputShutdown()) {
+      return false;
+    }
+    // The sniffer allowed half-closure to hold a FIN; an HTTP connection closes on its client's FIN.
+    ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
+    if (!http.accept(socket, route.service())) {
+      ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+      LOG.warning(() -> id + ": the HTTP listener's door is on another event loop; carried as TCP");
+      return false;
+    }
+    metrics.connection(protocol, InterceptMetrics.Outcome.HTTP_MODE);
+    LOG.fine(() -> id + ": " + protocol.label() + " to service '" + route.service() + "' in HTTP mode");
+    return true;
   }
 
   private void carry(String id, NetSocket socket, InterceptRoute route, Consumer<NetSocket> carrier,

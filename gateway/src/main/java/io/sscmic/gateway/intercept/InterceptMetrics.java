@@ -16,8 +16,10 @@ import java.util.Map;
 public final class InterceptMetrics {
   /** What became of a captured connection. */
   public enum Outcome {
-    /** Mapped to a service and handed to the tunnel. */
+    /** Mapped to a service and handed to the tunnel as a byte stream. */
     CARRIED("carried"),
+    /** HTTP, handed to the node's HTTP mode (its requests are in the sscmic_http_ meters). */
+    HTTP_MODE("http_mode"),
     /** No route for its original destination (rules wider than the routes): reset. */
     UNMAPPED("unmapped"),
     /** The client closed before its protocol was known. */
@@ -49,9 +51,12 @@ public final class InterceptMetrics {
   public InterceptMetrics(MeterRegistry registry, String node) {
     for (Protocol p : Protocol.values()) {
       for (Outcome o : Outcome.values()) {
+        if (p == Protocol.TCP && o == Outcome.HTTP_MODE) {
+          continue; // never happens: no series that stays at zero
+        }
         connections.put(p.label() + "/" + o.label, Counter.builder("sscmic.intercept.connections")
             .description("Connections captured by transparent interception, by detected protocol (http1, http2, "
-                + "tcp) and outcome (carried, unmapped, closed)")
+                + "tcp) and outcome (carried as a byte stream, http_mode: handed to the HTTP listener, unmapped, closed)")
             .tag("node", node).tag("protocol", p.label()).tag("outcome", o.label).register(registry));
       }
     }

@@ -26,6 +26,8 @@ import java.util.List;
 public final class InterceptRules {
   /** Our table; nothing else is touched. */
   public static final String TABLE = "inet sscmic";
+  /** The set of destinations from the registry ({@code ipv4_addr . inet_service}), filled by the node. */
+  public static final String REGISTRY_SET = "registry_destinations";
   /** The named counter of connections refused by inbound capture. */
   public static final String PLAINTEXT_REFUSED = "plaintext_refused";
 
@@ -85,6 +87,10 @@ public final class InterceptRules {
     for (InterceptRoute r : c.routes()) {
       out.add(r.match().nft() + " meta mark set " + mark + " counter comment \"" + r.service() + "\"");
     }
+    if (!c.registry().isEmpty()) {
+      out.add("ip daddr . tcp dport @" + REGISTRY_SET + " meta mark set " + mark
+          + " counter comment \"destinations from the registry\"");
+    }
     StringBuilder s = new StringBuilder();
     s.append("# sscmic transparent interception: generated, replaced as a whole\n");
     s.append("add table ").append(TABLE).append('\n');
@@ -105,6 +111,10 @@ public final class InterceptRules {
       s.append("}\n");
       return s.toString();
     }
+    if (!c.registry().isEmpty()) {
+      // Starts empty: the node fills it from the registry (registrySetScript) and keeps it current.
+      s.append("  set ").append(REGISTRY_SET).append(" {\n    type ipv4_addr . inet_service\n  }\n");
+    }
     s.append("  chain output {\n");
     out.forEach(l -> s.append("    ").append(l).append('\n'));
     s.append("  }\n");
@@ -119,6 +129,20 @@ public final class InterceptRules {
         .append(" meta l4proto tcp counter reject with tcp reset comment \"no listener: refused\"\n");
     s.append("  }\n");
     s.append("}\n");
+    return s.toString();
+  }
+
+  /**
+   * The script that makes the set of destinations from the registry exactly {@code destinations},
+   * in one transaction (a connection never sees it half-written).
+   */
+  public static String registrySetScript(java.util.Collection<RegistryDestinations.Destination> destinations) {
+    StringBuilder s = new StringBuilder("flush set " + TABLE + " " + REGISTRY_SET + "\n");
+    if (!destinations.isEmpty()) {
+      s.append("add element ").append(TABLE).append(' ').append(REGISTRY_SET).append(" { ")
+          .append(destinations.stream().map(RegistryDestinations.Destination::nft).sorted()
+              .collect(java.util.stream.Collectors.joining(", "))).append(" }\n");
+    }
     return s.toString();
   }
 

@@ -1,5 +1,6 @@
 package io.sscmic.gateway.intercept;
 
+import io.sscmic.gateway.http.CapturedHttp;
 import io.sscmic.gateway.outbound.OutboundListener;
 import io.sscmic.gateway.resolve.Endpoint;
 import io.sscmic.gateway.resolve.StaticPeerResolver;
@@ -45,6 +46,9 @@ public final class InterceptVerticle extends VerticleBase {
   private final RuleInstaller rules;
   private final List<OutboundListener> paths = new ArrayList<>();
   private InterceptListener listener;
+  private io.sscmic.gateway.http.HttpProxyVerticle http;
+  private io.sscmic.gateway.resolve.PeerResolver registryResolver;
+  private RegistryDestinations fromRegistry;
   private volatile int port = -1;
 
   /** @param rules applies the rules when {@code config.manageRules()}; unused otherwise */
@@ -59,6 +63,24 @@ public final class InterceptVerticle extends VerticleBase {
     this.random = random;
     this.metrics = metrics;
     this.rules = rules;
+  }
+
+  /**
+   * Captured HTTP goes to {@code http}'s HTTP mode for the services it serves (call before
+   * deploying, once {@code http} has started); without, all is carried as TCP.
+   */
+  public InterceptVerticle toHttpMode(io.sscmic.gateway.http.HttpProxyVerticle http) {
+    this.http = http;
+    return this;
+  }
+
+  /**
+   * The resolver whose endpoints feed {@code intercept.registry} (the node's: registry or DNS);
+   * call before deploying. Without one those services have no destinations.
+   */
+  public InterceptVerticle fromRegistry(io.sscmic.gateway.resolve.PeerResolver resolver) {
+    this.registryResolver = resolver;
+    return this;
   }
 
   /** A node's interception from its config, with the real nft and ip, logging what they did. */
@@ -87,8 +109,23 @@ public final class InterceptVerticle extends VerticleBase {
       carriers.put(service, path::carry);
       ready.add(path.listen(SocketAddress.inetSocketAddress(0, "127.0.0.1")));
     }
-    listener = config.capturesOutbound() ? new InterceptListener(vertx, node, config, config::route, carriers, metrics)
-        : null;
+    // Services from the registry: carried to their live peers, as an outbound route by name is (a
+    // service also listed in intercept.outbound keeps that entry's peers).
+    io.sscmic.gateway.resolve.PeerResolver byName = registryResolver != null ? registryResolver
+        : new StaticPeerResolver(Map.of());
+    for (InterceptConfig.RegistryCapture c : config.registry()) {
+      if (!carriers.containsKey(c.service())) {
+        OutboundListener path = new OutboundListener(vertx, options, schedule, c.service(), byName, tunnelMetrics,
+            random);
+        paths.add(path);
+        carriers.put(c.service(), path::carry);
+        ready.add(path.listen(SocketAddress.inetSocketAddress(0, "127.0.0.1")));
+      }
+    }
+    fromRegistry = config.registry().isEmpty() ? null : new RegistryDestinations(node, config.registry(),
+        this::registryChanged);
+    DestinationMap destinations = fromRegistry == null ? config::route
+        : (address, p) -> config.route(address, p).or(() -> fromRegistry.route(address, p));
     if (!config.inboundPorts().isEmpty()) {
       // The kernel counts refusals; the meter follows it (a blocking nft call: on a worker).
       vertx.setPeriodic(COUNTER_POLL.toMillis(), id -> vertx.executeBlocking(rules::plaintextRefused, false)
@@ -100,21 +137,55 @@ public final class InterceptVerticle extends VerticleBase {
     }
     return Future.all(ready)
         .onSuccess(v -> paths.forEach(OutboundListener::prepareCarry)) // on this verticle's context
-        .compose(v -> listener == null ? Future.succeededFuture(-1) : listener.listen())
+        // The HTTP door opens on this verticle's context, where the listener below accepts.
+        .compose(v -> http == null || !config.capturesOutbound() ? Future.<CapturedHttp>succeededFuture(null)
+            : http.captureDoor())
+        .compose(door -> {
+          if (!config.capturesOutbound()) {
+            return Future.succeededFuture(-1);
+          }
+          listener = new InterceptListener(vertx, node, config, destinations, carriers, metrics, door);
+          return listener.listen();
+        })
         .onSuccess(p -> port = p)
         .compose(p -> config.manageRules() ? vertx.executeBlocking(() -> {
           rules.install(config);
           return p;
         }) : Future.succeededFuture(p))
+        // The registry's destinations go into the set the rules just made (a watch delivers at once).
+        .onSuccess(p -> {
+          if (fromRegistry != null) {
+            fromRegistry.start(byName);
+          }
+        })
         .onSuccess(p -> LOG.info(() -> "node " + node + ": intercepting " + config.routes().size()
-            + " destination(s)" + (p > 0 ? " on " + config.listen().hostAddress() + ":" + p : "")
+            + " destination(s)" + (config.registry().isEmpty() ? "" : " and those of the registry for "
+            + config.registry().stream().map(r -> r.service() + ":" + r.port()).toList()) + (p > 0 ? " on " + config.listen().hostAddress() + ":" + p : "")
             + (config.inboundPorts().isEmpty() ? "" : ", refusing plaintext from outside on local port(s) "
             + config.inboundPorts().stream().sorted().toList())
             + (config.manageRules() ? ", rules installed" : ", rules managed outside the node (sscmic intercept)")));
   }
 
+  /**
+   * Writes the registry's destinations into the kernel's set, in the order the changes came (an
+   * ordered blocking task per change: nft is a process). Failing (the rules are not installed from
+   * this config, or no CAP_NET_ADMIN), captured lookups still work but the kernel does not send
+   * those connections here: said in the log.
+   */
+  private void registryChanged(java.util.Set<RegistryDestinations.Destination> destinations) {
+    vertx.executeBlocking(() -> {
+      rules.registryDestinations(destinations);
+      return null;
+    }, true).onFailure(e -> LOG.warning(() -> "node " + node + ": intercept.registry: could not update nftables set "
+        + InterceptRules.REGISTRY_SET + ": " + e.getMessage() + " (install the rules from this config: sscmic "
+        + "intercept install, or intercept.manage-rules: true)"));
+  }
+
   @Override
   public Future<?> stop() {
+    if (fromRegistry != null) {
+      fromRegistry.stop();
+    }
     Future<?> removed = config.manageRules() ? vertx.executeBlocking(() -> {
       rules.remove(config.mark(), config.routeTable());
       return null;

@@ -23,7 +23,9 @@ import org.yaml.snakeyaml.representer.Representer;
  *       {@code restartPolicy: Always}): started, and ready, before the application, so no
  *       captured connection meets an absent listener; it needs NET_ADMIN for IP_TRANSPARENT;</li>
  *   <li>the node config from the ConfigMap named by {@code --config-map} (key {@code node.yaml})
- *       at /etc/sscmic, and the annotation {@code sscmic.io/injected: "true"}.</li>
+ *       at /etc/sscmic, with {@code --secret} a Secret (the mesh seed, or enrollment tokens) at
+ *       {@value #SECRET_DIR} in the sidecar, an emptyDir at /tmp (its root filesystem is
+ *       read-only), and the annotation {@code sscmic.io/injected: "true"}.</li>
  * </ul>
  * Anything else passes through unchanged; a template already injected, or annotated
  * {@code sscmic.io/inject: "false"}, is left alone. YAML comments are not kept.
@@ -32,10 +34,22 @@ public final class KubernetesInjector {
   public static final String INJECTED = "sscmic.io/injected";
   public static final String OPT_OUT = "sscmic.io/inject";
   static final String CONFIG_VOLUME = "sscmic-config";
+  static final String SECRET_VOLUME = "sscmic-secret";
+  static final String TMP_VOLUME = "sscmic-tmp";
+  /** Where the {@code --secret} Secret is mounted in the sidecar (outside the ConfigMap's read-only /etc/sscmic). */
+  public static final String SECRET_DIR = "/etc/sscmic-secret";
   private static final Set<String> TEMPLATED = Set.of("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job");
 
-  /** What to inject. */
-  public record Options(String configMap, String image, int adminPort, int tunnelPort) {
+  /**
+   * What to inject.
+   *
+   * @param secret a Secret mounted read-only at {@value #SECRET_DIR} in the sidecar, or null for none
+   */
+  public record Options(String configMap, String image, int adminPort, int tunnelPort, String secret) {
+    /** Without a Secret. */
+    public Options(String configMap, String image, int adminPort, int tunnelPort) {
+      this(configMap, image, adminPort, tunnelPort, null);
+    }
   }
 
   /** What happened to one document. */
@@ -123,9 +137,16 @@ public final class KubernetesInjector {
     volume.put("name", CONFIG_VOLUME);
     volume.put("configMap", new LinkedHashMap<>(Map.of("name", options.configMap())));
     volumes.add(volume);
+    volumes.add(entry("name", TMP_VOLUME, "emptyDir", new LinkedHashMap<>()));
+    if (options.secret() != null) {
+      Map<String, Object> secret = new LinkedHashMap<>();
+      secret.put("secretName", options.secret());
+      secret.put("defaultMode", 0440);
+      volumes.add(entry("name", SECRET_VOLUME, "secret", secret));
+    }
     annotations.put(INJECTED, "true");
     return new Outcome(kind, name, "injected: init container sscmic-intercept, sidecar sscmic, ConfigMap "
-        + options.configMap());
+        + options.configMap() + (options.secret() == null ? "" : ", Secret " + options.secret()));
   }
 
   private Map<String, Object> interceptInit() {
@@ -163,7 +184,14 @@ public final class KubernetesInjector {
     c.put("readinessProbe", probe);
     // IP_TRANSPARENT on the interception listener needs CAP_NET_ADMIN.
     c.put("securityContext", securityContext(List.of("NET_ADMIN")));
-    c.put("volumeMounts", configMount());
+    List<Object> mounts = configMount();
+    mounts.add(entry("name", TMP_VOLUME, "mountPath", "/tmp"));
+    if (options.secret() != null) {
+      Map<String, Object> m = entry("name", SECRET_VOLUME, "mountPath", SECRET_DIR);
+      m.put("readOnly", true);
+      mounts.add(m);
+    }
+    c.put("volumeMounts", mounts);
     return c;
   }
 

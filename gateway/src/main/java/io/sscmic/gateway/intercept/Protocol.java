@@ -4,10 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * What a captured connection's first bytes say it speaks. HTTP is labelled (metrics, logs) but
- * carried as opaque TCP like the rest: the bytes reach the peer unchanged, so the application
- * sees exactly what it would without the sidecar. Per-request balancing of captured HTTP is a
- * later step (the HTTP listener would have to take over the connection).
+ * What a captured connection's first bytes say it speaks. HTTP goes to the node's HTTP mode when
+ * the node has an HTTP listener serving the connection's service (per-request balancing, HTTP
+ * metrics); otherwise it is labelled (metrics, logs) and carried as opaque TCP like the rest, the
+ * bytes reaching the peer unchanged.
  */
 public enum Protocol {
   /** An HTTP/1.x request line: a method token and a space. */

@@ -47,7 +47,8 @@ public final class RuleInstaller {
     }
     run(List.of("nft", "-f", "-"), InterceptRules.nftScript(c, names));
     say.accept((had ? "replaced" : "created") + " nftables table " + InterceptRules.TABLE + ": " + c.routes().size()
-        + " destination(s) captured to " + c.listen().hostAddress() + ":" + c.listen().port() + " with mark "
+        + " destination(s)" + (c.registry().isEmpty() ? "" : " and the registry's of " + c.registry().stream()
+        .map(r -> r.service() + ":" + r.port()).toList()) + " captured to " + c.listen().hostAddress() + ":" + c.listen().port() + " with mark "
         + InterceptRules.hex(c.mark())
         + (c.inboundPorts().isEmpty() ? "" : "; plaintext from outside refused on local port(s) "
         + c.inboundPorts().stream().sorted().toList()));
@@ -66,6 +67,13 @@ public final class RuleInstaller {
     }
     run(InterceptRules.localRoute(c.routeTable()), null);
     say.accept("route local 0.0.0.0/0 dev lo in table " + c.routeTable() + " in place");
+  }
+
+  /** Makes the kernel's set of destinations from the registry exactly {@code destinations}. */
+  public void registryDestinations(java.util.Collection<RegistryDestinations.Destination> destinations) {
+    run(List.of("nft", "-f", "-"), InterceptRules.registrySetScript(destinations));
+    say.accept("set " + InterceptRules.REGISTRY_SET + " holds " + destinations.size()
+        + " destination(s) from the registry");
   }
 
   /** Removes our table, our fwmark rule(s) and our routing table's routes; says what was there. */

@@ -212,7 +212,8 @@ public final class Node {
               return deployments.deploy(sidecar)
                   .compose(sidecarId -> (http == null ? Future.<String>succeededFuture() : deployments.deploy(http))
                   .compose(httpId -> (config.intercept() == null ? Future.succeededFuture()
-                      : deployments.deploy(InterceptVerticle.of(config, schedule, metrics, prep.random(), registry)))
+                      : deployments.deploy(InterceptVerticle.of(config, schedule, metrics, prep.random(), registry)
+                          .toHttpMode(http).fromRegistry(discovery.resolver(Map.of()))))
                   .map(x -> {
                     if (http != null) {
                       status.httpUp(http);

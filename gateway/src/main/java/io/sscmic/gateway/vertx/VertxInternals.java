@@ -59,7 +59,10 @@ public final class VertxInternals {
     return ((NetSocketInternal) socket).channelHandlerContext();
   }
 
-  /** The Netty event loop a Vert.x context runs on (null for a worker context's pool, or no context). */
+  /**
+   * The Netty event loop a Vert.x context runs on (null for a worker context, or no context): to
+   * check that a socket handed to it runs on the same one, or to keep work on its loop.
+   */
   public static io.netty.channel.EventLoop eventLoop(io.vertx.core.Context context) {
     return context instanceof io.vertx.core.internal.ContextInternal c && context.isEventLoopContext() ? c.nettyEventLoop() : null;
   }
@@ -94,6 +97,31 @@ public final class VertxInternals {
       return f.result();
     } catch (ReflectiveOperationException | ClassCastException e) {
       throw new IllegalStateException("cannot reach the listening channel of this Vert.x version's NetServer: " + e, e);
+    }
+  }
+
+  /**
+   * What a listening Vert.x 5 HTTP server does with each socket its TCP server accepts: it turns
+   * the socket's channel into an HTTP/1.x or h2c connection of that server (decoders into the
+   * pipeline, Vert.x's socket handler replaced by the HTTP connection's) and serves its requests
+   * with the server's handlers. Handed a socket accepted elsewhere, it does the same to it: the
+   * interception listener gives it captured HTTP connections. Read from HttpServerImpl's private
+   * {@code tcpServer} field: a Vert.x upgrade that renames it fails here, loudly. The socket must
+   * be a plain (non-TLS) server socket on the event loop of the context the HTTP server listened
+   * from, and no byte of it may have been read by a Vert.x handler yet.
+   */
+  @SuppressWarnings("unchecked")
+  public static io.vertx.core.Handler<NetSocket> httpConnectHandler(io.vertx.core.http.HttpServer server) {
+    try {
+      java.lang.reflect.Field tcp = io.vertx.core.http.impl.HttpServerImpl.class.getDeclaredField("tcpServer");
+      tcp.setAccessible(true);
+      Object net = tcp.get(server);
+      if (!(net instanceof NetServerImpl s) || s.connectHandler() == null) {
+        throw new IllegalStateException("the HTTP server is not listening");
+      }
+      return s.connectHandler();
+    } catch (ReflectiveOperationException | ClassCastException e) {
+      throw new IllegalStateException("cannot reach the connect handler of this Vert.x version's HttpServer: " + e, e);
     }
   }
 

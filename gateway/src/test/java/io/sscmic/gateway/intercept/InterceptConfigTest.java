@@ -55,6 +55,18 @@ class InterceptConfigTest {
   }
 
   @Test
+  void destinationsFromTheRegistryAloneAreEnoughAndEachEntryNamesAServiceAndAPort() {
+    NodeConfig c = NodeConfigParser.parse(node(new JsonObject().put("registry", new JsonArray()
+        .add(new JsonObject().put("service", "redis").put("port", 6379)))));
+    assertEquals(java.util.List.of(new InterceptConfig.RegistryCapture("redis", 6379)), c.intercept().registry());
+    assertTrue(c.intercept().capturesOutbound(), "the listener and policy routing are needed");
+    assertTrue(error(new JsonObject().put("registry", new JsonArray().add(new JsonObject().put("service", "redis"))))
+        .contains("intercept.registry[0].port"));
+    assertTrue(error(new JsonObject().put("registry", new JsonArray()
+        .add(new JsonObject().put("service", "redis").put("port", 70000)))).contains("intercept.registry[0].port"));
+  }
+
+  @Test
   void everyKeyIsRead() {
     NodeConfig c = NodeConfigParser.parse(node(new JsonObject().put("listen", "127.0.0.1:15999")
         .put("manage-rules", true).put("mark", "0x77").put("route-table", 200).put("exclude-uid", 1337)

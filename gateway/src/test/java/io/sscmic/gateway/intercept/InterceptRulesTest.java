@@ -107,12 +107,49 @@ class InterceptRulesTest {
     assertEquals("add table inet sscmic\ndelete table inet sscmic\n", InterceptRules.nftRemoveScript());
   }
 
+  @Test
+  void destinationsFromTheRegistryAreOneSetTheNodeRewritesInOneTransaction() {
+    InterceptConfig c = config(1337).withRegistry(List.of(new InterceptConfig.RegistryCapture("cache", 6380)));
+    String script = InterceptRules.nftScript(c);
+    assertTrue(script.contains("  set registry_destinations {\n    type ipv4_addr . inet_service\n  }\n"), script);
+    // After the static entries (first match wins) and after every exclusion of the sidecar's own traffic.
+    assertTrue(script.indexOf("comment \"legacy\"") < script.indexOf(
+        "ip daddr . tcp dport @registry_destinations meta mark set 0x5353 counter comment \"destinations from the registry\""),
+        script);
+    assertEquals("flush set inet sscmic registry_destinations\n"
+        + "add element inet sscmic registry_destinations { 10.0.0.5 . 6380, 10.0.0.6 . 6380 }\n",
+        InterceptRules.registrySetScript(List.of(new RegistryDestinations.Destination("10.0.0.6", 6380),
+            new RegistryDestinations.Destination("10.0.0.5", 6380))));
+    assertEquals("flush set inet sscmic registry_destinations\n", InterceptRules.registrySetScript(List.of()),
+        "no destinations: the set is emptied");
+  }
+
+  /**
+   * The real nft, in a throwaway network namespace: the table with the registry's set installs,
+   * the node's set rewrites apply one after the other, and the set then holds the last one only.
+   */
+  @Test
+  void nftFillsAndRewritesTheRegistrySet() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/sbin/nft")) && Files.isExecutable(Path.of("/usr/bin/unshare"))
+        && "root".equals(System.getProperty("user.name")), "needs root, nft and unshare");
+    InterceptConfig c = config(1337).withRegistry(List.of(new InterceptConfig.RegistryCapture("cache", 6380)));
+    String all = InterceptRules.nftScript(c)
+        + InterceptRules.registrySetScript(List.of(new RegistryDestinations.Destination("10.0.0.5", 6380),
+            new RegistryDestinations.Destination("10.0.0.6", 6380)))
+        + InterceptRules.registrySetScript(List.of(new RegistryDestinations.Destination("10.0.0.7", 6380)));
+    CommandRunner.Result r = CommandRunner.system().run(List.of("unshare", "--net", "/bin/sh", "-c",
+        "/usr/sbin/nft -f - && /usr/sbin/nft list set inet sscmic registry_destinations"), all);
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("10.0.0.7 . 6380") && !r.out().contains("10.0.0.5"), r.out());
+  }
+
   /** The kernel's own parser accepts the script (nft --check, in a throwaway network namespace). */
   @Test
   void nftAcceptsTheScript() throws Exception {
     assumeTrue(Files.isExecutable(Path.of("/usr/sbin/nft")) && Files.isExecutable(Path.of("/usr/bin/unshare"))
         && "root".equals(System.getProperty("user.name")), "needs root, nft and unshare");
-    for (InterceptConfig c : List.of(config(1337), config(null), inboundOnly())) {
+    for (InterceptConfig c : List.of(config(1337), config(null), inboundOnly(),
+        config(null).withRegistry(List.of(new InterceptConfig.RegistryCapture("cache", 6380))))) {
       CommandRunner.Result r = CommandRunner.system().run(List.of("unshare", "--net", "/usr/sbin/nft", "--check",
           "-f", "-"), InterceptRules.nftScript(c));
       assertEquals(0, r.exit(), r.err());

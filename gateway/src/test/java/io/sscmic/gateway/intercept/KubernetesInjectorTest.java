@@ -68,7 +68,7 @@ class KubernetesInjectorTest {
     assertEquals("Always", inits.get(1).get("restartPolicy"), "a native sidecar: ready before the application");
     assertEquals("/readyz", at(inits.get(1), "readinessProbe", "httpGet").get("path"));
     List<Map<String, Object>> volumes = (List<Map<String, Object>>) pod.get("volumes");
-    assertEquals(List.of("data", "sscmic-config"), volumes.stream().map(v -> v.get("name")).toList());
+    assertEquals(List.of("data", "sscmic-config", "sscmic-tmp"), volumes.stream().map(v -> v.get("name")).toList());
     assertEquals("orders-sscmic", at(volumes.get(1), "configMap").get("name"));
     assertEquals("true", at(docs.get(0), "spec", "template", "metadata", "annotations").get("sscmic.io/injected"));
     assertEquals(1, ((List<?>) pod.get("containers")).size(), "the application's containers are unchanged");
@@ -76,6 +76,23 @@ class KubernetesInjectorTest {
     assertTrue(outcomes.get(0).what().startsWith("injected"), outcomes.toString());
     assertEquals("unchanged (no Pod template)", outcomes.get(1).what());
     assertEquals(iterable(DEPLOYMENT).get(1), docs.get(1), "the Service is written back as read");
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void aSecretIsMountedReadOnlyInTheSidecarOnly() {
+    String out = new KubernetesInjector(new KubernetesInjector.Options("orders-sscmic", "sscmic:0.1.0", 15000, 7443,
+        "orders-seed")).inject(DEPLOYMENT, outcomes);
+    Map<String, Object> pod = at(iterable(out).get(0), "spec", "template", "spec");
+    List<Map<String, Object>> volumes = (List<Map<String, Object>>) pod.get("volumes");
+    assertEquals(Map.of("secretName", "orders-seed", "defaultMode", 0440), volumes.get(3).get("secret"));
+    List<Map<String, Object>> inits = (List<Map<String, Object>>) pod.get("initContainers");
+    assertEquals(List.of(Map.of("name", "sscmic-config", "mountPath", "/etc/sscmic", "readOnly", true),
+        Map.of("name", "sscmic-tmp", "mountPath", "/tmp"),
+        Map.of("name", "sscmic-secret", "mountPath", "/etc/sscmic-secret", "readOnly", true)),
+        inits.get(1).get("volumeMounts"));
+    assertEquals(1, ((List<?>) inits.get(0).get("volumeMounts")).size(), "the init step reads the config only");
+    assertTrue(outcomes.get(0).what().endsWith(", Secret orders-seed"), outcomes.toString());
   }
 
   private static List<Object> iterable(String yaml) {

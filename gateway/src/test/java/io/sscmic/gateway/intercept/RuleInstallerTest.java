@@ -21,12 +21,15 @@ class RuleInstallerTest {
     boolean route;
     String refuseNft;
     final List<String> commands = new ArrayList<>();
+    /** What each {@code nft -f -} was given, in order. */
+    final List<String> scripts = java.util.Collections.synchronizedList(new ArrayList<>());
 
     @Override
     public Result run(List<String> argv, String stdin) {
       String cmd = String.join(" ", argv);
       commands.add(cmd);
       if (cmd.equals("nft -f -")) {
+        scripts.add(stdin);
         if (refuseNft != null) {
           return new Result(1, "", refuseNft);
         }
