@@ -23,7 +23,7 @@
 # count; everything started is stopped on exit. Machines are shared and noisy: compare ratios.
 # Needs: java 17+, maven, iperf3, wrk, hey, redis-server (redis-benchmark), nginx-light, stunnel4,
 # haproxy, openssl, python3.
-# Knobs: REPEAT=3 DURATION=5 (s per load) CONNECTIONS=2000 IDLE=1000 STARTS=3 STARTUP_RT=10 NODE_JAVA_OPTS=...
+# Knobs: REPEAT=3 DURATION=5 (s per load) WARMUP=2 (s of untimed wrk per pair first) CONNECTIONS=2000 IDLE=1000 STARTS=3 STARTUP_RT=10 NODE_JAVA_OPTS=...
 #        PAIRS="..." JAR=... JAVA=... (without JAVA the start script picks the JVM, as deployed)
 #        REF_JAR=... REF_SCRIPT=... REF_JAVA_OPTS=... REF_JAVA=... (the sscmic-ref pair)
 set -euo pipefail
@@ -264,6 +264,9 @@ measure() { # pair
   local pair=$1 b=${base[$1]} p
   # shellcheck disable=SC2206  # word-split the pid list
   local ps=(${procs[$pair]:-})
+  # The same untimed warm-up for every pair: a JVM's first seconds are its JIT's (HTTP mode's first
+  # wrk run was otherwise its first traffic, and measured the compiler).
+  wrk -t 2 -c 32 -d "${WARMUP:-2}s" "http://127.0.0.1:$((b + 1))/small.bin" > /dev/null 2>&1 || true
   if [ "$pair" != sscmic-http ]; then
     local before after json bytes
     before=$([ ${#ps[@]} -gt 0 ] && cpu_ticks "${ps[@]}" || echo 0)
