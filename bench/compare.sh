@@ -267,6 +267,9 @@ measure() { # pair
   # The same untimed warm-up for every pair: a JVM's first seconds are its JIT's (HTTP mode's first
   # wrk run was otherwise its first traffic, and measured the compiler).
   wrk -t 2 -c 32 -d "${WARMUP:-2}s" "http://127.0.0.1:$((b + 1))/small.bin" > /dev/null 2>&1 || true
+  # ...and the bulk path's (AES-GCM runs interpreted until compiled: a cold v2 pair moved 0.2 Gbit/s
+  # in its first seconds, 1 Gbit/s warm).
+  [ "$pair" = sscmic-http ] || iperf3 -c 127.0.0.1 -p $((b + 2)) -t "${WARMUP:-2}" > /dev/null 2>&1 || true
   if [ "$pair" != sscmic-http ]; then
     local before after json bytes
     before=$([ ${#ps[@]} -gt 0 ] && cpu_ticks "${ps[@]}" || echo 0)
