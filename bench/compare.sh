@@ -6,6 +6,8 @@
 #   haproxy-tls  client -> haproxy -> TLS 1.3 AES-256-GCM -> haproxy -> service
 #   sscmic-tcp   client -> sidecar A -> AES-256-GCM tunnel -> sidecar B -> service   (TCP mode)
 #   sscmic-http  client -> sidecar A's HTTP listener -> tunnel -> sidecar B -> nginx (HTTP mode; HTTP figures only)
+#   sscmic-http2 sscmic-http on tunnel v2: each request an HTTP/2 request stream over the pooled peer
+#                connections (http.services long form with peer-node; no loopback tunnel entry)
 #   sscmic-rot   sscmic-tcp with the key rotating every 100 ms (bulk only: the cost of rotation)
 #   sscmic-v2    sscmic-tcp on tunnel v2 (tunnel.version: v2): streams over pooled, mutually
 #                authenticated peer connections (certificates from a throw-away openssl CA)
@@ -56,7 +58,7 @@ redis-server --port 17203 --bind 127.0.0.1 --save "" --appendonly no --daemonize
 
 # Each pair's client side listens on base+1 (nginx), base+2 (iperf3), base+3 (echo), base+4 (redis).
 declare -A base=([direct]=17199 [plain]=17400 [stunnel]=17500 [haproxy-tls]=17600 [sscmic-tcp]=17700
-                 [sscmic-http]=17800 [sscmic-rot]=17900 [sscmic-ref]=18000 [sscmic-v2]=18100)
+                 [sscmic-http]=17800 [sscmic-rot]=17900 [sscmic-ref]=18000 [sscmic-v2]=18100 [sscmic-http2]=18200)
 declare -A procs   # pair -> pids of its two proxies
 services=(17200 17201 17202 17203)
 
@@ -131,7 +133,9 @@ v2_identity() { # node-id -> prints the tunnel YAML line for it
 }
 start_sscmic_pair() { # name listen_base interval [http]
   local name=$1 b=$2 interval=$3 http=${4:-} v2b="" v2a="" peer_node=""
-  if [ "$name" = sscmic-v2 ]; then v2b=$(v2_identity "$name-b"); v2a=$(v2_identity "$name-a"); peer_node=", peer-node: $name-b"; fi
+  if [ "$name" = sscmic-v2 ] || [ "$name" = sscmic-http2 ]; then
+    v2b=$(v2_identity "$name-b"); v2a=$(v2_identity "$name-a"); peer_node=", peer-node: $name-b"
+  fi
   cat > "$work/$name-b.yaml" <<YAML
 node: {id: $name-b}
 keysyn: {genesis: "$genesis", interval: $interval, seed-file: $work/seed}
@@ -145,7 +149,11 @@ YAML
     echo "admin: {listen: none}"
     [ -z "$v2a" ] || echo "tunnel: {${v2a#, }}"
     if [ -n "$http" ]; then
-      echo "http: {listen: \"127.0.0.1:$((b + 1))\", services: {web: [\"127.0.0.1:$((b + 10))\"]}, routes: [{path-prefix: /, service: web}]}"
+      if [ -n "$peer_node" ]; then
+        echo "http: {listen: \"127.0.0.1:$((b + 1))\", services: {web: {peers: [\"127.0.0.1:$((b + 10))\"]$peer_node}}, routes: [{path-prefix: /, service: web}]}"
+      else
+        echo "http: {listen: \"127.0.0.1:$((b + 1))\", services: {web: [\"127.0.0.1:$((b + 10))\"]}, routes: [{path-prefix: /, service: web}]}"
+      fi
     else
       echo "outbound:"
       echo "  - {listen: \"127.0.0.1:$((b + 1))\", service: web, peer: \"127.0.0.1:$((b + 10))\"$peer_node}"
@@ -184,11 +192,12 @@ for pair in $PAIRS; do
     sscmic-rot)  start_sscmic_pair sscmic-rot "$b" 100ms ;;
     sscmic-v2)   start_sscmic_pair sscmic-v2 "$b" 10s ;;
     sscmic-http) start_sscmic_pair sscmic-http "$b" 10s http ;;
+    sscmic-http2) start_sscmic_pair sscmic-http2 "$b" 10s http ;;
   esac
 done
 for pair in $PAIRS; do
   b=${base[$pair]}
-  case $pair in sscmic-http) wait_ports $((b + 1)) ;; *) wait_ports $((b + 1)) $((b + 2)) $((b + 3)) $((b + 4)) ;; esac
+  case $pair in sscmic-http|sscmic-http2) wait_ports $((b + 1)) ;; *) wait_ports $((b + 1)) $((b + 2)) $((b + 3)) $((b + 4)) ;; esac
 done
 
 for pair in $PAIRS; do
@@ -269,8 +278,8 @@ measure() { # pair
   wrk -t 2 -c 32 -d "${WARMUP:-2}s" "http://127.0.0.1:$((b + 1))/small.bin" > /dev/null 2>&1 || true
   # ...and the bulk path's (AES-GCM runs interpreted until compiled: a cold v2 pair moved 0.2 Gbit/s
   # in its first seconds, 1 Gbit/s warm).
-  [ "$pair" = sscmic-http ] || iperf3 -c 127.0.0.1 -p $((b + 2)) -t "${WARMUP:-2}" > /dev/null 2>&1 || true
-  if [ "$pair" != sscmic-http ]; then
+  [[ "$pair" == sscmic-http* ]] || iperf3 -c 127.0.0.1 -p $((b + 2)) -t "${WARMUP:-2}" > /dev/null 2>&1 || true
+  if [[ "$pair" != sscmic-http* ]]; then
     local before after json bytes
     before=$([ ${#ps[@]} -gt 0 ] && cpu_ticks "${ps[@]}" || echo 0)
     json=$(iperf_json $((b + 2)))
@@ -289,7 +298,7 @@ measure() { # pair
   record "$pair" big_mbps "$mb"; record "$pair" http_errors "$errs"
   read -r p50 p99 errs < <(hey_figures $((b + 1)) /small.bin)
   record "$pair" fixed_p50_ms "$p50"; record "$pair" fixed_p99_ms "$p99"; record "$pair" http_errors "$errs"
-  [ "$pair" = sscmic-http ] && return
+  [[ "$pair" == sscmic-http* ]] && return
   record "$pair" redis_rps "$(redis_rps $((b + 4)))"
   record "$pair" conn_per_s "$(python3 bench/conn_rate.py $((b + 3)) "$CONNECTIONS")"
   if [ ${#ps[@]} -gt 0 ]; then
@@ -325,7 +334,7 @@ for pair in $PAIRS; do
   b=${base[$pair]}
   case $pair in sscmic-*) warm=10 ;; *) warm=3 ;; esac
   wrk -t2 -c32 -d"${warm}s" "http://127.0.0.1:$((b + 1))/small.bin" >/dev/null 2>&1 || true
-  [ "$pair" = sscmic-http ] || iperf3 -c 127.0.0.1 -p $((b + 2)) -t 2 >/dev/null 2>&1 || true
+  [[ "$pair" == sscmic-http* ]] || iperf3 -c 127.0.0.1 -p $((b + 2)) -t 2 >/dev/null 2>&1 || true
 done
 for round in $(seq 1 "$REPEAT"); do
   for pair in $PAIRS; do

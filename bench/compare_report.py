@@ -108,7 +108,7 @@ r = ratio(x, s)
 check("TCP bulk >= 1.5 x stunnel pair", None if r is None else r >= 1.5, "%.2f x" % r if r else "")
 r = ratio(x, pl)
 check("TCP bulk >= 0.5 x plaintext pair", None if r is None else r >= 0.5, "%.2f x" % r if r else "")
-for mode in ("sscmic-tcp", "sscmic-http"):
+for mode in ("sscmic-tcp", "sscmic-http", "sscmic-http2"):
     r = ratio(med(mode, "small_rps"), med("haproxy-tls", "small_rps"))
     check("%s small req/s >= haproxy TLS pair" % mode, None if r is None else r >= 1, "%.2f x" % r if r else "")
     d = med("direct", "small_p99_ms")
@@ -125,7 +125,7 @@ for mode in ("sscmic-tcp", "sscmic-v2"):
 # Issue 15 on v2 (and v1 for reference): fixed-rate latency added to direct's, redis, bulk against stunnel.
 d50, d99 = med("direct", "fixed_p50_ms"), med("direct", "fixed_p99_ms")
 s50, s99 = med("stunnel", "fixed_p50_ms"), med("stunnel", "fixed_p99_ms")
-for mode in ("sscmic-tcp", "sscmic-v2", "sscmic-http"):
+for mode in ("sscmic-tcp", "sscmic-v2", "sscmic-http", "sscmic-http2"):
     a50, a99 = med(mode, "fixed_p50_ms"), med(mode, "fixed_p99_ms")
     if None not in (a50, a99, d50, d99, s50, s99):
         check("%s added p99 at a fixed 1,000 req/s <= stunnel's (issues 15, 16)" % mode, a99 - d99 <= s99 - d99,
