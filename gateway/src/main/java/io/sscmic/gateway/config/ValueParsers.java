@@ -14,6 +14,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -38,32 +39,23 @@ public final class ValueParsers {
 
   /** A file system path. */
   public static ValueParser<Path> path() {
-    return (key, raw) -> {
-      String s = single(key, raw);
-      return s == null ? null : Path.of(s);
-    };
+    return fromText((key, s) -> Path.of(s));
   }
 
   /** A text matching {@code pattern}; anything else fails with {@code problem}. */
   public static ValueParser<String> matching(Pattern pattern, String problem) {
-    return (key, raw) -> {
-      String s = single(key, raw);
-      if (s != null && !pattern.matcher(s).matches()) {
-        throw new ConfigException(key, problem);
-      }
+    return fromText((key, s) -> {
+      require(pattern.matcher(s).matches(), key, problem);
       return s;
-    };
+    });
   }
 
   /** A URL path: starts with '/'. */
   public static ValueParser<String> urlPath() {
-    return (key, raw) -> {
-      String s = single(key, raw);
-      if (s != null && !s.startsWith("/")) {
-        throw new ConfigException(key, "must start with '/', got '" + s + "'");
-      }
+    return fromText((key, s) -> {
+      require(s.startsWith("/"), key, got("must start with '/'", s));
       return s;
-    };
+    });
   }
 
   /** {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 1d} or ISO-8601 {@code PT30S}. */
@@ -75,9 +67,7 @@ public final class ValueParsers {
   public static ValueParser<Duration> durationAtLeast(Duration min, String problem) {
     return (key, raw) -> {
       Duration d = duration(key, raw);
-      if (d.compareTo(min) < 0) {
-        throw new ConfigException(key, problem);
-      }
+      require(d.compareTo(min) >= 0, key, problem);
       return d;
     };
   }
@@ -91,20 +81,14 @@ public final class ValueParsers {
       if (v instanceof Date) {
         return ((Date) v).toInstant();
       }
-      try {
-        return Instant.parse(String.valueOf(v).trim());
-      } catch (DateTimeParseException e) {
-        throw new ConfigException(key, "expected an ISO-8601 UTC time such as 2026-01-01T00:00:00Z, got '" + v + "'");
-      }
+      return attempt(key, got("expected an ISO-8601 UTC time such as 2026-01-01T00:00:00Z", v),
+          DateTimeParseException.class, () -> Instant.parse(String.valueOf(v).trim()));
     };
   }
 
   /** {@code host:port}, IPv6 hosts in brackets. */
   public static ValueParser<SocketAddress> address() {
-    return (key, raw) -> {
-      String s = single(key, raw);
-      return s == null ? null : address(s, key);
-    };
+    return fromText((key, s) -> address(s, key));
   }
 
   /** {@code host:port} as written, not trimmed (the values of a map of names). */
@@ -114,33 +98,18 @@ public final class ValueParsers {
 
   /** {@code host:port}, or {@code none} (empty): switched off. */
   public static ValueParser<Optional<SocketAddress>> addressOrNone() {
-    return (key, raw) -> {
-      String s = single(key, raw);
-      return s == null ? null : s.equalsIgnoreCase("none") ? Optional.empty() : Optional.of(address(s, key));
-    };
+    return fromText((key, s) -> s.equalsIgnoreCase("none") ? Optional.empty() : Optional.of(address(s, key)));
   }
 
   /** A whole number from 1 to {@code max}. */
   public static ValueParser<Integer> count(int max) {
-    return (key, raw) -> {
-      String v = single(key, raw);
-      if (v == null) {
-        return null;
-      }
-      int n;
-      try {
-        n = Integer.parseInt(v);
-      } catch (NumberFormatException e) {
-        n = 0;
-      }
-      if (n < 1) {
-        throw new ConfigException(key, "expected a whole number of at least 1, got '" + v + "'");
-      }
-      if (n > max) {
-        throw new ConfigException(key, "expected a number from 1 to " + max + ", got " + n);
-      }
+    return fromText((key, v) -> {
+      String notAtLeastOne = got("expected a whole number of at least 1", v);
+      int n = attempt(key, notAtLeastOne, NumberFormatException.class, () -> Integer.parseInt(v));
+      require(n >= 1, key, notAtLeastOne);
+      require(n <= max, key, "expected a number from 1 to " + max + ", got " + n);
       return n;
-    };
+    });
   }
 
   /** A whole number from 1 to {@code max}, or {@code auto}: {@code auto}. */
@@ -169,67 +138,33 @@ public final class ValueParsers {
 
   /** One of the texts in {@code choices} (in the order the error message names them). */
   public static <T> ValueParser<T> choice(Map<String, T> choices, String problem) {
-    return (key, raw) -> {
-      String s = single(key, raw);
-      if (s == null) {
-        return null;
-      }
+    return fromText((key, s) -> {
       T t = choices.get(s);
-      if (t == null) {
-        throw new ConfigException(key, problem + ", got '" + s + "'");
-      }
+      require(t != null, key, got(problem, s));
       return t;
-    };
+    });
   }
 
   /** An enum constant, written in any case with '-' for '_' ({@code bouncy-castle}). */
   public static <E extends Enum<E>> ValueParser<E> enumNamed(Class<E> type, String problem) {
-    return (key, raw) -> {
-      String s = single(key, raw);
-      if (s == null) {
-        return null;
-      }
-      try {
-        return Enum.valueOf(type, s.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException(key, problem + ", got '" + s + "'");
-      }
-    };
+    return fromText((key, s) -> attempt(key, got(problem, s), IllegalArgumentException.class,
+        () -> Enum.valueOf(type, s.toUpperCase(java.util.Locale.ROOT).replace('-', '_'))));
   }
 
   /** A text turned into a value by {@code parse}, whose IllegalArgumentException message is the problem. */
   public static <T> ValueParser<T> parsedBy(Function<String, T> parse) {
-    return (key, raw) -> {
-      String s = single(key, raw);
-      if (s == null) {
-        return null;
-      }
+    return fromText((key, s) -> {
       try {
         return parse.apply(s);
       } catch (IllegalArgumentException e) {
         throw new ConfigException(key, e.getMessage());
       }
-    };
+    });
   }
 
   /** An {@code https://host[:port]} URL. */
   public static ValueParser<URI> httpsUrl() {
-    return (key, raw) -> {
-      String url = single(key, raw);
-      if (url == null) {
-        return null;
-      }
-      URI uri;
-      try {
-        uri = new URI(url);
-      } catch (URISyntaxException e) {
-        throw new ConfigException(key, "not a URL: '" + url + "'");
-      }
-      if (!"https".equals(uri.getScheme()) || uri.getHost() == null) {
-        throw new ConfigException(key, "expected https://host:port, got '" + url + "'");
-      }
-      return uri;
-    };
+    return fromText((key, url) -> url(key, url, Set.of("https"), "expected https://host:port"));
   }
 
   /**
@@ -237,23 +172,11 @@ public final class ValueParsers {
    * standard path {@code /v1/traces} (what {@code OTEL_EXPORTER_OTLP_ENDPOINT} means).
    */
   public static ValueParser<URI> otlpUrl() {
-    return (key, raw) -> {
-      String url = single(key, raw);
-      if (url == null) {
-        return null;
-      }
-      URI uri;
-      try {
-        uri = new URI(url);
-      } catch (URISyntaxException e) {
-        throw new ConfigException(key, "not a URL: '" + url + "'");
-      }
-      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
-        throw new ConfigException(key, "expected http(s)://host:port[/v1/traces], got '" + url + "'");
-      }
+    return fromText((key, url) -> {
+      URI uri = url(key, url, Set.of("http", "https"), "expected http(s)://host:port[/v1/traces]");
       String path = uri.getPath();
       return path == null || path.isEmpty() || "/".equals(path) ? uri.resolve("/v1/traces") : uri;
-    };
+    });
   }
 
   /** A list of names ({@code [orders, billing]}); {@code []} or nothing: none. */
@@ -265,9 +188,7 @@ public final class ValueParsers {
       java.util.Set<String> names = new java.util.LinkedHashSet<>();
       for (Object o : items) {
         String name = String.valueOf(o).trim();
-        if (!NAME.matcher(name).matches()) {
-          throw new ConfigException(key, "expected a list of service names, e.g. [orders]; got '" + o + "'");
-        }
+        require(NAME.matcher(name).matches(), key, "expected a list of service names, e.g. [orders]; got '" + o + "'");
         names.add(name);
       }
       return names;
@@ -276,22 +197,12 @@ public final class ValueParsers {
 
   /** A fraction from 0 to 1 ({@code 0.01}, {@code 1}, {@code 0}). */
   public static ValueParser<Double> ratio() {
-    return (key, raw) -> {
-      String text = single(key, raw);
-      if (text == null) {
-        return null;
-      }
-      double d;
-      try {
-        d = Double.parseDouble(text.trim());
-      } catch (NumberFormatException e) {
-        throw new ConfigException(key, "expected a number from 0 to 1, got '" + text + "'");
-      }
-      if (!(d >= 0 && d <= 1)) {
-        throw new ConfigException(key, "expected a number from 0 to 1, got '" + text + "'");
-      }
+    return fromText((key, text) -> {
+      String problem = got("expected a number from 0 to 1", text);
+      double d = attempt(key, problem, NumberFormatException.class, () -> Double.parseDouble(text));
+      require(d >= 0 && d <= 1, key, problem); // NaN too
       return d;
-    };
+    });
   }
 
   /** A dashboard password hash from {@code sscmic admin-password}: checked so a typo fails at start. */
@@ -331,31 +242,75 @@ public final class ValueParsers {
           return Duration.ofDays(n);
       }
     }
-    try {
-      return Duration.parse(s);
-    } catch (DateTimeParseException e) {
-      throw new ConfigException(key, "expected a duration such as 30s, 500ms or 5m, got '" + s + "'");
-    }
+    return attempt(key, got("expected a duration such as 30s, 500ms or 5m", s), DateTimeParseException.class,
+        () -> Duration.parse(s));
   }
 
   static SocketAddress address(String text, String key) {
     int colon = text.lastIndexOf(':');
-    if (colon <= 0 || colon == text.length() - 1) {
-      throw new ConfigException(key, "expected host:port, got '" + text + "'");
-    }
+    require(colon > 0 && colon != text.length() - 1, key, got("expected host:port", text));
     String host = text.substring(0, colon);
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
     }
-    int port;
-    try {
-      port = Integer.parseInt(text.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      throw new ConfigException(key, "port is not a number in '" + text + "'");
-    }
-    if (port < 0 || port > 65535) {
-      throw new ConfigException(key, "port " + port + " out of range");
-    }
+    int port = attempt(key, "port is not a number in '" + text + "'", NumberFormatException.class,
+        () -> Integer.parseInt(text.substring(colon + 1)));
+    require(port >= 0 && port <= 65535, key, "port " + port + " out of range");
     return SocketAddress.inetSocketAddress(port, host);
+  }
+
+  /** An {@code http}-like URL with one of {@code schemes} and a host; anything else fails with {@code expected}. */
+  private static URI url(String key, String url, Set<String> schemes, String expected) {
+    URI uri = attempt(key, "not a URL: '" + url + "'", URISyntaxException.class, () -> new URI(url));
+    require(uri.getScheme() != null && schemes.contains(uri.getScheme()) && uri.getHost() != null, key,
+        got(expected, url));
+    return uri;
+  }
+
+  /** How a text value is parsed once trimmed and known not blank. */
+  @FunctionalInterface
+  private interface TextParser<T> {
+    T parse(String key, String text);
+  }
+
+  /** A parser of single text values: a blank one is not set (null) and never reaches {@code parse}. */
+  private static <T> ValueParser<T> fromText(TextParser<T> parse) {
+    return (key, raw) -> {
+      String s = single(key, raw);
+      return s == null ? null : parse.parse(key, s);
+    };
+  }
+
+  /** Fails for {@code key} with {@code problem} unless {@code ok}. */
+  private static void require(boolean ok, String key, String problem) {
+    if (!ok) {
+      throw new ConfigException(key, problem);
+    }
+  }
+
+  /** How most problems name the bad value: {@code problem, got 'value'}. */
+  private static String got(String problem, Object value) {
+    return problem + ", got '" + value + "'";
+  }
+
+  /** A step that may throw (a JDK parser, some with a checked exception). */
+  @FunctionalInterface
+  private interface Attempt<T> {
+    T get() throws Exception;
+  }
+
+  /** The result of {@code attempt}; a {@code failure} thrown by it fails for {@code key} with {@code problem}. */
+  private static <T> T attempt(String key, String problem, Class<? extends Exception> failure, Attempt<T> attempt) {
+    try {
+      return attempt.get();
+    } catch (Exception e) {
+      if (failure.isInstance(e)) {
+        throw new ConfigException(key, problem);
+      }
+      if (e instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e); // none of the steps here throws another checked exception
+    }
   }
 }

@@ -17,6 +17,8 @@ import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * One authenticated HTTP/2 connection to a peer node, client or server side. Built by
@@ -159,28 +161,7 @@ public final class PeerConnection {
         meters.streamFailed(Role.CLIENT);
       }
     });
-    Future<Http2StreamChannel> opening;
-    try {
-      opening = new Http2StreamChannelBootstrap(channel)
-          .option(ChannelOption.AUTO_READ, false)
-          .handler(new ClientStreamHandler(service, accepted, metrics, meters))
-          .open();
-    } catch (RuntimeException e) {
-      unreserve();
-      accepted.tryFailure(e);
-      promise.tryFailure(e);
-      return;
-    }
-    opening.addListener((Future<Http2StreamChannel> f) -> {
-      if (!f.isSuccess()) {
-        unreserve();
-        accepted.tryFailure(f.cause());
-        promise.tryFailure(new PeerUnavailableException(PeerUnavailableException.Reason.SHUTDOWN, peerNodeId,
-            f.cause()));
-        return;
-      }
-      Http2StreamChannel stream = f.getNow();
-      stream.closeFuture().addListener(c -> unreserve());
+    openOnSlot(new ClientStreamHandler(service, accepted, metrics, meters), promise, accepted::tryFailure, stream -> {
       stream.writeAndFlush(new DefaultHttp2HeadersFrame(ConnectHeaders.request(service, localNodeId), false))
           .addListener(w -> {
             if (!w.isSuccess()) {
@@ -188,8 +169,7 @@ public final class PeerConnection {
                   peerNodeId, w.cause()));
             }
           });
-      stream.read(); // the answer
-      promise.trySuccess(new MuxStream(stream, service, accepted, metrics));
+      return new MuxStream(stream, service, accepted, metrics);
     });
   }
 
@@ -200,43 +180,60 @@ public final class PeerConnection {
   void openRequestReserved(Http2Headers head, boolean endStream, ChannelHandler handler,
                            Promise<Http2StreamChannel> promise) {
     FirstAnswer answer = new FirstAnswer(meters);
-    Future<Http2StreamChannel> opening;
-    try {
-      opening = new Http2StreamChannelBootstrap(channel).option(ChannelOption.AUTO_READ, false)
-          .handler(new ChannelInitializer<Http2StreamChannel>() {
-            @Override
-            protected void initChannel(Http2StreamChannel ch) {
-              ch.pipeline().addLast(answer, handler);
-            }
-          }).open();
-    } catch (RuntimeException e) {
-      unreserve();
-      meters.streamFailed(Role.CLIENT);
-      promise.tryFailure(e);
-      return;
-    }
-    opening.addListener((Future<Http2StreamChannel> f) -> {
-      if (!f.isSuccess()) {
-        unreserve();
-        meters.streamFailed(Role.CLIENT);
-        promise.tryFailure(new PeerUnavailableException(PeerUnavailableException.Reason.SHUTDOWN, peerNodeId,
-            f.cause()));
-        return;
+    ChannelInitializer<Http2StreamChannel> pipeline = new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(Http2StreamChannel ch) {
+        ch.pipeline().addLast(answer, handler);
       }
-      Http2StreamChannel stream = f.getNow();
+    };
+    openOnSlot(pipeline, promise, cause -> meters.streamFailed(Role.CLIENT), stream -> {
       meters.streamOpened(Role.CLIENT);
-      stream.closeFuture().addListener(c -> {
-        unreserve();
-        meters.streamClosed(Role.CLIENT);
-      });
+      stream.closeFuture().addListener(c -> meters.streamClosed(Role.CLIENT));
       stream.writeAndFlush(new DefaultHttp2HeadersFrame(head, endStream)).addListener(w -> {
         if (!w.isSuccess()) {
           stream.pipeline().fireExceptionCaught(new PeerUnavailableException(
               PeerUnavailableException.Reason.SHUTDOWN, peerNodeId, w.cause()));
         }
       });
+      return stream;
+    });
+  }
+
+  /**
+   * The one way a stream is opened on a reserved slot (CONNECT and request streams alike): the slot
+   * is given back when the stream closes, or at once if it cannot be opened. On success
+   * {@code opened} sends the stream's HEADERS (and counts it as its kind needs) and returns what
+   * {@code promise} hands out; the opener then asks for the answer. On failure {@code failed} sees
+   * the cause first (the kind's failure figure), then {@code promise} fails: with the cause itself
+   * if the bootstrap threw, else with {@link PeerUnavailableException} SHUTDOWN.
+   */
+  private <T> void openOnSlot(ChannelHandler handler, Promise<T> promise, Consumer<Throwable> failed,
+                              Function<Http2StreamChannel, T> opened) {
+    Future<Http2StreamChannel> opening;
+    try {
+      opening = new Http2StreamChannelBootstrap(channel)
+          .option(ChannelOption.AUTO_READ, false)
+          .handler(handler)
+          .open();
+    } catch (RuntimeException e) {
+      unreserve();
+      failed.accept(e);
+      promise.tryFailure(e);
+      return;
+    }
+    opening.addListener((Future<Http2StreamChannel> f) -> {
+      if (!f.isSuccess()) {
+        unreserve();
+        failed.accept(f.cause());
+        promise.tryFailure(new PeerUnavailableException(PeerUnavailableException.Reason.SHUTDOWN, peerNodeId,
+            f.cause()));
+        return;
+      }
+      Http2StreamChannel stream = f.getNow();
+      stream.closeFuture().addListener(c -> unreserve());
+      T handedOut = opened.apply(stream);
       stream.read(); // the answer
-      promise.trySuccess(stream);
+      promise.trySuccess(handedOut);
     });
   }
 

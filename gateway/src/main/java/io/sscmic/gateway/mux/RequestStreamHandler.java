@@ -218,22 +218,47 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void relayToService(Channel stream, Object msg) {
-    if (msg instanceof Http2DataFrame d) {
-      localStream.write(new DefaultHttp2DataFrame(d.content(), d.isEndStream(), d.padding()));
-      if (d.isEndStream()) {
-        localStream.flush();
-      }
-    } else if (msg instanceof Http2HeadersFrame h) {
-      localStream.writeAndFlush(new DefaultHttp2HeadersFrame(h.headers(), h.isEndStream()));
-    } else {
+    Object out = copyFrame(msg);
+    if (out == null) {
       ReferenceCountUtil.release(msg);
       return;
     }
-    if (!localStream.isWritable()) {
-      stream.config().setAutoRead(false);
+    localStream.write(out);
+    if (out instanceof Http2HeadersFrame || endsStream(out)) {
       localStream.flush();
-      if (localStream.isWritable()) {
-        stream.config().setAutoRead(true);
+    }
+    pauseWhileFull(stream, localStream);
+  }
+
+  /**
+   * A DATA or HEADERS frame of one stream as a frame for another (a stream frame names its stream:
+   * the copy takes the stream it is written to), or null for any other message.
+   */
+  private static Object copyFrame(Object msg) {
+    if (msg instanceof Http2DataFrame d) {
+      return new DefaultHttp2DataFrame(d.content(), d.isEndStream(), d.padding());
+    }
+    if (msg instanceof Http2HeadersFrame h) {
+      return new DefaultHttp2HeadersFrame(h.headers(), h.isEndStream());
+    }
+    return null;
+  }
+
+  private static boolean endsStream(Object frame) {
+    return frame instanceof Http2DataFrame d ? d.isEndStream() : ((Http2HeadersFrame) frame).isEndStream();
+  }
+
+  /**
+   * After a write into {@code to}: while {@code to} can take no more, {@code from} is not read (the
+   * writability event of {@code to}'s handler resumes it). Pause first, then flush: a flush that
+   * drains at once fires the writability event right here.
+   */
+  private static void pauseWhileFull(Channel from, Channel to) {
+    if (!to.isWritable()) {
+      from.config().setAutoRead(false);
+      to.flush();
+      if (to.isWritable()) {
+        from.config().setAutoRead(true);
       }
     }
   }
@@ -279,13 +304,8 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
     local.write(msg);
     if (msg instanceof LastHttpContent) {
       local.flush();
-    } else if (!local.isWritable()) {
-      // Pause first, then flush: a flush that drains at once fires the writability event right here.
-      ctx.channel().config().setAutoRead(false);
-      local.flush();
-      if (local.isWritable()) {
-        ctx.channel().config().setAutoRead(true);
-      }
+    } else {
+      pauseWhileFull(ctx.channel(), local);
     }
   }
 
@@ -340,45 +360,28 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
-  /** h2c: the service's frames on its stream, back into the request stream as they are. */
-  private static final class H2Responses extends ChannelInboundHandlerAdapter {
-    private final Http2StreamChannel stream;
-    private boolean ended;
+  /**
+   * The answer's direction, as the handler of the service's channel (its HTTP/1 connection or its
+   * h2c stream): what that channel reads goes back into the request stream, in the way a subclass
+   * says. While the request stream can take no more the service's channel is not read; when the
+   * service's channel can take more again, the request stream reads on (the request's direction
+   * paused it).
+   */
+  private abstract static class Direction extends ChannelInboundHandlerAdapter {
+    final Http2StreamChannel stream;
+    /** The answer has ended (or was reset): the service's channel closing is no loss. */
+    boolean ended;
+    private final String failure;
 
-    H2Responses(Http2StreamChannel stream) {
+    Direction(Http2StreamChannel stream, String failure) {
       this.stream = stream;
+      this.failure = failure;
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      Object out;
-      if (msg instanceof Http2DataFrame d) {
-        out = new DefaultHttp2DataFrame(d.content(), d.isEndStream(), d.padding());
-        ended |= d.isEndStream();
-      } else if (msg instanceof Http2HeadersFrame h) {
-        out = new DefaultHttp2HeadersFrame(h.headers(), h.isEndStream());
-        ended |= h.isEndStream();
-      } else {
-        ReferenceCountUtil.release(msg);
-        return;
-      }
-      if (!stream.isActive()) {
-        ReferenceCountUtil.release(out);
-        return;
-      }
-      if (ended) {
-        // The service's stream closes with its last frame, before any read-complete would flush.
-        stream.writeAndFlush(out);
-        return;
-      }
+    /** Writes {@code out} into the request stream, which the service's channel then may not outrun. */
+    final void forward(ChannelHandlerContext ctx, Object out) {
       stream.write(out);
-      if (!stream.isWritable()) {
-        ctx.channel().config().setAutoRead(false);
-        stream.flush();
-        if (stream.isWritable()) {
-          ctx.channel().config().setAutoRead(true);
-        }
-      }
+      pauseWhileFull(ctx.channel(), stream);
     }
 
     @Override
@@ -394,16 +397,7 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
       ctx.fireChannelWritabilityChanged();
     }
 
-    /** The service reset its stream: the caller's stream is reset with the same code. */
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof io.netty.handler.codec.http2.Http2ResetFrame rst && stream.isActive()) {
-        ended = true;
-        stream.writeAndFlush(new DefaultHttp2ResetFrame(rst.errorCode()));
-      }
-      ctx.fireUserEventTriggered(evt);
-    }
-
+    /** The service went away before its answer ended: the caller learns it by a reset, not a short body. */
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       if (!ended && stream.isActive()) {
@@ -416,18 +410,52 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      LOG.log(Level.FINE, "local h2c service failed a request stream", cause);
+      LOG.log(Level.FINE, failure, cause);
       ctx.close();
     }
   }
 
-  /** The service's response, as HTTP/1 objects: back into the stream (the codec makes frames of them). */
-  private static final class Responses extends ChannelInboundHandlerAdapter {
-    private final Http2StreamChannel stream;
-    private boolean ended;
+  /** h2c: the service's frames on its stream, back into the request stream as they are. */
+  private static final class H2Responses extends Direction {
+    H2Responses(Http2StreamChannel stream) {
+      super(stream, "local h2c service failed a request stream");
+    }
 
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      Object out = copyFrame(msg);
+      if (out == null) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      ended |= endsStream(out);
+      if (!stream.isActive()) {
+        ReferenceCountUtil.release(out);
+        return;
+      }
+      if (ended) {
+        // The service's stream closes with its last frame, before any read-complete would flush.
+        stream.writeAndFlush(out);
+        return;
+      }
+      forward(ctx, out);
+    }
+
+    /** The service reset its stream: the caller's stream is reset with the same code. */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof io.netty.handler.codec.http2.Http2ResetFrame rst && stream.isActive()) {
+        ended = true;
+        stream.writeAndFlush(new DefaultHttp2ResetFrame(rst.errorCode()));
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+
+  /** The service's response, as HTTP/1 objects: back into the stream (the codec makes frames of them). */
+  private static final class Responses extends Direction {
     Responses(Http2StreamChannel stream) {
-      this.stream = stream;
+      super(stream, "local service failed a request stream");
     }
 
     @Override
@@ -442,42 +470,7 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
         return;
       }
-      stream.write(msg);
-      if (!stream.isWritable()) {
-        ctx.channel().config().setAutoRead(false);
-        stream.flush();
-        if (stream.isWritable()) {
-          ctx.channel().config().setAutoRead(true);
-        }
-      }
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-      stream.flush();
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      if (ctx.channel().isWritable() && stream.isActive()) {
-        stream.config().setAutoRead(true);
-      }
-      ctx.fireChannelWritabilityChanged();
-    }
-
-    /** The service went away before its response ended: the caller learns it by a reset, not a short body. */
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      if (!ended && stream.isActive()) {
-        stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
-      }
-      ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      LOG.log(Level.FINE, "local service failed a request stream", cause);
-      ctx.close();
+      forward(ctx, msg);
     }
   }
 
