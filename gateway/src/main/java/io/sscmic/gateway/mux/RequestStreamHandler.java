@@ -11,6 +11,9 @@ import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
@@ -125,6 +128,20 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
 
   private void dial(Http2StreamChannel stream, Http2HeadersFrame headers, String service, SocketAddress address,
                     String caller) {
+    this.address = address;
+    stream.closeFuture().addListener(f -> {
+      // The stream ended before its exchange did: the service's connection is in an unknown state.
+      if (local != null && !released) {
+        local.close();
+      }
+    });
+    Channel kept = h2c ? null : acceptor.http1().take(stream.eventLoop(), address);
+    if (kept != null) {
+      acceptor.releaseOpen();
+      kept.pipeline().addLast("responses", new Responses(stream, this));
+      relayRequest(stream, headers, kept, caller);
+      return;
+    }
     Bootstrap bootstrap = new Bootstrap()
         .group(stream.eventLoop())
         .channelFactory(acceptor.localChannels())
@@ -138,20 +155,15 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
               local.pipeline().addLast("streams", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
             } else {
               local.pipeline().addLast("http", new HttpClientCodec());
-              local.pipeline().addLast("responses", new Responses(stream));
+              local.pipeline().addLast("responses", new Responses(stream, RequestStreamHandler.this));
             }
           }
         });
     ChannelFuture dial = h2c ? acceptor.h2c().connect(stream.eventLoop(), address, () -> bootstrap.connect(address))
         : bootstrap.connect(address);
     stream.closeFuture().addListener(f -> {
-      if (h2c) {
-        return; // a shared connection: only this stream on it ends
-      }
-      if (!dial.isDone()) {
+      if (!h2c && !dial.isDone()) { // an h2c connection is shared: only this stream on it ends
         dial.cancel(false);
-      } else if (dial.isSuccess()) {
-        dial.channel().close();
       }
     });
     dial.addListener((ChannelFuture f) -> {
@@ -172,25 +184,35 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
         }
         return;
       }
-      MuxMetrics.Peer peer = acceptor.metrics().peer(caller);
-      peer.streamOpened(Role.SERVER);
-      stream.closeFuture().addListener(c -> peer.streamClosed(Role.SERVER));
       if (h2c) {
+        opened(stream, caller);
         // Netty completes the connect promise before it fires channelActive, where the codec writes
         // the connection preface: a stream's HEADERS written now would go out ahead of it.
         f.channel().eventLoop().execute(() -> openLocalStream(stream, headers, f.channel()));
         return;
       }
-      local = f.channel();
-      // From here the stream's frames are HTTP/1 objects for the service, and its answer frames again.
-      stream.pipeline().addBefore("sscmic-request", "sscmic-h2-to-http1", new Http2StreamFrameToHttpObjectCodec(true));
-      stream.pipeline().fireChannelRead(headers);
-      while (!waiting.isEmpty()) {
-        stream.pipeline().fireChannelRead(waiting.poll());
-      }
-      stream.pipeline().fireChannelReadComplete();
-      stream.config().setAutoRead(true);
+      relayRequest(stream, headers, f.channel(), caller);
     });
+  }
+
+  private void opened(Http2StreamChannel stream, String caller) {
+    MuxMetrics.Peer peer = acceptor.metrics().peer(caller);
+    peer.streamOpened(Role.SERVER);
+    stream.closeFuture().addListener(c -> peer.streamClosed(Role.SERVER));
+  }
+
+  /** HTTP/1.1: the request goes to the service on {@code connection} (fresh, or kept from an earlier exchange). */
+  private void relayRequest(Http2StreamChannel stream, Http2HeadersFrame headers, Channel connection, String caller) {
+    opened(stream, caller);
+    local = connection;
+    // From here the stream's frames are HTTP/1 objects for the service, and its answer frames again.
+    stream.pipeline().addBefore("sscmic-request", "sscmic-h2-to-http1", new Http2StreamFrameToHttpObjectCodec(true));
+    stream.pipeline().fireChannelRead(headers);
+    while (!waiting.isEmpty()) {
+      stream.pipeline().fireChannelRead(waiting.poll());
+    }
+    stream.pipeline().fireChannelReadComplete();
+    stream.config().setAutoRead(true);
   }
 
   /**
@@ -264,6 +286,11 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
   }
 
   private Channel local;
+  private SocketAddress address;
+  /** The whole request was written to the service (HTTP/1.1): with the answer's end, the connection may be kept. */
+  private boolean requestSent;
+  /** The HTTP/1.1 connection went back to the pool: it is no longer this stream's to close. */
+  private boolean released;
   private Http2StreamChannel localStream;
   /** Frames behind the HEADERS that came before the service's connection was up; they go first. */
   private final ArrayDeque<Object> waiting = new ArrayDeque<>(2);
@@ -290,19 +317,20 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
       waiting.add(msg);
       return;
     }
-    if (!(msg instanceof HttpObject) || !local.isActive()) {
+    if (!(msg instanceof HttpObject) || released || !local.isActive()) {
       ReferenceCountUtil.release(msg);
       return;
     }
     if (msg instanceof HttpRequest req) {
-      // One request per local connection: the service closes after answering, nothing waits on keep-alive.
-      req.headers().set(HttpHeaderNames.CONNECTION, "close");
+      // Keep-alive (HTTP/1.1's default; HTTP/2 carries no Connection header): the connection is
+      // kept for the next request stream once this exchange has ended cleanly.
       if (!req.headers().contains(HttpHeaderNames.HOST) && req.headers().contains("x-http2-authority")) {
         req.headers().set(HttpHeaderNames.HOST, req.headers().get("x-http2-authority"));
       }
     }
     local.write(msg);
     if (msg instanceof LastHttpContent) {
+      requestSent = true;
       local.flush();
     } else {
       pauseWhileFull(ctx.channel(), local);
@@ -311,7 +339,7 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (local != null) {
+    if (local != null && !released) {
       local.flush();
     }
     if (localStream != null) {
@@ -322,7 +350,7 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
   /** The caller reset the stream: the local request is abandoned. */
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof io.netty.handler.codec.http2.Http2ResetFrame && local != null) {
+    if (evt instanceof io.netty.handler.codec.http2.Http2ResetFrame && local != null && !released) {
       local.close();
     }
     if (evt instanceof io.netty.handler.codec.http2.Http2ResetFrame && localStream != null) {
@@ -333,7 +361,7 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (local != null && ctx.channel().isWritable()) {
+    if (local != null && !released && ctx.channel().isWritable()) {
       local.config().setAutoRead(true);
     }
     if (localStream != null && ctx.channel().isWritable()) {
@@ -351,7 +379,7 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     LOG.log(Level.FINE, "request stream failed", cause);
-    if (local != null) {
+    if (local != null && !released) {
       local.close();
     }
     if (localStream != null) {
@@ -452,10 +480,19 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** The service's response, as HTTP/1 objects: back into the stream (the codec makes frames of them). */
+  /**
+   * The service's response, as HTTP/1 objects: back into the stream (the codec makes frames of
+   * them). At its end the connection goes back to the pool when the exchange was clean, else it
+   * closes.
+   */
   private static final class Responses extends Direction {
-    Responses(Http2StreamChannel stream) {
+    private final RequestStreamHandler exchange;
+    /** The final (not 1xx) response allows the connection to be kept. */
+    private boolean keepAlive;
+
+    Responses(Http2StreamChannel stream, RequestStreamHandler exchange) {
       super(stream, "local service failed a request stream");
+      this.exchange = exchange;
     }
 
     @Override
@@ -464,10 +501,19 @@ final class RequestStreamHandler extends ChannelInboundHandlerAdapter {
         ReferenceCountUtil.release(msg);
         return;
       }
+      if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+        keepAlive = HttpUtil.isKeepAlive(response);
+      }
       if (msg instanceof LastHttpContent) {
         ended = true;
         stream.writeAndFlush(msg).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-        ctx.close();
+        if (keepAlive && exchange.requestSent && ctx.channel().isActive()) {
+          exchange.released = true;
+          ctx.pipeline().remove(this);
+          exchange.acceptor.http1().release(exchange.address, ctx.channel());
+        } else {
+          ctx.close();
+        }
         return;
       }
       forward(ctx, msg);

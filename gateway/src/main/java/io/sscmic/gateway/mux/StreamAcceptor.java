@@ -21,6 +21,7 @@ public final class StreamAcceptor {
   private final Duration dialTimeout;
   private final AtomicInteger pendingOpens = new AtomicInteger();
   private final LocalH2cConnections h2c = new LocalH2cConnections();
+  private final LocalHttp1Connections http1 = new LocalHttp1Connections();
   private volatile boolean shuttingDown;
   private final ChannelHandler streamInitializer = new Initializer();
 
@@ -53,6 +54,11 @@ public final class StreamAcceptor {
   /** The shared HTTP/2 connections to h2c services (request streams). */
   LocalH2cConnections h2c() {
     return h2c;
+  }
+
+  /** The idle keep-alive connections to HTTP/1.1 services (request streams). */
+  LocalHttp1Connections http1() {
+    return http1;
   }
 
   Duration dialTimeout() {

@@ -43,6 +43,8 @@ import org.junit.jupiter.api.Test;
 class MuxRequestStreamTest {
   private MuxPair pair;
   private HttpServer web;
+  /** The service's view: the source port of each request's connection (one port, one connection). */
+  private final java.util.List<Integer> callers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @BeforeAll
   static void paranoid() {
@@ -53,6 +55,10 @@ class MuxRequestStreamTest {
   void setUp() throws Exception {
     web = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     web.createContext("/", exchange -> {
+      callers.add(exchange.getRemoteAddress().getPort());
+      if (exchange.getRequestURI().getPath().equals("/close")) {
+        exchange.getResponseHeaders().add("connection", "close");
+      }
       byte[] body = exchange.getRequestBody().readAllBytes();
       byte[] answer = exchange.getRequestURI().getPath().equals("/echo") ? body
           : ("web saw " + exchange.getRequestMethod() + " " + exchange.getRequestURI() + " " + exchange.getProtocol()
@@ -160,6 +166,32 @@ class MuxRequestStreamTest {
     for (int i = 0; i < 20; i++) {
       assertEquals("200", request(get("web:8080", "/n" + i), null).status(), "a port in :authority is ignored");
     }
+  }
+
+  /**
+   * The receiving node keeps its HTTP/1.1 connection to the service between request streams (it
+   * dialled once per request before: a connect and a close each).
+   */
+  @Test
+  void requestStreamsOneAfterAnotherShareOneKeptAliveConnectionToTheService() throws Exception {
+    start(Map.of("web", web.getAddress()));
+    for (int i = 0; i < 20; i++) {
+      assertEquals("200", request(get("web", "/n" + i), null).status());
+    }
+    assertEquals(20, callers.size());
+    assertEquals(1, new java.util.HashSet<>(callers).size(), "one connection for 20 requests: " + callers);
+  }
+
+  /** A service that answers {@code Connection: close} is dialled afresh next time, and every answer arrives. */
+  @Test
+  void aServiceThatClosesAfterItsAnswerGetsANewConnectionEachTime() throws Exception {
+    start(Map.of("web", web.getAddress()));
+    for (int i = 0; i < 5; i++) {
+      Answer a = request(get("web", "/close"), null);
+      assertEquals("200", a.status());
+      assertEquals(false, a.reset());
+    }
+    assertEquals(5, new java.util.HashSet<>(callers).size(), "a connection per request: " + callers);
   }
 
   @Test
