@@ -25,10 +25,11 @@ import java.util.regex.Pattern;
  * </pre>
  * A service named on an {@code allow} line is reachable only by the callers listed on its lines
  * (several lines for one service add up); a service on no line falls back to the {@code allow *}
- * lines; with neither, the open is refused. A {@code deny} line (for a service or {@code *}, callers
- * as on {@code allow} lines) wins over every {@code allow}: it is how the authority's policy
- * ({@code sscmic policy deny}) shuts one caller out of a service every member may otherwise reach. So a file with the single line {@code allow * *} is
- * the default policy ({@link StreamPolicy#ALLOW_MEMBERS}). Unknown groups and duplicate group
+ * lines; with neither, the open is refused. So a file with the single line {@code allow * *} is
+ * the default policy ({@link StreamPolicy#ALLOW_MEMBERS}). A {@code deny} line (for a service or
+ * {@code *}, callers as on {@code allow} lines) wins over every {@code allow}: it is how the
+ * authority's policy ({@code sscmic policy deny}) shuts one caller out of a service every member
+ * may otherwise reach. Unknown groups and duplicate group
  * names are errors at load time, with the line number, never a silent refusal at run time.
  * Immutable once parsed: reloading builds a new instance.
  */

@@ -92,7 +92,8 @@ public final class TunnelV2 {
   private volatile RecordSecureLayer layer;
   private volatile LocalIdentity identity;
   /** The authority's revocations as the registry watch sends them (issue 17 item 3), or none. */
-  private volatile io.sscmic.gateway.handshake.RevocationCheck revocation = io.sscmic.gateway.handshake.RevocationCheck.NONE;
+  private volatile io.sscmic.gateway.handshake.RevocationCheck revocation =
+      io.sscmic.gateway.handshake.RevocationCheck.NONE;
   private long identityTimer = -1;
 
   private TunnelV2(Vertx vertx, NodeConfig config, IdentityFiles files, KeySchedule schedule, SecureRandom random,

@@ -182,7 +182,8 @@ class MeshPolicyTest {
           + " ms after sscmic policy revoke");
       // Within one refresh: the authority reads its files every second, the watch pushes at once; slack for load.
       assertTrue(tookMillis < 10_000, "closed after " + tookMillis + " ms");
-      assertEquals(0, Clients.readUntilClosed(open.getInputStream()).size(), "charlie's open stream ended with no data");
+      assertEquals(0, Clients.readUntilClosed(open.getInputStream()).size(),
+          "charlie's open stream ended with no data");
     }
     assertTrue(m.bravo().meshPolicy().isRevoked("charlie"));
 
