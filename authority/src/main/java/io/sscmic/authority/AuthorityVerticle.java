@@ -110,6 +110,8 @@ public final class AuthorityVerticle extends VerticleBase {
   /** The service registry (issue 17): who serves what, under leases, watched by sidecars. */
   private final io.sscmic.authority.registry.ServiceRegistry services = new io.sscmic.authority.registry.ServiceRegistry();
   private io.sscmic.authority.registry.RegistryEndpoints registryEndpoints;
+  /** The mesh policy and the revocations, on the registry watch (issue 17 item 3). */
+  private final io.sscmic.authority.policy.PolicyFeed policy = new io.sscmic.authority.policy.PolicyFeed();
 
   /** @param registry receives {@code sscmic_authority_requests_total{op,outcome}} */
   public AuthorityVerticle(Options options, MeshCa ca, X509Certificate serverCert, PrivateKey serverKey,
@@ -130,6 +132,7 @@ public final class AuthorityVerticle extends VerticleBase {
                            EnrollmentTokens tokens, KeySchedule schedule, EpochClock clock, MeterRegistry registry,
                            Revocations revocations, IssuedCertificates certificates) {
     this.revocations = revocations;
+    policy.revoked(revocations.all());
     this.certificates = certificates;
     this.registry = registry;
     this.options = options;
@@ -165,7 +168,7 @@ public final class AuthorityVerticle extends VerticleBase {
           public void count(String outcome) {
             AuthorityVerticle.this.count(outcome);
           }
-        }, registry, NodeCertificates.AUTHORITY_ID);
+        }, registry, NodeCertificates.AUTHORITY_ID, policy);
     registryEndpoints.mount(router);
     io.vertx.core.net.ServerSSLOptions tls = tls(identity);
     server = vertx.createHttpServer(new HttpServerOptions().setSsl(true)
@@ -287,6 +290,7 @@ public final class AuthorityVerticle extends VerticleBase {
     boolean fresh = revocations.revoke(node);
     certificates.remove(node);
     services.deregister(node);
+    policy.revoked(revocations.all());
     return fresh;
   }
 
@@ -302,7 +306,37 @@ public final class AuthorityVerticle extends VerticleBase {
     if (node != null) {
       services.deregister(node);
     }
+    policy.revoked(revocations.all());
     return node;
+  }
+
+  /**
+   * Re-reads the revocations file, which {@code sscmic policy revoke} writes while the authority
+   * runs: each newly revoked node loses its live certificate and registry entry as with
+   * {@link #revokeNode}, and the watchers learn it. Blocking (files): call on a worker.
+   *
+   * @return the node ids and serials revoked since the last read
+   */
+  public Set<String> reloadRevocations() throws java.io.IOException {
+    Set<String> added = revocations.reload();
+    for (String what : added) {
+      if (what.startsWith("serial:")) {
+        String node = certificates.revoke(new BigInteger(what.substring("serial:".length()), 16));
+        if (node != null) {
+          services.deregister(node);
+        }
+      } else {
+        certificates.remove(what);
+        services.deregister(what);
+      }
+    }
+    policy.revoked(revocations.all());
+    return added;
+  }
+
+  /** The mesh policy and revocations sent on the registry watch. */
+  public io.sscmic.authority.policy.PolicyFeed policyFeed() {
+    return policy;
   }
 
   private void count(String outcome) {
@@ -423,6 +457,7 @@ public final class AuthorityVerticle extends VerticleBase {
     try {
       certificates.enrolled(node, cert, now);
       if (revocations.readmit(node)) {
+        policy.revoked(revocations.all());
         LOG.warning(() -> "authority: node '" + node + "' was revoked and is re-admitted by a new enrollment token");
       }
     } catch (java.io.IOException e) {

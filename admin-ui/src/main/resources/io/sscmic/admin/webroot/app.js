@@ -330,6 +330,10 @@
       text('nodes-live', nodes.filter(([, n]) => live(n)).length + ' of ' + nodes.length);
       rows('requests', Object.entries(s.requests || {}).sort());
       rows('registry', (s.registry || []).map((r) => [r.node, (r.services || []).join(', '), r.host + ':' + r.port]));
+      const policy = s.policy || {};
+      text('policy-version', policy.version == null ? '(no policy)' : '(version ' + policy.version
+        + ', sent to the nodes on the registry watch; edit with sscmic policy)');
+      rows('policy', (policy.lines || []).map((line, i) => [String(i + 1), line]));
     } else {
       const t = s.tunnel || {};
       text('tunnel', (t.listen ? 'listening on ' + t.listen : 'no inbound listener') + ', cipher ' + (t.cipher || '?')

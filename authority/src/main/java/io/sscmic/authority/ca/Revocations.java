@@ -47,6 +47,30 @@ public final class Revocations {
     return r;
   }
 
+  /**
+   * Re-reads the file (another process, {@code sscmic policy revoke}, wrote it). Blocking.
+   *
+   * @return what the file revokes that was not revoked before
+   */
+  public synchronized Set<String> reload() throws IOException {
+    if (file == null) {
+      return Set.of();
+    }
+    Set<String> now = new TreeSet<>();
+    if (Files.exists(file)) {
+      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        if (!line.isBlank()) {
+          now.add(line.trim());
+        }
+      }
+    }
+    Set<String> added = new TreeSet<>(now);
+    added.removeAll(revoked);
+    revoked.retainAll(now);
+    revoked.addAll(now);
+    return added;
+  }
+
   public boolean isRevoked(String node) {
     return revoked.contains(node);
   }

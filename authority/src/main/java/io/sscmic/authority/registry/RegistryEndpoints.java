@@ -27,7 +27,9 @@ import java.util.logging.Logger;
  *   <li>{@code DELETE /v1/registry/self}: removes the caller's entry (drain, stop).</li>
  *   <li>{@code GET /v1/registry/watch?since=ID:VERSION}: a chunked stream, one JSON object a line: a
  *       {@code snapshot} (or the {@code update}s after {@code since}), then every {@code update} as
- *       it happens, and a {@code ping} every {@link #pingInterval} so a dead stream shows.</li>
+ *       it happens, and a {@code ping} every {@link #pingInterval} so a dead stream shows. With
+ *       {@code policy=1} also a {@code policy} line (the mesh policy, its version and the revoked
+ *       node ids and serials) after the first lines and again on every change.</li>
  * </ul>
  * A watcher that cannot keep up (its write queue full) is disconnected; it reconnects and resumes.
  */
@@ -40,6 +42,7 @@ public final class RegistryEndpoints {
   private final ServiceRegistry registry;
   private final RegistrySettings settings;
   private final RequestGate gate;
+  private final io.sscmic.authority.policy.PolicyFeed policy;
   private long sweepTimer = -1;
   /** When this registry started empty: its first renewal period is a warm-up (see {@link #watch}). */
   private final long startedNanos = System.nanoTime();
@@ -48,6 +51,13 @@ public final class RegistryEndpoints {
 
   public RegistryEndpoints(Vertx vertx, ServiceRegistry registry, RegistrySettings settings, RequestGate gate,
                            MeterRegistry meters, String authorityId) {
+    this(vertx, registry, settings, gate, meters, authorityId, new io.sscmic.authority.policy.PolicyFeed());
+  }
+
+  /** @param policy the mesh policy and revocations, sent to watchers that ask ({@code ?policy=1}) */
+  public RegistryEndpoints(Vertx vertx, ServiceRegistry registry, RegistrySettings settings, RequestGate gate,
+                           MeterRegistry meters, String authorityId, io.sscmic.authority.policy.PolicyFeed policy) {
+    this.policy = policy;
     this.vertx = vertx;
     this.registry = registry;
     this.settings = settings;
@@ -166,12 +176,16 @@ public final class RegistryEndpoints {
     boolean[] done = {false};
     long[] ping = {-1};
     ServiceRegistry.Subscription[] sub = {null};
+    Runnable[] policySub = {null};
     Runnable end = () -> {
       if (!done[0]) {
         done[0] = true;
         vertx.cancelTimer(ping[0]);
         if (sub[0] != null) {
           sub[0].cancel().run();
+        }
+        if (policySub[0] != null) {
+          policySub[0].run();
         }
       }
     };
@@ -194,6 +208,7 @@ public final class RegistryEndpoints {
     rc.request().connection().closeHandler(v -> end.run());
     gate.count("watch.ok");
     String since = rc.request().getParam("since");
+    boolean withPolicy = "1".equals(rc.request().getParam("policy"));
     Runnable open = () -> {
       if (done[0]) {
         return;
@@ -201,6 +216,11 @@ public final class RegistryEndpoints {
       sub[0] = registry.subscribe(since, change -> context.runOnContext(v ->
           write.accept(change.toJson(registry.id()))));
       sub[0].first().forEach(write);
+      if (withPolicy) {
+        // Subscribed before the first line is taken: a change in between is sent twice, never lost.
+        policySub[0] = policy.subscribe(line -> context.runOnContext(v -> write.accept(line)));
+        write.accept(policy.line());
+      }
       ping[0] = vertx.setPeriodic(pingInterval().toMillis(), t -> write.accept(registry.ping()));
     };
     long hold = warmUpLeftMillis();

@@ -178,6 +178,50 @@ class RegistryTest {
     await(stream.ended());
   }
 
+  /**
+   * Issue 17 item 3: a watcher that asks ({@code ?policy=1}) gets the mesh policy when the watch
+   * opens and again on every change (a new version, a revocation); a watcher of an older node, which
+   * does not ask, never sees a line type it does not know.
+   */
+  @Test
+  void aWatcherThatAsksGetsThePolicyAndEachChangeAndAnOlderWatcherNeverSeesAPolicyLine() throws Exception {
+    AuthorityClient caller = enrolled("caller");
+    Seen asks = new Seen();
+    Seen older = new Seen();
+    await(caller.watchRegistry(null, Duration.ofSeconds(15), true, asks.events::add));
+    await(caller.watchRegistry(null, Duration.ofSeconds(15), older.events::add));
+    eventually(() -> asks.types().contains("policy"), "the policy line when the watch opens");
+    JsonObject first = policies(asks).get(0);
+    assertEquals(0L, first.getLong("version"));
+    assertEquals(new JsonArray().add("allow * *"), first.getJsonArray("lines"), "the default: every member");
+    assertEquals(new JsonArray(), first.getJsonArray("revoked"));
+
+    authority.policyFeed().policy(new io.sscmic.authority.policy.MeshPolicy(1, List.of("allow * *",
+        "deny orders web-2")));
+    eventually(() -> policies(asks).size() == 2, "the new version");
+    assertEquals(1L, policies(asks).get(1).getLong("version"));
+    assertEquals("deny orders web-2", policies(asks).get(1).getJsonArray("lines").getString(1));
+
+    assertTrue(authority.revokeNode("web-9"));
+    eventually(() -> policies(asks).size() == 3, "the revocation");
+    assertEquals(new JsonArray().add("web-9"), policies(asks).get(2).getJsonArray("revoked"));
+
+    // A registry change after all that: each watch delivers in order, so once the older watcher has
+    // it, it would have had any policy line before it.
+    AuthorityClient b1 = enrolled("billing-1");
+    RegistryLease lease = new RegistryLease(vertx, "billing-1", () -> b1, List.of("billing"), "10.0.0.7", 7443,
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    await(lease.start());
+    eventually(() -> older.events.stream().anyMatch(e -> "billing-1".equals(e.getString("node"))),
+        "the older watcher to get the registration");
+    assertTrue(older.types().stream().noneMatch("policy"::equals), older.types().toString());
+    await(lease.stop());
+  }
+
+  private static List<JsonObject> policies(Seen seen) {
+    return seen.events.stream().filter(e -> "policy".equals(e.getString("type"))).toList();
+  }
+
   @Test
   void aLeaseRenewedInTimeStaysAndAReconnectingWatcherGetsOnlyWhatItMissed() throws Exception {
     AuthorityClient b1 = enrolled("billing-1");

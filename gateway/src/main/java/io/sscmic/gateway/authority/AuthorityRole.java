@@ -53,6 +53,7 @@ public final class AuthorityRole {
   private long watchTimer = -1;
   private long anchorTimer = -1;
   private long certificateTimer = -1;
+  private long policyTimer = -1;
   private final Deployments deployments;
   private final AuthorityVerticle server;
   private final AdminServerVerticle admin;
@@ -140,8 +141,8 @@ public final class AuthorityRole {
                 role.watchReseeds(vertx, files.chain());
                 role.advanceAnchor(vertx);
                 role.watchCertificate(vertx);
-                return role;
-              });
+                return role.watchPolicy(vertx);
+              }).compose(role -> role.policyRead.future().map(role));
         })
         .recover(e -> deployments.stop().transform(x -> Future.failedFuture(e)));
   }
@@ -206,6 +207,52 @@ public final class AuthorityRole {
         : server.useCertificate(r.certificate(), r.key()))
         .onFailure(e -> LOG.warning(() -> "authority: cannot load the rotated certificate: " + e.getMessage()
             + "; still serving the previous one, trying again in a second")));
+  }
+
+  /** Completes once the policy file was read the first time (the watch starts with it). */
+  private final io.vertx.core.Promise<Void> policyRead = io.vertx.core.Promise.promise();
+
+  /**
+   * Sends what {@code sscmic policy} writes ({@value io.sscmic.authority.policy.MeshPolicy#FILE}
+   * and, for {@code policy revoke}, the revocations file) to the registry watchers within a second,
+   * as {@link #watchReseeds} does for re-seeds: the files' permissions are the authorization.
+   */
+  private AuthorityRole watchPolicy(Vertx vertx) {
+    Path policyFile = config.file(io.sscmic.authority.policy.MeshPolicy.FILE);
+    Path revokedFile = config.file(AuthorityFiles.REVOKED);
+    String[] seen = {null, null};
+    Runnable check = () -> vertx.executeBlocking(() -> {
+      String p = Files.exists(policyFile) ? version(policyFile) : "none";
+      if (!p.equals(seen[0])) {
+        io.sscmic.authority.policy.MeshPolicy loaded = io.sscmic.authority.policy.MeshPolicy.load(policyFile);
+        seen[0] = p;
+        if (!loaded.equals(server.policyFeed().policy())) {
+          server.policyFeed().policy(loaded);
+          LOG.info(() -> "authority: mesh policy version " + loaded.version() + " (" + loaded.lines().size()
+              + " lines) sent to the registry watchers");
+        }
+      }
+      String r = Files.exists(revokedFile) ? version(revokedFile) : "none";
+      if (!r.equals(seen[1])) {
+        boolean first = seen[1] == null;
+        seen[1] = r;
+        java.util.Set<String> added = server.reloadRevocations();
+        if (!added.isEmpty() && !first) {
+          LOG.warning(() -> "authority: revoked " + added + " (sscmic policy revoke): off the roster the watchers get;"
+              + " their certificates can no longer recover or renew");
+        }
+      }
+      return null;
+    }).onComplete(ar -> {
+      policyRead.tryComplete();
+      if (ar.failed()) {
+        LOG.warning(() -> "authority: cannot read the policy or revocations: " + ar.cause().getMessage()
+            + " (the watchers keep the last ones; trying again in a second)");
+      }
+    });
+    check.run();
+    policyTimer = vertx.setPeriodic(1000, t -> check.run());
+    return this;
   }
 
   /**
@@ -367,6 +414,7 @@ public final class AuthorityRole {
         .put("requests", requests).put("lastRecovery", recoveries).put("nodes", nodes)
         .put("registry", new JsonArray(server.serviceRegistry().entries().stream()
             .map(io.sscmic.keysyn.registry.Registration::toJson).toList()))
+        .put("policy", server.policyFeed().line())
         // A node is live when it asked within three refresh periods (authority.refresh, 30 s by default).
         .put("liveWithinSeconds", LIVE_WITHIN_SECONDS);
   }
@@ -387,6 +435,7 @@ public final class AuthorityRole {
     vertx.cancelTimer(watchTimer);
     vertx.cancelTimer(anchorTimer);
     vertx.cancelTimer(certificateTimer);
+    vertx.cancelTimer(policyTimer);
     return deployments.stop();
   }
 

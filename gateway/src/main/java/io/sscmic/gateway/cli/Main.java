@@ -44,6 +44,8 @@ public final class Main {
       "                                     a new key and certificate for the authority (nodes need nothing)",
       "  sscmic ca rotate --config DIR/authority.yaml --stage | --switch | --retire",
       "                                     rotate the mesh CA in three steps, nodes trusting both meanwhile",
+      "  sscmic policy list|allow|deny|group|remove|revoke --config DIR/authority.yaml ...",
+      "                                     the mesh's authorization policy; revoke a node (sent on the watch)",
       "  sscmic seed --out FILE              write a new random mesh seed, mode 0600 (for meshes without authority)",
       "  sscmic admin-password              read a dashboard password (stdin or prompt), print admin.password-hash",
       "  sscmic intercept install|remove|status [--config FILE]",
@@ -56,6 +58,13 @@ public final class Main {
       "",
       "`sscmic COMMAND --help` explains one command.",
       "Docs: README.md, docs/OPERATIONS.md, docs/PROTOCOL.md, docs/SECURITY.md");
+
+  /** {@link #COMMAND_HELP} and the commands past Map.of's ten entries. */
+  static java.util.Map<String, String> allHelp() {
+    java.util.Map<String, String> all = new java.util.HashMap<>(COMMAND_HELP);
+    all.put("policy", PolicyCommand.HELP);
+    return all;
+  }
 
   /** {@code sscmic COMMAND --help}: what one command does, its options and their defaults. */
   static final java.util.Map<String, String> COMMAND_HELP = java.util.Map.of(
@@ -162,12 +171,12 @@ public final class Main {
       out.println(a.get(0).equals("intercept") ? InterceptCommand.HELP : InjectCommand.HELP);
       return 0;
     }
-    if (help && !a.isEmpty() && COMMAND_HELP.containsKey(a.get(0))) {
-      out.println(COMMAND_HELP.get(a.get(0)));
+    if (help && !a.isEmpty() && allHelp().containsKey(a.get(0))) {
+      out.println(allHelp().get(a.get(0)));
       return 0;
     }
-    if (a.size() == 2 && a.get(0).equals("help") && COMMAND_HELP.containsKey(a.get(1))) {
-      out.println(COMMAND_HELP.get(a.get(1)));
+    if (a.size() == 2 && a.get(0).equals("help") && allHelp().containsKey(a.get(1))) {
+      out.println(allHelp().get(a.get(1)));
       return 0;
     }
     if (a.isEmpty() || help || a.get(0).equals("help")) {
@@ -201,6 +210,8 @@ public final class Main {
           return AuthorityCommands.ca(a, out, err);
         case "intercept":
           return InterceptCommand.run(a, out, err);
+        case "policy":
+          return PolicyCommand.run(a, out, err);
         case "inject":
           return InjectCommand.run(a, System.in, out, err);
         case "admin-password":

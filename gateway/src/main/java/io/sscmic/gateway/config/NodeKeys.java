@@ -156,11 +156,14 @@ public final class NodeKeys {
           + "without it dials v1. The tunnel listener accepts both versions on its one port whatever this says. "
           + "`sscmic init` and `sscmic demo` write `v2`");
   public static final ConfigKey<Path> TUNNEL_POLICY_FILE = key("tunnel.policy-file", ValueParsers.path(),
-      none("none: every member reaches every service"), OVERRIDE, APPLIED,
+      none("none: the authority's mesh policy (`sscmic policy`) with an authority, else every member reaches "
+          + "every service"),
+      OVERRIDE, APPLIED,
       c -> c.v2().policyFile(), "`/etc/sscmic/streams.policy`",
-      "v2: who may open streams to this node's services, by caller node id (`allow SERVICE CALLER...`, `group`; "
-          + "see docs/MUX-v2.md, \"Authorization\"); read at start and at every reload. A refused stream is reset "
-          + "and counted (`sscmic_mux_streams_refused_total{reason=\"policy\"}`). v1 connections carry no "
+      "v2: who may open streams to this node's services, by caller node id (`allow SERVICE CALLER...`, "
+          + "`deny SERVICE CALLER...`, `group`; see docs/MUX-v2.md, \"Authorization\"); read at start and at every "
+          + "reload; a local file wins over the authority's policy (see \"Mesh policy and revocation\"). A refused "
+          + "stream is reset and counted (`sscmic_mux_streams_refused_total{reason=\"policy\"}`). v1 connections carry no "
           + "caller identity and are not checked");
   public static final ConfigKey<Path> TUNNEL_IDENTITY_DIR = key("tunnel.identity-dir", ValueParsers.path(),
       none("the authority's"), OVERRIDE, RESTART, c -> c.v2().identityDir(), "`/etc/sscmic/identity`",

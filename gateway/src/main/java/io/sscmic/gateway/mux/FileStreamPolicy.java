@@ -20,11 +20,16 @@ import java.util.regex.Pattern;
  * allow orders  @frontend batch-7   # service 'orders': members of frontend, and node batch-7
  * allow metrics *                   # service 'metrics': every member
  * allow *       admin-1             # every service not named on its own line: node admin-1
+ * deny  orders  web-2               # web-2 never reaches orders, whatever the allow lines say
+ * deny  *       old-batch           # old-batch reaches no service
  * </pre>
  * A service named on an {@code allow} line is reachable only by the callers listed on its lines
  * (several lines for one service add up); a service on no line falls back to the {@code allow *}
  * lines; with neither, the open is refused. So a file with the single line {@code allow * *} is
- * the default policy ({@link StreamPolicy#ALLOW_MEMBERS}). Unknown groups and duplicate group
+ * the default policy ({@link StreamPolicy#ALLOW_MEMBERS}). A {@code deny} line (for a service or
+ * {@code *}, callers as on {@code allow} lines) wins over every {@code allow}: it is how the
+ * authority's policy ({@code sscmic policy deny}) shuts one caller out of a service every member
+ * may otherwise reach. Unknown groups and duplicate group
  * names are errors at load time, with the line number, never a silent refusal at run time.
  * Immutable once parsed: reloading builds a new instance.
  */
@@ -34,10 +39,15 @@ public final class FileStreamPolicy implements StreamPolicy {
 
   private final Map<String, Callers> byService;
   private final Callers fallback;
+  private final Map<String, Callers> deniedByService;
+  private final Callers deniedEverywhere;
 
-  private FileStreamPolicy(Map<String, Callers> byService, Callers fallback) {
+  private FileStreamPolicy(Map<String, Callers> byService, Callers fallback, Map<String, Callers> deniedByService,
+                           Callers deniedEverywhere) {
     this.byService = byService;
     this.fallback = fallback;
+    this.deniedByService = deniedByService;
+    this.deniedEverywhere = deniedEverywhere;
   }
 
   /** Reads and parses a policy file (blocking: call it off the event loop). */
@@ -49,6 +59,8 @@ public final class FileStreamPolicy implements StreamPolicy {
     Map<String, Set<String>> groups = new HashMap<>();
     Map<String, Callers> services = new LinkedHashMap<>();
     Callers fallback = Callers.NONE;
+    Map<String, Callers> denied = new LinkedHashMap<>();
+    Callers deniedEverywhere = Callers.NONE;
     int n = 0;
     for (String raw : lines) {
       n++;
@@ -73,9 +85,10 @@ public final class FileStreamPolicy implements StreamPolicy {
           }
           groups.put(name, Set.copyOf(members));
         }
-        case "allow" -> {
+        case "allow", "deny" -> {
+          boolean allow = words[0].equals("allow");
           if (words.length < 3) {
-            throw new PolicyFormatException(source, n, "allow needs a service (or *) and at least one caller");
+            throw new PolicyFormatException(source, n, words[0] + " needs a service (or *) and at least one caller");
           }
           boolean anyCaller = false;
           Set<String> nodes = new HashSet<>();
@@ -95,17 +108,21 @@ public final class FileStreamPolicy implements StreamPolicy {
             }
           }
           Callers callers = new Callers(anyCaller, Set.copyOf(nodes));
-          if (words[1].equals("*")) {
+          if (!allow && words[1].equals("*")) {
+            deniedEverywhere = deniedEverywhere.plus(callers);
+          } else if (!allow) {
+            denied.merge(name(words[1], source, n), callers, Callers::plus);
+          } else if (words[1].equals("*")) {
             fallback = fallback.plus(callers);
           } else {
             services.merge(name(words[1], source, n), callers, Callers::plus);
           }
         }
         default -> throw new PolicyFormatException(source, n, "unknown keyword '" + words[0]
-            + "' (expected group or allow)");
+            + "' (expected group, allow or deny)");
       }
     }
-    return new FileStreamPolicy(Map.copyOf(services), fallback);
+    return new FileStreamPolicy(Map.copyOf(services), fallback, Map.copyOf(denied), deniedEverywhere);
   }
 
   private static String name(String word, String source, int line) throws PolicyFormatException {
@@ -117,6 +134,10 @@ public final class FileStreamPolicy implements StreamPolicy {
 
   @Override
   public Decision check(String callerNodeId, String service) {
+    if (deniedEverywhere.admits(callerNodeId)
+        || deniedByService.getOrDefault(service, Callers.NONE).admits(callerNodeId)) {
+      return Decision.refuse("a deny line shuts node " + callerNodeId + " out of " + service);
+    }
     Callers callers = byService.get(service);
     if (callers != null) {
       return callers.admits(callerNodeId) ? Decision.ALLOW

@@ -288,6 +288,18 @@ public final class PeerConnection {
     return channel.close();
   }
 
+  /**
+   * Closes now, open streams included (a revoked peer): GOAWAY and no drain. A plain
+   * {@code channel.close()} would let the streams run on for the codec's graceful timeout.
+   */
+  public void cut() {
+    draining = true;
+    channel.eventLoop().execute(() -> {
+      codec().gracefulShutdownTimeoutMillis(0);
+      channel.close();
+    });
+  }
+
   @Override
   public String toString() {
     return role.name().toLowerCase() + " connection to " + peerNodeId + " " + channel.remoteAddress()

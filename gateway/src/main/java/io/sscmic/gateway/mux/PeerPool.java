@@ -148,6 +148,24 @@ public final class PeerPool {
     }
   }
 
+  /** Closes at once every connection to {@code peerNode} (it was revoked): its streams are reset. */
+  public int cut(String peerNode) {
+    int n = 0;
+    for (Slot slot : slots.values()) {
+      List<PeerConnection> live;
+      synchronized (slot) {
+        live = List.copyOf(slot.live);
+      }
+      for (PeerConnection c : live) {
+        if (peerNode.equals(c.peerNodeId())) {
+          c.cut();
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
   /** GOAWAY on every connection; completes when all have drained and closed. */
   public Future<Void> close() {
     closed = true;

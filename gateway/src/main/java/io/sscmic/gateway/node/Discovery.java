@@ -35,6 +35,8 @@ final class Discovery {
   private final ResolverGauges gauges;
   private RegistryLease lease;
   private List<String> leased = List.of();
+  /** The mesh policy from the watch, or null (no authority, a local tunnel.policy-file, DNS). */
+  private io.sscmic.gateway.policy.MeshPolicyView meshPolicy;
 
   private Discovery(Vertx vertx, String nodeId, MeterRegistry registry, Supplier<AuthorityClient> client,
                     PeerResolver byName) {
@@ -64,7 +66,26 @@ final class Discovery {
     java.nio.file.Path cache = d.cacheFile() != null ? d.cacheFile() : config.authority() == null ? null
         : config.authority().stateDir().resolve(DiscoverySection.CACHE_FILE);
     AuthorityPeerResolver r = new AuthorityPeerResolver(vertx, config.nodeId(), client, cache, registry);
-    return r.start().map(x -> new Discovery(vertx, config.nodeId(), registry, client, r));
+    if (config.v2().policyFile() != null || cache == null) {
+      return r.start().map(x -> new Discovery(vertx, config.nodeId(), registry, client, r));
+    }
+    // No local policy file: the node applies the authority's policy and roster, live (issue 17 item 3).
+    io.sscmic.gateway.policy.MeshPolicyView policy = new io.sscmic.gateway.policy.MeshPolicyView(vertx,
+        config.nodeId(), cache.resolveSibling(io.sscmic.gateway.policy.MeshPolicyView.CACHE_FILE));
+    io.micrometer.core.instrument.Gauge.builder("sscmic.mesh.policy.version", policy, p -> p.version())
+        .description("Version of the authority's mesh policy this node applies (-1: none yet, every member allowed)")
+        .tag("node", config.nodeId()).register(registry);
+    io.micrometer.core.instrument.Gauge.builder("sscmic.mesh.revoked", policy, p -> p.revokedCount())
+        .description("Node ids and certificate serials the authority revoked, as this node last heard")
+        .tag("node", config.nodeId()).register(registry);
+    return policy.start().compose(p -> {
+      r.watchPolicy(policy::accept);
+      return r.start();
+    }).map(x -> {
+      Discovery made = new Discovery(vertx, config.nodeId(), registry, client, r);
+      made.meshPolicy = policy;
+      return made;
+    });
   }
 
   /** The resolver for a data plane: {@code staticPeers} override, the rest by name. */
@@ -125,6 +146,11 @@ final class Discovery {
     Future<Void> left = leave();
     return left.compose(x -> byName instanceof AuthorityPeerResolver a ? a.close()
         : byName instanceof DnsSrvPeerResolver d ? d.close() : Future.succeededFuture());
+  }
+
+  /** The authority's policy and roster as this node applies them, or null (it has a policy file, or no authority). */
+  io.sscmic.gateway.policy.MeshPolicyView meshPolicy() {
+    return meshPolicy;
   }
 
   PeerResolver byName() {

@@ -224,6 +224,7 @@ public final class Node {
                         sidecarId, admin, http, httpId, configFile, prep.random(), replays, reloads, v2, dataPlane,
                         registry);
                     node.discovery = discovery;
+                    node.applyRoster(discovery.meshPolicy());
                     discovery.register(config, sidecar.tunnelPort());
                     self.set(node);
                     return node;
@@ -405,6 +406,41 @@ public final class Node {
   }
 
   /** Tunnel v2 of this node, or null when it has no certificate (v1 only). */
+  /**
+   * The authority's roster on tunnel v2 (issue 17 item 3): handshakes of revoked nodes are refused,
+   * and a node revoked while connected has its v2 connections closed, both directions.
+   */
+  private void applyRoster(io.sscmic.gateway.policy.MeshPolicyView roster) {
+    if (roster == null || v2 == null) {
+      return;
+    }
+    v2.revocations(roster);
+    roster.onRevoked(ids -> {
+      for (String id : ids) {
+        int out = v2.pool().cut(id);
+        int in = 0;
+        io.sscmic.gateway.inbound.V2Handoff inbound = sidecar.v2Inbound();
+        if (inbound != null) {
+          for (io.sscmic.gateway.mux.PeerConnection c : inbound.connections()) {
+            if (id.equals(c.peerNodeId())) {
+              c.cut();
+              in++;
+            }
+          }
+        }
+        int o = out;
+        int i = in;
+        LOG.warning(() -> config.nodeId() + ": closed " + o + " outbound and " + i + " inbound tunnel v2 connections"
+            + " of revoked node '" + id + "'");
+      }
+    });
+  }
+
+  /** The mesh policy and roster this node applies, or null (a local policy file, or no authority). */
+  public io.sscmic.gateway.policy.MeshPolicyView meshPolicy() {
+    return discovery == null ? null : discovery.meshPolicy();
+  }
+
   public TunnelV2 v2() {
     return v2;
   }

@@ -127,7 +127,11 @@ public final class SidecarVerticle extends VerticleBase {
       return bind();
     }
     // The stream policy and the services' addresses are read on a worker (a file, host names).
-    return vertx.executeBlocking(() -> new V2Inputs(TunnelV2.policy(config), TunnelV2.resolve(config.services())))
+    // A local policy file wins (a reload may add one); without one, the authority's policy if the node takes it.
+    io.sscmic.gateway.policy.MeshPolicyView mesh = discovery == null || config.v2().policyFile() != null ? null
+        : discovery.meshPolicy();
+    return vertx.executeBlocking(() -> new V2Inputs(mesh != null ? mesh : TunnelV2.policy(config),
+            TunnelV2.resolve(config.services())))
         .recover(e -> Future.failedFuture(new IllegalStateException("tunnel.policy-file " + config.v2().policyFile()
             + ": " + e.getMessage(), e)))
         .compose(in -> {

@@ -91,6 +91,9 @@ public final class TunnelV2 {
   private final PeerPool pool;
   private volatile RecordSecureLayer layer;
   private volatile LocalIdentity identity;
+  /** The authority's revocations as the registry watch sends them (issue 17 item 3), or none. */
+  private volatile io.sscmic.gateway.handshake.RevocationCheck revocation =
+      io.sscmic.gateway.handshake.RevocationCheck.NONE;
   private long identityTimer = -1;
 
   private TunnelV2(Vertx vertx, NodeConfig config, IdentityFiles files, KeySchedule schedule, SecureRandom random,
@@ -198,7 +201,8 @@ public final class TunnelV2 {
 
   private void adopt(Loaded loaded) {
     identity = loaded.identity();
-    HandshakeSettings hs = new HandshakeSettings(loaded.identity(), new PeerVerifier(loaded.ca()), schedule, replays,
+    HandshakeSettings hs = new HandshakeSettings(loaded.identity(), new PeerVerifier(loaded.ca(),
+        (node, certificate) -> revocation.isRevoked(node, certificate), java.time.Clock.systemUTC()), schedule, replays,
         config.tunnel().provider(), random, config.tunnel().handshakeTimeout());
     layer = new RecordSecureLayer(hs, config.tunnel().cipher(), metrics);
   }
@@ -255,6 +259,11 @@ public final class TunnelV2 {
   /** Verified v2 handshakes so far in this role. */
   public double handshakes(Role role) {
     return metrics.completed(role);
+  }
+
+  /** Refuses the handshakes of peers {@code check} says are revoked, from now on. */
+  void revocations(io.sscmic.gateway.handshake.RevocationCheck check) {
+    revocation = check;
   }
 
   /** GOAWAY on every pooled connection; completes when they have drained. */

@@ -55,6 +55,8 @@ public final class AuthorityPeerResolver implements PeerResolver {
   private volatile boolean connected;
   private volatile boolean closed;
   private volatile int entries;
+  /** Gets the watch's {@code policy} lines, or null: this node does not take the mesh policy. */
+  private volatile Consumer<JsonObject> policy;
 
   /**
    * @param client the node's authority client (null until it has a certificate: then it waits)
@@ -101,7 +103,7 @@ public final class AuthorityPeerResolver implements PeerResolver {
           }
         }
         loaded = true;
-        if (!watchers.watched().isEmpty()) {
+        if (!watchers.watched().isEmpty() || policy != null) {
           streaming = true;
           connect();
         }
@@ -121,7 +123,7 @@ public final class AuthorityPeerResolver implements PeerResolver {
       retry();
       return;
     }
-    c.watchRegistry(view.version(), IDLE, this::onEvent).onComplete(ar -> {
+    c.watchRegistry(view.version(), IDLE, policy != null, this::onEvent).onComplete(ar -> {
       if (closed) {
         if (ar.succeeded()) {
           ar.result().close();
@@ -175,6 +177,11 @@ public final class AuthorityPeerResolver implements PeerResolver {
   }
 
   private void onEvent(JsonObject event) {
+    Consumer<JsonObject> p = policy;
+    if (p != null && "policy".equals(event.getString("type"))) {
+      p.accept(event);
+      return;
+    }
     Set<String> touched;
     try {
       touched = view.apply(event);
@@ -247,6 +254,21 @@ public final class AuthorityPeerResolver implements PeerResolver {
       }
     });
     return w;
+  }
+
+  /**
+   * Takes the mesh policy and revocations from the watch ({@code policy} lines, each the whole
+   * policy): opens the stream now, as a node that calls nothing by name still enforces the policy
+   * on its callers. Call before the first {@link #watch} (the request asks for policy lines).
+   */
+  public void watchPolicy(Consumer<JsonObject> onPolicy) {
+    policy = onPolicy;
+    context.runOnContext(v -> {
+      if (loaded && !streaming && !closed) {
+        streaming = true;
+        connect();
+      }
+    });
   }
 
   @Override

@@ -278,11 +278,19 @@ public final class AuthorityClient {
    */
   public Future<io.sscmic.keysyn.registry.RegistryStream> watchRegistry(String since, java.time.Duration idle,
                                                                         java.util.function.Consumer<JsonObject> onEvent) {
+    return watchRegistry(since, idle, false, onEvent);
+  }
+
+  /** @param policy also the mesh policy and revocations ({@code policy} lines, issue 17 item 3) */
+  public Future<io.sscmic.keysyn.registry.RegistryStream> watchRegistry(String since, java.time.Duration idle,
+                                                                        boolean policy,
+                                                                        java.util.function.Consumer<JsonObject> onEvent) {
     if (authenticated == null) {
       return Future.failedFuture(new IllegalStateException("not enrolled: no node certificate"));
     }
-    String uri = REGISTRY_WATCH + (since == null ? "" : "?since="
-        + java.net.URLEncoder.encode(since, java.nio.charset.StandardCharsets.UTF_8));
+    String query = (since == null ? "" : "since=" + java.net.URLEncoder.encode(since,
+        java.nio.charset.StandardCharsets.UTF_8)) + (policy ? (since == null ? "" : "&") + "policy=1" : "");
+    String uri = REGISTRY_WATCH + (query.isEmpty() ? "" : "?" + query);
     io.vertx.core.Promise<Void> ended = io.vertx.core.Promise.promise();
     return authenticated.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(host).setPort(port)
             .setURI(uri))
