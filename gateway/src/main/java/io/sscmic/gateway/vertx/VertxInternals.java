@@ -51,6 +51,18 @@ public final class VertxInternals {
    * frame path wraps its own arrays): Vert.x does not release the buffer behind a {@code Buffer}
    * it writes, so a pooled one passed here would leak.
    */
+  /**
+   * A Vert.x buffer holding a copy of {@code bytes}' readable bytes (not consumed, not released):
+   * one copy into the unpooled heap memory Vert.x expects of a buffer it writes (it never releases
+   * what it writes), as {@code Buffer.buffer(ByteBufUtil.getBytes(bytes))} would make with two.
+   */
+  public static Buffer copyOf(ByteBuf bytes) {
+    int n = bytes.readableBytes();
+    ByteBuf copy = io.vertx.core.impl.buffer.VertxByteBufAllocator.DEFAULT.heapBuffer(n, n);
+    copy.writeBytes(bytes, bytes.readerIndex(), n);
+    return BufferInternal.buffer(copy);
+  }
+
   public static Buffer buffer(ByteBuf bytes) {
     return BufferInternal.buffer(bytes);
   }

@@ -1,6 +1,6 @@
 package io.sscmic.gateway.http.upstream;
 
-import io.netty.buffer.ByteBufUtil;
+import io.sscmic.gateway.vertx.VertxInternals;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -341,7 +341,7 @@ public final class RequestStream implements OriginResponse {
           batch.add(() -> onHeaders(h, end));
         } else if (msg instanceof Http2DataFrame d) {
           boolean end = d.isEndStream();
-          Buffer data = d.content().isReadable() ? Buffer.buffer(ByteBufUtil.getBytes(d.content())) : null;
+          Buffer data = d.content().isReadable() ? VertxInternals.copyOf(d.content()) : null;
           batch.add(() -> {
             if (data != null && !ended) {
               queue(data);
