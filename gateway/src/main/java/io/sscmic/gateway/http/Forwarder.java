@@ -268,7 +268,7 @@ final class Forwarder {
       peer.end();
       up.exceptionHandler(e -> { });
       up.reset();
-      answers.metrics().request(target.service(), target.route(), "client_gone",
+      answers.metrics().request(target.service(), target.route(), ProxyFailure.Kind.CLIENT_GONE.outcome,
           Duration.ofNanos(System.nanoTime() - started));
       return;
     }

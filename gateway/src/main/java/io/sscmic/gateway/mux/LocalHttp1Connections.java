@@ -35,6 +35,7 @@ final class LocalHttp1Connections {
   }
 
   private final Map<Key, ArrayDeque<Channel>> idle = new ConcurrentHashMap<>();
+  private volatile boolean closed;
 
   /** An open idle connection of {@code loop} to {@code address}, out of the pool; null if none. Call on {@code loop}. */
   Channel take(EventLoop loop, SocketAddress address) {
@@ -61,6 +62,10 @@ final class LocalHttp1Connections {
    * for the next request stream of its loop; closes it when the pool is full. Call on its loop.
    */
   void release(SocketAddress address, Channel c) {
+    if (closed) {
+      c.close();
+      return;
+    }
     if (!c.isActive()) {
       return;
     }
@@ -81,9 +86,17 @@ final class LocalHttp1Connections {
     q.addLast(c);
   }
 
-  /** Closes every idle connection (the node's v2 side stops). */
+  /**
+   * Closes every idle connection, each on its own loop (a queue belongs to its loop), and keeps no
+   * more from now on: the node's v2 side stops.
+   */
   void close() {
-    idle.values().forEach(q -> q.forEach(c -> c.eventLoop().execute(c::close)));
+    closed = true;
+    idle.forEach((key, q) -> key.loop().execute(() -> {
+      for (Channel c; (c = q.poll()) != null; ) {
+        c.close();
+      }
+    }));
   }
 
   /** An idle connection's handler: nothing is expected from the service; it leaves the pool when it closes. */

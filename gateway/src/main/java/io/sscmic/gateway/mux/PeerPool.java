@@ -213,9 +213,10 @@ public final class PeerPool {
           promise.fail(unavailable(PeerUnavailableException.Reason.SHUTDOWN, null));
           return;
         }
-        chosen = spreadNow() ? null : reserveNear(near);
-        if (chosen == null) {
-          chosen = spreadNow() ? null : reserveLeastLoaded();
+        boolean spread = spreadNow();
+        chosen = spread ? null : reserveNear(near);
+        if (chosen == null && !spread) {
+          chosen = reserveLeastLoaded();
           if (chosen != null && near != null && !connecting && usable() < settings.connectionsPerPeer()
               && !hasUsableOn(near)) {
             // This stream goes elsewhere at once; later ones from this loop will find one here.

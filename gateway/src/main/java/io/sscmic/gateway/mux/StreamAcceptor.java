@@ -85,6 +85,7 @@ public final class StreamAcceptor {
   public void shutDown() {
     shuttingDown = true;
     h2c.close();
+    http1.close();
   }
 
   /** The handler for each inbound stream's child channel (shared). */
