@@ -299,7 +299,8 @@ public final class Node {
     NodeConfig before = config;
     SidecarVerticle old = sidecar;
     String oldId = sidecarId;
-    SidecarVerticle fresh = new SidecarVerticle(next, schedule, metrics, random, replays, discovery, v2, dataPlane);
+    SidecarVerticle fresh = new SidecarVerticle(next, schedule, metrics, random, replays, discovery, v2, dataPlane)
+        .sharingPortsWith(before);
     return vertx.deployVerticle(fresh).transform(ar -> {
       if (ar.failed()) {
         return reloaded("failed", "nothing changed: " + ar.cause().getMessage());

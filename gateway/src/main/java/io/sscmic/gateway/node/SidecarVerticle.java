@@ -20,10 +20,14 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VerticleBase;
 import java.security.SecureRandom;
+import io.vertx.core.net.SocketAddress;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
@@ -67,6 +71,8 @@ public final class SidecarVerticle extends VerticleBase {
   private int tunnelPort = -1;
   private final Map<String, Integer> outboundPorts = new LinkedHashMap<>();
   private volatile Future<?> closing;
+  /** Listen addresses the running data plane holds (a reload's): bound last, see {@link #sharingPortsWith}. */
+  private Set<SocketAddress> shared = Set.of();
   /** Where the listeners bind, accept and close: the node's data-plane context, or null: this verticle's own. */
   private final Context home;
 
@@ -145,16 +151,39 @@ public final class SidecarVerticle extends VerticleBase {
                           Map<String, java.net.InetSocketAddress> services) {
   }
 
+  /**
+   * The addresses the running data plane that this one replaces listens on (a reload): this plane
+   * binds its other listeners first, and joins these shared ports only once those all bound. A
+   * reload that fails on a new port (taken by another process) then never put a listener of this
+   * plane on a running port: before, one that had joined was closed again as the reload failed,
+   * and a connection Vert.x had just handed to it was reset (NodeReloadTest, about 1 run in 30).
+   */
+  SidecarVerticle sharingPortsWith(NodeConfig running) {
+    Set<SocketAddress> held = new HashSet<>();
+    if (running.tunnel().listen() != null) {
+      held.add(running.tunnel().listen());
+    }
+    for (OutboundRoute r : running.outbound()) {
+      if (r.listen().port() != 0) {
+        held.add(r.listen());
+      }
+    }
+    this.shared = held;
+    return this;
+  }
+
   private Future<?> bind() {
     TunnelOptions options = config.tunnelOptions();
-    List<Future<?>> binds = new ArrayList<>();
+    List<Supplier<Future<?>>> onShared = new ArrayList<>();
+    List<Supplier<Future<?>>> onFresh = new ArrayList<>();
     if (config.tunnel().listen() != null) {
       // With tracing, services that speak HTTP are reached through a traced hop (tracing.http-services).
-      binds.add(TracedServiceHop.services(vertx, config).compose(services -> {
-        inbound = new InboundListener(vertx, options, schedule, services, metrics, random, config.tunnel().limits(),
-            replays, v2Inbound);
-        return inbound.listen(config.tunnel().listen());
-      })
+      (shared.contains(config.tunnel().listen()) ? onShared : onFresh).add(() ->
+          TracedServiceHop.services(vertx, config).compose(services -> {
+            inbound = new InboundListener(vertx, options, schedule, services, metrics, random,
+                config.tunnel().limits(), replays, v2Inbound);
+            return inbound.listen(config.tunnel().listen());
+          })
           .andThen(ar -> {
             if (ar.succeeded()) {
               tunnelPort = ar.result();
@@ -181,7 +210,7 @@ public final class SidecarVerticle extends VerticleBase {
           random, v2 != null && v2.dials() ? v2.pool() : null);
       outbound.add(l);
       String key = "outbound[" + i + "]";
-      binds.add(l.listen(route.listen())
+      (shared.contains(route.listen()) ? onShared : onFresh).add(() -> l.listen(route.listen())
           .andThen(ar -> {
             if (ar.succeeded()) {
               outboundPorts.put(route.service(), ar.result());
@@ -190,13 +219,18 @@ public final class SidecarVerticle extends VerticleBase {
           .recover(e -> Future.failedFuture(new IllegalStateException(
               "cannot bind " + key + ".listen " + route.listen() + ": " + e.getMessage(), e))));
     }
-    return Future.all(binds).onSuccess(v -> LOG.info(() -> "node " + config.nodeId() + ": "
+    return Future.all(start(onFresh)).compose(v -> Future.all(start(onShared)))
+        .onSuccess(v -> LOG.info(() -> "node " + config.nodeId() + ": "
         + (tunnelPort > 0 ? "tunnel listening on " + config.tunnel().listen().host() + ":" + tunnelPort
         + " for " + config.services().keySet() + "; " : "")
         + "outbound " + outboundPorts + ", cipher " + config.tunnel().cipher() + ", "
         + (v2 == null ? "tunnel v1 only (no node certificate), " : v2.dials() ? "dials tunnel v2, " : "dials tunnel v1, ")
         + (vertx.isNativeTransportEnabled() ? "epoll" : "NIO") + " transport"))
         .onSuccess(v -> warnIfNettyLacksUnsafe());
+  }
+
+  private static List<Future<?>> start(List<Supplier<Future<?>>> binds) {
+    return binds.stream().<Future<?>>map(Supplier::get).toList();
   }
 
   /**

@@ -452,7 +452,9 @@ class MuxLoopbackTest {
 
   @Test
   void aPeerThatStopsAnsweringPingsIsDroppedAndTheNextOpenDialsAgain() throws Exception {
-    pair = new MuxPair(MuxSettings.defaults().withPool(2, Duration.ofMinutes(5), Duration.ofMillis(200)));
+    // PINGs every second: at 200 ms a loaded CI machine once let one go unanswered for a whole
+    // interval, and the live connection was (rightly, by its rule) dropped before the black hole.
+    pair = new MuxPair(MuxSettings.defaults().withPool(2, Duration.ofMinutes(5), Duration.ofSeconds(1)));
     LoopbackServices.Service echo = pair.services.echo();
     java.util.concurrent.atomic.AtomicBoolean blackHole = new java.util.concurrent.atomic.AtomicBoolean();
     // The server's socket stays open but nothing it receives is read: a dead path, no FIN, no RST.
@@ -474,7 +476,7 @@ class MuxLoopbackTest {
     first.accepted().get(30, TimeUnit.SECONDS);
     first.channel().close();
     PeerConnection dead = pair.pool.connections(pair.endpoint).get(0);
-    Thread.sleep(1_000); // PINGs answered: the connection stays
+    Thread.sleep(2_500); // two PINGs answered: the connection stays (a negative: only time shows it)
     assertTrue(dead.isActive());
     blackHole.set(true);
     waitFor(() -> !dead.isActive(), "the client closes the connection whose PINGs go unanswered");
