@@ -6,6 +6,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.concurrent.Promise;
 import io.sscmic.gateway.resolve.Endpoint;
+import io.sscmic.gateway.vertx.VertxInternals;
 
 /**
  * The application-facing end, for the integration into the outbound listener: an accepted
@@ -26,6 +27,11 @@ public final class AppStreams {
    * otherwise.
    */
   public static Future<Void> relay(PeerPool pool, Endpoint peer, String service, Channel app) {
+    return relay(pool, peer, service, app, null);
+  }
+
+  /** @param owner the name of the handler that owns {@code app} (Vert.x's), which the relay goes before; or null */
+  private static Future<Void> relay(PeerPool pool, Endpoint peer, String service, Channel app, String owner) {
     Promise<Void> done = ImmediateEventExecutor.INSTANCE.newPromise();
     app.config().setAutoRead(false); // nothing is read until the stream can take it
     pool.open(peer, service, app.eventLoop()).addListener((Future<MuxStream> opened) -> {
@@ -35,7 +41,7 @@ public final class AppStreams {
         return;
       }
       MuxStream stream = opened.getNow();
-      StreamRelay relay = stream.relayTo(app);
+      StreamRelay relay = stream.relayTo(app, owner);
       stream.accepted().addListener(a -> {
         if (!a.isSuccess()) {
           done.tryFailure(a.cause()); // the refusal, more telling than the reset that follows
@@ -53,14 +59,31 @@ public final class AppStreams {
   }
 
   /**
-   * Relays an accepted Vert.x {@link io.vertx.core.net.NetSocket} over a new stream, through the
-   * socket's public API (Vert.x keeps its accounting of the connection; half-close works as with
-   * {@link io.sscmic.gateway.tunnel.TcpHalfClose}). Call it on the socket's context, in the
-   * server's connect handler. Completes, or fails, as {@link #relay(PeerPool, Endpoint, String, Channel)}.
+   * Relays an accepted Vert.x {@link io.vertx.core.net.NetSocket} over a new stream, on the
+   * socket's Netty channel: the relay's handler sits before Vert.x's in the pipeline and takes the
+   * bytes and the end of input, so the bytes go from the socket to the stream (and back) in Netty
+   * buffers on the channel's own event loop, with no copy into Vert.x buffers and no hop through
+   * the Vert.x context; Vert.x still sees the connection open, close (its close handlers, its
+   * count of connections for a server's shutdown) and its writability. Call it on the socket's
+   * context, in the server's connect handler, before the socket has a data handler. Completes, or
+   * fails, as {@link #relay(PeerPool, Endpoint, String, Channel)}, on the socket's context.
    */
   public static io.vertx.core.Future<Void> relay(PeerPool pool, Endpoint peer, String service,
       io.vertx.core.net.NetSocket socket) {
-    return NetSocketStream.relay(pool, peer, service, socket, pool.metrics());
+    io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+    if (context == null) {
+      throw new IllegalStateException("call on the socket's Vert.x context");
+    }
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    relay(pool, peer, service, VertxInternals.channel(socket), VertxInternals.VERTX_HANDLER)
+        .addListener(f -> context.runOnContext(v -> {
+          if (f.isSuccess()) {
+            done.tryComplete();
+          } else {
+            done.tryFail(f.cause());
+          }
+        }));
+    return done.future();
   }
 
   private static void abort(Channel app) {

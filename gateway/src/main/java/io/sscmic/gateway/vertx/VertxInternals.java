@@ -79,6 +79,9 @@ public final class VertxInternals {
     return context instanceof io.vertx.core.internal.ContextInternal c && context.isEventLoopContext() ? c.nettyEventLoop() : null;
   }
 
+  /** The name of Vert.x's own handler (VertxHandler) in the pipeline of a connection it owns, last in it. */
+  public static final String VERTX_HANDLER = "handler";
+
   public static Channel channel(NetSocket socket) {
     return channelHandlerContext(socket).channel();
   }

@@ -21,10 +21,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** An application connection accepted by a Vert.x NetServer, carried over a stream (AppStreams with a NetSocket). */
-class NetSocketStreamTest {
+/**
+ * An application connection accepted by a Vert.x NetServer, carried over a stream (AppStreams with
+ * a NetSocket: the relay works on the socket's Netty channel, Vert.x keeps seeing its close).
+ */
+class AppStreamsNetSocketTest {
   private MuxPair pair;
   private Vertx vertx;
+  /** Close handlers Vert.x ran: the listener's accounting of its connections rests on them. */
+  private final java.util.concurrent.atomic.AtomicInteger closed = new java.util.concurrent.atomic.AtomicInteger();
 
   @BeforeAll
   static void paranoid() {
@@ -45,7 +50,10 @@ class NetSocketStreamTest {
   private InetSocketAddress netServer(String service, AtomicReference<Future<Void>> relay) throws Exception {
     vertx = Vertx.vertx();
     NetServer server = vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0))
-        .connectHandler(socket -> relay.set(AppStreams.relay(pair.pool, pair.endpoint, service, socket)));
+        .connectHandler(socket -> {
+          socket.closeHandler(v -> closed.incrementAndGet());
+          relay.set(AppStreams.relay(pair.pool, pair.endpoint, service, socket));
+        });
     server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     return new InetSocketAddress("127.0.0.1", server.actualPort());
   }
@@ -76,6 +84,7 @@ class NetSocketStreamTest {
           new String(reply.get(60, TimeUnit.SECONDS), StandardCharsets.UTF_8));
     }
     relay.get().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    MuxLoopbackTest.waitFor(() -> closed.get() == 1, "Vert.x saw the socket close once");
   }
 
   @Test
@@ -98,5 +107,6 @@ class NetSocketStreamTest {
     ExecutionException e = assertThrows(ExecutionException.class,
         () -> relay.get().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
     assertEquals(RefusalReason.UNKNOWN_SERVICE, assertInstanceOf(StreamRefusedException.class, e.getCause()).reason());
+    MuxLoopbackTest.waitFor(() -> closed.get() == 1, "Vert.x saw the reset socket close");
   }
 }
