@@ -6,6 +6,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.concurrent.Promise;
 import io.sscmic.gateway.resolve.Endpoint;
+import io.sscmic.gateway.tunnel.TcpHalfClose;
 import io.sscmic.gateway.vertx.VertxInternals;
 
 /**
@@ -75,7 +76,14 @@ public final class AppStreams {
       throw new IllegalStateException("call on the socket's Vert.x context");
     }
     io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
-    relay(pool, peer, service, VertxInternals.channel(socket), VertxInternals.VERTX_HANDLER)
+    Channel ch = VertxInternals.channel(socket);
+    // Before TcpHalfClose's FIN marker too, where the listener put one: the relay must see the FIN
+    // as the end of input (ChannelInputShutdownEvent), not as the empty buffer the marker makes of it
+    // for Vert.x. Behind it, the FIN became an empty DATA frame, no END_STREAM went out, and every
+    // connection the application closed stayed half-open (CLOSE_WAIT) on the node.
+    String first = ch.pipeline().get(TcpHalfClose.EOF_MARKER) != null ? TcpHalfClose.EOF_MARKER
+        : VertxInternals.VERTX_HANDLER;
+    relay(pool, peer, service, ch, first)
         .addListener(f -> context.runOnContext(v -> {
           if (f.isSuccess()) {
             done.tryComplete();

@@ -44,14 +44,17 @@ public final class TcpHalfClose {
    * Idempotent (the outbound listener enables it before it knows whether a v1 tunnel or a v2
    * stream carries the connection, and the v2 relay enables it too).
    */
+  /** The name of the handler {@link #enable} puts before Vert.x's: it turns the FIN into an empty buffer. */
+  public static final String EOF_MARKER = "sscmic-eof-marker";
+
   public static void enable(NetSocket socket) {
     ChannelHandlerContext ctx = VertxInternals.channelHandlerContext(socket);
     Channel ch = ctx.channel();
     ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-    if (ch.pipeline().get("sscmic-eof-marker") != null) {
+    if (ch.pipeline().get(EOF_MARKER) != null) {
       return;
     }
-    ch.pipeline().addBefore(ctx.name(), "sscmic-eof-marker", new EofMarker());
+    ch.pipeline().addBefore(ctx.name(), EOF_MARKER, new EofMarker());
   }
 
   /** Sends FIN on the socket's write side; reading continues. */
