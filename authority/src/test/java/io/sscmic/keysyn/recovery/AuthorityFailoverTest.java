@@ -104,8 +104,8 @@ class AuthorityFailoverTest {
     assertTrue(live.outcomes().get("recover.ok") >= 2, live.outcomes().toString());
     System.out.println("AuthorityFailoverTest: first authority stopped, second hung: enrolled and ready in "
         + enrolledMillis + " ms; restarted and ready in " + recoveredMillis + " ms (per-address connect/handshake "
-        + "timeout " + AuthorityClient.CONNECT_TIMEOUT_MILLIS + " ms)");
-    // Each start waits out the hung address's handshake timeout once (2 s), never the node's retry back-off.
+        + "timeouts " + AuthorityClient.CONNECT_TIMEOUT_MILLIS + "/" + AuthorityClient.HANDSHAKE_TIMEOUT_MILLIS + " ms)");
+    // Each start waits out the hung address's handshake timeout once (5 s), never the node's retry back-off.
     assertTrue(enrolledMillis < 20_000 && recoveredMillis < 20_000, enrolledMillis + " / " + recoveredMillis);
   }
 

@@ -78,7 +78,7 @@ public final class NodeKeys {
       "`https://authority.internal:8443` or `https://a1:8443,https://a2:8443`",
       "`https://host:port` of the authority; with it the node recovers its key state there. Several URLs, "
           + "comma-separated (or a YAML list), name the replicas of an HA authority: each request goes to the one "
-          + "that answered last and, when it refuses, takes over 2 s to connect or answers 5xx, to the next "
+          + "that answered last and, when it refuses, takes over 2 s to connect (5 s to handshake) or answers 5xx, to the next "
           + "(see \"Authority high availability\")");
   public static final ConfigKey<Path> AUTHORITY_CA_FILE = key("authority.ca-file", ValueParsers.path(),
       none("required with url"), OVERRIDE, RESTART, authority(AuthorityRecovery.Settings::caFile),

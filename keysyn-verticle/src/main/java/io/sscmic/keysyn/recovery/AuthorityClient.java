@@ -33,11 +33,17 @@ import org.bouncycastle.crypto.hpke.HPKE;
 public final class AuthorityClient {
   private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(AuthorityClient.class.getName());
   /**
-   * Per authority address: how long the TCP connect and then the TLS handshake may each take before
-   * the next address is tried. Short, because a replica that does not even complete a handshake
-   * in 2 s on loopback or a LAN is down or cut off, and the node is not ready while it waits.
+   * Per authority address: how long the TCP connect may take before the next address is tried.
+   * Short, because a replica whose host does not even answer a SYN in 2 s on a LAN is down or cut
+   * off, and the node is not ready while it waits (a stopped process refuses at once).
    */
   public static final int CONNECT_TIMEOUT_MILLIS = 2000;
+  /**
+   * Per authority address: how long the TLS handshake may take once connected (a hung replica).
+   * Longer than the connect: a loaded host (or a JVM warming up) can take seconds to handshake, and
+   * giving up on a live replica costs more than waiting.
+   */
+  public static final int HANDSHAKE_TIMEOUT_MILLIS = 5000;
   /** Per authority address: how long an accepted request may go without an answer byte. */
   public static final int ANSWER_TIMEOUT_MILLIS = 10_000;
   private final Vertx vertx;
@@ -102,7 +108,7 @@ public final class AuthorityClient {
     PemTrustOptions trust = new PemTrustOptions();
     cas.forEach(ca -> trust.addCertValue(Buffer.buffer(Pem.encode(ca))));
     return new HttpClientOptions().setSsl(true).setVerifyHost(true).setConnectTimeout(CONNECT_TIMEOUT_MILLIS)
-        .setSslHandshakeTimeout(CONNECT_TIMEOUT_MILLIS).setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
+        .setSslHandshakeTimeout(HANDSHAKE_TIMEOUT_MILLIS).setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
         .setEnabledSecureTransportProtocols(java.util.Set.of("TLSv1.3"))
         .setTrustOptions(trust);
   }
@@ -476,8 +482,9 @@ public final class AuthorityClient {
 
   /** A request to one authority address, with the per-address timeouts. */
   private static RequestOptions options(Address a, HttpMethod method, String path) {
+    // No pool-wait timeout of its own: the connect and handshake timeouts above bound a new connection.
     return new RequestOptions().setMethod(method).setHost(a.host()).setPort(a.port()).setURI(path)
-        .setConnectTimeout(CONNECT_TIMEOUT_MILLIS).setIdleTimeout(ANSWER_TIMEOUT_MILLIS);
+        .setIdleTimeout(ANSWER_TIMEOUT_MILLIS);
   }
 
   private Future<JsonObject> send(HttpClient client, HttpMethod method, String path, JsonObject body) {
