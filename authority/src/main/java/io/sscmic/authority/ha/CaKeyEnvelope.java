@@ -31,20 +31,67 @@ public final class CaKeyEnvelope {
 
   /** Seals {@code key} for the etcd key {@code name}. */
   public static byte[] seal(PrivateKey key, KeyEncryptionKey kek, String name, SecureRandom random) {
+    byte[] plain = key.getEncoded();
+    try {
+      return sealBytes(plain, key.getAlgorithm(), kek, name, random);
+    } finally {
+      Arrays.fill(plain, (byte) 0);
+    }
+  }
+
+  /**
+   * Seals any secret ({@code what} names its kind, e.g. {@code EC} or {@code chain-anchor}) for the
+   * etcd key {@code name}: the same envelope as the CA key's.
+   */
+  public static byte[] sealBytes(byte[] plain, String what, KeyEncryptionKey kek, String name, SecureRandom random) {
     byte[] dek = new byte[32];
     random.nextBytes(dek);
-    byte[] plain = key.getEncoded();
     try {
       byte[] aad = aad(kek.id(), name);
       JsonObject env = new JsonObject().put("v", VERSION).put("alg", "AES-256-GCM").put("kek", kek.id())
-          .put("keyAlg", key.getAlgorithm())
+          .put("keyAlg", what)
           .put("dek", gcm(Cipher.ENCRYPT_MODE, kek.bytes(), null, dek, aad, random))
           .put("key", gcm(Cipher.ENCRYPT_MODE, dek, null, plain, aad, random));
       return env.encode().getBytes(StandardCharsets.UTF_8);
     } finally {
       Arrays.fill(dek, (byte) 0);
-      Arrays.fill(plain, (byte) 0);
     }
+  }
+
+  /** Opens an envelope made by {@link #sealBytes}; the caller erases the result when done. */
+  public static byte[] openBytes(byte[] stored, KeyEncryptionKey kek, String name) throws Unopenable {
+    JsonObject env = envelope(stored, kek, name);
+    byte[] aad = aad(kek.id(), name);
+    byte[] dek = null;
+    try {
+      dek = gcm(Cipher.DECRYPT_MODE, kek.bytes(), env.getString("dek"), null, aad, null);
+      return gcm(Cipher.DECRYPT_MODE, dek, env.getString("key"), null, aad, null);
+    } catch (RuntimeException e) {
+      throw new Unopenable("the secret in etcd (" + name + ") does not open with the KEK " + kek.id()
+          + " (tampered, or copied from another key name): " + e.getMessage());
+    } finally {
+      if (dek != null) {
+        Arrays.fill(dek, (byte) 0);
+      }
+    }
+  }
+
+  private static JsonObject envelope(byte[] stored, KeyEncryptionKey kek, String name) throws Unopenable {
+    JsonObject env;
+    try {
+      env = new JsonObject(new String(stored, StandardCharsets.UTF_8));
+    } catch (RuntimeException e) {
+      throw new Unopenable("the value in etcd (" + name + ") is not an envelope");
+    }
+    if (env.getInteger("v", -1) != VERSION) {
+      throw new Unopenable("the value in etcd (" + name + ") is an envelope of version " + env.getValue("v")
+          + "; this authority reads version " + VERSION);
+    }
+    if (!kek.id().equals(env.getString("kek"))) {
+      throw new Unopenable("the CA key in etcd (" + name + ") was sealed under KEK " + env.getString("kek")
+          + ", not the one in " + kek.file() + " (" + kek.id() + "): copy the KEK file of the other replicas");
+    }
+    return env;
   }
 
   /**
@@ -54,37 +101,14 @@ public final class CaKeyEnvelope {
    *     KEK, or fails authentication (tampered, or moved from another key name)
    */
   public static PrivateKey open(byte[] stored, KeyEncryptionKey kek, String name) throws Unopenable {
-    JsonObject env;
+    String alg = envelope(stored, kek, name).getString("keyAlg", "EC");
+    byte[] plain = openBytes(stored, kek, name);
     try {
-      env = new JsonObject(new String(stored, StandardCharsets.UTF_8));
-    } catch (RuntimeException e) {
-      throw new Unopenable("the CA key in etcd (" + name + ") is not an envelope");
-    }
-    if (env.getInteger("v", -1) != VERSION) {
-      throw new Unopenable("the CA key in etcd (" + name + ") is an envelope of version " + env.getValue("v")
-          + "; this authority reads version " + VERSION);
-    }
-    if (!kek.id().equals(env.getString("kek"))) {
-      throw new Unopenable("the CA key in etcd (" + name + ") was sealed under KEK " + env.getString("kek")
-          + ", not the one in " + kek.file() + " (" + kek.id() + "): copy the KEK file of the other replicas");
-    }
-    byte[] aad = aad(kek.id(), name);
-    byte[] dek = null;
-    byte[] plain = null;
-    try {
-      dek = gcm(Cipher.DECRYPT_MODE, kek.bytes(), env.getString("dek"), null, aad, null);
-      plain = gcm(Cipher.DECRYPT_MODE, dek, env.getString("key"), null, aad, null);
-      return KeyFactory.getInstance(env.getString("keyAlg", "EC")).generatePrivate(new PKCS8EncodedKeySpec(plain));
+      return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(plain));
     } catch (GeneralSecurityException | RuntimeException e) {
-      throw new Unopenable("the CA key in etcd (" + name + ") does not open with the KEK " + kek.id()
-          + " (tampered, or copied from another key name): " + e.getMessage());
+      throw new Unopenable("the CA key in etcd (" + name + ") is not a " + alg + " private key: " + e.getMessage());
     } finally {
-      if (dek != null) {
-        Arrays.fill(dek, (byte) 0);
-      }
-      if (plain != null) {
-        Arrays.fill(plain, (byte) 0);
-      }
+      Arrays.fill(plain, (byte) 0);
     }
   }
 
