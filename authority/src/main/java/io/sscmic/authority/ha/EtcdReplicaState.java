@@ -37,6 +37,8 @@ public final class EtcdReplicaState implements AutoCloseable {
   private final EtcdStore store;
   private final KeyEncryptionKey kek;
   private final EtcdRevocations revocations;
+  private EtcdLeadership leadership;
+  private EtcdReseeds reseeds;
 
   private EtcdReplicaState(EtcdStore store, KeyEncryptionKey kek) {
     this.store = store;
@@ -144,8 +146,43 @@ public final class EtcdReplicaState implements AutoCloseable {
     throw new CaKeyEnvelope.Unopenable(what + " does not belong to the CA certificate ca.crt");
   }
 
+  /**
+   * The re-seeds in etcd (written by whichever replica led), oldest first: a replica starting
+   * after one took effect must compute the same chain as the others. Blocking.
+   */
+  public List<io.sscmic.keysyn.ChainAnchor> reseeds(io.sscmic.keysyn.EpochClock clock) throws IOException,
+      CaKeyEnvelope.Unopenable {
+    return new EtcdReseeds(store, kek, null, clock, java.time.Duration.ofDays(1), java.time.Duration.ZERO, null,
+        a -> { }).anchors();
+  }
+
+  /**
+   * Starts the scheduled re-seed: this replica campaigns for the duty and, while it leads,
+   * schedules a re-seed {@code every} after the last one took effect, {@code lead} ahead; every
+   * re-seed in etcd (this replica's or another's) goes to {@code onAnchor}.
+   *
+   * @param replica this replica's name in the leader key (host and pid)
+   */
+  public synchronized EtcdReseeds startReseeds(io.sscmic.keysyn.EpochClock clock, java.time.Duration every,
+                                               java.time.Duration lead, SecureRandom random, String replica,
+                                               java.util.function.Consumer<io.sscmic.keysyn.ChainAnchor> onAnchor) {
+    leadership = new EtcdLeadership(store, "reseed", replica, LEADER_TTL).start();
+    reseeds = new EtcdReseeds(store, kek, leadership, clock, every, lead, random, onAnchor)
+        .start(java.time.Duration.ofSeconds(1));
+    return reseeds;
+  }
+
+  /** How long after a leader's death another replica takes over its duties. */
+  public static final java.time.Duration LEADER_TTL = java.time.Duration.ofSeconds(10);
+
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (reseeds != null) {
+      reseeds.close();
+    }
+    if (leadership != null) {
+      leadership.close(); // resigns: another replica leads at once
+    }
     revocations.close();
     store.close();
   }

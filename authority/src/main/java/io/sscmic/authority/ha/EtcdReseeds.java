@@ -111,6 +111,14 @@ public final class EtcdReseeds implements AutoCloseable {
             }
           }
         }, e -> LOG.warning(() -> "authority: the etcd watch on re-seeds failed: " + e.getMessage())));
+    // Once after the watch is up: what was written before it (since the caller's own read) is not missed.
+    timer.execute(() -> {
+      try {
+        anchors().forEach(onAnchor);
+      } catch (Exception e) {
+        LOG.warning(() -> "authority: cannot read the re-seeds in etcd: " + e.getMessage());
+      }
+    });
     timer.scheduleWithFixedDelay(this::check, 0, check.toMillis(), TimeUnit.MILLISECONDS);
     return this;
   }

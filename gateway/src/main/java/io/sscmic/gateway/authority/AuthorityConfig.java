@@ -36,8 +36,9 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
    * its local files (the default).
    *
    * @param kekFile the key-encryption key of the CA key's envelope in etcd
+   * @param reseedEvery the scheduled re-seed's period, or null for none
    */
-  public record Etcd(java.util.List<String> endpoints, String prefix, Path kekFile) {
+  public record Etcd(java.util.List<String> endpoints, String prefix, Path kekFile, Duration reseedEvery) {
   }
 
   /** Before issue 17 item 4: one authority on its files. */
@@ -60,6 +61,10 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
       if (t.raw(AuthorityKeys.ETCD_KEK_FILE.name()) != null) {
         throw new ConfigException("etcd.kek-file", "only with etcd.endpoints (one authority keeps ca.key on its disk)");
       }
+      if (t.raw(AuthorityKeys.ETCD_RESEED_EVERY.name()) != null) {
+        throw new ConfigException("etcd.reseed-every", "only with etcd.endpoints (one authority re-seeds by hand: "
+            + "sscmic reseed)");
+      }
       return null;
     }
     Path kek = t.get(AuthorityKeys.ETCD_KEK_FILE);
@@ -68,7 +73,8 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
           + "under this key (32 bytes: head -c 32 /dev/urandom | base64 > kek; chmod 600 kek), the same file on "
           + "every replica");
     }
-    return new Etcd(endpoints, t.get(AuthorityKeys.ETCD_PREFIX), dir.resolve(kek));
+    return new Etcd(endpoints, t.get(AuthorityKeys.ETCD_PREFIX), dir.resolve(kek),
+        t.get(AuthorityKeys.ETCD_RESEED_EVERY));
   }
 
   // ---- issue 14: the renewal bound and the advancing anchor (kept apart from the settings above) ----

@@ -141,6 +141,17 @@ public final class AuthorityKeys {
       "the key-encryption key (32 bytes, base64 or hex, 0600) that seals the CA key stored in etcd; the same file on "
           + "every replica, never in etcd. A replica without it refuses to start");
 
+  public static final ConfigKey<Duration> ETCD_RESEED_EVERY = key("etcd.reseed-every",
+      (k, raw) -> {
+        Duration d = ValueParsers.duration().parse(k, raw);
+        if (d.compareTo(Duration.ofMinutes(10)) < 0) {
+          throw new ConfigException(k, "must be at least 10m, got " + d);
+        }
+        return d;
+      }, none("none: re-seeds only by hand"), "`30d`",
+      "a scheduled re-seed: one replica at a time (the leader, by etcd election) schedules a new key chain this long "
+          + "after the last one took effect, 2 minutes ahead; every replica announces it. Needs `etcd.endpoints`");
+
   private static <T> ConfigKey<T> key(String name, ValueParser<T> parser, ConfigKey.Default dflt, String example,
                                       String description) {
     ConfigKey<T> key = new ConfigKey<>(name, parser, dflt, FILE_ONLY, RESTART, null, example, description);

@@ -111,7 +111,15 @@ public final class AuthorityRole {
         Revocations revocations = shared == null ? Revocations.load(config.file(AuthorityFiles.REVOKED))
             : shared.revocations(config.file(AuthorityFiles.REVOKED));
         IssuedCertificates issued = IssuedCertificates.load(config.file(IssuedCertificates.NAME));
-        return new MeshFiles(loaded.chain(), ca, cert, key, tokens, revocations, issued, shared);
+        KeyChain chain = loaded.chain();
+        if (shared != null) {
+          // Re-seeds another replica scheduled (etcd.reseed-every): the same chain as theirs.
+          java.util.TreeMap<Long, ChainAnchor> anchors = new java.util.TreeMap<>();
+          chain.anchors().forEach(a -> anchors.put(a.epoch(), a));
+          shared.reseeds(clock).forEach(a -> anchors.putIfAbsent(a.epoch(), a));
+          chain = new KeyChain(List.copyOf(anchors.values()));
+        }
+        return new MeshFiles(chain, ca, cert, key, tokens, revocations, issued, shared);
       } catch (Exception e) {
         if (shared != null) {
           shared.close();
@@ -166,6 +174,9 @@ public final class AuthorityRole {
                 AuthorityRole role = new AuthorityRole(config, deployments, server, admin, tokens, schedule);
                 role.vertx = vertx;
                 role.shared = files.shared();
+                if (files.shared() != null && config.etcd().reseedEvery() != null) {
+                  role.startScheduledReseeds(files.shared());
+                }
                 role.watchReseeds(vertx, files.chain());
                 role.advanceAnchor(vertx);
                 role.watchCertificate(vertx);
@@ -186,6 +197,26 @@ public final class AuthorityRole {
       throw new IllegalStateException("etcd.endpoints is set but this build has no etcd client (io.etcd:jetcd-core "
           + "is not on the class path): run the authority from a build that includes it");
     }
+  }
+
+  /**
+   * The scheduled re-seed (etcd.reseed-every): the replica that leads writes it to etcd; each
+   * replica schedules every re-seed it learns there, as one read from the chain file.
+   */
+  private void startScheduledReseeds(EtcdReplicaState etcd) {
+    EpochClock clock = new EpochClock(config.genesis(), config.interval());
+    String replica = java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
+    etcd.startReseeds(clock, config.etcd().reseedEvery(), Duration.ofMinutes(2), new SecureRandom(), replica,
+        a -> vertx.runOnContext(v -> {
+          KeyState current = schedule.current();
+          ChainAnchor pending = schedule.pending();
+          if (current == null || a.epoch() <= current.epoch() || pending != null && pending.epoch() == a.epoch()) {
+            return;
+          }
+          schedule.schedule(a);
+          LOG.info(() -> "authority: re-seed scheduled by the leading replica: a new key chain from epoch " + a.epoch()
+              + " (in " + (a.epoch() - current.epoch()) + " epochs); nodes learn it when they next ask");
+        }));
   }
 
   /** The etcd state this replica shares (issue 17 item 4), or null for one authority on its files. */
