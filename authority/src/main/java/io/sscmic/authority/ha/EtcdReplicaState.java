@@ -39,6 +39,7 @@ public final class EtcdReplicaState implements AutoCloseable {
   private final EtcdRevocations revocations;
   private EtcdLeadership leadership;
   private EtcdReseeds reseeds;
+  private EtcdRegistry registry;
 
   private EtcdReplicaState(EtcdStore store, KeyEncryptionKey kek) {
     this.store = store;
@@ -172,11 +173,24 @@ public final class EtcdReplicaState implements AutoCloseable {
     return reseeds;
   }
 
+  /**
+   * Shares {@code services} with the other replicas through etcd: registrations made on any
+   * replica reach every replica's watchers. Blocking (reads what etcd holds now).
+   */
+  public synchronized EtcdRegistry shareRegistry(io.sscmic.authority.registry.ServiceRegistry services,
+                                                 java.time.Duration ttl) throws IOException {
+    registry = new EtcdRegistry(store, services, ttl).start();
+    return registry;
+  }
+
   /** How long after a leader's death another replica takes over its duties. */
   public static final java.time.Duration LEADER_TTL = java.time.Duration.ofSeconds(10);
 
   @Override
   public synchronized void close() {
+    if (registry != null) {
+      registry.close();
+    }
     if (reseeds != null) {
       reseeds.close();
     }

@@ -58,6 +58,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EtcdReplicasTest {
   private static EtcdServer etcd;
+  /** A short registry lease, so a node that stops renewing leaves within the test. */
+  private static final io.sscmic.authority.registry.RegistrySettings REGISTRY =
+      new io.sscmic.authority.registry.RegistrySettings(Duration.ofSeconds(2), Duration.ofMillis(500),
+          java.util.Map.of());
   @TempDir
   static Path shared;
   private static final AtomicInteger MESHES = new AtomicInteger();
@@ -119,7 +123,9 @@ class EtcdReplicasTest {
     EnrollmentTokens tokens = s.tokens(tokenKey);
     Revocations revocations = s.revocations(dir.resolve(name + "-revoked"));
     AuthorityVerticle v = startAuthority(vertx, ca, tokens, clock, new AuthorityVerticle.Options(
-        SocketAddress.inetSocketAddress(0, "127.0.0.1"), Duration.ofHours(24), false), random, revocations, null, null);
+        SocketAddress.inetSocketAddress(0, "127.0.0.1"), Duration.ofHours(24), false,
+        AuthorityVerticle.Options.DEFAULT_MAX_RENEWAL_AGE, REGISTRY), random, revocations, null, null);
+    s.shareRegistry(v.serviceRegistry(), REGISTRY.ttl());
     return new Replica(v, tokens);
   }
 
@@ -252,6 +258,63 @@ class EtcdReplicasTest {
     assertTrue(Files.readString(dir.resolve("b-revoked")).contains("n1"));
     await(n1.close());
     await(n2.close());
+  }
+
+  /**
+   * Step 5: the registry is shared. A node registers with replica A; a sidecar watching replica B
+   * sees it, sees its deregistration, and sees a registration it never renews lapse within the
+   * lease (2 s here), wherever the node registered.
+   */
+  @Test
+  void aNodeRegisteredOnOneReplicaIsSeenByAWatcherOfTheOther() throws Exception {
+    Replica a = replica("a", true);
+    Replica b = replica("b", false);
+    AuthorityClient node = client(a, "orders-1");
+    await(node.enroll(a.tokens().issue("orders-1", Duration.ofMinutes(10), Instant.now(), random)));
+    AuthorityClient caller = client(b, "caller");
+    await(caller.enroll(b.tokens().issue("caller", Duration.ofMinutes(10), Instant.now(), random)));
+    java.util.Map<String, JsonObject> view = new java.util.concurrent.ConcurrentHashMap<>();
+    var stream = await(caller.watchRegistry(null, Duration.ofSeconds(60), event -> {
+      if ("snapshot".equals(event.getString("type"))) {
+        view.clear();
+        event.getJsonArray("entries").forEach(o -> view.put(((JsonObject) o).getString("node"), (JsonObject) o));
+      } else if ("update".equals(event.getString("type"))) {
+        JsonObject entry = event.getJsonObject("entry");
+        if (entry == null) {
+          view.remove(event.getString("node"));
+        } else {
+          view.put(event.getString("node"), entry);
+        }
+      }
+    }));
+    long t0 = System.nanoTime();
+    await(node.register(List.of("orders"), "10.0.0.7", 7443));
+    waitUntil(() -> view.containsKey("orders-1"), "B's watcher sees the node registered on A");
+    long seen = (System.nanoTime() - t0) / 1_000_000;
+    assertEquals(List.of("orders"), view.get("orders-1").getJsonArray("services").getList());
+    assertEquals(7443, view.get("orders-1").getInteger("port"));
+    await(node.deregister());
+    waitUntil(() -> !view.containsKey("orders-1"), "B's watcher sees the deregistration made on A");
+    // Registered once on A and never renewed: gone from B within the 2 s lease (and B's expiry tick).
+    await(node.register(List.of("orders"), "10.0.0.7", 7443));
+    waitUntil(() -> view.containsKey("orders-1"), "registered again");
+    long t1 = System.nanoTime();
+    waitUntil(() -> !view.containsKey("orders-1"), "the lapsed registration leaves B's view");
+    long lapsed = (System.nanoTime() - t1) / 1_000_000;
+    assertTrue(lapsed >= 1000, "not before its lease: " + lapsed + " ms");
+    System.out.println("EtcdReplicasTest: a registration on replica A reached a watcher of replica B in " + seen
+        + " ms; an unrenewed one left B's view " + lapsed + " ms after it arrived (lease 2000 ms)");
+    stream.close();
+    await(node.close());
+    await(caller.close());
+  }
+
+  private static void waitUntil(java.util.function.BooleanSupplier condition, String what) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < deadline, what + " within 60 s");
+      Thread.sleep(20);
+    }
   }
 
   /** Asks until the authority refuses with {@code reason} (at most 30 s); the time since {@code t0}. */

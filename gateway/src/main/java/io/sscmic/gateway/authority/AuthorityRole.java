@@ -169,6 +169,8 @@ public final class AuthorityRole {
           return adminUp
               .compose(x -> deployments.deploy(new KeySynVerticle(ID, clock, schedule, files.chain())))
               .compose(x -> deployments.deploy(server))
+              .compose(x -> files.shared() == null ? Future.succeededFuture() : vertx.executeBlocking(
+                  () -> files.shared().shareRegistry(server.serviceRegistry(), config.registry().ttl())))
               .map(x -> {
                 scheduleGauges.refresh();
                 AuthorityRole role = new AuthorityRole(config, deployments, server, admin, tokens, schedule);
