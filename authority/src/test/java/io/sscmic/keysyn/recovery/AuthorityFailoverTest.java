@@ -105,8 +105,12 @@ class AuthorityFailoverTest {
     System.out.println("AuthorityFailoverTest: first authority stopped, second hung: enrolled and ready in "
         + enrolledMillis + " ms; restarted and ready in " + recoveredMillis + " ms (per-address connect/handshake "
         + "timeouts " + AuthorityClient.CONNECT_TIMEOUT_MILLIS + "/" + AuthorityClient.HANDSHAKE_TIMEOUT_MILLIS + " ms)");
-    // Each start waits out the hung address's handshake timeout once (5 s), never the node's retry back-off.
-    assertTrue(enrolledMillis < 20_000 && recoveredMillis < 20_000, enrolledMillis + " / " + recoveredMillis);
+    // Each start waits out the hung address's handshake timeout once (5 s); the rest is key generation and
+    // signing on a loaded machine (6-16 s seen for the first start on 2 shared cores). The bound is loose
+    // on purpose: what matters is that the node gets ready at all, with its first authority gone.
+    assertTrue(recoveredMillis >= AuthorityClient.HANDSHAKE_TIMEOUT_MILLIS, "the hung address was tried: "
+        + recoveredMillis);
+    assertTrue(enrolledMillis < 50_000 && recoveredMillis < 50_000, enrolledMillis + " / " + recoveredMillis);
   }
 
   /** A node (its key schedule verticle) on these settings; returns once it is ready, as a node's start does. */
