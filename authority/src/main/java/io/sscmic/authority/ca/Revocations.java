@@ -24,6 +24,8 @@ public final class Revocations {
   private static final String SERIAL = "serial:";
   private final Path file;
   private final Set<String> revoked = ConcurrentHashMap.newKeySet();
+  /** With a shared set: the lines last written to the file (its mirror); others in the file are new input. */
+  private final Set<String> mirrored = ConcurrentHashMap.newKeySet();
   /** The revocations the authority replicas share (etcd), or null for one authority on its file. */
   private final Shared shared;
 
@@ -51,6 +53,12 @@ public final class Revocations {
 
     /** Calls {@code changed} (on some other thread) after any replica changed the set. */
     void watch(Runnable changed);
+
+    /**
+     * Adds {@code lines} if the shared set was never seeded (the first replica of an authority
+     * that ran alone brings its revocations); later, a replica's file is only its mirror.
+     */
+    void seedOnce(Set<String> lines) throws IOException;
   }
 
   /**
@@ -61,9 +69,8 @@ public final class Revocations {
    */
   public static Revocations shared(Path file, Shared shared) throws IOException {
     Revocations r = new Revocations(file, shared);
-    for (String line : r.readFile()) {
-      shared.add(line);
-    }
+    // Not every line of a copied file: one re-admitted on another replica since the copy would come back.
+    shared.seedOnce(r.readFile());
     r.revoked.addAll(shared.all());
     r.save(r.all());
     return r;
@@ -121,7 +128,7 @@ public final class Revocations {
       // New lines in this machine's file (sscmic policy revoke here) join the shared set; the
       // shared set is then the truth, and the file its mirror.
       for (String line : readFile()) {
-        if (!revoked.contains(line)) {
+        if (!mirrored.contains(line)) { // written to the file since the last mirror: an operator's revocation
           shared.add(line);
         }
       }
@@ -173,6 +180,10 @@ public final class Revocations {
   }
 
   private void save(Set<String> lines) throws IOException {
+    if (shared != null) {
+      mirrored.clear();
+      mirrored.addAll(lines);
+    }
     if (file != null) {
       // Rewritten whole rather than appended to: a full disk must not leave a torn last line.
       StringBuilder text = new StringBuilder();

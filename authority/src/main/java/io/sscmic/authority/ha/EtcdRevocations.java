@@ -15,6 +15,7 @@ import io.etcd.jetcd.options.WatchOption;
 import io.sscmic.authority.ca.Revocations;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -64,6 +65,17 @@ public final class EtcdRevocations implements Revocations.Shared, AutoCloseable 
   @Override
   public void remove(String line) throws IOException {
     await(kv.delete(key(line)));
+  }
+
+  @Override
+  public void seedOnce(Set<String> lines) throws IOException {
+    ByteSequence marker = store.key("meta/revocations-seeded");
+    List<Op> puts = new java.util.ArrayList<>();
+    puts.add(Op.put(marker, EtcdStore.bytes(java.time.Instant.now().toString()), PutOption.DEFAULT));
+    for (String line : lines) {
+      puts.add(Op.put(key(line), EtcdStore.bytes(java.time.Instant.now().toString()), PutOption.DEFAULT));
+    }
+    await(kv.txn().If(new Cmp(marker, Cmp.Op.EQUAL, CmpTarget.version(0))).Then(puts.toArray(Op[]::new)).commit());
   }
 
   @Override

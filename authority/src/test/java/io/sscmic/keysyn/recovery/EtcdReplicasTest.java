@@ -317,6 +317,34 @@ class EtcdReplicasTest {
     }
   }
 
+  /**
+   * A node re-admitted (a new token) on one replica is not revoked again by a replica whose
+   * revoked file is an older copy: the shared set is the truth, a file seeds it only once (the first
+   * replica of an authority that ran alone), and lines written to a file later (sscmic policy revoke
+   * on that host) are added.
+   */
+  @Test
+  void aReadmittedNodeStaysAdmittedWhateverAnotherReplicasStaleFileSays() throws Exception {
+    Files.writeString(dir.resolve("a-revoked"), "old-node\n"); // the authority that ran alone revoked it
+    Replica a = replica("a", true);
+    EtcdReplicaState probe = state();
+    assertTrue(probe.revocations(dir.resolve("probe-revoked")).all().contains("old-node"), "seeded from the first");
+    assertTrue(a.server().revokeNode("x"));
+    Files.writeString(dir.resolve("c-revoked"), "old-node\nx\n"); // a copy of the directory taken now
+    AuthorityClient x = client(a, "x");
+    await(x.enroll(a.tokens().issue("x", Duration.ofMinutes(10), Instant.now(), random))); // re-admits x
+    await(x.recover(clock));
+    Revocations c = state().revocations(dir.resolve("c-revoked"));
+    assertTrue(!c.all().contains("x") && c.all().contains("old-node"), c.all().toString());
+    assertEquals("old-node\n", Files.readString(dir.resolve("c-revoked")), "the stale file is rewritten");
+    await(x.recover(clock)); // still admitted on A
+    // A line an operator adds to C's file (sscmic policy revoke on that host) joins the shared set.
+    Files.writeString(dir.resolve("c-revoked"), "old-node\nlate\n");
+    assertEquals(Set.of("late"), c.reload());
+    assertTrue(probe.revocations(dir.resolve("probe-revoked")).all().contains("late"));
+    await(x.close());
+  }
+
   /** Asks until the authority refuses with {@code reason} (at most 30 s); the time since {@code t0}. */
   private long refusedWithin(AuthorityClient c, String reason, long t0) throws Exception {
     long deadline = t0 + TimeUnit.SECONDS.toNanos(30);
