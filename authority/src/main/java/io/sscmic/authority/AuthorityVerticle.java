@@ -170,6 +170,16 @@ public final class AuthorityVerticle extends VerticleBase {
           }
         }, registry, NodeCertificates.AUTHORITY_ID, policy);
     registryEndpoints.mount(router);
+    // Replicas on etcd (issue 17 item 4): a revocation or re-admission made on another replica
+    // takes effect here as one read from this machine's file does.
+    revocations.onSharedChange(() -> vertx.executeBlocking(this::reloadRevocations).onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.warning(() -> "authority: cannot read the shared revocations: " + ar.cause().getMessage());
+      } else if (!ar.result().isEmpty()) {
+        LOG.warning(() -> "authority: revoked " + ar.result() + " on another replica: off the roster the watchers"
+            + " get; their certificates can no longer recover or renew here");
+      }
+    }));
     io.vertx.core.net.ServerSSLOptions tls = tls(identity);
     server = vertx.createHttpServer(new HttpServerOptions().setSsl(true)
             .setEnabledSecureTransportProtocols(tls.getEnabledSecureTransportProtocols())
@@ -334,6 +344,11 @@ public final class AuthorityVerticle extends VerticleBase {
     return added;
   }
 
+  /** Whether the revocations are shared with other replicas (etcd, issue 17 item 4). */
+  public boolean sharesRevocations() {
+    return revocations.isShared();
+  }
+
   /** The mesh policy and revocations sent on the registry watch. */
   public io.sscmic.authority.policy.PolicyFeed policyFeed() {
     return policy;
@@ -452,8 +467,16 @@ public final class AuthorityVerticle extends VerticleBase {
           "the authority cannot record the enrollment now; the token is still unused, try again later",
           e.getMessage());
     }
-    X509Certificate cert = ca.issueNode(key, node, now.plus(min(options.certificateValidity(),
-        options.maxRenewalAge())));
+    X509Certificate cert;
+    try {
+      cert = ca.issueNode(key, node, now.plus(min(options.certificateValidity(), options.maxRenewalAge())));
+    } catch (java.io.UncheckedIOException e) {
+      // The replicas' shared serial counter (etcd) cannot be reached: nothing issued, the token given back.
+      tokens.release(checked, now);
+      return Enrolled.refused("enroll.state_write_failed", 503,
+          "the authority cannot record the enrollment now; the token is still unused, try again later",
+          e.getMessage());
+    }
     try {
       certificates.enrolled(node, cert, now);
       if (revocations.readmit(node)) {
@@ -672,7 +695,13 @@ public final class AuthorityVerticle extends VerticleBase {
         return Enrolled.refused("renew.bad_csr", 400, "the CSR is not a PEM certificate request", e.getMessage());
       }
       Instant notAfter = now.plus(options.certificateValidity());
-      X509Certificate fresh = ca.issueNode(key, node, notAfter.isAfter(bound) ? bound : notAfter);
+      X509Certificate fresh;
+      try {
+        fresh = ca.issueNode(key, node, notAfter.isAfter(bound) ? bound : notAfter);
+      } catch (java.io.UncheckedIOException e) {
+        return Enrolled.refused("renew.state_write_failed", 503, "the authority cannot record the renewal now; "
+            + "try again later", e.getMessage());
+      }
       try {
         certificates.renewed(node, caller.cert(), fresh, now);
       } catch (IllegalStateException e) {

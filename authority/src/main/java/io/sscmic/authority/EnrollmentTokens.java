@@ -179,7 +179,7 @@ public final class EnrollmentTokens {
       }
       if (!mine) {
         // Another replica spent it: remembered here as spent, refused.
-        throw new TokenRefused(Refusal.USED, "token already used");
+        throw new TokenRefused(Refusal.USED, "token already used (spent on another authority replica)");
       }
     }
     if (usedFile != null) {

@@ -48,6 +48,7 @@ public final class MeshCa {
   private final SecureRandom random;
   /** CAs this one replaced (a CA rotation): their node certificates are still accepted, never issued. */
   private final List<X509Certificate> previous;
+  private final SerialNumbers serials;
 
   public MeshCa(X509Certificate certificate, PrivateKey key, SecureRandom random) {
     this(certificate, key, random, List.of());
@@ -55,10 +56,27 @@ public final class MeshCa {
 
   /** @param previous the CAs this one replaced, whose node certificates stay valid until they expire */
   public MeshCa(X509Certificate certificate, PrivateKey key, SecureRandom random, List<X509Certificate> previous) {
+    this(certificate, key, random, previous, SerialNumbers.random(random));
+  }
+
+  /** @param serials where serial numbers come from: a counter shared by authority replicas (issue 17 item 4) */
+  public MeshCa(X509Certificate certificate, PrivateKey key, SecureRandom random, List<X509Certificate> previous,
+                SerialNumbers serials) {
     this.certificate = certificate;
     this.key = key;
     this.random = random;
     this.previous = List.copyOf(previous);
+    this.serials = serials;
+  }
+
+  /** This CA with serials from {@code serials}. */
+  public MeshCa withSerials(SerialNumbers serials) {
+    return new MeshCa(certificate, key, random, previous, serials);
+  }
+
+  /** The CAs this one replaced. */
+  public List<X509Certificate> previous() {
+    return previous;
   }
 
   /** A new self-signed root for a mesh. */
@@ -170,9 +188,12 @@ public final class MeshCa {
   private X509Certificate issue(PublicKey pub, String cn, Instant notAfter, List<GeneralName> sans,
                                 KeyPurposeId... purposes) {
     Instant now = Instant.now();
+    // Drawn before signing and outside the try: a shared counter that cannot be reached is an
+    // UncheckedIOException the caller answers 503, not an internal error.
+    BigInteger serial = serials.next();
     try {
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(certificate, serial(random),
+      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(certificate, serial,
           Date.from(now.minusSeconds(60)), Date.from(notAfter), new X500Name("CN=" + cn), pub)
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
           .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement))

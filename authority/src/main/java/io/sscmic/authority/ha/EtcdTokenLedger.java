@@ -1,7 +1,8 @@
 package io.sscmic.authority.ha;
 
+import static io.sscmic.authority.ha.EtcdStore.await;
+
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.Lease;
 import io.etcd.jetcd.kv.TxnResponse;
@@ -12,12 +13,8 @@ import io.etcd.jetcd.options.PutOption;
 import io.sscmic.authority.TokenLedger;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Spent enrollment tokens in etcd, shared by every authority replica. A token is spent by one
@@ -27,25 +24,35 @@ import java.util.concurrent.TimeoutException;
  * once they could not be used anyway. Blocking calls with a bounded wait.
  */
 public final class EtcdTokenLedger implements TokenLedger, AutoCloseable {
-  private static final Duration TIMEOUT = Duration.ofSeconds(5);
-  private final Client client;
+  private final EtcdStore store;
+  private final boolean ownsStore;
   private final KV kv;
   private final Lease leases;
-  private final String prefix;
 
   /**
+   * A ledger with its own etcd client.
+   *
    * @param endpoints etcd client URLs, e.g. {@code http://10.0.0.5:2379}
    * @param prefix the key prefix of this mesh, e.g. {@code /sscmic/mesh-a/}
    */
   public EtcdTokenLedger(List<String> endpoints, String prefix) {
-    this.client = Client.builder().endpoints(endpoints.toArray(String[]::new)).build();
-    this.kv = client.getKVClient();
-    this.leases = client.getLeaseClient();
-    this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
+    this(new EtcdStore(endpoints, prefix), true);
+  }
+
+  /** A ledger on a replica's shared etcd connection (closed by its owner). */
+  public EtcdTokenLedger(EtcdStore store) {
+    this(store, false);
+  }
+
+  private EtcdTokenLedger(EtcdStore store, boolean ownsStore) {
+    this.store = store;
+    this.ownsStore = ownsStore;
+    this.kv = store.client().getKVClient();
+    this.leases = store.client().getLeaseClient();
   }
 
   private ByteSequence key(String nonce) {
-    return ByteSequence.from(prefix + "tokens/used/" + nonce, StandardCharsets.UTF_8);
+    return store.key("tokens/used/" + nonce);
   }
 
   @Override
@@ -74,19 +81,10 @@ public final class EtcdTokenLedger implements TokenLedger, AutoCloseable {
     return await(kv.get(key(nonce))).getCount() > 0;
   }
 
-  private static <T> T await(java.util.concurrent.CompletableFuture<T> f) throws IOException {
-    try {
-      return f.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while waiting for etcd", e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IOException("etcd: " + (e.getCause() == null ? e : e.getCause()).getMessage(), e);
-    }
-  }
-
   @Override
   public void close() {
-    client.close();
+    if (ownsStore) {
+      store.close();
+    }
   }
 }

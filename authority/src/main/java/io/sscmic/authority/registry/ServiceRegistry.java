@@ -46,6 +46,24 @@ public final class ServiceRegistry {
   private final List<Consumer<Change>> listeners = new CopyOnWriteArrayList<>();
   private long version;
   private long expired;
+  /** Where this replica's registrations are shared with the other replicas (etcd), or null. */
+  private volatile Mirror mirror;
+
+  /**
+   * The other side of a registry shared by authority replicas (issue 17 item 4): told of every
+   * registration, renewal and removal made here. Must not block (called under this registry's lock,
+   * on event loops).
+   */
+  public interface Mirror {
+    void put(Registration entry, long ttlNanos);
+
+    void delete(String node);
+  }
+
+  /** Shares this registry's changes from now on (etcd): registrations made on other replicas come back through {@link #applyRemote}. */
+  public void mirror(Mirror m) {
+    this.mirror = m;
+  }
 
   public ServiceRegistry() {
     this(System::nanoTime);
@@ -65,6 +83,31 @@ public final class ServiceRegistry {
 
   /** Adds or renews {@code entry} for {@code ttlNanos}; a changed entry is a new version. */
   public synchronized Outcome register(Registration entry, long ttlNanos) {
+    Mirror m = mirror;
+    if (m != null) {
+      m.put(entry, ttlNanos);
+    }
+    return apply(entry, ttlNanos);
+  }
+
+  /**
+   * A registration (or renewal) another replica made, from the shared store: applied here as
+   * one made here, but not sent back.
+   */
+  public synchronized Outcome applyRemote(Registration entry, long ttlNanos) {
+    return apply(entry, ttlNanos);
+  }
+
+  /** A removal (a deregistration, or a lapsed lease) from the shared store; not sent back. */
+  public synchronized boolean removeRemote(String node) {
+    if (entries.remove(node) == null) {
+      return false;
+    }
+    publish(new Change(++version, node, null));
+    return true;
+  }
+
+  private Outcome apply(Registration entry, long ttlNanos) {
     Leased before = entries.put(entry.node(), new Leased(entry, nanos.getAsLong() + ttlNanos));
     if (before != null && before.entry().equals(entry)) {
       return Outcome.RENEWED;
@@ -75,6 +118,10 @@ public final class ServiceRegistry {
 
   /** Removes a node's entry; false when it had none. */
   public synchronized boolean deregister(String node) {
+    Mirror m = mirror;
+    if (m != null) {
+      m.delete(node);
+    }
     if (entries.remove(node) == null) {
       return false;
     }

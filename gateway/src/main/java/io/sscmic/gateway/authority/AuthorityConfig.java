@@ -26,10 +26,56 @@ import java.time.Instant;
 public record AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
                               Duration certificateValidity, boolean method1, SocketAddress adminListen,
                               String adminPasswordHash, io.sscmic.admin.AdminTls adminTls, Security security,
-                              RegistrySettings registry) {
+                              RegistrySettings registry, Etcd etcd) {
   public static final Duration DEFAULT_VALIDITY = Duration.ofHours(24);
   public static final Duration MIN_VALIDITY = Duration.ofMinutes(5);
   public static final Duration MAX_VALIDITY = Duration.ofDays(30);
+
+  /**
+   * The etcd cluster the authority replicas share (issue 17 item 4), or null for one authority on
+   * its local files (the default).
+   *
+   * @param kekFile the key-encryption key of the CA key's envelope in etcd
+   * @param reseedEvery the scheduled re-seed's period, or null for none
+   */
+  public record Etcd(java.util.List<String> endpoints, String prefix, Path kekFile, Duration reseedEvery) {
+  }
+
+  /** Before issue 17 item 4: one authority on its files. */
+  public AuthorityConfig(Path dir, Instant genesis, Duration interval, SocketAddress listen,
+                         Duration certificateValidity, boolean method1, SocketAddress adminListen,
+                         String adminPasswordHash, io.sscmic.admin.AdminTls adminTls, Security security,
+                         RegistrySettings registry) {
+    this(dir, genesis, interval, listen, certificateValidity, method1, adminListen, adminPasswordHash, adminTls,
+        security, registry, null);
+  }
+
+  public AuthorityConfig withEtcd(Etcd e) {
+    return new AuthorityConfig(dir, genesis, interval, listen, certificateValidity, method1, adminListen,
+        adminPasswordHash, adminTls, security, registry, e);
+  }
+
+  static Etcd etcd(ConfigTree t, Path dir) {
+    java.util.List<String> endpoints = t.get(AuthorityKeys.ETCD_ENDPOINTS);
+    if (endpoints == null || endpoints.isEmpty()) {
+      if (t.raw(AuthorityKeys.ETCD_KEK_FILE.name()) != null) {
+        throw new ConfigException("etcd.kek-file", "only with etcd.endpoints (one authority keeps ca.key on its disk)");
+      }
+      if (t.raw(AuthorityKeys.ETCD_RESEED_EVERY.name()) != null) {
+        throw new ConfigException("etcd.reseed-every", "only with etcd.endpoints (one authority re-seeds by hand: "
+            + "sscmic reseed)");
+      }
+      return null;
+    }
+    Path kek = t.get(AuthorityKeys.ETCD_KEK_FILE);
+    if (kek == null) {
+      throw new ConfigException("etcd.kek-file", "required with etcd.endpoints: the CA key is kept in etcd encrypted "
+          + "under this key (32 bytes: head -c 32 /dev/urandom | base64 > kek; chmod 600 kek), the same file on "
+          + "every replica");
+    }
+    return new Etcd(endpoints, t.get(AuthorityKeys.ETCD_PREFIX), dir.resolve(kek),
+        t.get(AuthorityKeys.ETCD_RESEED_EVERY));
+  }
 
   // ---- issue 14: the renewal bound and the advancing anchor (kept apart from the settings above) ----
 
@@ -67,7 +113,7 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
 
   public AuthorityConfig withRegistry(RegistrySettings r) {
     return new AuthorityConfig(dir, genesis, interval, listen, certificateValidity, method1, adminListen,
-        adminPasswordHash, adminTls, security, r);
+        adminPasswordHash, adminTls, security, r, etcd);
   }
 
   static RegistrySettings registry(ConfigTree t) {
@@ -104,7 +150,7 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
 
   public AuthorityConfig withSecurity(Security s) {
     return new AuthorityConfig(dir, genesis, interval, listen, certificateValidity, method1, adminListen,
-        adminPasswordHash, adminTls, s, registry);
+        adminPasswordHash, adminTls, s, registry, etcd);
   }
 
   // ---- end of issue 14's settings ----
@@ -118,7 +164,7 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
 
   public AuthorityConfig withAdminPassword(String hash) {
     return new AuthorityConfig(dir, genesis, interval, listen, certificateValidity, method1, adminListen, hash,
-        adminTls, security, registry);
+        adminTls, security, registry, etcd);
   }
 
   public Path file(String name) {
@@ -137,7 +183,7 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
   static AuthorityConfig parse(JsonObject root, Path dir) {
     for (String key : root.fieldNames()) {
       if (!ConfigTree.topLevel(AuthorityKeys.ALL).contains(key)) {
-        throw new ConfigException(key, "unknown key; expected mesh, authority, admin or registry");
+        throw new ConfigException(key, "unknown key; expected mesh, authority, admin, registry or etcd");
       }
     }
     ConfigTree t = ConfigTree.of(root, AuthorityKeys.ALL);
@@ -157,7 +203,7 @@ public record AuthorityConfig(Path dir, Instant genesis, Duration interval, Sock
           required(t, AuthorityKeys.ADMIN_TLS_KEY_FILE));
     }
     return new AuthorityConfig(dir, genesis, interval, listen, validity, method1, adminListen, passwordHash, tls,
-        security(t, validity), registry(t));
+        security(t, validity), registry(t), etcd(t, dir));
   }
 
   private static String required(ConfigTree t, io.sscmic.gateway.config.ConfigKey<String> key) {

@@ -110,6 +110,48 @@ public final class AuthorityKeys {
       "the only nodes that may register service NAME; a service not listed here may be registered by any enrolled "
           + "node");
 
+  // ---- issue 17 item 4: authority replicas sharing their state in etcd ----
+
+  public static final ConfigKey<List<String>> ETCD_ENDPOINTS = key("etcd.endpoints", (k, raw) -> {
+    List<Object> items = raw instanceof io.vertx.core.json.JsonArray a ? a.getList()
+        : List.of((Object[]) String.valueOf(raw).split(","));
+    List<String> urls = new ArrayList<>();
+    for (Object o : items) {
+      String u = String.valueOf(o).trim();
+      if (!u.matches("https?://[^/\\s,]+:[0-9]{1,5}")) {
+        throw new ConfigException(k, "expected etcd client URLs http(s)://host:port, comma-separated or a list, got '"
+            + o + "'");
+      }
+      urls.add(u);
+    }
+    return List.copyOf(urls);
+  }, none("none: one authority on local files"), "`http://10.0.0.5:2379,http://10.0.0.6:2379,http://10.0.0.7:2379`",
+      "etcd client URLs: the authority runs as one of several replicas that share spent tokens, certificate serials, "
+          + "revocations and the CA key in this etcd cluster (see \"Authority high availability\")");
+  public static final ConfigKey<String> ETCD_PREFIX = key("etcd.prefix", (k, raw) -> {
+    String p = String.valueOf(raw).trim();
+    if (!p.matches("/[A-Za-z0-9._/-]*")) {
+      throw new ConfigException(k, "expected a key prefix such as /sscmic/mesh-a/, got '" + raw + "'");
+    }
+    return p.endsWith("/") ? p : p + "/";
+  }, value("/sscmic/"), "`/sscmic/mesh-a/`",
+      "the key prefix of this mesh in etcd: every replica of one authority uses the same, two meshes never do");
+  public static final ConfigKey<java.nio.file.Path> ETCD_KEK_FILE = key("etcd.kek-file", ValueParsers.path(),
+      none("required with endpoints"), "`/etc/sscmic-authority/kek`",
+      "the key-encryption key (32 bytes, base64 or hex, 0600) that seals the CA key stored in etcd; the same file on "
+          + "every replica, never in etcd. A replica without it refuses to start");
+
+  public static final ConfigKey<Duration> ETCD_RESEED_EVERY = key("etcd.reseed-every",
+      (k, raw) -> {
+        Duration d = ValueParsers.duration().parse(k, raw);
+        if (d.compareTo(Duration.ofMinutes(10)) < 0) {
+          throw new ConfigException(k, "must be at least 10m, got " + d);
+        }
+        return d;
+      }, none("none: re-seeds only by hand"), "`30d`",
+      "a scheduled re-seed: one replica at a time (the leader, by etcd election) schedules a new key chain this long "
+          + "after the last one took effect, 2 minutes ahead; every replica announces it. Needs `etcd.endpoints`");
+
   private static <T> ConfigKey<T> key(String name, ValueParser<T> parser, ConfigKey.Default dflt, String example,
                                       String description) {
     ConfigKey<T> key = new ConfigKey<>(name, parser, dflt, FILE_ONLY, RESTART, null, example, description);

@@ -23,6 +23,7 @@ import io.sscmic.authority.EnrollmentTokens;
 import io.sscmic.authority.ca.IssuedCertificates;
 import io.sscmic.authority.ca.Revocations;
 import io.sscmic.authority.ca.MeshCa;
+import io.sscmic.authority.ha.EtcdReplicaState;
 import io.sscmic.keysyn.pki.Pem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -87,16 +88,50 @@ public final class AuthorityRole {
       long loading = System.nanoTime();
       AuthorityAnchor.Loaded loaded = AuthorityAnchor.load(config.files(), clock, config.method1());
       logAnchor(loaded, config, (System.nanoTime() - loading) / 1_000_000);
-      MeshCa ca = new MeshCa(Pem.certificate(Files.readString(config.file(AuthorityFiles.CA_CERT))),
-          Pem.privateKey(Files.readString(config.file(AuthorityFiles.CA_KEY))), random,
-          io.sscmic.authority.ca.CaRotation.previous(config.files()));
-      X509Certificate cert = Pem.certificate(Files.readString(config.file(AuthorityFiles.CERT)));
-      PrivateKey key = Pem.privateKey(Files.readString(config.file(AuthorityFiles.KEY)));
-      EnrollmentTokens tokens = new EnrollmentTokens(MeshInit.tokenKey(config.files()), config.file(AuthorityFiles.USED_TOKENS));
-      Revocations revocations = Revocations.load(config.file(AuthorityFiles.REVOKED));
-      IssuedCertificates issued = IssuedCertificates.load(config.file(IssuedCertificates.NAME));
-      return new MeshFiles(loaded.chain(), ca, cert, key, tokens, revocations, issued);
-    }).recover(e -> Future.failedFuture(new IllegalStateException("cannot read the mesh files in " + config.dir()
+      // Issue 17 item 4: with etcd.endpoints, tokens, serials, revocations and the CA key are shared.
+      AuthorityConfig.Etcd etcd = config.etcd();
+      EtcdReplicaState shared = null;
+      try {
+        if (etcd != null) {
+          requireEtcdClient();
+          shared = EtcdReplicaState.open(etcd.endpoints(), etcd.prefix(), etcd.kekFile());
+        }
+        X509Certificate caCert = Pem.certificate(Files.readString(config.file(AuthorityFiles.CA_CERT)));
+        Path caKeyFile = config.file(AuthorityFiles.CA_KEY);
+        PrivateKey localCaKey = shared != null && !Files.exists(caKeyFile) ? null
+            : Pem.privateKey(Files.readString(caKeyFile));
+        List<X509Certificate> previous = io.sscmic.authority.ca.CaRotation.previous(config.files());
+        MeshCa ca = shared == null ? new MeshCa(caCert, localCaKey, random, previous)
+            : shared.ca(caCert, localCaKey, random, previous);
+        X509Certificate cert = Pem.certificate(Files.readString(config.file(AuthorityFiles.CERT)));
+        PrivateKey key = Pem.privateKey(Files.readString(config.file(AuthorityFiles.KEY)));
+        byte[] tokenKey = MeshInit.tokenKey(config.files());
+        EnrollmentTokens tokens = shared == null ? new EnrollmentTokens(tokenKey,
+            config.file(AuthorityFiles.USED_TOKENS)) : shared.tokens(tokenKey);
+        Revocations revocations = shared == null ? Revocations.load(config.file(AuthorityFiles.REVOKED))
+            : shared.revocations(config.file(AuthorityFiles.REVOKED));
+        IssuedCertificates issued = IssuedCertificates.load(config.file(IssuedCertificates.NAME));
+        KeyChain chain = loaded.chain();
+        if (shared != null) {
+          // Re-seeds another replica scheduled (etcd.reseed-every): the same chain as theirs.
+          java.util.TreeMap<Long, ChainAnchor> anchors = new java.util.TreeMap<>();
+          chain.anchors().forEach(a -> anchors.put(a.epoch(), a));
+          shared.reseeds(clock).forEach(a -> anchors.putIfAbsent(a.epoch(), a));
+          chain = new KeyChain(List.copyOf(anchors.values()));
+        }
+        return new MeshFiles(chain, ca, cert, key, tokens, revocations, issued, shared);
+      } catch (Exception e) {
+        if (shared != null) {
+          shared.close();
+        }
+        throw e;
+      }
+    }).recover(e -> Future.failedFuture(e instanceof io.sscmic.authority.ha.KeyEncryptionKey.InvalidKek
+        || e instanceof io.sscmic.authority.ha.CaKeyEnvelope.Unopenable
+        || String.valueOf(e.getMessage()).startsWith("cannot reach etcd")
+        || String.valueOf(e.getMessage()).startsWith("etcd.endpoints is set")
+        ? new IllegalStateException("authority replica on etcd: " + e.getMessage(), e)
+        : new IllegalStateException("cannot read the mesh files in " + config.dir()
         + " (made by sscmic init): " + e.getMessage(), e))).compose(files -> {
           MeshCa ca = files.ca();
           X509Certificate cert = files.certificate();
@@ -134,10 +169,16 @@ public final class AuthorityRole {
           return adminUp
               .compose(x -> deployments.deploy(new KeySynVerticle(ID, clock, schedule, files.chain())))
               .compose(x -> deployments.deploy(server))
+              .compose(x -> files.shared() == null ? Future.succeededFuture() : vertx.executeBlocking(
+                  () -> files.shared().shareRegistry(server.serviceRegistry(), config.registry().ttl())))
               .map(x -> {
                 scheduleGauges.refresh();
                 AuthorityRole role = new AuthorityRole(config, deployments, server, admin, tokens, schedule);
                 role.vertx = vertx;
+                role.shared = files.shared();
+                if (files.shared() != null && config.etcd().reseedEvery() != null) {
+                  role.startScheduledReseeds(files.shared());
+                }
                 role.watchReseeds(vertx, files.chain());
                 role.advanceAnchor(vertx);
                 role.watchCertificate(vertx);
@@ -146,6 +187,42 @@ public final class AuthorityRole {
         })
         .recover(e -> deployments.stop().transform(x -> Future.failedFuture(e)));
   }
+
+  /**
+   * jetcd is an optional dependency of the authority module (the node's jar does not carry it):
+   * an authority configured for etcd without it says so instead of failing on a missing class.
+   */
+  private static void requireEtcdClient() {
+    try {
+      Class.forName("io.etcd.jetcd.Client", false, AuthorityRole.class.getClassLoader());
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException("etcd.endpoints is set but this build has no etcd client (io.etcd:jetcd-core "
+          + "is not on the class path): run the authority from a build that includes it");
+    }
+  }
+
+  /**
+   * The scheduled re-seed (etcd.reseed-every): the replica that leads writes it to etcd; each
+   * replica schedules every re-seed it learns there, as one read from the chain file.
+   */
+  private void startScheduledReseeds(EtcdReplicaState etcd) {
+    EpochClock clock = new EpochClock(config.genesis(), config.interval());
+    String replica = java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
+    etcd.startReseeds(clock, config.etcd().reseedEvery(), Duration.ofMinutes(2), new SecureRandom(), replica,
+        a -> vertx.runOnContext(v -> {
+          KeyState current = schedule.current();
+          ChainAnchor pending = schedule.pending();
+          if (current == null || a.epoch() <= current.epoch() || pending != null && pending.epoch() == a.epoch()) {
+            return;
+          }
+          schedule.schedule(a);
+          LOG.info(() -> "authority: re-seed scheduled by the leading replica: a new key chain from epoch " + a.epoch()
+              + " (in " + (a.epoch() - current.epoch()) + " epochs); nodes learn it when they next ask");
+        }));
+  }
+
+  /** The etcd state this replica shares (issue 17 item 4), or null for one authority on its files. */
+  private EtcdReplicaState shared;
 
   private static void logAnchor(AuthorityAnchor.Loaded loaded, AuthorityConfig config, long millis) {
     LOG.info(() -> "authority: key chain from the anchor at epoch " + loaded.anchor().epoch() + " ("
@@ -233,7 +310,8 @@ public final class AuthorityRole {
         }
       }
       String r = Files.exists(revokedFile) ? version(revokedFile) : "none";
-      if (!r.equals(seen[1])) {
+      // Shared revocations (etcd) are read every second too, besides the watch: a missed watch event heals.
+      if (!r.equals(seen[1]) || server.sharesRevocations()) {
         boolean first = seen[1] == null;
         seen[1] = r;
         java.util.Set<String> added = server.reloadRevocations();
@@ -436,7 +514,12 @@ public final class AuthorityRole {
     vertx.cancelTimer(anchorTimer);
     vertx.cancelTimer(certificateTimer);
     vertx.cancelTimer(policyTimer);
-    return deployments.stop();
+    EtcdReplicaState etcd = shared;
+    return deployments.stop().eventually(() -> etcd == null ? Future.succeededFuture()
+        : vertx.executeBlocking(() -> {
+          etcd.close();
+          return null;
+        }));
   }
 
   public int port() {
@@ -465,7 +548,8 @@ public final class AuthorityRole {
 
   /** What the authority reads from its directory at start (on a worker). */
   private record MeshFiles(KeyChain chain, MeshCa ca, X509Certificate certificate, PrivateKey key,
-                           EnrollmentTokens tokens, Revocations revocations, IssuedCertificates issued) {
+                           EnrollmentTokens tokens, Revocations revocations, IssuedCertificates issued,
+                           EtcdReplicaState shared) {
   }
 
   /** The authority's TLS certificate and key after a rotation, checked to belong together. */

@@ -185,7 +185,7 @@ public final class NodeConfigParser {
       http.services().values().forEach(own::addAll);
     }
     if (authority != null) {
-      own.add(SocketAddress.inetSocketAddress(authority.port(), authority.host()));
+      authority.addresses().forEach(a -> own.add(SocketAddress.inetSocketAddress(a.port(), a.host())));
     }
     return new InterceptConfig(listen, t.get(NodeKeys.INTERCEPT_MANAGE_RULES), t.get(NodeKeys.INTERCEPT_MARK),
         t.get(NodeKeys.INTERCEPT_ROUTE_TABLE), t.get(NodeKeys.INTERCEPT_EXCLUDE_UID),
@@ -305,8 +305,8 @@ public final class NodeConfigParser {
   }
 
   private static AuthorityRecovery.Settings authority(ConfigTree t) {
-    URI uri = t.get(AUTHORITY_URL);
-    if (uri == null) {
+    java.util.List<URI> uris = t.get(AUTHORITY_URL);
+    if (uris == null) {
       throw new ConfigException("authority.url", "required: the authority's address, e.g. https://10.0.0.5:8443");
     }
     Path ca = t.get(AUTHORITY_CA_FILE);
@@ -326,10 +326,16 @@ public final class NodeConfigParser {
     TokenSource token = tokenFile != null ? TokenSource.file(tokenFile)
         : tokenEnv != null ? TokenSource.env(tokenEnv) : TokenSource.none();
     AuthorityRecovery.Method method = t.get(AUTHORITY_RECOVERY);
+    java.util.List<io.sscmic.keysyn.recovery.AuthorityClient.Address> addresses = uris.stream()
+        .map(NodeConfigParser::authorityAddress).toList();
+    return new AuthorityRecovery.Settings(addresses.get(0).host(), addresses.get(0).port(), ca, state, token, method,
+        t.get(AUTHORITY_REFRESH), addresses.subList(1, addresses.size()));
+  }
+
+  private static io.sscmic.keysyn.recovery.AuthorityClient.Address authorityAddress(URI uri) {
     String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1)
         : uri.getHost();
-    return new AuthorityRecovery.Settings(host, uri.getPort() < 0 ? 443 : uri.getPort(), ca, state, token, method,
-        t.get(AUTHORITY_REFRESH));
+    return new io.sscmic.keysyn.recovery.AuthorityClient.Address(host, uri.getPort() < 0 ? 443 : uri.getPort());
   }
 
   /** A key whose default is none but that its section requires when present. */

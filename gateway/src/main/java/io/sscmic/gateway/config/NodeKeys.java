@@ -73,9 +73,13 @@ public final class NodeKeys {
       none("see below"), OVERRIDE, RESTART, c -> seedFrom(c, "keysyn.seed-env"), "`SSCMIC_SEED`",
       "name of an environment variable holding the seed");
 
-  public static final ConfigKey<URI> AUTHORITY_URL = key("authority.url", ValueParsers.httpsUrl(), none("none"),
-      OVERRIDE, RESTART, authority(a -> a.host() + ":" + a.port()), "`https://authority.internal:8443`",
-      "`https://host:port` of the authority; with it the node recovers its key state there");
+  public static final ConfigKey<java.util.List<URI>> AUTHORITY_URL = key("authority.url", ValueParsers.httpsUrls(),
+      none("none"), OVERRIDE, RESTART, authority(AuthorityRecovery.Settings::urls),
+      "`https://authority.internal:8443` or `https://a1:8443,https://a2:8443`",
+      "`https://host:port` of the authority; with it the node recovers its key state there. Several URLs, "
+          + "comma-separated (or a YAML list), name the replicas of an HA authority: each request goes to the one "
+          + "that answered last and, when it refuses, takes over 2 s to connect (5 s to handshake) or answers 5xx, to the next "
+          + "(see \"Authority high availability\")");
   public static final ConfigKey<Path> AUTHORITY_CA_FILE = key("authority.ca-file", ValueParsers.path(),
       none("required with url"), OVERRIDE, RESTART, authority(AuthorityRecovery.Settings::caFile),
       "`/etc/sscmic/ca.crt`", "the mesh CA certificate (`ca.crt` from `sscmic init`; public); during a CA rotation "

@@ -168,6 +168,27 @@ public final class ValueParsers {
   }
 
   /**
+   * One or more {@code https://host:port} URLs: comma-separated ({@code https://a:8443,https://b:8443},
+   * what an environment variable holds) or a YAML list. Several name the replicas of one
+   * authority, tried in order (issue 17 item 4).
+   */
+  public static ValueParser<List<URI>> httpsUrls() {
+    return (key, raw) -> {
+      List<?> items = raw instanceof JsonArray a ? a.getList()
+          : raw == null ? List.of() : List.of(String.valueOf(raw).split(","));
+      List<URI> urls = new java.util.ArrayList<>();
+      for (Object o : items) {
+        String s = single(key, o);
+        require(s != null, key, got("expected https://host:port[,https://host2:port...]", raw));
+        URI u = url(key, s, Set.of("https"), "expected https://host:port[,https://host2:port...]");
+        require(!urls.contains(u), key, "lists " + u + " twice");
+        urls.add(u);
+      }
+      return urls.isEmpty() ? null : List.copyOf(urls);
+    };
+  }
+
+  /**
    * An OTLP/HTTP traces URL, {@code http} or {@code https}; a bare {@code http://host:4318} gets the
    * standard path {@code /v1/traces} (what {@code OTEL_EXPORTER_OTLP_ENDPOINT} means).
    */

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -105,6 +106,38 @@ class AuthorityCommandsTest {
     IllegalArgumentException reuse = assertThrows(IllegalArgumentException.class,
         () -> afterRestart.redeem(token, Instant.now()));
     assertEquals("token already used", reuse.getMessage());
+  }
+
+  /**
+   * Issue 17 item 4: the etcd keys of authority.yaml. Absent: one authority on its files. With
+   * endpoints, the KEK file is required (relative to the config's directory), and the keys that
+   * only make sense with etcd are refused without it.
+   */
+  @Test
+  void etcdKeysParseAndTheKekFileIsRequiredWithEndpoints() throws Exception {
+    Path mesh = dir.resolve("mesh");
+    assertEquals(0, run("init", "--dir", mesh.toString(), "--host", "authority.internal"), err.toString());
+    Path config = mesh.resolve(AuthorityFiles.FILE);
+    String base = Files.readString(config);
+    assertEquals(null, load(config).etcd(), "one authority on local files by default");
+    Files.writeString(config, base + "\netcd:\n  endpoints: http://10.0.0.5:2379,http://10.0.0.6:2379\n"
+        + "  prefix: /sscmic/mesh-a\n  kek-file: kek\n  reseed-every: 30d\n");
+    AuthorityConfig.Etcd etcd = load(config).etcd();
+    assertEquals(List.of("http://10.0.0.5:2379", "http://10.0.0.6:2379"), etcd.endpoints());
+    assertEquals("/sscmic/mesh-a/", etcd.prefix());
+    assertEquals(mesh.toAbsolutePath().resolve("kek"), etcd.kekFile());
+    assertEquals(Duration.ofDays(30), etcd.reseedEvery());
+    Files.writeString(config, base + "\netcd:\n  endpoints: http://10.0.0.5:2379\n");
+    Exception noKek = assertThrows(Exception.class, () -> load(config));
+    assertTrue(String.valueOf(noKek.getCause()).contains("etcd.kek-file") && String.valueOf(noKek.getCause())
+        .contains("required with etcd.endpoints"), String.valueOf(noKek.getCause()));
+    Files.writeString(config, base + "\netcd:\n  kek-file: kek\n");
+    Exception kekAlone = assertThrows(Exception.class, () -> load(config));
+    assertTrue(String.valueOf(kekAlone.getCause()).contains("only with etcd.endpoints"),
+        String.valueOf(kekAlone.getCause()));
+    Files.writeString(config, base + "\netcd:\n  endpoints: 10.0.0.5:2379\n  kek-file: kek\n");
+    Exception bad = assertThrows(Exception.class, () -> load(config));
+    assertTrue(String.valueOf(bad.getCause()).contains("expected etcd client URLs"), String.valueOf(bad.getCause()));
   }
 
   /**

@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class NodeConfigParserTest {
@@ -139,6 +140,26 @@ class NodeConfigParserTest {
     c.put("authority", new JsonObject().put("url", "https://10.0.0.5:8443").put("ca-file", "/etc/sscmic/ca.crt")
         .put("state-dir", "/var/lib/sscmic").put("token-file", "/etc/sscmic/token"));
     return c;
+  }
+
+  /** Issue 17 item 4: several authority replicas, comma-separated (as SSCMIC_AUTHORITY_URL holds them) or a list. */
+  @Test
+  void authorityUrlTakesSeveralReplicasInOrder() {
+    JsonObject c = withAuthority();
+    c.getJsonObject("authority").put("url", "https://10.0.0.5:8443, https://[fd00::6]:9443,https://a3.internal");
+    AuthorityRecovery.Settings s = NodeConfigParser.parse(c).authority();
+    assertEquals(List.of(new io.sscmic.keysyn.recovery.AuthorityClient.Address("10.0.0.5", 8443),
+        new io.sscmic.keysyn.recovery.AuthorityClient.Address("fd00::6", 9443),
+        new io.sscmic.keysyn.recovery.AuthorityClient.Address("a3.internal", 443)), s.addresses());
+    assertEquals("https://10.0.0.5:8443,https://[fd00::6]:9443,https://a3.internal:443", s.urls());
+    c.getJsonObject("authority").put("url", new io.vertx.core.json.JsonArray().add("https://a1:8443")
+        .add("https://a2:8443"));
+    assertEquals(2, NodeConfigParser.parse(c).authority().addresses().size());
+    c.getJsonObject("authority").put("url", "https://a1:8443,http://a2:8443");
+    assertTrue(error(c).startsWith("config key 'authority.url': expected https://host:port[,https://host2:port...]"),
+        error(c));
+    c.getJsonObject("authority").put("url", "https://a1:8443,https://a1:8443");
+    assertTrue(error(c).contains("lists https://a1:8443 twice"), error(c));
   }
 
   @Test

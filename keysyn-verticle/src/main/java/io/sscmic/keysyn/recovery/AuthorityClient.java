@@ -31,9 +31,28 @@ import org.bouncycastle.crypto.hpke.HPKE;
  * against the local clock.
  */
 public final class AuthorityClient {
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(AuthorityClient.class.getName());
+  /**
+   * Per authority address: how long the TCP connect may take before the next address is tried.
+   * Short, because a replica whose host does not even answer a SYN in 2 s on a LAN is down or cut
+   * off, and the node is not ready while it waits (a stopped process refuses at once).
+   */
+  public static final int CONNECT_TIMEOUT_MILLIS = 2000;
+  /**
+   * Per authority address: how long the TLS handshake may take once connected (a hung replica).
+   * Longer than the connect: a loaded host (or a JVM warming up) can take seconds to handshake, and
+   * giving up on a live replica costs more than waiting.
+   */
+  public static final int HANDSHAKE_TIMEOUT_MILLIS = 5000;
+  /** Per authority address: how long an accepted request may go without an answer byte. */
+  public static final int ANSWER_TIMEOUT_MILLIS = 10_000;
   private final Vertx vertx;
-  private final String host;
-  private final int port;
+  /** Every address of the authority (its replicas), in the configured order. */
+  private final java.util.List<Address> addresses;
+  /** The index of the address that answered last: tried first next time. */
+  private volatile int preferred;
+  /** The address that answered last, for the log line when another one answers. */
+  private volatile Address answeredLast;
   /** The mesh CA, or during a CA rotation the old and the new one (a bundle). */
   private final java.util.List<X509Certificate> cas;
   private final String nodeId;
@@ -58,9 +77,23 @@ public final class AuthorityClient {
   /** @param cas the CAs to trust for the authority: one, or the old and the new while the CA is rotated */
   public AuthorityClient(Vertx vertx, String host, int port, java.util.List<X509Certificate> cas, String nodeId,
                          SecureRandom random) {
+    this(vertx, java.util.List.of(new Address(host, port)), cas, nodeId, random);
+  }
+
+  /**
+   * A client of an authority with several replicas (issue 17 item 4): every request goes to the
+   * address that answered last and, when that one refuses the connection, does not complete a
+   * handshake within {@link #CONNECT_TIMEOUT_MILLIS} or answers 5xx, to the next one in order.
+   * An answer (a 4xx refusal, or an answer that fails a check here) is final: another replica of
+   * the same mesh would say the same.
+   */
+  public AuthorityClient(Vertx vertx, java.util.List<Address> addresses, java.util.List<X509Certificate> cas,
+                         String nodeId, SecureRandom random) {
+    if (addresses.isEmpty()) {
+      throw new IllegalArgumentException("no authority address");
+    }
     this.vertx = vertx;
-    this.host = host;
-    this.port = port;
+    this.addresses = java.util.List.copyOf(addresses);
     this.cas = java.util.List.copyOf(cas);
     this.nodeId = nodeId;
     this.random = random;
@@ -74,7 +107,8 @@ public final class AuthorityClient {
   private HttpClientOptions tls() {
     PemTrustOptions trust = new PemTrustOptions();
     cas.forEach(ca -> trust.addCertValue(Buffer.buffer(Pem.encode(ca))));
-    return new HttpClientOptions().setSsl(true).setVerifyHost(true).setConnectTimeout(5000)
+    return new HttpClientOptions().setSsl(true).setVerifyHost(true).setConnectTimeout(CONNECT_TIMEOUT_MILLIS)
+        .setSslHandshakeTimeout(HANDSHAKE_TIMEOUT_MILLIS).setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
         .setEnabledSecureTransportProtocols(java.util.Set.of("TLSv1.3"))
         .setTrustOptions(trust);
   }
@@ -127,9 +161,94 @@ public final class AuthorityClient {
     }));
   }
 
-  /** For log lines: where the authority is. */
+  /** For log lines: the authority address tried first now (the one that answered last). */
   public String address() {
-    return "https://" + host + ":" + port;
+    return addresses.get(preferred).url();
+  }
+
+  /** Every configured address of the authority, in order. */
+  public java.util.List<Address> addresses() {
+    return addresses;
+  }
+
+  /** One authority replica's address. */
+  public record Address(String host, int port) {
+    public String url() {
+      return "https://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    @Override
+    public String toString() {
+      return url();
+    }
+  }
+
+  /**
+   * Runs {@code request} against the preferred address, then each next one while the failure is
+   * one where another replica may answer ({@link #failsOver}). The address that answers becomes
+   * the preferred one; a change is logged (which replica this node now talks to).
+   */
+  private <T> Future<T> failover(java.util.function.Function<Address, Future<T>> request) {
+    int first = preferred;
+    return attempt(request, first, 0, new java.util.ArrayList<>());
+  }
+
+  private <T> Future<T> attempt(java.util.function.Function<Address, Future<T>> request, int first, int tried,
+                                java.util.List<String> failures) {
+    int index = (first + tried) % addresses.size();
+    Address a = addresses.get(index);
+    long started = System.nanoTime();
+    Future<T> f;
+    try {
+      f = request.apply(a);
+    } catch (RuntimeException e) {
+      f = Future.failedFuture(e);
+    }
+    return f.transform(ar -> {
+      if (ar.succeeded()) {
+        preferred = index;
+        Address before = answeredLast;
+        answeredLast = a;
+        if (!a.equals(before) && (before != null || addresses.size() > 1)) {
+          long ms = (System.nanoTime() - started) / 1_000_000;
+          LOG.info(() -> nodeId + ": the authority at " + a + " answered (" + ms + " ms)"
+              + (before == null ? "" : "; it answered at " + before + " before")
+              + (failures.isEmpty() ? "" : " after " + String.join("; ", failures)));
+        }
+        return Future.succeededFuture(ar.result());
+      }
+      Throwable e = ar.cause();
+      if (!failsOver(e) || addresses.size() == 1) {
+        return Future.failedFuture(e);
+      }
+      failures.add(a + ": " + e.getMessage());
+      if (tried + 1 >= addresses.size()) {
+        if (e instanceof RecoveryException r) { // the last one answered 5xx: still an answer, as with one authority
+          return Future.failedFuture(new AuthorityUnavailable("no authority replica could serve this ("
+              + String.join("; ", failures) + ")", r.reason()));
+        }
+        return Future.failedFuture(new AuthorityUnreachable("no authority replica answered (" + String.join("; ",
+            failures) + ")", e));
+      }
+      LOG.fine(() -> nodeId + ": the authority at " + a + " did not answer (" + e.getMessage() + "); trying "
+          + addresses.get((index + 1) % addresses.size()));
+      return attempt(request, first, tried + 1, failures);
+    });
+  }
+
+  /**
+   * Whether another replica may answer where this one failed: it could not be reached, timed out,
+   * or said it is unavailable (5xx). Not a refusal or a failed check: those are final.
+   */
+  private static boolean failsOver(Throwable e) {
+    return e instanceof AuthorityUnavailable || !(e instanceof RecoveryException) && !(e instanceof IllegalStateException);
+  }
+
+  /** Every replica failed to answer: the node treats it as unreachable, as with one authority. */
+  public static final class AuthorityUnreachable extends java.io.IOException {
+    AuthorityUnreachable(String message, Throwable last) {
+      super(message, last);
+    }
   }
 
   /** Method 2: asks for r and checks the answer. */
@@ -213,10 +332,9 @@ public final class AuthorityClient {
     if (authenticated == null) {
       return Future.failedFuture(new IllegalStateException("not enrolled: no node certificate"));
     }
-    return authenticated.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(host).setPort(port)
-            .setURI("/v1/epoch"))
+    return failover(a -> authenticated.request(options(a, HttpMethod.GET, "/v1/epoch"))
         .compose(req -> req.send())
-        .compose(resp -> fromAuthority(resp).compose(x -> resp.body()).map(b -> answer(resp.statusCode(), b)))
+        .compose(resp -> fromAuthority(resp).compose(x -> resp.body()).map(b -> answer(resp.statusCode(), b))))
         .map(answer -> {
           long epoch = answer.getLong("epoch");
           long local = clock.currentEpoch();
@@ -292,8 +410,8 @@ public final class AuthorityClient {
         java.nio.charset.StandardCharsets.UTF_8)) + (policy ? (since == null ? "" : "&") + "policy=1" : "");
     String uri = REGISTRY_WATCH + (query.isEmpty() ? "" : "?" + query);
     io.vertx.core.Promise<Void> ended = io.vertx.core.Promise.promise();
-    return authenticated.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(host).setPort(port)
-            .setURI(uri))
+    // The stream is long-lived: no answer timeout, its own idle check below instead.
+    return failover(a -> authenticated.request(options(a, HttpMethod.GET, uri).setIdleTimeout(0))
         .compose(req -> req.send())
         .compose(resp -> fromAuthority(resp).compose(x -> {
           // Nothing may be read before the line handler is in place.
@@ -359,21 +477,24 @@ public final class AuthorityClient {
             }
           };
           return Future.succeededFuture(stream);
-        }));
+        })));
+  }
+
+  /** A request to one authority address, with the per-address timeouts. */
+  private static RequestOptions options(Address a, HttpMethod method, String path) {
+    // No pool-wait timeout of its own: the connect and handshake timeouts above bound a new connection.
+    return new RequestOptions().setMethod(method).setHost(a.host()).setPort(a.port()).setURI(path)
+        .setIdleTimeout(ANSWER_TIMEOUT_MILLIS);
   }
 
   private Future<JsonObject> send(HttpClient client, HttpMethod method, String path, JsonObject body) {
-    return client.request(new RequestOptions().setMethod(method).setHost(host).setPort(port).setURI(path)
-            .putHeader("content-type", "application/json"))
+    return failover(a -> client.request(options(a, method, path).putHeader("content-type", "application/json"))
         .compose(req -> body == null ? req.send() : req.send(body.toBuffer()))
-        .compose(resp -> fromAuthority(resp).compose(x -> resp.body()).map(b -> answer(resp.statusCode(), b)));
+        .compose(resp -> fromAuthority(resp).compose(x -> resp.body()).map(b -> answer(resp.statusCode(), b))));
   }
 
   private Future<JsonObject> post(HttpClient client, String path, JsonObject body) {
-    return client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port).setURI(path)
-            .putHeader("content-type", "application/json"))
-        .compose(req -> req.send(body.toBuffer()))
-        .compose(resp -> fromAuthority(resp).compose(x -> resp.body()).map(b -> answer(resp.statusCode(), b)));
+    return send(client, HttpMethod.POST, path, body);
   }
 
   /**
@@ -405,6 +526,10 @@ public final class AuthorityClient {
     } catch (Exception e) {
       throw new RecoveryException("the authority answered " + status + " without JSON");
     }
+    if (status >= 500) {
+      throw new AuthorityUnavailable("the authority refused (" + status + "): " + json.getString("error"),
+          json.getString("reason"));
+    }
     if (status != 200) {
       throw new RecoveryException("the authority refused (" + status + "): " + json.getString("error"),
           json.getString("reason"));
@@ -419,7 +544,7 @@ public final class AuthorityClient {
   }
 
   /** A refused or invalid recovery step; the message says why. */
-  public static final class RecoveryException extends RuntimeException {
+  public static class RecoveryException extends RuntimeException {
     private final String reason;
 
     public RecoveryException(String message) {
@@ -440,6 +565,16 @@ public final class AuthorityClient {
     /** Whether only a new enrollment token gets this node a certificate again. */
     public boolean needsEnrollment() {
       return java.util.Set.of("reenroll_required", "superseded", "revoked", "certificate_expired").contains(reason);
+    }
+  }
+
+  /**
+   * The authority answered 5xx (it cannot record a step now, or has no key state yet): another
+   * replica may answer, so the client tries the next address.
+   */
+  public static final class AuthorityUnavailable extends RecoveryException {
+    public AuthorityUnavailable(String message, String reason) {
+      super(message, reason);
     }
   }
 

@@ -43,12 +43,38 @@ public final class AuthorityRecovery implements KeyStateSource {
   /**
    * Where the authority is and what this node keeps.
    *
+   * @param host the first authority address's host ({@code authority.url}'s first URL)
    * @param refresh how often a running node asks the authority for its state, to learn of re-seeds
    *     (method 2 only)
+   * @param alternates the further authority replicas, tried in order when the ones before do not
+   *     answer (issue 17 item 4); empty with one authority
    */
   public record Settings(String host, int port, Path caFile, Path stateDir, TokenSource token, Method method,
-                         Duration refresh) {
+                         Duration refresh, java.util.List<AuthorityClient.Address> alternates) {
     public static final Duration DEFAULT_REFRESH = Duration.ofSeconds(30);
+
+    public Settings {
+      alternates = java.util.List.copyOf(alternates);
+    }
+
+    /** One authority. */
+    public Settings(String host, int port, Path caFile, Path stateDir, TokenSource token, Method method,
+                    Duration refresh) {
+      this(host, port, caFile, stateDir, token, method, refresh, java.util.List.of());
+    }
+
+    /** Every authority address, the first one first. */
+    public java.util.List<AuthorityClient.Address> addresses() {
+      java.util.List<AuthorityClient.Address> all = new java.util.ArrayList<>();
+      all.add(new AuthorityClient.Address(host, port));
+      all.addAll(alternates);
+      return java.util.List.copyOf(all);
+    }
+
+    /** The addresses as written in {@code authority.url}: {@code https://a:8443,https://b:8443}. */
+    public String urls() {
+      return String.join(",", addresses().stream().map(AuthorityClient.Address::url).toList());
+    }
 
     public Settings(String host, int port, Path caFile, Path stateDir, TokenSource token, Method method) {
       this(host, port, caFile, stateDir, token, method, DEFAULT_REFRESH);
@@ -144,7 +170,7 @@ public final class AuthorityRecovery implements KeyStateSource {
 
   @Override
   public String describe() {
-    return "the authority at https://" + settings.host() + ":" + settings.port()
+    return "the authority at " + settings.urls()
         + (settings.method() == Method.SEALED_STATE ? " (method 2)" : " (method 1, seed on this node)");
   }
 
@@ -279,8 +305,7 @@ public final class AuthorityRecovery implements KeyStateSource {
       return new StoredState(ca, stored, token);
     }).compose(prep -> {
       AuthorityClient fresh = client != null ? client
-          : new AuthorityClient(vertx, settings.host(), settings.port(), prep.ca(),
-              nodeId, random);
+          : new AuthorityClient(vertx, settings.addresses(), prep.ca(), nodeId, random);
       client = fresh;
       NodeIdentity stored = prep.identity();
       if (stored != null && !expiresSoon(stored)) {
@@ -321,8 +346,8 @@ public final class AuthorityRecovery implements KeyStateSource {
       return Future.failedFuture(e);
     }
     unreachable.increment();
-    String where = "https://" + settings.host() + ":" + settings.port();
-    if (e instanceof javax.net.ssl.SSLException) {
+    String where = settings.urls();
+    if (e instanceof javax.net.ssl.SSLException || e.getCause() instanceof javax.net.ssl.SSLException) {
       return Future.failedFuture(new AuthorityClient.RecoveryException("TLS handshake with the authority at " + where
           + " failed: " + e.getMessage() + " (is authority.ca-file this mesh's ca.crt, and the host in authority.url"
           + " one that sscmic init --host put in the authority's certificate?)"));
