@@ -18,7 +18,9 @@
 # requests (req/s, p50, p99); latency at a fixed 1,000 req/s (hey: 10 workers at 100 req/s each;
 # p50 and p99, reported as added to direct's); redis-benchmark -c 50 GET/SET, not pipelined, through
 # the pair (req/s, as a ratio to direct); 1 MiB responses (MB/s); new connections per second (connect, 1-byte
-# echo, close); RSS per node right after start and idle after the loads; RSS and JVM heap per 1000
+# echo, close); RSS per node idle after start (START_IDLE s) and idle after the loads (AFTER_IDLE s
+# after the last one), each sscmic node with its class-data-sharing archive or AOT cache made by a
+# training start first, as a deployed node runs after its first start; RSS and JVM heap per 1000
 # idle streams held open; CPU seconds of the pair per GB moved; start to ready (a node with a seed
 # file: exec of the start script until /readyz answers 200; stunnel and haproxy: until they accept).
 # Prints medians and ratios to stunnel and to the plaintext pair. Every load is bounded in time or
@@ -26,6 +28,8 @@
 # Needs: java 17+, maven, iperf3, wrk, hey, redis-server (redis-benchmark), nginx-light, stunnel4,
 # haproxy, openssl, python3.
 # Knobs: REPEAT=3 DURATION=5 (s per load) WARMUP=2 (s of untimed wrk per pair first) CONNECTIONS=2000 IDLE=1000 STARTS=3 STARTUP_RT=10 NODE_JAVA_OPTS=...
+#        START_IDLE=15 AFTER_IDLE=15 (s idle before each RSS reading: past the start script's 10 s native heap trim)
+#        TRAIN=1 (0: no training start, the pairs' first start writes the archives as in earlier runs)
 #        PAIRS="..." JAR=... JAVA=... (without JAVA the start script picks the JVM, as deployed)
 #        REF_JAR=... REF_SCRIPT=... REF_JAVA_OPTS=... REF_JAVA=... (the sscmic-ref pair)
 set -euo pipefail
@@ -37,6 +41,9 @@ IDLE=${IDLE:-1000}
 PAIRS=${PAIRS:-"direct plain stunnel haproxy-tls sscmic-tcp sscmic-http sscmic-rot"}
 STARTS=${STARTS:-3}
 NODE_JAVA_OPTS=${NODE_JAVA_OPTS:-}   # the start script's defaults, as deploy/systemd runs a node
+START_IDLE=${START_IDLE:-15}
+AFTER_IDLE=${AFTER_IDLE:-15}
+TRAIN=${TRAIN:-1}
 JAR=${JAR:-gateway/target/sscmic.jar}   # another build of the gateway, to compare two builds against the same anchors
 REF_JAR=${REF_JAR:-$JAR}
 REF_SCRIPT=${REF_SCRIPT:-deploy/bin/sscmic}
@@ -172,12 +179,33 @@ run_node() { # pair log-file sscmic-args...: one node through its pair's start s
   local pair=$1 log=$2; shift 2
   local script=deploy/bin/sscmic jar=$JAR opts=$NODE_JAVA_OPTS java=$java_explicit
   if [[ $pair == sscmic-ref* ]]; then script=$REF_SCRIPT jar=$REF_JAR opts=$REF_JAVA_OPTS java=$REF_JAVA; fi
-  local env=(JAVA_OPTS="$opts" SSCMIC_JAR="$jar" SSCMIC_CDS_DIR="$work/cds/$pair")
+  # One archive directory per node (named by its log): two JVMs must not write one archive at exit.
+  local env=(JAVA_OPTS="$opts" SSCMIC_JAR="$jar" SSCMIC_CDS_DIR="$work/cds/$(basename "$log" .log)")
   # SSCMIC_JAVA for the start script that picks a JVM, JAVA_HOME for an older one.
   if [ -n "$java" ]; then env+=(SSCMIC_JAVA="$java" JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v "$java")")")")"); fi
   exec env "${env[@]}" "$script" "$@" > "$log" 2>&1
 }
 
+# The training start: each sscmic pair once, one call through it, then stopped; at their exit the
+# JVMs write the class-data-sharing archive (JDK 17-24) or AOT cache (JDK 25+) that every later
+# start maps, as the image ships them made and a systemd node has them after its first start.
+if [ "$TRAIN" = 1 ]; then
+  for pair in $PAIRS; do
+    b=${base[$pair]}
+    case $pair in
+      sscmic-tcp|sscmic-ref|sscmic-rot|sscmic-v2) start_sscmic_pair "$pair" "$b" 10s ;;
+      sscmic-http|sscmic-http2) start_sscmic_pair "$pair" "$b" 10s http ;;
+      *) continue ;;
+    esac
+    wait_ports $((b + 1))
+    curl -s -o /dev/null "http://127.0.0.1:$((b + 1))/small.bin" || true
+  done
+  for pair in $PAIRS; do
+    for p in ${procs[$pair]:-}; do kill "$p" 2>/dev/null || true; done
+    for p in ${procs[$pair]:-}; do wait "$p" 2>/dev/null || true; done
+    unset "procs[$pair]"
+  done
+fi
 for pair in $PAIRS; do
   b=${base[$pair]}
   case $pair in
@@ -320,8 +348,9 @@ measure() { # pair
   fi
 }
 
-# Each proxy's resident set right after start (and its own start-up), before any load.
-sleep 2
+# Each proxy's resident set idle after its start, before any load: past the start script's native
+# heap trim (every 10 s), as a node is most of its life.
+sleep "$START_IDLE"
 for pair in $PAIRS; do
   # shellcheck disable=SC2206  # word-split the pid list
   ps_=(${procs[$pair]:-})
@@ -341,6 +370,13 @@ for round in $(seq 1 "$REPEAT"); do
     echo "round $round/$REPEAT: $pair" >&2
     measure "$pair"
   done
+done
+# Each proxy's resident set idle after all the loads.
+sleep "$AFTER_IDLE"
+for pair in $PAIRS; do
+  # shellcheck disable=SC2206  # word-split the pid list
+  ps_=(${procs[$pair]:-})
+  for p in "${ps_[@]}"; do record "$pair" rss_after_mib_per_node "$(python3 -c "print($(rss_kb "$p") / 1024)")"; done
 done
 
 # --- start to ready, after the rounds (nothing else runs then): STARTS starts per proxy kind ------
