@@ -29,9 +29,11 @@ class KeySynVerticleTest {
     List<JsonObject> ticks = new CopyOnWriteArrayList<>();
     vertx.eventBus().<JsonObject>localConsumer(KeySynVerticle.TICK_ADDRESS, m -> {
       JsonObject t = m.body();
-      // At the moment of each announcement, the installed state is the announced epoch.
-      if (schedule.current().epoch() != t.getLong("epoch")) {
-        test.failNow("state " + schedule.current().epoch() + " at tick " + t.getLong("epoch"));
+      // The state is installed before its epoch is announced: a listener never sees it behind the
+      // tick. It may be ahead: the event bus hands the tick over asynchronously, and on a loaded
+      // machine the next 50 ms boundary was once installed first (state 65520 at tick 65518).
+      if (schedule.current().epoch() < t.getLong("epoch")) {
+        test.failNow("state " + schedule.current().epoch() + " behind tick " + t.getLong("epoch"));
       }
       ticks.add(t);
       if (t.getLong("epoch") >= 65536 + 6 && ticks.size() >= 14) {
