@@ -37,6 +37,7 @@ public final class EtcdReplicaState implements AutoCloseable {
   private final EtcdStore store;
   private final KeyEncryptionKey kek;
   private final EtcdRevocations revocations;
+  private final EtcdIssuedCertificates certificates;
   private EtcdLeadership leadership;
   private EtcdReseeds reseeds;
   private EtcdRegistry registry;
@@ -45,6 +46,7 @@ public final class EtcdReplicaState implements AutoCloseable {
     this.store = store;
     this.kek = kek;
     this.revocations = new EtcdRevocations(store);
+    this.certificates = new EtcdIssuedCertificates(store);
   }
 
   /**
@@ -76,6 +78,17 @@ public final class EtcdReplicaState implements AutoCloseable {
   /** Enrollment tokens spent once across the replicas. */
   public EnrollmentTokens tokens(byte[] tokenKey) {
     return new EnrollmentTokens(tokenKey, new EtcdTokenLedger(store));
+  }
+
+  /**
+   * The issued-certificates record every replica shares (under {@code <prefix>certs/}), mirrored
+   * to {@code file}: a node enrolled or renewed at one replica recovers and renews at any other.
+   * Blocking.
+   */
+  public io.sscmic.authority.ca.IssuedCertificates issued(Path file) throws IOException {
+    io.sscmic.authority.ca.IssuedCertificates issued = io.sscmic.authority.ca.IssuedCertificates.load(file);
+    issued.share(certificates);
+    return issued;
   }
 
   /** The revocations every replica sees, mirrored to {@code file}. Blocking. */
@@ -198,6 +211,7 @@ public final class EtcdReplicaState implements AutoCloseable {
       leadership.close(); // resigns: another replica leads at once
     }
     revocations.close();
+    certificates.close();
     store.close();
   }
 }

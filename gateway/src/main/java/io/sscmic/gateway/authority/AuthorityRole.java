@@ -110,7 +110,8 @@ public final class AuthorityRole {
             config.file(AuthorityFiles.USED_TOKENS)) : shared.tokens(tokenKey);
         Revocations revocations = shared == null ? Revocations.load(config.file(AuthorityFiles.REVOKED))
             : shared.revocations(config.file(AuthorityFiles.REVOKED));
-        IssuedCertificates issued = IssuedCertificates.load(config.file(IssuedCertificates.NAME));
+        IssuedCertificates issued = shared == null ? IssuedCertificates.load(config.file(IssuedCertificates.NAME))
+            : shared.issued(config.file(IssuedCertificates.NAME));
         KeyChain chain = loaded.chain();
         if (shared != null) {
           // Re-seeds another replica scheduled (etcd.reseed-every): the same chain as theirs.

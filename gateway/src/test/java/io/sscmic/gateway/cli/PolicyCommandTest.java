@@ -124,8 +124,17 @@ class PolicyCommandTest {
   }
 
   @Test
-  void aDirectoryWithoutAMeshIsRefused() throws Exception {
+  void anAuthorityReplicaOnEtcdWithoutCaKeyRevokes() throws Exception {
+    // A replica on etcd has no ca.key (it opens the CA key from etcd); the command refused it as
+    // "holds no mesh", so a revocation could not be made on that replica's host.
     Files.delete(dir.resolve("ca.key"));
+    assertEquals(0, run("revoke", "web-7"), err.toString());
+    assertTrue(Revocations.load(dir.resolve("revoked")).isRevoked("web-7"));
+  }
+
+  @Test
+  void aDirectoryWithoutAMeshIsRefused() throws Exception {
+    Files.delete(dir.resolve("ca.crt"));
     assertEquals(2, run("list"));
     assertTrue(err.toString().contains("holds no mesh"), err.toString());
   }
