@@ -216,7 +216,7 @@ fi
 # node-1's token, spent at A, presented to B: the token check comes before the CSR's, so no CSR needed.
 answer="$(curl -s -m 10 --cacert "$WORK/a/ca.crt" -w ' %{http_code}' -H 'content-type: application/json' \
   --data "{\"node\":\"node-1\",\"token\":\"$TOKEN1\",\"csr\":\"none\"}" "https://127.0.0.1:$B_PORT/v1/enroll" || true)"
-if [[ "$answer" == *'"reason":"token_used"'*' 403' ]] && [[ "$answer" == *'token already used'* ]]; then
+if [[ "$answer" == *'"reason":"token_used"'*' 403' ]] && [[ "$answer" == *'token already used (spent on another authority replica)'* ]]; then
   pass "the token node-1 spent at A, presented to B: refused: $answer"
 else
   fail "the token spent at A, presented to B, answered: $answer"
@@ -256,8 +256,8 @@ if wait_for 90 "node-1 ready after the restart" ready "$ADM1"; then
 else
   fail "node-1 not ready after its restart with replica A dead"
 fi
-if grep -q "recovered node 'node-1'\|node-1" "$WORK/replica-b.log" && wait_for 30 "echo after failover" echo_through_tunnel "after the kill $$"; then
-  pass "TCP echo node-1 -> tunnel -> node-2 after the failover"
+if grep -q "node 'node-1' recovered its key state" "$WORK/replica-b.log" && wait_for 30 "echo after failover" echo_through_tunnel "after the kill $$"; then
+  pass "replica B answered node-1's recovery (a certificate replica A issued); TCP echo node-1 -> tunnel -> node-2 after the failover"
 else
   fail "no TCP echo through the tunnel after the failover"
 fi

@@ -148,7 +148,14 @@ class EtcdReplicasTest {
     Replica a = replica("a", true);
     Replica b = replica("b", false);
     AuthorityClient atA = client(a, "c1");
-    NodeIdentity first = await(atA.enroll(a.tokens().issue("c1", Duration.ofMinutes(10), Instant.now(), random)));
+    String token = a.tokens().issue("c1", Duration.ofMinutes(10), Instant.now(), random);
+    NodeIdentity first = await(atA.enroll(token));
+    // The same token presented to B afterwards: refused, and the message says where it went.
+    AuthorityClient again = client(b, "c1");
+    Exception reuse = assertThrows(Exception.class, () -> await(again.enroll(token)));
+    assertTrue(String.valueOf(reuse.getMessage()).contains("token already used (spent on another authority replica)"),
+        reuse.getMessage());
+    await(again.close());
     long t0 = System.nanoTime();
     AuthorityClient atB = client(b, "c1").identity(first);
     long seenMillis = -1;

@@ -34,6 +34,7 @@ class PolicyCommandTest {
     config = dir.resolve("authority.yaml");
     Files.writeString(config, "# the test only needs the directory\n");
     Files.writeString(dir.resolve("ca.key"), "not read by the policy command\n");
+    Files.writeString(dir.resolve("ca.crt"), "not read either: its presence marks the mesh directory\n");
   }
 
   private int run(String... args) {
