@@ -156,7 +156,8 @@ PID[echo]=$!
 # write_node I URLS TUNNEL ADMIN: node-I's directory and config.
 write_node() {
   local i="$1" urls="$2" tunnel="$3" admin="$4"
-  mkdir -p -m 700 "$WORK/node$i/state"
+  mkdir -p "$WORK/node$i/state"
+  chmod 700 "$WORK/node$i" "$WORK/node$i/state"
   cp "$WORK/a/ca.crt" "$WORK/node$i/ca.crt"
   sscmic token --config "$WORK/a/authority.yaml" --node "node-$i" --ttl 10m > "$WORK/node$i/token" 2>> "$WORK/init.log"
   chmod 600 "$WORK/node$i/token"

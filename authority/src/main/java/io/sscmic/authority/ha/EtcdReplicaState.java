@@ -91,6 +91,11 @@ public final class EtcdReplicaState implements AutoCloseable {
     return issued;
   }
 
+  /** The mesh policy every replica sends, reconciled with this host's {@code policy.json}. */
+  public EtcdPolicy policy() {
+    return new EtcdPolicy(store);
+  }
+
   /** The revocations every replica sees, mirrored to {@code file}. Blocking. */
   public Revocations revocations(Path file) throws IOException {
     return Revocations.shared(file, revocations);

@@ -299,7 +299,17 @@ public final class AuthorityRole {
     Path policyFile = config.file(io.sscmic.authority.policy.MeshPolicy.FILE);
     Path revokedFile = config.file(AuthorityFiles.REVOKED);
     String[] seen = {null, null};
+    // Replicas on etcd: the policy edited on any replica's host reaches every replica's file.
+    io.sscmic.authority.ha.EtcdPolicy sharedPolicy = shared == null ? null : shared.policy();
     Runnable check = () -> vertx.executeBlocking(() -> {
+      if (sharedPolicy != null) {
+        try {
+          sharedPolicy.reconcile(policyFile);
+        } catch (java.io.IOException e) {
+          // etcd away: this replica keeps sending its file's policy; the next second tries again.
+          LOG.warning(() -> "authority: cannot share the mesh policy through etcd: " + e.getMessage());
+        }
+      }
       String p = Files.exists(policyFile) ? version(policyFile) : "none";
       if (!p.equals(seen[0])) {
         io.sscmic.authority.policy.MeshPolicy loaded = io.sscmic.authority.policy.MeshPolicy.load(policyFile);
