@@ -18,7 +18,8 @@
 #      and is ready; a TCP echo passes node-1 -> tunnel -> node-2;
 #   6. A started again; `sscmic policy revoke` on B's host: A sees the revocation (its running
 #      process mirrors it from etcd into its own `revoked` file; `sscmic policy list` on A's
-#      directory shows it).
+#      directory shows it);
+#   7. `sscmic policy allow` on A's host: B takes the edit (its policy.json, its watchers).
 # Ports are chosen free at run time (outside 17200-18300 and 27200-27600); every wait is bounded;
 # everything is torn down on any exit (trap). Exit status 0 only when every check passed.
 #
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --jar) JAR="$2"; shift 2 ;;
     --keep-logs) KEEP_LOGS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -281,6 +282,17 @@ if wait_for 30 "A to mirror the revocation" revoked_in a node-9 \
   pass "replica A sees the revocation made through B (its revoked file, sscmic policy list)"
 else
   fail "replica A did not see the revocation made through B"
+fi
+
+# ---------------------------------------------------------------- 7. a policy edit, seen by the other
+policy_at_b() { grep -q 'allow echo node-1' "$WORK/b/policy.json" \
+  && grep -q "mesh policy version 1 .*sent to the registry watchers" "$WORK/replica-b.log"; }
+if sscmic policy allow echo node-1 --config "$WORK/a/authority.yaml" > "$WORK/policy.log" 2>&1 \
+   && wait_for 30 "B to take A's policy edit" policy_at_b; then
+  pass "sscmic policy allow on A's directory: replica B sends version 1 to its watchers ($(sscmic policy list \
+    --config "$WORK/b/authority.yaml" 2>/dev/null | sed -n 1p))"
+else
+  fail "replica B did not take the policy edited on A's directory: $(cat "$WORK/policy.log")"
 fi
 
 echo
