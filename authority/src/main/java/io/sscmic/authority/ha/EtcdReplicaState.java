@@ -192,6 +192,28 @@ public final class EtcdReplicaState implements AutoCloseable {
   }
 
   /**
+   * Without a scheduled re-seed: only watches the re-seeds in etcd (those made by hand on any
+   * replica's host, {@link #publishReseed}), each going to {@code onAnchor}. No leadership.
+   */
+  public synchronized EtcdReseeds watchReseeds(io.sscmic.keysyn.EpochClock clock,
+                                               java.util.function.Consumer<io.sscmic.keysyn.ChainAnchor> onAnchor) {
+    reseeds = new EtcdReseeds(store, kek, null, clock, java.time.Duration.ofDays(1), java.time.Duration.ZERO,
+        new SecureRandom(), onAnchor).start(java.time.Duration.ofMinutes(1));
+    return reseeds;
+  }
+
+  /**
+   * A re-seed made by hand on this replica's host ({@code sscmic reseed}, the dashboard) written
+   * to etcd for every replica, sealed under the KEK. Blocking.
+   *
+   * @return false when etcd holds a re-seed at that epoch already (the same one, shared before)
+   */
+  public boolean publishReseed(io.sscmic.keysyn.ChainAnchor anchor) throws IOException {
+    return new EtcdReseeds(store, kek, null, null, java.time.Duration.ofDays(1), java.time.Duration.ZERO,
+        new SecureRandom(), a -> { }).publish(anchor);
+  }
+
+  /**
    * Shares {@code services} with the other replicas through etcd: registrations made on any
    * replica reach every replica's watchers. Blocking (reads what etcd holds now).
    */
