@@ -19,7 +19,8 @@
 #   6. A started again; `sscmic policy revoke` on B's host: A sees the revocation (its running
 #      process mirrors it from etcd into its own `revoked` file; `sscmic policy list` on A's
 #      directory shows it);
-#   7. `sscmic policy allow` on A's host: B takes the edit (its policy.json, its watchers).
+#   7. `sscmic policy allow` on A's host: B takes the edit (its policy.json, its watchers);
+#   8. `sscmic reseed` on A's host: B schedules the same re-seed (through etcd).
 # Ports are chosen free at run time (outside 17200-18300 and 27200-27600); every wait is bounded;
 # everything is torn down on any exit (trap). Exit status 0 only when every check passed.
 #
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --jar) JAR="$2"; shift 2 ;;
     --keep-logs) KEEP_LOGS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -293,6 +294,16 @@ if sscmic policy allow echo node-1 --config "$WORK/a/authority.yaml" > "$WORK/po
     --config "$WORK/b/authority.yaml" 2>/dev/null | sed -n 1p))"
 else
   fail "replica B did not take the policy edited on A's directory: $(cat "$WORK/policy.log")"
+fi
+
+# ---------------------------------------------------------------- 8. a re-seed by hand, seen by the other
+reseed_at_b() { grep -q "re-seed shared by the replicas (etcd)" "$WORK/replica-b.log"; }
+if sscmic reseed --config "$WORK/a/authority.yaml" --in 30s > "$WORK/reseed.log" 2>&1 \
+   && wait_for 30 "B to schedule A's re-seed" reseed_at_b; then
+  pass "sscmic reseed on A's directory: replica B scheduled the same re-seed ($(grep -o 'a new key chain from epoch [0-9]*' \
+    "$WORK/replica-b.log" | tail -n 1))"
+else
+  fail "replica B did not schedule the re-seed made on A's directory: $(cat "$WORK/reseed.log")"
 fi
 
 echo
