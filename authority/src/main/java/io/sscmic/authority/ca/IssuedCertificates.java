@@ -241,7 +241,18 @@ public final class IssuedCertificates {
   public synchronized void used(String node, BigInteger serial) throws IOException {
     Entry e = entries.get(node);
     if (e != null && serial.equals(e.active()) && !e.activeUsed()) {
-      put(new Entry(e.node(), e.enrolled(), e.active(), e.activeKey(), e.previous(), true));
+      Entry marked = new Entry(e.node(), e.enrolled(), e.active(), e.activeKey(), e.previous(), true);
+      if (shared != null) {
+        try {
+          shared.put(marked);
+        } catch (IOException x) {
+          // Recoveries are answered with etcd away (they need no shared write): this mark only ends
+          // the predecessor's one renewal here; the other replicas learn it at the next change.
+          java.util.logging.Logger.getLogger(IssuedCertificates.class.getName()).warning(
+              () -> "authority: cannot share that node '" + e.node() + "' uses its new certificate: " + x.getMessage());
+        }
+      }
+      putLocal(marked);
     }
   }
 
@@ -289,6 +300,10 @@ public final class IssuedCertificates {
       // The shared record first: when etcd cannot take it, nothing changed anywhere.
       shared.put(e);
     }
+    return putLocal(e);
+  }
+
+  private Entry putLocal(Entry e) throws IOException {
     Entry old = entries.put(e.node(), e);
     try {
       save();
