@@ -160,6 +160,8 @@ public final class IssuedCertificates {
     save();
     this.shared = with;
     with.watch(this::applyShared);
+    // Once more after the watch is up: what another replica wrote between the read and the watch.
+    with.all().forEach(this::applyShared);
   }
 
   /** Another replica's change (or the echo of this one's): taken into memory and the file. */
