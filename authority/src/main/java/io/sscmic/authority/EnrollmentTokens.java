@@ -153,8 +153,12 @@ public final class EnrollmentTokens {
     byte[] nonce = new byte[16];
     b.get(nonce);
     String id64 = ENC.encodeToString(nonce);
-    if (consumed.containsKey(id64) || usedElsewhere(id64)) {
+    if (consumed.containsKey(id64)) {
       throw new TokenRefused(Refusal.USED, "token already used");
+    }
+    if (usedElsewhere(id64)) {
+      // Said so: an operator reading this on the replica the node asked should look at the other ones.
+      throw new TokenRefused(Refusal.USED, "token already used (spent on another authority replica)");
     }
     return new Checked(new String(nodeId, StandardCharsets.UTF_8), id64, expiry);
   }

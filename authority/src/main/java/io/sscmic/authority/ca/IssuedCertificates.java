@@ -61,8 +61,28 @@ public final class IssuedCertificates {
     UNKNOWN
   }
 
+  /**
+   * The record shared by authority replicas (etcd, issue 17 item 4): one entry per node. A replica
+   * writes there before its own file, and applies what the others write as it comes (a watch), so
+   * a node enrolled or renewed at one replica recovers and renews at any other.
+   */
+  public interface Shared {
+    /** Every node's entry. Blocking. */
+    Map<String, Entry> all() throws IOException;
+
+    /** Writes one node's entry. Blocking. */
+    void put(Entry e) throws IOException;
+
+    /** Deletes one node's entry. Blocking. */
+    void remove(String node) throws IOException;
+
+    /** Calls {@code changed} with a node and its new entry (null: deleted) for each change, any replica's. */
+    void watch(java.util.function.BiConsumer<String, Entry> changed);
+  }
+
   private final Path file;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+  private volatile Shared shared;
   /** When this record began: certificates issued since then were recorded when issued. */
   private Instant since;
 
@@ -90,17 +110,73 @@ public final class IssuedCertificates {
         if (t.isEmpty() || t.startsWith("#")) {
           continue;
         }
-        String[] f = t.split(" ");
         try {
-          c.entries.put(f[0], new Entry(f[0], Instant.ofEpochSecond(Long.parseLong(f[1])),
-              "-".equals(f[2]) ? null : new BigInteger(f[2], 16),
-              f[3], "-".equals(f[4]) ? null : new BigInteger(f[4], 16), "1".equals(f[5])));
-        } catch (RuntimeException e) {
-          throw new IOException(file + " line " + n + ": expected '<node> <enrolled> <serial> <key> <previous> <used>'");
+          Entry e = parse(t);
+          c.entries.put(e.node(), e);
+        } catch (IllegalArgumentException e) {
+          throw new IOException(file + " line " + n + ": " + e.getMessage());
         }
       }
     }
     return c;
+  }
+
+  /** One entry as the file's line (and the shared record's value). */
+  public static String line(Entry e) {
+    return e.node() + ' ' + e.enrolled().getEpochSecond() + ' ' + (e.active() == null ? "-" : e.active().toString(16))
+        + ' ' + e.activeKey() + ' ' + (e.previous() == null ? "-" : e.previous().toString(16)) + ' '
+        + (e.activeUsed() ? '1' : '0');
+  }
+
+  /**
+   * Reads one entry's line.
+   *
+   * @throws IllegalArgumentException naming the expected form when it is not one
+   */
+  public static Entry parse(String line) {
+    String[] f = line.trim().split(" ");
+    try {
+      return new Entry(f[0], Instant.ofEpochSecond(Long.parseLong(f[1])), "-".equals(f[2]) ? null
+          : new BigInteger(f[2], 16), f[3], "-".equals(f[4]) ? null : new BigInteger(f[4], 16), "1".equals(f[5]));
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("expected '<node> <enrolled> <serial> <key> <previous> <used>'");
+    }
+  }
+
+  /**
+   * Shares this record with the other authority replicas: the entries already in {@code with} win;
+   * this record's entries that it lacks are written there (the first replica, which ran alone,
+   * brings its nodes along); from then on every change goes there first, and the others' changes
+   * are applied here and to this file. Blocking.
+   */
+  public synchronized void share(Shared with) throws IOException {
+    Map<String, Entry> there = with.all();
+    for (Entry e : entries.values()) {
+      if (!there.containsKey(e.node())) {
+        with.put(e);
+      }
+    }
+    entries.putAll(there);
+    save();
+    this.shared = with;
+    with.watch(this::applyShared);
+    // Once more after the watch is up: what another replica wrote between the read and the watch.
+    with.all().forEach(this::applyShared);
+  }
+
+  /** Another replica's change (or the echo of this one's): taken into memory and the file. */
+  private synchronized void applyShared(String node, Entry e) {
+    Entry old = e == null ? entries.remove(node) : entries.put(node, e);
+    if (java.util.Objects.equals(old, e)) {
+      return;
+    }
+    try {
+      save();
+    } catch (IOException x) {
+      // The memory is right (and etcd is the record): the file catches up at the next change.
+      java.util.logging.Logger.getLogger(IssuedCertificates.class.getName()).warning(
+          () -> "authority: cannot write " + file + ": " + x.getMessage());
+    }
   }
 
   public Entry entry(String node) {
@@ -167,7 +243,18 @@ public final class IssuedCertificates {
   public synchronized void used(String node, BigInteger serial) throws IOException {
     Entry e = entries.get(node);
     if (e != null && serial.equals(e.active()) && !e.activeUsed()) {
-      put(new Entry(e.node(), e.enrolled(), e.active(), e.activeKey(), e.previous(), true));
+      Entry marked = new Entry(e.node(), e.enrolled(), e.active(), e.activeKey(), e.previous(), true);
+      if (shared != null) {
+        try {
+          shared.put(marked);
+        } catch (IOException x) {
+          // Recoveries are answered with etcd away (they need no shared write): this mark only ends
+          // the predecessor's one renewal here; the other replicas learn it at the next change.
+          java.util.logging.Logger.getLogger(IssuedCertificates.class.getName()).warning(
+              () -> "authority: cannot share that node '" + e.node() + "' uses its new certificate: " + x.getMessage());
+        }
+      }
+      putLocal(marked);
     }
   }
 
@@ -195,6 +282,9 @@ public final class IssuedCertificates {
 
   /** Forgets a node (revoked by id): none of its certificates is live until it enrolls again. Blocking. */
   public synchronized Entry remove(String node) throws IOException {
+    if (shared != null && entries.containsKey(node)) {
+      shared.remove(node);
+    }
     Entry old = entries.remove(node);
     if (old != null) {
       try {
@@ -208,6 +298,14 @@ public final class IssuedCertificates {
   }
 
   private Entry put(Entry e) throws IOException {
+    if (shared != null) {
+      // The shared record first: when etcd cannot take it, nothing changed anywhere.
+      shared.put(e);
+    }
+    return putLocal(e);
+  }
+
+  private Entry putLocal(Entry e) throws IOException {
     Entry old = entries.put(e.node(), e);
     try {
       save();
@@ -229,10 +327,7 @@ public final class IssuedCertificates {
     StringBuilder text = new StringBuilder("# node, enrolled (Unix s), live serial, its key's SHA-256,"
         + " replaced serial, live one used\n# since " + since.getEpochSecond() + "\n");
     for (Entry e : all().values()) {
-      text.append(e.node()).append(' ').append(e.enrolled().getEpochSecond()).append(' ')
-          .append(e.active() == null ? "-" : e.active().toString(16)).append(' ').append(e.activeKey()).append(' ')
-          .append(e.previous() == null ? "-" : e.previous().toString(16)).append(' ')
-          .append(e.activeUsed() ? '1' : '0').append('\n');
+      text.append(line(e)).append('\n');
     }
     StateFiles.write(file, text.toString().getBytes(StandardCharsets.US_ASCII), true);
   }

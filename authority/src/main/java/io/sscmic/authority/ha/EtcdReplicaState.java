@@ -37,6 +37,7 @@ public final class EtcdReplicaState implements AutoCloseable {
   private final EtcdStore store;
   private final KeyEncryptionKey kek;
   private final EtcdRevocations revocations;
+  private final EtcdIssuedCertificates certificates;
   private EtcdLeadership leadership;
   private EtcdReseeds reseeds;
   private EtcdRegistry registry;
@@ -45,6 +46,7 @@ public final class EtcdReplicaState implements AutoCloseable {
     this.store = store;
     this.kek = kek;
     this.revocations = new EtcdRevocations(store);
+    this.certificates = new EtcdIssuedCertificates(store);
   }
 
   /**
@@ -76,6 +78,22 @@ public final class EtcdReplicaState implements AutoCloseable {
   /** Enrollment tokens spent once across the replicas. */
   public EnrollmentTokens tokens(byte[] tokenKey) {
     return new EnrollmentTokens(tokenKey, new EtcdTokenLedger(store));
+  }
+
+  /**
+   * The issued-certificates record every replica shares (under {@code <prefix>certs/}), mirrored
+   * to {@code file}: a node enrolled or renewed at one replica recovers and renews at any other.
+   * Blocking.
+   */
+  public io.sscmic.authority.ca.IssuedCertificates issued(Path file) throws IOException {
+    io.sscmic.authority.ca.IssuedCertificates issued = io.sscmic.authority.ca.IssuedCertificates.load(file);
+    issued.share(certificates);
+    return issued;
+  }
+
+  /** The mesh policy every replica sends, reconciled with this host's {@code policy.json}. */
+  public EtcdPolicy policy() {
+    return new EtcdPolicy(store);
   }
 
   /** The revocations every replica sees, mirrored to {@code file}. Blocking. */
@@ -174,6 +192,28 @@ public final class EtcdReplicaState implements AutoCloseable {
   }
 
   /**
+   * Without a scheduled re-seed: only watches the re-seeds in etcd (those made by hand on any
+   * replica's host, {@link #publishReseed}), each going to {@code onAnchor}. No leadership.
+   */
+  public synchronized EtcdReseeds watchReseeds(io.sscmic.keysyn.EpochClock clock,
+                                               java.util.function.Consumer<io.sscmic.keysyn.ChainAnchor> onAnchor) {
+    reseeds = new EtcdReseeds(store, kek, null, clock, java.time.Duration.ofDays(1), java.time.Duration.ZERO,
+        new SecureRandom(), onAnchor).start(java.time.Duration.ofMinutes(1));
+    return reseeds;
+  }
+
+  /**
+   * A re-seed made by hand on this replica's host ({@code sscmic reseed}, the dashboard) written
+   * to etcd for every replica, sealed under the KEK. Blocking.
+   *
+   * @return false when etcd holds a re-seed at that epoch already (the same one, shared before)
+   */
+  public boolean publishReseed(io.sscmic.keysyn.ChainAnchor anchor) throws IOException {
+    return new EtcdReseeds(store, kek, null, null, java.time.Duration.ofDays(1), java.time.Duration.ZERO,
+        new SecureRandom(), a -> { }).publish(anchor);
+  }
+
+  /**
    * Shares {@code services} with the other replicas through etcd: registrations made on any
    * replica reach every replica's watchers. Blocking (reads what etcd holds now).
    */
@@ -198,6 +238,7 @@ public final class EtcdReplicaState implements AutoCloseable {
       leadership.close(); // resigns: another replica leads at once
     }
     revocations.close();
+    certificates.close();
     store.close();
   }
 }

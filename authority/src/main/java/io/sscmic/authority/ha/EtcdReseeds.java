@@ -63,7 +63,9 @@ public final class EtcdReseeds implements AutoCloseable {
     this.leadership = leadership;
     this.clock = clock;
     this.every = every;
-    this.lead = lead.compareTo(clock.interval().multipliedBy(3)) < 0 ? clock.interval().multipliedBy(3) : lead;
+    // (No clock: only publish() is called, which schedules nothing.)
+    this.lead = clock == null || lead.compareTo(clock.interval().multipliedBy(3)) >= 0 ? lead
+        : clock.interval().multipliedBy(3);
     this.random = random;
     this.onAnchor = onAnchor;
     this.prefix = store.prefix() + "chain/";
@@ -137,7 +139,7 @@ public final class EtcdReseeds implements AutoCloseable {
    * @return the epoch of the re-seed it scheduled, or -1
    */
   public long checkNow() throws IOException, CaKeyEnvelope.Unopenable {
-    if (!leadership.isLeader()) {
+    if (leadership == null || !leadership.isLeader()) {
       return -1;
     }
     long now = clock.currentEpoch();
@@ -164,6 +166,28 @@ public final class EtcdReseeds implements AutoCloseable {
     LOG.info(() -> "authority: scheduled re-seed (leader, fencing revision " + leadership.fencingRevision()
         + "): a new key chain from epoch " + epoch + " (tc " + EpochClock.tcOf(epoch) + ")");
     return epoch;
+  }
+
+  /**
+   * Writes a re-seed made by hand on one replica's host (its chain file) for every replica: a
+   * transaction "create if absent" on {@code <prefix>chain/<epoch>}, not fenced (no duty is
+   * involved: the operator's file permissions are the authorization, as for the chain file).
+   *
+   * @return false when a re-seed at that epoch is in etcd already
+   */
+  public boolean publish(ChainAnchor anchor) throws IOException {
+    String name = prefix + String.format("%019d", anchor.epoch());
+    byte[] key = anchor.key();
+    byte[] sealed;
+    try {
+      sealed = CaKeyEnvelope.sealBytes(key, "chain-anchor", kek, name, random);
+    } finally {
+      Arrays.fill(key, (byte) 0);
+    }
+    ByteSequence k = ByteSequence.from(name, StandardCharsets.UTF_8);
+    return await(store.client().getKVClient().txn()
+        .If(new io.etcd.jetcd.op.Cmp(k, io.etcd.jetcd.op.Cmp.Op.EQUAL, io.etcd.jetcd.op.CmpTarget.version(0)))
+        .Then(Op.put(k, ByteSequence.from(sealed), PutOption.DEFAULT)).commit()).isSucceeded();
   }
 
   /** How many re-seeds this replica wrote as leader. */

@@ -70,9 +70,32 @@ public record MeshPolicy(long version, List<String> lines) {
       MeshPolicy before = load(file);
       MeshPolicy after = edit.apply(before);
       MeshPolicy next = new MeshPolicy(before.version() + 1, after.lines());
-      StateFiles.write(file, next.toJson().encodePrettily().getBytes(StandardCharsets.UTF_8), false);
+      next.write(file);
       return next;
     }
+  }
+
+  /** What runs under the policy file's lock. */
+  @FunctionalInterface
+  public interface Locked<T> {
+    T run() throws IOException;
+  }
+
+  /**
+   * Runs {@code work} under the lock {@link #edit} takes, so that it cannot overwrite an edit made
+   * meanwhile (authority replicas bringing their file in line with the shared policy). Blocking.
+   */
+  public static <T> T locked(Path file, Locked<T> work) throws IOException {
+    Path lock = file.resolveSibling(file.getFileName() + ".lock");
+    try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+         FileLock held = ch.lock()) {
+      return work.run();
+    }
+  }
+
+  /** Writes this policy to {@code file} (the format {@link #load} reads). Blocking. */
+  public void write(Path file) throws IOException {
+    StateFiles.write(file, toJson().encodePrettily().getBytes(StandardCharsets.UTF_8), false);
   }
 
   public static MeshPolicy fromJson(JsonObject json) {

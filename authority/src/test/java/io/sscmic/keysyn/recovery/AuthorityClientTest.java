@@ -84,6 +84,17 @@ class AuthorityClientTest {
                                           io.sscmic.authority.ca.Revocations revocations,
                                           X509Certificate serverCert, java.security.PrivateKey serverKey)
       throws Exception {
+    return startAuthority(vertx, ca, tokens, clock, options, random, revocations, serverCert, serverKey,
+        io.sscmic.authority.ca.IssuedCertificates.inMemory());
+  }
+
+  /** The same with the issued-certificates record {@code issued} (shared by replicas on etcd). */
+  static AuthorityVerticle startAuthority(Vertx vertx, MeshCa ca, EnrollmentTokens tokens, EpochClock clock,
+                                          AuthorityVerticle.Options options, SecureRandom random,
+                                          io.sscmic.authority.ca.Revocations revocations,
+                                          X509Certificate serverCert, java.security.PrivateKey serverKey,
+                                          io.sscmic.authority.ca.IssuedCertificates issued)
+      throws Exception {
     if (serverCert == null) {
       KeyPair serverKeys = NodeCertificates.newKeyPair(random);
       serverCert = ca.issueAuthority(serverKeys.getPublic(), List.of("127.0.0.1", "localhost"), Duration.ofDays(30));
@@ -92,7 +103,7 @@ class AuthorityClientTest {
     KeySchedule schedule = new KeySchedule();
     await(vertx.deployVerticle(new KeySynVerticle("authority", clock, schedule, ChainAnchor.genesis(SEED))));
     AuthorityVerticle a = new AuthorityVerticle(options, ca, serverCert, serverKey, tokens, schedule, clock,
-        new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), revocations);
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), revocations, issued);
     await(vertx.deployVerticle(a));
     return a;
   }

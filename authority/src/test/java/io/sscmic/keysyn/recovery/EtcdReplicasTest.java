@@ -124,7 +124,8 @@ class EtcdReplicasTest {
     Revocations revocations = s.revocations(dir.resolve(name + "-revoked"));
     AuthorityVerticle v = startAuthority(vertx, ca, tokens, clock, new AuthorityVerticle.Options(
         SocketAddress.inetSocketAddress(0, "127.0.0.1"), Duration.ofHours(24), false,
-        AuthorityVerticle.Options.DEFAULT_MAX_RENEWAL_AGE, REGISTRY), random, revocations, null, null);
+        AuthorityVerticle.Options.DEFAULT_MAX_RENEWAL_AGE, REGISTRY), random, revocations, null, null,
+        s.issued(dir.resolve(name + "-certificates")));
     s.shareRegistry(v.serviceRegistry(), REGISTRY.ttl());
     return new Replica(v, tokens);
   }
@@ -134,6 +135,70 @@ class EtcdReplicasTest {
 
   private AuthorityClient client(Replica r, String node) {
     return new AuthorityClient(vertx, "127.0.0.1", r.server().port(), origin.certificate(), node, random);
+  }
+
+  /**
+   * The issued-certificates record is shared: a node enrolled at A recovers and renews at B (it was
+   * refused there, "no live certificate (revoked, or issued elsewhere)", before the record was in
+   * etcd: the failover of deploy/local/authority-ha.sh found it); its certificate that the renewal
+   * at B replaced is then refused at A, as on one authority. Both replicas' files mirror the record.
+   */
+  @Test
+  void aNodeEnrolledAtOneReplicaRecoversAndRenewsAtTheOther() throws Exception {
+    Replica a = replica("a", true);
+    Replica b = replica("b", false);
+    AuthorityClient atA = client(a, "c1");
+    String token = a.tokens().issue("c1", Duration.ofMinutes(10), Instant.now(), random);
+    NodeIdentity first = await(atA.enroll(token));
+    // The same token presented to B afterwards: refused, and the message says where it went.
+    AuthorityClient again = client(b, "c1");
+    Exception reuse = assertThrows(Exception.class, () -> await(again.enroll(token)));
+    assertTrue(String.valueOf(reuse.getMessage()).contains("token already used (spent on another authority replica)"),
+        reuse.getMessage());
+    await(again.close());
+    long t0 = System.nanoTime();
+    AuthorityClient atB = client(b, "c1").identity(first);
+    long seenMillis = -1;
+    for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); seenMillis < 0; ) {
+      try {
+        await(atB.recover(clock));
+        seenMillis = (System.nanoTime() - t0) / 1_000_000;
+      } catch (Exception e) {
+        assertTrue(System.nanoTime() < deadline, "replica B never took the certificate A issued: " + e.getMessage());
+        Thread.sleep(50); // polling the other replica's view, not synchronising with this thread
+      }
+    }
+    System.out.println("EtcdReplicasTest: a certificate issued by replica A recovered at replica B after "
+        + seenMillis + " ms");
+    NodeIdentity renewed = await(atB.renew());
+    assertTrue(!renewed.certificate().getSerialNumber().equals(first.certificate().getSerialNumber()));
+    // A learns of the renewal through etcd: the replaced certificate, once the new one is used, is refused there.
+    await(atB.recover(clock));
+    AuthorityClient oldAtA = client(a, "c1").identity(first);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        await(oldAtA.recover(clock));
+        assertTrue(System.nanoTime() < deadline, "replica A still takes the certificate B's renewal replaced");
+        Thread.sleep(50);
+      } catch (Exception e) {
+        // What the node is told: its certificate was replaced (the renewal at B), not an error of A's.
+        assertTrue(String.valueOf(e.getMessage()).contains("replaced by a newer"), e.getMessage());
+        break;
+      }
+    }
+    String line = renewed.certificate().getSerialNumber().toString(16);
+    for (String name : List.of("a", "b")) {
+      Path file = dir.resolve(name + "-certificates");
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!(Files.exists(file) && Files.readString(file).contains(line))) {
+        assertTrue(System.nanoTime() < until, name + "'s certificates file does not mirror the renewal");
+        Thread.sleep(50);
+      }
+    }
+    await(atA.close());
+    await(atB.close());
+    await(oldAtA.close());
   }
 
   /**

@@ -110,7 +110,8 @@ public final class AuthorityRole {
             config.file(AuthorityFiles.USED_TOKENS)) : shared.tokens(tokenKey);
         Revocations revocations = shared == null ? Revocations.load(config.file(AuthorityFiles.REVOKED))
             : shared.revocations(config.file(AuthorityFiles.REVOKED));
-        IssuedCertificates issued = IssuedCertificates.load(config.file(IssuedCertificates.NAME));
+        IssuedCertificates issued = shared == null ? IssuedCertificates.load(config.file(IssuedCertificates.NAME))
+            : shared.issued(config.file(IssuedCertificates.NAME));
         KeyChain chain = loaded.chain();
         if (shared != null) {
           // Re-seeds another replica scheduled (etcd.reseed-every): the same chain as theirs.
@@ -178,6 +179,10 @@ public final class AuthorityRole {
                 role.shared = files.shared();
                 if (files.shared() != null && config.etcd().reseedEvery() != null) {
                   role.startScheduledReseeds(files.shared());
+                } else if (files.shared() != null) {
+                  // Re-seeds made by hand on another replica's host reach this one through etcd.
+                  files.shared().watchReseeds(new EpochClock(config.genesis(), config.interval()),
+                      role::adoptSharedReseed);
                 }
                 role.watchReseeds(vertx, files.chain());
                 role.advanceAnchor(vertx);
@@ -209,16 +214,21 @@ public final class AuthorityRole {
     EpochClock clock = new EpochClock(config.genesis(), config.interval());
     String replica = java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
     etcd.startReseeds(clock, config.etcd().reseedEvery(), Duration.ofMinutes(2), new SecureRandom(), replica,
-        a -> vertx.runOnContext(v -> {
-          KeyState current = schedule.current();
-          ChainAnchor pending = schedule.pending();
-          if (current == null || a.epoch() <= current.epoch() || pending != null && pending.epoch() == a.epoch()) {
-            return;
-          }
-          schedule.schedule(a);
-          LOG.info(() -> "authority: re-seed scheduled by the leading replica: a new key chain from epoch " + a.epoch()
-              + " (in " + (a.epoch() - current.epoch()) + " epochs); nodes learn it when they next ask");
-        }));
+        this::adoptSharedReseed);
+  }
+
+  /** A re-seed found in etcd (the leader's scheduled one, or one made by hand on any replica's host). */
+  private void adoptSharedReseed(ChainAnchor a) {
+    vertx.runOnContext(v -> {
+      KeyState current = schedule.current();
+      ChainAnchor pending = schedule.pending();
+      if (current == null || a.epoch() <= current.epoch() || pending != null && pending.epoch() == a.epoch()) {
+        return;
+      }
+      schedule.schedule(a);
+      LOG.info(() -> "authority: re-seed shared by the replicas (etcd): a new key chain from epoch " + a.epoch()
+          + " (in " + (a.epoch() - current.epoch()) + " epochs); nodes learn it when they next ask");
+    });
   }
 
   /** The etcd state this replica shares (issue 17 item 4), or null for one authority on its files. */
@@ -298,7 +308,17 @@ public final class AuthorityRole {
     Path policyFile = config.file(io.sscmic.authority.policy.MeshPolicy.FILE);
     Path revokedFile = config.file(AuthorityFiles.REVOKED);
     String[] seen = {null, null};
+    // Replicas on etcd: the policy edited on any replica's host reaches every replica's file.
+    io.sscmic.authority.ha.EtcdPolicy sharedPolicy = shared == null ? null : shared.policy();
     Runnable check = () -> vertx.executeBlocking(() -> {
+      if (sharedPolicy != null) {
+        try {
+          sharedPolicy.reconcile(policyFile);
+        } catch (java.io.IOException e) {
+          // etcd away: this replica keeps sending its file's policy; the next second tries again.
+          LOG.warning(() -> "authority: cannot share the mesh policy through etcd: " + e.getMessage());
+        }
+      }
       String p = Files.exists(policyFile) ? version(policyFile) : "none";
       if (!p.equals(seen[0])) {
         io.sscmic.authority.policy.MeshPolicy loaded = io.sscmic.authority.policy.MeshPolicy.load(policyFile);
@@ -389,6 +409,19 @@ public final class AuthorityRole {
         }
         if (a.epoch() > now) {
           schedule.schedule(a);
+          if (shared != null) {
+            // Replicas on etcd: the other replicas schedule the same re-seed (before, only this one did).
+            EtcdReplicaState etcd = shared;
+            vertx.executeBlocking(() -> etcd.publishReseed(a)).onComplete(w -> {
+              if (w.failed()) {
+                LOG.severe(() -> "authority: the re-seed at epoch " + a.epoch() + " could not be written to etcd: "
+                    + w.cause().getMessage() + "; the other replicas do not have it: run sscmic reseed again");
+              } else {
+                LOG.info(() -> "authority: re-seed at epoch " + a.epoch() + (w.result() ? " written to etcd for every"
+                    + " replica" : " was in etcd already"));
+              }
+            });
+          }
           LOG.info(() -> "authority: re-seed scheduled: a new key chain from epoch " + a.epoch() + " (in "
               + (a.epoch() - now) + " epochs); nodes learn it when they next ask");
           return;

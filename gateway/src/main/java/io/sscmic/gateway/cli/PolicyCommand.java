@@ -53,8 +53,9 @@ final class PolicyCommand {
       return 2;
     }
     AuthorityFiles files = new AuthorityFiles(config.toAbsolutePath().getParent());
-    if (!Files.exists(files.file(AuthorityFiles.CA_KEY))) {
-      err.println("sscmic: policy: " + files.dir() + " holds no mesh (no " + AuthorityFiles.CA_KEY
+    // ca.crt, not ca.key: an authority replica on etcd has no ca.key (it opens the CA key from etcd).
+    if (!Files.exists(files.file(AuthorityFiles.CA_CERT))) {
+      err.println("sscmic: policy: " + files.dir() + " holds no mesh (no " + AuthorityFiles.CA_CERT
           + "): --config names the authority's authority.yaml");
       return 2;
     }

@@ -34,6 +34,7 @@ class PolicyCommandTest {
     config = dir.resolve("authority.yaml");
     Files.writeString(config, "# the test only needs the directory\n");
     Files.writeString(dir.resolve("ca.key"), "not read by the policy command\n");
+    Files.writeString(dir.resolve("ca.crt"), "not read either: its presence marks the mesh directory\n");
   }
 
   private int run(String... args) {
@@ -124,8 +125,17 @@ class PolicyCommandTest {
   }
 
   @Test
-  void aDirectoryWithoutAMeshIsRefused() throws Exception {
+  void anAuthorityReplicaOnEtcdWithoutCaKeyRevokes() throws Exception {
+    // A replica on etcd has no ca.key (it opens the CA key from etcd); the command refused it as
+    // "holds no mesh", so a revocation could not be made on that replica's host.
     Files.delete(dir.resolve("ca.key"));
+    assertEquals(0, run("revoke", "web-7"), err.toString());
+    assertTrue(Revocations.load(dir.resolve("revoked")).isRevoked("web-7"));
+  }
+
+  @Test
+  void aDirectoryWithoutAMeshIsRefused() throws Exception {
+    Files.delete(dir.resolve("ca.crt"));
     assertEquals(2, run("list"));
     assertTrue(err.toString().contains("holds no mesh"), err.toString());
   }
