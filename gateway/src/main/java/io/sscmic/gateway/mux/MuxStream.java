@@ -39,9 +39,4 @@ public final class MuxStream {
   public StreamRelay relayTo(Channel tcp) {
     return StreamRelay.start(channel, tcp, metrics);
   }
-
-  /** As {@link #relayTo(Channel)} for a channel whose owner's handler is {@code tcpOwner}; see {@link StreamRelay}. */
-  StreamRelay relayTo(Channel tcp, String tcpOwner) {
-    return StreamRelay.start(channel, tcp, tcpOwner, metrics, null);
-  }
 }

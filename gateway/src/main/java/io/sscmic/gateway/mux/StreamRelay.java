@@ -78,27 +78,12 @@ public final class StreamRelay {
    * Called on the stream's event loop.
    */
   static StreamRelay start(Http2StreamChannel stream, Channel tcp, MuxMetrics metrics, java.util.Queue<Object> early) {
-    return start(stream, tcp, null, metrics, early);
-  }
-
-  /**
-   * As {@link #start(Http2StreamChannel, Channel, MuxMetrics)} for a TCP channel that another
-   * framework owns (a Vert.x NetSocket's): the TCP side's handler goes before {@code tcpOwner},
-   * the owner's handler, so that it takes the bytes and the end of input while the owner still
-   * sees the channel's activity, writability and close (its connection accounting, close handlers).
-   */
-  static StreamRelay start(Http2StreamChannel stream, Channel tcp, String tcpOwner, MuxMetrics metrics,
-                           java.util.Queue<Object> early) {
     StreamRelay relay = new StreamRelay(stream, tcp, metrics);
     stream.config().setAutoRead(false);
     tcp.config().setAutoRead(false);
     tcp.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     stream.pipeline().addLast("sscmic-relay", relay.streamSide);
-    if (tcpOwner != null && tcp.pipeline().get(tcpOwner) != null) {
-      tcp.pipeline().addBefore(tcpOwner, "sscmic-relay", relay.tcpSide);
-    } else {
-      tcp.pipeline().addLast("sscmic-relay", relay.tcpSide);
-    }
+    tcp.pipeline().addLast("sscmic-relay", relay.tcpSide);
     relay.stream.closeFuture().addListener(f -> relay.streamClosed());
     relay.tcp.closeFuture().addListener(f -> relay.tcpClosed());
     if (early != null) {
