@@ -69,7 +69,11 @@ public final class SidecarVerticle extends VerticleBase {
   private V2Handoff v2Inbound;
   private final List<OutboundListener> outbound = new ArrayList<>();
   private int tunnelPort = -1;
-  private final Map<String, Integer> outboundPorts = new LinkedHashMap<>();
+  /**
+   * Written by each listener's bind as it completes, on that listener's event loop: several at once
+   * (a plain LinkedHashMap lost one: PeerMetricsTest found no port for 'echo').
+   */
+  private final Map<String, Integer> outboundPorts = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
   private volatile Future<?> closing;
   /** Listen addresses the running data plane holds (a reload's): bound last, see {@link #sharingPortsWith}. */
   private Set<SocketAddress> shared = Set.of();
