@@ -14,6 +14,7 @@
 #   sscmic-ref   sscmic-tcp run by another build, start script and flags (REF_JAR, REF_SCRIPT,
 #                REF_JAVA_OPTS, REF_JAVA): before/after in the same run, e.g. the jar and script of
 #                an older commit with today's flags
+#   sscmic-ref-v2 sscmic-v2 run by that other build (REF_JAR ...): a before/after of tunnel v2
 # Measures: iperf3 bulk with 1 and 4 streams (and their ratio: how a pair scales); wrk -c32 small
 # requests (req/s, p50, p99); latency at a fixed 1,000 req/s (hey: 10 workers at 100 req/s each;
 # p50 and p99, reported as added to direct's); redis-benchmark -c 50 GET/SET, not pipelined, through
@@ -65,7 +66,8 @@ redis-server --port 17203 --bind 127.0.0.1 --save "" --appendonly no --daemonize
 
 # Each pair's client side listens on base+1 (nginx), base+2 (iperf3), base+3 (echo), base+4 (redis).
 declare -A base=([direct]=17199 [plain]=17400 [stunnel]=17500 [haproxy-tls]=17600 [sscmic-tcp]=17700
-                 [sscmic-http]=17800 [sscmic-rot]=17900 [sscmic-ref]=18000 [sscmic-v2]=18100 [sscmic-http2]=18200)
+                 [sscmic-http]=17800 [sscmic-rot]=17900 [sscmic-ref]=18000 [sscmic-v2]=18100 [sscmic-http2]=18200
+                 [sscmic-ref-v2]=18300)
 declare -A procs   # pair -> pids of its two proxies
 services=(17200 17201 17202 17203)
 
@@ -140,7 +142,7 @@ v2_identity() { # node-id -> prints the tunnel YAML line for it
 }
 start_sscmic_pair() { # name listen_base interval [http]
   local name=$1 b=$2 interval=$3 http=${4:-} v2b="" v2a="" peer_node=""
-  if [ "$name" = sscmic-v2 ] || [ "$name" = sscmic-http2 ]; then
+  if [ "$name" = sscmic-v2 ] || [ "$name" = sscmic-http2 ] || [ "$name" = sscmic-ref-v2 ]; then
     v2b=$(v2_identity "$name-b"); v2a=$(v2_identity "$name-a"); peer_node=", peer-node: $name-b"
   fi
   cat > "$work/$name-b.yaml" <<YAML
@@ -193,7 +195,7 @@ if [ "$TRAIN" = 1 ]; then
   for pair in $PAIRS; do
     b=${base[$pair]}
     case $pair in
-      sscmic-tcp|sscmic-ref|sscmic-rot|sscmic-v2) start_sscmic_pair "$pair" "$b" 10s ;;
+      sscmic-tcp|sscmic-ref|sscmic-rot|sscmic-v2|sscmic-ref-v2) start_sscmic_pair "$pair" "$b" 10s ;;
       sscmic-http|sscmic-http2) start_sscmic_pair "$pair" "$b" 10s http ;;
       *) continue ;;
     esac
@@ -219,6 +221,7 @@ for pair in $PAIRS; do
     sscmic-ref)  start_sscmic_pair sscmic-ref "$b" 10s ;;
     sscmic-rot)  start_sscmic_pair sscmic-rot "$b" 100ms ;;
     sscmic-v2)   start_sscmic_pair sscmic-v2 "$b" 10s ;;
+    sscmic-ref-v2) start_sscmic_pair sscmic-ref-v2 "$b" 10s ;;
     sscmic-http) start_sscmic_pair sscmic-http "$b" 10s http ;;
     sscmic-http2) start_sscmic_pair sscmic-http2 "$b" 10s http ;;
   esac

@@ -75,7 +75,7 @@ for p in pairs:
 
 higher_is_better = {"bulk1_gbps", "bulk4_gbps", "small_rps", "big_mbps", "conn_per_s", "redis_rps"}
 print("\nratios (higher is better for throughput, lower for latency, memory and CPU)\n")
-for ref in ("stunnel", "plain", "sscmic-ref"):
+for ref in ("stunnel", "plain", "sscmic-ref", "sscmic-ref-v2"):
     if ref not in pairs:
         continue
     cols = columns + footprint

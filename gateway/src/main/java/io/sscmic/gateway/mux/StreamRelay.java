@@ -102,6 +102,49 @@ public final class StreamRelay {
     return relay;
   }
 
+  /**
+   * Starts relaying an application connection whose early bytes {@code early} holds (see
+   * {@link EarlyBytes}): the TCP side takes that handler's place in the pipeline (ahead of the
+   * framework's handler, which keeps seeing the channel's activity, writability and close) and
+   * first passes on what it held, in order. Called on the TCP channel's event loop, so that no
+   * read lands between the hand-over and the replay.
+   */
+  static StreamRelay takeOver(Http2StreamChannel stream, Channel tcp, EarlyBytes early, MuxMetrics metrics) {
+    StreamRelay relay = new StreamRelay(stream, tcp, metrics);
+    stream.config().setAutoRead(false);
+    tcp.config().setAutoRead(false);
+    tcp.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    stream.pipeline().addLast("sscmic-relay", relay.streamSide);
+    java.util.Queue<Object> held = early.takeAll();
+    if (tcp.pipeline().context(early) != null) {
+      tcp.pipeline().replace(early, "sscmic-relay", relay.tcpSide);
+    } else {
+      tcp.pipeline().addLast("sscmic-relay", relay.tcpSide); // closed meanwhile: the checks below abort
+    }
+    relay.stream.closeFuture().addListener(f -> relay.streamClosed());
+    relay.tcp.closeFuture().addListener(f -> relay.tcpClosed());
+    ChannelHandlerContext ctx = tcp.pipeline().context(relay.tcpSide);
+    for (Object msg; (msg = held.poll()) != null; ) {
+      if (ctx == null) {
+        io.netty.util.ReferenceCountUtil.release(msg);
+      } else if (msg instanceof ByteBuf) {
+        relay.tcpSide.channelRead(ctx, msg);
+      } else {
+        relay.tcpSide.userEventTriggered(ctx, msg);
+      }
+    }
+    stream.flush();
+    if (!stream.isActive() || !tcp.isActive()) {
+      relay.abortBoth(Http2Error.CANCEL);
+      return relay;
+    }
+    stream.read();
+    if (!relay.tcpEnded) {
+      tcp.read();
+    }
+    return relay;
+  }
+
   /** Completes when both channels are closed: successfully after a clean end both ways, else with the reset. */
   public Future<Void> done() {
     return done;

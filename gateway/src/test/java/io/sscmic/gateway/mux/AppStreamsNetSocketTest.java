@@ -90,6 +90,47 @@ class AppStreamsNetSocketTest {
   }
 
   /**
+   * Connections that send their whole request and their FIN at once, while the pool is still
+   * dialling its first connection to the peer (a handshake of several milliseconds): everything
+   * they sent before their stream opened must reach the service, and each gets its full answer and
+   * then EOF. A relay that attached to the socket only once the stream was open lost those bytes
+   * under load (they went to Vert.x's paused socket); the node held the connection until the
+   * application timed out.
+   */
+  @Test
+  void requestsAndFinsSentBeforeTheirStreamsOpenAllArrive() throws Exception {
+    pair = new MuxPair(MuxSettings.defaults());
+    LoopbackServices.Service echo = pair.services.echo();
+    pair.start(StreamPolicy.ALLOW_MEMBERS, Map.of("echo", echo.address()));
+    AtomicReference<Future<Void>> relay = new AtomicReference<>();
+    InetSocketAddress app = netServer("echo", relay);
+    int n = 20;
+    // One thread per client: all of them connect and send while the first dial is under way.
+    java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(n);
+    java.util.List<CompletableFuture<String>> replies = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String request = ("request " + i + " sent with its FIN before the stream opened\n").repeat(50);
+      replies.add(CompletableFuture.supplyAsync(() -> {
+        try (Socket s = new Socket()) {
+          s.connect(app, 10_000);
+          s.setSoTimeout(30_000);
+          s.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+          s.shutdownOutput();
+          return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, clients));
+    }
+    clients.shutdown();
+    for (int i = 0; i < n; i++) {
+      assertEquals(("request " + i + " sent with its FIN before the stream opened\n").repeat(50),
+          replies.get(i).get(60, TimeUnit.SECONDS), "connection " + i + ": the echo of everything it sent, then EOF");
+    }
+    MuxLoopbackTest.waitFor(() -> closed.get() == n, "every application connection closed on the node: " + closed);
+  }
+
+  /**
    * The connection-rate pattern (connect, one byte each way, close at once): every application
    * connection must close on the node too, not linger half-closed (CLOSE_WAIT) holding its socket
    * and stream: a relay on the socket's Netty channel, tried and reverted, leaked all but a few
