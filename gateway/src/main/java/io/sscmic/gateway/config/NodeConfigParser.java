@@ -117,7 +117,7 @@ public final class NodeConfigParser {
     }
     TunnelV2Section v2 = new TunnelV2Section(t.get(NodeKeys.TUNNEL_VERSION), t.get(NodeKeys.TUNNEL_POLICY_FILE),
         t.get(NodeKeys.TUNNEL_IDENTITY_DIR), t.get(NodeKeys.TUNNEL_POOL_SIZE), t.get(NodeKeys.TUNNEL_POOL_IDLE_TIMEOUT),
-        t.get(NodeKeys.TUNNEL_MAX_CONCURRENT_STREAMS));
+        t.get(NodeKeys.TUNNEL_MAX_CONCURRENT_STREAMS), t.get(NodeKeys.TUNNEL_STREAM_WINDOW));
     if (v2.version() == TunnelVersion.V2 && authority == null && v2.identityDir() == null) {
       throw new ConfigException("tunnel.version", "v2 authenticates nodes by their certificates: configure an "
           + "authority section (the node enrolls for one) or tunnel.identity-dir, or dial v1");

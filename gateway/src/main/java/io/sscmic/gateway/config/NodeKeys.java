@@ -189,6 +189,13 @@ public final class NodeKeys {
       ValueParsers.count(1 << 20), value("8192"), OVERRIDE, RESTART, c -> c.v2().maxConcurrentStreams(), "`1000`",
       "v2: streams one peer connection carries at once, both ways (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); "
           + "beyond it the pool opens another connection, up to `tunnel.pool-size`");
+  public static final ConfigKey<Integer> TUNNEL_STREAM_WINDOW = key("tunnel.stream-window",
+      ValueParsers.byteSize(16 * 1024, 16 << 20), value("256KiB"), OVERRIDE, RESTART, c -> c.v2().streamWindow(),
+      "`4MiB`",
+      "v2: how much one stream may have in flight between two nodes before its reader acknowledges it "
+          + "(HTTP/2 SETTINGS_INITIAL_WINDOW_SIZE), 16KiB to 16MiB. One bulk stream moves at most this much per "
+          + "round trip of an acknowledgement, and a stream whose application reads slowly pins up to this much in "
+          + "the receiving node (a peer connection as a whole at most 32MiB, or 8 windows if that is more)");
   public static final ConfigKey<Integer> TUNNEL_EVENT_LOOPS = key("tunnel.event-loops",
       ValueParsers.parsedBy(TunnelSection::parseEventLoops), value("auto"), OVERRIDE, RESTART,
       c -> c.tunnel().eventLoops(), "`2`",

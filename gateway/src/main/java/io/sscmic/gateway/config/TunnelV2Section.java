@@ -16,29 +16,34 @@ import java.time.Duration;
  *     over event loops) as soon as every open one carries a stream
  * @param poolIdleTimeout a pooled connection without a stream for this long is closed
  * @param maxConcurrentStreams streams one peer connection takes at once (SETTINGS_MAX_CONCURRENT_STREAMS)
+ * @param streamWindow bytes one stream may have in flight (SETTINGS_INITIAL_WINDOW_SIZE)
  */
 public record TunnelV2Section(TunnelVersion version, Path policyFile, Path identityDir, int poolSize,
-                              Duration poolIdleTimeout, int maxConcurrentStreams) {
+                              Duration poolIdleTimeout, int maxConcurrentStreams, int streamWindow) {
   /** What a config without v2 keys means: dial v1, the defaults of the table for the rest. */
   public static TunnelV2Section defaults() {
     return new TunnelV2Section(NodeKeys.TUNNEL_VERSION.defaultValue(), null, null,
         NodeKeys.TUNNEL_POOL_SIZE.defaultValue(), NodeKeys.TUNNEL_POOL_IDLE_TIMEOUT.defaultValue(),
-        NodeKeys.TUNNEL_MAX_CONCURRENT_STREAMS.defaultValue());
+        NodeKeys.TUNNEL_MAX_CONCURRENT_STREAMS.defaultValue(), NodeKeys.TUNNEL_STREAM_WINDOW.defaultValue());
   }
 
   public TunnelV2Section withVersion(TunnelVersion v) {
-    return new TunnelV2Section(v, policyFile, identityDir, poolSize, poolIdleTimeout, maxConcurrentStreams);
+    return new TunnelV2Section(v, policyFile, identityDir, poolSize, poolIdleTimeout, maxConcurrentStreams, streamWindow);
   }
 
   public TunnelV2Section withPolicyFile(Path p) {
-    return new TunnelV2Section(version, p, identityDir, poolSize, poolIdleTimeout, maxConcurrentStreams);
+    return new TunnelV2Section(version, p, identityDir, poolSize, poolIdleTimeout, maxConcurrentStreams, streamWindow);
   }
 
   public TunnelV2Section withIdentityDir(Path d) {
-    return new TunnelV2Section(version, policyFile, d, poolSize, poolIdleTimeout, maxConcurrentStreams);
+    return new TunnelV2Section(version, policyFile, d, poolSize, poolIdleTimeout, maxConcurrentStreams, streamWindow);
+  }
+
+  public TunnelV2Section withStreamWindow(int bytes) {
+    return new TunnelV2Section(version, policyFile, identityDir, poolSize, poolIdleTimeout, maxConcurrentStreams, bytes);
   }
 
   public TunnelV2Section withPoolSize(int n) {
-    return new TunnelV2Section(version, policyFile, identityDir, n, poolIdleTimeout, maxConcurrentStreams);
+    return new TunnelV2Section(version, policyFile, identityDir, n, poolIdleTimeout, maxConcurrentStreams, streamWindow);
   }
 }

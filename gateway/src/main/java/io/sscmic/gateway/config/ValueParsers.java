@@ -118,6 +118,29 @@ public final class ValueParsers {
     return (key, raw) -> "auto".equals(raw) ? Integer.valueOf(auto) : count.parse(key, raw);
   }
 
+  /**
+   * A size in bytes from {@code min} to {@code max}: a whole number, optionally with {@code KiB} or
+   * {@code MiB} ({@code 256KiB}, {@code 1MiB}, {@code 65536}).
+   */
+  public static ValueParser<Integer> byteSize(int min, int max) {
+    return fromText((key, v) -> {
+      String problem = got("expected a size such as 256KiB, 1MiB or a number of bytes", v);
+      String t = v.trim();
+      int unit = 1;
+      if (t.endsWith("KiB")) {
+        unit = 1024;
+        t = t.substring(0, t.length() - 3).trim();
+      } else if (t.endsWith("MiB")) {
+        unit = 1024 * 1024;
+        t = t.substring(0, t.length() - 3).trim();
+      }
+      String digits = t;
+      long n = attempt(key, problem, NumberFormatException.class, () -> Long.parseLong(digits)) * unit;
+      require(n >= min && n <= max, key, "expected a size from " + min + " to " + max + " bytes, got " + n);
+      return (int) n;
+    });
+  }
+
   /** A whole number of at least 1. */
   public static ValueParser<Integer> positive() {
     return count(Integer.MAX_VALUE);

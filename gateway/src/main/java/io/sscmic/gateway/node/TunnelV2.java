@@ -149,6 +149,7 @@ public final class TunnelV2 {
   static MuxSettings settings(NodeConfig config) {
     TunnelV2Section v2 = config.v2();
     return MuxSettings.defaults()
+        .withStreamWindow(v2.streamWindow(), Math.max(32 << 20, 8 * v2.streamWindow()))
         .withPool(v2.poolSize(), v2.poolIdleTimeout(), PING_INTERVAL)
         .withMaxConcurrentStreams(v2.maxConcurrentStreams())
         .withConnectTimeout(config.tunnel().connectTimeout().plus(config.tunnel().handshakeTimeout()))

@@ -73,7 +73,7 @@ class ConfigReferenceTest {
 
         "tunnel.max-connections-per-peer", "tunnel.max-handshakes-per-source", "tunnel.idle-timeout",
         "tunnel.version", "tunnel.policy-file", "tunnel.identity-dir", "tunnel.pool-size", "tunnel.pool-idle-timeout",
-        "tunnel.max-concurrent-streams", "tunnel.event-loops", "admin.listen", "http.listen", "http.timeout",
+        "tunnel.max-concurrent-streams", "tunnel.stream-window", "tunnel.event-loops", "admin.listen", "http.listen", "http.timeout",
         "http.access-log", "intercept.listen", "intercept.manage-rules", "intercept.mark", "intercept.route-table",
         "intercept.exclude-uid", "intercept.detect-timeout", "tracing.otlp-endpoint", "tracing.sample-ratio"),
         ConfigLoader.OVERRIDABLE);
