@@ -44,6 +44,35 @@ final class BackToBack implements AutoCloseable {
     return this;
   }
 
+  /**
+   * As {@link #shuttle}, but what the client writes reaches the server re-cut into reads of
+   * {@code sizes} bytes in turn (direct buffers, as a socket's reads are), so that record headers
+   * and bodies straddle reads.
+   */
+  BackToBack shuttleSplit(int... sizes) {
+    int[] turn = {0};
+    boolean moved = true;
+    while (moved) {
+      moved = false;
+      ByteBuf b;
+      while ((b = client.readOutbound()) != null) {
+        moved = true;
+        byte[] bytes = ByteBufUtil.getBytes(b);
+        b.release();
+        clientToServer.add(bytes);
+        for (int at = 0; at < bytes.length && server.isOpen(); ) {
+          int n = Math.min(sizes[turn[0]++ % sizes.length], bytes.length - at);
+          ByteBuf read = Unpooled.directBuffer(n);
+          read.writeBytes(bytes, at, n);
+          server.writeInbound(read);
+          at += n;
+        }
+      }
+      moved |= move(server, client, serverToClient);
+    }
+    return this;
+  }
+
   private static boolean move(EmbeddedChannel from, EmbeddedChannel to, List<byte[]> capture) {
     boolean moved = false;
     ByteBuf b;

@@ -114,6 +114,65 @@ class RecordLayerTest {
     }
   }
 
+  /**
+   * Socket reads cut records anywhere: inside the 5-byte header, one byte past it, in the middle of
+   * the body, or several records to one read. Every cut yields the same bytes, in order, with no
+   * buffer leaked (the class runs with paranoid leak detection).
+   */
+  @Test
+  void recordsCutAcrossReadsAnywhereArriveWhole() {
+    int[][] cuts = {{1}, {3, 2, 7}, {4999}, {16_405}, {16_404, 2}, {65_536}, {5, 16_400, 21, 9_000}};
+    for (int[] cut : cuts) {
+      try (BackToBack p = pair(MESH.schedule(N), MESH.schedule(N), CipherSuite.AES_256_GCM)) {
+        byte[] big = random(100_000);
+        p.client.writeAndFlush(Unpooled.wrappedBuffer(big, 0, 30_000));
+        p.shuttleSplit(cut);
+        p.client.writeAndFlush(Unpooled.wrappedBuffer(big, 30_000, 70_000));
+        p.shuttleSplit(cut);
+        assertArrayEquals(big, p.serverApp.received.toByteArray(), "reads cut as " + java.util.Arrays.toString(cut));
+      }
+    }
+  }
+
+  /**
+   * Each buffer the layer writes holds one record, at most 16,405 bytes: within Netty's largest
+   * pooled size class (16,896), so neither the sealed buffer nor the socket's direct copy of it is
+   * a fresh allocation in a node's low-memory allocator (heap under 512 MiB).
+   */
+  @Test
+  void everyWrittenBufferHoldsOneRecordWithinThePooledSizeClasses() {
+    try (BackToBack p = pair(MESH.schedule(N), MESH.schedule(N), CipherSuite.AES_256_GCM)) {
+      p.shuttle();
+      p.client.writeAndFlush(Unpooled.wrappedBuffer(random(200_000)));
+      int buffers = 0;
+      for (ByteBuf b; (b = p.client.readOutbound()) != null; buffers++) {
+        try {
+          assertTrue(b.readableBytes() <= Wire.HEADER_LENGTH + Wire.TAG_LENGTH + Wire.MAX_PLAINTEXT,
+              "a buffer of " + b.readableBytes() + " bytes");
+        } finally {
+          b.release();
+        }
+      }
+      assertEquals(13, buffers, "200,000 bytes are 13 records, one buffer each");
+    }
+  }
+
+  @Test
+  void anOversizedHeaderArrivingByteByByteIsRefusedOnceWhole() {
+    try (BackToBack p = pair(MESH.schedule(N), MESH.schedule(N), CipherSuite.AES_256_GCM)) {
+      p.shuttle();
+      byte[] header = new byte[5];
+      Wire.writeHeader(header, 0, (int) N, Wire.TYPE_DATA, Wire.MAX_PLAINTEXT + Wire.TAG_LENGTH + 1);
+      for (int i = 0; i < 4; i++) {
+        p.server.writeInbound(Unpooled.wrappedBuffer(header, i, 1));
+        assertTrue(p.server.isOpen(), "a header of " + (i + 1) + " bytes says nothing yet");
+      }
+      p.server.writeInbound(Unpooled.wrappedBuffer(header, 4, 1));
+      assertEquals(AlertReason.OVERSIZE, p.serverApp.closed().reason());
+      assertFalse(p.server.isOpen());
+    }
+  }
+
   private static byte[] concat(List<byte[]> parts) {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     parts.forEach(out::writeBytes);
