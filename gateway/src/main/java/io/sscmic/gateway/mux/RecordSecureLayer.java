@@ -95,7 +95,6 @@ public final class RecordSecureLayer implements SecureLayer {
     KeySynRecordHandler records = role == Role.CLIENT
         ? KeySynRecordHandler.initiator(settings, expectedPeer, suite)
         : KeySynRecordHandler.responder(settings);
-    ReadBuffers.withinPooledSizes(channel);
     channel.pipeline()
         .addLast("sscmic-record", records)
         .addLast("sscmic-record-events", new Translator(role, observer));

@@ -82,7 +82,6 @@ public final class StreamRelay {
     stream.config().setAutoRead(false);
     tcp.config().setAutoRead(false);
     tcp.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-    ReadBuffers.withinPooledSizes(tcp);
     stream.pipeline().addLast("sscmic-relay", relay.streamSide);
     tcp.pipeline().addLast("sscmic-relay", relay.tcpSide);
     relay.stream.closeFuture().addListener(f -> relay.streamClosed());
@@ -115,7 +114,6 @@ public final class StreamRelay {
     stream.config().setAutoRead(false);
     tcp.config().setAutoRead(false);
     tcp.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-    ReadBuffers.withinPooledSizes(tcp);
     stream.pipeline().addLast("sscmic-relay", relay.streamSide);
     java.util.Queue<Object> held = early.takeAll();
     if (tcp.pipeline().context(early) != null) {
