@@ -140,6 +140,45 @@ expect_fail "mutant: a filter without @process kills the JVM (SIGSYS)" narrow_fi
 # ---------------------------------------------------------------- compose and Prometheus
 expect_ok "docker-compose config: deploy/docker/compose.yaml valid" \
   docker-compose --project-directory "$ROOT/deploy/docker" -f "$ROOT/deploy/docker/compose.yaml" config -q
+expect_ok "docker-compose config: compose.yaml with the HA overlay compose.ha.yaml (3 etcd, 3 authorities) valid" \
+  docker-compose --project-directory "$ROOT/deploy/docker" -f "$ROOT/deploy/docker/compose.yaml" \
+  -f "$ROOT/deploy/docker/compose.ha.yaml" config -q
+# The HA overlay's mesh-init script, run as written (compose's $$ unescaped) with its volumes moved
+# to a temporary directory, twice: the mesh, a 0600 KEK and one etcd section in authority.yaml;
+# the other replicas' directories without ca.key and seed; the second run changes nothing; and the
+# sidecars list the three replicas.
+compose_ha_init() {
+  local d="$TMP/compose-ha" script r
+  mkdir -p "$d/authority" "$d/shared" "$d/authority-1" "$d/authority-2"
+  chmod 700 "$d"/*
+  script="$(cd "$TEST_DIR" && node -e '
+    const c = require("yaml").parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(c.services["mesh-init"].command[0]);' "$ROOT/deploy/docker/compose.ha.yaml")"
+  [ -n "$script" ] || { echo "no mesh-init script in compose.ha.yaml"; return 1; }
+  script="${script//\$\$/\$}"
+  script="${script//\/var\/lib\/sscmic-authority-/$d/authority-}"
+  script="${script//\/var\/lib\/sscmic-authority/$d/authority}"
+  script="${script//\/var\/lib\/sscmic-shared/$d/shared}"
+  for run in first second; do
+    PATH="$ROOT/deploy/bin:$PATH" SSCMIC_JAR="$JAR" sh -c "$script" > "$d/$run.log" 2>&1 || { cat "$d/$run.log"; return 1; }
+    [ "$run" = first ] && cp "$d/authority-1/authority.yaml" "$d/replica1.before"
+  done
+  [ "$(grep -c '^etcd:' "$d/authority/authority.yaml")" = 1 ] || { echo "etcd section count wrong"; return 1; }
+  [ "$(stat -c %a "$d/authority/kek")" = 600 ] || { echo "kek mode $(stat -c %a "$d/authority/kek")"; return 1; }
+  for r in 1 2; do
+    if ! { [ -f "$d/authority-$r/authority.yaml" ] && [ -f "$d/authority-$r/kek" ] && [ -f "$d/authority-$r/ca.crt" ] \
+           && [ ! -e "$d/authority-$r/ca.key" ] && [ ! -e "$d/authority-$r/seed" ]; }; then
+      echo "replica $r directory: $(ls "$d/authority-$r")"; return 1
+    fi
+  done
+  cmp -s "$d/replica1.before" "$d/authority-1/authority.yaml" || { echo "the second run changed replica 1"; return 1; }
+  openssl x509 -in "$d/authority/authority.crt" -noout -ext subjectAltName | grep -q 'DNS:authority-2' \
+    || { echo "the authority certificate does not name authority-2"; return 1; }
+  docker-compose --project-directory "$ROOT/deploy/docker" -f "$ROOT/deploy/docker/compose.yaml" \
+    -f "$ROOT/deploy/docker/compose.ha.yaml" config | grep -c 'SSCMIC_AUTHORITY_URL: https://authority:8443,https://authority-1:8443,https://authority-2:8443' \
+    | grep -qx 3
+}
+expect_ok "compose HA overlay: mesh-init makes the KEK, the etcd section and the replicas' directories without ca.key, once; the sidecars list three URLs" compose_ha_init
 mkdir -p "$TMP/prom"
 cp "$ROOT/deploy/docker/prometheus.yml" "$ROOT/deploy/prometheus/sscmic-alerts.yml" "$TMP/prom/"
 expect_ok "promtool check config: deploy/docker/prometheus.yml with the alert rules" \
@@ -253,6 +292,9 @@ expect_fail "mutant: a sample service outside its sidecar's namespace is refused
 fresh_copy; mutate deploy/docker/compose.yaml 's#^    network_mode:#    network_mod:#'
 expect_fail "mutant: an unknown compose key is refused by docker-compose config" \
   docker-compose --project-directory "$M/deploy/docker" -f "$M/deploy/docker/compose.yaml" config -q
+fresh_copy; mutate deploy/docker/compose.ha.yaml 's#^    cap_add: \[CHOWN\]#    cap_ad: [CHOWN]#'
+expect_fail "mutant: an unknown key in the HA overlay is refused by docker-compose config" \
+  docker-compose --project-directory "$M/deploy/docker" -f "$M/deploy/docker/compose.yaml" -f "$M/deploy/docker/compose.ha.yaml" config -q
 fresh_copy; mutate deploy/kubernetes/sidecar-example.yaml 's#path: /readyz#path: /ready#'
 expect_fail "mutant: sidecar readiness not on /readyz is refused" static_on_mutant
 fresh_copy; mutate deploy/kubernetes/sidecar-example.yaml 's#containerPort: 8080#containerPort: "http-8080"#'
