@@ -140,6 +140,10 @@ expect_fail "mutant: a filter without @process kills the JVM (SIGSYS)" narrow_fi
 # ---------------------------------------------------------------- compose and Prometheus
 expect_ok "docker-compose config: deploy/docker/compose.yaml valid" \
   docker-compose --project-directory "$ROOT/deploy/docker" -f "$ROOT/deploy/docker/compose.yaml" config -q
+# The checks from here on read YAML with node (deploy/test/package.json).
+if [ ! -d "$TEST_DIR/node_modules/kubernetes-models" ]; then
+  (cd "$TEST_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 expect_ok "docker-compose config: compose.yaml with the HA overlay compose.ha.yaml (3 etcd, 3 authorities) valid" \
   docker-compose --project-directory "$ROOT/deploy/docker" -f "$ROOT/deploy/docker/compose.yaml" \
   -f "$ROOT/deploy/docker/compose.ha.yaml" config -q
@@ -219,9 +223,6 @@ if command -v kubectl >/dev/null 2>&1; then
   expect_ok "kubectl kustomize deploy/kubernetes (offline build of every manifest)" kustomize_ok "$ROOT/deploy/kubernetes"
 else
   echo "SKIP kubectl kustomize: kubectl not installed"
-fi
-if [ ! -d "$TEST_DIR/node_modules/kubernetes-models" ]; then
-  (cd "$TEST_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 if node "$TEST_DIR/check-static.js" "$ROOT" > "$TMP/static.out" 2>&1; then
   pass "check-static.js: $(tail -n 1 "$TMP/static.out")"
