@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Authority high availability end to end, from the shipped jar, as an operator runs it (issue 17
-# item 4): plain loopback processes, no namespaces, no root needed.
+# items 4 and 6): plain loopback processes, no namespaces, no root needed.
 #
-#   etcd          Debian's /usr/bin/etcd, one member, free loopback ports
+#   etcd          Debian's /usr/bin/etcd, three members (a quorum survives one loss), free loopback ports
 #   replica A     `sscmic authority` in the directory `sscmic init` made (it seals ca.key into etcd)
-#   replica B     a copy of that directory WITHOUT ca.key and seed, with its own copy of the KEK
-#                 file and its own ports: it opens the CA key from etcd
-#   node-1        authority.url: A,B   tunnel outbound -> node-2's echo service
-#   node-2        authority.url: B,A   serves a TCP echo service on its loopback
+#   replicas B, C copies of that directory WITHOUT ca.key and seed, each with its own copy of the
+#                 KEK file and its own ports: they open the CA key from etcd
+#   node-1        authority.url: A,B,C   tunnel outbound -> node-2's echo service
+#   node-2        authority.url: B,A     serves a TCP echo service on its loopback
+#   node-3        authority.url: C,A,B   enrolls after the etcd leader was killed
 #
 # Checks, printed as "ok"/"FAIL" as they go:
-#   1. etcd and both replicas start; B opened the CA key from etcd (it has no ca.key);
+#   1. three etcd members and three replicas start; B and C opened the CA key from etcd;
 #   2. node-1 enrolls (through A) and is ready (/readyz);
 #   3. node-2 enrolls through B and is ready;
 #   4. node-1's token, spent at A, presented again to B: refused 403 token_used, clear message;
@@ -20,7 +21,15 @@
 #      process mirrors it from etcd into its own `revoked` file; `sscmic policy list` on A's
 #      directory shows it);
 #   7. `sscmic policy allow` on A's host: B takes the edit (its policy.json, its watchers);
-#   8. `sscmic reseed` on A's host: B schedules the same re-seed (through etcd).
+#   8. `sscmic reseed` on A's host: B schedules the same re-seed (through etcd);
+#   9. kill -9 of the etcd leader member (OPERATIONS.md runbook "Losing an etcd member"): the two
+#      others elect a leader; node-3 enrolls with a fresh token through C and is ready; node-1
+#      killed and restarted recovers; the echo passes;
+#  10. backup and restore (runbook "Restoring etcd from a backup"), the runbook's own commands:
+#      `etcdctl snapshot save` from a live member, `etcdctl snapshot restore` into a new data
+#      directory, a one-member etcd started on it, replica D (a copy without ca.key) started on the
+#      restored etcd: it opens the CA key, refuses node-1's token as already used, and node-2
+#      restarted with D as its only authority recovers there.
 # Ports are chosen free at run time (outside 17200-18300 and 27200-27600); every wait is bounded;
 # everything is torn down on any exit (trap). Exit status 0 only when every check passed.
 #
@@ -31,11 +40,12 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 JAR="$ROOT/gateway/target/sscmic.jar"
 KEEP_LOGS=""
 ETCD_BIN="${ETCD_BIN:-/usr/bin/etcd}"
+ETCDCTL="${ETCDCTL:-/usr/bin/etcdctl}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --jar) JAR="$2"; shift 2 ;;
     --keep-logs) KEEP_LOGS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,6 +53,7 @@ for tool in java curl python3; do
   command -v "$tool" >/dev/null || { echo "authority-ha: needs $tool" >&2; exit 2; }
 done
 [ -x "$ETCD_BIN" ] || { echo "authority-ha: needs $ETCD_BIN (Debian package etcd-server)" >&2; exit 2; }
+[ -x "$ETCDCTL" ] || { echo "authority-ha: needs $ETCDCTL (Debian package etcd-client)" >&2; exit 2; }
 [ -f "$JAR" ] || { echo "authority-ha: $JAR missing (mvn -B -q -DskipTests package)" >&2; exit 2; }
 
 WORK="$(mktemp -d /tmp/sscmic-authority-ha.XXXXXX)"
@@ -84,21 +95,32 @@ while len(out) < n:
 print(" ".join(map(str, out)))
 EOF
 }
-read -r ETCD_CLIENT ETCD_PEER A_PORT A_ADMIN B_PORT B_ADMIN TUN1 TUN2 ADM1 ADM2 ECHO OUT1 <<< "$(free_ports 12)"
+read -r E0 E1 E2 P0 P1 P2 A_PORT A_ADMIN B_PORT B_ADMIN C_PORT C_ADMIN D_PORT D_ADMIN R_CLIENT R_PEER \
+  TUN1 TUN2 TUN3 ADM1 ADM2 ADM3 ECHO OUT1 <<< "$(free_ports 24)"
+ETCD_CLIENTS=("$E0" "$E1" "$E2")
+ETCD_PEERS=("$P0" "$P1" "$P2")
+ENDPOINTS="http://127.0.0.1:$E0,http://127.0.0.1:$E1,http://127.0.0.1:$E2"
+PREFIX="/sscmic/e2e-$$/"
 
 JAVA_OPTS=(-Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=1)
 sscmic() { java "${JAVA_OPTS[@]}" -jar "$JAR" "$@"; }
 
-# ---------------------------------------------------------------- 1. etcd and two replicas
-"$ETCD_BIN" --name e2e --data-dir "$WORK/etcd" \
-  --listen-client-urls "http://127.0.0.1:$ETCD_CLIENT" --advertise-client-urls "http://127.0.0.1:$ETCD_CLIENT" \
-  --listen-peer-urls "http://127.0.0.1:$ETCD_PEER" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER" \
-  --initial-cluster "e2e=http://127.0.0.1:$ETCD_PEER" > "$WORK/etcd.log" 2>&1 &
-PID[etcd]=$!
-if wait_for 30 "etcd" curl -sf -m 2 "http://127.0.0.1:$ETCD_CLIENT/health"; then
-  pass "etcd up on 127.0.0.1:$ETCD_CLIENT ($("$ETCD_BIN" --version 2>/dev/null | sed -n 1p))"
+# ---------------------------------------------------------------- 1. etcd (three members) and three replicas
+# start_etcd NAME DATA CLIENT PEER CLUSTER: one member; its pid in PID[etcd-NAME].
+start_etcd() {
+  "$ETCD_BIN" --name "$1" --data-dir "$2" \
+    --listen-client-urls "http://127.0.0.1:$3" --advertise-client-urls "http://127.0.0.1:$3" \
+    --listen-peer-urls "http://127.0.0.1:$4" --initial-advertise-peer-urls "http://127.0.0.1:$4" \
+    --initial-cluster "$5" --initial-cluster-token "sscmic-e2e-$$" --initial-cluster-state new >> "$WORK/etcd-$1.log" 2>&1 &
+  PID[etcd-$1]=$!
+}
+CLUSTER="m0=http://127.0.0.1:$P0,m1=http://127.0.0.1:$P1,m2=http://127.0.0.1:$P2"
+for i in 0 1 2; do start_etcd "m$i" "$WORK/etcd-m$i" "${ETCD_CLIENTS[$i]}" "${ETCD_PEERS[$i]}" "$CLUSTER"; done
+etcd_healthy() { for p in "$@"; do curl -sf -m 2 "http://127.0.0.1:$p/health" | grep -q '"health":"true"' || return 1; done; }
+if wait_for 60 "etcd cluster" etcd_healthy "$E0" "$E1" "$E2"; then
+  pass "etcd: three members up on 127.0.0.1:$E0,$E1,$E2 ($("$ETCD_BIN" --version 2>/dev/null | sed -n 1p))"
 else
-  fail "etcd did not start"; exit 1
+  fail "the etcd cluster did not start"; exit 1
 fi
 
 sscmic init --dir "$WORK/a" --interval 2s --allow-short-interval --listen "127.0.0.1:$A_PORT" \
@@ -108,17 +130,21 @@ head -c 32 /dev/urandom | base64 > "$WORK/a/kek"
 chmod 600 "$WORK/a/kek"
 cat >> "$WORK/a/authority.yaml" <<EOF
 etcd:
-  endpoints: http://127.0.0.1:$ETCD_CLIENT
-  prefix: /sscmic/e2e-$$/
+  endpoints: $ENDPOINTS
+  prefix: $PREFIX
   kek-file: kek
 EOF
-# Replica B: the directory without ca.key and seed (OPERATIONS.md, "Authority replicas on etcd"),
-# its own copy of the KEK, its own ports.
-mkdir -m 700 "$WORK/b"
-for f in "$WORK"/a/*; do
-  case "$(basename "$f")" in ca.key|seed) ;; *) cp -p "$f" "$WORK/b/" ;; esac
-done
-sed -i -e "s/127.0.0.1:$A_PORT/127.0.0.1:$B_PORT/" -e "s/127.0.0.1:$A_ADMIN/127.0.0.1:$B_ADMIN/" "$WORK/b/authority.yaml"
+# Replicas B, C (and D, on the restored etcd of check 10): the directory without ca.key and seed
+# (OPERATIONS.md, "Authority replicas on etcd"), its own copy of the KEK, its own ports.
+copy_replica() { # NAME PORT ADMIN
+  mkdir -m 700 "$WORK/$1"
+  for f in "$WORK"/a/*; do
+    case "$(basename "$f")" in ca.key|seed) ;; *) cp -p "$f" "$WORK/$1/" ;; esac
+  done
+  sed -i -e "s/127.0.0.1:$A_PORT/127.0.0.1:$2/" -e "s/127.0.0.1:$A_ADMIN/127.0.0.1:$3/" "$WORK/$1/authority.yaml"
+}
+copy_replica b "$B_PORT" "$B_ADMIN"
+copy_replica c "$C_PORT" "$C_ADMIN"
 
 start_replica() {
   local r="$1"
@@ -133,10 +159,12 @@ else
   fail "replica A did not start"; exit 1
 fi
 start_replica b
-if wait_for 90 "replica B" replica_up "$B_ADMIN" && [ ! -e "$WORK/b/ca.key" ]; then
-  pass "replica B up on 127.0.0.1:$B_PORT without a ca.key of its own (the CA key opened from etcd)"
+start_replica c
+if wait_for 90 "replica B" replica_up "$B_ADMIN" && wait_for 90 "replica C" replica_up "$C_ADMIN" \
+   && [ ! -e "$WORK/b/ca.key" ] && [ ! -e "$WORK/c/ca.key" ]; then
+  pass "replicas B and C up on 127.0.0.1:$B_PORT and :$C_PORT without a ca.key of their own (the CA key opened from etcd)"
 else
-  fail "replica B did not start"; exit 1
+  fail "replica B or C did not start"; exit 1
 fi
 
 # ---------------------------------------------------------------- 2, 3. two nodes enroll
@@ -181,7 +209,7 @@ write_node() {
     echo "  listen: 127.0.0.1:$admin"
   } > "$WORK/node$i/node.yaml"
 }
-write_node 1 "https://127.0.0.1:$A_PORT,https://127.0.0.1:$B_PORT" "$TUN1" "$ADM1"
+write_node 1 "https://127.0.0.1:$A_PORT,https://127.0.0.1:$B_PORT,https://127.0.0.1:$C_PORT" "$TUN1" "$ADM1"
 cat >> "$WORK/node1/node.yaml" <<EOF
 outbound:
   - listen: 127.0.0.1:$OUT1
@@ -304,6 +332,105 @@ if sscmic reseed --config "$WORK/a/authority.yaml" --in 30s > "$WORK/reseed.log"
     "$WORK/replica-b.log" | tail -n 1))"
 else
   fail "replica B did not schedule the re-seed made on A's directory: $(cat "$WORK/reseed.log")"
+fi
+
+# ---------------------------------------------------------------- 9. the etcd leader killed
+# etcd_leader URLS: the client URL of the member that leads, as the members say (etcdctl endpoint status).
+etcd_leader() {
+  "$ETCDCTL" --endpoints "$1" --command-timeout=3s endpoint status 2>/dev/null | awk -F', ' '$5 == "true" {print $1}' | head -n 1
+}
+LEADER="$(etcd_leader "$ENDPOINTS")"
+li=-1
+SURVIVORS=()
+for i in 0 1 2; do
+  if [ "$LEADER" = "http://127.0.0.1:${ETCD_CLIENTS[$i]}" ]; then li=$i; else SURVIVORS+=("http://127.0.0.1:${ETCD_CLIENTS[$i]}"); fi
+done
+if [ "$li" -lt 0 ]; then
+  fail "no etcd leader found among $ENDPOINTS"; exit 1
+fi
+say "kill -9 the etcd leader m$li ($LEADER, pid ${PID[etcd-m$li]})"
+t_kill=$(now_ms)
+kill -KILL "${PID[etcd-m$li]}"; wait "${PID[etcd-m$li]}" 2>/dev/null || true
+unset "PID[etcd-m$li]"
+SURVIVING="$(IFS=,; echo "${SURVIVORS[*]}")"
+new_leader() { [ -n "$(etcd_leader "$SURVIVING")" ]; }
+if wait_for 30 "a new etcd leader" new_leader; then
+  pass "etcd member m$li (the leader) killed: $(etcd_leader "$SURVIVING") leads $(awk "BEGIN{printf \"%.1f\", ($(now_ms) - $t_kill)/1000}") s later"
+else
+  fail "the two surviving etcd members elected no leader"
+fi
+write_node 3 "https://127.0.0.1:$C_PORT,https://127.0.0.1:$A_PORT,https://127.0.0.1:$B_PORT" "$TUN3" "$ADM3"
+cat >> "$WORK/node3/node.yaml" <<EOF
+services:
+  echo: 127.0.0.1:$ECHO
+EOF
+t_node3=$(now_ms)
+start_node 3
+if wait_for 90 "node-3 ready" ready "$ADM3"; then
+  pass "node-3 enrolled with a fresh token after the etcd leader's death ($(grep -l "enrolled node 'node-3'" \
+    "$WORK"/replica-*.log | xargs -n 1 basename | tr '\n' ' ')) and is ready $(awk "BEGIN{printf \"%.1f\", ($(now_ms) - $t_node3)/1000}") s after its start"
+else
+  fail "node-3 did not enroll with two of three etcd members"
+fi
+# Each replica mirrors etcd's issued-certificates record into its own `certificates` file through a
+# watch; the watches of replicas whose etcd connection went to the killed member broke ("Network
+# closed") and must have resumed: node-3's certificate, issued after the kill, reaches all three.
+mirrored_everywhere() { for r in a b c; do grep -q '^node-3 ' "$WORK/$r/certificates" || return 1; done; }
+if wait_for 30 "node-3 in every replica's certificates file" mirrored_everywhere; then
+  pass "node-3's certificate, issued after the etcd leader's death, mirrored by all three replicas (their etcd watches resumed)"
+else
+  fail "node-3's certificate not in every replica's certificates file: $(grep -l '^node-3 ' "$WORK"/[abc]/certificates | tr '\n' ' ')"
+fi
+kill -KILL "${PID[node1]}"; wait "${PID[node1]}" 2>/dev/null || true
+unset 'PID[node1]'
+start_node 1
+if wait_for 90 "node-1 ready again" ready "$ADM1" && wait_for 30 "echo" echo_through_tunnel "after the etcd leader $$"; then
+  pass "node-1 restarted on two etcd members: ready, TCP echo node-1 -> tunnel -> node-2"
+else
+  fail "node-1 not ready or no echo after the etcd leader's death"
+fi
+
+# ---------------------------------------------------------------- 10. backup and restore (the runbook's commands)
+mkdir -m 700 "$WORK/backup"
+if "$ETCDCTL" --endpoints "${SURVIVORS[0]}" snapshot save "$WORK/backup/etcd.db" > "$WORK/backup.log" 2>&1 \
+   && "$ETCDCTL" snapshot restore "$WORK/backup/etcd.db" --name restored --data-dir "$WORK/etcd-restored" \
+        --initial-cluster "restored=http://127.0.0.1:$R_PEER" --initial-advertise-peer-urls "http://127.0.0.1:$R_PEER" \
+        --initial-cluster-token "sscmic-restored-$$" >> "$WORK/backup.log" 2>&1; then
+  pass "etcdctl snapshot save from ${SURVIVORS[0]} ($(du -k "$WORK/backup/etcd.db" | cut -f1) KiB), snapshot restore into a new data directory"
+else
+  fail "etcdctl snapshot save/restore: $(tail -n 3 "$WORK/backup.log")"
+fi
+start_etcd restored "$WORK/etcd-restored" "$R_CLIENT" "$R_PEER" "restored=http://127.0.0.1:$R_PEER"
+spent_tokens() { "$ETCDCTL" --endpoints "http://127.0.0.1:$R_CLIENT" get --prefix "${PREFIX}tokens/used/" --keys-only | grep -c . || true; }
+if wait_for 30 "the restored etcd" etcd_healthy "$R_CLIENT" \
+   && "$ETCDCTL" --endpoints "http://127.0.0.1:$R_CLIENT" get "${PREFIX}ca/key" --print-value-only | grep -q '"alg":"AES-256-GCM"'; then
+  pass "a one-member etcd on the restored data: the CA key's envelope and $(spent_tokens) spent tokens under $PREFIX"
+else
+  fail "the restored etcd does not serve the mesh's keys ($(spent_tokens) spent tokens)"
+fi
+copy_replica d "$D_PORT" "$D_ADMIN"
+sed -i "s#^  endpoints: .*#  endpoints: http://127.0.0.1:$R_CLIENT#" "$WORK/d/authority.yaml"
+start_replica d
+token_refused_at_d() {
+  answer="$(curl -s -m 10 --cacert "$WORK/a/ca.crt" -w ' %{http_code}' -H 'content-type: application/json' \
+    --data "{\"node\":\"node-1\",\"token\":\"$TOKEN1\",\"csr\":\"none\"}" "https://127.0.0.1:$D_PORT/v1/enroll" || true)"
+  [[ "$answer" == *'"reason":"token_used"'*' 403' ]]
+}
+answer=""
+if wait_for 90 "replica D" replica_up "$D_ADMIN" && wait_for 30 "D to answer on its API port" token_refused_at_d; then
+  pass "replica D (no ca.key) on the restored etcd: opened the CA key, refuses node-1's spent token ($answer)"
+else
+  fail "replica D on the restored etcd: not up, or node-1's token answered: $answer"
+fi
+kill -KILL "${PID[node2]}"; wait "${PID[node2]}" 2>/dev/null || true
+unset 'PID[node2]'
+sed -i "s#^  url: .*#  url: https://127.0.0.1:$D_PORT#" "$WORK/node2/node.yaml"
+rm -f "$WORK/node2/token"
+start_node 2
+if wait_for 90 "node-2 ready on D" ready "$ADM2" && grep -q "node 'node-2' recovered its key state" "$WORK/replica-d.log"; then
+  pass "node-2 restarted with replica D as its only authority: recovered there (its certificate, issued by B, is in the restored record) and ready"
+else
+  fail "node-2 did not recover from replica D on the restored etcd"
 fi
 
 echo

@@ -140,6 +140,49 @@ expect_fail "mutant: a filter without @process kills the JVM (SIGSYS)" narrow_fi
 # ---------------------------------------------------------------- compose and Prometheus
 expect_ok "docker-compose config: deploy/docker/compose.yaml valid" \
   docker-compose --project-directory "$ROOT/deploy/docker" -f "$ROOT/deploy/docker/compose.yaml" config -q
+# The checks from here on read YAML with node (deploy/test/package.json).
+if [ ! -d "$TEST_DIR/node_modules/kubernetes-models" ]; then
+  (cd "$TEST_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+expect_ok "docker-compose config: compose.yaml with the HA overlay compose.ha.yaml (3 etcd, 3 authorities) valid" \
+  docker-compose --project-directory "$ROOT/deploy/docker" -f "$ROOT/deploy/docker/compose.yaml" \
+  -f "$ROOT/deploy/docker/compose.ha.yaml" config -q
+# The HA overlay's mesh-init script, run as written (compose's $$ unescaped) with its volumes moved
+# to a temporary directory, twice: the mesh, a 0600 KEK and one etcd section in authority.yaml;
+# the other replicas' directories without ca.key and seed; the second run changes nothing; and the
+# sidecars list the three replicas.
+compose_ha_init() {
+  local d="$TMP/compose-ha" script r
+  mkdir -p "$d/authority" "$d/shared" "$d/authority-1" "$d/authority-2"
+  chmod 700 "$d"/*
+  script="$(cd "$TEST_DIR" && node -e '
+    const c = require("yaml").parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(c.services["mesh-init"].command[0]);' "$ROOT/deploy/docker/compose.ha.yaml")"
+  [ -n "$script" ] || { echo "no mesh-init script in compose.ha.yaml"; return 1; }
+  script="${script//\$\$/\$}"
+  script="${script//\/var\/lib\/sscmic-authority-/$d/authority-}"
+  script="${script//\/var\/lib\/sscmic-authority/$d/authority}"
+  script="${script//\/var\/lib\/sscmic-shared/$d/shared}"
+  for run in first second; do
+    PATH="$ROOT/deploy/bin:$PATH" SSCMIC_JAR="$JAR" sh -c "$script" > "$d/$run.log" 2>&1 || { cat "$d/$run.log"; return 1; }
+    [ "$run" = first ] && cp "$d/authority-1/authority.yaml" "$d/replica1.before"
+  done
+  [ "$(grep -c '^etcd:' "$d/authority/authority.yaml")" = 1 ] || { echo "etcd section count wrong"; return 1; }
+  [ "$(stat -c %a "$d/authority/kek")" = 600 ] || { echo "kek mode $(stat -c %a "$d/authority/kek")"; return 1; }
+  for r in 1 2; do
+    if ! { [ -f "$d/authority-$r/authority.yaml" ] && [ -f "$d/authority-$r/kek" ] && [ -f "$d/authority-$r/ca.crt" ] \
+           && [ ! -e "$d/authority-$r/ca.key" ] && [ ! -e "$d/authority-$r/seed" ]; }; then
+      echo "replica $r directory: $(ls "$d/authority-$r")"; return 1
+    fi
+  done
+  cmp -s "$d/replica1.before" "$d/authority-1/authority.yaml" || { echo "the second run changed replica 1"; return 1; }
+  openssl x509 -in "$d/authority/authority.crt" -noout -ext subjectAltName | grep -q 'DNS:authority-2' \
+    || { echo "the authority certificate does not name authority-2"; return 1; }
+  docker-compose --project-directory "$ROOT/deploy/docker" -f "$ROOT/deploy/docker/compose.yaml" \
+    -f "$ROOT/deploy/docker/compose.ha.yaml" config | grep -c 'SSCMIC_AUTHORITY_URL: https://authority:8443,https://authority-1:8443,https://authority-2:8443' \
+    | grep -qx 3
+}
+expect_ok "compose HA overlay: mesh-init makes the KEK, the etcd section and the replicas' directories without ca.key, once; the sidecars list three URLs" compose_ha_init
 mkdir -p "$TMP/prom"
 cp "$ROOT/deploy/docker/prometheus.yml" "$ROOT/deploy/prometheus/sscmic-alerts.yml" "$TMP/prom/"
 expect_ok "promtool check config: deploy/docker/prometheus.yml with the alert rules" \
@@ -180,9 +223,6 @@ if command -v kubectl >/dev/null 2>&1; then
   expect_ok "kubectl kustomize deploy/kubernetes (offline build of every manifest)" kustomize_ok "$ROOT/deploy/kubernetes"
 else
   echo "SKIP kubectl kustomize: kubectl not installed"
-fi
-if [ ! -d "$TEST_DIR/node_modules/kubernetes-models" ]; then
-  (cd "$TEST_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 if node "$TEST_DIR/check-static.js" "$ROOT" > "$TMP/static.out" 2>&1; then
   pass "check-static.js: $(tail -n 1 "$TMP/static.out")"
@@ -227,6 +267,61 @@ k8s_init_script() {
 }
 expect_ok "Kubernetes: the authority's init container script creates the mesh once, keeps it on restart, certificate names the Service, admin port with TLS" k8s_init_script
 
+# The HA overlay (deploy/kubernetes-ha: three etcd members, three authority replicas): kustomize
+# builds it, every object it renders passes the Kubernetes schema, and its init container script,
+# run as written with the volume and the Secret moved to a temporary directory, makes the mesh, the
+# KEK and the etcd section on replica 0; on replica 1 it refuses to start without the Secret, then
+# takes replica 0's directory (as the runbook puts it in the Secret) without ca.key and seed.
+k8s_ha() {
+  local d="$TMP/k8s-ha" script
+  mkdir -p "$d"
+  kubectl kustomize "$ROOT/deploy/kubernetes-ha" > "$d/all.yaml" || return 1
+  # shellcheck disable=SC2016 # JavaScript, not shell: ${...} is a template literal
+  (cd "$TEST_DIR" && node -e '
+    const YAML = require("yaml"); const fs = require("fs");
+    let n = 0, bad = [];
+    for (const o of YAML.parseAllDocuments(fs.readFileSync(process.argv[1], "utf8")).map((x) => x.toJS())) {
+      if (!o) continue;
+      const [group, version] = o.apiVersion.includes("/") ? o.apiVersion.split("/") : [null, o.apiVersion];
+      const mod = group ? `kubernetes-models/${group}/${version}/${o.kind}` : `kubernetes-models/v1/${o.kind}`;
+      try { const M = require(mod)[o.kind]; new M(o).validate(); n++; } catch (e) { bad.push(o.kind + "/" + o.metadata.name + ": " + e.message); }
+      if (o.kind === "StatefulSet" && o.metadata.name === "sscmic-authority" && o.spec.replicas !== 3) bad.push("authority replicas " + o.spec.replicas);
+      if (o.kind === "StatefulSet" && o.metadata.name === "sscmic-etcd" && o.spec.replicas !== 3) bad.push("etcd replicas " + o.spec.replicas);
+    }
+    if (bad.length) { console.log(bad.join("\n")); process.exit(1); }
+    console.log(n + " objects valid");' "$d/all.yaml") || return 1
+  script="$(cd "$TEST_DIR" && node -e '
+    const YAML = require("yaml"); const fs = require("fs");
+    for (const o of YAML.parseAllDocuments(fs.readFileSync(process.argv[1], "utf8")).map((x) => x.toJS())) {
+      if (o && o.kind === "StatefulSet" && o.metadata.name === "sscmic-authority") console.log(o.spec.template.spec.initContainers[0].args[0]);
+    }' "$d/all.yaml")"
+  [ -n "$script" ] || { echo "no init script"; return 1; }
+  script="${script//\/var\/lib\/sscmic-authority/$d/r}"
+  script="${script//\/etc\/sscmic\/replica/$d/secret}"
+  mkdir -p "$d/r0" "$d/r1" "$d/secret"
+  local s0="${script//$d\/r/$d/r0}" s1="${script//$d\/r/$d/r1}"
+  HOSTNAME=sscmic-authority-0 PATH="$ROOT/deploy/bin:$PATH" SSCMIC_JAR="$JAR" sh -c "$s0" > "$d/r0.log" 2>&1 || { cat "$d/r0.log"; return 1; }
+  if ! { [ "$(stat -c %a "$d/r0/mesh/kek")" = 600 ] && grep -q '^etcd:' "$d/r0/mesh/authority.yaml" \
+         && [ -f "$d/r0/mesh/ca.key" ]; }; then
+    echo "replica 0: $(ls "$d/r0/mesh")"; return 1
+  fi
+  if HOSTNAME=sscmic-authority-1 sh -c "$s1" > "$d/r1-nosecret.log" 2>&1 || ! grep -q "no Secret sscmic-authority-replica" "$d/r1-nosecret.log"; then
+    echo "replica 1 without the Secret: $(cat "$d/r1-nosecret.log")"; return 1
+  fi
+  for f in authority.yaml authority.crt authority.key ca.crt kek token.key anchor; do cp "$d/r0/mesh/$f" "$d/secret/"; done
+  HOSTNAME=sscmic-authority-1 sh -c "$s1" > "$d/r1.log" 2>&1 || { cat "$d/r1.log"; return 1; }
+  if ! { [ -f "$d/r1/mesh/kek" ] && [ ! -e "$d/r1/mesh/ca.key" ] && [ ! -e "$d/r1/mesh/seed" ] \
+         && [ "$(grep -c '^etcd:' "$d/r1/mesh/authority.yaml")" = 1 ] \
+         && [ "$(grep -c '^  tls:' "$d/r1/mesh/authority.yaml")" = 1 ]; }; then
+    echo "replica 1: $(ls "$d/r1/mesh")"; return 1
+  fi
+}
+if command -v kubectl >/dev/null 2>&1; then
+  expect_ok "Kubernetes HA overlay (deploy/kubernetes-ha): builds, every object valid, replica 0 makes the mesh, KEK and etcd section, replica 1 waits for the Secret then starts without ca.key" k8s_ha
+else
+  echo "SKIP Kubernetes HA overlay: kubectl not installed"
+fi
+
 # ---------------------------------------------------------------- mutations: every check can fail
 M="$TMP/mutant"
 fresh_copy() { # a copy of the repository's deploy/ (and what its COPY lines read) to break
@@ -253,6 +348,9 @@ expect_fail "mutant: a sample service outside its sidecar's namespace is refused
 fresh_copy; mutate deploy/docker/compose.yaml 's#^    network_mode:#    network_mod:#'
 expect_fail "mutant: an unknown compose key is refused by docker-compose config" \
   docker-compose --project-directory "$M/deploy/docker" -f "$M/deploy/docker/compose.yaml" config -q
+fresh_copy; mutate deploy/docker/compose.ha.yaml 's#^    cap_add: \[CHOWN\]#    cap_ad: [CHOWN]#'
+expect_fail "mutant: an unknown key in the HA overlay is refused by docker-compose config" \
+  docker-compose --project-directory "$M/deploy/docker" -f "$M/deploy/docker/compose.yaml" -f "$M/deploy/docker/compose.ha.yaml" config -q
 fresh_copy; mutate deploy/kubernetes/sidecar-example.yaml 's#path: /readyz#path: /ready#'
 expect_fail "mutant: sidecar readiness not on /readyz is refused" static_on_mutant
 fresh_copy; mutate deploy/kubernetes/sidecar-example.yaml 's#containerPort: 8080#containerPort: "http-8080"#'

@@ -76,6 +76,18 @@ public final class IssuedCertificates {
     /** Deletes one node's entry. Blocking. */
     void remove(String node) throws IOException;
 
+    /**
+     * Writes {@code next} only if the node's shared entry is still {@code expected} (null: none),
+     * as one compare-and-swap. Blocking.
+     *
+     * @return null when written; else the shared entry now ({@link Optional#empty()}: none), which
+     *     the caller takes into its view before it decides again
+     */
+    default java.util.Optional<Entry> replace(Entry expected, Entry next) throws IOException {
+      put(next);
+      return null;
+    }
+
     /** Calls {@code changed} with a node and its new entry (null: deleted) for each change, any replica's. */
     void watch(java.util.function.BiConsumer<String, Entry> changed);
   }
@@ -220,14 +232,37 @@ public final class IssuedCertificates {
    */
   public synchronized Entry renewed(String node, X509Certificate presented, X509Certificate fresh, Instant now)
       throws IOException {
-    Standing s = standing(node, presented, true);
-    Entry old = entries.get(node);
-    if (s == Standing.SUPERSEDED) {
-      throw new IllegalStateException("superseded");
+    // Shared by replicas (etcd): the decision is taken on this replica's view, which another
+    // replica's change may not have reached yet (the watch's delay), so the write is a
+    // compare-and-swap on the entry decided on; when another replica changed it meanwhile, the
+    // decision is taken again on the entry etcd holds. Without it a copy of a renewed, already used
+    // key could still renew at a replica whose view was a fraction of a second behind.
+    for (int round = 0; ; round++) {
+      Standing s = standing(node, presented, true);
+      Entry old = entries.get(node);
+      if (s == Standing.SUPERSEDED) {
+        throw new IllegalStateException("superseded");
+      }
+      Instant enrolled = old == null ? now : old.enrolled();
+      Entry next = new Entry(node, enrolled, fresh.getSerialNumber(), fingerprint(fresh.getPublicKey()),
+          presented.getSerialNumber(), false);
+      if (shared == null) {
+        return putLocal(next);
+      }
+      java.util.Optional<Entry> now2 = shared.replace(old, next);
+      if (now2 == null) {
+        return putLocal(next);
+      }
+      if (round >= 8) {
+        throw new IOException("the shared record of node '" + node + "' kept changing under this renewal");
+      }
+      // Another replica wrote first: take what etcd holds into this view and decide again.
+      if (now2.isPresent()) {
+        entries.put(node, now2.get());
+      } else {
+        entries.remove(node);
+      }
     }
-    Instant enrolled = old == null ? now : old.enrolled();
-    return put(new Entry(node, enrolled, fresh.getSerialNumber(), fingerprint(fresh.getPublicKey()),
-        presented.getSerialNumber(), false));
   }
 
   /** Records a node seen with a certificate this file does not know (adopted on upgrade). Blocking. */

@@ -66,6 +66,29 @@ public final class EtcdIssuedCertificates implements IssuedCertificates.Shared, 
     await(kv.put(EtcdStore.bytes(prefix + e.node()), EtcdStore.bytes(IssuedCertificates.line(e))));
   }
 
+  /**
+   * A compare-and-swap on the node's key: written only if its value is still {@code expected}'s
+   * line (or, expected null, the key is absent); otherwise the value etcd holds is returned.
+   */
+  @Override
+  public java.util.Optional<IssuedCertificates.Entry> replace(IssuedCertificates.Entry expected,
+                                                               IssuedCertificates.Entry next) throws IOException {
+    io.etcd.jetcd.ByteSequence key = EtcdStore.bytes(prefix + next.node());
+    io.etcd.jetcd.op.Cmp unchanged = expected == null
+        ? new io.etcd.jetcd.op.Cmp(key, io.etcd.jetcd.op.Cmp.Op.EQUAL, io.etcd.jetcd.op.CmpTarget.version(0))
+        : new io.etcd.jetcd.op.Cmp(key, io.etcd.jetcd.op.Cmp.Op.EQUAL,
+            io.etcd.jetcd.op.CmpTarget.value(EtcdStore.bytes(IssuedCertificates.line(expected))));
+    io.etcd.jetcd.kv.TxnResponse r = await(kv.txn().If(unchanged)
+        .Then(io.etcd.jetcd.op.Op.put(key, EtcdStore.bytes(IssuedCertificates.line(next)),
+            io.etcd.jetcd.options.PutOption.DEFAULT))
+        .Else(io.etcd.jetcd.op.Op.get(key, GetOption.DEFAULT)).commit());
+    if (r.isSucceeded()) {
+      return null;
+    }
+    List<KeyValue> now = r.getGetResponses().get(0).getKvs();
+    return now.isEmpty() ? java.util.Optional.empty() : java.util.Optional.ofNullable(parse(now.get(0)));
+  }
+
   @Override
   public void remove(String node) throws IOException {
     await(kv.delete(EtcdStore.bytes(prefix + node)));

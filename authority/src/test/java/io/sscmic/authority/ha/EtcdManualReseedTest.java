@@ -16,10 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,24 +29,11 @@ import org.junit.jupiter.api.io.TempDir;
  * at the epoch is refused; a replica starting later reads it.
  */
 class EtcdManualReseedTest {
-  private static EtcdServer etcd;
-  @TempDir
-  static Path shared;
+  @RegisterExtension
+  static final EtcdExtension etcd = new EtcdExtension();
   private final SecureRandom random = new SecureRandom();
   private final List<EtcdReplicaState> states = new ArrayList<>();
   private final EpochClock clock = new EpochClock(Instant.now().minusSeconds(3600), Duration.ofSeconds(1));
-
-  @BeforeAll
-  static void startEtcd() throws Exception {
-    etcd = EtcdServer.start(shared.resolve("etcd"));
-  }
-
-  @AfterAll
-  static void stopEtcd() throws Exception {
-    if (etcd != null) {
-      etcd.close();
-    }
-  }
 
   @AfterEach
   void close() {

@@ -9,10 +9,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -22,25 +21,12 @@ import org.junit.jupiter.api.io.TempDir;
  * they watched). Two replicas, each its directory and its own etcd client, on a real etcd.
  */
 class EtcdPolicyTest {
-  private static EtcdServer etcd;
-  @TempDir
-  static Path shared;
+  @RegisterExtension
+  static final EtcdExtension etcd = new EtcdExtension();
   @TempDir
   Path dir;
   private static final AtomicInteger MESHES = new AtomicInteger();
   private final List<EtcdStore> stores = new ArrayList<>();
-
-  @BeforeAll
-  static void startEtcd() throws Exception {
-    etcd = EtcdServer.start(shared.resolve("etcd"));
-  }
-
-  @AfterAll
-  static void stopEtcd() throws Exception {
-    if (etcd != null) {
-      etcd.close();
-    }
-  }
 
   @AfterEach
   void closeClients() {

@@ -22,11 +22,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,9 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EtcdReseedLeaderTest {
   private static final Duration TTL = Duration.ofSeconds(2);
-  private static EtcdServer etcd;
-  @TempDir
-  static Path shared;
+  @RegisterExtension
+  static final EtcdExtension etcd = new EtcdExtension();
   private static final AtomicInteger MESHES = new AtomicInteger();
   private final SecureRandom random = new SecureRandom();
   private final List<AutoCloseable> open = new ArrayList<>();
@@ -48,18 +46,6 @@ class EtcdReseedLeaderTest {
   private KeyEncryptionKey kek;
   /** 100 ms epochs: re-seeds every second, each scheduled 3 epochs ahead. */
   private final EpochClock clock = new EpochClock(Instant.now().minusSeconds(3600), Duration.ofMillis(100));
-
-  @BeforeAll
-  static void startEtcd() throws Exception {
-    etcd = EtcdServer.start(shared.resolve("etcd"));
-  }
-
-  @AfterAll
-  static void stopEtcd() throws Exception {
-    if (etcd != null) {
-      etcd.close();
-    }
-  }
 
   @BeforeEach
   void setUp() {

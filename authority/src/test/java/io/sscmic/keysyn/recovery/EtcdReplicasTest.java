@@ -17,7 +17,7 @@ import io.sscmic.authority.ca.SerialNumbers;
 import io.sscmic.authority.ha.CaKeyEnvelope;
 import io.sscmic.authority.ha.EtcdReplicaState;
 import io.sscmic.authority.ha.EtcdSerials;
-import io.sscmic.authority.ha.EtcdServer;
+import io.sscmic.authority.ha.EtcdExtension;
 import io.sscmic.authority.ha.KeyEncryptionKey;
 import io.sscmic.keysyn.EpochClock;
 import io.vertx.core.Future;
@@ -43,11 +43,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -57,13 +56,12 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code ca.key}: it opens the CA key's envelope in etcd with the shared KEK file.
  */
 class EtcdReplicasTest {
-  private static EtcdServer etcd;
+  @RegisterExtension
+  static final EtcdExtension etcd = new EtcdExtension();
   /** A short registry lease, so a node that stops renewing leaves within the test. */
   private static final io.sscmic.authority.registry.RegistrySettings REGISTRY =
       new io.sscmic.authority.registry.RegistrySettings(Duration.ofSeconds(2), Duration.ofMillis(500),
           java.util.Map.of());
-  @TempDir
-  static Path shared;
   private static final AtomicInteger MESHES = new AtomicInteger();
   private final SecureRandom random = new SecureRandom();
   @TempDir
@@ -75,18 +73,6 @@ class EtcdReplicasTest {
   private MeshCa origin;
   private byte[] tokenKey;
   private EpochClock clock;
-
-  @BeforeAll
-  static void startEtcd() throws Exception {
-    etcd = EtcdServer.start(shared.resolve("etcd"));
-  }
-
-  @AfterAll
-  static void stopEtcd() throws Exception {
-    if (etcd != null) {
-      etcd.close();
-    }
-  }
 
   @BeforeEach
   void setUp() throws Exception {
