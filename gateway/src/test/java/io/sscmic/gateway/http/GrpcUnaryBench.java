@@ -33,16 +33,19 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A bounded gRPC unary benchmark, run on demand only (its name is not a test's, so the suite does
  * not pick it up: {@code -Dtest=GrpcUnaryBench}): grpc-java
- * with {@value #CONCURRENCY} calls in flight for {@value #SECONDS} s against the grpc-java server
- * directly, then the same through a sidecar pair in HTTP mode (h2c both hops) on tunnel v1 (the
- * loopback tunnel entry), then through a pair on tunnel v2 (each call a request stream on the v2
- * peer pool, {@code peer-node} set), everything on loopback. Prints calls/s, p50 and p99 of each
- * and the ratios of the same run. Asserts only that every call
+ * with {@value #CONCURRENCY} calls in flight against the grpc-java server directly, through a
+ * sidecar pair in HTTP mode (h2c both hops) on tunnel v2 (each call a request stream on the v2 peer
+ * pool, {@code peer-node} set) and through a pair on tunnel v1 (the loopback tunnel entry),
+ * everything on loopback: 20 s of warm-up per path ({@code -Dgrpc.bench.warmup}), then 3 rounds
+ * ({@code -Dgrpc.bench.rounds}) of 8 s per path ({@code -Dgrpc.bench.seconds}), alternating. Prints
+ * calls/s, p50 and p99 of each, the ratios of each round and the medians. Asserts only that every call
  * succeeded (a benchmark of failures would be meaningless).
  */
 class GrpcUnaryBench {
   private static final int CONCURRENCY = 32;
-  private static final int SECONDS = 8;
+  private static final int SECONDS = Integer.getInteger("grpc.bench.seconds", 8);
+  private static final int WARMUP_SECONDS = Integer.getInteger("grpc.bench.warmup", 20);
+  private static final int ROUNDS = Integer.getInteger("grpc.bench.rounds", 3);
   private static final Duration INTERVAL = Duration.ofSeconds(5);
   private static final TestIdentities MESH = new TestIdentities("grpc-bench-v2");
   @RegisterExtension
@@ -72,32 +75,53 @@ class GrpcUnaryBench {
           .withProtocols(Map.of("echo", ServiceProtocol.H2C)).withPeerNodes(Map.of("echo", "bravo"));
       Node alpha = HttpMesh.await(Node.start(vertx, TestMesh.v2(TestMesh.httpClient("alpha", genesis, INTERVAL,
           HttpMesh.SEED, httpV2), MESH, dir, null), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
-      // v2 before v1: the later run of a JVM sharing two loaded cores tends to be the slower one.
-      Run direct = run(backend.port());
-      Run pairV2 = run(alpha.httpPort());
-      Run pair = run(client.httpPort());
-      System.out.printf("grpc unary, %d in flight, %d s each, 16-byte messages%n", CONCURRENCY, SECONDS);
-      System.out.printf("direct: %.0f calls/s, p50 %.2f ms, p99 %.2f ms%n", direct.perSecond, direct.p50ms, direct.p99ms);
-      System.out.printf("pair:   %.0f calls/s, p50 %.2f ms, p99 %.2f ms%n", pair.perSecond, pair.p50ms, pair.p99ms);
-      System.out.printf("pair v2: %.0f calls/s, p50 %.2f ms, p99 %.2f ms%n", pairV2.perSecond, pairV2.p50ms,
-          pairV2.p99ms);
-      System.out.printf("ratio pair/direct (v1): %.2f%n", pair.perSecond / direct.perSecond);
-      System.out.printf("ratio pair v2/direct: %.2f%n", pairV2.perSecond / direct.perSecond);
-      assertEquals(0, direct.failures + pair.failures + pairV2.failures, "every call succeeded");
-      assertTrue(pair.perSecond > 0);
+      // Warm-up first (the nodes share this JVM: C2 is still compiling their data path after tens
+      // of seconds here, so a short warm-up measures the compiler), then rounds that alternate the
+      // three paths, so that the machine's load drifts over all of them alike.
+      int[] ports = {backend.port(), alpha.httpPort(), client.httpPort()};
+      String[] names = {"direct", "pair v2", "pair v1"};
+      for (int port : ports) {
+        run(port, WARMUP_SECONDS);
+      }
+      double[][] rates = new double[3][ROUNDS];
+      long failures = 0;
+      System.out.printf("grpc unary, %d in flight, %d s each after %d s of warm-up per path, 16-byte messages%n",
+          CONCURRENCY, SECONDS, WARMUP_SECONDS);
+      for (int r = 0; r < ROUNDS; r++) {
+        for (int i = 0; i < ports.length; i++) {
+          Run run = run(ports[i], SECONDS);
+          rates[i][r] = run.perSecond;
+          failures += run.failures;
+          System.out.printf("round %d %-8s %6.0f calls/s, p50 %.2f ms, p99 %.2f ms%n", r + 1, names[i] + ":",
+              run.perSecond, run.p50ms, run.p99ms);
+        }
+        System.out.printf("round %d ratio v2/direct %.2f, v1/direct %.2f%n", r + 1, rates[1][r] / rates[0][r],
+            rates[2][r] / rates[0][r]);
+      }
+      System.out.printf("median calls/s: direct %.0f, pair v2 %.0f (%.2fx), pair v1 %.0f (%.2fx)%n",
+          median(rates[0]), median(rates[1]), median(rates[1]) / median(rates[0]), median(rates[2]),
+          median(rates[2]) / median(rates[0]));
+      assertEquals(0, failures, "every call succeeded");
+      assertTrue(median(rates[1]) > 0 && median(rates[2]) > 0);
     }
   }
 
-  private static Run run(int port) throws Exception {
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
+
+  private static Run run(int port, int seconds) throws Exception {
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     try {
       byte[] msg = GrpcEcho.utf8("0123456789abcdef");
-      // Warm-up: connections, JIT.
-      for (int i = 0; i < 500; i++) {
+      // The channel's connection, before the clock starts.
+      for (int i = 0; i < 50; i++) {
         ClientCalls.blockingUnaryCall(channel, GrpcEcho.UNARY, CallOptions.DEFAULT.withDeadlineAfter(20,
             TimeUnit.SECONDS), msg);
       }
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
       AtomicLong done = new AtomicLong();
       AtomicLong failures = new AtomicLong();
       long[][] latencies = new long[CONCURRENCY][];
@@ -138,7 +162,7 @@ class GrpcUnaryBench {
         };
         next[0].run();
       }
-      assertTrue(finished.await(SECONDS + 60, TimeUnit.SECONDS));
+      assertTrue(finished.await(seconds + 60, TimeUnit.SECONDS));
       double took = (System.nanoTime() - start) / 1e9;
       long[] all = new long[Arrays.stream(counts).sum()];
       int k = 0;
