@@ -45,11 +45,22 @@ final class MuxInstaller extends ChannelInboundHandlerAdapter {
     this.ready = ready;
   }
 
+  /**
+   * The largest DATA frame this node accepts (SETTINGS_MAX_FRAME_SIZE), 64 KiB rather than HTTP/2's
+   * 16 KiB: a bulk stream then costs a quarter of the frames, child-channel reads and flow-control
+   * steps. Measured on a v2 pair, one iperf3 stream, 17 alternating rounds against 16 KiB: 1.14-1.23x
+   * the Gbit/s at 0.83-0.92x the CPU per GB; 256 KiB was no better than 64. A peer that advertises
+   * 16 KiB (an older v2 node) still gets frames of at most 16 KiB: each side sends within the
+   * other's setting.
+   */
+  static final int MAX_FRAME_SIZE = 64 * 1024;
+
   static Http2FrameCodec codec(Role role, MuxSettings settings) {
     Http2Settings local = new Http2Settings()
         .initialWindowSize(settings.streamWindow())
         .maxConcurrentStreams(settings.maxConcurrentStreams())
-        .maxHeaderListSize(8192);
+        .maxHeaderListSize(8192)
+        .maxFrameSize(MAX_FRAME_SIZE);
     if (role == Role.CLIENT) {
       local.pushEnabled(false);
     }

@@ -12,6 +12,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.concurrent.Future;
@@ -116,6 +117,19 @@ class StreamOpenEmbeddedTest {
     assertEquals(RefusalReason.UNKNOWN_SERVICE, e.reason());
     assertEquals(1.0, registry.get("sscmic.mux.streams.refused").tag("reason", "unknown_service")
         .tag("direction", "inbound").counter().count());
+  }
+
+  /** Both ends advertise 64 KiB DATA frames, and each sends within the other's setting. */
+  @Test
+  void eachSideSendsFramesUpToThePeersAdvertised64KiB() {
+    connect(StreamPolicy.ALLOW_MEMBERS, "node-a", "node-a");
+    for (EmbeddedChannel side : List.of(client, server)) {
+      Http2FrameCodec codec = side.pipeline().get(Http2FrameCodec.class);
+      assertEquals(65_536, codec.encoder().configuration().frameSizePolicy().maxFrameSize(),
+          "what this side may send, from the peer's SETTINGS");
+      assertEquals(65_536, (int) (long) codec.decoder().localSettings().maxFrameSize(),
+          "what this side accepts");
+    }
   }
 
   @Test
