@@ -103,7 +103,7 @@ public final class InboundListener extends TunnelListener {
     String id = nextId();
     String source = tunnel.remoteAddress() == null ? "?" : tunnel.remoteAddress().hostAddress();
     if (established.get() >= limits.maxConnections()) {
-      overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_CONNECTIONS, "connection limit of "
+      overloaded(id, tunnel, null, TunnelMetrics.Limit.MAX_CONNECTIONS, "connection limit of "
           + limits.maxConnections() + " reached (tunnel.max-connections)");
       return;
     }
@@ -111,18 +111,18 @@ public final class InboundListener extends TunnelListener {
     // followed by an increment would let each loop take the last slot.
     TunnelMetrics.Limit full = claimHandshakeSlot(source);
     if (full == TunnelMetrics.Limit.MAX_HANDSHAKES) {
-      overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_HANDSHAKES, limits.maxConnections()
+      overloaded(id, tunnel, null, TunnelMetrics.Limit.MAX_HANDSHAKES, limits.maxConnections()
           + " connections are in their handshake (as many as tunnel.max-connections)");
       return;
     }
     if (full == TunnelMetrics.Limit.MAX_HANDSHAKES_PER_SOURCE) {
-      overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_HANDSHAKES_PER_SOURCE, source + " has "
+      overloaded(id, tunnel, null, TunnelMetrics.Limit.MAX_HANDSHAKES_PER_SOURCE, source + " has "
           + limits.maxHandshakesPerSource() + " connections in their handshake (tunnel.max-handshakes-per-source)");
       return;
     }
     if (!rate.tryAcquire(source, System.nanoTime())) {
       releaseHandshakeSlot(source);
-      overloaded(id, tunnel, source, TunnelMetrics.Limit.HANDSHAKE_RATE, "more than "
+      overloaded(id, tunnel, null, TunnelMetrics.Limit.HANDSHAKE_RATE, "more than "
           + limits.handshakesPerSecondPerSource() + " handshakes/s from " + source + " (tunnel.handshake-rate)");
       return;
     }
@@ -175,13 +175,15 @@ public final class InboundListener extends TunnelListener {
   /**
    * Refuses as {@code overloaded}: counted under the limit that refused, logged at most once a
    * second (a flood must not flood the log too). Limits checked at accept refuse before reading
-   * anything, so no MAC or key derivation is spent.
+   * anything, so no MAC or key derivation is spent. {@code member} is the peer whose hello this
+   * connection verified, or null: only a verified member's row is marked, since a refusal before
+   * any hello proves nothing about the members at that address (another process, a shared NAT).
    */
-  private void overloaded(String id, NetSocket tunnel, String source, TunnelMetrics.Limit limit, String why) {
+  private void overloaded(String id, NetSocket tunnel, PeerMetrics.Peer member, TunnelMetrics.Limit limit,
+      String why) {
     metrics.limitHit(limit);
-    PeerMetrics.Peer known = metrics.peers().known(source);
-    if (known != null) {
-      known.handshakeFailed(FailureReason.OVERLOADED);
+    if (member != null) {
+      member.handshakeFailed(FailureReason.OVERLOADED);
     }
     if (overloadLog.allow()) {
       LOG.warning(() -> id + ": refused a connection from " + tunnel.remoteAddress() + " as overloaded: " + why
@@ -375,7 +377,7 @@ public final class InboundListener extends TunnelListener {
       if (established.incrementAndGet() > limits.maxConnections()) {
         established.decrementAndGet();
         stop();
-        overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_CONNECTIONS, "connection limit of "
+        overloaded(id, tunnel, peer, TunnelMetrics.Limit.MAX_CONNECTIONS, "connection limit of "
             + limits.maxConnections() + " reached (tunnel.max-connections)");
         return;
       }
@@ -383,7 +385,7 @@ public final class InboundListener extends TunnelListener {
       // Counted only now, for a verified member: a stranger cannot use up a peer's slots.
       if (!claimPeerSlot(source, tunnel)) {
         stop();
-        overloaded(id, tunnel, source, TunnelMetrics.Limit.MAX_CONNECTIONS_PER_PEER, "peer " + source + " has "
+        overloaded(id, tunnel, peer, TunnelMetrics.Limit.MAX_CONNECTIONS_PER_PEER, "peer " + source + " has "
             + limits.maxConnectionsPerPeer() + " connections open (tunnel.max-connections-per-peer)");
         return;
       }
@@ -436,7 +438,9 @@ public final class InboundListener extends TunnelListener {
       }
       stop();
       metrics.failure(e.reason());
-      PeerMetrics.Peer p = peer != null ? peer : metrics.peers().known(source);
+      // Only a peer whose hello this connection verified gets the failure on its row: garbage or a
+      // stranger's hello from a member's address is counted above, not held against the member.
+      PeerMetrics.Peer p = peer;
       if (p != null && e.reason() == FailureReason.BACKEND_UNAVAILABLE) {
         p.streamFailed(e.reason()); // our local service's fault, not the peer's
       } else if (p != null) {

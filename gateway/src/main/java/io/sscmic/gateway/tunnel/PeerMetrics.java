@@ -51,11 +51,6 @@ public final class PeerMetrics {
     return labelled(host);
   }
 
-  /** The peer with this label if it has one already, else null (never creates a label). */
-  public Peer known(String label) {
-    return peers.known(label);
-  }
-
   private Peer labelled(String label) {
     return peers.get(label);
   }

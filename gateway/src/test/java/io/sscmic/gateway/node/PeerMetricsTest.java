@@ -109,6 +109,22 @@ class PeerMetricsTest {
     assertEquals(total, b.get(series("sscmic_peer_bytes_total", "beta", "127.0.0.1", "direction", "sent")));
     assertEquals(3.0, b.get(series("sscmic_peer_connections_opened_total", "beta", "127.0.0.1", null, null)));
 
+    // Garbage from the same address after those good streams: counted as a refusal on beta, but
+    // it proves nothing about the member at that address, whose row stays healthy (it used to
+    // turn "failing" on the dashboard).
+    double refusedBefore = beta.metrics().failures();
+    try (Socket s = new Socket("127.0.0.1", beta.tunnelPort())) {
+      s.getOutputStream().write(new byte[] {0, 0, 1, (byte) 0xff, (byte) 0xff, 0, 0, 0, 0, 0});
+      Clients.readUntilClosed(s.getInputStream());
+    }
+    TestWait.until(() -> beta.metrics().failures() > refusedBefore, "the second garbage refused");
+    JsonObject member = new JsonObject(get(beta.adminPort(), "/status")).getJsonArray("peers").stream()
+        .map(JsonObject.class::cast).filter(p -> p.getString("peer").equals("127.0.0.1")).findFirst().orElseThrow();
+    assertEquals("healthy", member.getString("health"), "garbage from a member's address: " + member);
+    assertEquals(0L, member.getLong("failures"), "not the member's failure: " + member);
+    assertTrue(scrape(beta).keySet().stream().noneMatch(k -> k.startsWith("sscmic_peer_failures_total")),
+        "no per-peer failure series for an unauthenticated connection");
+
     // The same figures in /status, for the dashboard's peers table.
     JsonArray peers = new JsonObject(get(alpha.adminPort(), "/status")).getJsonArray("peers");
     Map<String, JsonObject> byPeer = new LinkedHashMap<>();
