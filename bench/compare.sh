@@ -29,7 +29,7 @@
 # Needs: java 17+, maven, iperf3, wrk, hey, redis-server (redis-benchmark), nginx-light, stunnel4,
 # haproxy, openssl, python3.
 # Knobs: REPEAT=3 DURATION=5 (s per load) WARMUP=2 (s of untimed wrk per pair first; JVM_WARMUP=15 s of
-#        small requests, 1 MiB answers and bulk for our pairs) CONNECTIONS=2000 IDLE=1000 STARTS=3 STARTUP_RT=10 NODE_JAVA_OPTS=...
+#        small requests, 1 MiB answers and bulk, then 3 x CONNECTIONS new connections and redis, for our pairs) CONNECTIONS=2000 IDLE=1000 STARTS=3 STARTUP_RT=10 NODE_JAVA_OPTS=...
 #        START_IDLE=15 AFTER_IDLE=15 (s idle before each RSS reading: past the start script's 10 s native heap trim)
 #        TRAIN=1 (0: no training start, the pairs' first start writes the archives as in earlier runs)
 #        PAIRS="..." JAR=... JAVA=... (without JAVA the start script picks the JVM, as deployed)
@@ -319,6 +319,13 @@ measure() { # pair
   # ...and the bulk path's (AES-GCM runs interpreted until compiled: a cold v2 pair moved 0.2 Gbit/s
   # in its first seconds, 1 Gbit/s warm).
   [[ "$pair" == sscmic-http* ]] || iperf3 -c 127.0.0.1 -p $((b + 2)) -t "${warm}" > /dev/null 2>&1 || true
+  # ...and the new-connection path (accept, stream open, the receiving node's dial, the closes):
+  # 1,000 connections measured right after the other loads ran it half compiled (735 conn/s in
+  # compare.sh against 2,100 warm in a harness, same build).
+  if [[ "$pair" == sscmic-* && "$pair" != sscmic-http* ]]; then
+    timeout 120 python3 bench/conn_rate.py $((b + 3)) $((CONNECTIONS * 3)) > /dev/null 2>&1 || true
+    timeout 120 redis-benchmark -p $((b + 4)) -c 50 -n 20000 -t get -q > /dev/null 2>&1 || true
+  fi
   if [[ "$pair" != sscmic-http* ]]; then
     local before after json bytes
     before=$([ ${#ps[@]} -gt 0 ] && cpu_ticks "${ps[@]}" || echo 0)
