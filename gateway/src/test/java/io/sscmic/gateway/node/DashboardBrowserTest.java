@@ -341,6 +341,50 @@ class DashboardBrowserTest {
   }
 
   /** The authority's dashboard: recoveries per node, certificate expiry, and a confirmed re-seed. */
+  /**
+   * On tunnel v2 the topology names a peer by the node id its certificate proved, not by an
+   * address: the operator sees "gamma -> delta" with the streams, their success and the answer
+   * time (issue 19's topology by node id, until now checked only in the dashboard's JSON).
+   */
+  @Test
+  void aTunnelV2PeerIsAnEdgeByNodeId(@TempDir Path dir) throws Exception {
+    String hash = PasswordHash.hash(PASSWORD.toCharArray(), new SecureRandom());
+    io.sscmic.gateway.handshake.TestIdentities mesh = new io.sscmic.gateway.handshake.TestIdentities("browser-v2");
+    Instant genesis = Instant.now().minusSeconds(3600);
+    NetServer echo = Backends.echo(vertx);
+    Node delta = TestMesh.start(vertx, TestMesh.v2(TestMesh.server("delta", genesis, INTERVAL, TestMesh.SEED,
+        Map.of("echo", Backends.address(echo))), mesh, dir, null));
+    Node gamma = TestMesh.start(vertx, TestMesh.v2(TestMesh.client("gamma", genesis, INTERVAL, TestMesh.SEED, "echo",
+        delta.tunnelPort()), mesh, dir, "delta")
+        .withAdmin(a -> a.withListen(SocketAddress.inetSocketAddress(0, "127.0.0.1")).withPasswordHash(hash)));
+    browser.get(url(gamma.adminPort(), "/ui/"));
+    until("gamma's login page", ExpectedConditions.urlContains("/ui/login.html"));
+    logIn(PASSWORD);
+    until("gamma's dashboard", ExpectedConditions.textToBe(By.id("node"), "gamma"));
+    By edge = By.cssSelector("#edges tr[data-peer='delta'][data-direction='outbound'] td");
+    // The figures are over the last 10 s, so every poll sends a few streams again.
+    int[] sent = {0};
+    java.util.List<String> cells = until("gamma's edge to delta by node id", d -> {
+      for (int i = 0; i < 3; i++) {
+        byte[] payload = Clients.random(20_000, sent[0]++);
+        try {
+          assertArrayEquals(payload, Clients.exchange(gamma.outboundPort("echo"), payload));
+        } catch (Exception e) {
+          throw new IllegalStateException("a stream through gamma failed", e);
+        }
+      }
+      java.util.List<String> c = d.findElements(edge).stream().map(org.openqa.selenium.WebElement::getText).toList();
+      return c.size() == 7 && c.get(4).equals("100 %") && c.get(5).endsWith(" ms") ? c : null;
+    });
+    assertEquals("gamma", cells.get(0), "from this node");
+    assertEquals("delta", cells.get(1), "to the peer's node id, with no address: " + cells);
+    assertTrue(Long.parseLong(cells.get(6)) >= 1, "streams since start: " + cells);
+    assertTrue(browser.findElements(By.cssSelector("#topology-graph text")).stream()
+        .anyMatch(t -> t.getText().equals("delta")), "the graph names delta");
+    screenshot("dashboard-topology-v2.png");
+    assertCleanConsole();
+  }
+
   @Test
   void anOperatorSeesTheAuthorityAndSchedulesAReseed(@TempDir Path dir) throws Exception {
     String hash = PasswordHash.hash(PASSWORD.toCharArray(), new SecureRandom());
