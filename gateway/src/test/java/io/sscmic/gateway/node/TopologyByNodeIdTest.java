@@ -150,6 +150,21 @@ class TopologyByNodeIdTest {
     assertEquals(opened, at.get("sscmic_mux_stream_answer_seconds_count{node=\"alpha\",peer=\"bravo\"}"));
     assertEquals(opened, bt.get("sscmic_mux_streams_opened_total{direction=\"inbound\",node=\"bravo\",peer=\"alpha\"}"));
     assertEquals(failed, bt.get("sscmic_mux_streams_failed_total{direction=\"inbound\",node=\"bravo\",peer=\"alpha\"}"));
+
+    // Issue 19's naming rule on a v2 mesh with HTTP mode: at most 15 buckets per histogram series
+    // (Micrometer's percentile histogram gave the v2 handshake 69).
+    Map<String, Integer> buckets = new java.util.TreeMap<>();
+    for (Map<String, Double> scrape : List.of(at, bt)) {
+      for (String series : scrape.keySet()) {
+        if (series.startsWith("sscmic_") && series.contains("_bucket{")) {
+          buckets.merge(series.replaceAll("(?<=[{,])le=\"[^\"]*\",?", ""), 1, Integer::sum);
+        }
+      }
+    }
+    assertTrue(buckets.keySet().stream().anyMatch(k -> k.startsWith("sscmic_v2_handshake_duration_seconds_bucket"))
+        && buckets.keySet().stream().anyMatch(k -> k.startsWith("sscmic_http_request_duration_seconds_bucket")),
+        "the v2 handshake and HTTP histograms are in the scrape: " + buckets.keySet());
+    buckets.forEach((series, n) -> assertTrue(n <= 15, series + " has " + n + " buckets"));
   }
 
   /** Each sample of a Prometheus text exposition, series to value. */
