@@ -36,7 +36,8 @@
 #      the two other members elect a leader (time measured); the node listing that replica first is
 #      killed -9 and restarted from its state dir: it recovers from a surviving replica and is ready
 #      (time measured); node-4 enrolls with a fresh token (the cut replica first in its list)
-#      through a surviving replica; 6/6 paths and h4 -> svc1 answer;
+#      through a surviving replica (if a replica finishes it after node-4 stopped waiting, the token
+#      is spent: the script says LOST ANSWER and gives a second token); 6/6 paths and h4 -> svc1 answer;
 #   4. the cable is plugged back: the member rejoins (endpoint health of all three), the replica
 #      answers /readyz over the bridge, refuses node-4's token (spent while it was cut off) as used
 #      and mirrors node-4's certificate (its etcd watch resumed);
