@@ -106,16 +106,10 @@ JAVA_OPTS=(-Xmx160m -XX:+UseSerialGC -XX:TieredStopAtLevel=1)
 sscmic() { java "${JAVA_OPTS[@]}" -jar "$JAR" "$@"; }
 
 # ---------------------------------------------------------------- 1. etcd (three members) and three replicas
-# start_etcd NAME DATA CLIENT PEER CLUSTER: one member; its pid in PID[etcd-NAME].
-start_etcd() {
-  "$ETCD_BIN" --name "$1" --data-dir "$2" \
-    --listen-client-urls "http://127.0.0.1:$3" --advertise-client-urls "http://127.0.0.1:$3" \
-    --listen-peer-urls "http://127.0.0.1:$4" --initial-advertise-peer-urls "http://127.0.0.1:$4" \
-    --initial-cluster "$5" --initial-cluster-token "sscmic-e2e-$$" --initial-cluster-state new >> "$WORK/etcd-$1.log" 2>&1 &
-  PID[etcd-$1]=$!
-}
+# member NAME DATA CLIENT PEER CLUSTER: one loopback member (lib.sh's start_etcd); its pid in PID[etcd-NAME].
+member() { start_etcd "$1" "$2" "http://127.0.0.1:$3" "http://127.0.0.1:$4" "$5" "sscmic-e2e-$$"; }
 CLUSTER="m0=http://127.0.0.1:$P0,m1=http://127.0.0.1:$P1,m2=http://127.0.0.1:$P2"
-for i in 0 1 2; do start_etcd "m$i" "$WORK/etcd-m$i" "${ETCD_CLIENTS[$i]}" "${ETCD_PEERS[$i]}" "$CLUSTER"; done
+for i in 0 1 2; do member "m$i" "$WORK/etcd-m$i" "${ETCD_CLIENTS[$i]}" "${ETCD_PEERS[$i]}" "$CLUSTER"; done
 etcd_healthy() { for p in "$@"; do curl -sf -m 2 "http://127.0.0.1:$p/health" | grep -q '"health":"true"' || return 1; done; }
 if wait_for 60 "etcd cluster" etcd_healthy "$E0" "$E1" "$E2"; then
   pass "etcd: three members up on 127.0.0.1:$E0,$E1,$E2 ($("$ETCD_BIN" --version 2>/dev/null | sed -n 1p))"
@@ -335,10 +329,7 @@ else
 fi
 
 # ---------------------------------------------------------------- 9. the etcd leader killed
-# etcd_leader URLS: the client URL of the member that leads, as the members say (etcdctl endpoint status).
-etcd_leader() {
-  "$ETCDCTL" --endpoints "$1" --command-timeout=3s endpoint status 2>/dev/null | awk -F', ' '$5 == "true" {print $1}' | head -n 1
-}
+# etcd_leader URLS (lib.sh): the client URL of the member that leads, as the members say (etcdctl endpoint status).
 LEADER="$(etcd_leader "$ENDPOINTS")"
 li=-1
 SURVIVORS=()
@@ -400,7 +391,7 @@ if "$ETCDCTL" --endpoints "${SURVIVORS[0]}" snapshot save "$WORK/backup/etcd.db"
 else
   fail "etcdctl snapshot save/restore: $(tail -n 3 "$WORK/backup.log")"
 fi
-start_etcd restored "$WORK/etcd-restored" "$R_CLIENT" "$R_PEER" "restored=http://127.0.0.1:$R_PEER"
+member restored "$WORK/etcd-restored" "$R_CLIENT" "$R_PEER" "restored=http://127.0.0.1:$R_PEER"
 spent_tokens() { "$ETCDCTL" --endpoints "http://127.0.0.1:$R_CLIENT" get --prefix "${PREFIX}tokens/used/" --keys-only | grep -c . || true; }
 if wait_for 30 "the restored etcd" etcd_healthy "$R_CLIENT" \
    && "$ETCDCTL" --endpoints "http://127.0.0.1:$R_CLIENT" get "${PREFIX}ca/key" --print-value-only | grep -q '"alg":"AES-256-GCM"'; then

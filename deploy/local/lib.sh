@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Shared by deploy/local/netns-mesh.sh and deploy/test/compose-netns.sh (sourced, not run):
-# timestamps, PASS/FAIL counting, bounded waits, and a teardown that runs once on any exit.
-# The sourcing script defines teardown() (stop its processes, delete its namespaces) and NAME.
+# Shared by the scripts in deploy/local/ and deploy/test/compose-netns.sh (sourced, not run): timestamps, PASS/FAIL counting, bounded waits, namespaces and their cables,
+# etcd members, and a teardown that runs once on any exit.
+# The sourcing script defines teardown() (stop its processes, delete its namespaces) and NAME; the
+# etcd helpers use its ETCD_BIN, ETCDCTL, WORK and PID (an associative array of its processes).
 
 T0_MS=$(date +%s%3N)
 PASSED=0
@@ -40,11 +41,46 @@ plug_host() {
   ip -n "$1" link set lo up
 }
 
+# unplug_host SWITCH PORT: pulls a host's cable out of the switch (the bridge port goes down, the
+# host's eth0 loses its carrier): nothing crosses, and no process on either side is told.
+unplug_host() { ip -n "$1" link set "$2" down; }
+# replug_host SWITCH PORT: plugs it back.
+replug_host() { ip -n "$1" link set "$2" up; }
+
 # kill_namespace NS: kills every process inside network namespace NS (and only there), deletes it.
 kill_namespace() {
   local p
   for p in $(ip netns pids "$1" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
   ip netns del "$1" 2>/dev/null
+}
+
+# start_etcd NAME DATA CLIENT_URL PEER_URL CLUSTER TOKEN [PREFIX...]: one member of a new etcd
+# cluster ($ETCD_BIN) in the background, run through PREFIX when given (`ip netns exec NS` execs it
+# in place, so $! is etcd itself); its output goes to $WORK/etcd-NAME.log, its pid to PID[etcd-NAME].
+start_etcd() {
+  local member="$1" data="$2" client="$3" peer="$4" cluster="$5" token="$6"
+  shift 6
+  "$@" "$ETCD_BIN" --name "$member" --data-dir "$data" \
+    --listen-client-urls "$client" --advertise-client-urls "$client" \
+    --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+    --initial-cluster "$cluster" --initial-cluster-token "$token" --initial-cluster-state new >> "$WORK/etcd-$member.log" 2>&1 &
+  # shellcheck disable=SC2034 # the sourcing script's associative array of its processes
+  PID["etcd-$member"]=$!
+}
+# etcd_leader ENDPOINTS [PREFIX...]: the client URL of the member that leads, as the members in
+# ENDPOINTS say (etcdctl endpoint status, run through PREFIX); empty when none says it leads.
+etcd_leader() {
+  local endpoints="$1"
+  shift
+  { "$@" "$ETCDCTL" --endpoints "$endpoints" --command-timeout=3s endpoint status 2>/dev/null || true; } \
+    | awk -F', ' '$5 == "true" {print $1}' | head -n 1
+}
+# etcd_all_healthy ENDPOINTS [PREFIX...]: every member in ENDPOINTS commits a proposal (etcdctl
+# endpoint health, run through PREFIX; it fails when one does not answer within 3 s).
+etcd_all_healthy() {
+  local endpoints="$1"
+  shift
+  "$@" "$ETCDCTL" --endpoints "$endpoints" --command-timeout=3s endpoint health
 }
 
 # The script's own stdout and stderr, kept: a signal's trap can run while a redirection of the

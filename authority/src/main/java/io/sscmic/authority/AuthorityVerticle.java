@@ -472,10 +472,7 @@ public final class AuthorityVerticle extends VerticleBase {
       cert = ca.issueNode(key, node, now.plus(min(options.certificateValidity(), options.maxRenewalAge())));
     } catch (java.io.UncheckedIOException e) {
       // The replicas' shared serial counter (etcd) cannot be reached: nothing issued, the token given back.
-      tokens.release(checked, now);
-      return Enrolled.refused("enroll.state_write_failed", 503,
-          "the authority cannot record the enrollment now; the token is still unused, try again later",
-          e.getMessage());
+      return notRecorded(checked, now, e.getMessage());
     }
     try {
       certificates.enrolled(node, cert, now);
@@ -484,12 +481,24 @@ public final class AuthorityVerticle extends VerticleBase {
         LOG.warning(() -> "authority: node '" + node + "' was revoked and is re-admitted by a new enrollment token");
       }
     } catch (java.io.IOException e) {
-      tokens.release(checked, now);
-      return Enrolled.refused("enroll.state_write_failed", 503,
-          "the authority cannot record the enrollment now; the token is still unused, try again later",
-          e.getMessage());
+      return notRecorded(checked, now, e.getMessage());
     }
     return new Enrolled("enroll.ok", 200, null, null, cert, node);
+  }
+
+  /**
+   * The enrollment spent the token but could not be recorded: the token is given back, and the
+   * node told whether it was (before, it was always told "still unused", and a token that stayed
+   * spent was then refused as used at every retry with no word of why).
+   */
+  private Enrolled notRecorded(EnrollmentTokens.Checked checked, Instant now, String why) {
+    if (tokens.release(checked, now)) {
+      return Enrolled.refused("enroll.state_write_failed", 503,
+          "the authority cannot record the enrollment now; the token is still unused, try again later", why);
+    }
+    return Enrolled.refused("enroll.state_write_failed", 503,
+        "the authority cannot record the enrollment now and could not give the token back: it stays spent, "
+            + "the node needs a new token", why);
   }
 
   private static Duration min(Duration a, Duration b) {

@@ -24,6 +24,7 @@ import javax.crypto.spec.SecretKeySpec;
  * the nonces it has consumed (until their expiry), so a token works once.
  */
 public final class EnrollmentTokens {
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(EnrollmentTokens.class.getName());
   private static final Base64.Encoder ENC = Base64.getUrlEncoder().withoutPadding();
   private final byte[] key;
   /** Consumed token nonce to the token's expiry (Unix seconds): the file keeps an entry until then. */
@@ -197,13 +198,37 @@ public final class EnrollmentTokens {
     }
   }
 
-  /** Gives a consumed token back (what it was to buy could not be recorded). Blocking. */
-  public void release(Checked c, Instant now) {
+  /**
+   * Attempts at giving a token back to the shared ledger. The step that failed before (a serial,
+   * a certificate record) timed out on one etcd member, typically one cut off the network that the
+   * client still spreads requests to (round robin) until its keepalive gives it up; the next attempt
+   * goes to another member. Each attempt waits at most {@code EtcdStore.TIMEOUT}.
+   */
+  static final int RELEASE_ATTEMPTS = 3;
+
+  /**
+   * Gives a consumed token back (what it was to buy could not be recorded). Blocking.
+   *
+   * @return false when the token stays spent (the ledger or the used-token file could not be
+   *     written): the caller must not tell the node that it is unused
+   */
+  public boolean release(Checked c, Instant now) {
     if (ledger != null) {
-      try {
-        ledger.release(c.nonce());
-      } catch (IOException e) {
-        return; // still spent in the ledger: the safe side
+      IOException failed = null;
+      for (int attempt = 0; attempt < RELEASE_ATTEMPTS; attempt++) {
+        try {
+          ledger.release(c.nonce());
+          failed = null;
+          break;
+        } catch (IOException e) {
+          failed = e;
+        }
+      }
+      if (failed != null) {
+        String why = failed.getMessage();
+        LOG.warning(() -> "authority: the token of node '" + c.node() + "' stays spent: giving it back failed "
+            + RELEASE_ATTEMPTS + " times (" + why + "); the node needs a new token");
+        return false; // still spent in the ledger: the safe side
       }
     }
     if (consumed.remove(c.nonce()) != null && usedFile != null) {
@@ -212,8 +237,10 @@ public final class EnrollmentTokens {
       } catch (IOException e) {
         // The file still lists it as used: the token stays spent, the safe side.
         consumed.put(c.nonce(), c.expiry());
+        return false;
       }
     }
+    return true;
   }
 
   private boolean usedElsewhere(String nonce) {
