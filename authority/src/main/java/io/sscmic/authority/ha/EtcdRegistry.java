@@ -33,7 +33,11 @@ public final class EtcdRegistry implements ServiceRegistry.Mirror, AutoCloseable
   private final ServiceRegistry registry;
   private final String prefix;
   private final long ttlNanos;
-  private Watch.Watcher watcher;
+  /** How long after a watch error to look whether jetcd gave the watch up. */
+  private static final java.time.Duration RECHECK = java.time.Duration.ofSeconds(1);
+  private volatile Watch.Watcher watcher;
+  private volatile boolean closed;
+  private final java.util.concurrent.atomic.AtomicInteger resyncs = new java.util.concurrent.atomic.AtomicInteger();
 
   public EtcdRegistry(EtcdStore store, ServiceRegistry registry, java.time.Duration ttl) {
     this.store = store;
@@ -49,11 +53,24 @@ public final class EtcdRegistry implements ServiceRegistry.Mirror, AutoCloseable
   public EtcdRegistry start() throws IOException {
     var got = await(store.client().getKVClient().get(EtcdStore.bytes(prefix), GetOption.builder().isPrefix(true)
         .build()));
-    for (KeyValue kv : got.getKvs()) {
-      apply(kv);
+    got.getKvs().forEach(this::apply);
+    watchFrom(got.getHeader().getRevision() + 1);
+    registry.mirror(this);
+    return this;
+  }
+
+  /**
+   * Follows the prefix from {@code revision}. jetcd resumes a watch by itself after a connection
+   * error (it reports the error, then watches again from the last revision it saw); it closes the
+   * watch for good only on a halt error, such as a start revision etcd has compacted away. That
+   * case is caught here a moment after the error: the prefix is read again and watched from there.
+   */
+  void watchFrom(long revision) {
+    if (closed) {
+      return;
     }
-    watcher = store.client().getWatchClient().watch(EtcdStore.bytes(prefix), WatchOption.builder().isPrefix(true)
-        .withRevision(got.getHeader().getRevision() + 1).build(), Watch.listener(response -> {
+    Watch.Watcher w = store.client().getWatchClient().watch(EtcdStore.bytes(prefix), WatchOption.builder()
+        .isPrefix(true).withRevision(revision).build(), Watch.listener(response -> {
           for (WatchEvent e : response.getEvents()) {
             if (e.getEventType() == WatchEvent.EventType.PUT) {
               apply(e.getKeyValue());
@@ -62,10 +79,42 @@ public final class EtcdRegistry implements ServiceRegistry.Mirror, AutoCloseable
                   .substring(prefix.length()));
             }
           }
-        }, e -> LOG.warning(() -> "authority: the etcd watch on the registry failed: " + e.getMessage()
-            + " (entries from other replicas stop arriving until a restart)")));
-    registry.mirror(this);
-    return this;
+        }, e -> {
+          LOG.warning(() -> "authority: the etcd watch on the registry failed: " + e.getMessage()
+              + " (followed again from where it stopped once etcd answers)");
+          java.util.concurrent.CompletableFuture.delayedExecutor(RECHECK.toMillis(), TimeUnit.MILLISECONDS)
+              .execute(this::resyncIfEnded);
+        }));
+    watcher = w;
+  }
+
+  /** After a watch error: if jetcd gave the watch up, read the prefix again and watch from there. */
+  private void resyncIfEnded() {
+    Watch.Watcher w = watcher;
+    if (closed || w == null || !w.isClosed()) {
+      return;
+    }
+    LOG.warning(() -> "authority: the etcd watch on the registry ended; reading the registry again and watching"
+        + " from there");
+    store.client().getKVClient().get(EtcdStore.bytes(prefix), GetOption.builder().isPrefix(true).build())
+        .orTimeout(EtcdStore.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((got, e) -> {
+          if (e != null) {
+            LOG.warning(() -> "authority: cannot read the registry from etcd: " + e.getMessage() + "; again in "
+                + RECHECK.toMillis() + " ms");
+            java.util.concurrent.CompletableFuture.delayedExecutor(RECHECK.toMillis(), TimeUnit.MILLISECONDS)
+                .execute(this::resyncIfEnded);
+            return;
+          }
+          resyncs.incrementAndGet();
+          got.getKvs().forEach(this::apply);
+          watchFrom(got.getHeader().getRevision() + 1);
+        });
+  }
+
+  /** How many times the prefix was read again after jetcd gave a watch up (for tests). */
+  int resyncs() {
+    return resyncs.get();
   }
 
   private void apply(KeyValue kv) {
@@ -109,6 +158,7 @@ public final class EtcdRegistry implements ServiceRegistry.Mirror, AutoCloseable
 
   @Override
   public void close() {
+    closed = true;
     registry.mirror(null);
     if (watcher != null) {
       watcher.close();

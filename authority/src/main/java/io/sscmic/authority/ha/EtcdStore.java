@@ -28,12 +28,21 @@ public final class EtcdStore implements AutoCloseable {
    * @param endpoints etcd client URLs, e.g. {@code http://10.0.0.5:2379}
    * @param prefix the key prefix of this mesh, e.g. {@code /sscmic/mesh-a/}
    */
+  static final java.time.Duration KEEPALIVE_TIME = java.time.Duration.ofSeconds(6);
+  static final java.time.Duration KEEPALIVE_TIMEOUT = java.time.Duration.ofSeconds(3);
+
   public EtcdStore(List<String> endpoints, String prefix) {
     if (endpoints.isEmpty()) {
       throw new IllegalArgumentException("no etcd endpoint");
     }
     this.endpoints = List.copyOf(endpoints);
-    this.client = Client.builder().endpoints(endpoints.toArray(String[]::new)).build();
+    // A member cut off the network (not killed: its connections stay open) is found by a keepalive
+    // ping going unanswered. jetcd's defaults (a ping after 30 s, 10 s for its answer) left every
+    // replica sending part of its requests into the dead connection for about 40 s (netns-mesh.sh
+    // --ha). 6 s then 3 s: just above etcd's own floor (--grpc-keepalive-min-time, 5 s), below
+    // which etcd answers pings with GOAWAY too_many_pings.
+    this.client = Client.builder().endpoints(endpoints.toArray(String[]::new))
+        .keepaliveTime(KEEPALIVE_TIME).keepaliveTimeout(KEEPALIVE_TIMEOUT).keepaliveWithoutCalls(true).build();
     this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
   }
 
