@@ -112,11 +112,17 @@ public final class Demo {
     }
   }
 
-  /** The running demo: its authority, its two nodes and the directory that holds the mesh's files. */
-  record Mesh(AuthorityRole authority, List<Node> nodes, Path dir, String dashboardPassword, DemoPorts ports) {
+  /**
+   * The running demo: its authority, its two nodes, the directory that holds the mesh's files, and
+   * the two services behind the sidecars (web behind alpha, echo behind beta: a test stops one to
+   * see what an operator sees when a service behind a sidecar goes away).
+   */
+  record Mesh(AuthorityRole authority, List<Node> nodes, Path dir, String dashboardPassword, DemoPorts ports,
+              HttpServer webService, HttpServer echoService) {
     Future<Void> stop() {
       return Future.join(nodes.stream().map(Node::stop).toList())
           .eventually(authority::stop)
+          .eventually(() -> Future.join(webService.close(), echoService.close()))
           .eventually(() -> deleteQuietly(dir))
           .mapEmpty();
     }
@@ -161,10 +167,10 @@ public final class Demo {
           // registry every port served all three, and a Prometheus scraping the demo counted
           // everything three times). The process's JVM and Vert.x meters stay with the authority's.
           return webBackend(vertx, ports)
-              .compose(w -> echoBackend(vertx, ports))
-              .compose(e -> Node.start(vertx, alpha, Runtimes.registry()))
+              .compose(w -> echoBackend(vertx, ports)
+              .compose(e -> Node.start(vertx, alpha, Runtimes.registry())
               .compose(a -> Node.start(vertx, beta, Runtimes.registry()).map(b -> new Mesh(authority,
-                  List.of(a, b), made.dir(), password[0], ports)));
+                  List.of(a, b), made.dir(), password[0], ports, w, e)))));
         }));
   }
 

@@ -193,6 +193,10 @@ public final class OutboundListener extends TunnelListener {
     AppStreams.relay(pool, peer, service, local).onFailure(e -> {
       if (e instanceof PeerUnavailableException) {
         metrics.failure(FailureReason.PEER_UNREACHABLE);
+        // Per peer too, as on v1: SscmicPeerUnreachable and the dashboard's "Peer failures by
+        // reason" read sscmic_peer_failures_total{peer}, which a v2 route never counted (a dead
+        // peer raised no alert). Counted, not marked failing: no v2 success would clear it.
+        metrics.peers().configured(peer.address()).streamFailed(FailureReason.PEER_UNREACHABLE);
       }
       String why = id + ": v2 stream to '" + service + "' at " + peer + " failed: " + describe(e);
       if (e instanceof StreamResetException || !v2Log.allow()) {

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /** A real Prometheus server (Debian package "prometheus", installed by .ci/run) scraping test nodes. */
@@ -26,14 +27,37 @@ public final class PrometheusServer implements AutoCloseable {
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(java.time.Duration.ofSeconds(10)).build();
 
+  /**
+   * How the server runs: scrape and rule-evaluation interval (the scrape timeout is the same), the
+   * rule files it loads (none: no rules) and labels added to every target, as the shipped
+   * deploy/prometheus/prometheus.yml adds {@code mesh}.
+   */
+  public record Options(Duration interval, List<Path> ruleFiles, Map<String, String> targetLabels) {
+    public static final Options DEFAULT = new Options(Duration.ofSeconds(1), List.of(), Map.of());
+  }
+
   public PrometheusServer(Path dir, List<Integer> targets) throws Exception {
+    this(dir, targets, Options.DEFAULT);
+  }
+
+  public PrometheusServer(Path dir, List<Integer> targets, Options options) throws Exception {
     requireInstalled(BINARY);
     port = freePort();
-    String config = "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: sscmic\n"
-        + "    static_configs:\n      - targets: [" + targets.stream().map(p -> "'127.0.0.1:" + p + "'")
-        .collect(Collectors.joining(", ")) + "]\n";
+    String interval = options.interval().toMillis() + "ms";
+    StringBuilder config = new StringBuilder("global:\n  scrape_interval: " + interval + "\n  scrape_timeout: " + interval
+        + "\n  evaluation_interval: " + interval + "\n");
+    if (!options.ruleFiles().isEmpty()) {
+      config.append("rule_files:\n");
+      options.ruleFiles().forEach(f -> config.append("  - '").append(f.toAbsolutePath()).append("'\n"));
+    }
+    config.append("scrape_configs:\n  - job_name: sscmic\n    static_configs:\n      - targets: [")
+        .append(targets.stream().map(p -> "'127.0.0.1:" + p + "'").collect(Collectors.joining(", "))).append("]\n");
+    if (!options.targetLabels().isEmpty()) {
+      config.append("        labels:\n");
+      options.targetLabels().forEach((k, v) -> config.append("          ").append(k).append(": '").append(v).append("'\n"));
+    }
     Path cfg = dir.resolve("prometheus.yml");
-    Files.writeString(cfg, config);
+    Files.writeString(cfg, config.toString());
     process = new ProcessBuilder(BINARY, "--config.file=" + cfg, "--storage.tsdb.path=" + dir.resolve("data"),
         "--web.listen-address=127.0.0.1:" + port)
         .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
@@ -64,6 +88,26 @@ public final class PrometheusServer implements AutoCloseable {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** GET on the HTTP API (e.g. "/api/v1/rules"): the whole JSON answer, whatever its status. */
+  public JsonObject api(String pathAndQuery) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery))
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    try {
+      return new JsonObject(r.body());
+    } catch (RuntimeException notJson) {
+      throw new IllegalStateException("GET " + pathAndQuery + ": HTTP " + r.statusCode() + " " + r.body(), notJson);
+    }
+  }
+
+  /** An instant query's whole answer ({@code status}, {@code data} or {@code errorType}/{@code error}): no throw. */
+  public JsonObject queryAnswer(String promql) throws Exception {
+    return api("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
   }
 
   /** An instant query; returns the result vector. */
