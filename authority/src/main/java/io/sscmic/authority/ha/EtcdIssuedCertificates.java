@@ -4,9 +4,7 @@ import static io.sscmic.authority.ha.EtcdStore.await;
 
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.options.GetOption;
-import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.sscmic.authority.ca.IssuedCertificates;
 import java.io.IOException;
@@ -30,7 +28,7 @@ public final class EtcdIssuedCertificates implements IssuedCertificates.Shared, 
   private final KV kv;
   private final EtcdStore store;
   private final String prefix;
-  private final List<Watch.Watcher> watchers = new CopyOnWriteArrayList<>();
+  private final List<PrefixWatch> watchers = new CopyOnWriteArrayList<>();
   /**
    * Where changes are applied: never on jetcd's own thread, which also delivers the answers to
    * this replica's etcd calls. Applying a change waits for the record's lock, held by a write that
@@ -96,21 +94,27 @@ public final class EtcdIssuedCertificates implements IssuedCertificates.Shared, 
 
   @Override
   public void watch(BiConsumer<String, IssuedCertificates.Entry> changed) {
-    watchers.add(store.client().getWatchClient().watch(EtcdStore.bytes(prefix),
-        WatchOption.builder().isPrefix(true).build(), Watch.listener(response -> applier.execute(() -> {
-          for (WatchEvent ev : response.getEvents()) {
-            String node = ev.getKeyValue().getKey().toString(StandardCharsets.UTF_8).substring(prefix.length());
-            if (ev.getEventType() == WatchEvent.EventType.DELETE) {
-              changed.accept(node, null);
-            } else if (ev.getEventType() == WatchEvent.EventType.PUT) {
-              IssuedCertificates.Entry e = parse(ev.getKeyValue());
-              if (e != null) {
-                changed.accept(node, e);
-              }
-            }
+    watchers.add(new PrefixWatch(store, prefix, "issued certificates", response -> applier.execute(() -> {
+      for (WatchEvent ev : response.getEvents()) {
+        String node = ev.getKeyValue().getKey().toString(StandardCharsets.UTF_8).substring(prefix.length());
+        if (ev.getEventType() == WatchEvent.EventType.DELETE) {
+          changed.accept(node, null);
+        } else if (ev.getEventType() == WatchEvent.EventType.PUT) {
+          IssuedCertificates.Entry e = parse(ev.getKeyValue());
+          if (e != null) {
+            changed.accept(node, e);
           }
-        }), e -> LOG.warning(() -> "authority: the etcd watch on issued certificates failed: " + e.getMessage()
-            + " (certificates issued by other replicas are not seen here until it is back)"))));
+        }
+      }
+    }), all -> applier.execute(() -> {
+      // After a watch etcd ended: every record as it is now (a removal made meanwhile is not seen).
+      for (KeyValue kvp : all) {
+        IssuedCertificates.Entry e = parse(kvp);
+        if (e != null) {
+          changed.accept(kvp.getKey().toString(StandardCharsets.UTF_8).substring(prefix.length()), e);
+        }
+      }
+    })).start(0));
   }
 
   private IssuedCertificates.Entry parse(KeyValue kvp) {
@@ -126,7 +130,7 @@ public final class EtcdIssuedCertificates implements IssuedCertificates.Shared, 
 
   @Override
   public void close() {
-    watchers.forEach(Watch.Watcher::close);
+    watchers.forEach(PrefixWatch::close);
     applier.shutdown();
   }
 }

@@ -4,10 +4,8 @@ import static io.sscmic.authority.ha.EtcdStore.await;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
-import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.sscmic.authority.registry.ServiceRegistry;
 import io.sscmic.keysyn.registry.Registration;
@@ -33,11 +31,8 @@ public final class EtcdRegistry implements ServiceRegistry.Mirror, AutoCloseable
   private final ServiceRegistry registry;
   private final String prefix;
   private final long ttlNanos;
-  /** How long after a watch error to look whether jetcd gave the watch up. */
-  private static final java.time.Duration RECHECK = java.time.Duration.ofSeconds(1);
-  private volatile Watch.Watcher watcher;
+  private volatile PrefixWatch watch;
   private volatile boolean closed;
-  private final java.util.concurrent.atomic.AtomicInteger resyncs = new java.util.concurrent.atomic.AtomicInteger();
 
   public EtcdRegistry(EtcdStore store, ServiceRegistry registry, java.time.Duration ttl) {
     this.store = store;
@@ -59,62 +54,31 @@ public final class EtcdRegistry implements ServiceRegistry.Mirror, AutoCloseable
     return this;
   }
 
-  /**
-   * Follows the prefix from {@code revision}. jetcd resumes a watch by itself after a connection
-   * error (it reports the error, then watches again from the last revision it saw); it closes the
-   * watch for good only on a halt error, such as a start revision etcd has compacted away. That
-   * case is caught here a moment after the error: the prefix is read again and watched from there.
-   */
+  /** Follows the prefix from {@code revision} (a watch etcd ends is replaced: {@link PrefixWatch}). */
   void watchFrom(long revision) {
     if (closed) {
       return;
     }
-    Watch.Watcher w = store.client().getWatchClient().watch(EtcdStore.bytes(prefix), WatchOption.builder()
-        .isPrefix(true).withRevision(revision).build(), Watch.listener(response -> {
-          for (WatchEvent e : response.getEvents()) {
-            if (e.getEventType() == WatchEvent.EventType.PUT) {
-              apply(e.getKeyValue());
-            } else if (e.getEventType() == WatchEvent.EventType.DELETE) {
-              registry.removeRemote(e.getKeyValue().getKey().toString(StandardCharsets.UTF_8)
-                  .substring(prefix.length()));
-            }
-          }
-        }, e -> {
-          LOG.warning(() -> "authority: the etcd watch on the registry failed: " + e.getMessage()
-              + " (followed again from where it stopped once etcd answers)");
-          java.util.concurrent.CompletableFuture.delayedExecutor(RECHECK.toMillis(), TimeUnit.MILLISECONDS)
-              .execute(this::resyncIfEnded);
-        }));
-    watcher = w;
-  }
-
-  /** After a watch error: if jetcd gave the watch up, read the prefix again and watch from there. */
-  private void resyncIfEnded() {
-    Watch.Watcher w = watcher;
-    if (closed || w == null || !w.isClosed()) {
-      return;
+    PrefixWatch previous = watch;
+    if (previous != null) {
+      previous.close();
     }
-    LOG.warning(() -> "authority: the etcd watch on the registry ended; reading the registry again and watching"
-        + " from there");
-    store.client().getKVClient().get(EtcdStore.bytes(prefix), GetOption.builder().isPrefix(true).build())
-        .orTimeout(EtcdStore.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-        .whenComplete((got, e) -> {
-          if (e != null) {
-            LOG.warning(() -> "authority: cannot read the registry from etcd: " + e.getMessage() + "; again in "
-                + RECHECK.toMillis() + " ms");
-            java.util.concurrent.CompletableFuture.delayedExecutor(RECHECK.toMillis(), TimeUnit.MILLISECONDS)
-                .execute(this::resyncIfEnded);
-            return;
-          }
-          resyncs.incrementAndGet();
-          got.getKvs().forEach(this::apply);
-          watchFrom(got.getHeader().getRevision() + 1);
-        });
+    watch = new PrefixWatch(store, prefix, "the registry", response -> {
+      for (WatchEvent e : response.getEvents()) {
+        if (e.getEventType() == WatchEvent.EventType.PUT) {
+          apply(e.getKeyValue());
+        } else if (e.getEventType() == WatchEvent.EventType.DELETE) {
+          registry.removeRemote(e.getKeyValue().getKey().toString(StandardCharsets.UTF_8)
+              .substring(prefix.length()));
+        }
+      }
+    }, all -> all.forEach(this::apply)).start(revision); // entries deleted meanwhile expire with their TTL
   }
 
   /** How many times the prefix was read again after jetcd gave a watch up (for tests). */
   int resyncs() {
-    return resyncs.get();
+    PrefixWatch w = watch;
+    return w == null ? 0 : w.resyncs();
   }
 
   private void apply(KeyValue kv) {
@@ -160,8 +124,9 @@ public final class EtcdRegistry implements ServiceRegistry.Mirror, AutoCloseable
   public void close() {
     closed = true;
     registry.mirror(null);
-    if (watcher != null) {
-      watcher.close();
+    PrefixWatch w = watch;
+    if (w != null) {
+      w.close();
     }
   }
 }

@@ -4,11 +4,9 @@ import static io.sscmic.authority.ha.EtcdStore.await;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
-import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.sscmic.keysyn.ChainAnchor;
 import io.sscmic.keysyn.EpochClock;
@@ -48,7 +46,7 @@ public final class EtcdReseeds implements AutoCloseable {
   private final String prefix;
   private final ScheduledExecutorService timer;
   private final AtomicInteger performed = new AtomicInteger();
-  private Watch.Watcher watcher;
+  private PrefixWatch watcher;
 
   /**
    * @param every how long after the last re-seed took effect the next one is scheduled
@@ -86,6 +84,14 @@ public final class EtcdReseeds implements AutoCloseable {
     return out;
   }
 
+  private void take(KeyValue kv) {
+    try {
+      onAnchor.accept(open(kv));
+    } catch (CaKeyEnvelope.Unopenable u) {
+      LOG.severe(() -> "authority: a re-seed in etcd does not open: " + u.getMessage());
+    }
+  }
+
   private ChainAnchor open(KeyValue kv) throws CaKeyEnvelope.Unopenable {
     String name = kv.getKey().toString(StandardCharsets.UTF_8);
     byte[] key = CaKeyEnvelope.openBytes(kv.getValue().getBytes(), kek, name);
@@ -101,18 +107,13 @@ public final class EtcdReseeds implements AutoCloseable {
    * whether this replica, if it leads, must schedule a re-seed.
    */
   public EtcdReseeds start(Duration check) {
-    watcher = store.client().getWatchClient().watch(EtcdStore.bytes(prefix),
-        WatchOption.builder().isPrefix(true).build(), Watch.listener(response -> {
-          for (WatchEvent e : response.getEvents()) {
-            if (e.getEventType() == WatchEvent.EventType.PUT) {
-              try {
-                onAnchor.accept(open(e.getKeyValue()));
-              } catch (CaKeyEnvelope.Unopenable u) {
-                LOG.severe(() -> "authority: a re-seed in etcd does not open: " + u.getMessage());
-              }
-            }
-          }
-        }, e -> LOG.warning(() -> "authority: the etcd watch on re-seeds failed: " + e.getMessage())));
+    watcher = new PrefixWatch(store, prefix, "re-seeds", response -> {
+      for (WatchEvent e : response.getEvents()) {
+        if (e.getEventType() == WatchEvent.EventType.PUT) {
+          take(e.getKeyValue());
+        }
+      }
+    }, all -> all.forEach(this::take)).start(0); // anchors are only ever added; the schedule ignores repeats
     // Once after the watch is up: what was written before it (since the caller's own read) is not missed.
     timer.execute(() -> {
       try {
