@@ -48,6 +48,13 @@ final class NodeStatus {
     // the interval is shorter than the scrape interval.
     Gauge.builder("sscmic.keysyn.interval", clock, c -> c.interval().toMillis() / 1000.0).baseUnit("seconds")
         .description("The key rotation interval (keysyn.interval)").tag("node", node).register(registry);
+    // The same time line from one clock read: the epoch and the seconds to the next rotation are
+    // two gauges read one after the other, and a rotation between the two reads put a node one
+    // epoch off for that scrape (SscmicEpochSkew pending on a healthy mesh). The skew alert reads this.
+    Gauge.builder("sscmic.keysyn.clock.epochs", clock, c -> (c.nowMillis() - c.genesis().toEpochMilli())
+            / (double) c.interval().toMillis())
+        .description("This node's clock in epochs since genesis, with the fraction of the current one: what"
+            + " SscmicEpochSkew compares across nodes").tag("node", node).register(registry);
     Gauge.builder("sscmic.node.draining", this, st -> st.sidecar != null && st.sidecar.draining() ? 1 : 0)
         .description("1 while the node drains (dashboard action): it refuses new connections and is not ready")
         .tag("node", node).register(registry);
