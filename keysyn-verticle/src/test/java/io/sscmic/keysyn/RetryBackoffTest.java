@@ -21,7 +21,7 @@ class RetryBackoffTest {
     for (int attempt = 0; attempt < 100; attempt++) {
       long actual = RetryBackoff.jittered(delay);
       assertTrue(actual <= delay && actual >= delay - delay / 4, "jitter of at most a quarter, taken off: " + actual);
-      assertTrue(actual <= RetryBackoff.MAX_MILLIS, "never longer than MAX_MILLIS: " + actual);
+      assertTrue(actual <= RetryBackoff.CAP_MILLIS, "never longer than CAP_MILLIS: " + actual);
       waited += actual;
       schedule.append(delay).append(' ');
       delay = RetryBackoff.next(delay);

@@ -249,16 +249,16 @@ public final class IssuedCertificates {
       if (shared == null) {
         return putLocal(next);
       }
-      java.util.Optional<Entry> now2 = shared.replace(old, next);
-      if (now2 == null) {
+      java.util.Optional<Entry> current = shared.replace(old, next);
+      if (current == null) {
         return putLocal(next);
       }
       if (round >= 8) {
         throw new IOException("the shared record of node '" + node + "' kept changing under this renewal");
       }
       // Another replica wrote first: take what etcd holds into this view and decide again.
-      if (now2.isPresent()) {
-        entries.put(node, now2.get());
+      if (current.isPresent()) {
+        entries.put(node, current.get());
       } else {
         entries.remove(node);
       }

@@ -24,13 +24,14 @@ public final class EtcdStore implements AutoCloseable {
   private final String prefix;
   private final List<String> endpoints;
 
+  /** The client's keepalive: a ping after this long without traffic, and the wait for its answer (below). */
+  static final Duration KEEPALIVE_TIME = Duration.ofSeconds(6);
+  static final Duration KEEPALIVE_TIMEOUT = Duration.ofSeconds(3);
+
   /**
    * @param endpoints etcd client URLs, e.g. {@code http://10.0.0.5:2379}
    * @param prefix the key prefix of this mesh, e.g. {@code /sscmic/mesh-a/}
    */
-  static final java.time.Duration KEEPALIVE_TIME = java.time.Duration.ofSeconds(6);
-  static final java.time.Duration KEEPALIVE_TIMEOUT = java.time.Duration.ofSeconds(3);
-
   public EtcdStore(List<String> endpoints, String prefix) {
     if (endpoints.isEmpty()) {
       throw new IllegalArgumentException("no etcd endpoint");

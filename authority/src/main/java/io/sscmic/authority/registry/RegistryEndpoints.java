@@ -237,14 +237,14 @@ public final class RegistryEndpoints {
   /**
    * How much of the warm-up is left, in ms: one renewal period and a half, and at least the
    * longest retry delay of a node that kept failing while the authority was down ({@link
-   * io.sscmic.keysyn.RetryBackoff#MAX_MILLIS}, jitter included) with a second and a half to spare
+   * io.sscmic.keysyn.RetryBackoff#CAP_MILLIS}, jitter included) with a second and a half to spare
    * (3 s, as before the back-off's longest wait went from 2.5 to 1.5 s: the spare covers the
    * node's request on a loaded host); at most
    * {@link #MAX_HOLD}. With a short renewal period and only the first bound, a node still waiting
    * out its back-off missed the warm-up and every caller's view lost it until it renewed.
    */
   long warmUpLeftMillis() {
-    long retry = io.sscmic.keysyn.RetryBackoff.MAX_MILLIS + 1_500;
+    long retry = io.sscmic.keysyn.RetryBackoff.CAP_MILLIS + 1_500;
     long warmUp = Math.min(Math.max(settings.renew().toMillis() * 3 / 2, retry), MAX_HOLD.toMillis());
     return warmUp - (System.nanoTime() - startedNanos) / 1_000_000;
   }

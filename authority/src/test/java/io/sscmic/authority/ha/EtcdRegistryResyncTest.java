@@ -1,7 +1,7 @@
 package io.sscmic.authority.ha;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.sscmic.authority.ha.Eventually.await;
 
 import io.etcd.jetcd.options.CompactOption;
 import io.sscmic.authority.registry.ServiceRegistry;
@@ -53,14 +53,6 @@ class EtcdRegistryResyncTest {
           reader.entries().stream().map(Registration::node).sorted().toList());
       following.close();
       writer.close();
-    }
-  }
-
-  private static void await(java.util.function.BooleanSupplier done, String what) throws InterruptedException {
-    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!done.getAsBoolean()) {
-      assertTrue(System.nanoTime() < end, "waited 20 s for " + what);
-      Thread.sleep(50);
     }
   }
 }

@@ -1,13 +1,12 @@
 package io.sscmic.authority.ha;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.sscmic.authority.ha.Eventually.await;
 
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.CompactOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListSet;
@@ -53,14 +52,6 @@ class PrefixWatchTest {
         assertEquals(Set.of("PUT " + prefix + "k3", "DELETE " + prefix + "k0"), events);
         assertEquals(1, watch.resyncs(), "one resync: the new watch stays up");
       }
-    }
-  }
-
-  private static void await(java.util.function.BooleanSupplier done, String what) throws InterruptedException {
-    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!done.getAsBoolean()) {
-      assertTrue(System.nanoTime() < end, "waited 20 s for " + what);
-      Thread.sleep(50);
     }
   }
 }

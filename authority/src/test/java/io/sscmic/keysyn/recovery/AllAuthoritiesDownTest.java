@@ -181,7 +181,7 @@ class AllAuthoritiesDownTest {
     long longest = readyAfter.stream().mapToLong(Long::longValue).max().orElseThrow();
     System.out.println("AllAuthoritiesDownTest: every replica down, node restarted, one replica back: " + rounds
         + "; longest " + longest + " ms (target 2000 ms; the back-off waits at most "
-        + RetryBackoff.MAX_MILLIS + " ms)");
+        + RetryBackoff.CAP_MILLIS + " ms)");
     // The back-off bounds the wait; the recovery request to a replica that has just started (JIT cold,
     // on 2 shared cores) is the rest. A generous bound here, the figure in the output and BENCHMARKS.md.
     assertTrue(longest < 10_000, "ready " + longest + " ms after a replica returned: " + rounds);

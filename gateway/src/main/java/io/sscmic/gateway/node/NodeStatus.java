@@ -43,9 +43,8 @@ final class NodeStatus {
         .description("Seconds until the next key rotation").tag("node", node).register(registry);
     Gauge.builder("sscmic.keysyn.ready", schedule, s -> s.isReady() ? 1 : 0)
         .description("1 when the node holds a key state").tag("node", node).register(registry);
-    // With the epoch and the seconds to the next rotation, the interval lets an alert place every
-    // node on one time line (fractional epoch at scrape time): skew shows without false alarms when
-    // the interval is shorter than the scrape interval.
+    // The interval turns the seconds between a scrape and the rule's evaluation into epochs (the
+    // skew alert's correction, below).
     Gauge.builder("sscmic.keysyn.interval", clock, c -> c.interval().toMillis() / 1000.0).baseUnit("seconds")
         .description("The key rotation interval (keysyn.interval)").tag("node", node).register(registry);
     // The same time line from one clock read: the epoch and the seconds to the next rotation are

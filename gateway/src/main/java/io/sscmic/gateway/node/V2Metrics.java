@@ -68,10 +68,7 @@ final class V2Metrics implements RecordSecureLayer.Observer {
     return durations.computeIfAbsent(role, r -> Timer.builder("sscmic.v2.handshake.duration")
         .description("Time of verified tunnel v2 handshakes, from the first handshake byte to verified")
         .tag("node", node).tag("role", r == Role.CLIENT ? "initiator" : "responder")
-        // Explicit bounds, 1 ms to 10 s (13 buckets and +Inf) as sscmic_tunnel_handshake_seconds:
-        // Micrometer's percentile histogram gave each series 69 (issue 19's naming rules).
-        .serviceLevelObjectives(java.util.stream.LongStream.of(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500,
-            5000, 10_000).mapToObj(java.time.Duration::ofMillis).toArray(java.time.Duration[]::new))
+        .serviceLevelObjectives(io.sscmic.gateway.tunnel.TunnelMetrics.handshakeBuckets())
         .register(registry));
   }
 

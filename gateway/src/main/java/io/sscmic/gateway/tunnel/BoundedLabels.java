@@ -41,11 +41,6 @@ public final class BoundedLabels<V> {
     }
   }
 
-  /** The value of {@code label} if it has one already, else null (never creates a label). */
-  public V known(String label) {
-    return values.get(label);
-  }
-
   public Collection<V> all() {
     return new ArrayList<>(values.values());
   }
